@@ -1,0 +1,65 @@
+"""Reader/writer contracts every dataset format implements.
+
+A reader maps files to canonical ``Sample``s; a writer maps samples back to
+files. No format knows any transform. Writers work in two phases: workers call
+``write_item`` (image files, per-image label files) and get back a small
+picklable ``ItemRecord``; the parent calls ``finalize`` once with every record
+in task order to assemble global files (COCO JSON) atomically.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+from augcli.core.errors import ItemError
+from augcli.core.sample import Categories, Sample
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    jpeg_quality: int = 95
+
+
+@dataclass
+class ItemRecord:
+    """What one written output contributes to the global label files.
+
+    ``payload`` is format-specific (COCO: the image entry and annotation dicts
+    without ids); ``copy`` is 0 for the untouched original.
+    """
+
+    key: str
+    copy: int
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class DatasetReader(Protocol):
+    root: Path                 # every input path must stay inside this folder
+    categories: Categories
+    problems: list[ItemError]  # item-level problems found while indexing
+
+    def keys(self) -> list[str]:
+        """Stable image keys in input order."""
+
+    def load(self, key: str) -> Sample:
+        """Decode one image with its labels; raises ItemError."""
+
+    def source_path(self, key: str) -> Path:
+        """The image file on disk."""
+
+
+class DatasetWriter(Protocol):
+    out: Path
+
+    def output_relpath(self, key: str, copy: int) -> Path:
+        """Relative path of an output image (copy 0 = the original's own name)."""
+
+    def write_original(self, key: str) -> ItemRecord:
+        """Write the input image and labels unchanged."""
+
+    def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        """Write one augmented sample's image (and per-image labels)."""
+
+    def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        """Assemble global label files from records in task order; returns stats."""
