@@ -1,0 +1,3 @@
+from augcli.cli.app import main
+
+main()

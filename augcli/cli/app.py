@@ -1,0 +1,192 @@
+"""The typer app: one thin command per verb; the library does the work."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from augcli.core.errors import AugcliError, RecipeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Expand a labeled image dataset offline with a YAML recipe of "
+                       "label-aware augmentations. Exit codes: 0 ok, 1 internal error, 2 usage, "
+                       "3 invalid recipe, 4 unreadable dataset, 5 items skipped with --strict, "
+                       "6 output failure, 130 interrupted, 143 terminated.")
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+class Terminated(Exception):
+    """SIGTERM arrived; unwind like Ctrl-C so nothing is left half-written."""
+
+
+def _on_sigterm(_signum, _frame):
+    raise Terminated()
+
+
+def _fail(err: Exception, debug: bool) -> "typer.Exit":
+    if debug:
+        raise err
+    if isinstance(err, RecipeError) and len(err.problems) > 1:
+        stderr.print(f"augcli: error: {len(err.problems)} problems in {err.file or 'the recipe'}:",
+                     highlight=False, markup=False)
+        for problem in err.problems:
+            stderr.print(f"  {problem}", highlight=False, markup=False)
+    else:
+        stderr.print(f"augcli: error: {err}", highlight=False, markup=False)
+    return typer.Exit(getattr(err, "exit_code", 1))
+
+
+def _guarded(debug: bool, body):
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return body()
+    except AugcliError as err:
+        raise _fail(err, debug)
+    except KeyboardInterrupt:
+        stderr.print("augcli: interrupted")
+        raise typer.Exit(130)
+    except Terminated:
+        stderr.print("augcli: terminated")
+        raise typer.Exit(143)
+    except (typer.Exit, SystemExit):
+        raise
+    except Exception as err:  # a bug: one line unless --debug
+        if debug:
+            raise
+        stderr.print(f"augcli: internal error: {type(err).__name__}: {err} (rerun with --debug "
+                     "for a traceback)", highlight=False, markup=False)
+        raise typer.Exit(1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command()
+def expand(
+    source: Path = typer.Argument(..., help="COCO annotation JSON, or a dataset folder holding one."),
+    recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the input layout)."),
+    copies: Optional[int] = typer.Option(None, "--copies", help="Augmented copies per image (overrides the recipe)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Apply RECIPE to every image of SOURCE and write the expanded dataset to OUT."""
+    from augcli.cli.progress import Progress
+    from augcli.cli.summary import print_summary
+    from augcli.engine.runner import expand as run_expand
+
+    progress = Progress(enabled=not quiet)
+
+    def body():
+        try:
+            return run_expand(source, recipe, out, copies=copies, seed=seed, workers=workers,
+                              images=images, overwrite=overwrite, dry_run=dry_run, debug=debug,
+                              on_start=progress.start, on_result=progress.advance)
+        finally:
+            progress.close()
+
+    report = _guarded(debug, body)
+    if as_json:
+        print(report.to_json())
+    else:
+        print_summary(report, stdout)
+    if strict and report.skipped:
+        raise typer.Exit(5)
+
+
+@app.command()
+def preview(
+    source: Path = typer.Argument(..., help="COCO annotation JSON, or a dataset folder holding one."),
+    recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
+    n: int = typer.Option(6, "-n", min=1, max=64, help="Number of source images (rows)."),
+    versions: int = typer.Option(4, "--versions", min=1, max=16, help="Augmented versions per row."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
+    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Draw a few samples, each as its original plus augmented versions, with labels, into one PNG."""
+    from augcli.cli.preview_command import make_preview
+
+    path = _guarded(debug, lambda: make_preview(source, recipe, out, n=n, versions=versions,
+                                                seed=seed, images=images))
+    stderr.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def transforms(
+    name: Optional[str] = typer.Argument(None, help="Show one transform with a YAML example."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
+) -> None:
+    """List every transform with its kind, targets and parameters."""
+    from augcli.cli.catalog_view import print_catalog, print_transform, transform_info
+    from augcli.recipe.catalog import full_registry
+
+    registry = full_registry()
+    if name is not None:
+        if name not in registry:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(registry), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            stderr.print(f"augcli: error: unknown transform {name!r}{hint}", highlight=False)
+            raise typer.Exit(2)
+        if as_json:
+            print(json.dumps(transform_info(registry[name]), indent=2))
+        else:
+            print_transform(registry[name], stdout)
+        return
+    if as_json:
+        print(json.dumps([transform_info(c) for _, c in sorted(registry.items())], indent=2))
+    else:
+        print_catalog(registry, stdout)
+
+
+@app.command()
+def validate(
+    recipe: Path = typer.Argument(..., help="YAML recipe to check."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Also check the recipe against this dataset."),
+    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Check a recipe (and optionally a dataset against it) without touching pixels."""
+    from augcli.recipe.recipe import check_dataset, load_recipe
+
+    def body():
+        loaded = load_recipe(recipe)
+        if dataset is None:
+            return loaded, []
+        from augcli.formats.registry import open_reader
+
+        reader = open_reader(dataset, images=images)
+        problems = check_dataset(loaded, reader.categories, reader.targets())
+        problems += [str(p) for p in reader.problems]
+        return loaded, problems
+
+    loaded, problems = _guarded(debug, body)
+    if problems:
+        stderr.print(f"augcli: {len(problems)} problems:", highlight=False)
+        for problem in problems:
+            stderr.print(f"  {problem}", highlight=False, markup=False)
+        raise typer.Exit(3)
+    stdout.print(f"{recipe}: ok ({len(loaded.pipeline)} top-level transforms)", highlight=False)
+
+
+def main() -> None:
+    app(prog_name="augcli")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Per-output random streams that do not depend on workers, order or shard.
+
+Each output is the task ``(image key, copy index)``; its generator comes from
+``SeedSequence(seed, spawn_key=(stable_hash(key), copy))``. ``stable_hash`` is
+sha256-based: Python's ``hash()`` changes between processes.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+def stable_hash(key: str) -> int:
+    """A 63-bit integer from sha256 of the key, identical on every machine."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def task_rng(seed: int, key: str, copy: int) -> np.random.Generator:
+    sequence = np.random.SeedSequence(seed, spawn_key=(stable_hash(key), copy))
+    return np.random.default_rng(sequence)
