@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "3 invalid recipe, 4 unreadable dataset, 5 items skipped with --strict, "
                        "6 output failure, 130 interrupted, 143 terminated.")
 stdout = Console()
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 class Terminated(Exception):

@@ -59,7 +59,10 @@ class Instances:
         if self.visibility is None:
             self.visibility = np.ones(n, dtype=np.float64)
         if self.keypoints is not None:
-            self.keypoints = np.asarray(self.keypoints, dtype=np.float64).reshape(n, -1, 3)
+            kps = np.asarray(self.keypoints, dtype=np.float64)
+            # keep J explicit: reshape(0, -1, 3) is ambiguous and fails for zero instances
+            joints = kps.shape[1] if kps.ndim == 3 else (kps.size // (3 * n) if n else 0)
+            self.keypoints = kps.reshape(n, joints, 3)
             if self.kp_count is None:
                 self.kp_count = np.full(n, self.keypoints.shape[1], dtype=np.int64)
         self.check()

@@ -1,0 +1,83 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Data goes to a temporary file in the destination folder (so the final rename
+never crosses a filesystem), is flushed and fsynced, then ``os.replace``d
+over the destination. A crash leaves either the old file or the new one,
+plus at worst a stray ``.<name>.*.tmp`` file.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+# mkstemp creates files readable by the owner only; output files should get the
+# permissions any other new file would. Read the umask once, at import.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
+                durable_dir: bool = False) -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` when the block ends cleanly.
+
+    ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8 unless ``encoding`` says
+    otherwise). With ``durable_dir`` the folder is fsynced after the rename
+    too, so the new name itself survives a power cut.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_open supports 'wb' and 'w', not {mode!r}")
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)
+        if mode == "w":
+            handle: IO = os.fdopen(fd, "w", encoding=encoding or "utf-8", newline="")
+        else:
+            handle = os.fdopen(fd, "wb")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    if durable_dir:
+        fsync_dir(folder)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb", durable_dir=durable_dir) as handle:
+        handle.write(data)
+
+
+def atomic_write_json(path: Path, obj: Any, *, indent: int | None = None,
+                      durable_dir: bool = True) -> None:
+    """Serialise ``obj`` as UTF-8 JSON (non-ASCII kept as is) to ``path`` atomically."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    atomic_write_bytes(path, text.encode("utf-8"), durable_dir=durable_dir)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)

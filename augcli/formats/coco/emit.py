@@ -1,0 +1,123 @@
+"""One instance of a (transformed) sample -> a COCO annotation dict.
+
+The dict starts from the annotation the instance was read from, so unknown
+fields survive in their original order; the geometry fields are recomputed:
+``bbox`` from the instance box, ``area`` from the polygon (shoelace, summed
+over parts, as official COCO computes it) or the mask (pixel count) or the
+box, ``segmentation`` in the encoding it was read in, ``keypoints`` with
+integer visibility and ``num_keypoints`` recounted. ``id`` and ``image_id``
+are left as None for the writer to assign.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from augcli.core.errors import AnnotationError
+from augcli.core.sample import Instances
+from augcli.formats.coco import rle as rle_codec
+from augcli.formats.coco.parse import ABSENT, RLE_UNCOMPRESSED
+
+DECIMALS = 2          # COCO's own precision for coordinates and areas
+
+RAW_COLUMN = "coco_ann"          # extra column: the annotation dict as read
+ID_COLUMN = "coco_ann_id"        # extra column: its id (None when it had none)
+ENCODING_COLUMN = "coco_seg"     # extra column: segmentation encoding as read
+_DEFAULT_ORDER = ("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
+                  "keypoints", "num_keypoints")
+
+
+def number(value: float, decimals: int = DECIMALS) -> int | float:
+    """Round for JSON; integral values are written as ints."""
+    rounded = round(float(value), decimals)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def annotation_dict(instances: Instances, i: int, width: int, height: int) -> dict:
+    raw = _column(instances, RAW_COLUMN, i) or {}
+    encoding = _column(instances, ENCODING_COLUMN, i) or ABSENT
+    polygon, mask = instances.polygons[i], instances.masks[i]
+    if mask is not None and [int(v) for v in mask["size"]] != [height, width]:
+        raise AnnotationError(f"mask size {list(mask['size'])} does not match the "
+                              f"{height}x{width} image", annotation=_column(instances, ID_COLUMN, i))
+    x1, y1, x2, y2 = (float(v) for v in instances.boxes[i])
+    computed: dict = {
+        "id": None,
+        "image_id": None,
+        "category_id": int(instances.labels[i]),
+        "bbox": [number(x1), number(y1), number(x2 - x1), number(y2 - y1)],
+        "area": number(_area(polygon, mask, x2 - x1, y2 - y1)),
+        "iscrowd": _crowd_value(raw.get("iscrowd"), bool(instances.crowd[i])),
+    }
+    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"))
+    if segmentation is not None:
+        computed["segmentation"] = segmentation
+    computed.update(_keypoint_fields(instances, i, raw))
+
+    out = {key: computed.pop(key) if key in computed else value for key, value in raw.items()}
+    for key in _DEFAULT_ORDER:
+        if key in computed:
+            out[key] = computed.pop(key)
+    return out
+
+
+def _column(instances: Instances, name: str, i: int):
+    column = instances.extra.get(name)
+    return None if column is None else column[i]
+
+
+def _crowd_value(raw_value, crowd: bool):
+    return crowd if isinstance(raw_value, bool) else int(crowd)
+
+
+def _area(polygon, mask, box_w: float, box_h: float) -> float:
+    if polygon is not None:
+        return sum(_ring_area(np.asarray(ring, dtype=np.float64)) for ring in polygon)
+    if mask is not None:
+        return float(rle_codec.rle_area(mask))
+    return max(box_w, 0.0) * max(box_h, 0.0)
+
+
+def _ring_area(ring: np.ndarray) -> float:
+    if len(ring) < 3:
+        return 0.0
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _segmentation(polygon, mask, encoding: str, raw_seg):
+    if polygon is not None:
+        return [[number(v) for v in np.asarray(ring, dtype=np.float64).reshape(-1)]
+                for ring in polygon]
+    if mask is not None:
+        size = [int(v) for v in mask["size"]]
+        if encoding == RLE_UNCOMPRESSED:
+            counts = rle_codec.counts_as_runs(mask)
+        else:
+            counts = rle_codec.counts_as_string(mask)
+        order = list(raw_seg) if isinstance(raw_seg, dict) else ["size", "counts"]
+        values = {"size": size, "counts": counts}
+        seg = {key: values.pop(key) if key in values else raw_seg[key] for key in order}
+        seg.update(values)
+        return seg
+    return None if encoding == ABSENT else []
+
+
+def _keypoint_fields(instances: Instances, i: int, raw: dict) -> dict:
+    count = 0 if instances.kp_count is None else int(instances.kp_count[i])
+    if instances.keypoints is None or count == 0:
+        return {}
+    points = instances.keypoints[i, :count]
+    flat: list = []
+    for x, y, v in points:
+        flat.extend((number(x), number(y), int(round(float(v)))))
+    return {"keypoints": flat, "num_keypoints": int(np.count_nonzero(points[:, 2] > 0))}
+
+
+def image_dict(raw: dict, file_name: str, width: int, height: int) -> dict:
+    """The input image entry with a new name and size; every other field kept, id left None."""
+    out = dict(raw)
+    out["id"] = None
+    out["file_name"] = file_name
+    out["width"] = int(width)
+    out["height"] = int(height)
+    return out

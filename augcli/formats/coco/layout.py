@@ -1,0 +1,157 @@
+"""Where a COCO dataset's files are, and where their outputs go.
+
+- ``find_annotation_file``: SOURCE may be the JSON or a folder holding one.
+- ``choose_image_dir``: the folder ``file_name`` is relative to: ``--images``
+  when given, else the JSON's folder, else the usual layouts (``../images``,
+  a sibling named like the JSON's split, ``../images/<split>``).
+- ``dataset_root``: the deepest folder holding the JSON and the images; the
+  output mirrors everything below it, and no input may resolve outside it.
+- ``clean_file_name`` / ``augmented_file_name`` / ``safe_output_path``: the
+  path rules that keep reads in the input tree and writes in OUT.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+
+from augcli.core.errors import DatasetError, ImageReadError, OutputError
+
+PROBE_SIZE = 64                      # images checked per candidate folder when guessing
+OTHER_TASK_PREFIXES = ("captions_", "panoptic_")   # COCO files that hold no instances
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def find_annotation_file(source: Path) -> Path:
+    """The COCO JSON named by ``source`` (a file, or a folder holding exactly one)."""
+    source = Path(source).expanduser()
+    if source.is_file():
+        return source.absolute()
+    if not source.is_dir():
+        raise DatasetError(f"dataset not found: {source}")
+    for folder in (source, source / "annotations"):
+        if not folder.is_dir():
+            continue
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+        usable = [p for p in found if not p.name.startswith(OTHER_TASK_PREFIXES)] or found
+        if len(usable) == 1:
+            return usable[0].absolute()
+        if len(usable) > 1:
+            names = ", ".join(str(p.relative_to(source)) for p in usable)
+            raise DatasetError(f"{folder} holds several annotation files ({names}); "
+                               "pass the one to use as SOURCE")
+    raise DatasetError(f"no COCO annotation file (*.json) in {source} or {source / 'annotations'}")
+
+
+def split_names(annotation_file: Path) -> list[str]:
+    """Split names a JSON suggests: instances_val2017.json -> val2017."""
+    stem = annotation_file.stem
+    names = [stem.rsplit("_", 1)[1]] if "_" in stem else []
+    names.append(stem)
+    return [n for n in dict.fromkeys(names) if n and n not in (".", "..")]
+
+
+def candidate_image_dirs(annotation_file: Path) -> list[Path]:
+    folder = annotation_file.parent
+    parent = folder.parent
+    dirs = [folder, folder / "images", parent / "images"]
+    for split in split_names(annotation_file):
+        dirs += [parent / split, parent / "images" / split]
+    return list(dict.fromkeys(dirs))
+
+
+def choose_image_dir(annotation_file: Path, file_names: Sequence[str],
+                     images: Path | None = None) -> Path:
+    """The folder ``file_names`` resolve against (see module docstring).
+
+    Raises ``DatasetError`` when there are images but none can be found.
+    """
+    if images is not None:
+        images = Path(images).expanduser().absolute()
+        if not images.is_dir():
+            raise DatasetError(f"--images folder not found: {images}")
+        candidates = [images]
+    else:
+        candidates = candidate_image_dirs(annotation_file)
+    if not file_names:
+        return candidates[0]
+    probe = list(file_names[:PROBE_SIZE])
+    best, best_hits = None, 0
+    for folder in candidates:
+        if not folder.is_dir():
+            continue
+        hits = sum(os.path.isfile(folder / name) for name in probe)
+        if hits == len(probe):
+            return folder
+        if hits > best_hits:
+            best, best_hits = folder, hits
+    if best is None:
+        raise DatasetError(
+            f"none of the {len(file_names)} images was found; looked for "
+            f"{probe[0]!r} in: {', '.join(str(c) for c in candidates)}; pass --images DIR",
+            file=str(annotation_file))
+    return best
+
+
+def dataset_root(annotation_file: Path, image_dir: Path) -> Path:
+    """Deepest common folder of the JSON and the images (symlinks resolved)."""
+    root = Path(os.path.commonpath([annotation_file.parent.resolve(), image_dir.resolve()]))
+    if root.parent == root:
+        raise DatasetError(f"the annotation file and the images folder {image_dir} share no folder "
+                           "below the filesystem root; keep them under one dataset folder",
+                           file=str(annotation_file))
+    return root
+
+
+def clean_file_name(file_name: object) -> str:
+    """A ``file_name`` as a safe relative posix path; raises ``ImageReadError``."""
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise ImageReadError(f"file_name {file_name!r} is missing or empty")
+    if "\x00" in file_name:
+        raise ImageReadError(f"file_name {file_name!r} contains a NUL character")
+    posix = file_name.replace("\\", "/")
+    if posix.startswith("/") or _DRIVE.match(posix):
+        raise ImageReadError(f"file_name {file_name!r} is an absolute path; it must be "
+                             "relative to the images folder")
+    path = PurePosixPath(posix)
+    if ".." in path.parts:
+        raise ImageReadError(f"file_name {file_name!r} contains '..' and could leave the dataset")
+    cleaned = path.as_posix()
+    if cleaned in ("", "."):
+        raise ImageReadError(f"file_name {file_name!r} names no file")
+    return cleaned
+
+
+def augmented_file_name(file_name: str, copy: int, duplicate: int = 1) -> str:
+    """``<stem>__aug<k><ext>`` beside the original, in the original's separator style.
+
+    ``duplicate`` > 1 tells apart image entries that share one file name.
+    """
+    cut = max(file_name.rfind("/"), file_name.rfind("\\")) + 1
+    head, name = file_name[:cut], file_name[cut:]
+    pure = PurePosixPath(name)
+    stem, ext = (pure.stem, pure.suffix) if pure.suffix else (name, "")
+    tag = f"__aug{copy}" if duplicate <= 1 else f"__aug{copy}_dup{duplicate}"
+    return f"{head}{stem}{tag}{ext}"
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def safe_output_path(out_root: Path, relpath: str | Path) -> Path:
+    """``out_root / relpath`` after checking it (and its real folder) stays inside ``out_root``."""
+    rel = PurePosixPath(Path(relpath).as_posix())
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise OutputError(f"refusing to write {relpath!s}: not a plain relative path")
+    target = out_root / Path(*rel.parts)
+    real_root = out_root.resolve()
+    # checked before mkdir (a symlinked folder must not make us create folders
+    # elsewhere) and after it; os.replace later replaces a link, never follows it
+    for _ in range(2):
+        if not is_inside(target.parent.resolve(), real_root):
+            raise OutputError(f"refusing to write {target}: it resolves outside the output "
+                              f"folder {out_root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target

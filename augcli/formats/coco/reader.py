@@ -1,0 +1,329 @@
+"""COCO annotation JSON + image files -> canonical ``Sample``s.
+
+Indexing (the constructor) reads the JSON once, decides where images live
+and which folder the output mirrors, and checks every image path and every
+annotation, so item problems (missing images, bad polygons, broken RLE) are
+known and reported before any work starts. ``load`` decodes one image and
+builds its ``Instances`` from the annotations that passed.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
+from augcli.core.sample import Categories, Category, Instances, Sample, flip_permutation
+from augcli.formats.coco import layout
+from augcli.formats.coco.emit import ENCODING_COLUMN, ID_COLUMN, RAW_COLUMN
+from augcli.formats.coco.parse import (POLYGON, RLE, RLE_UNCOMPRESSED, build_annotation,
+                                       keypoint_count, validate_annotation)
+from augcli.formats.images import decode_image
+
+
+class CocoReader:
+    """Reads one COCO annotation file; see ``DatasetReader`` in ``formats.base``."""
+
+    format_name = "coco"
+
+    def __init__(self, source: Path, images: Path | None = None):
+        self.annotation_file = layout.find_annotation_file(Path(source))
+        self.data = _load_json(self.annotation_file)
+        self.images_raw: list = self.data["images"]
+        self.annotations_raw: list = self.data.get("annotations") or []
+        self.problems: list[ItemError] = []
+        self.categories, category_ids = _parse_categories(self.data.get("categories"), self.annotation_file)
+        self._category_ids = frozenset(category_ids)
+        self._index_images(images)
+        self._index_annotations()
+        self.flip_perm = self._flip_permutations()
+
+    # -- the DatasetReader contract -------------------------------------------------------------
+
+    def keys(self) -> list[str]:
+        return list(self._key_to_index)
+
+    def source_path(self, key: str) -> Path:
+        return self._paths[self.image_index(key)]
+
+    def load(self, key: str) -> Sample:
+        index = self.image_index(key)
+        entry = self.images_raw[index]
+        image_id = entry["id"]
+        path = self._paths[index]
+        try:
+            pixels, info = decode_image(path, self._sizes[index])
+        except ImageReadError as err:
+            err.image = image_id
+            raise
+        height, width = pixels.shape[:2]
+        instances = self._instances(index, width, height, path)
+        meta = dict(info)
+        meta.update({
+            "key": key, "path": str(path), "file_name": entry.get("file_name"),
+            "image_id": image_id, "image_index": index, "width": width, "height": height,
+            "source_format": "coco", "flip_perm": self.flip_perm,
+        })
+        return Sample(image=pixels, instances=instances, meta=meta)
+
+    # -- what the engine and the writer ask ---------------------------------------------------
+
+    def image_index(self, key: str) -> int:
+        try:
+            return self._key_to_index[key]
+        except KeyError:
+            raise ImageReadError(f"no image with key {key!r} in this dataset",
+                                 file=str(self.annotation_file)) from None
+
+    def targets(self) -> tuple[str, ...]:
+        """Label targets present in the dataset, in ``transforms.base.TARGETS`` order."""
+        return tuple(t for t in ("image", "boxes", "polygons", "masks", "keypoints")
+                     if t == "image" or t in self._targets)
+
+    def annotation_count(self) -> int:
+        """Annotations attached to readable images (what an identity run writes back)."""
+        return sum(len(self._all_anns[i]) for i in self._key_to_index.values())
+
+    def annotation_indices(self, index: int) -> list[int]:
+        """Every input annotation of image ``index`` (valid or not), in input order."""
+        return self._all_anns[index]
+
+    def duplicate_number(self, index: int) -> int:
+        """1 for the first image entry using its file name, 2 for the next..."""
+        return self._duplicate[index]
+
+    def clean_name(self, index: int) -> str:
+        return self._names[index]
+
+    @property
+    def annotation_relpath(self) -> Path:
+        return self.annotation_file.resolve().relative_to(self.root)
+
+    @property
+    def image_dir_relpath(self) -> Path:
+        return self.image_dir.resolve().relative_to(self.root)
+
+    @property
+    def max_image_id(self) -> int:
+        return max((img["id"] for img in self.images_raw), default=0)
+
+    @property
+    def max_annotation_id(self) -> int:
+        ids = [a.get("id") for a in self.annotations_raw if isinstance(a, dict)]
+        return max((i for i in ids if isinstance(i, int) and not isinstance(i, bool)), default=0)
+
+    # -- indexing -----------------------------------------------------------------------------
+
+    def _index_images(self, images: Path | None) -> None:
+        where = str(self.annotation_file)
+        self._id_to_index: dict[int, int] = {}
+        self._names: list[str | None] = [None] * len(self.images_raw)
+        self._sizes: list[tuple[int, int] | None] = [None] * len(self.images_raw)
+        for index, entry in enumerate(self.images_raw):
+            image_id = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(image_id, int) or isinstance(image_id, bool):
+                raise DatasetError(f"images[{index}] has no integer id", file=where)
+            if image_id in self._id_to_index:
+                raise DatasetError(f"image id {image_id} is used twice (images[{index}])", file=where)
+            self._id_to_index[image_id] = index
+            try:
+                name, size = layout.clean_file_name(entry.get("file_name")), _image_size(entry)
+                self._names[index], self._sizes[index] = name, size
+            except ImageReadError as err:
+                self._problem(err, file=where, image=image_id)
+        valid_names = [n for n in self._names if n is not None]
+        self.image_dir = layout.choose_image_dir(self.annotation_file, valid_names, images)
+        self.root = layout.dataset_root(self.annotation_file, self.image_dir)
+        self._paths: list[Path | None] = [None] * len(self.images_raw)
+        self._duplicate = [1] * len(self.images_raw)
+        self._key_to_index: dict[str, int] = {}
+        seen: dict[str, int] = {}
+        for index, name in enumerate(self._names):
+            if name is None:
+                continue
+            path = self._checked_path(name, self.images_raw[index]["id"])
+            if path is None:
+                continue
+            self._paths[index] = path
+            seen[name] = seen.get(name, 0) + 1
+            self._duplicate[index] = seen[name]
+            key = name
+            while key in self._key_to_index:      # same file listed twice: keep both, distinctly
+                key = f"{name}#{seen[name]}" if key == name else f"{key}#"
+            self._key_to_index[key] = index
+
+    def _checked_path(self, name: str, image_id: int) -> Path | None:
+        path = self.image_dir / name
+        real = Path(os.path.realpath(path))
+        if not layout.is_inside(real, self.root):
+            self._problem(ImageReadError(f"image path resolves to {real}, outside the dataset folder "
+                                         f"{self.root}"), file=str(path), image=image_id)
+            return None
+        if not real.is_file():
+            self._problem(ImageReadError(f"image not found (file_name {name!r} resolved against "
+                                         f"{self.image_dir})"), file=str(path), image=image_id)
+            return None
+        return path
+
+    def _index_annotations(self) -> None:
+        self._all_anns: list[list[int]] = [[] for _ in self.images_raw]
+        self._valid_anns: list[list[tuple[int, str]]] = [[] for _ in self.images_raw]
+        self._targets: set[str] = set()
+        self.num_keypoints = self.categories.max_keypoints()
+        readable = {index for index in self._key_to_index.values()}
+        where = str(self.annotation_file)
+        for ann_index, ann in enumerate(self.annotations_raw):
+            ann_id = ann.get("id") if isinstance(ann, dict) else None
+            image_id = ann.get("image_id") if isinstance(ann, dict) else None
+            index = self._id_to_index.get(image_id) if _hashable(image_id) else None
+            if index is None:
+                self._problem(AnnotationError(f"refers to image id {image_id!r}, which is not in images"),
+                              file=where, annotation=ann_id if ann_id is not None else f"#{ann_index}")
+                continue
+            self._all_anns[index].append(ann_index)
+            if index not in readable:
+                continue
+            try:
+                encoding = validate_annotation(ann, self._sizes[index], self._category_ids)
+            except AnnotationError as err:
+                self._problem(err, file=where, image=image_id,
+                              annotation=ann_id if ann_id is not None else f"#{ann_index}")
+                continue
+            self._valid_anns[index].append((ann_index, encoding))
+            self._note_targets(ann, encoding)
+
+    def _note_targets(self, ann: dict, encoding: str) -> None:
+        self._targets.add("boxes")
+        if encoding == POLYGON:
+            self._targets.add("polygons")
+        elif encoding in (RLE, RLE_UNCOMPRESSED):
+            self._targets.add("masks")
+        count = keypoint_count(ann)
+        if count:
+            self._targets.add("keypoints")
+            self.num_keypoints = max(self.num_keypoints, count)
+
+    def _problem(self, err: ItemError, **where) -> None:
+        for name, value in where.items():
+            if getattr(err, name, None) is None:
+                setattr(err, name, value)
+        self.problems.append(err)
+
+    def _flip_permutations(self) -> dict[int, np.ndarray]:
+        if not self.num_keypoints:
+            return {}
+        perms = {}
+        for category in self.categories.items:
+            perm = np.arange(self.num_keypoints)
+            names = category.keypoints[: self.num_keypoints]
+            perm[: len(names)] = flip_permutation(names)
+            perms[category.id] = perm
+        return perms
+
+    # -- building a sample --------------------------------------------------------------------
+
+    def _instances(self, index: int, width: int, height: int, path: Path) -> Instances:
+        parsed, raws, ids, encodings = [], [], [], []
+        for ann_index, encoding in self._valid_anns[index]:
+            ann = self.annotations_raw[ann_index]
+            item = build_annotation(ann, encoding)
+            if item.mask is not None and list(item.mask["size"]) != [height, width]:
+                # only reachable when the image entry had no width/height to check against
+                raise AnnotationError(f"RLE size {item.mask['size']} differs from the decoded image "
+                                      f"{height}x{width}", file=str(path),
+                                      image=self.images_raw[index]["id"], annotation=ann.get("id"))
+            parsed.append(item)
+            raws.append(ann)
+            ids.append(ann.get("id"))
+            encodings.append(encoding)
+        count = len(parsed)
+        joints = self.num_keypoints
+        keypoints = kp_count = None
+        if joints:
+            keypoints = np.zeros((count, joints, 3))
+            kp_count = np.zeros(count, dtype=np.int64)
+            for row, item in enumerate(parsed):
+                if item.keypoints is not None:
+                    keypoints[row, : len(item.keypoints)] = item.keypoints
+                    kp_count[row] = len(item.keypoints)
+        return Instances(
+            labels=np.array([p.label for p in parsed], dtype=np.int64),
+            boxes=np.array([p.box for p in parsed], dtype=np.float64).reshape(count, 4),
+            polygons=[p.polygon for p in parsed],
+            masks=[p.mask for p in parsed],
+            keypoints=keypoints,
+            kp_count=kp_count,
+            crowd=np.array([p.crowd for p in parsed], dtype=bool),
+            extra={RAW_COLUMN: raws, ID_COLUMN: ids, ENCODING_COLUMN: encodings},
+        )
+
+
+def _hashable(value: object) -> bool:
+    return isinstance(value, (int, str, float)) or value is None
+
+
+def _image_size(entry: dict) -> tuple[int, int] | None:
+    width, height = entry.get("width"), entry.get("height")
+    if width is None and height is None:
+        return None
+    valid = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height))
+    if not valid:
+        raise ImageReadError(f"image width/height {width!r}x{height!r} are not positive integers")
+    return width, height
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_bytes())
+    except json.JSONDecodeError as err:
+        raise DatasetError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+                           file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DatasetError(f"cannot read annotation file: {err}", file=str(path)) from None
+    if isinstance(data, list):
+        raise DatasetError("this JSON is a list (it looks like detection results), not a COCO "
+                           "dataset with images and annotations", file=str(path))
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise DatasetError("not a COCO dataset: no 'images' list", file=str(path))
+    annotations = data.get("annotations")
+    if annotations is not None and not isinstance(annotations, list):
+        raise DatasetError("'annotations' is not a list", file=str(path))
+    _refuse_other_tasks(annotations or [], path)
+    return data
+
+
+def _refuse_other_tasks(annotations: list, path: Path) -> None:
+    first = annotations[0] if annotations else None
+    if not isinstance(first, dict):
+        return
+    if "segments_info" in first:
+        raise DatasetError("this is a COCO panoptic file; augcli reads instance/keypoint files",
+                           file=str(path))
+    if "caption" in first and not any(k in first for k in ("bbox", "segmentation", "keypoints")):
+        raise DatasetError("this is a COCO captions file; it has no instances to augment",
+                           file=str(path))
+
+
+def _parse_categories(raw: object, path: Path) -> tuple[Categories, list[int]]:
+    if raw is None:
+        return Categories([]), []
+    if not isinstance(raw, list):
+        raise DatasetError("'categories' is not a list", file=str(path))
+    items = []
+    for position, cat in enumerate(raw):
+        cat_id = cat.get("id") if isinstance(cat, dict) else None
+        if not isinstance(cat_id, int) or isinstance(cat_id, bool):
+            raise DatasetError(f"categories[{position}] has no integer id", file=str(path))
+        names = cat.get("keypoints") or []
+        skeleton = cat.get("skeleton") or []
+        items.append(Category(
+            id=cat_id,
+            name=str(cat.get("name", cat_id)),
+            keypoints=tuple(str(n) for n in names) if isinstance(names, list) else (),
+            skeleton=tuple((int(p[0]), int(p[1])) for p in skeleton
+                           if isinstance(p, list) and len(p) == 2
+                           and all(isinstance(v, int) for v in p)) if isinstance(skeleton, list) else (),
+        ))
+    return Categories(items), [c.id for c in items]

@@ -1,0 +1,188 @@
+"""Canonical samples -> a COCO dataset under OUT that mirrors the input's layout.
+
+Workers call ``write_original`` / ``write_item``: each writes one image file
+atomically and returns a small ``ItemRecord``. The parent calls ``finalize``
+once with every record; it streams the annotation JSON to a temporary file
+and renames it into place:
+
+- top-level fields (``info``, ``licenses``, ``categories``, anything unknown)
+  exactly as read, in their original order;
+- the originals' images and annotations, in input order, as read (ids too);
+- then augmented images and annotations ordered by (input order, copy), with
+  fresh ids counting up from the input's largest ids.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+import numpy as np
+
+from augcli.core.errors import ImageReadError, OutputError
+from augcli.core.sample import Sample
+from augcli.formats.atomic import atomic_open, atomic_write_bytes
+from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.coco import layout
+from augcli.formats.coco.emit import annotation_dict, image_dict
+from augcli.formats.coco.reader import CocoReader
+from augcli.formats.images import encode_image
+
+_COPY_CHUNK = 1 << 20
+
+
+class CocoWriter:
+    """Writes one COCO annotation file and its images; see ``DatasetWriter``."""
+
+    format_name = "coco"
+
+    def __init__(self, reader: CocoReader, out: Path, options: WriteOptions | None = None):
+        self.reader = reader
+        self.out = Path(out).expanduser().absolute()
+        self.options = options or WriteOptions()
+        self.annotation_path = self.out / reader.annotation_relpath
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def output_file_name(self, key: str, copy: int) -> str:
+        """The ``file_name`` written into the JSON (relative to the mirrored images folder)."""
+        index = self.reader.image_index(key)
+        name = self.reader.images_raw[index]["file_name"]
+        if copy == 0:
+            return name
+        return layout.augmented_file_name(name, copy, self.reader.duplicate_number(index))
+
+    def output_relpath(self, key: str, copy: int) -> Path:
+        name = layout.clean_file_name(self.output_file_name(key, copy))
+        return self.reader.image_dir_relpath / Path(*name.split("/"))
+
+    # -- workers --------------------------------------------------------------------------------
+
+    def write_original(self, key: str) -> ItemRecord:
+        """Copy the input image's bytes unchanged; its labels are copied in ``finalize``."""
+        index = self.reader.image_index(key)
+        source = self.reader.source_path(key)
+        target = layout.safe_output_path(self.out, self.output_relpath(key, 0))
+        try:
+            with open(source, "rb") as src, atomic_open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, _COPY_CHUNK)
+        except FileNotFoundError as err:
+            raise ImageReadError(f"image disappeared while copying: {err}", file=str(source),
+                                 image=self.reader.images_raw[index]["id"]) from None
+        except OSError as err:
+            raise OutputError(f"cannot write {target}: {err}", file=str(source)) from None
+        return ItemRecord(key=key, copy=0, payload={"image_index": index})
+
+    def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        """Encode one augmented sample; the record carries its image entry and annotations.
+
+        Annotation dicts in the payload have ``id`` / ``image_id`` set to None;
+        ``finalize`` numbers them.
+        """
+        if copy < 1:
+            raise ValueError("copy 0 is the original: use write_original")
+        index = self.reader.image_index(key)
+        height, width = sample.image.shape[:2]
+        file_name = self.output_file_name(key, copy)
+        relpath = self.output_relpath(key, copy)
+        entry = image_dict(self.reader.images_raw[index], file_name, width, height)
+        annotations = [annotation_dict(sample.instances, i, width, height)
+                       for i in range(len(sample.instances))]
+        info = dict(sample.meta)
+        info["ext"] = relpath.suffix
+        data = encode_image(sample.image, info, jpeg_quality=self.options.jpeg_quality)
+        target = layout.safe_output_path(self.out, relpath)
+        try:
+            atomic_write_bytes(target, data)
+        except OSError as err:
+            raise OutputError(f"cannot write {target}: {err}") from None
+        return ItemRecord(key=key, copy=copy,
+                          payload={"image_index": index, "image": entry, "annotations": annotations})
+
+    # -- parent ---------------------------------------------------------------------------------
+
+    def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        originals: set[int] = set()
+        augmented: list[tuple[int, int, dict]] = []
+        for record in records:
+            index = record.payload["image_index"]
+            if record.copy == 0:
+                originals.add(index)
+            else:
+                augmented.append((index, record.copy, record.payload))
+        augmented.sort(key=lambda item: (item[0], item[1]))
+        counts = {"images": 0, "annotations": 0}
+
+        def images() -> Iterator:
+            for index in sorted(originals):
+                counts["images"] += 1
+                yield self.reader.images_raw[index]
+            image_id = self.reader.max_image_id
+            for _, _, payload in augmented:
+                image_id += 1
+                counts["images"] += 1
+                yield dict(payload["image"], id=image_id)
+
+        def annotations() -> Iterator:
+            raw = self.reader.annotations_raw
+            for ann_index in sorted(a for i in originals for a in self.reader.annotation_indices(i)):
+                counts["annotations"] += 1
+                yield raw[ann_index]
+            image_id, ann_id = self.reader.max_image_id, self.reader.max_annotation_id
+            for _, _, payload in augmented:
+                image_id += 1
+                for ann in payload["annotations"]:
+                    ann_id += 1
+                    counts["annotations"] += 1
+                    yield dict(ann, id=ann_id, image_id=image_id)
+
+        try:
+            with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
+                _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
+        except OSError as err:
+            raise OutputError(f"cannot write {self.annotation_path}: {err}") from None
+        return {
+            "images": counts["images"],
+            "annotations": counts["annotations"],
+            "images_original": len(originals),
+            "images_augmented": len(augmented),
+            "annotation_file": str(self.annotation_path),
+        }
+
+
+def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> None:
+    """Write ``data`` with some top-level lists replaced by iterators, one item per line."""
+    keys = list(data)
+    keys += [k for k in lists if k not in data]
+    handle.write("{")
+    for position, key in enumerate(keys):
+        handle.write("," if position else "")
+        handle.write(f"\n{_dumps(key)}: ")
+        if key not in lists:
+            handle.write(_dumps(data[key]))
+            continue
+        wrote = False
+        for item in lists[key]:
+            handle.write(",\n" if wrote else "[\n")
+            handle.write(_dumps(item))
+            wrote = True
+        if wrote:
+            handle.write("\n]")
+        else:   # nothing to list: keep an input null as null
+            handle.write("null" if key in data and data[key] is None else "[]")
+    handle.write("\n}\n")
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

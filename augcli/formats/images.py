@@ -1,0 +1,221 @@
+"""Image files <-> numpy arrays, with Pillow as the only I/O layer.
+
+Decoding gives ``(H, W)`` or ``(H, W, C)`` uint8 (uint16 for 16-bit
+greyscale) plus an ``info`` dict that remembers what the file was (format,
+extension, mode, palette...) so encoding can write the same kind of file.
+
+Array shapes transforms see: greyscale and bilevel -> (H, W); RGB, CMYK,
+YCbCr -> (H, W, 3); anything with alpha (RGBA, LA, PA, P with a transparent
+colour) -> (H, W, 4); palette images are expanded to colours because
+interpolating palette indices would be meaningless, and are re-quantised to
+their own palette when written.
+
+EXIF orientation policy (the annotation decides, never a guess):
+- the stored pixels already have the annotation's width x height: use them
+  as stored, whatever the EXIF tag says (the labels were drawn on them);
+- they match only after swapping width and height and the EXIF tag is a
+  transposing one (5-8): apply the EXIF orientation;
+- otherwise the file disagrees with its labels: ``ImageReadError``.
+Re-encoded output never carries an EXIF orientation (no EXIF block is
+written), so viewers show exactly the pixels the labels describe.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
+
+from augcli.core.errors import ImageReadError, OutputError
+
+EXIF_ORIENTATION = 0x0112
+_TRANSPOSING = (5, 6, 7, 8)        # orientations that swap width and height
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_PALETTE_FORMATS = ("PNG", "GIF", "BMP", "TIFF")
+_NO_ALPHA_FORMATS = ("JPEG", "BMP")
+
+
+def format_for_suffix(suffix: str) -> str | None:
+    """Pillow format name for a file extension ('.jpg' -> 'JPEG')."""
+    return Image.registered_extensions().get(suffix.lower())
+
+
+def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tuple[np.ndarray, dict]:
+    """Decode ``path``; ``expected_size`` is the labels' (width, height) if known.
+
+    Returns the pixel array and an ``info`` dict: format, ext, mode (as
+    stored), palette (bytes or None), transparency, exif_orientation,
+    exif_applied, raw_size, icc_profile and encoder hints.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image, info = _orient(opened, path, expected_size)
+            array = _to_array(image, path)
+    except ImageReadError:
+        raise
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        raise ImageReadError(f"cannot decode image: {err}", file=str(path)) from err
+    return array, info
+
+
+def _orient(image: Image.Image, path: Path, expected: tuple[int, int] | None):
+    raw_size = tuple(image.size)
+    orientation = _exif_orientation(image)
+    info = {
+        "format": image.format or format_for_suffix(path.suffix),
+        "ext": path.suffix,
+        "mode": image.mode,
+        "palette": _palette_bytes(image),
+        "transparency": image.info.get("transparency") if image.mode in ("P", "L", "RGB") else None,
+        "exif_orientation": orientation,
+        "exif_applied": False,
+        "raw_size": raw_size,
+        "icc_profile": image.info.get("icc_profile"),
+        "jpeg_subsampling": _jpeg_subsampling(image),
+        "tiff_compression": image.info.get("compression") if image.format == "TIFF" else None,
+    }
+    if expected is None or raw_size == tuple(expected):
+        return image, info
+    swapped = (raw_size[1], raw_size[0])
+    if swapped == tuple(expected) and orientation in _TRANSPOSING:
+        info["exif_applied"] = True
+        return ImageOps.exif_transpose(image), info
+    hint = f" (EXIF orientation {orientation})" if orientation not in (None, 1) else ""
+    raise ImageReadError(
+        f"image is {raw_size[0]}x{raw_size[1]}{hint} but its labels say "
+        f"{expected[0]}x{expected[1]}", file=str(path))
+
+
+def _exif_orientation(image: Image.Image) -> int | None:
+    try:
+        value = image.getexif().get(EXIF_ORIENTATION)
+    except Exception:  # a corrupt EXIF block must not make the pixels unreadable
+        return None
+    return int(value) if isinstance(value, int) else None
+
+
+def _palette_bytes(image: Image.Image) -> bytes | None:
+    if image.mode not in ("P", "PA"):
+        return None
+    palette = image.getpalette("RGB")
+    return bytes(palette) if palette else None
+
+
+def _jpeg_subsampling(image: Image.Image) -> int | None:
+    if image.format != "JPEG":
+        return None
+    value = JpegImagePlugin.get_sampling(image)
+    return value if value in (0, 1, 2) else None
+
+
+def _to_array(image: Image.Image, path: Path) -> np.ndarray:
+    mode = image.mode
+    if mode in ("L", "RGB", "RGBA"):
+        return np.asarray(image)
+    if mode == "1":
+        return np.asarray(image.convert("L"))
+    if mode.startswith("I;16"):
+        return np.asarray(image).astype(np.uint16)
+    if mode == "I":
+        values = np.asarray(image)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise ImageReadError(f"32-bit integer image with values outside 0..65535 is not supported",
+                                 file=str(path))
+        return values.astype(np.uint16)
+    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info):
+        return np.asarray(image.convert("RGBA"))
+    if mode in ("P", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        return np.asarray(image.convert("RGB"))
+    raise ImageReadError(f"unsupported image mode {mode!r}", file=str(path))
+
+
+def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95,
+                 fmt: str | None = None) -> bytes:
+    """Encode ``array`` as the same kind of file ``info`` describes.
+
+    ``fmt`` overrides the format (else ``info['format']``, else the
+    extension). Palette sources are re-quantised to their own palette; alpha
+    is dropped only where the format cannot hold it (JPEG, BMP).
+    """
+    fmt = fmt or info.get("format") or format_for_suffix(info.get("ext", "")) or "PNG"
+    image = _from_array(array)
+    image = _match_source_mode(image, info, fmt)
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, format=fmt, **_save_options(image, info, fmt, jpeg_quality))
+    except (OSError, ValueError, KeyError) as err:
+        raise OutputError(f"cannot encode a {image.mode} image as {fmt}: {err}") from err
+    return buffer.getvalue()
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.dtype == np.uint16:
+        if array.ndim != 2:
+            raise OutputError(f"cannot encode a 16-bit image of shape {array.shape}")
+        return Image.fromarray(np.ascontiguousarray(array))   # mode I;16
+    if array.dtype != np.uint8:
+        raise OutputError(f"images must be uint8 or uint16 to be written, not {array.dtype}")
+    if array.ndim == 2:
+        return Image.fromarray(np.ascontiguousarray(array), "L")
+    modes = {2: "LA", 3: "RGB", 4: "RGBA"}
+    if array.ndim != 3 or array.shape[2] not in modes:
+        raise OutputError(f"cannot encode an image of shape {array.shape}")
+    return Image.fromarray(np.ascontiguousarray(array), modes[array.shape[2]])
+
+
+def _match_source_mode(image: Image.Image, info: dict, fmt: str) -> Image.Image:
+    source = info.get("mode")
+    if source in ("P", "PA") and info.get("palette") and fmt in _PALETTE_FORMATS:
+        return _quantize_to_palette(image, info)
+    if source in ("LA", "La") and image.mode == "RGBA" and fmt not in _NO_ALPHA_FORMATS:
+        return image.convert("LA")
+    if source == "1" and image.mode == "L" and fmt in ("PNG", "BMP", "TIFF", "GIF"):
+        return image.convert("1", dither=Image.Dither.NONE)   # threshold at 128, no dithering
+    if fmt in _NO_ALPHA_FORMATS and image.mode in ("RGBA", "LA"):
+        return image.convert("RGB" if image.mode == "RGBA" else "L")
+    if fmt == "GIF" and image.mode not in ("P", "L"):
+        return image.convert("RGB").quantize(256, dither=Image.Dither.NONE)
+    return image
+
+
+def _quantize_to_palette(image: Image.Image, info: dict) -> Image.Image:
+    palette_image = Image.new("P", (1, 1))
+    palette_image.putpalette(info["palette"])
+    alpha = np.asarray(image.getchannel("A")) if image.mode in ("RGBA", "LA") else None
+    quantized = image.convert("RGB").quantize(palette=palette_image, dither=Image.Dither.NONE)
+    transparent = info.get("transparency")
+    if alpha is not None and isinstance(transparent, int):
+        # pixels that became transparent again take the palette's transparent index
+        indices = np.asarray(quantized).copy()
+        indices[alpha < 128] = transparent
+        quantized = Image.fromarray(indices, "P")
+        quantized.putpalette(info["palette"])
+    if isinstance(transparent, int):
+        quantized.info["transparency"] = transparent
+    return quantized
+
+
+def _save_options(image: Image.Image, info: dict, fmt: str, jpeg_quality: int) -> dict:
+    options: dict = {}
+    if info.get("icc_profile") and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        options["icc_profile"] = info["icc_profile"]
+    if fmt == "JPEG":
+        options["quality"] = int(jpeg_quality)
+        if info.get("jpeg_subsampling") is not None and image.mode != "L":
+            options["subsampling"] = info["jpeg_subsampling"]
+    elif fmt == "WEBP":
+        options["quality"] = int(jpeg_quality)
+    elif fmt == "TIFF" and info.get("tiff_compression") not in (None, "raw"):
+        options["compression"] = info["tiff_compression"]
+    if image.mode == "P" and isinstance(image.info.get("transparency"), int):
+        options["transparency"] = image.info["transparency"]
+    elif image.mode in ("L", "RGB") and info.get("mode") == image.mode \
+            and info.get("transparency") is not None and fmt == "PNG":
+        options["transparency"] = info["transparency"]
+    return options

@@ -1,0 +1,57 @@
+"""Dropping instances, with the reason counted in ``meta['dropped']``."""
+from __future__ import annotations
+
+import numpy as np
+
+from augcli.core.policy import LabelPolicy
+from augcli.core.sample import Instances, Sample
+from augcli.geometry import rle
+from augcli.geometry.boxes import box_areas, clip_boxes
+from augcli.geometry.polygons import polygon_area
+
+_TOLERANCE = 1e-9          # area ratios of untouched shapes may come out as 0.9999999999
+
+
+def drop_instances(sample: Sample, keep: np.ndarray, reason: str) -> Sample:
+    """Keep ``instances[keep]``; count the others under ``reason`` in a copied ``meta['dropped']``."""
+    keep = np.asarray(keep, dtype=bool)
+    dropped = int(len(keep) - np.count_nonzero(keep))
+    if dropped == 0:
+        return sample
+    return sample.replace(instances=sample.instances[keep],
+                          meta=count_dropped(sample.meta, reason, dropped))
+
+
+def count_dropped(meta: dict, reason: str, count: int) -> dict:
+    """A copy of ``meta`` whose ``dropped`` dict (also copied) counts ``count`` more for ``reason``."""
+    out = dict(meta)
+    tally = dict(out.get("dropped") or {})
+    tally[reason] = int(tally.get(reason, 0)) + int(count)
+    out["dropped"] = tally
+    return out
+
+
+def instance_areas(instances: Instances, height: int, width: int) -> np.ndarray:
+    """Visible area (px^2) per instance: its polygon's, else its mask's, else its box's inside the canvas."""
+    areas = box_areas(clip_boxes(instances.boxes, width, height))
+    for i, (poly, mask) in enumerate(zip(instances.polygons, instances.masks)):
+        if poly:
+            areas[i] = polygon_area(poly)
+        elif mask is not None:
+            areas[i] = rle.area(mask)
+    return areas
+
+
+def filter_instances(sample: Sample, policy: LabelPolicy) -> Sample:
+    """Drop instances below ``policy.min_visibility`` (reason 'min_visibility'), then
+    those whose visible area is below ``policy.min_area`` (reason 'min_area')."""
+    inst = sample.instances
+    if len(inst) == 0:
+        return sample
+    out = sample
+    if policy.min_visibility > 0:
+        out = drop_instances(out, inst.visibility >= policy.min_visibility - _TOLERANCE, "min_visibility")
+    if policy.min_area > 0 and len(out.instances):
+        areas = instance_areas(out.instances, out.height, out.width)
+        out = drop_instances(out, areas >= policy.min_area - _TOLERANCE, "min_area")
+    return out

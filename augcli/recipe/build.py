@@ -1,0 +1,115 @@
+"""Pipeline items -> transform and container objects, collecting every problem.
+
+A pipeline item is a single-key mapping ``{TransformName: {params}}`` (params
+may be empty or null). Names are looked up in the registry only, so a recipe
+can never reach arbitrary Python code.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from augcli.recipe.compose import Container
+from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
+from augcli.recipe.yaml_loader import YamlPath
+from augcli.transforms.base import Transform
+from augcli.transforms.params import ParamError, collect_param_errors
+
+WHERE_ATTR = "recipe_where"   # set on every built node: "pipeline[1].Affine (line 12)"
+
+
+def build_steps(items: Any, path: YamlPath, problems: Problems,
+                registry: dict[str, type[Transform]]) -> list[Transform]:
+    """Build a list of pipeline items; invalid items are reported and left out."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        problems.add(path, f"must be a list of transforms, got {type_name(items)}")
+        return []
+    steps = []
+    for index, item in enumerate(items):
+        node = build_item(item, path + (index,), problems, registry)
+        if node is not None:
+            steps.append(node)
+    return steps
+
+
+def build_item(item: Any, path: YamlPath, problems: Problems,
+               registry: dict[str, type[Transform]]) -> Optional[Transform]:
+    if isinstance(item, str):
+        if item in registry:
+            problems.add(path, f"write a transform as a one-key mapping: `- {item}: {{}}`")
+        else:
+            problems.add(path, f"unknown transform {item!r}{suggestion(item, registry)} "
+                         "(a pipeline item looks like `- HorizontalFlip: {p: 0.5}`)")
+        return None
+    if not isinstance(item, dict) or len(item) != 1:
+        got = (f"a mapping with keys {', '.join(repr(k) for k in item)}"
+               if isinstance(item, dict) else type_name(item))
+        problems.add(path, "must be a one-key mapping `{TransformName: {parameters}}`, got "
+                     f"{got}; parameters go inside the transform's mapping")
+        return None
+    name, config = next(iter(item.items()))
+    node_path = path + (name,)
+    if not isinstance(name, str) or name not in registry:
+        problems.add(node_path, f"unknown transform {name!r}{suggestion(name, registry)} "
+                     "(`augcli transforms` lists them)")
+        return None
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        problems.add(node_path, f"parameters of {name} must be a mapping like `{{p: 0.5}}`, "
+                     f"got {type_name(config)}")
+        return None
+    cls = registry[name]
+    if issubclass(cls, Container):
+        node = _build_container(cls, config, node_path, problems, registry)
+    else:
+        node = _construct(cls, dict(config), node_path, problems, check_params=True)
+    if node is not None:
+        setattr(node, WHERE_ATTR, problems.where(node_path))
+    return node
+
+
+def _build_container(cls: type[Container], config: dict, path: YamlPath, problems: Problems,
+                     registry: dict[str, type[Transform]]) -> Optional[Transform]:
+    before = len(problems)
+    if "transforms" not in config:
+        problems.add(path, f"{cls.name} needs `transforms:` with a list of pipeline items")
+    _report_param_errors(cls, config, path, problems)
+    raw_children = config.get("transforms")
+    children = []
+    if isinstance(raw_children, list):
+        children = build_steps(raw_children, path + ("transforms",), problems, registry)
+    if len(problems) > before:
+        return None   # cross checks (weights vs children) would only repeat the problem
+    return _construct(cls, {**config, "transforms": children}, path, problems,
+                      check_params=False)
+
+
+def _construct(cls: type[Transform], config: dict, path: YamlPath, problems: Problems,
+               check_params: bool) -> Optional[Transform]:
+    if check_params and _report_param_errors(cls, config, path, problems):
+        return None
+    try:
+        return cls(**config)
+    except ParamError as err:
+        param = err.param if err.param in config else None
+        at = path + (param,) if param else path
+        problems.add(at, strip_param_name(str(err), param))
+    except (ValueError, TypeError) as err:
+        problems.add(path, str(err))
+    return None
+
+
+def _report_param_errors(cls: type[Transform], config: dict, path: YamlPath,
+                         problems: Problems) -> bool:
+    known = [p.name for p in cls.all_params()]
+    errors = collect_param_errors(cls.all_params(), config)
+    for err in errors:
+        if err.param in known:
+            problems.add(path + (err.param,), strip_param_name(str(err), err.param))
+        else:
+            problems.add(path + (err.param,),
+                         f"unknown parameter of {cls.name}{suggestion(err.param, known)} "
+                         f"({cls.name} takes: {', '.join(known)})")
+    return bool(errors)

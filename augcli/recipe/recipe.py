@@ -1,0 +1,132 @@
+"""``Recipe``: a validated YAML recipe, and the checks of a recipe against a dataset."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+import yaml
+
+from augcli.core.errors import RecipeError
+from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
+from augcli.core.sample import Categories
+from augcli.recipe.build import WHERE_ATTR
+from augcli.recipe.catalog import full_registry
+from augcli.recipe.pipeline import Pipeline
+from augcli.recipe.problems import Problems
+from augcli.recipe.schema import parse_recipe
+from augcli.recipe.yaml_loader import MAX_BYTES, YamlDocument, load_yaml
+from augcli.transforms.base import TARGETS, Transform
+
+
+@dataclass
+class Recipe:
+    version: int = 1
+    seed: int = 0
+    copies: int = 1
+    keep_original: bool = True
+    policy: LabelPolicy = DEFAULT_POLICY
+    jpeg_quality: int = 95
+    pipeline: Pipeline = field(default_factory=Pipeline)
+    source_text: str = ""
+    source: str = "<dict>"   # the file it came from, for messages
+
+
+def load_recipe(path: Union[str, Path]) -> Recipe:
+    """Read, parse and validate a recipe file; RecipeError lists every problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:
+            raise RecipeError(f"the recipe is larger than {MAX_BYTES // 1024} KiB", file=name)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecipeError("recipe file not found", file=name) from None
+    except IsADirectoryError:
+        raise RecipeError("the recipe path is a folder, not a YAML file", file=name) from None
+    except OSError as err:
+        raise RecipeError(f"cannot read the recipe: {err.strerror or err}", file=name) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RecipeError(f"the recipe is not UTF-8 text (byte {err.start})", file=name) from None
+    return recipe_from_text(text, source=name)
+
+
+def recipe_from_text(text: str, source: str = "<text>") -> Recipe:
+    """Parse and validate recipe YAML held in a string."""
+    doc = load_yaml(text, source=source)
+    return _build(doc, text)
+
+
+def recipe_from_dict(data: Any, source: str = "<dict>") -> Recipe:
+    """Validate a recipe given as plain Python data (no line numbers in messages)."""
+    try:
+        text = yaml.safe_dump(data, sort_keys=False)
+    except yaml.YAMLError:
+        text = repr(data)
+    return _build(YamlDocument(data=data, source=source), text)
+
+
+def validate_recipe_file(path: Union[str, Path]) -> list[str]:
+    """Every problem of a recipe file; an empty list when it is valid."""
+    try:
+        load_recipe(path)
+    except RecipeError as err:
+        return list(err.problems)
+    return []
+
+
+def example_recipe(item_yaml: str, source: str = "<example>") -> Recipe:
+    """A recipe whose pipeline is one documented example item (``- Name: {...}`` or ``Name: {...}``)."""
+    doc = load_yaml(item_yaml, source=source)
+    items = doc.data if isinstance(doc.data, list) else [doc.data]
+    return recipe_from_dict({"version": 1, "pipeline": items}, source=source)
+
+
+def _build(doc: YamlDocument, text: str) -> Recipe:
+    problems = Problems(doc)
+    parts = parse_recipe(doc.data, problems, full_registry())
+    if problems:
+        items = problems.items
+        message = items[0] if len(items) == 1 else f"{len(items)} problems, the first: {items[0]}"
+        raise RecipeError(message, problems=items, file=doc.source)
+    return Recipe(version=parts.version, seed=parts.seed, copies=parts.copies,
+                  keep_original=parts.keep_original, policy=parts.policy,
+                  jpeg_quality=parts.jpeg_quality,
+                  pipeline=Pipeline(parts.steps, policy=parts.policy),
+                  source_text=text, source=doc.source)
+
+
+def check_dataset(recipe: Recipe, categories: Optional[Categories],
+                  has_targets: Iterable[str]) -> list[str]:
+    """Problems applying ``recipe`` to a dataset with these categories and targets.
+
+    Reports every (transform, target) pair the pipeline cannot honour and
+    explicit keypoint flip pairs that do not fit a category's keypoints.
+    """
+    problems: list[str] = []
+    present = [t for t in TARGETS if t in set(has_targets)]
+    for node in recipe.pipeline.leaves():
+        missing = [t for t in present if t not in node.targets]
+        if missing:
+            problems.append(f"{_where(node)}: {node.name} cannot transform the dataset's "
+                            f"{', '.join(missing)} (it supports {', '.join(node.targets)})")
+    pairs = recipe.policy.keypoint_flip_pairs
+    if isinstance(pairs, (list, tuple)) and categories is not None:
+        for category in categories.items:
+            count = len(category.keypoints)
+            if not count:
+                continue
+            for a, b in pairs:
+                if max(a, b) >= count:
+                    problems.append(
+                        f"labels.keypoint_flip_pairs: [{a}, {b}] is out of range for category "
+                        f"{category.name!r}, which has {count} keypoints (0..{count - 1})")
+    return problems
+
+
+def _where(node: Transform) -> str:
+    return getattr(node, WHERE_ATTR, None) or f"pipeline.{node.name}"

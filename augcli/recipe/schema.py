@@ -1,0 +1,170 @@
+"""The recipe schema: every top-level setting checked, every problem reported.
+
+```yaml
+version: 1              # required format version (only 1 exists)
+seed: 0                 # int >= 0
+copies: 1               # augmented outputs per input image, int >= 0
+keep_original: true     # also write each input image unchanged
+labels:
+  min_visibility: 0.0   # 0..1
+  min_area: 1           # >= 0 (px^2)
+  box: tight            # tight | corners
+  keypoint_flip_pairs: auto   # auto | [[a, b], ...] 0-based
+output:
+  jpeg_quality: 95      # 1..100 (an augcli addition)
+pipeline: []            # see build.py
+```
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, LabelPolicy
+from augcli.recipe.build import build_steps
+from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
+from augcli.recipe.yaml_loader import YamlPath
+from augcli.transforms.base import Transform
+from augcli.transforms.params import Param, ParamError
+
+SUPPORTED_VERSIONS = (1,)
+
+TOP_PARAMS = (
+    Param("version", "int", 1, "recipe format version"),
+    Param("seed", "int", 0, "random seed of the whole run", low=0),
+    Param("copies", "int", 1, "augmented outputs per input image", low=0),
+    Param("keep_original", "bool", True, "also write each input image unchanged"),
+)
+LABEL_PARAMS = (
+    Param("min_visibility", "float", DEFAULT_POLICY.min_visibility,
+          "drop an instance when less than this fraction of it stays visible", low=0.0, high=1.0),
+    Param("min_area", "float", DEFAULT_POLICY.min_area,
+          "drop an instance whose visible area (px^2) falls below this", low=0.0),
+    Param("box", "choice", DEFAULT_POLICY.box,
+          "tight: from the transformed polygon/mask; corners: from the box corners",
+          choices=BOX_MODES),
+)
+OUTPUT_PARAMS = (
+    Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),
+)
+TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + ("labels", "output", "pipeline")
+LABEL_KEYS = tuple(p.name for p in LABEL_PARAMS) + ("keypoint_flip_pairs",)
+
+
+@dataclass
+class RecipeParts:
+    """What a valid recipe says, before it becomes a ``Recipe``."""
+
+    version: int = 1
+    seed: int = 0
+    copies: int = 1
+    keep_original: bool = True
+    policy: LabelPolicy = DEFAULT_POLICY
+    jpeg_quality: int = 95
+    steps: list[Transform] = field(default_factory=list)
+
+
+def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transform]]) -> RecipeParts:
+    """Validate the whole recipe; problems are added, never raised."""
+    parts = RecipeParts()
+    if not isinstance(data, dict):
+        problems.add((), f"a recipe is a mapping of settings (version, seed, pipeline...), "
+                     f"got {type_name(data)}")
+        return parts
+    _unknown_keys(data, (), TOP_KEYS, problems)
+    if "version" not in data:
+        problems.add((), "version is missing; start the recipe with `version: 1`")
+    values = _scalars(TOP_PARAMS, data, (), problems)
+    if "version" in values and values["version"] not in SUPPORTED_VERSIONS:
+        problems.add(("version",), f"unsupported recipe version {values['version']}; "
+                     f"this augcli reads version {', '.join(map(str, SUPPORTED_VERSIONS))}")
+    parts.version = values.get("version", parts.version)
+    parts.seed = values.get("seed", parts.seed)
+    parts.copies = values.get("copies", parts.copies)
+    parts.keep_original = values.get("keep_original", parts.keep_original)
+    parts.policy = _labels(data.get("labels"), problems)
+    output = _section(data, "output", OUTPUT_PARAMS, problems)
+    parts.jpeg_quality = output.get("jpeg_quality", parts.jpeg_quality)
+    parts.steps = build_steps(data.get("pipeline"), ("pipeline",), problems, registry)
+    return parts
+
+
+def _unknown_keys(data: dict, path: YamlPath, known: tuple[str, ...], problems: Problems) -> None:
+    for key in data:
+        if key not in known:
+            section = f" in {path[-1]}" if path else ""
+            problems.add(path + (key,), f"unknown key {key!r}{section}{suggestion(key, known)} "
+                         f"(known: {', '.join(known)})")
+
+
+def _scalars(params: tuple[Param, ...], data: dict, path: YamlPath,
+             problems: Problems) -> dict[str, Any]:
+    values = {}
+    for spec in params:
+        if spec.name not in data:
+            continue
+        try:
+            values[spec.name] = spec.validate(data[spec.name])
+        except ParamError as err:
+            problems.add(path + (spec.name,), strip_param_name(str(err), spec.name))
+    return values
+
+
+def _section(data: dict, key: str, params: tuple[Param, ...], problems: Problems) -> dict[str, Any]:
+    section = data.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        problems.add((key,), f"must be a mapping, got {type_name(section)}")
+        return {}
+    _unknown_keys(section, (key,), tuple(p.name for p in params), problems)
+    return _scalars(params, section, (key,), problems)
+
+
+def _labels(section: Any, problems: Problems) -> LabelPolicy:
+    if section is None:
+        return DEFAULT_POLICY
+    if not isinstance(section, dict):
+        problems.add(("labels",), f"must be a mapping, got {type_name(section)}")
+        return DEFAULT_POLICY
+    _unknown_keys(section, ("labels",), LABEL_KEYS, problems)
+    values = _scalars(LABEL_PARAMS, section, ("labels",), problems)
+    pairs = _flip_pairs(section.get("keypoint_flip_pairs", "auto"), problems)
+    return LabelPolicy(
+        min_visibility=values.get("min_visibility", DEFAULT_POLICY.min_visibility),
+        min_area=values.get("min_area", DEFAULT_POLICY.min_area),
+        box=values.get("box", DEFAULT_POLICY.box),
+        keypoint_flip_pairs=pairs if pairs is not None else "auto",
+    )
+
+
+def _flip_pairs(value: Any, problems: Problems) -> Optional[object]:
+    """``auto`` or a list of distinct 0-based ``[a, b]`` index pairs."""
+    path: YamlPath = ("labels", "keypoint_flip_pairs")
+    if value == "auto":
+        return "auto"
+    if not isinstance(value, list):
+        problems.add(path, f"must be auto or a list of [a, b] index pairs, got {type_name(value)}")
+        return None
+    pairs, seen = [], {}
+    for i, pair in enumerate(value):
+        at = path + (i,)
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+            problems.add(at, f"must be a pair of keypoint indices like [1, 2], got {pair!r}")
+            continue
+        a, b = pair
+        if a < 0 or b < 0:
+            problems.add(at, f"keypoint indices are 0-based and >= 0, got {pair!r}")
+            continue
+        if a == b:
+            problems.add(at, f"a keypoint cannot pair with itself, got {pair!r}")
+            continue
+        repeated = [v for v in pair if v in seen]
+        if repeated:
+            problems.add(at, f"keypoint {repeated[0]} is already paired in "
+                         f"keypoint_flip_pairs[{seen[repeated[0]]}]")
+            continue
+        seen[a] = seen[b] = i
+        pairs.append((a, b))
+    return pairs

@@ -1,0 +1,143 @@
+"""Small helpers every pixel op shares: value ranges, look-up tables, alpha.
+
+Images are ``(H, W)`` or ``(H, W, C)`` uint8 or uint16. A trailing channel
+makes ``C = 2`` (grey + alpha) and ``C = 4`` (RGB + alpha) carry an alpha
+channel; colour ops change only the colour channels and leave alpha as it is.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from augcli.core.errors import TransformError
+
+_MAX = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+
+def max_value(image: np.ndarray) -> int:
+    """Largest value of the image's dtype (255 or 65535)."""
+    try:
+        return _MAX[image.dtype]
+    except KeyError:
+        raise TransformError(f"unsupported image dtype {image.dtype}; expected uint8 or uint16") from None
+
+
+def num_channels(image: np.ndarray) -> int:
+    return 1 if image.ndim == 2 else int(image.shape[2])
+
+
+def has_alpha(image: np.ndarray) -> bool:
+    return image.ndim == 3 and image.shape[2] in (2, 4)
+
+
+def split_alpha(image: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """(colour channels, alpha channel or None)."""
+    if has_alpha(image):
+        return image[..., :-1], image[..., -1:]
+    return image, None
+
+
+def join_alpha(colour: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
+    if alpha is None:
+        return colour
+    if colour.ndim == 2:
+        colour = colour[..., None]
+    return np.concatenate([colour, alpha], axis=2)
+
+
+def is_rgb(colour: np.ndarray) -> bool:
+    return colour.ndim == 3 and colour.shape[2] == 3
+
+
+def as_2d(colour: np.ndarray) -> np.ndarray:
+    """A single-channel image as (H, W), the shape OpenCV returns for it."""
+    return colour.reshape(colour.shape[:2]) if colour.ndim == 3 and colour.shape[2] == 1 else colour
+
+
+def to_dtype(values: np.ndarray, dtype: np.dtype, maxv: int) -> np.ndarray:
+    """Round, clip to [0, maxv] and cast (works in place on float arrays)."""
+    np.rint(values, out=values)
+    np.clip(values, 0, maxv, out=values)
+    return values.astype(dtype)
+
+
+def identity_lut(image: np.ndarray) -> np.ndarray:
+    """float64 [0, 1, ..., maxv]: the domain a look-up table maps (tables are tiny)."""
+    return np.arange(max_value(image) + 1, dtype=np.float64)
+
+
+def apply_luts(image: np.ndarray, luts: np.ndarray) -> np.ndarray:
+    """Map the colour channels through look-up tables; alpha stays untouched.
+
+    ``luts`` is float, shape (maxv + 1,) for one table shared by every colour
+    channel or (K, maxv + 1) with one table per colour channel (K = 3 for
+    RGB). Values are rounded and clipped here.
+    """
+    maxv = max_value(image)
+    table = to_dtype(np.array(luts, dtype=np.float64), image.dtype, maxv)
+    colour, alpha = split_alpha(image)
+    colours = num_channels(colour)
+    if table.ndim == 2 and table.shape[0] == 1:
+        table = table[0]
+    if table.ndim == 2 and table.shape[0] != colours:
+        raise TransformError(f"{table.shape[0]} look-up tables for {colours} colour channels")
+    if image.dtype == np.uint8:
+        return _lut_uint8(image, table, colours, alpha is not None)
+    if table.ndim == 1:
+        mapped = table[colour]
+    else:
+        mapped = np.stack([table[c][colour[..., c]] for c in range(colours)], axis=2)
+    return join_alpha(mapped, alpha)
+
+
+def _lut_uint8(image: np.ndarray, table: np.ndarray, colours: int, alpha: bool) -> np.ndarray:
+    channels = num_channels(image)
+    if table.ndim == 1 and not alpha:
+        return cv2.LUT(image, table).reshape(image.shape)
+    # One table per channel in a single cv2.LUT pass; alpha gets the identity.
+    per_channel = np.empty((channels, 256), dtype=np.uint8)
+    per_channel[:colours] = table
+    if alpha:
+        per_channel[colours:] = np.arange(256, dtype=np.uint8)
+    if channels == 1:
+        return cv2.LUT(image, per_channel[0]).reshape(image.shape)
+    return cv2.LUT(image, np.ascontiguousarray(per_channel.T).reshape(1, 256, channels)).reshape(image.shape)
+
+
+def luma(colour: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma of an RGB image, same dtype; single-channel images pass through."""
+    if not is_rgb(colour):
+        return as_2d(colour)
+    return cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2GRAY)
+
+
+def mean_luma(colour: np.ndarray) -> float:
+    """Mean Rec. 601 luma, from per-channel means (no full-image temporary)."""
+    if not is_rgb(colour):
+        return float(np.mean(colour))
+    r, g, b = cv2.mean(np.ascontiguousarray(colour))[:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def sample_odd(rng: np.random.Generator, low: int, high: int) -> int:
+    """A uniformly drawn odd integer in [low, high] (the caller checked one exists)."""
+    first = low if low % 2 == 1 else low + 1
+    count = (high - first) // 2 + 1
+    return int(first + 2 * rng.integers(0, count))
+
+
+def has_odd(low: int, high: int) -> bool:
+    first = low if low % 2 == 1 else low + 1
+    return first <= high
+
+
+def keep_shape(result: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Put back the trailing channel axis OpenCV drops from (H, W, 1) images."""
+    return result.reshape(like.shape) if result.shape != like.shape else result
+
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A seed for randomness an op generates itself (noise fields, random fills)."""
+    return int(rng.integers(0, 2**63 - 1))

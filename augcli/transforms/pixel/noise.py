@@ -1,0 +1,90 @@
+"""GaussNoise: additive Gaussian noise, generated inside the op from a seed.
+
+The op stores the seed, not the noise field, so it stays a few bytes when it
+is pickled to a worker or written to the provenance log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+
+import cv2
+import numpy as np
+
+from augcli.transforms.base import PixelOp, SampleContext, Transform, register
+from augcli.transforms.params import Param, ParamError
+from augcli.transforms.pixel.imageops import (
+    draw_seed, join_alpha, max_value, num_channels, split_alpha,
+)
+
+
+@dataclass(frozen=True)
+class GaussNoiseOp(PixelOp):
+    name: ClassVar[str] = "GaussNoise"
+    std: float                  # fraction of the dtype maximum
+    mean: float                 # fraction of the dtype maximum
+    per_channel: bool
+    noise_scale_factor: float
+    seed: int
+
+    def noise(self, height: int, width: int, channels: int, maxv: int) -> np.ndarray:
+        """float32 noise of shape (H, W, channels), or (H, W) when shared by all channels."""
+        rng = np.random.default_rng(self.seed)
+        small_h = max(1, int(round(height * self.noise_scale_factor)))
+        small_w = max(1, int(round(width * self.noise_scale_factor)))
+        shape = (small_h, small_w, channels) if self.per_channel and channels > 1 else (small_h, small_w)
+        field = rng.standard_normal(shape, dtype=np.float32)
+        field *= np.float32(self.std * maxv)
+        field += np.float32(self.mean * maxv)
+        if (small_h, small_w) != (height, width):
+            field = cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
+            field = field.reshape((height, width) + shape[2:])
+        return field
+
+    def apply_image(self, image: np.ndarray) -> np.ndarray:
+        maxv = max_value(image)
+        colour, alpha = split_alpha(image)
+        height, width = colour.shape[:2]
+        channels = num_channels(colour)
+        field = self.noise(height, width, channels, maxv)
+        if field.ndim == 2 and colour.ndim == 3:
+            field = field[..., None]
+        # Accumulate into the float32 noise buffer: one full-size temporary in all.
+        field = np.add(field, colour, out=field if field.shape == colour.shape else None,
+                       dtype=np.float32)
+        np.rint(field, out=field)
+        np.clip(field, 0, maxv, out=field)
+        return join_alpha(field.astype(image.dtype), alpha)
+
+
+@register
+class GaussNoise(Transform):
+    """Add Gaussian noise whose standard deviation is a fraction of the max pixel value."""
+
+    kind = "pixel"
+    params = (
+        Param("std_range", "range", (0.2, 0.44),
+              "noise standard deviation range as a fraction of the max value (255 for uint8)",
+              low=0.0, high=1.0),
+        Param("mean_range", "range", (0.0, 0.0),
+              "noise mean range as a fraction of the max value", low=-1.0, high=1.0),
+        Param("per_channel", "bool", True,
+              "draw independent noise for each colour channel (false: one field for all)"),
+        Param("noise_scale_factor", "float", 1.0,
+              "draw noise at this fraction of the resolution and resize it (faster, blotchier)",
+              low=0.0, high=1.0),
+    )
+    default_p = 0.5
+    example = "- GaussNoise: {std_range: [0.02, 0.08], p: 0.5}"
+    deviations = "Alpha channels get no noise."
+
+    def check(self) -> None:
+        if self.noise_scale_factor <= 0:
+            raise ParamError("noise_scale_factor must be > 0", "noise_scale_factor")
+
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+        return GaussNoiseOp(std=float(rng.uniform(*self.std_range)),
+                            mean=float(rng.uniform(*self.mean_range)),
+                            per_channel=self.per_channel,
+                            noise_scale_factor=self.noise_scale_factor,
+                            seed=draw_seed(rng))

@@ -1,0 +1,76 @@
+"""Synthetic scenes for the geometry tests: every object painted in its own colour."""
+from __future__ import annotations
+
+import numpy as np
+
+from augcli.core.sample import Instances, Sample
+from augcli.geometry import rle
+from augcli.geometry.polygons import polygon_to_mask
+
+# Colour of instance i is COLOURS[i]; the background is black.
+COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255]],
+                   dtype=np.uint8)
+
+
+def ellipse_mask(height: int, width: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    return ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
+
+
+def painted_scene(width: int = 200, height: int = 160) -> Sample:
+    """Four instances: a polygon with keypoints, a two-part polygon, a mask, a box only.
+
+    Each is painted in its own colour (polygons and mask exactly by their
+    rasterisation, the box-only instance as its box), the semantic map holds
+    the instance's label, and instance 0's keypoints swap 0 <-> 1 on mirroring.
+    """
+    poly0 = [np.array([[30.0, 20.0], [95.0, 28.0], [80.0, 90.0], [25.0, 70.0]])]
+    poly1 = [np.array([[120.0, 15.0], [175.0, 15.0], [175.0, 55.0], [120.0, 55.0]]),
+             np.array([[130.0, 70.0], [185.0, 95.0], [140.0, 110.0]])]
+    mask2 = ellipse_mask(height, width, 70.0, 122.0, 34.0, 22.0)
+    box3 = np.array([125.0, 118.0, 180.0, 150.0])
+    masks = [polygon_to_mask(poly0, height, width), polygon_to_mask(poly1, height, width), mask2,
+             np.zeros((height, width), dtype=bool)]
+    masks[3][118:150, 125:180] = True
+    image = np.zeros((height, width, 3), dtype=np.uint8)
+    semantic = np.zeros((height, width), dtype=np.uint8)
+    for i, m in enumerate(masks):
+        image[m] = COLOURS[i]
+        semantic[m] = i + 1
+    keypoints = np.zeros((4, 3, 3))
+    keypoints[0] = [[40.0, 40.0, 2], [85.0, 40.0, 2], [55.0, 75.0, 1]]
+    keypoints[2] = [[60.0, 120.0, 2], [0.0, 0.0, 0], [80.0, 125.0, 2]]
+    instances = Instances(
+        labels=np.array([1, 2, 3, 4]),
+        boxes=np.array([[25.0, 20.0, 95.0, 90.0], [120.0, 15.0, 185.0, 110.0],
+                        rle.bounds(rle.encode(mask2)), box3]),
+        polygons=[poly0, poly1, None, None],
+        masks=[None, None, rle.encode(mask2), None],
+        keypoints=keypoints,
+        crowd=np.array([False, False, True, False]),
+        extra={"source_id": [10, 11, 12, 13]},
+    )
+    meta = {"width": width, "height": height, "flip_perm": {1: np.array([1, 0, 2])}}
+    return Sample(image=image, instances=instances, semantic=semantic, meta=meta)
+
+
+def instance_pixels(sample: Sample, i: int) -> np.ndarray:
+    """Where the image shows instance i's colour."""
+    return np.all(sample.image == COLOURS[i], axis=2)
+
+
+def label_pixels(sample: Sample, i: int) -> np.ndarray:
+    """The pixels instance i's label claims: its polygon, else its mask, else its box."""
+    inst = sample.instances
+    if inst.polygons[i]:
+        return polygon_to_mask(inst.polygons[i], sample.height, sample.width)
+    if inst.masks[i] is not None:
+        return rle.decode(inst.masks[i])
+    x0, y0, x1, y1 = inst.boxes[i]
+    ys, xs = np.mgrid[0:sample.height, 0:sample.width] + 0.5
+    return (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return 1.0 if union == 0 else np.count_nonzero(a & b) / union

@@ -1,0 +1,478 @@
+"""Geometric ops against hand-derived matrices and independent oracles.
+
+Exact permutations (flips, rot90, transpose) are checked against numpy's own
+array operations: every pixel centre must land on the centre of the cell the
+numpy result puts that pixel in. Rotation is checked against OpenCV's
+``getRotationMatrix2D``; sampled parameters against their declared ranges.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
+from augcli.core.errors import TransformError
+from augcli.core.sample import Instances, Sample
+from augcli.geometry.warp import GridWarp, MatrixWarp
+from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.geometric.affine import largest_rotated_rect
+from augcli.transforms.params import ParamError
+
+W, H = 160, 120
+
+
+def ctx(width: int = W, height: int = H, boxes=None) -> SampleContext:
+    boxes = np.zeros((0, 4)) if boxes is None else np.asarray(boxes, float)
+    sample = Sample(image=np.zeros((height, width, 3), np.uint8),
+                    instances=Instances(labels=np.zeros(len(boxes), np.int64), boxes=boxes))
+    return SampleContext(width=width, height=height, get_sample=lambda: sample)
+
+
+def make(name: str, **cfg):
+    return REGISTRY[name](**cfg)
+
+
+def op_of(name: str, seed: int = 0, context: SampleContext | None = None, **cfg):
+    return make(name, **cfg).make_op(np.random.default_rng(seed), context or ctx())
+
+
+def warp_of(name: str, seed: int = 0, **cfg):
+    return op_of(name, seed, ctx(), **cfg).warp(W, H)
+
+
+def apply_h(mat: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    out = np.c_[pts, np.ones(len(pts))] @ mat.T
+    return out[:, :2] / out[:, 2:]
+
+
+def centres_of(shape) -> np.ndarray:
+    """Pixel centres in row-major order (matches ``arange(...).reshape(shape)``)."""
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    return np.c_[xs.ravel() + 0.5, ys.ravel() + 0.5]
+
+
+def assert_permutation_matches(warp: MatrixWarp, numpy_result: np.ndarray) -> None:
+    """Each input pixel centre maps to the centre of the cell numpy moved that pixel to."""
+    ids = np.arange(H * W).reshape(H, W)
+    expected = numpy_result(ids)
+    assert warp.out_size == (expected.shape[1], expected.shape[0])
+    where = np.empty((H * W, 2))
+    rows, cols = np.mgrid[0:expected.shape[0], 0:expected.shape[1]]
+    where[expected.ravel()] = np.c_[cols.ravel() + 0.5, rows.ravel() + 0.5]
+    np.testing.assert_allclose(apply_h(warp.matrix, centres_of((H, W))), where, atol=1e-9)
+
+
+# --- exact permutations -----------------------------------------------------------------
+
+def test_horizontal_flip_matrix_is_x_to_w_minus_x():
+    warp = warp_of("HorizontalFlip")
+    np.testing.assert_array_equal(warp.matrix, [[-1, 0, W], [0, 1, 0], [0, 0, 1]])
+    assert warp.mirrors
+    assert_permutation_matches(warp, np.fliplr)
+
+
+def test_vertical_flip_matrix_is_y_to_h_minus_y():
+    warp = warp_of("VerticalFlip")
+    np.testing.assert_array_equal(warp.matrix, [[1, 0, 0], [0, -1, H], [0, 0, 1]])
+    assert warp.mirrors
+    assert_permutation_matches(warp, np.flipud)
+
+
+def test_transpose_swaps_axes_and_mirrors():
+    warp = warp_of("Transpose")
+    np.testing.assert_array_equal(warp.matrix, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    assert warp.out_size == (H, W) and warp.mirrors
+    assert_permutation_matches(warp, np.transpose)
+
+
+ROT90_ORACLES = {
+    1: [[0, 1, 0], [-1, 0, W], [0, 0, 1]],      # (x, y) -> (y, W - x)
+    2: [[-1, 0, W], [0, -1, H], [0, 0, 1]],     # (x, y) -> (W - x, H - y)
+    3: [[0, -1, H], [1, 0, 0], [0, 0, 1]],      # (x, y) -> (H - y, x)
+}
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_rot90_matches_hand_matrix_and_numpy(k):
+    from augcli.transforms.geometric.flips import Rotate90Op
+
+    warp = Rotate90Op(k=k).warp(W, H)
+    np.testing.assert_array_equal(warp.matrix, ROT90_ORACLES[k])
+    assert not warp.mirrors
+    assert_permutation_matches(warp, lambda a: np.rot90(a, k))
+
+
+def test_random_rotate90_draws_every_quarter_turn():
+    ks = {op_of("RandomRotate90", seed).k for seed in range(40)}
+    assert ks == {0, 1, 2, 3}
+
+
+# --- crops, pads, resizes ---------------------------------------------------------------
+
+def test_center_crop_is_a_translation_by_the_centred_offset():
+    warp = warp_of("CenterCrop", height=50, width=100)
+    # offsets (160 - 100) // 2 = 30 and (120 - 50) // 2 = 35
+    np.testing.assert_allclose(warp.matrix, [[1, 0, -30], [0, 1, -35], [0, 0, 1]])
+    assert warp.out_size == (100, 50)
+
+
+def test_center_crop_odd_margin_rounds_down_like_albumentations():
+    warp = warp_of("CenterCrop", height=119, width=157)
+    np.testing.assert_allclose(warp.matrix[:2, 2], [-1, 0])
+
+
+def test_resize_is_a_pure_scale():
+    warp = warp_of("Resize", height=60, width=200)
+    np.testing.assert_allclose(warp.matrix, [[200 / W, 0, 0], [0, 60 / H, 0], [0, 0, 1]])
+    assert warp.out_size == (200, 60)
+    # the canvas corners map onto the new canvas corners
+    np.testing.assert_allclose(apply_h(warp.matrix, np.array([[W, H]])), [[200, 60]])
+
+
+@pytest.mark.parametrize("name, cfg, size", [
+    ("LongestMaxSize", {"max_size": 80}, (80, 60)),
+    ("SmallestMaxSize", {"max_size": 60}, (80, 60)),
+    ("LongestMaxSize", {"max_size_hw": [30, None]}, (40, 30)),
+    ("LongestMaxSize", {"max_size_hw": [90, 80]}, (80, 60)),
+    ("SmallestMaxSize", {"max_size_hw": [90, 80]}, (120, 90)),
+])
+def test_aspect_resizes_keep_the_ratio(name, cfg, size):
+    warp = warp_of(name, **cfg)
+    assert warp.out_size == size
+    np.testing.assert_allclose(np.diag(warp.matrix)[:2], [size[0] / W, size[1] / H])
+
+
+def test_max_size_list_picks_each_value():
+    sizes = {warp_of("LongestMaxSize", seed, max_size=[40, 80]).out_size for seed in range(30)}
+    assert sizes == {(40, 30), (80, 60)}
+
+
+def test_pad_if_needed_centre_is_a_translation():
+    warp = warp_of("PadIfNeeded", min_height=131, min_width=200)
+    # extra 40 x 11 pixels: left 20, top 5 (the odd pixel goes to the bottom)
+    np.testing.assert_allclose(warp.matrix, [[1, 0, 20], [0, 1, 5], [0, 0, 1]])
+    assert warp.out_size == (200, 131)
+
+
+@pytest.mark.parametrize("position, offset", [
+    ("top_left", (0, 0)), ("top_right", (40, 0)), ("bottom_left", (0, 10)),
+    ("bottom_right", (40, 10))])
+def test_pad_if_needed_positions(position, offset):
+    warp = warp_of("PadIfNeeded", min_height=130, min_width=200, position=position)
+    np.testing.assert_allclose(warp.matrix[:2, 2], offset)
+
+
+def test_pad_if_needed_divisor_and_no_op_when_large_enough():
+    warp = warp_of("PadIfNeeded", min_height=None, min_width=None,
+                   pad_height_divisor=32, pad_width_divisor=50)
+    assert warp.out_size == (200, 128)
+    np.testing.assert_allclose(warp.matrix[:2, 2], [20, 4])
+    same = warp_of("PadIfNeeded", min_height=10, min_width=10)
+    np.testing.assert_allclose(same.matrix, np.eye(3))
+    assert same.out_size == (W, H)
+
+
+def test_pad_if_needed_needs_exactly_one_of_min_and_divisor():
+    with pytest.raises(ParamError):
+        make("PadIfNeeded", pad_height_divisor=32)
+    with pytest.raises(ParamError):
+        make("PadIfNeeded", min_height=None)
+
+
+def test_random_crop_windows_stay_inside_and_cover_all_offsets():
+    offsets = set()
+    for seed in range(200):
+        warp = warp_of("RandomCrop", seed, height=117, width=157)
+        tx, ty = -warp.matrix[0, 2], -warp.matrix[1, 2]
+        assert warp.out_size == (157, 117)
+        assert float(tx).is_integer() and float(ty).is_integer()
+        assert 0 <= tx <= W - 157 and 0 <= ty <= H - 117
+        offsets.add((tx, ty))
+    assert offsets == {(x, y) for x in range(4) for y in range(4)}
+
+
+def test_crop_larger_than_image_needs_pad_if_needed():
+    with pytest.raises(TransformError):
+        op_of("RandomCrop", height=200, width=100)
+    warp = warp_of("RandomCrop", height=200, width=100, pad_if_needed=True)
+    assert warp.out_size == (100, 200)
+    assert warp.matrix[1, 2] == 40          # 80 rows of padding, centred
+    assert 0 <= -warp.matrix[0, 2] <= W - 100
+    centre = warp_of("CenterCrop", height=200, width=170, pad_if_needed=True)
+    np.testing.assert_allclose(centre.matrix[:2, 2], [5, 40])
+
+
+def test_crop_parameters_are_required():
+    with pytest.raises(ParamError):
+        make("RandomCrop", height=10)
+    with pytest.raises(ParamError):
+        make("RandomResizedCrop")
+
+
+def test_random_resized_crop_respects_area_and_ratio():
+    for seed in range(100):
+        op = op_of("RandomResizedCrop", seed, size=[64, 48], scale=[0.2, 0.6], ratio=[0.5, 2.0])
+        w, h = op.x_max - op.x_min, op.y_max - op.y_min
+        assert 0 <= op.x_min and op.x_max <= W and 0 <= op.y_min and op.y_max <= H
+        # rounding w and h moves area and ratio a little
+        assert 0.2 * W * H * 0.95 <= w * h <= 0.6 * W * H * 1.05
+        assert 0.5 * 0.95 <= w / h <= 2.0 * 1.05
+        warp = op.warp(W, H)
+        assert warp.out_size == (48, 64)
+        np.testing.assert_allclose(apply_h(warp.matrix, np.array([[op.x_min, op.y_min],
+                                                                  [op.x_max, op.y_max]])),
+                                   [[0, 0], [48, 64]], atol=1e-9)
+
+
+def test_random_resized_crop_falls_back_to_a_centred_window():
+    # no window of 8x the image area exists: the fallback keeps ratio within range
+    op = op_of("RandomResizedCrop", size=[10, 10], scale=[1.0, 1.0], ratio=[3.0, 4.0])
+    assert (op.x_min, op.x_max) == (0, W)
+    assert op.y_max - op.y_min == round(W / 3.0)
+    assert op.y_min == (H - round(W / 3.0)) // 2
+
+
+def test_area_for_downscale_switches_to_inter_area_only_when_shrinking():
+    small = op_of("Resize", height=60, width=80, area_for_downscale="image")
+    large = op_of("Resize", height=240, width=320, area_for_downscale="image")
+    assert small.interpolation == cv2.INTER_AREA
+    assert large.interpolation == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, W - 1), st.floats(0, H - 1),
+                          st.floats(1, 60), st.floats(1, 60)), min_size=1, max_size=5),
+       st.integers(0, 2**32 - 1))
+def test_bbox_safe_crop_keeps_every_box(raw, seed):
+    boxes = np.array([[x, y, min(x + w, W), min(y + h, H)] for x, y, w, h in raw])
+    op = op_of("RandomSizedBBoxSafeCrop", seed, ctx(boxes=boxes), height=64, width=80)
+    assert op.x_min <= boxes[:, 0].min() and op.y_min <= boxes[:, 1].min()
+    assert op.x_max >= boxes[:, 2].max() and op.y_max >= boxes[:, 3].max()
+    assert 0 <= op.x_min < op.x_max <= W and 0 <= op.y_min < op.y_max <= H
+    warp = op.warp(W, H)
+    moved = apply_h(warp.matrix, boxes.reshape(-1, 2)).reshape(-1, 4)
+    assert moved.min() >= -1e-9
+    assert (moved[:, [0, 2]] <= 80 + 1e-9).all() and (moved[:, [1, 3]] <= 64 + 1e-9).all()
+
+
+def test_bbox_safe_crop_without_boxes_keeps_enough_of_the_image():
+    for seed in range(50):
+        op = op_of("RandomSizedBBoxSafeCrop", seed, height=64, width=80, erosion_rate=0.25)
+        h = op.y_max - op.y_min
+        assert int(H * 0.75) <= h <= H and 0 <= op.x_min and op.x_max <= W
+
+
+# --- rotations and affine ---------------------------------------------------------------
+
+def cv_rotation_continuous(angle: float, width: int, height: int) -> np.ndarray:
+    """OpenCV's rotation about the image centre, moved from pixel-index to continuous coordinates."""
+    cv = np.vstack([cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), angle, 1.0),
+                    [0, 0, 1]])
+    shift = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    return shift @ cv @ np.linalg.inv(shift)
+
+
+def test_rotate_matches_opencv_and_turns_counter_clockwise():
+    for seed in range(10):
+        op = op_of("Rotate", seed, limit=[-30, 60])
+        assert -30 <= op.angle <= 60
+        warp = op.warp(W, H)
+        np.testing.assert_allclose(warp.matrix, cv_rotation_continuous(op.angle, W, H), atol=1e-9)
+    from augcli.transforms.geometric.affine import RotateOp
+
+    quarter = RotateOp(angle=90).warp(W, H).matrix
+    # a point right of the centre goes above it (y points down)
+    np.testing.assert_allclose(apply_h(quarter, np.array([[W / 2 + 10, H / 2]])),
+                               [[W / 2, H / 2 - 10]], atol=1e-9)
+
+
+def test_rotate_scalar_limit_is_symmetric():
+    angles = [op_of("Rotate", seed, limit=5).angle for seed in range(200)]
+    assert min(angles) < -4 and max(angles) > 4 and all(abs(a) <= 5 for a in angles)
+
+
+@pytest.mark.parametrize("angle", [0.0, 10.0, 37.0, 45.0, -80.0, 90.0])
+def test_rotate_crop_border_has_no_outside_pixels(angle):
+    from augcli.transforms.geometric.affine import RotateOp
+
+    warp = RotateOp(angle=angle, crop_border=True).warp(W, H)
+    out_w, out_h = warp.out_size
+    corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], float)
+    back = apply_h(np.linalg.inv(warp.matrix), corners)
+    assert (back >= -1e-6).all() and (back[:, 0] <= W + 1e-6).all() and (back[:, 1] <= H + 1e-6).all()
+    rect_w, rect_h = largest_rotated_rect(W, H, angle)
+    assert (out_w, out_h) == (int(rect_w), int(rect_h))
+
+
+def test_largest_rotated_rect_hand_values():
+    assert largest_rotated_rect(100, 50, 0) == pytest.approx((100, 50))
+    assert largest_rotated_rect(100, 50, 90) == pytest.approx((50, 100), abs=1e-6)
+    # a square at 45 degrees keeps the inscribed square of side s / sqrt(2)
+    assert largest_rotated_rect(100, 100, 45) == pytest.approx((100 / math.sqrt(2),) * 2)
+
+
+def test_affine_translate_px_and_scale_compose_about_the_centre():
+    op = op_of("Affine", scale=2.0, translate_px={"x": 7, "y": -3})
+    mat = op.warp(W, H).matrix
+    cx, cy = W / 2, H / 2
+    expected = np.array([[2, 0, cx - 2 * cx + 7], [0, 2, cy - 2 * cy - 3], [0, 0, 1]])
+    np.testing.assert_allclose(mat, expected, atol=1e-9)
+
+
+def test_affine_rotate_equals_rotate_op():
+    op = op_of("Affine", rotate=[25, 25])
+    np.testing.assert_allclose(op.warp(W, H).matrix, cv_rotation_continuous(25, W, H), atol=1e-9)
+
+
+def test_affine_shear_x_is_negated_like_albumentations():
+    op = op_of("Affine", shear={"x": [20, 20]})
+    assert op.shear_x == -20 and op.shear_y == 0
+    mat = op.warp(W, H).matrix
+    # a point below the centre moves left (tan(-20 deg) < 0) by dy * tan(20 deg)
+    moved = apply_h(mat, np.array([[W / 2, H / 2 + 10]]))
+    np.testing.assert_allclose(moved, [[W / 2 - 10 * math.tan(math.radians(20)), H / 2 + 10]])
+
+
+def test_affine_sampling_ranges():
+    t = make("Affine", scale={"x": [0.5, 0.8], "y": [1.2, 1.5]}, rotate=[-10, 10],
+             translate_percent={"x": [-0.1, 0.1]}, shear=[-5, 5])
+    for seed in range(100):
+        op = t.make_op(np.random.default_rng(seed), ctx())
+        assert 0.5 <= op.scale_x <= 0.8 and 1.2 <= op.scale_y <= 1.5
+        assert -10 <= op.rotate <= 10 and -5 <= op.shear_x <= 5 and -5 <= op.shear_y <= 5
+        assert abs(op.translate_x) <= 0.1 * W and op.translate_y == 0
+
+
+def test_affine_balanced_scale_zooms_out_half_the_time():
+    t = make("Affine", scale=[0.5, 4.0], balanced_scale=True)
+    scales = np.array([t.make_op(np.random.default_rng(s), ctx()).scale_x for s in range(400)])
+    assert 0.4 < np.mean(scales < 1) < 0.6
+    assert scales.min() >= 0.5 and scales.max() <= 4.0
+
+
+def test_affine_fit_output_keeps_the_whole_image():
+    op = op_of("Affine", rotate=[30, 30], scale=1.2, fit_output=True)
+    warp = op.warp(W, H)
+    corners = apply_h(warp.matrix, np.array([[0, 0], [W, 0], [W, H], [0, H]], float))
+    assert corners.min() >= -1e-9
+    assert corners[:, 0].max() <= warp.out_size[0] and corners[:, 1].max() <= warp.out_size[1]
+    assert warp.out_size[0] > W and warp.out_size[1] > H
+
+
+def test_affine_rejects_bad_configs():
+    for cfg in ({"translate_px": 3, "translate_percent": 0.1}, {"scale": [0, 1]},
+                {"shear": {"z": 1}}, {"keep_ratio": True, "scale": {"x": [1, 2]}},
+                {"scale": "big"}):
+        with pytest.raises(ParamError):
+            make("Affine", **cfg)
+
+
+def test_shift_scale_rotate_ranges():
+    t = make("ShiftScaleRotate", shift_limit=0.1, scale_limit=[-0.2, 0.3], rotate_limit=20,
+             shift_limit_y=[0.0, 0.05])
+    for seed in range(100):
+        op = t.make_op(np.random.default_rng(seed), ctx())
+        assert 0.8 <= op.scale_x == op.scale_y <= 1.3
+        assert abs(op.rotate) <= 20 and abs(op.translate_x) <= 0.1 * W
+        assert 0 <= op.translate_y <= 0.05 * H
+
+
+def test_perspective_corners_jitter_inwards_and_map_to_the_frame():
+    for seed in range(50):
+        op = op_of("Perspective", seed, scale=[0.05, 0.2])
+        corners = np.array(op.corners)
+        frame = np.array([[0, 0], [W, 0], [W, H], [0, H]], float)
+        jitter = np.abs(corners - frame) / [W, H]
+        assert (jitter < 0.32).all()
+        warp = op.warp(W, H)
+        assert warp.out_size == (W, H)
+        np.testing.assert_allclose(apply_h(warp.matrix, corners), frame, atol=1e-3)
+
+
+def test_perspective_without_keep_size_uses_the_quad_size():
+    op = op_of("Perspective", 3, scale=0.1, keep_size=False)
+    warp = op.warp(W, H)
+    assert warp.out_size[0] <= W and warp.out_size[1] <= H
+    assert warp.out_size[0] > W * 0.3 and warp.out_size[1] > H * 0.3
+
+
+# --- grid warps -------------------------------------------------------------------------
+
+def test_grid_distortion_steps_in_range_and_exact_point_map():
+    for normalized in (True, False):
+        op = op_of("GridDistortion", 4, num_steps=4, distort_limit=0.4, normalized=normalized)
+        assert all(0.6 <= s <= 1.4 for s in op.steps_x + op.steps_y)
+        warp = op.warp(W, H)
+        assert isinstance(warp, GridWarp) and warp.out_size == (W, H)
+        # sampling then mapping forward returns every output pixel centre exactly
+        sources = np.c_[warp.map_x.ravel(), warp.map_y.ravel()]
+        np.testing.assert_allclose(warp.point_map(sources), centres_of((H, W)), atol=1e-3)
+        if normalized:
+            assert warp.map_x.min() >= 0 and warp.map_x.max() <= W
+            np.testing.assert_allclose(warp.point_map(np.array([[0, 0], [W, H]])),
+                                       [[0, 0], [W, H]], atol=1e-9)
+
+
+def test_grid_distortion_point_map_pickles():
+    warp = op_of("GridDistortion", 1, distort_limit=0.3).warp(W, H)
+    again = pickle.loads(pickle.dumps(warp.point_map))
+    pts = np.array([[3.0, 4.0], [150.5, 100.25]])
+    np.testing.assert_array_equal(again(pts), warp.point_map(pts))
+
+
+def test_elastic_field_is_deterministic_and_scaled_by_alpha():
+    op = op_of("ElasticTransform", 5, alpha=30, sigma=5)
+    a, b = op.warp(W, H), op.warp(W, H)
+    np.testing.assert_array_equal(a.map_x, b.map_x)
+    base_x = np.arange(W) + 0.5
+    dx = a.map_x - base_x[None, :]
+    assert 0.3 < np.abs(dx).mean() < 30
+    weak = op_of("ElasticTransform", 5, alpha=3, sigma=5).warp(W, H)
+    np.testing.assert_allclose(weak.map_x - base_x[None, :], dx / 10, atol=1e-4)
+    same = op_of("ElasticTransform", 5, alpha=30, sigma=5, same_dxdy=True).warp(W, H)
+    base_y = np.arange(H) + 0.5
+    np.testing.assert_allclose(same.map_x - base_x[None, :], same.map_y - base_y[:, None],
+                               atol=1e-4)
+
+
+# --- contract ---------------------------------------------------------------------------
+
+GEOMETRIC = sorted(n for n, c in REGISTRY.items() if c.kind == "geometric")
+EXAMPLE_CONFIGS = {
+    "RandomCrop": {"height": 96, "width": 128}, "CenterCrop": {"height": 96, "width": 128},
+    "RandomResizedCrop": {"size": [96, 128]}, "RandomSizedBBoxSafeCrop": {"height": 96, "width": 128},
+    "Resize": {"height": 96, "width": 128},
+}
+
+
+@pytest.mark.parametrize("name", GEOMETRIC)
+def test_ops_pickle_and_record_and_are_deterministic(name):
+    cfg = EXAMPLE_CONFIGS.get(name, {})
+    box_ctx = ctx(boxes=[[10, 10, 40, 50]])
+    op = op_of(name, 11, box_ctx, **cfg)
+    again = pickle.loads(pickle.dumps(op))
+    assert again == op
+    assert op == op_of(name, 11, box_ctx, **cfg)
+    record = op.record()
+    assert record["op"] == name and "interpolation" in record
+    w1, w2 = op.warp(W, H), again.warp(W, H)
+    assert w1.out_size == w2.out_size
+    if isinstance(w1, MatrixWarp):
+        np.testing.assert_array_equal(w1.matrix, w2.matrix)
+    else:
+        np.testing.assert_array_equal(w1.map_x, w2.map_x)
+
+
+@pytest.mark.parametrize("name", GEOMETRIC)
+def test_transform_metadata(name):
+    cls = REGISTRY[name]
+    assert cls.summary() and cls.example.startswith(f"- {name}:")
+    assert cls.deviations
+    names = [p.name for p in cls.all_params()]
+    assert len(names) == len(set(names))
