@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -27,7 +28,7 @@ def print_catalog(registry: dict, console: Console) -> None:
     order = {"geometric": 0, "dropout": 1, "pixel": 2, "container": 3}
     for name, cls in sorted(registry.items(), key=lambda kv: (order.get(kv[1].kind, 9), kv[0])):
         params = ", ".join(f"{p.name}={_short(p.default)}" for p in cls.all_params())
-        table.add_row(name, cls.kind, ", ".join(cls.targets), params)
+        table.add_row(name, cls.kind, ", ".join(cls.targets), escape(params))
     console.print(table)
 
 
@@ -39,7 +40,7 @@ def print_transform(cls: Any, console: Console) -> None:
     for col in ("parameter", "type", "default", "meaning"):
         table.add_column(col)
     for p in info["params"]:
-        table.add_row(p["name"], p["type"], _short(p["default"]), p["doc"])
+        table.add_row(p["name"], escape(p["type"]), escape(_short(p["default"])), escape(p["doc"]))
     console.print(table)
     if info["deviations"]:
         console.print(f"differs from Albumentations: {info['deviations']}", highlight=False)

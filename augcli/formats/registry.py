@@ -68,10 +68,11 @@ def open_writer(reader: Any, out: Path, options: WriteOptions | None = None):
 
 
 def _looks_like_coco(source: Path) -> bool:
+    # a JSON file, or a folder with JSON in it, in annotations/ or one level
+    # down (a Roboflow export root: the COCO reader then names the choices)
     if source.is_file():
         return source.suffix.lower() == ".json"
-    return any(folder.is_dir() and any(p.suffix.lower() == ".json" for p in folder.iterdir())
-               for folder in (source, source / "annotations"))
+    return any(True for _ in source.glob("*.json")) or any(True for _ in source.glob("*/*.json"))
 
 
 register_format(FormatSpec("coco", _looks_like_coco,

@@ -45,7 +45,7 @@ from augcli.geometry.filtering import drop_instances, filter_instances, instance
 from augcli.geometry.points import map_points
 from augcli.geometry.polygons import clip_polygon, densify, polygon_area, polygon_bounds
 from augcli.geometry.raster import Resampler
-from augcli.geometry.warp import GridWarp, Warp
+from augcli.geometry.warp import GridWarp, MatrixWarp, Warp
 
 GRID_DENSIFY_PX = 3.0      # polygon edges are cut this short before a grid warp bends them
 GRID_SIMPLIFY_PX = 0.2     # ...and the bent ring is simplified back within this tolerance
@@ -148,7 +148,7 @@ class _InstanceWarp:
         stack = rle.decode_many([masks[i] for i in index], height_in, width_in)
         warped = self.resampler.mask_stack(stack)
         encoded = rle.encode_many(warped)
-        scale = self.resampler.inverse_area_scale
+        constant_scale = isinstance(self.warp, MatrixWarp) and self.warp.is_affine
         for k, i in enumerate(index):
             out[i] = encoded[k]
             if self.shaped[i]:
@@ -158,14 +158,17 @@ class _InstanceWarp:
             if kept_pixels == 0:
                 self.outside[i] = True
                 continue
-            if np.ndim(scale) == 0:
-                kept_input = kept_pixels * float(scale)
+            box = rle.bounds(encoded[k])
+            if constant_scale:
+                kept_input = kept_pixels * self.resampler.inverse_area_scale()
             else:
-                kept_input = float(scale[warped[:, :, k]].sum())
+                x0, y0, x1, y1 = (int(v) for v in box)
+                scale = self.resampler.inverse_area_scale((x0, y0, x1, y1))
+                kept_input = float(scale[warped[y0:y1, x0:x1, k]].sum())
             area_in = rle.area(masks[i])
             if area_in > 0:
                 self.visibility[i] *= min(1.0, kept_input / area_in)
-            self.tight[i] = rle.bounds(encoded[k])
+            self.tight[i] = box
         return out
 
     def _boxes(self) -> np.ndarray:

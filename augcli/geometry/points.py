@@ -50,8 +50,7 @@ def invert_grid(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray) -> np.
     converge restart from the nearest sample of a coarse forward grid. Points
     that still fail (folded grids) come back as NaN.
     """
-    grids = np.stack([np.asarray(map_x, dtype=np.float64),
-                      np.asarray(map_y, dtype=np.float64)], axis=-1)   # (H, W, 2)
+    grids = (np.asarray(map_x), np.asarray(map_y))   # gathered per point, never copied whole
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(pts) == 0:
         return pts.copy()
@@ -72,8 +71,8 @@ def invert_grid(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray) -> np.
     return out
 
 
-def _newton(grids: np.ndarray, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    height, width = grids.shape[:2]
+def _newton(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    height, width = grids[0].shape
     lo = np.array([-float(width), -float(height)])
     hi = np.array([2.0 * width, 2.0 * height])
     q = np.clip(start, lo, hi)
@@ -100,9 +99,10 @@ def _newton(grids: np.ndarray, p: np.ndarray, start: np.ndarray) -> tuple[np.nda
     return q, done
 
 
-def _sample_grid(grids: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sample_grid(grids: tuple, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear grid value (N, 2) and Jacobian (N, 2, 2) [d(value) / d(x, y)] at output points q."""
-    height, width = grids.shape[:2]
+    map_x, map_y = grids
+    height, width = map_x.shape
     u = q[:, 0] - 0.5                          # index space: centres at integers
     v = q[:, 1] - 0.5
     j0 = np.clip(np.floor(u), 0, max(width - 2, 0)).astype(np.int64)
@@ -111,8 +111,9 @@ def _sample_grid(grids: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarr
     i1 = np.minimum(i0 + 1, height - 1)
     fu = (u - j0)[:, None]                     # outside [0, 1] past the border: extrapolate
     fv = (v - i0)[:, None]
-    a, b = grids[i0, j0], grids[i0, j1]
-    c, d = grids[i1, j0], grids[i1, j1]
+    corners = [np.stack([map_x[i, j], map_y[i, j]], axis=1).astype(np.float64)
+               for i, j in ((i0, j0), (i0, j1), (i1, j0), (i1, j1))]
+    a, b, c, d = corners
     value = (1 - fv) * ((1 - fu) * a + fu * b) + fv * ((1 - fu) * c + fu * d)
     d_du = (1 - fv) * (b - a) + fv * (d - c)
     d_dv = (1 - fu) * (c - a) + fu * (d - b)
@@ -120,13 +121,14 @@ def _sample_grid(grids: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return value, jac
 
 
-def _coarse_guess(grids: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _coarse_guess(grids: tuple, p: np.ndarray) -> np.ndarray:
     """For each p, the coarse output sample whose grid value is nearest to p."""
-    height, width = grids.shape[:2]
+    map_x, map_y = grids
+    height, width = map_x.shape
     rows = np.unique(np.linspace(0, height - 1, min(height, _COARSE_SAMPLES)).round().astype(int))
     cols = np.unique(np.linspace(0, width - 1, min(width, _COARSE_SAMPLES)).round().astype(int))
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    values = grids[rr, cc].reshape(-1, 2)
+    values = np.stack([map_x[rr, cc].ravel(), map_y[rr, cc].ravel()], axis=1).astype(np.float64)
     centres = np.stack([cc.ravel() + 0.5, rr.ravel() + 0.5], axis=1)
     guesses = np.empty_like(p)
     chunk = max(1, 2_000_000 // len(values))   # bound the distance matrix's memory

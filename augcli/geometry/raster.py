@@ -8,7 +8,7 @@ continuous source coordinates lose 0.5 before ``cv2.remap``.
 
 Fast paths, each giving the same pixels the general warp would:
 - a matrix that only flips, transposes and shifts by whole pixels (flips,
-  90-degree rotations, crops, pads) is a pure array copy (slicing);
+  90-degree rotations, crops, pads) is an array copy (``pixel_moves``);
 - a pure scale of the whole image is ``cv2.resize`` (which also makes
   ``INTER_AREA`` available; border pixels replicate instead of blending
   with the fill, which is what a resize should do).
@@ -21,9 +21,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from augcli.geometry.pixel_moves import whole_pixel_copy
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
 
 _TO_CV = translation(-0.5, -0.5)
+_SWAP_XY = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 _FROM_CV = translation(0.5, 0.5)
 _CV_MAX_CHANNELS = 4       # borderValue (and older OpenCV builds) handle at most 4
 _NATIVE_LABEL_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16,
@@ -58,27 +60,31 @@ class Resampler:
         return ((np.asarray(w.map_x, dtype=np.float32) - np.float32(0.5)),
                 (np.asarray(w.map_y, dtype=np.float32) - np.float32(0.5)))
 
-    @cached_property
-    def inverse_area_scale(self) -> np.ndarray | float:
-        """|det| of the Jacobian of output -> input, per output pixel (a scalar when constant).
+    def inverse_area_scale(self, window: tuple[int, int, int, int] | None = None) -> np.ndarray | float:
+        """|det| of the Jacobian of output -> input: the input area one output pixel stands for.
 
-        An output pixel stands for this much input area.
+        A float for affine warps; otherwise an array over the output pixels of
+        ``window`` = (x0, y0, x1, y1) (the whole canvas when None).
         """
         w = self.warp
+        if isinstance(w, MatrixWarp) and w.is_affine:
+            return float(abs(np.linalg.det(np.linalg.inv(w.matrix)[:2, :2])))
+        width, height = self.out_size
+        x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
         if isinstance(w, MatrixWarp):
             inv = np.linalg.inv(w.matrix)
-            if w.is_affine:
-                return float(abs(np.linalg.det(inv[:2, :2])))
-            width, height = self.out_size
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
+            ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
             denom = inv[2, 0] * xs + inv[2, 1] * ys + inv[2, 2]
-            # Jacobian determinant of a homography: det(H) / denom^3.
-            return np.abs(np.linalg.det(inv) / denom ** 3)
-        if min(w.map_x.shape) < 2:
-            return 1.0
-        gxy, gxx = np.gradient(np.asarray(w.map_x, dtype=np.float64))
-        gyy, gyx = np.gradient(np.asarray(w.map_y, dtype=np.float64))
-        return np.abs(gxx * gyy - gxy * gyx)
+            return np.abs(np.linalg.det(inv) / denom ** 3)   # a homography's Jacobian
+        if min(height, width) < 2:
+            return np.ones((y1 - y0, x1 - x0))
+        # central differences need one pixel around the window (np.gradient handles the edges)
+        r0, c0 = max(y0 - 1, 0), max(x0 - 1, 0)
+        r1, c1 = min(max(y1 + 1, r0 + 2), height), min(max(x1 + 1, c0 + 2), width)
+        gxy, gxx = np.gradient(np.asarray(w.map_x[r0:r1, c0:c1], dtype=np.float64))
+        gyy, gyx = np.gradient(np.asarray(w.map_y[r0:r1, c0:c1], dtype=np.float64))
+        det = np.abs(gxx * gyy - gxy * gyx)
+        return det[y0 - r0:y1 - r0, x0 - c0:x1 - c0]
 
     # -- public --------------------------------------------------------------
 
@@ -88,9 +94,11 @@ class Resampler:
         image = np.asarray(image)
         channels = 1 if image.ndim == 2 else image.shape[2]
         fills = _per_channel(fill, channels)
-        out = self._exact_copy(image, border_mode, fills)
-        if out is not None:
-            return out
+        if isinstance(self.warp, MatrixWarp):
+            out = whole_pixel_copy(image, self._inverse_cv, self.out_size, border_mode,
+                                   _fill_array(fills, image))
+            if out is not None:
+                return out
         if image.ndim == 3 and channels > _CV_MAX_CHANNELS:
             parts = [self.image(image[:, :, k:k + _CV_MAX_CHANNELS], interpolation=interpolation,
                                 border_mode=border_mode, fill=fills[k:k + _CV_MAX_CHANNELS])
@@ -125,20 +133,41 @@ class Resampler:
         raise TypeError(f"cannot resample a label map of dtype {dtype}")
 
     def mask_stack(self, masks: np.ndarray) -> np.ndarray:
-        """(H, W, N) boolean masks -> warped (H', W', N), nearest, outside = False.
+        """(H, W, N) boolean masks -> warped (H', W', N) bool, nearest, outside = False.
 
-        Masks are bit-packed eight to a byte so one OpenCV call moves up to 32.
+        Works in COCO's column-major layout: a Fortran-ordered stack (what
+        pycocotools decodes) is N contiguous transposed planes, warped with the
+        transposed warp, so the result is Fortran-ordered again and encodes
+        without a copy. Planes are bit-packed eight to a byte, so one OpenCV
+        call moves eight masks.
         """
         masks = np.asarray(masks, dtype=bool)
         n = masks.shape[2]
         width, height = self.out_size
-        if n == 0:
-            return np.zeros((height, width, 0), dtype=bool)
-        packed = np.packbits(masks, axis=2)
-        warped = self.labels(packed, fill=0)
-        if warped.ndim == 2:
-            warped = warped[:, :, None]
-        return np.unpackbits(warped, axis=2, count=n).view(bool)
+        out = np.empty((n, width, height), dtype=np.uint8)      # transposed planes
+        planes = masks.T.view(np.uint8)                          # (N, W, H)
+        transposed = self._transposed
+        for start in range(0, n, 8):
+            group = planes[start:start + 8]
+            if len(group) == 1:
+                out[start] = transposed.labels(group[0], fill=0)
+                continue
+            packed = group[0].copy()
+            for bit in range(1, len(group)):
+                packed |= group[bit] << bit
+            warped = transposed.labels(packed, fill=0)
+            for bit in range(len(group)):
+                np.bitwise_and(warped >> bit, 1, out=out[start + bit])
+        return out.T.view(bool)
+
+    @cached_property
+    def _transposed(self) -> "Resampler":
+        """The same warp with x and y swapped on both sides."""
+        w = self.warp
+        if isinstance(w, MatrixWarp):
+            return Resampler(MatrixWarp(_SWAP_XY @ w.matrix @ _SWAP_XY, (w.out_size[1], w.out_size[0])))
+        return Resampler(GridWarp(np.ascontiguousarray(np.asarray(w.map_y).T),
+                                  np.ascontiguousarray(np.asarray(w.map_x).T)))
 
     # -- internals -----------------------------------------------------------
 
@@ -167,64 +196,6 @@ class Resampler:
         width, height = self.out_size
         expected = np.diag([width / in_width, height / in_height, 1.0])
         return bool(np.allclose(m, expected, rtol=0.0, atol=1e-9))
-
-    def _exact_copy(self, image: np.ndarray, border_mode: int,
-                    fills: list[float]) -> np.ndarray | None:
-        """Whole-pixel flips/transposes/shifts as array slicing, or None if not one."""
-        if not isinstance(self.warp, MatrixWarp):
-            return None
-        inv = self._inverse_cv                     # output pixel index -> input pixel index
-        rounded = np.round(inv)
-        if not np.allclose(inv, rounded, rtol=0.0, atol=1e-9) or not self.warp.is_affine:
-            return None
-        linear, shift = rounded[:2, :2], rounded[:2, 2].astype(np.int64)
-        magnitude = np.abs(linear)
-        if not (np.all(magnitude.sum(axis=0) == 1) and np.all(magnitude.sum(axis=1) == 1)
-                and np.count_nonzero(linear) == 2):
-            return None                            # not a signed permutation
-        source = image
-        if linear[0, 0] == 0:                      # x_in depends on y_out: transpose first
-            source = np.swapaxes(image, 0, 1)
-            sx, sy = int(linear[1, 0]), int(linear[0, 1])
-            cx, cy = int(shift[1]), int(shift[0])
-        else:
-            sx, sy = int(linear[0, 0]), int(linear[1, 1])
-            cx, cy = int(shift[0]), int(shift[1])
-        width, height = self.out_size
-        rows = _valid_run(sy, cy, height, source.shape[0])
-        cols = _valid_run(sx, cx, width, source.shape[1])
-        if rows is None or cols is None:
-            covered = False
-        else:
-            covered = rows[0] == 0 and rows[1] == height and cols[0] == 0 and cols[1] == width
-        if not covered and border_mode != cv2.BORDER_CONSTANT:
-            return None                            # reflect/replicate: let OpenCV do it
-        if covered:
-            return np.ascontiguousarray(source[_source_slice(sy, cy, *rows),
-                                               _source_slice(sx, cx, *cols)])
-        shape = (height, width) + image.shape[2:]
-        out = np.empty(shape, dtype=image.dtype)
-        out[...] = _fill_array(fills, image)
-        if rows is not None and cols is not None:
-            out[rows[0]:rows[1], cols[0]:cols[1]] = source[_source_slice(sy, cy, *rows),
-                                                           _source_slice(sx, cx, *cols)]
-        return out
-
-
-def _valid_run(step: int, offset: int, out_len: int, in_len: int) -> tuple[int, int] | None:
-    """Output indices [a, b) whose source ``step * k + offset`` lies in [0, in_len)."""
-    if step == 1:
-        a, b = max(0, -offset), min(out_len, in_len - offset)
-    else:
-        a, b = max(0, offset - in_len + 1), min(out_len, offset + 1)
-    return (a, b) if a < b else None
-
-
-def _source_slice(step: int, offset: int, a: int, b: int) -> slice:
-    first, last = step * a + offset, step * (b - 1) + offset
-    if step == 1:
-        return slice(first, last + 1)
-    return slice(first, last - 1 if last > 0 else None, -1)
 
 
 def _per_channel(fill: float | Sequence[float], channels: int) -> list[float]:

@@ -41,6 +41,8 @@ def encode_many(masks: np.ndarray) -> list[Rle]:
         raise ValueError(f"encode_many expects (H, W, N), got shape {masks.shape}")
     if masks.shape[2] == 0:
         return []
+    if masks.dtype == bool:
+        masks = masks.view(np.uint8)        # no copy; keeps a Fortran layout Fortran
     return coco_mask.encode(np.asfortranarray(masks, dtype=np.uint8))
 
 
@@ -50,10 +52,10 @@ def decode(rle: Rle) -> np.ndarray:
 
 
 def decode_many(rles: Sequence[Rle], height: int, width: int) -> np.ndarray:
-    """N RLEs -> boolean (H, W, N) stack (an empty stack when N is 0)."""
+    """N RLEs -> boolean (H, W, N) stack, Fortran-ordered as pycocotools decodes it."""
     if not rles:
-        return np.zeros((height, width, 0), dtype=bool)
-    return coco_mask.decode([as_compressed(r) for r in rles]).astype(bool)
+        return np.zeros((height, width, 0), dtype=bool, order="F")
+    return coco_mask.decode([as_compressed(r) for r in rles]).view(bool)   # values are 0/1
 
 
 def area(rle: Rle) -> int:

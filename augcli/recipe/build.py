@@ -20,17 +20,18 @@ WHERE_ATTR = "recipe_where"   # set on every built node: "pipeline[1].Affine (li
 def build_steps(items: Any, path: YamlPath, problems: Problems,
                 registry: dict[str, type[Transform]]) -> list[Transform]:
     """Build a list of pipeline items; invalid items are reported and left out."""
+    return [n for n in _build_list(items, path, problems, registry) if n is not None]
+
+
+def _build_list(items: Any, path: YamlPath, problems: Problems,
+                registry: dict[str, type[Transform]]) -> list[Optional[Transform]]:
+    """Like build_steps, with None where an item is invalid."""
     if items is None:
         return []
     if not isinstance(items, list):
         problems.add(path, f"must be a list of transforms, got {type_name(items)}")
         return []
-    steps = []
-    for index, item in enumerate(items):
-        node = build_item(item, path + (index,), problems, registry)
-        if node is not None:
-            steps.append(node)
-    return steps
+    return [build_item(item, path + (i,), problems, registry) for i, item in enumerate(items)]
 
 
 def build_item(item: Any, path: YamlPath, problems: Problems,
@@ -70,20 +71,26 @@ def build_item(item: Any, path: YamlPath, problems: Problems,
     return node
 
 
+class _Unbuilt(Transform):
+    """Stands in for an invalid child so its container's own checks still run."""
+
+    name = "<invalid>"
+
+    def __init__(self) -> None:   # no parameters to validate
+        self.p, self.cfg = 1.0, {}
+
+
 def _build_container(cls: type[Container], config: dict, path: YamlPath, problems: Problems,
                      registry: dict[str, type[Transform]]) -> Optional[Transform]:
-    before = len(problems)
     if "transforms" not in config:
         problems.add(path, f"{cls.name} needs `transforms:` with a list of pipeline items")
-    _report_param_errors(cls, config, path, problems)
-    raw_children = config.get("transforms")
-    children = []
-    if isinstance(raw_children, list):
-        children = build_steps(raw_children, path + ("transforms",), problems, registry)
-    if len(problems) > before:
-        return None   # cross checks (weights vs children) would only repeat the problem
-    return _construct(cls, {**config, "transforms": children}, path, problems,
-                      check_params=False)
+        return None
+    if _report_param_errors(cls, config, path, problems):
+        return None
+    children = _build_list(config["transforms"], path + ("transforms",), problems, registry)
+    stand_ins = [c if c is not None else _Unbuilt() for c in children]
+    node = _construct(cls, {**config, "transforms": stand_ins}, path, problems, check_params=False)
+    return node if None not in children else None
 
 
 def _construct(cls: type[Transform], config: dict, path: YamlPath, problems: Problems,

@@ -80,22 +80,28 @@ def _prepare(sample: Sample, policy: LabelPolicy, categories: Optional[Categorie
     """A shallow copy with fresh drop counters and the keypoint flip permutations."""
     meta = dict(sample.meta)
     meta["dropped"] = {}
+    pairs = policy.keypoint_flip_pairs
+    explicit = isinstance(pairs, (list, tuple))
     if categories is not None:
         with_kps = [c for c in categories.items if c.keypoints]
-        pairs = policy.keypoint_flip_pairs
-        if isinstance(pairs, (list, tuple)):
-            meta["flip_perm"] = {c.id: _explicit_perm(pairs, c) for c in with_kps}
+        if explicit:
+            meta["flip_perm"] = {c.id: _explicit_perm(pairs, c.name, len(c.keypoints))
+                                 for c in with_kps}
         elif "flip_perm" not in meta and with_kps:
             meta["flip_perm"] = {c.id: flip_permutation(c.keypoints) for c in with_kps}
+    elif explicit and sample.instances.keypoints is not None:
+        # no category list: the pairs apply to every label's keypoint columns
+        count = sample.instances.keypoints.shape[1]
+        meta["flip_perm"] = {int(label): _explicit_perm(pairs, str(label), count)
+                             for label in np.unique(sample.instances.labels)}
     return sample.replace(meta=meta)
 
 
-def _explicit_perm(pairs: Any, category: Any) -> np.ndarray:
-    count = len(category.keypoints)
+def _explicit_perm(pairs: Any, category: str, count: int) -> np.ndarray:
     bad = [i for pair in pairs for i in pair if not 0 <= int(i) < count]
     if bad:
         raise RecipeError(f"labels.keypoint_flip_pairs: index {bad[0]} is out of range for "
-                          f"category {category.name!r} ({count} keypoints)")
+                          f"category {category!r} ({count} keypoints)")
     return pairs_to_permutation(pairs, count)
 
 

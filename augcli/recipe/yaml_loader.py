@@ -9,8 +9,9 @@ impossible. Size and nesting depth are bounded.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 import yaml
 from yaml.events import AliasEvent
@@ -21,7 +22,6 @@ from augcli.core.errors import RecipeError
 MAX_BYTES = 1 << 20   # a recipe is a few KB; anything near this is not a recipe
 MAX_DEPTH = 64        # nesting of lists/mappings (PyYAML composes recursively)
 
-PathKey = Union[str, int, Any]
 YamlPath = tuple  # mapping keys and sequence indices from the root
 
 _STD = "tag:yaml.org,2002:"
@@ -82,6 +82,12 @@ class RecipeLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+# YAML 1.1 (PyYAML) reads 1e-3 as a string; recipes mean the number, as YAML 1.2 does.
+RecipeLoader.add_implicit_resolver(
+    _STD + "float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def load_yaml(text: str, source: str = "<text>") -> YamlDocument:

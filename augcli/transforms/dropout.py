@@ -150,11 +150,11 @@ class CoarseDropout(Transform):
 
     kind = "dropout"
     params = (
-        Param("num_holes_range", "int_range", (1, 2), "how many holes to cut, [min, max]", low=1),
+        Param("num_holes_range", "int_range", (1, 2), "how many holes to cut (min, max)", low=1),
         Param("hole_height_range", "any", (0.1, 0.2),
-              "hole height range: [int, int] in pixels or [float, float] as a fraction of the image height"),
+              "hole height range: two ints (pixels) or two floats (fractions of the image height)"),
         Param("hole_width_range", "any", (0.1, 0.2),
-              "hole width range: [int, int] in pixels or [float, float] as a fraction of the image width"),
+              "hole width range: two ints (pixels) or two floats (fractions of the image width)"),
         Param("fill", "any", 0,
               "hole fill: a number, one number per channel, 'random' (noise), 'random_uniform' "
               "(one random colour per hole), 'inpaint_telea' or 'inpaint_ns'"),

@@ -1,4 +1,4 @@
-"""Helpers for format tests: tiny COCO datasets built in a temporary folder."""
+"""Fixtures for format tests: tiny COCO datasets built in a temporary folder."""
 from __future__ import annotations
 
 import json
@@ -7,21 +7,8 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-
-
-def save_image(path: Path, pixels: np.ndarray, **options) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path, **options)
-    return path
-
-
-def noise_image(width: int, height: int, seed: int = 0, channels: int = 3) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    shape = (height, width) if channels == 1 else (height, width, channels)
-    return rng.integers(0, 256, size=shape, dtype=np.uint8)
+from format_helpers import save_image
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pycocotools import mask as mask_utils
 
 from augcli.formats.registry import open_reader, open_writer
 
-from conftest import CONFORMANCE
+from format_helpers import CONFORMANCE
 
 # (annotation file or folder, --images folder or None), relative to the conformance root
 SETS = {

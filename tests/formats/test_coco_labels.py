@@ -12,11 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
 from augcli.core.errors import AnnotationError, ImageReadError
-from augcli.core.sample import Sample
+from augcli.core.sample import Instances, Sample
 from augcli.formats.coco import CocoReader, CocoWriter
+from augcli.formats.coco.emit import annotation_dict
 
 W, H = 40, 30
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
@@ -310,3 +313,37 @@ def test_image_size_disagreeing_with_labels_is_an_item_error(make_coco) -> None:
     with pytest.raises(ImageReadError) as caught:
         reader.load("scene.png")
     assert caught.value.image == 10 and "45x30" in str(caught.value)
+
+
+coordinates = st.floats(0, 500, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(coordinates, coordinates), min_size=3, max_size=12),
+       st.lists(st.tuples(coordinates, coordinates, st.sampled_from([1, 2])), min_size=2, max_size=2))
+def test_written_box_contains_written_polygon_and_keypoints(points, keypoints) -> None:
+    ring = np.array(points)
+    kps = np.array(keypoints, dtype=np.float64)
+    everything = np.concatenate([ring, kps[:, :2]])
+    box = np.concatenate([everything.min(axis=0), everything.max(axis=0)])
+    instances = Instances(labels=[1], boxes=[box], polygons=[[ring]], keypoints=kps[None],
+                          extra={"coco_seg": ["polygon"]})
+    ann = annotation_dict(instances, 0, 501, 501)
+    x, y, w, h = ann["bbox"]
+    xs = ann["segmentation"][0][0::2] + ann["keypoints"][0::3]
+    ys = ann["segmentation"][0][1::2] + ann["keypoints"][1::3]
+    slack = 1e-9   # float noise of x + w only
+    assert min(xs) >= x and max(xs) <= x + w + slack
+    assert min(ys) >= y and max(ys) <= y + h + slack
+    assert ann["num_keypoints"] == 2 and ann["area"] >= 0
+
+
+def test_labels_without_listed_categories_get_identity_flip(make_coco) -> None:
+    path = painted_dataset(make_coco)
+    coco = json.loads(path.read_text())
+    coco["categories"] = []
+    path.write_text(json.dumps(coco))
+    reader = CocoReader(path)
+    assert reader.problems == []
+    assert {k: v.tolist() for k, v in reader.load("scene.png").meta["flip_perm"].items()} == \
+        {1: [0, 1, 2], 2: [0, 1, 2], 7: [0, 1, 2]}

@@ -12,7 +12,7 @@ from augcli.core.errors import DatasetError, ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter, layout
 from augcli.formats.registry import open_reader, open_writer
 
-from conftest import noise_image, save_image
+from format_helpers import noise_image, save_image
 
 
 def coco_for(*names: str, size=(8, 6)) -> dict:
@@ -200,3 +200,39 @@ def test_backslash_file_names_resolve_and_mirror(tmp_path: Path) -> None:
     assert record.payload["image"]["file_name"] == "sub\\a__aug1.png"
     assert (tmp_path / "out" / "images" / "sub" / "a__aug1.png").is_file()
     assert np.array_equal(CocoReader(ann).load("sub/a.png").image, noise_image(8, 6))
+
+
+def test_export_root_with_split_folders_names_the_choices(tmp_path: Path) -> None:
+    for split in ("train", "valid"):
+        save_image(tmp_path / "export" / split / "a.png", noise_image(8, 6))
+        write_json(tmp_path / "export" / split / "_annotations.coco.json", coco_for("a.png"))
+    with pytest.raises(DatasetError) as caught:
+        open_reader(tmp_path / "export")
+    assert "train/_annotations.coco.json" in str(caught.value)
+    assert "valid/_annotations.coco.json" in str(caught.value)
+    assert open_reader(tmp_path / "export" / "valid").keys() == ["a.png"]
+
+
+def test_unknown_format_name_is_a_usage_error(tmp_path: Path) -> None:
+    from augcli.core.errors import UsageError
+
+    ann = write_json(tmp_path / "a.json", coco_for())
+    with pytest.raises(UsageError, match="known formats: coco"):
+        open_reader(ann, fmt="nope")
+
+
+def test_non_ascii_file_names_round_trip(tmp_path: Path) -> None:
+    from format_helpers import CONFORMANCE
+
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    photo = CONFORMANCE / "labelimg_unicode" / "臉書.jpg"
+    (data / "images" / "臉書.jpg").write_bytes(photo.read_bytes())
+    ann = write_json(data / "annotations" / "instances.json", coco_for("臉書.jpg", size=(33, 32)))
+    reader = CocoReader(ann)
+    writer = CocoWriter(reader, tmp_path / "out")
+    records = [writer.write_original("臉書.jpg"), writer.write_item("臉書.jpg", 1, reader.load("臉書.jpg"))]
+    writer.finalize(records)
+    assert "臉書__aug1.jpg" in writer.annotation_path.read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "images" / "臉書__aug1.jpg").is_file()
+    assert json.loads(writer.annotation_path.read_text())["images"][0] == coco_for("臉書.jpg", size=(33, 32))["images"][0]

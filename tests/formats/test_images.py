@@ -14,7 +14,7 @@ from augcli.core.errors import ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.images import EXIF_ORIENTATION, decode_image, encode_image
 
-from conftest import CONFORMANCE, noise_image, save_image
+from format_helpers import CONFORMANCE, noise_image, save_image
 
 EXIF_DIR = CONFORMANCE / "exif_orientation"
 MMCV_DIR = CONFORMANCE / "mmcv_images"
@@ -40,6 +40,7 @@ def test_transposed_files_are_oriented_when_labels_say_so(kind, displayed, orien
     # the same photo as the untagged upright file, up to JPEG noise (a wrong turn differs by far more)
     assert mean_difference(pixels, upright(kind), step=7) < 8
     assert mean_difference(np.rot90(pixels, 2), upright(kind), step=7) > 25
+    assert mean_difference(pixels[:, ::-1], upright(kind), step=7) > 25
 
 
 @pytest.mark.parametrize("kind, displayed", [("Landscape", (1800, 1200)), ("Portrait", (1200, 1800))])

@@ -74,3 +74,62 @@ def label_pixels(sample: Sample, i: int) -> np.ndarray:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.count_nonzero(a | b)
     return 1.0 if union == 0 else np.count_nonzero(a & b) / union
+
+
+FLIP_PERM4 = np.array([1, 0, 3, 2])
+
+
+def random_scene(seed: int, max_instances: int = 5) -> Sample:
+    """A random canvas with polygon, mask and box-only instances, all inside the canvas."""
+    rng = np.random.default_rng(seed)
+    width, height = int(rng.integers(16, 70)), int(rng.integers(16, 70))
+    n = int(rng.integers(0, max_instances + 1))
+    polygons, masks, boxes = [], [], []
+    for _ in range(n):
+        kind = rng.integers(3)
+        if kind == 0:
+            rings = [_random_ring(rng, width, height) for _ in range(int(rng.integers(1, 3)))]
+            polygons.append(rings)
+            masks.append(None)
+            boxes.append(np.concatenate([np.concatenate(rings).min(0), np.concatenate(rings).max(0)]))
+        elif kind == 1:
+            m = np.zeros((height, width), dtype=bool)
+            x0, y0 = rng.integers(0, width - 3), rng.integers(0, height - 3)
+            x1, y1 = rng.integers(x0 + 2, width + 1), rng.integers(y0 + 2, height + 1)
+            m[y0:y1, x0:x1] = rng.random((y1 - y0, x1 - x0)) < 0.6
+            m[y0, x0] = True
+            polygons.append(None)
+            masks.append(rle.encode(m))
+            boxes.append(rle.bounds(masks[-1]))
+        else:
+            lo = rng.uniform([0, 0], [width - 2, height - 2])
+            hi = rng.uniform(lo + 1, [width, height])
+            polygons.append(None)
+            masks.append(None)
+            boxes.append(np.concatenate([lo, hi]))
+    keypoints = np.zeros((n, 4, 3))
+    if n:
+        keypoints[:, :, 0] = rng.uniform(0, width, (n, 4))
+        keypoints[:, :, 1] = rng.uniform(0, height, (n, 4))
+        keypoints[:, :, 2] = rng.integers(0, 3, (n, 4))
+        keypoints[keypoints[:, :, 2] == 0] = 0
+    instances = Instances(
+        labels=rng.integers(1, 4, n), boxes=np.array(boxes).reshape(n, 4),
+        polygons=polygons, masks=masks, keypoints=keypoints,
+        crowd=rng.random(n) < 0.3, extra={"tag": list(range(n))},
+    )
+    image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    semantic = rng.integers(0, 5, (height, width), dtype=np.uint8)
+    meta = {"width": width, "height": height, "flip_perm": {1: FLIP_PERM4, 2: FLIP_PERM4}}
+    return Sample(image=image, instances=instances, semantic=semantic, meta=meta)
+
+
+def _random_ring(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """A star-shaped ring with area well above zero, inside the canvas."""
+    cx, cy = rng.uniform(3, width - 3), rng.uniform(3, height - 3)
+    radius = rng.uniform(2.5, min(cx, cy, width - cx, height - cy, 20) + 2.5)
+    k = int(rng.integers(3, 9))
+    angles = 2 * np.pi * (np.arange(k) + rng.uniform(0, 0.6, k)) / k
+    radii = rng.uniform(0.5, 1.0, k) * radius
+    ring = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
+    return np.clip(ring, 0, [width, height])

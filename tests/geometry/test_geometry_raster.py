@@ -115,6 +115,23 @@ def test_painted_shape_follows_its_warped_polygon(warp):
     assert iou(labels, expected) >= 0.98
 
 
+@pytest.mark.parametrize("warp", [
+    MatrixWarp(rotation_about(30.0, 60.0, 50.0) @ scaling(1.2, 1.2), (120, 100)),
+    MatrixWarp(perspective_matrix(), (120, 100)),
+    elastic_grid(120, 100),
+], ids=["rotate", "perspective", "grid"])
+def test_warped_pixels_sit_where_the_warped_polygon_says_not_half_a_pixel_off(warp):
+    painted = polygon_to_mask(SQUARE, 100, 120)
+    moved = warp_image(np.where(painted, 255, 0).astype(np.uint8), warp) >= 128
+    ring = map_points(densify(SQUARE[0], 1.0), warp)
+    scores = {}
+    for dx, dy in [(0, 0), (0.5, 0), (-0.5, 0), (0, 0.5), (0, -0.5)]:
+        shifted = clip_polygon([ring + [dx, dy]], *warp.out_size)
+        scores[dx, dy] = iou(moved, polygon_to_mask(shifted, 100, 120))
+    best = max(scores, key=scores.get)
+    assert best == (0, 0) and all(scores[0, 0] - v > 0.005 for k, v in scores.items() if k != (0, 0))
+
+
 def test_many_channels_take_per_channel_fill():
     img = random_image(20, 24, 7)
     fill = (1, 2, 3, 4, 5, 6, 7)
@@ -177,8 +194,8 @@ def test_mask_stack_equals_warping_each_mask(n):
 
 def test_inverse_area_scale_matches_the_warp():
     affine = Resampler(MatrixWarp(scaling(2.0, 3.0), (10, 10)))
-    assert affine.inverse_area_scale == pytest.approx(1 / 6)
-    persp = Resampler(MatrixWarp(perspective_matrix(), (120, 100))).inverse_area_scale
+    assert affine.inverse_area_scale() == pytest.approx(1 / 6)
+    persp = Resampler(MatrixWarp(perspective_matrix(), (120, 100))).inverse_area_scale()
     inv = np.linalg.inv(perspective_matrix())
     # finite-difference Jacobian of the inverse homography at one pixel centre
     f = lambda x, y: (inv @ [x, y, 1])[:2] / (inv @ [x, y, 1])[2]          # noqa: E731
@@ -186,5 +203,11 @@ def test_inverse_area_scale_matches_the_warp():
     jx = (f(40.5 + e, 30.5) - f(40.5 - e, 30.5)) / (2 * e)
     jy = (f(40.5, 30.5 + e) - f(40.5, 30.5 - e)) / (2 * e)
     assert persp[30, 40] == pytest.approx(abs(jx[0] * jy[1] - jx[1] * jy[0]), rel=1e-5)
-    grid = Resampler(elastic_grid(60, 50, amplitude=0.0)).inverse_area_scale
-    assert np.allclose(grid, 1.0)
+    assert Resampler(MatrixWarp(perspective_matrix(), (120, 100))).inverse_area_scale(
+        (40, 30, 45, 33)) == pytest.approx(persp[30:33, 40:45])
+    bent = Resampler(elastic_grid(60, 50, amplitude=3.0))
+    full = bent.inverse_area_scale()
+    assert full.shape == (50, 60) and abs(full.mean() - 1.0) < 0.05 and full.std() > 0.01
+    for window in [(0, 0, 60, 50), (10, 5, 30, 20), (0, 40, 1, 50), (59, 0, 60, 1)]:
+        x0, y0, x1, y1 = window
+        assert np.allclose(bent.inverse_area_scale(window), full[y0:y1, x0:x1])

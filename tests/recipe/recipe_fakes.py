@@ -41,6 +41,9 @@ class MatrixTestOp(GeometricOp):
             w, h = max(1, round(width * a)), max(1, round(height * a))
             x0, y0 = (width - w) // 2, (height - h) // 2
             return MatrixWarp(translation(-x0, -y0), (w, h))
+        if self.kind_of == "pad":   # ``a`` pixels of border on every side
+            pad = round(a)
+            return MatrixWarp(translation(pad, pad), (width + 2 * pad, height + 2 * pad))
         if self.kind_of == "perspective":
             m = np.array([[1.0, 0.02 * a, 0.0], [0.01 * a, 1.0, 0.0], [1e-4 * a, 0.0, 1.0]])
             return MatrixWarp(m, (width, height))
@@ -85,6 +88,11 @@ class FakeRotate(_MatrixFake):
 class FakeCrop(_MatrixFake):
     """Keep a central part of the canvas."""
     name, kind_of, params = "_TestCrop", "crop", _matrix_params(0.6, 0.9)
+
+
+class FakePad(_MatrixFake):
+    """Add a border on every side."""
+    name, kind_of, params = "_TestPad", "pad", _matrix_params(8.0, 8.0)
 
 
 class FakePerspective(_MatrixFake):
@@ -188,7 +196,7 @@ class FakeBoxesOnly(FakePaint):
 
 
 FAKES: list[type[Transform]] = [
-    FakeShift, FakeFlip, FakeScale, FakeRotate, FakeCrop, FakePerspective,
+    FakeShift, FakeFlip, FakeScale, FakeRotate, FakeCrop, FakePad, FakePerspective,
     FakeGrid, FakePaint, FakeLabels, FakeChecked, FakeBoxesOnly,
 ]
 

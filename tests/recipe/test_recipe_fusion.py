@@ -56,19 +56,6 @@ def test_fused_settings_need_equal_resampling_unless_one_side_is_a_permutation()
     assert fused_settings(ROTATE, cubic, (64, 64), FLIP, SETTINGS) == cubic
 
 
-@pytest.fixture
-def warp_calls(monkeypatch):
-    calls = []
-    real = geometry.apply_warp
-
-    def spy(sample, warp, **kwargs):
-        calls.append(warp)
-        return real(sample, warp, **kwargs)
-
-    monkeypatch.setattr(geometry, "apply_warp", spy)
-    return calls
-
-
 def run_both(items, seed, sample=None, labels=None):
     """(fused run, unfused run, resamplings fused, resamplings unfused)."""
     data = {"version": 1, "pipeline": items}
@@ -146,6 +133,16 @@ def test_fused_pixels_match_where_the_chain_is_exact():
     b = unfused.sample.image.astype(int)
     assert a.shape == b.shape == (48, 48, 3)
     assert np.abs(a - b).max() <= 1
+
+
+def test_a_crop_into_a_pads_border_fuses_to_the_same_pixels():
+    items = [{"_TestPad": {"p": 1}}, {"_TestCrop": {"p": 1, "amount": 0.9}}]
+    fused, unfused, n_fused, n_unfused = run_both(items, seed=0)
+    assert (n_fused, n_unfused) == (1, 2)
+    assert fused.sample.image.shape == (72, 72, 3)
+    assert not fused.sample.image[:, -3:].any()            # the pad's fill shows at the edge
+    assert np.array_equal(fused.sample.image, unfused.sample.image)
+    assert_same_labels(fused, unfused)
 
 
 @pytest.mark.parametrize("items", [

@@ -117,15 +117,17 @@ def _categories(names):
     return Categories([Category(id=1, name="thing", keypoints=tuple(names))])
 
 
-def _flipped_keypoints(labels, names, sample=None):
-    sample = sample or square_sample()
+def _flipped_keypoints(labels, names):
+    sample = square_sample()
+    categories = None if names is None else _categories(names)
     run = pipeline_of(fixed("_TestFlip"), labels=labels).run(
-        sample, np.random.default_rng(0), categories=_categories(names))
+        sample, np.random.default_rng(0), categories=categories)
     return sample.instances.keypoints, run.sample.instances.keypoints
 
 
-def test_explicit_flip_pairs_swap_keypoints_on_mirroring():
-    before, after = _flipped_keypoints({"keypoint_flip_pairs": [[0, 1]]}, ("a", "b"))
+@pytest.mark.parametrize("names", [("a", "b"), None])
+def test_explicit_flip_pairs_swap_keypoints_on_mirroring(names):
+    before, after = _flipped_keypoints({"keypoint_flip_pairs": [[0, 1]]}, names)
     mirrored = before.copy()
     mirrored[..., 0] = 64 - mirrored[..., 0]
     assert np.allclose(after, mirrored[:, [1, 0]])
@@ -140,9 +142,10 @@ def test_auto_flip_pairs_follow_the_names():
     assert np.allclose(named, mirrored[:, [1, 0]])
 
 
-def test_flip_pairs_outside_a_category_fail_loudly():
+@pytest.mark.parametrize("names", [("a", "b"), None])
+def test_flip_pairs_outside_a_category_fail_loudly(names):
     with pytest.raises(RecipeError, match="out of range"):
-        _flipped_keypoints({"keypoint_flip_pairs": [[0, 5]]}, ("a", "b"))
+        _flipped_keypoints({"keypoint_flip_pairs": [[0, 5]]}, names)
 
 
 def test_runs_on_a_sample_without_instances_or_channels():

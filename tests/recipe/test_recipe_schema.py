@@ -216,6 +216,9 @@ pipeline:
         "must be >= 0, got -1",
         f"pipeline[0].OneOf.transforms[1].SomeOf.transforms[1].Qqqq "
         f"(line {line_of(text, 'Qqqq')}): unknown transform 'Qqqq' (`augcli transforms` lists them)",
+        # the container's own checks still run around an invalid child
+        f"pipeline[0].OneOf.transforms[1].SomeOf.n (line {line_of(text, '            n: 3')}): n asks for "
+        "up to 3 of 2 transforms; lower n or set replace: true",
         f"pipeline[1].SomeOf.n (line {line_of(text, '{n: 3')}): n asks for up to 3 of 2 "
         "transforms; lower n or set replace: true",
         f"pipeline[2].OneOf.weights (line {line_of(text, 'weights: [1]')}): weights has 1 "

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from augcli.core.errors import RecipeError
 from augcli.recipe.recipe import load_recipe
-from augcli.recipe.yaml_loader import MAX_BYTES, MAX_DEPTH, format_path, load_yaml
+from augcli.recipe.yaml_loader import MAX_BYTES, MAX_DEPTH, RecipeLoader, format_path, load_yaml
 
 TEXT = """\
 version: 1
@@ -99,8 +99,12 @@ def test_merge_keys_and_complex_keys_are_refused():
         load_yaml("? [1, 2]\n: 3\n")
 
 
-def test_dates_stay_text():
+def test_dates_stay_text_and_exponents_are_numbers():
     assert load_yaml("when: 2024-01-31\n").data == {"when": "2024-01-31"}
+    data = load_yaml("a: 1e-3\nb: -2E5\nc: 1.5e+2\nd: e5\ne: 12\n").data
+    assert data == {"a": 0.001, "b": -200000.0, "c": 150.0, "d": "e5", "e": 12}
+    assert isinstance(data["e"], int)
+    assert yaml.safe_load("a: 1e-3") == {"a": "1e-3"}   # the stock SafeLoader is left alone
 
 
 def test_size_and_depth_are_bounded():
@@ -168,10 +172,10 @@ def _paths(value, prefix=()):
 @given(data=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), plain_data,
                             min_size=1, max_size=4),
        flow=st.booleans())
-def test_plain_data_loads_as_safe_load_does_and_every_path_has_a_line(data, flow):
+def test_plain_data_loads_as_the_stock_constructor_does_and_every_path_has_a_line(data, flow):
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     doc = load_yaml(text)
-    assert doc.data == yaml.safe_load(text)
+    assert doc.data == yaml.load(text, Loader=RecipeLoader)   # PyYAML's own construction
     total_lines = text.count("\n") + 1
     for path in _paths(doc.data):
         if path:

@@ -32,7 +32,10 @@ W, H = 160, 120
 SEEDS = (0, 1, 2)
 DOT_RADIUS = 4.5
 BORDER_MARGIN = 8.0           # dots closer than this to an edge may be cut: not measured
-MATRIX_IOU, GRID_IOU = 0.98, 0.95
+# The issue asks for mean IoU >= 0.98 (matrix) and 0.95 (grid). The scene has no
+# staircase edges, so a correct warp scores ~1.0 and we can afford a stricter bar
+# that also catches sub-pixel convention slips.
+MATRIX_IOU, GRID_IOU = 0.995, 0.98
 KEYPOINT_ERROR_PX = 0.5
 
 RED, GREEN, BLUE = (230, 30, 30), (30, 200, 60), (40, 60, 230)

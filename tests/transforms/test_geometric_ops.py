@@ -21,7 +21,8 @@ from augcli.core.errors import TransformError
 from augcli.core.sample import Instances, Sample
 from augcli.geometry.warp import GridWarp, MatrixWarp
 from augcli.transforms.base import REGISTRY, SampleContext
-from augcli.transforms.geometric.affine import largest_rotated_rect
+from augcli.transforms.geometric.affine import RotateOp, largest_rotated_rect
+from augcli.transforms.geometric.flips import Rotate90Op
 from augcli.transforms.params import ParamError
 
 W, H = 160, 120
@@ -70,25 +71,16 @@ def assert_permutation_matches(warp: MatrixWarp, numpy_result: np.ndarray) -> No
 
 # --- exact permutations -----------------------------------------------------------------
 
-def test_horizontal_flip_matrix_is_x_to_w_minus_x():
-    warp = warp_of("HorizontalFlip")
-    np.testing.assert_array_equal(warp.matrix, [[-1, 0, W], [0, 1, 0], [0, 0, 1]])
+@pytest.mark.parametrize("name, matrix, numpy_op", [
+    ("HorizontalFlip", [[-1, 0, W], [0, 1, 0], [0, 0, 1]], np.fliplr),    # x -> W - x
+    ("VerticalFlip", [[1, 0, 0], [0, -1, H], [0, 0, 1]], np.flipud),      # y -> H - y
+    ("Transpose", [[0, 1, 0], [1, 0, 0], [0, 0, 1]], np.transpose),       # (x, y) -> (y, x)
+])
+def test_mirrors_match_hand_matrix_and_numpy(name, matrix, numpy_op):
+    warp = warp_of(name)
+    np.testing.assert_array_equal(warp.matrix, matrix)
     assert warp.mirrors
-    assert_permutation_matches(warp, np.fliplr)
-
-
-def test_vertical_flip_matrix_is_y_to_h_minus_y():
-    warp = warp_of("VerticalFlip")
-    np.testing.assert_array_equal(warp.matrix, [[1, 0, 0], [0, -1, H], [0, 0, 1]])
-    assert warp.mirrors
-    assert_permutation_matches(warp, np.flipud)
-
-
-def test_transpose_swaps_axes_and_mirrors():
-    warp = warp_of("Transpose")
-    np.testing.assert_array_equal(warp.matrix, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
-    assert warp.out_size == (H, W) and warp.mirrors
-    assert_permutation_matches(warp, np.transpose)
+    assert_permutation_matches(warp, numpy_op)
 
 
 ROT90_ORACLES = {
@@ -100,8 +92,6 @@ ROT90_ORACLES = {
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_rot90_matches_hand_matrix_and_numpy(k):
-    from augcli.transforms.geometric.flips import Rotate90Op
-
     warp = Rotate90Op(k=k).warp(W, H)
     np.testing.assert_array_equal(warp.matrix, ROT90_ORACLES[k])
     assert not warp.mirrors
@@ -120,11 +110,8 @@ def test_center_crop_is_a_translation_by_the_centred_offset():
     # offsets (160 - 100) // 2 = 30 and (120 - 50) // 2 = 35
     np.testing.assert_allclose(warp.matrix, [[1, 0, -30], [0, 1, -35], [0, 0, 1]])
     assert warp.out_size == (100, 50)
-
-
-def test_center_crop_odd_margin_rounds_down_like_albumentations():
-    warp = warp_of("CenterCrop", height=119, width=157)
-    np.testing.assert_allclose(warp.matrix[:2, 2], [-1, 0])
+    # odd margins round down like Albumentations
+    np.testing.assert_allclose(warp_of("CenterCrop", height=119, width=157).matrix[:2, 2], [-1, 0])
 
 
 def test_resize_is_a_pure_scale():
@@ -153,29 +140,22 @@ def test_max_size_list_picks_each_value():
     assert sizes == {(40, 30), (80, 60)}
 
 
-def test_pad_if_needed_centre_is_a_translation():
-    warp = warp_of("PadIfNeeded", min_height=131, min_width=200)
+@pytest.mark.parametrize("cfg, offset, size", [
     # extra 40 x 11 pixels: left 20, top 5 (the odd pixel goes to the bottom)
-    np.testing.assert_allclose(warp.matrix, [[1, 0, 20], [0, 1, 5], [0, 0, 1]])
-    assert warp.out_size == (200, 131)
-
-
-@pytest.mark.parametrize("position, offset", [
-    ("top_left", (0, 0)), ("top_right", (40, 0)), ("bottom_left", (0, 10)),
-    ("bottom_right", (40, 10))])
-def test_pad_if_needed_positions(position, offset):
-    warp = warp_of("PadIfNeeded", min_height=130, min_width=200, position=position)
-    np.testing.assert_allclose(warp.matrix[:2, 2], offset)
-
-
-def test_pad_if_needed_divisor_and_no_op_when_large_enough():
-    warp = warp_of("PadIfNeeded", min_height=None, min_width=None,
-                   pad_height_divisor=32, pad_width_divisor=50)
-    assert warp.out_size == (200, 128)
-    np.testing.assert_allclose(warp.matrix[:2, 2], [20, 4])
-    same = warp_of("PadIfNeeded", min_height=10, min_width=10)
-    np.testing.assert_allclose(same.matrix, np.eye(3))
-    assert same.out_size == (W, H)
+    ({"min_height": 131, "min_width": 200}, (20, 5), (200, 131)),
+    ({"min_height": 130, "min_width": 200, "position": "top_left"}, (0, 0), (200, 130)),
+    ({"min_height": 130, "min_width": 200, "position": "top_right"}, (40, 0), (200, 130)),
+    ({"min_height": 130, "min_width": 200, "position": "bottom_left"}, (0, 10), (200, 130)),
+    ({"min_height": 130, "min_width": 200, "position": "bottom_right"}, (40, 10), (200, 130)),
+    # 120 -> 128 (multiple of 32), 160 -> 200 (multiple of 50)
+    ({"min_height": None, "min_width": None, "pad_height_divisor": 32, "pad_width_divisor": 50},
+     (20, 4), (200, 128)),
+    ({"min_height": 10, "min_width": 10}, (0, 0), (W, H)),
+])
+def test_pad_if_needed_is_a_translation(cfg, offset, size):
+    warp = warp_of("PadIfNeeded", **cfg)
+    np.testing.assert_allclose(warp.matrix, [[1, 0, offset[0]], [0, 1, offset[1]], [0, 0, 1]])
+    assert warp.out_size == size
 
 
 def test_pad_if_needed_needs_exactly_one_of_min_and_divisor():
@@ -284,8 +264,6 @@ def test_rotate_matches_opencv_and_turns_counter_clockwise():
         assert -30 <= op.angle <= 60
         warp = op.warp(W, H)
         np.testing.assert_allclose(warp.matrix, cv_rotation_continuous(op.angle, W, H), atol=1e-9)
-    from augcli.transforms.geometric.affine import RotateOp
-
     quarter = RotateOp(angle=90).warp(W, H).matrix
     # a point right of the centre goes above it (y points down)
     np.testing.assert_allclose(apply_h(quarter, np.array([[W / 2 + 10, H / 2]])),
@@ -299,8 +277,6 @@ def test_rotate_scalar_limit_is_symmetric():
 
 @pytest.mark.parametrize("angle", [0.0, 10.0, 37.0, 45.0, -80.0, 90.0])
 def test_rotate_crop_border_has_no_outside_pixels(angle):
-    from augcli.transforms.geometric.affine import RotateOp
-
     warp = RotateOp(angle=angle, crop_border=True).warp(W, H)
     out_w, out_h = warp.out_size
     corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], float)

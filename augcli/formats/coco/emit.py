@@ -44,7 +44,7 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
         "id": None,
         "image_id": None,
         "category_id": int(instances.labels[i]),
-        "bbox": [number(x1), number(y1), number(x2 - x1), number(y2 - y1)],
+        "bbox": _xywh(x1, y1, x2, y2),
         "area": number(_area(polygon, mask, x2 - x1, y2 - y1)),
         "iscrowd": _crowd_value(raw.get("iscrowd"), bool(instances.crowd[i])),
     }
@@ -58,6 +58,13 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
         if key in computed:
             out[key] = computed.pop(key)
     return out
+
+
+def _xywh(x1: float, y1: float, x2: float, y2: float) -> list:
+    # round the corners, then measure: rounding is monotonic, so the written box
+    # still contains the written polygon points and keypoints
+    left, top, right, bottom = (round(v, DECIMALS) for v in (x1, y1, x2, y2))
+    return [number(left), number(top), number(right - left), number(bottom - top)]
 
 
 def _column(instances: Instances, name: str, i: int):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
@@ -41,7 +42,9 @@ def find_annotation_file(source: Path) -> Path:
             names = ", ".join(str(p.relative_to(source)) for p in usable)
             raise DatasetError(f"{folder} holds several annotation files ({names}); "
                                "pass the one to use as SOURCE")
-    raise DatasetError(f"no COCO annotation file (*.json) in {source} or {source / 'annotations'}")
+    nested = sorted(p.relative_to(source).as_posix() for p in source.glob("*/*.json"))
+    hint = f"; found {', '.join(nested[:6])}: pass one of them as SOURCE" if nested else ""
+    raise DatasetError(f"no COCO annotation file (*.json) in {source} or {source / 'annotations'}{hint}")
 
 
 def split_names(annotation_file: Path) -> list[str]:
@@ -102,6 +105,33 @@ def dataset_root(annotation_file: Path, image_dir: Path) -> Path:
                            "below the filesystem root; keep them under one dataset folder",
                            file=str(annotation_file))
     return root
+
+
+def image_problem(real_dir: str, name: str, root: Path) -> str | None:
+    """Why ``real_dir/name`` is not a usable image file, or None if it is.
+
+    ``real_dir`` is the images folder with symlinks resolved. One ``lstat`` per
+    path component (a full ``realpath`` per image is too slow on big
+    datasets); a symlink anywhere is followed and must stay inside ``root``.
+    """
+    current = real_dir
+    info = None
+    for part in name.split("/"):
+        current = os.path.join(current, part)
+        try:
+            info = os.lstat(current)
+            if stat.S_ISLNK(info.st_mode):
+                current = os.path.realpath(current)
+                if not is_inside(Path(current), root):
+                    return f"image path resolves to {current}, outside the dataset folder {root}"
+                info = os.stat(current)
+        except (FileNotFoundError, NotADirectoryError):
+            return "not found"
+        except OSError as err:
+            return f"cannot be read: {err.strerror}"
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    return None
 
 
 def clean_file_name(file_name: object) -> str:

@@ -36,8 +36,21 @@ class ParsedAnnotation:
     encoding: str
 
 
+_NUMBER_TYPES = frozenset((int, float))   # what JSON numbers parse to (bool excluded on purpose)
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return type(value) in _NUMBER_TYPES and math.isfinite(value)
+
+
+def _all_numbers(values: list) -> bool:
+    """True if every value is a finite JSON number (fast: runs in C for long rings)."""
+    if not _NUMBER_TYPES.issuperset(map(type, values)):
+        return False
+    try:
+        return math.isfinite(sum(values))    # any NaN or infinity makes the sum non-finite
+    except OverflowError:
+        return False
 
 
 def _is_int(value: Any) -> bool:
@@ -67,7 +80,7 @@ def validate_annotation(ann: Any, image_size: tuple[int, int] | None,
     if bbox is None:
         if encoding in (EMPTY, ABSENT) and not has_keypoints:
             raise AnnotationError("annotation has no bbox, segmentation or keypoints")
-    elif not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_number(v) for v in bbox)):
+    elif not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
         raise AnnotationError(f"bbox must be 4 finite numbers [x, y, w, h], not {bbox!r}")
     elif bbox[2] < 0 or bbox[3] < 0:
         raise AnnotationError(f"bbox has a negative width or height: {bbox}")
@@ -85,7 +98,7 @@ def _validate_segmentation(ann: dict, image_size: tuple[int, int] | None) -> str
             raise AnnotationError("segmentation is a flat list of numbers; COCO polygons are lists of rings")
         usable = 0
         for ring in seg:
-            if not isinstance(ring, list) or not all(_is_number(v) for v in ring):
+            if not isinstance(ring, list) or not _all_numbers(ring):
                 raise AnnotationError("polygon ring is not a list of finite numbers")
             if len(ring) % 2:
                 raise AnnotationError(f"polygon ring has an odd number of coordinates ({len(ring)})")
@@ -121,7 +134,7 @@ def _validate_rle(seg: dict, image_size: tuple[int, int] | None) -> str:
 def _validate_keypoints(keypoints: Any) -> bool:
     if keypoints is None:
         return False
-    if not isinstance(keypoints, list) or not all(_is_number(v) for v in keypoints):
+    if not isinstance(keypoints, list) or not _all_numbers(keypoints):
         raise AnnotationError("keypoints must be a flat list of finite numbers")
     if len(keypoints) % 3:
         raise AnnotationError(f"keypoints length {len(keypoints)} is not a multiple of 3")

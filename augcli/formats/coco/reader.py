@@ -99,7 +99,8 @@ class CocoReader:
 
     @property
     def annotation_relpath(self) -> Path:
-        return self.annotation_file.resolve().relative_to(self.root)
+        # the folder is resolved like the root; the file keeps its own name even if it is a link
+        return self.annotation_file.parent.resolve().relative_to(self.root) / self.annotation_file.name
 
     @property
     def image_dir_relpath(self) -> Path:
@@ -136,6 +137,7 @@ class CocoReader:
         valid_names = [n for n in self._names if n is not None]
         self.image_dir = layout.choose_image_dir(self.annotation_file, valid_names, images)
         self.root = layout.dataset_root(self.annotation_file, self.image_dir)
+        self._real_image_dir = os.path.realpath(self.image_dir)
         self._paths: list[Path | None] = [None] * len(self.images_raw)
         self._duplicate = [1] * len(self.images_raw)
         self._key_to_index: dict[str, int] = {}
@@ -156,14 +158,11 @@ class CocoReader:
 
     def _checked_path(self, name: str, image_id: int) -> Path | None:
         path = self.image_dir / name
-        real = Path(os.path.realpath(path))
-        if not layout.is_inside(real, self.root):
-            self._problem(ImageReadError(f"image path resolves to {real}, outside the dataset folder "
-                                         f"{self.root}"), file=str(path), image=image_id)
-            return None
-        if not real.is_file():
-            self._problem(ImageReadError(f"image not found (file_name {name!r} resolved against "
-                                         f"{self.image_dir})"), file=str(path), image=image_id)
+        problem = layout.image_problem(self._real_image_dir, name, self.root)
+        if problem == "not found":
+            problem = f"image not found (file_name {name!r} resolved against {self.image_dir})"
+        if problem is not None:
+            self._problem(ImageReadError(problem), file=str(path), image=image_id)
             return None
         return path
 
@@ -171,6 +170,7 @@ class CocoReader:
         self._all_anns: list[list[int]] = [[] for _ in self.images_raw]
         self._valid_anns: list[list[tuple[int, str]]] = [[] for _ in self.images_raw]
         self._targets: set[str] = set()
+        self._labels_seen: set[int] = set()
         self.num_keypoints = self.categories.max_keypoints()
         readable = {index for index in self._key_to_index.values()}
         where = str(self.annotation_file)
@@ -200,6 +200,7 @@ class CocoReader:
             self._targets.add("polygons")
         elif encoding in (RLE, RLE_UNCOMPRESSED):
             self._targets.add("masks")
+        self._labels_seen.add(ann["category_id"])
         count = keypoint_count(ann)
         if count:
             self._targets.add("keypoints")
@@ -220,6 +221,8 @@ class CocoReader:
             names = category.keypoints[: self.num_keypoints]
             perm[: len(names)] = flip_permutation(names)
             perms[category.id] = perm
+        for label in self._labels_seen - set(perms):   # only when categories are not listed
+            perms[label] = np.arange(self.num_keypoints)
         return perms
 
     # -- building a sample --------------------------------------------------------------------

@@ -45,13 +45,12 @@ def decode_counts_string(counts: str) -> list[int]:
 
 def check_runs(runs: Sequence[int], height: int, width: int) -> None:
     """Raise ``RleError`` unless ``runs`` are non-negative ints covering h*w pixels."""
-    total = 0
-    for run in runs:
-        if isinstance(run, bool) or not isinstance(run, int):
-            raise RleError(f"run length {run!r} is not an integer")
-        if run < 0:
-            raise RleError(f"negative run length {run}")
-        total += run
+    if not {int}.issuperset(map(type, runs)):      # bool and float are not run lengths
+        bad = next(r for r in runs if type(r) is not int)
+        raise RleError(f"run length {bad!r} is not an integer")
+    if runs and min(runs) < 0:
+        raise RleError(f"negative run length {min(runs)}")
+    total = sum(runs)
     if total != height * width:
         raise RleError(f"runs cover {total} pixels but the mask has {height}x{width} = {height * width}")
 

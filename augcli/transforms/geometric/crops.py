@@ -96,7 +96,7 @@ class RandomCrop(Transform):
         _require_size(self)
 
     def make_op(self, rng, ctx):
-        # the pad position is drawn before the crop offset, one axis at a time
+        # one draw per axis: where the padding goes if the crop is larger, else the offset
         x0 = crop_axis(ctx.width, self.width, self.pad_if_needed, self.pad_position, rng, "x",
                        None, self.name)
         y0 = crop_axis(ctx.height, self.height, self.pad_if_needed, self.pad_position, rng, "y",

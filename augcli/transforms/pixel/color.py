@@ -23,11 +23,15 @@ def shift_hsv(colour: np.ndarray, hue: float, sat: float, val: float) -> np.ndar
     """Shift an RGB image in HSV; hue in 0..180 units, sat/val in uint8 units."""
     if colour.dtype == np.uint8:
         hsv = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2HSV)
-        x = np.arange(256, dtype=np.float32)
-        luts = np.stack([np.mod(np.rint(x + hue), 180.0),
-                         np.clip(np.rint(x + sat), 0, 255),
-                         np.clip(np.rint(x + val), 0, 255)], axis=1).astype(np.uint8)
-        hsv = cv2.LUT(hsv, luts.reshape(1, 256, 3))
+        x = np.arange(256, dtype=np.float64)
+        hue_lut = np.mod(np.rint(x + hue), 180.0).astype(np.uint8)
+        if sat == 0 and val == 0:
+            # Hue alone: one single-channel LUT is about twice as fast as a 3-channel one.
+            cv2.insertChannel(cv2.LUT(cv2.extractChannel(hsv, 0), hue_lut), hsv, 0)
+        else:
+            luts = np.stack([hue_lut, np.clip(np.rint(x + sat), 0, 255).astype(np.uint8),
+                             np.clip(np.rint(x + val), 0, 255).astype(np.uint8)], axis=1)
+            hsv = cv2.LUT(hsv, np.ascontiguousarray(luts).reshape(1, 256, 3))
         return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     maxv = max_value(colour)
     # OpenCV has no 16-bit HSV; float HSV has H in degrees, S and V in [0, 1].
@@ -100,20 +104,22 @@ class ColorJitterOp(PixelOp):
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         colour, alpha = split_alpha(image)
+        pending = None     # composed tone curve not yet applied (saves full-image passes)
         for step in self.order:
-            colour = getattr(self, f"_{step}")(colour)
+            if step == "brightness" and self.brightness != 1.0:
+                pending = _compose(pending, identity_lut(colour) * self.brightness)
+            elif step == "contrast" and self.contrast != 1.0:
+                if pending is not None:      # the contrast pivot is the current image's mean
+                    colour, pending = apply_luts(colour, pending), None
+                mean = mean_luma(colour)
+                pending = identity_lut(colour) * self.contrast + mean * (1.0 - self.contrast)
+            elif step in ("saturation", "hue"):
+                if pending is not None:
+                    colour, pending = apply_luts(colour, pending), None
+                colour = getattr(self, f"_{step}")(colour)
+        if pending is not None:
+            colour = apply_luts(colour, pending)
         return join_alpha(colour, alpha)
-
-    def _brightness(self, colour: np.ndarray) -> np.ndarray:
-        if self.brightness == 1.0:
-            return colour
-        return apply_luts(colour, identity_lut(colour) * self.brightness)
-
-    def _contrast(self, colour: np.ndarray) -> np.ndarray:
-        if self.contrast == 1.0:
-            return colour
-        mean = mean_luma(colour)
-        return apply_luts(colour, identity_lut(colour) * self.contrast + mean * (1.0 - self.contrast))
 
     def _saturation(self, colour: np.ndarray) -> np.ndarray:
         if self.saturation == 1.0 or not is_rgb(colour):
@@ -127,6 +133,14 @@ class ColorJitterOp(PixelOp):
         return shift_hsv(colour, self.hue * 180.0, 0.0, 0.0)
 
 
+def _compose(first: Optional[np.ndarray], then: np.ndarray) -> np.ndarray:
+    """Tone curve ``then`` applied after ``first`` (both over the integer domain)."""
+    if first is None:
+        return then
+    top = len(then) - 1
+    return then[np.clip(np.rint(first), 0, top).astype(np.intp)]
+
+
 @register
 class ColorJitter(Transform):
     """Randomly change brightness, contrast, saturation and hue, in a random order."""
@@ -134,13 +148,13 @@ class ColorJitter(Transform):
     kind = "pixel"
     params = (
         Param("brightness", "range", (0.8, 1.2),
-              "brightness factor range; a single x means [max(0, 1 - x), 1 + x]",
+              "brightness factor range; a single x means max(0, 1 - x) to 1 + x",
               low=0.0, scalar="around_one"),
         Param("contrast", "range", (0.8, 1.2),
-              "contrast factor range; a single x means [max(0, 1 - x), 1 + x]",
+              "contrast factor range; a single x means max(0, 1 - x) to 1 + x",
               low=0.0, scalar="around_one"),
         Param("saturation", "range", (0.8, 1.2),
-              "saturation factor range; a single x means [max(0, 1 - x), 1 + x]",
+              "saturation factor range; a single x means max(0, 1 - x) to 1 + x",
               low=0.0, scalar="around_one"),
         Param("hue", "range", (-0.5, 0.5),
               "hue shift range as a fraction of the full circle; a single x means [-x, x]",
@@ -171,8 +185,10 @@ class ToGrayOp(PixelOp):
         if colour.ndim == 2 or colour.shape[2] == 1:
             return image  # already grey
         grey = to_grey(colour, self.method)
-        if self.num_output_channels > 1:
-            grey = np.repeat(grey[..., None], self.num_output_channels, axis=2)
+        if self.num_output_channels == 3:
+            grey = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
+        elif self.num_output_channels > 1:
+            grey = cv2.merge([grey] * self.num_output_channels)
         return join_alpha(grey, alpha)
 
 

@@ -16,6 +16,8 @@ CODECS = {
     "jpeg": (".jpg", cv2.IMWRITE_JPEG_QUALITY),
     "webp": (".webp", cv2.IMWRITE_WEBP_QUALITY),
 }
+# OpenCV >= 4.10 decodes straight to RGB, saving a channel-swap pass.
+RGB_DECODE = getattr(cv2, "IMREAD_COLOR_RGB", None)
 
 
 def round_trip_uint8(colour: np.ndarray, compression_type: str, quality: int) -> np.ndarray:
@@ -29,10 +31,11 @@ def round_trip_uint8(colour: np.ndarray, compression_type: str, quality: int) ->
     ok, encoded = cv2.imencode(ext, src, [int(flag), int(quality)])
     if not ok:
         raise TransformError(f"OpenCV could not encode {compression_type}")
-    decoded = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
     if grey:
-        return decoded.reshape(colour.shape)
-    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).reshape(colour.shape)
+    if RGB_DECODE is not None:
+        return cv2.imdecode(encoded, RGB_DECODE)
+    return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 @dataclass(frozen=True)

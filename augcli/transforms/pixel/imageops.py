@@ -94,15 +94,16 @@ def apply_luts(image: np.ndarray, luts: np.ndarray) -> np.ndarray:
 
 def _lut_uint8(image: np.ndarray, table: np.ndarray, colours: int, alpha: bool) -> np.ndarray:
     channels = num_channels(image)
-    if table.ndim == 1 and not alpha:
-        return cv2.LUT(image, table).reshape(image.shape)
-    # One table per channel in a single cv2.LUT pass; alpha gets the identity.
+    if table.ndim == 1:
+        # One shared table is the fast cv2.LUT path; alpha is copied back afterwards.
+        out = cv2.LUT(image, table).reshape(image.shape)
+        if alpha:
+            out[..., -1] = image[..., -1]
+        return out
     per_channel = np.empty((channels, 256), dtype=np.uint8)
     per_channel[:colours] = table
     if alpha:
         per_channel[colours:] = np.arange(256, dtype=np.uint8)
-    if channels == 1:
-        return cv2.LUT(image, per_channel[0]).reshape(image.shape)
     return cv2.LUT(image, np.ascontiguousarray(per_channel.T).reshape(1, 256, channels)).reshape(image.shape)
 
 
@@ -139,5 +140,8 @@ def keep_shape(result: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 def draw_seed(rng: np.random.Generator) -> int:
-    """A seed for randomness an op generates itself (noise fields, random fills)."""
-    return int(rng.integers(0, 2**63 - 1))
+    """A seed for randomness an op generates itself (noise fields, random fills).
+
+    31 bits, so it also fits OpenCV's ``setRNGSeed`` (a C int).
+    """
+    return int(rng.integers(0, 2**31 - 1))

@@ -1,7 +1,8 @@
 """Tone transforms: brightness/contrast, gamma, per-channel shifts, CLAHE.
 
-All of them map every pixel value through a look-up table (CLAHE through
-OpenCV's tiled histograms), so uint8 images cost one ``cv2.LUT`` pass.
+Brightness/contrast and gamma map values through a look-up table (one
+``cv2.LUT`` pass for uint8), RGBShift is one saturating per-channel add, and
+CLAHE uses OpenCV's tiled histograms on the luma channel.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import numpy as np
 from augcli.transforms.base import PixelOp, SampleContext, Transform, register
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import (
-    apply_luts, as_2d, identity_lut, is_rgb, join_alpha, keep_shape, max_value, split_alpha,
+    apply_luts, as_2d, identity_lut, is_rgb, join_alpha, keep_shape, max_value, num_channels,
+    split_alpha,
 )
 
 
@@ -117,12 +119,18 @@ class RGBShiftOp(PixelOp):
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         colour, _ = split_alpha(image)
         scale = max_value(image) / 255.0
-        base = identity_lut(image)
         if is_rgb(colour):
-            return apply_luts(image, np.stack([base + s * scale for s in self.shifts]))
-        # A grey image shifts by the luma the RGB shift would have caused.
-        r, g, b = self.shifts
-        return apply_luts(image, base + (0.299 * r + 0.587 * g + 0.114 * b) * scale)
+            shifts = [s * scale for s in self.shifts]
+        else:
+            # A grey image shifts by the luma the RGB shift would have caused.
+            r, g, b = self.shifts
+            shifts = [(0.299 * r + 0.587 * g + 0.114 * b) * scale] * num_channels(colour)
+        channels = num_channels(image)
+        if channels > 4:
+            return apply_luts(image, np.stack([identity_lut(image) + s for s in shifts]))
+        # A saturating add of a per-channel scalar (0 for alpha): one SIMD pass.
+        scalar = tuple(shifts + [0.0] * (4 - len(shifts)))
+        return keep_shape(cv2.add(np.ascontiguousarray(image), scalar), image)
 
 
 @register
@@ -158,32 +166,19 @@ class ClaheOp(PixelOp):
         # OpenCV takes the grid as (columns, rows).
         clahe = cv2.createCLAHE(clipLimit=self.clip_limit,
                                 tileGridSize=(self.tile_grid_size[1], self.tile_grid_size[0]))
-        if not is_rgb(colour):
-            out = keep_shape(clahe.apply(np.ascontiguousarray(as_2d(colour))), colour)
-        elif colour.dtype == np.uint8:
-            lab = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2LAB)
-            lab[..., 0] = clahe.apply(np.ascontiguousarray(lab[..., 0]))
-            out = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+        if is_rgb(colour):
+            # Equalise luma in YCrCb: the same idea as L* of Lab, at a fraction of the cost.
+            ycrcb = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2YCrCb)
+            ycrcb[..., 0] = clahe.apply(cv2.extractChannel(ycrcb, 0))
+            out = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
         else:
-            out = _clahe_rgb16(colour, clahe)
+            out = keep_shape(clahe.apply(np.ascontiguousarray(as_2d(colour))), colour)
         return join_alpha(out, alpha)
-
-
-def _clahe_rgb16(colour: np.ndarray, clahe) -> np.ndarray:
-    """uint16 RGB: equalise L* of float Lab (OpenCV has no 16-bit Lab)."""
-    lab = cv2.cvtColor(colour.astype(np.float32) * (1.0 / 65535.0), cv2.COLOR_RGB2Lab)
-    lightness = np.clip(lab[..., 0] * (65535.0 / 100.0), 0, 65535).astype(np.uint16)
-    lab[..., 0] = clahe.apply(lightness).astype(np.float32) * (100.0 / 65535.0)
-    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
-    rgb *= 65535.0
-    np.rint(rgb, out=rgb)
-    np.clip(rgb, 0, 65535, out=rgb)
-    return rgb.astype(np.uint16)
 
 
 @register
 class CLAHE(Transform):
-    """Contrast Limited Adaptive Histogram Equalization (on L* of Lab for colour images)."""
+    """Contrast Limited Adaptive Histogram Equalization (on the luma of colour images)."""
 
     kind = "pixel"
     params = (
@@ -191,11 +186,12 @@ class CLAHE(Transform):
               "contrast limit range for the tile histograms; a single x means [1, x]",
               low=1.0, scalar="upto"),
         Param("tile_grid_size", "int_range", (8, 8),
-              "number of tiles as [rows, columns]", low=1, ordered=False),
+              "number of tiles: rows, then columns", low=1, ordered=False),
     )
     default_p = 0.5
     example = "- CLAHE: {clip_limit: [1, 3], tile_grid_size: [8, 8], p: 0.3}"
-    deviations = "Also accepts 2- and 4-channel images (alpha untouched) and uint16 images."
+    deviations = ("Colour images are equalised on Y of YCrCb, not L* of Lab (about 3x faster, "
+                  "visually alike); also accepts 2- and 4-channel images (alpha untouched) and uint16.")
 
     def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
         rows, cols = self.tile_grid_size
