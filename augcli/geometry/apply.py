@@ -37,6 +37,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from augcli.core.errors import AnnotationError
 from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
@@ -145,6 +146,10 @@ class _InstanceWarp:
         if not index:
             return out                             # no RLE is decoded without masks
         height_in, width_in = self.sample.height, self.sample.width
+        for i in index:
+            if [int(v) for v in masks[i]["size"]] != [height_in, width_in]:
+                raise AnnotationError(f"mask of size {list(masks[i]['size'])} on an image of "
+                                      f"size [{height_in}, {width_in}]", where=f"instance {i}")
         stack = rle.decode_many([masks[i] for i in index], height_in, width_in)
         warped = self.resampler.mask_stack(stack)
         encoded = rle.encode_many(warped)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augcli.geometry.warp import GridWarp, MatrixWarp, Warp
+from augcli.geometry.warp import MatrixWarp, Warp
 
 _TOLERANCE_PX = 1e-3       # residual in input pixels at which the grid inverse stops
 _MAX_ITERATIONS = 30

@@ -25,8 +25,8 @@ from augcli.geometry.pixel_moves import whole_pixel_copy
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
 
 _TO_CV = translation(-0.5, -0.5)
-_SWAP_XY = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 _FROM_CV = translation(0.5, 0.5)
+_SWAP_XY = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 _CV_MAX_CHANNELS = 4       # borderValue (and older OpenCV builds) handle at most 4
 _NATIVE_LABEL_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16,
                                               np.int32, np.float32, np.float64)}
@@ -199,14 +199,13 @@ class Resampler:
 
 
 def _per_channel(fill: float | Sequence[float], channels: int) -> list[float]:
+    """One fill value per channel; a short list is padded with 0 (as OpenCV pads a Scalar)."""
     if np.ndim(fill) == 0:
         return [float(fill)] * channels
-    values = [float(v) for v in fill]
+    values = [float(v) for v in np.ravel(fill)]
     if len(values) == 1:
         return values * channels
-    if len(values) < channels:
-        raise ValueError(f"fill has {len(values)} values for an image with {channels} channels")
-    return values[:channels]
+    return (values + [0.0] * channels)[:channels]
 
 
 def _fill_array(fills: list[float], image: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from augcli.core.errors import ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.images import EXIF_ORIENTATION, decode_image, encode_image
 
-from format_helpers import CONFORMANCE, noise_image, save_image
+from format_helpers import CONFORMANCE, noise_image
 
 EXIF_DIR = CONFORMANCE / "exif_orientation"
 MMCV_DIR = CONFORMANCE / "mmcv_images"
@@ -111,15 +110,14 @@ def test_lossless_formats_round_trip_exactly(case: str, tmp_path: Path) -> None:
     assert np.array_equal(again, pixels)
 
 
-def test_palette_images_keep_their_palette(tmp_path: Path) -> None:
-    for name in ("palette.gif",):
-        decoded, info = decode_image(MMCV_DIR / name)
-        assert info["mode"] == "P" and decoded.ndim == 3
-        flipped = np.ascontiguousarray(decoded[:, ::-1])
-        with Image.open(io.BytesIO(encode_image(flipped, info))) as written:
-            assert written.format == "GIF" and written.mode == "P"
-            assert bytes(written.getpalette("RGB"))[: len(info["palette"])] == info["palette"]
-            assert np.array_equal(np.asarray(written.convert("RGB")), flipped)
+def test_palette_images_keep_their_palette() -> None:
+    decoded, info = decode_image(MMCV_DIR / "palette.gif")
+    assert info["mode"] == "P" and decoded.ndim == 3
+    flipped = np.ascontiguousarray(decoded[:, ::-1])
+    with Image.open(io.BytesIO(encode_image(flipped, info))) as written:
+        assert written.format == "GIF" and written.mode == "P"
+        assert bytes(written.getpalette("RGB"))[: len(info["palette"])] == info["palette"]
+        assert np.array_equal(np.asarray(written.convert("RGB")), flipped)
 
 
 def test_palette_png_with_transparency_comes_back_transparent(tmp_path: Path) -> None:
@@ -136,7 +134,7 @@ def test_palette_png_with_transparency_comes_back_transparent(tmp_path: Path) ->
         assert np.array_equal(np.asarray(written), indices)
 
 
-def test_grey_alpha_and_greyscale_sources_keep_their_mode(tmp_path: Path) -> None:
+def test_grey_alpha_and_greyscale_sources_keep_their_mode() -> None:
     for name, mode in (("gray_alpha.png", "LA"), ("grayscale.jpg", "L")):
         decoded, info = decode_image(MMCV_DIR / name)
         assert info["mode"] == mode

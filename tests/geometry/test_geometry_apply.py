@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from augcli.core.errors import AnnotationError
 from augcli.core.policy import LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
@@ -224,6 +225,35 @@ def test_empty_instances_still_warp_the_pixels():
     s = Sample(np.arange(12, dtype=np.uint8).reshape(3, 4), Instances.empty(num_keypoints=2))
     out = apply_warp(s, hflip(4, 3))
     assert np.array_equal(out.image, s.image[:, ::-1]) and len(out.instances) == 0
+
+
+def test_grid_warps_mirror_keypoints_when_they_say_so_and_keep_polygons_lean():
+    s = painted_scene()
+    w, h = s.width, s.height
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5
+    mirror = GridWarp((w - xs).astype(np.float32), ys.astype(np.float32), mirrors=True)
+    out = apply_warp(s, mirror)
+    assert np.array_equal(out.image, s.image[:, ::-1])
+    flipped = apply_warp(s, hflip(w, h))
+    assert np.allclose(out.instances.keypoints, flipped.instances.keypoints, atol=1e-2)
+    assert np.allclose(out.instances.boxes, flipped.instances.boxes, atol=1e-2)
+    # densified for the grid, then simplified back: straight edges need few vertices
+    assert [len(r) for r in out.instances.polygons[1]] == [4, 3]
+
+
+def test_masks_of_the_wrong_size_are_an_annotation_error():
+    s = square_sample()
+    s.instances.masks[1] = rle.encode(np.zeros((10, 10), dtype=bool))
+    with pytest.raises(AnnotationError, match="mask of size"):
+        apply_warp(s, hflip(40, 30))
+
+
+@pytest.mark.parametrize("shape", [(30, 40), (30, 40, 1), (30, 40, 4)])
+def test_any_channel_layout_keeps_its_shape(shape):
+    s = square_sample()
+    s.image = np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8)
+    out = apply_warp(s, MatrixWarp(rotation_about(10, 20, 15), (40, 30)))
+    assert out.image.shape == shape and len(out.instances) == 3
 
 
 def elastic(w, h, amplitude=3.0):
