@@ -7,8 +7,9 @@ closed.
 Rasterisation uses pycocotools. Its convention agrees with ours: a pixel
 ``(i, j)`` is foreground when its centre ``(j + 0.5, i + 0.5)`` lies inside
 the polygon (ties on the boundary go either way), so the square
-``[0, 10] x [0, 10]`` covers exactly pixels 0..9 in both directions. The
-tests check this.
+``[0, 10] x [0, 10]`` covers exactly pixels 0..9 in both directions. It
+rounds vertices to 1/5 px, so pixels whose centre lies within ~0.2 px of an
+edge may go either way. The tests check both.
 """
 from __future__ import annotations
 
@@ -152,7 +153,10 @@ def polygon_bounds(polygon: Polygon | None) -> np.ndarray | None:
 
 
 def polygon_to_rle(polygon: Polygon, height: int, width: int) -> dict:
-    """Rasterise a multi-part polygon into one compressed RLE (parts merged)."""
+    """Rasterise a multi-part polygon into one compressed RLE (parts merged).
+
+    Vertices may lie outside the canvas; pycocotools only fills the canvas.
+    """
     rings = [as_ring(r) for r in polygon if len(r) >= 3]
     if not rings:
         return coco_mask.encode(np.zeros((height, width), dtype=np.uint8, order="F"))

@@ -96,6 +96,25 @@ def test_clipping_keeps_exactly_the_part_on_the_canvas(seed, cx, cy):
     assert ring_area(clipped) == pytest.approx(fine.sum() / 100, abs=0.02 * ring_area(clipped) + 1.0)
 
 
+def distance_to_ring(points, ring):
+    a, b = ring, np.roll(ring, -1, axis=0)
+    ab = b - a
+    t = np.clip(((points[:, None] - a) * ab).sum(-1) / np.maximum((ab ** 2).sum(-1), 1e-12), 0, 1)
+    nearest = a + t[..., None] * ab
+    return np.hypot(*(points[:, None] - nearest).transpose(2, 0, 1)).min(axis=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.floats(-15, 55), st.floats(-15, 45))
+def test_rasterisation_disagrees_with_exact_centres_only_right_at_the_edges(seed, cx, cy):
+    """pycocotools rounds vertices to 1/5 px, also for rings that leave the canvas."""
+    rng = np.random.default_rng(seed)
+    ring = star_ring(rng, cx, cy, rng.uniform(3, 25), int(rng.integers(3, 12)))
+    differ = np.argwhere(polygon_to_mask([ring], H, W) != centres_inside(ring, H, W))
+    centres = differ[:, ::-1] + 0.5
+    assert np.all(distance_to_ring(centres, ring) < 0.25)
+
+
 def test_clipping_edge_cases():
     inside = rect(2, 3, 10, 12)
     assert np.array_equal(clip_ring_to_rect(inside, W, H), inside)

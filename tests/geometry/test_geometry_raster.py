@@ -65,6 +65,22 @@ def test_integer_translation_is_exact_on_both_paths(dx, dy, interpolation):
     assert np.array_equal(remap, expected)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from([(1, 0, 0, 1), (-1, 0, 0, 1), (1, 0, 0, -1), (-1, 0, 0, -1),
+                        (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, -1, 0), (0, -1, -1, 0)]),
+       st.integers(-12, 30), st.integers(-12, 30), st.integers(1, 25), st.integers(1, 25),
+       st.sampled_from([None, 1, 3, 6]))
+def test_whole_pixel_moves_match_the_general_resampler(lin, tx, ty, out_w, out_h, channels):
+    """Flips, quarter turns and transposes with crops/pads: slicing path == cv2.remap path."""
+    img = random_image(11, 17, channels)
+    m = np.array([[lin[0], lin[1], tx], [lin[2], lin[3], ty], [0, 0, 1]], dtype=float)
+    fill = (9, 8, 7, 6, 5, 4)[:channels or 1]
+    fast = warp_image(img, MatrixWarp(m, (out_w, out_h)), fill=fill)
+    general = warp_image(img, grid_for(m, out_w, out_h), interpolation=cv2.INTER_NEAREST, fill=fill)
+    assert fast.shape == general.shape and np.array_equal(fast, general)
+    assert not np.shares_memory(fast, img)
+
+
 def test_crop_and_pad_with_reflection_matches_opencv():
     img = random_image(10, 12)
     pad = MatrixWarp(translation(3, 2), (18, 14))
