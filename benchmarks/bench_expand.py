@@ -62,6 +62,7 @@ def pillow_loop(json_path: Path, out: Path):
 
 
 def augcli_run(json_path: Path, out: Path, recipe: dict, workers: int):
+    fresh(out)
     start = time.perf_counter()
     report = augcli.expand(json_path, recipe, out, workers=workers, overwrite=True)
     return report.images_out, time.perf_counter() - start

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from typing import Callable, Iterable, Iterator
 
 from augcli.engine.plan import Task
@@ -27,6 +28,10 @@ def _quiet_kernels() -> None:
 
 def _init_worker(context: WorkContext | None, factory: Callable[[], WorkContext] | None) -> None:
     global _CONTEXT
+    # The parent owns shutdown: Ctrl-C reaches it and it terminates the pool,
+    # so workers ignore SIGINT and die quietly on SIGTERM (no forked handlers).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _quiet_kernels()
     _CONTEXT = context if context is not None else factory()
 

@@ -1,7 +1,7 @@
 """``expand``: the whole run, callable from Python without the CLI."""
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -120,6 +120,9 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
             on_result(result)
 
     if writer is not None:
+        # Images were renamed into place without one fsync each; one sync here
+        # makes them durable before the annotation file that names them.
+        os.sync()
         stats = writer.finalize(records)
         report.images_out = stats.get("images", 0)
         report.annotations_out = stats.get("annotations", 0)

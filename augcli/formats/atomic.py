@@ -23,12 +23,14 @@ _FILE_MODE = 0o666 & ~_UMASK
 
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
-                durable_dir: bool = False) -> Iterator[IO]:
+                durable_dir: bool = False, durable: bool = True) -> Iterator[IO]:
     """Open a temporary file that replaces ``path`` when the block ends cleanly.
 
     ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8 unless ``encoding`` says
     otherwise). With ``durable_dir`` the folder is fsynced after the rename
-    too, so the new name itself survives a power cut.
+    too, so the new name itself survives a power cut. ``durable=False`` skips
+    the per-file fsync (still atomic against a killed process; the engine
+    syncs the whole output once before it writes the annotation file).
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open supports 'wb' and 'w', not {mode!r}")
@@ -46,7 +48,8 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
         with handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -56,9 +59,10 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
         fsync_dir(folder)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False,
+                       durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically."""
-    with atomic_open(path, "wb", durable_dir=durable_dir) as handle:
+    with atomic_open(path, "wb", durable_dir=durable_dir, durable=durable) as handle:
         handle.write(data)
 
 

@@ -16,6 +16,7 @@ from augcli.core.errors import AnnotationError
 from augcli.core.sample import Instances
 from augcli.formats.coco import rle as rle_codec
 from augcli.formats.coco.parse import ABSENT, RLE_UNCOMPRESSED
+from augcli.geometry.polygons import polygon_area
 
 DECIMALS = 2          # COCO's own precision for coordinates and areas
 
@@ -76,25 +77,23 @@ def _crowd_value(raw_value, crowd: bool):
     return crowd if isinstance(raw_value, bool) else int(crowd)
 
 
+def numbers(values: np.ndarray, decimals: int = DECIMALS) -> list:
+    """``number`` for a whole array at once (coordinates are the bulk of a COCO file)."""
+    rounded = np.round(np.asarray(values, dtype=np.float64).reshape(-1), decimals).tolist()
+    return [int(v) if v.is_integer() else v for v in rounded]
+
+
 def _area(polygon, mask, box_w: float, box_h: float) -> float:
     if polygon is not None:
-        return sum(_ring_area(np.asarray(ring, dtype=np.float64)) for ring in polygon)
+        return polygon_area([np.asarray(ring, dtype=np.float64) for ring in polygon])
     if mask is not None:
         return float(rle_codec.rle_area(mask))
     return max(box_w, 0.0) * max(box_h, 0.0)
 
 
-def _ring_area(ring: np.ndarray) -> float:
-    if len(ring) < 3:
-        return 0.0
-    x, y = ring[:, 0], ring[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-
-
 def _segmentation(polygon, mask, encoding: str, raw_seg):
     if polygon is not None:
-        return [[number(v) for v in np.asarray(ring, dtype=np.float64).reshape(-1)]
-                for ring in polygon]
+        return [numbers(ring) for ring in polygon]
     if mask is not None:
         size = [int(v) for v in mask["size"]]
         if encoding == RLE_UNCOMPRESSED:
@@ -114,9 +113,9 @@ def _keypoint_fields(instances: Instances, i: int, raw: dict) -> dict:
     if instances.keypoints is None or count == 0:
         return {}
     points = instances.keypoints[i, :count]
-    flat: list = []
-    for x, y, v in points:
-        flat.extend((number(x), number(y), int(round(float(v)))))
+    flat = numbers(points[:, :2])
+    visibility = np.rint(points[:, 2]).astype(int).tolist()
+    flat = [value for j, v in enumerate(visibility) for value in (flat[2 * j], flat[2 * j + 1], v)]
     return {"keypoints": flat, "num_keypoints": int(np.count_nonzero(points[:, 2] > 0))}
 
 

@@ -65,7 +65,7 @@ class CocoWriter:
         source = self.reader.source_path(key)
         target = layout.safe_output_path(self.out, self.output_relpath(key, 0))
         try:
-            with open(source, "rb") as src, atomic_open(target, "wb") as dst:
+            with open(source, "rb") as src, atomic_open(target, "wb", durable=False) as dst:
                 shutil.copyfileobj(src, dst, _COPY_CHUNK)
         except FileNotFoundError as err:
             raise ImageReadError(f"image disappeared while copying: {err}", file=str(source),
@@ -94,7 +94,7 @@ class CocoWriter:
         data = encode_image(sample.image, info, jpeg_quality=self.options.jpeg_quality)
         target = layout.safe_output_path(self.out, relpath)
         try:
-            atomic_write_bytes(target, data)
+            atomic_write_bytes(target, data, durable=False)
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err}") from None
         return ItemRecord(key=key, copy=copy,
