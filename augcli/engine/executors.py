@@ -60,8 +60,9 @@ def run_pool(context: WorkContext, tasks: list[Task], workers: int,
         ctx = mp.get_context("spawn")
         initargs = (None, factory)
     with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
-        # Small chunks keep workers busy to the end; order is kept by imap.
-        chunk = max(1, min(8, len(tasks) // (workers * 8) or 1))
+        # Tasks are whole images (milliseconds each), so one per message keeps
+        # every worker busy to the end; only huge runs batch to save IPC.
+        chunk = 1 if len(tasks) < 2000 else 4
         yield from pool.imap(_run_in_worker, tasks, chunksize=chunk)
 
 

@@ -170,12 +170,19 @@ def is_inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
+# Folders already checked (and created) in this process: outputs share a few
+# folders, and resolving each one per image costs more than encoding a label.
+_CHECKED_FOLDERS: set[tuple[Path, Path]] = set()
+
+
 def safe_output_path(out_root: Path, relpath: str | Path) -> Path:
     """``out_root / relpath`` after checking it (and its real folder) stays inside ``out_root``."""
     rel = PurePosixPath(Path(relpath).as_posix())
     if rel.is_absolute() or ".." in rel.parts or not rel.parts:
         raise OutputError(f"refusing to write {relpath!s}: not a plain relative path")
     target = out_root / Path(*rel.parts)
+    if (out_root, target.parent) in _CHECKED_FOLDERS and target.parent.is_dir():
+        return target
     real_root = out_root.resolve()
     # checked before mkdir (a symlinked folder must not make us create folders
     # elsewhere) and after it; os.replace later replaces a link, never follows it
@@ -184,4 +191,5 @@ def safe_output_path(out_root: Path, relpath: str | Path) -> Path:
             raise OutputError(f"refusing to write {target}: it resolves outside the output "
                               f"folder {out_root}")
         target.parent.mkdir(parents=True, exist_ok=True)
+    _CHECKED_FOLDERS.add((out_root, target.parent))
     return target
