@@ -40,15 +40,6 @@ TYPICAL = {
 IDENTITY = {"version": 1, "seed": 0, "copies": 1, "keep_original": False, "pipeline": []}
 
 
-def best_of(repeat: int, fn) -> float:
-    """Outputs per second, best of ``repeat`` runs (least disturbed by the machine)."""
-    best = 0.0
-    for _ in range(repeat):
-        count, seconds = fn()
-        best = max(best, count / seconds)
-    return best
-
-
 def pillow_loop(json_path: Path, out: Path):
     doc = json.loads(json_path.read_text())
     images_dir = json_path.parent.parent / "images"
@@ -160,21 +151,31 @@ def main() -> None:
         tmp = Path(tmp)
         json_path = make_dataset(tmp / "data", count=args.images)
         out = tmp / "out"
-        rows = []
-        pil = best_of(args.repeat, lambda: pillow_loop(json_path, out))
-        ident = best_of(args.repeat, lambda: augcli_run(json_path, out, IDENTITY, 1))
-        rows.append(("identity recipe vs Pillow decode+encode", ident, pil, 0.85))
-        typical1 = best_of(args.repeat, lambda: augcli_run(json_path, out, TYPICAL, 1))
+        runs = {
+            "pillow": lambda: pillow_loop(json_path, out),
+            "identity": lambda: augcli_run(json_path, out, IDENTITY, 1),
+            "typical1": lambda: augcli_run(json_path, out, TYPICAL, 1),
+            "typical2": lambda: augcli_run(json_path, out, TYPICAL, 2),
+        }
         try:
-            import albumentations  # noqa: F401
+            import albumentations
 
-            albu = best_of(args.repeat, lambda: albumentations_loop(json_path, out))
-            rows.append(("typical recipe vs Albumentations " + albumentations.__version__, typical1, albu, 1.3))
+            runs["albu"] = lambda: albumentations_loop(json_path, out)
         except ImportError:
+            albumentations = None
             print("albumentations not installed: pip install -e '.[bench]' to compare")
-        typical2 = best_of(args.repeat, lambda: augcli_run(json_path, out, TYPICAL, 2))
-        rows.append(("typical recipe, 2 workers vs 1", typical2, typical1, 1.85))
+        # Interleave the rounds so a slow spell of the machine hits every contender.
+        best = {name: 0.0 for name in runs}
+        for _ in range(args.repeat):
+            for name, run in runs.items():
+                count, seconds = run()
+                best[name] = max(best[name], count / seconds)
         ceiling = max(machine_ceiling() for _ in range(args.repeat))
+        rows = [("identity recipe vs Pillow decode+encode", best["identity"], best["pillow"], 0.85)]
+        if albumentations is not None:
+            rows.append(("typical recipe vs Albumentations " + albumentations.__version__,
+                         best["typical1"], best["albu"], 1.3))
+        rows.append(("typical recipe, 2 workers vs 1", best["typical2"], best["typical1"], 1.85))
     print(f"\n{args.images} images of 640x480 JPEG, outputs/s (best of {args.repeat})")
     print(f"{'comparison':48s} {'augcli':>9s} {'baseline':>9s} {'ratio':>7s} {'target':>7s}")
     for name, ours, base, target in rows:
