@@ -1,10 +1,18 @@
 """Shared fixtures: the bundled sample dataset copied somewhere writable."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline (a loaded 2-core CI machine is slow, not wrong); in CI
+# the examples are derandomized so a run is reproducible from its log.
+settings.register_profile("augcli", deadline=None)
+settings.register_profile("augcli-ci", deadline=None, derandomize=True)
+settings.load_profile("augcli-ci" if os.environ.get("CI") else "augcli")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "sample_data"
