@@ -66,16 +66,27 @@ def _guarded(debug: bool, body):
         signal.signal(signal.SIGTERM, previous)
 
 
+FORMAT_HELP = "Input format: auto (detect), coco, voc, masks or yolo."
+TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
+
+
 @app.command()
 def expand(
-    source: Path = typer.Argument(..., help="COCO annotation JSON, or a dataset folder holding one."),
+    source: Path = typer.Argument(..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the input layout)."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    to: str = typer.Option("same", "--to", help=TO_HELP),
     copies: Optional[int] = typer.Option(None, "--copies", help="Augmented copies per image (overrides the recipe)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT (same arguments); "
+                                "the result is the same as an uninterrupted run."),
+    item_timeout: float = typer.Option(600.0, "--item-timeout", min=0.0,
+                                       help="Seconds one image may take in a worker before it is "
+                                            "skipped (0: no limit)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -92,8 +103,14 @@ def expand(
     def body():
         try:
             return run_expand(source, recipe, out, copies=copies, seed=seed, workers=workers,
-                              images=images, overwrite=overwrite, dry_run=dry_run, debug=debug,
+                              images=images, fmt=fmt, to=to, overwrite=overwrite, dry_run=dry_run,
+                              debug=debug, resume=resume, item_timeout=item_timeout or None,
                               on_start=progress.start, on_result=progress.advance)
+        except (KeyboardInterrupt, Terminated):
+            if not dry_run:
+                stderr.print(f"augcli: {out} can be completed with the same command and --resume",
+                             highlight=False, markup=False)
+            raise
         finally:
             progress.close()
 
@@ -108,9 +125,10 @@ def expand(
 
 @app.command()
 def preview(
-    source: Path = typer.Argument(..., help="COCO annotation JSON, or a dataset folder holding one."),
+    source: Path = typer.Argument(..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     n: int = typer.Option(6, "-n", min=1, max=64, help="Number of source images (rows)."),
     versions: int = typer.Option(4, "--versions", min=1, max=16, help="Augmented versions per row."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
@@ -121,7 +139,7 @@ def preview(
     from augcli.cli.preview_command import make_preview
 
     path = _guarded(debug, lambda: make_preview(source, recipe, out, n=n, versions=versions,
-                                                seed=seed, images=images))
+                                                seed=seed, images=images, fmt=fmt))
     stderr.print(f"wrote {path}", highlight=False)
 
 
@@ -159,6 +177,9 @@ def validate(
     recipe: Path = typer.Argument(..., help="YAML recipe to check."),
     dataset: Optional[Path] = typer.Option(None, "--dataset", help="Also check the recipe against this dataset."),
     images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    to: str = typer.Option("same", "--to", help="Also list what converting the dataset to this format "
+                           "would drop or approximate."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Check a recipe (and optionally a dataset against it) without touching pixels."""
@@ -167,15 +188,21 @@ def validate(
     def body():
         loaded = load_recipe(recipe)
         if dataset is None:
-            return loaded, []
-        from augcli.formats.registry import open_reader
+            return loaded, [], []
+        from augcli.formats.convert.losses import upfront_warnings
+        from augcli.formats.registry import SAME, check_output_format, open_reader
 
-        reader = open_reader(dataset, images=images)
+        check_output_format(to)
+        reader = open_reader(dataset, fmt=fmt, images=images)
         problems = check_dataset(loaded, reader.categories, reader.targets())
         problems += [str(p) for p in reader.problems]
-        return loaded, problems
+        warnings = list(getattr(reader, "notes", []))
+        warnings += upfront_warnings(reader, to) if to != SAME else []
+        return loaded, problems, warnings
 
-    loaded, problems = _guarded(debug, body)
+    loaded, problems, warnings = _guarded(debug, body)
+    for warning in warnings:
+        stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
     if problems:
         stderr.print(f"augcli: {len(problems)} problems:", highlight=False)
         for problem in problems:

@@ -14,14 +14,14 @@ from augcli.formats.registry import open_reader
 
 
 def make_preview(source: Path, recipe_path: Path, out: Path, *, n: int = 6, versions: int = 4,
-                 seed: Optional[int] = None, images: Optional[Path] = None) -> Path:
+                 seed: Optional[int] = None, images: Optional[Path] = None, fmt: str = "auto") -> Path:
     import io
 
     from augcli.cli.preview import render_grid
 
     recipe = resolve_recipe(recipe_path)
     seed = recipe.seed if seed is None else seed
-    reader = open_reader(Path(source), images=images)
+    reader = open_reader(Path(source), fmt=fmt, images=images)
     keys = reader.keys()
     if not keys:
         raise DatasetError("no readable images to preview", file=str(source))

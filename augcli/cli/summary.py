@@ -23,6 +23,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     rate = f"{report.images_out / report.seconds:.1f}/s" if report.seconds else "-"
     table.add_row("seconds", "", f"{report.seconds:.2f} ({rate}, {report.workers} workers)")
     console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
     for skip in report.skipped[:MAX_SKIPS_SHOWN]:
         console.print(f"[yellow]skipped[/yellow] {format_problem(skip)}", highlight=False)
     if len(report.skipped) > MAX_SKIPS_SHOWN:

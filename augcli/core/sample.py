@@ -34,6 +34,12 @@ class Instances:
     - ``visibility`` (N,) float64: fraction of the instance as read that is
       still visible after the transforms so far (clipping, dropout).
     - ``extra`` name -> list of per-instance values carried untouched.
+    - ``part_boxes`` per instance None or a (K, 4) float64 xyxy array of
+      boxes attached to it (VOC part boxes). Every warp moves them like
+      box-only instances, clipped to the canvas (a part that leaves it
+      collapses to zero size); they never decide whether their instance
+      survives, and their row count never changes, so per-part data can
+      live in ``extra`` by index.
     """
 
     labels: np.ndarray
@@ -45,6 +51,7 @@ class Instances:
     crowd: np.ndarray | None = None
     visibility: np.ndarray | None = None
     extra: dict[str, list] = field(default_factory=dict)
+    part_boxes: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -54,6 +61,8 @@ class Instances:
             self.polygons = [None] * n
         if not self.masks:
             self.masks = [None] * n
+        if not self.part_boxes:
+            self.part_boxes = [None] * n
         if self.crowd is None:
             self.crowd = np.zeros(n, dtype=bool)
         if self.visibility is None:
@@ -81,7 +90,7 @@ class Instances:
         sizes = {
             "boxes": len(self.boxes), "polygons": len(self.polygons),
             "masks": len(self.masks), "crowd": len(self.crowd),
-            "visibility": len(self.visibility),
+            "visibility": len(self.visibility), "part_boxes": len(self.part_boxes),
         }
         if self.keypoints is not None:
             sizes["keypoints"] = len(self.keypoints)
@@ -103,6 +112,7 @@ class Instances:
             crowd=self.crowd[idx],
             visibility=self.visibility[idx],
             extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
+            part_boxes=[self.part_boxes[i] for i in idx] or [],
         )
 
     def replace(self, **changes: Any) -> "Instances":

@@ -17,6 +17,7 @@ class RunReport:
     annotations_out: int = 0
     dropped: dict[str, int] = field(default_factory=dict)   # instances dropped, by reason
     skipped: list[dict] = field(default_factory=list)       # items skipped, with where and why
+    warnings: list[str] = field(default_factory=list)       # dataset oddities, what a conversion drops
     seconds: float = 0.0
     workers: int = 1
     seed: int = 0

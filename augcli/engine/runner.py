@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from augcli.core.errors import AugcliError, RecipeError, UsageError
-from augcli.engine.executors import default_workers, run_pool, run_serial
+from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
+from augcli.engine.execute import RESUME_HINT, execute
+from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
+from augcli.engine.journal import normalize
 from augcli.engine.plan import plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
+from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
 from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
-
-MARKER_DIR = ".augcli"   # present in every folder augcli wrote; --overwrite only clears such folders
 
 
 def resolve_recipe(recipe: Any) -> Recipe:
@@ -27,8 +27,12 @@ def resolve_recipe(recipe: Any) -> Recipe:
     return load_recipe(Path(recipe))
 
 
-def prepare_output(out: Path, input_root: Path, overwrite: bool) -> Path:
-    """Refuse outputs that overlap the input or hold someone else's files."""
+def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = False) -> Path:
+    """Refuse outputs that overlap the input or hold someone else's files.
+
+    ``resume`` accepts an augcli output as ``overwrite`` does; whether it
+    holds the same run is checked against its journal later.
+    """
     out = Path(out).expanduser().resolve()
     root = Path(input_root).resolve()
     if out == root or out.is_relative_to(root):
@@ -38,35 +42,30 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
+        if not (overwrite or resume):
             raise UsageError(f"output folder {out} is not empty; pass --overwrite to replace it")
-        if not (out / MARKER_DIR).is_dir():
+        if not (out / MARKER_DIR).is_dir() or (out / MARKER_DIR).is_symlink():
             raise UsageError(f"output folder {out} is not empty and was not written by augcli; "
                              "refusing to delete it, remove it yourself")
     return out
 
 
-def clear_output(out: Path) -> None:
-    if out.is_dir():
-        for child in out.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER_DIR).mkdir(exist_ok=True)
-
-
 def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional[int] = None,
            seed: Optional[int] = None, workers: Optional[int] = None, images: Optional[str | Path] = None,
-           fmt: str = "auto", overwrite: bool = False, dry_run: bool = False, debug: bool = False,
+           fmt: str = "auto", to: str = "same", overwrite: bool = False, dry_run: bool = False,
+           debug: bool = False,
+           resume: bool = False, item_timeout: Optional[float] = DEFAULT_ITEM_TIMEOUT,
            on_result: Optional[Callable[[TaskResult], None]] = None,
            on_start: Optional[Callable[[int], None]] = None) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
 
     Raises an ``AugcliError`` subclass for dataset-level problems, before
     anything is written. Item-level problems are skipped and listed in
-    ``report.skipped`` (and ``OUT/.augcli/report.jsonl``).
+    ``report.skipped`` (and ``OUT/.augcli/report.jsonl``). ``fmt`` is the input
+    format (``auto`` detects it), ``to`` the output format (``same``, or another
+    one: what the conversion cannot keep is listed in ``report.warnings``).
+    ``resume`` continues an interrupted run in ``out`` (see ``engine.resume``);
+    ``item_timeout`` bounds the seconds one image may take in a worker.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -77,37 +76,47 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise UsageError("--workers must be >= 1")
+    if resume and (overwrite or dry_run):
+        raise UsageError("--resume cannot be combined with --overwrite or --dry-run")
 
     reader = open_reader(Path(source), fmt=fmt, images=Path(images) if images else None)
     problems = check_dataset(recipe, reader.categories, reader.targets())
     if problems:
         raise RecipeError(f"recipe cannot be applied to this dataset: {problems[0]}",
                           problems=problems, file=str(source))
-    out_path = prepare_output(Path(out), reader.root, overwrite)
+    out_path = prepare_output(Path(out), reader.root, overwrite, resume)
 
     report = RunReport(source=str(source), out=str(out_path), workers=workers, seed=seed,
                        copies=copies, dry_run=dry_run)
     report.skipped.extend(p.to_record() for p in reader.problems)
+    report.warnings.extend(getattr(reader, "notes", []))
     keys = reader.keys()
     report.images_in = len(keys)
     report.annotations_in = reader.annotation_count()
     tasks = plan_tasks(keys, copies, recipe.keep_original)
-    if on_start:
-        on_start(len(tasks))
 
-    writer = None
+    writer = state = None
     if not dry_run:
-        clear_output(out_path)
-        writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality))
+        writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality), to=to)
+        identity = run_identity(source, reader, writer, recipe, seed, copies)
+        state = begin_run(out_path, identity, resume)
+        if state.finished is not None:      # --resume of a run that had finished: nothing to do
+            _report_finished(report, state.finished)
+            report.seconds = time.perf_counter() - started
+            return report
+    done = state.done if state is not None else {}
+    pending = [task for task in tasks if task.index not in done]
+    if on_start:
+        on_start(len(pending))
     context = WorkContext(reader=reader, recipe=recipe, writer=writer, seed=seed,
                           dry_run=dry_run, debug=debug)
-    if workers == 1 or len(tasks) <= 1:
-        results = run_serial(context, tasks)
-    else:
-        results = run_pool(context, tasks, min(workers, len(tasks)))
+    results = dict(done)
+    results.update(execute(context, pending, workers, state.journal if state else None,
+                           item_timeout, on_result))
 
     records, provenance = [], []
-    for result in results:
+    for index in sorted(results):
+        result = results[index]
         if result.error:
             report.skipped.append(result.error)
         records.extend(result.records)
@@ -116,24 +125,49 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
         if dry_run:
             report.images_out += len(result.provenance) + (0 if result.error else
                                                             int(recipe.keep_original))
-        if on_result:
-            on_result(result)
 
     if writer is not None:
-        # Images were renamed into place without one fsync each; one sync here
-        # makes them durable before the annotation file that names them.
-        os.sync()
-        stats = writer.finalize(records)
-        report.images_out = stats.get("images", 0)
-        report.annotations_out = stats.get("annotations", 0)
-        meta = out_path / MARKER_DIR
-        write_jsonl(meta / "report.jsonl", report.skipped)
-        write_jsonl(meta / "provenance.jsonl", provenance)
-        run_info = {"source": str(source), "seed": seed, "copies": copies,
-                    "keep_original": recipe.keep_original, "recipe": recipe.source_text}
-        write_jsonl(meta / "run.jsonl", [run_info])
+        try:
+            _finalize(report, writer, records, provenance, out_path / MARKER_DIR, {
+                "source": str(source), "seed": seed, "copies": copies,
+                "keep_original": recipe.keep_original, "recipe": recipe.source_text,
+                "identity": identity})
+        except OutputError as err:
+            err.message = f"{err.message}; {RESUME_HINT}"
+            raise
+        state.journal.remove()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _finalize(report: RunReport, writer: Any, records: list, provenance: list, meta: Path,
+              run_info: dict) -> None:
+    """Assemble the label files and the reports; the journal still holds everything until then."""
+    # Images were renamed into place without one fsync each; one sync here
+    # makes them durable before the annotation file that names them.
+    os.sync()
+    stats = writer.finalize(records)
+    report.images_out = stats.get("images", 0)
+    report.annotations_out = stats.get("annotations", 0)
+    report.warnings.extend(stats.get("warnings", []))
+    run_info.update(images_out=report.images_out, annotations_out=report.annotations_out,
+                    dropped=report.dropped)
+    try:
+        write_jsonl(meta / "report.jsonl", normalize(report.skipped))
+        write_jsonl(meta / "provenance.jsonl", provenance)
+        write_jsonl(meta / RUN_FILE, [run_info])
+    except OSError as err:
+        raise OutputError(f"cannot write the reports in {meta}: {err.strerror or err}") from err
+
+
+def _report_finished(report: RunReport, finished: dict) -> None:
+    """Fill ``report`` from the files of a run that had already finished."""
+    from augcli.engine.resume import read_jsonl_rows
+
+    report.images_out = int(finished.get("images_out") or 0)
+    report.annotations_out = int(finished.get("annotations_out") or 0)
+    report.add_dropped(finished.get("dropped") or {})
+    report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR / "report.jsonl")
 
 
 __all__ = ["expand", "AugcliError"]

@@ -7,15 +7,19 @@ that image.
 """
 from __future__ import annotations
 
+import errno
+import os
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from augcli.core.errors import AugcliError
+from augcli.core.errors import AugcliError, OutputError
 from augcli.engine.plan import Task
 from augcli.engine.seeds import task_rng
+from augcli.formats.atomic import remove_temp_files
 from augcli.formats.base import ItemRecord
+from augcli.geometry.occlusion import DEFAULT_POLYGON_HOLES, POLYGON_HOLES
 
 
 @dataclass
@@ -36,6 +40,22 @@ class TaskResult:
     dropped: dict[str, int] = field(default_factory=dict)
     provenance: list[dict] = field(default_factory=list)
     error: dict | None = None     # set when the item was skipped
+    fatal: bool = False           # the output cannot be written at all (disk full...): stop the run
+
+
+# Write failures that no other item can escape: the run stops (exit 6) and can be resumed.
+_STOPPING_ERRNOS = frozenset(getattr(errno, name) for name in
+                             ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO", "EACCES", "EPERM")
+                             if hasattr(errno, name))
+_DISK_FULL_ERRNOS = frozenset((errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS))
+
+
+def with_writer_capabilities(sample: Any, writer: Any) -> Any:
+    """Tell the label code what the writer can store: a polygon cut by a dropout hole
+    becomes an RLE mask only when the writer says ``polygon_holes = "rle"``."""
+    mode = getattr(writer, "polygon_holes", DEFAULT_POLYGON_HOLES) if writer is not None \
+        else DEFAULT_POLYGON_HOLES
+    return sample.replace(meta={**sample.meta, POLYGON_HOLES: mode})
 
 
 def run_task(ctx: WorkContext, task: Task) -> TaskResult:
@@ -44,6 +64,8 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
     try:
         augmented = [c for c in task.copies if c > 0]
         source = ctx.reader.load(task.key) if augmented else None
+        if source is not None:
+            source = with_writer_capabilities(source, ctx.writer)
         for copy in task.copies:
             if copy == 0:
                 if not ctx.dry_run:
@@ -61,17 +83,68 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
         result.error = err.to_record()
         if result.error.get("file") is None:
             result.error["file"] = _source_name(ctx, task.key)
+        if result.error.get("image") is None:   # readers that number images set their id
+            result.error["image"] = task.key
+        result.fatal = isinstance(err, OutputError) and _caused_by(err, _STOPPING_ERRNOS)
     except Exception as err:  # a bug or an unexpected library error: skip the item, keep the run
         if ctx.debug:
             raise
         result.records = []
-        result.error = {
-            "error": type(err).__name__, "message": f"internal error: {err}",
-            "file": _source_name(ctx, task.key), "image": task.key, "annotation": None,
-            "where": traceback.extract_tb(err.__traceback__)[-1].name if err.__traceback__ else None,
-        }
+        result.error = internal_error(ctx, task.key, f"internal error: {err}")
+        result.error["error"] = type(err).__name__
+        result.error["where"] = traceback.extract_tb(err.__traceback__)[-1].name if err.__traceback__ else None
+        result.fatal = _caused_by(err, _DISK_FULL_ERRNOS)
     result.dropped = dict(dropped)
     return result
+
+
+def internal_error(ctx: WorkContext, key: str, message: str) -> dict:
+    """An error record for an item that failed outside augcli's own checks."""
+    return {"error": "InternalError", "message": message, "file": _source_name(ctx, key),
+            "image": key, "annotation": None, "where": None}
+
+
+def _caused_by(err: BaseException, errnos: frozenset) -> bool:
+    """True if ``err`` or an exception it was raised from is an OSError with one of ``errnos``."""
+    seen = 0
+    while err is not None and seen < 8:
+        if isinstance(err, OSError) and err.errno in errnos:
+            return True
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return False
+
+
+def discard_outputs(writer, task: Task) -> None:
+    """Remove the files a failed task may have written, so a skipped item leaves nothing behind."""
+    for target in _output_files(writer, task):
+        try:
+            target.unlink()
+        except OSError:
+            pass    # best effort: an unremovable file is unreferenced, the run goes on
+
+
+def discard_temp_files(writer, task: Task) -> None:
+    """Remove the temporary files a worker killed in the middle of ``task`` left behind."""
+    for target in _output_files(writer, task):
+        remove_temp_files(target.parent, target.name)
+
+
+def _output_files(writer, task: Task) -> list:
+    """Where the task's images go, if their folder really is inside OUT (links are not trusted)."""
+    if writer is None:
+        return []
+    root = os.path.realpath(writer.out)
+    targets = []
+    for copy in task.copies:
+        try:
+            target = writer.out / writer.output_relpath(task.key, copy)
+        except (AugcliError, ValueError):
+            continue
+        folder = os.path.realpath(target.parent)
+        if folder == root or folder.startswith(root + os.sep):
+            targets.append(target)
+    return targets
 
 
 def _source_name(ctx: WorkContext, key: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -19,6 +20,9 @@ from typing import IO, Any, Iterator
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
+_TEMP_SUFFIX = ".tmp"
+# ``.<name>.<8 random chars from mkstemp>.tmp``: what a killed writer leaves behind
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
 @contextlib.contextmanager
@@ -37,7 +41,7 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _FILE_MODE)
@@ -85,3 +89,36 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def temp_file_target(file_name: str) -> str | None:
+    """The final name a leftover temporary file was meant for, or None if it is not one."""
+    match = _TEMP_NAME.match(file_name)
+    return match.group("name") if match else None
+
+
+def remove_temp_files(folder: Path, name: str | None = None) -> int:
+    """Delete leftover temporary files in ``folder`` (only those meant for ``name`` if given)."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        target = temp_file_target(entry.name)
+        if target is None or (name is not None and target != name):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+def remove_temp_files_below(root: Path) -> int:
+    """``remove_temp_files`` in ``root`` and every folder below it (symlinks not followed)."""
+    removed = 0
+    for folder, _dirs, files in os.walk(root):
+        if any(f.endswith(_TEMP_SUFFIX) for f in files):
+            removed += remove_temp_files(Path(folder))
+    return removed

@@ -35,6 +35,11 @@ class ItemRecord:
 
 
 class DatasetReader(Protocol):
+    """Besides these, readers may offer what conversions and reports use:
+    ``format_name``, ``targets()``, ``annotation_count()``, ``notes`` (harmless
+    oddities, reported as warnings), ``split_of(key)`` and ``item_name(key)``
+    (see ``formats.convert.names``)."""
+
     root: Path                 # every input path must stay inside this folder
     categories: Categories
     problems: list[ItemError]  # item-level problems found while indexing

@@ -18,10 +18,18 @@ EXIF orientation policy (the annotation decides, never a guess):
 - otherwise the file disagrees with its labels: ``ImageReadError``.
 Re-encoded output never carries an EXIF orientation (no EXIF block is
 written), so viewers show exactly the pixels the labels describe.
+
+Hostile or broken files: only the formats in ``DECODABLE_FORMATS`` are
+opened (identified by content, whatever the extension says); the header's
+dimensions are checked against the labels and against ``max_pixels()``
+before any pixel is decoded, so a decompression bomb costs a header read;
+anything a decoder raises becomes an ``ImageReadError`` for that item.
 """
 from __future__ import annotations
 
 import io
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +42,20 @@ _TRANSPOSING = (5, 6, 7, 8)        # orientations that swap width and height
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _PALETTE_FORMATS = ("PNG", "GIF", "BMP", "TIFF")
 _NO_ALPHA_FORMATS = ("JPEG", "BMP")
+# Pillow plugins augcli lets near its inputs (JPEG covers MPO phone photos); the rest (PostScript through
+# Ghostscript, icons, exotic raw formats) is refused, whatever the file is called.
+DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM")
+MAX_PIXELS_ENV = "AUGCLI_MAX_PIXELS"
+DEFAULT_MAX_PIXELS = 1 << 27       # 134 megapixels: ~400 MB as RGB before any transform
+
+
+def max_pixels() -> int:
+    """Largest image (width x height) decoded; ``AUGCLI_MAX_PIXELS`` overrides the default."""
+    try:
+        value = int(os.environ.get(MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS))
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+    return value if value > 0 else DEFAULT_MAX_PIXELS
 
 
 def format_for_suffix(suffix: str) -> str | None:
@@ -50,15 +72,44 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
     """
     path = Path(path)
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image, info = _orient(opened, path, expected_size)
-            array = _to_array(image, path)
+        with warnings.catch_warnings():
+            # our own pixel limit applies, and a decoder's complaints about a damaged
+            # file (skipped tags, corrupt EXIF) end as an error or as usable pixels
+            warnings.simplefilter("ignore")
+            with Image.open(path, formats=DECODABLE_FORMATS) as opened:
+                _check_dimensions(opened.size, path, expected_size)
+                opened.load()     # before EXIF: reading it may decode, and must not hide errors
+                image, info = _orient(opened, path, expected_size)
+                array = _to_array(image, path)
     except ImageReadError:
         raise
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
-        raise ImageReadError(f"cannot decode image: {err}", file=str(path)) from err
+    except Image.DecompressionBombError as err:
+        raise ImageReadError(f"image refused before decoding: {err}", file=str(path)) from None
+    except UnidentifiedImageError:
+        raise ImageReadError("not an image augcli can read (truncated, corrupt, or not one of "
+                             f"{', '.join(DECODABLE_FORMATS)})", file=str(path)) from None
+    except FileNotFoundError:
+        raise ImageReadError("image file not found", file=str(path)) from None
+    except Exception as err:  # noqa: BLE001 - decoders raise anything (SyntaxError, struct.error, ...)
+        detail = str(err) or type(err).__name__
+        raise ImageReadError(f"cannot decode image: {detail}", file=str(path)) from err
     return array, info
+
+
+def _check_dimensions(size: tuple[int, int], path: Path, expected: tuple[int, int] | None) -> None:
+    """Refuse from the header alone: sizes no orientation can reconcile with the labels, bombs."""
+    width, height = size
+    if expected is not None and tuple(expected) not in ((width, height), (height, width)):
+        raise ImageReadError(f"image is {width}x{height} but its labels say "
+                             f"{expected[0]}x{expected[1]}", file=str(path))
+    limit = max_pixels()
+    if width <= 0 or height <= 0:
+        raise ImageReadError(f"image header says {width}x{height} pixels", file=str(path))
+    if width * height > limit:
+        raise ImageReadError(
+            f"image is {width}x{height} = {width * height} pixels, above the limit of {limit} "
+            f"(a possible decompression bomb; set {MAX_PIXELS_ENV} to allow larger images); "
+            "refused before decoding", file=str(path))
 
 
 def _orient(image: Image.Image, path: Path, expected: tuple[int, int] | None):

@@ -1,27 +1,33 @@
 """Dataset formats by name: detect a source's format, open its reader and writer.
 
-Each format registers a ``FormatSpec``; ``open_reader(source, fmt="auto")``
-asks each format in registration order whether it recognises the source.
-A reader carries its ``format_name`` so ``open_writer`` writes the same
-format back. Format modules are imported only when used.
+Each format registers a ``FormatSpec``. ``open_reader(source, fmt="auto")``
+asks every format whether it recognises the source; each detector looks at
+names only (never file contents) and returns its evidence or None. One match
+wins; several are an error that names the evidence and asks for
+``--format``. A reader carries its ``format_name``; ``open_writer`` writes
+that format back (``to="same"``) or converts to another (``to="yolo"``...).
+Format modules are imported only when used.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from augcli.core.errors import DatasetError, UsageError
 from augcli.formats.base import WriteOptions
+
+SAME = "same"
 
 
 @dataclass(frozen=True)
 class FormatSpec:
     name: str
-    detect: Callable[[Path], bool]        # cheap: looks at names, not contents
-    reader: str                           # "module:Class" taking (source, images=None)
-    writer: str                           # "module:Class" taking (reader, out, options)
+    detect: Callable[[Path], Optional[str]]   # cheap: looks at names, not contents; returns evidence
+    reader: str                              # "module:Class" taking (source, images=None)
+    writer: str                              # "module:Class" taking (reader, out, options)
+    converter: str | None = None             # writer for other formats' readers (default: writer)
 
 
 _FORMATS: dict[str, FormatSpec] = {}
@@ -41,11 +47,20 @@ def _load(target: str) -> Any:
 
 
 def detect_format(source: Path) -> str:
+    source = Path(source)
+    found = {}
     for spec in _FORMATS.values():
-        if spec.detect(source):
-            return spec.name
-    raise DatasetError(f"cannot tell the dataset format of {source}; "
-                       f"known formats: {', '.join(_FORMATS)}")
+        evidence = spec.detect(source)
+        if evidence:
+            found[spec.name] = evidence
+    if len(found) == 1:
+        return next(iter(found))
+    if not found:
+        raise DatasetError(f"cannot tell the dataset format of {source}; known formats: "
+                           f"{', '.join(_FORMATS)} (pass --format)")
+    seen = "; ".join(f"{name} ({evidence})" for name, evidence in found.items())
+    raise DatasetError(f"{source} could be several dataset formats: {seen}; "
+                       f"pass --format {' or --format '.join(found)}")
 
 
 def open_reader(source: Path, fmt: str = "auto", images: Path | None = None):
@@ -53,28 +68,72 @@ def open_reader(source: Path, fmt: str = "auto", images: Path | None = None):
     source = Path(source)
     if not source.exists():
         raise DatasetError(f"dataset not found: {source}")
+    if fmt != "auto" and fmt not in _FORMATS:
+        raise UsageError(f"unknown dataset format {fmt!r}; known formats: {', '.join(_FORMATS)} "
+                         "(or auto)")
     name = detect_format(source) if fmt == "auto" else fmt
-    if name not in _FORMATS:
-        raise UsageError(f"unknown dataset format {fmt!r}; known formats: {', '.join(_FORMATS)}")
     return _load(_FORMATS[name].reader)(source, images=images)
 
 
-def open_writer(reader: Any, out: Path, options: WriteOptions | None = None):
-    """A writer producing the reader's format under ``out``."""
-    name = getattr(reader, "format_name", None)
+def check_output_format(to: str) -> None:
+    if to != SAME and to not in _FORMATS:
+        raise UsageError(f"unknown output format {to!r}; known formats: {SAME}, {', '.join(_FORMATS)}")
+
+
+def open_writer(reader: Any, out: Path, options: WriteOptions | None = None, to: str = SAME):
+    """A writer of format ``to`` (``"same"``: the reader's own format) under ``out``."""
+    check_output_format(to)
+    source = getattr(reader, "format_name", None)
+    name = source if to in (SAME, None) else to
     if name not in _FORMATS:
         raise UsageError(f"no writer for dataset format {name!r}")
-    return _load(_FORMATS[name].writer)(reader, Path(out), options or WriteOptions())
+    spec = _FORMATS[name]
+    target = spec.writer if name == source else (spec.converter or spec.writer)
+    return _load(target)(reader, Path(out), options or WriteOptions())
 
 
-def _looks_like_coco(source: Path) -> bool:
+_NOT_COCO_JSON = ("dataset_meta.json",)
+
+
+def _looks_like_coco(source: Path) -> str | None:
     # a JSON file, or a folder with JSON in it, in annotations/ or one level
     # down (a Roboflow export root: the COCO reader then names the choices)
     if source.is_file():
-        return source.suffix.lower() == ".json"
-    return any(True for _ in source.glob("*.json")) or any(True for _ in source.glob("*/*.json"))
+        return "a .json file" if source.suffix.lower() == ".json" else None
+    if not source.is_dir():
+        return None
+    for pattern in ("*.json", "*/*.json"):
+        found = [p for p in source.glob(pattern) if p.name not in _NOT_COCO_JSON]
+        if found:
+            return f"{found[0].relative_to(source).as_posix()}"
+    return None
+
+
+def _voc(source: Path) -> str | None:
+    from augcli.formats.voc.layout import looks_like_voc
+
+    return looks_like_voc(source)
+
+
+def _masks(source: Path) -> str | None:
+    from augcli.formats.masks.layout import looks_like_masks
+
+    return looks_like_masks(source)
+
+
+def _yolo(source: Path) -> str | None:
+    from augcli.formats.yolo.layout import looks_like_yolo
+
+    return looks_like_yolo(source)
 
 
 register_format(FormatSpec("coco", _looks_like_coco,
                            "augcli.formats.coco.reader:CocoReader",
-                           "augcli.formats.coco.writer:CocoWriter"))
+                           "augcli.formats.coco.writer:CocoWriter",
+                           "augcli.formats.convert.coco_writer:ConvertedCocoWriter"))
+register_format(FormatSpec("voc", _voc, "augcli.formats.voc.reader:VocReader",
+                           "augcli.formats.voc.writer:VocWriter"))
+register_format(FormatSpec("masks", _masks, "augcli.formats.masks.reader:MaskFolderReader",
+                           "augcli.formats.masks.writer:MaskFolderWriter"))
+register_format(FormatSpec("yolo", _yolo, "augcli.formats.yolo.reader:YoloReader",
+                           "augcli.formats.yolo.writer:YoloWriter"))

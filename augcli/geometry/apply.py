@@ -9,14 +9,17 @@ arrays are never modified):
   borders stay labelled like their pixels), constant fill = ``fill_mask`` or
   the sample's ignore index;
 - polygons: vertices mapped (densified first for grid warps), clipped to the
-  canvas;
+  canvas; a piecewise warp cuts each ring along its pieces' borders and moves
+  every part with its piece (``geometry.piecewise``);
 - masks (RLE): decoded, warped nearest with fill 0, re-encoded. Instance
   masks always use a constant border: mirrored border content gets no
   instances, just as its polygons and boxes do;
 - keypoints: mapped; labelled points leaving the canvas become (0, 0, 0);
   mirroring warps swap left/right columns with ``meta['flip_perm']``;
 - boxes: tight from the warped polygon or mask (``policy.box == 'tight'``),
-  else from the warped box corners; clipped to the canvas.
+  else from the warped box corners; clipped to the canvas;
+- part boxes (``Instances.part_boxes``): like box-only boxes, clipped; a part
+  that leaves the canvas collapses to zero size but keeps its row.
 
 ``visibility`` is multiplied by the fraction of the instance that stays on
 the canvas:
@@ -43,6 +46,7 @@ from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes, warp_boxes
 from augcli.geometry.filtering import drop_instances, filter_instances, instance_areas
+from augcli.geometry.piecewise import PiecewiseWarp, map_polygon
 from augcli.geometry.points import map_points
 from augcli.geometry.polygons import clip_polygon, densify, polygon_area, polygon_bounds
 from augcli.geometry.raster import Resampler
@@ -105,7 +109,8 @@ class _InstanceWarp:
         boxes = self._boxes()
         keypoints = self._keypoints()
         instances = self.inst.replace(boxes=boxes, polygons=polygons, masks=masks,
-                                      keypoints=keypoints, visibility=self.visibility)
+                                      keypoints=keypoints, visibility=self.visibility,
+                                      part_boxes=self._part_boxes())
         return instances, self.outside
 
     def _polygons(self) -> list:
@@ -114,20 +119,12 @@ class _InstanceWarp:
         out = list(polys)
         if not index:
             return out
-        rings = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for i in index for r in polys[i]]
-        grid = isinstance(self.warp, GridWarp)
-        if grid:
-            rings = [densify(r, GRID_DENSIFY_PX) for r in rings]
-        lengths = [len(r) for r in rings]
-        mapped = map_points(np.concatenate(rings, axis=0), self.warp)
-        mapped_rings = np.split(mapped, np.cumsum(lengths)[:-1])
-        cursor = 0
-        for i in index:
-            count = len(polys[i])
-            parts = [_clean_ring(r, grid) for r in mapped_rings[cursor:cursor + count]]
-            cursor += count
+        moved, lost = self._moved_rings(polys, index)
+        grid = isinstance(self.warp, GridWarp) and not isinstance(self.warp, PiecewiseWarp)
+        for k, i in enumerate(index):
+            parts = [_clean_ring(r, grid) for r in moved[k]]
             parts = [r for r in parts if r is not None]
-            before = polygon_area(parts)
+            before = polygon_area(parts) + lost[k]
             clipped = clip_polygon(parts, self.width, self.height)
             out[i] = clipped
             self.shaped[i] = True
@@ -138,6 +135,24 @@ class _InstanceWarp:
                 self.visibility[i] *= min(1.0, polygon_area(clipped) / before)
             self.tight[i] = polygon_bounds(clipped)
         return out
+
+    def _moved_rings(self, polys: list, index: list[int]) -> tuple[list[list], list[float]]:
+        """Per instance in ``index``: its rings moved through the warp (unclipped), and the
+        input area that has no place in the output (only piecewise warps lose area here)."""
+        if isinstance(self.warp, PiecewiseWarp):
+            moved = [map_polygon(polys[i], self.warp) for i in index]
+            return [parts for parts, _ in moved], [lost for _, lost in moved]
+        rings = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for i in index for r in polys[i]]
+        if isinstance(self.warp, GridWarp):
+            rings = [densify(r, GRID_DENSIFY_PX) for r in rings]
+        lengths = [len(r) for r in rings]
+        mapped = map_points(np.concatenate(rings, axis=0), self.warp)
+        mapped_rings = np.split(mapped, np.cumsum(lengths)[:-1])
+        out, cursor = [], 0
+        for i in index:
+            out.append(mapped_rings[cursor:cursor + len(polys[i])])
+            cursor += len(polys[i])
+        return out, [0.0] * len(index)
 
     def _masks(self) -> list:
         masks = self.inst.masks
@@ -198,6 +213,23 @@ class _InstanceWarp:
             use_tight = self.shaped & np.isfinite(self.tight).all(axis=1)
             clipped[use_tight] = self.tight[use_tight]
         return clipped
+
+    def _part_boxes(self) -> list:
+        parts = self.inst.part_boxes
+        index = [i for i, b in enumerate(parts) if b is not None and len(b)]
+        out = list(parts)
+        if not index:
+            return out
+        stacked = np.concatenate([np.asarray(parts[i], np.float64).reshape(-1, 4) for i in index])
+        mapped = warp_boxes(stacked, self.warp)
+        mapped[~np.isfinite(mapped).all(axis=1)] = 0.0     # unplaceable: collapse to a point
+        clipped = clip_boxes(mapped, self.width, self.height)
+        cursor = 0
+        for i in index:
+            count = len(parts[i])
+            out[i] = clipped[cursor:cursor + count]
+            cursor += count
+        return out
 
     def _keypoints(self) -> np.ndarray | None:
         kps = self.inst.keypoints

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from augcli.geometry.piecewise import PiecewiseWarp, map_boxes as map_piecewise_boxes
 from augcli.geometry.points import map_points
 from augcli.geometry.polygons import polygon_bounds
 from augcli.geometry.warp import GridWarp, Warp
@@ -52,6 +53,8 @@ def warp_boxes(boxes: np.ndarray, warp: Warp) -> np.ndarray:
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(b) == 0:
         return b.copy()
+    if isinstance(warp, PiecewiseWarp):
+        return map_piecewise_boxes(b, warp)   # each piece of the box moves on its own
     if isinstance(warp, GridWarp):
         longest = float(np.max(np.abs(b[:, 2:] - b[:, :2]), initial=0.0))
         samples = int(np.clip(np.ceil(longest / _GRID_EDGE_STEP_PX), 1, _GRID_EDGE_MAX_SAMPLES))

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from augcli.geometry.pixel_moves import whole_pixel_copy
+from augcli.geometry.piecewise import PiecewiseWarp
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
 
 _TO_CV = translation(-0.5, -0.5)
@@ -71,6 +72,8 @@ class Resampler:
             return float(abs(np.linalg.det(np.linalg.inv(w.matrix)[:2, :2])))
         width, height = self.out_size
         x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
+        if isinstance(w, PiecewiseWarp):
+            return w.area_scale((x0, y0, x1, y1))   # per piece: no false stretch at the seams
         if isinstance(w, MatrixWarp):
             inv = np.linalg.inv(w.matrix)
             ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
@@ -97,6 +100,10 @@ class Resampler:
         if isinstance(self.warp, MatrixWarp):
             out = whole_pixel_copy(image, self._inverse_cv, self.out_size, border_mode,
                                    _fill_array(fills, image))
+            if out is not None:
+                return out
+        if isinstance(self.warp, PiecewiseWarp):
+            out = _copy_pieces(image, self.warp)
             if out is not None:
                 return out
         if image.ndim == 3 and channels > _CV_MAX_CHANNELS:
@@ -166,6 +173,8 @@ class Resampler:
         w = self.warp
         if isinstance(w, MatrixWarp):
             return Resampler(MatrixWarp(_SWAP_XY @ w.matrix @ _SWAP_XY, (w.out_size[1], w.out_size[0])))
+        if isinstance(w, PiecewiseWarp):
+            return Resampler(w.transposed())
         return Resampler(GridWarp(np.ascontiguousarray(np.asarray(w.map_y).T),
                                   np.ascontiguousarray(np.asarray(w.map_x).T)))
 
@@ -196,6 +205,21 @@ class Resampler:
         width, height = self.out_size
         expected = np.diag([width / in_width, height / in_height, 1.0])
         return bool(np.allclose(m, expected, rtol=0.0, atol=1e-9))
+
+
+def _copy_pieces(image: np.ndarray, warp: PiecewiseWarp) -> np.ndarray | None:
+    """A piecewise warp of whole-pixel shifts (grid shuffles) as array copies, or None."""
+    moves = warp.whole_pixel_moves()
+    if moves is None:
+        return None
+    height, width = image.shape[:2]
+    if any(x0 < 0 or y0 < 0 or x1 > width or y1 > height for (x0, y0, x1, y1), _ in moves):
+        return None
+    out_w, out_h = warp.out_size
+    out = np.empty((out_h, out_w) + image.shape[2:], dtype=image.dtype)
+    for (x0, y0, x1, y1), (ox, oy) in moves:
+        out[oy:oy + y1 - y0, ox:ox + x1 - x0] = image[y0:y1, x0:x1]
+    return out
 
 
 def _per_channel(fill: float | Sequence[float], channels: int) -> list[float]:

@@ -7,7 +7,10 @@ coordinate to sample (elastic, grid distortion); points move through its
 inverse, computed by ``geometry.points.invert_grid`` unless the op supplies
 an exact ``point_map`` (a picklable module-level function).
 
-``geometry.apply.apply_warp`` applies either one to every target of a sample.
+A discontinuous warp (a grid shuffle) is a ``geometry.piecewise.PiecewiseWarp``:
+a GridWarp that also knows its pieces, so polygons are cut along the seams.
+
+``geometry.apply.apply_warp`` applies any of them to every target of a sample.
 """
 from __future__ import annotations
 

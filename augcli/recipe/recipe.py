@@ -114,6 +114,10 @@ def check_dataset(recipe: Recipe, categories: Optional[Categories],
         if missing:
             problems.append(f"{_where(node)}: {node.name} cannot transform the dataset's "
                             f"{', '.join(missing)} (it supports {', '.join(node.targets)})")
+        # a transform may check the dataset itself (e.g. that the categories it names exist)
+        dataset_problems = getattr(node, "dataset_problems", None)
+        if dataset_problems is not None:
+            problems.extend(f"{_where(node)}: {text}" for text in dataset_problems(categories))
     pairs = recipe.policy.keypoint_flip_pairs
     if isinstance(pairs, (list, tuple)) and categories is not None:
         for category in categories.items:

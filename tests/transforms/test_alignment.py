@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
+from augcli.transforms.catalog import load_all
 from augcli.core.sample import Instances, Sample, flip_permutation
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_bounds
@@ -69,6 +69,25 @@ STRONG = {
     "PadIfNeeded": {"min_height": 150, "min_width": 190, "position": "random"},
     "ElasticTransform": {"alpha": 30, "sigma": 8},
     "GridDistortion": {"num_steps": 5, "distort_limit": 0.3},
+    # --- geometric catalogue (issue 4) ---
+    "SafeRotate": {"limit": [-45, 45]},
+    "RandomScale": {"scale_limit": [-0.4, 0.6]},
+    "OpticalDistortion": {"distort_limit": 0.3},
+    "ThinPlateSpline": {"scale_range": [0.05, 0.1]},         # stronger folds the plate
+    "PiecewiseAffine": {"scale": [0.03, 0.05], "nb_rows": [3, 5], "nb_cols": [3, 5]},
+    "GridElasticDeform": {"num_grid_xy": [4, 3], "magnitude": 8},
+    "RandomGridShuffle": {"grid": [1, 4]},      # seams cut the polygon, the mask and the box
+    "Crop": {"x_min": 20, "y_min": 10, "x_max": 150, "y_max": 115},
+    "RandomCropFromBorders": {"crop_left": 0.3, "crop_right": 0.3, "crop_top": 0.3,
+                              "crop_bottom": 0.3},
+    "BBoxSafeRandomCrop": {"erosion_rate": 0.2},
+    "AtLeastOneBBoxRandomCrop": {"height": 70, "width": 90},
+    "RandomCropNearBBox": {"max_part_shift": [0.6, 0.8]},
+    "CropNonEmptyMaskIfExists": {"height": 70, "width": 90},
+    "RandomZoomOut": {"side_range": [1.2, 2.5]},
+    "CropAndPad": {"percent": [-0.2, 0.2]},
+    "Pad": {"padding": [12, 7, 3, 20]},
+    "LetterBox": {"size": [256, 224], "fill": 0},            # grey 114 reads as a colour here
 }
 # Further settings worth covering: other output sizes and code paths. Strong zooms
 # turn a half-pixel convention slip (pixel centres vs corners) into a whole-pixel one.
@@ -80,6 +99,10 @@ EXTRA = [
     ("Perspective", {"scale": [0.08, 0.12], "fit_output": True}),
     ("Perspective", {"scale": [0.08, 0.12], "keep_size": False}),
     ("RandomCrop", {"height": 150, "width": 140, "pad_if_needed": True, "pad_position": "random"}),
+    ("OpticalDistortion", {"distort_limit": [-0.3, 0.3], "mode": "fisheye"}),
+    ("CropAndPad", {"px": [-20, 20, [-10, 10], 15], "keep_size": False}),
+    ("Crop", {"x_min": 100, "y_min": 60, "x_max": 200, "y_max": 150, "pad_if_needed": True}),
+    ("LetterBox", {"size": [100, 300], "fill": 0, "center": False}),
     ("GridDistortion", {"num_steps": 4, "distort_limit": 0.4, "normalized": False}),
 ]
 
@@ -277,7 +300,7 @@ class Checker:
         assert np.mean(self.keypoint_errors) <= KEYPOINT_ERROR_PX, self.keypoint_errors
 
 
-GEOMETRIC = sorted(name for name, cls in REGISTRY.items() if cls.kind == "geometric")
+GEOMETRIC = sorted(name for name, cls in load_all().items() if cls.kind == "geometric")
 CASES = [pytest.param(name, None, id=name) for name in GEOMETRIC] + [
     pytest.param(name, cfg, id=f"{name}-{'-'.join(cfg)}") for name, cfg in EXTRA]
 

@@ -424,6 +424,11 @@ EXAMPLE_CONFIGS = {
     "RandomCrop": {"height": 96, "width": 128}, "CenterCrop": {"height": 96, "width": 128},
     "RandomResizedCrop": {"size": [96, 128]}, "RandomSizedBBoxSafeCrop": {"height": 96, "width": 128},
     "Resize": {"height": 96, "width": 128},
+    # geometric catalogue (issue 4)
+    "AtLeastOneBBoxRandomCrop": {"height": 96, "width": 128},
+    "CropNonEmptyMaskIfExists": {"height": 96, "width": 128},
+    "GridElasticDeform": {"num_grid_xy": [4, 4], "magnitude": 10},
+    "CropAndPad": {"px": [-12, 12]},
 }
 
 

@@ -5,8 +5,10 @@ fields survive in their original order; the geometry fields are recomputed:
 ``bbox`` from the instance box, ``area`` from the polygon (shoelace, summed
 over parts, as official COCO computes it) or the mask (pixel count) or the
 box, ``segmentation`` in the encoding it was read in, ``keypoints`` with
-integer visibility and ``num_keypoints`` recounted. ``id`` and ``image_id``
-are left as None for the writer to assign.
+integer visibility and ``num_keypoints`` recounted. A polygon that a dropout
+hole turned into a mask is written as RLE: compressed (a counts string) for
+an ordinary instance, uncompressed runs for a crowd region, as COCO does.
+``id`` and ``image_id`` are left as None for the writer to assign.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 from augcli.core.errors import AnnotationError
 from augcli.core.sample import Instances
 from augcli.formats.coco import rle as rle_codec
-from augcli.formats.coco.parse import ABSENT, RLE_UNCOMPRESSED
+from augcli.formats.coco.parse import ABSENT, POLYGON, RLE_UNCOMPRESSED
 from augcli.geometry.polygons import polygon_area
 
 DECIMALS = 2          # COCO's own precision for coordinates and areas
@@ -49,7 +51,8 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
         "area": number(_area(polygon, mask, x2 - x1, y2 - y1)),
         "iscrowd": _crowd_value(raw.get("iscrowd"), bool(instances.crowd[i])),
     }
-    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"))
+    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"),
+                                 bool(instances.crowd[i]))
     if segmentation is not None:
         computed["segmentation"] = segmentation
     computed.update(_keypoint_fields(instances, i, raw))
@@ -91,12 +94,14 @@ def _area(polygon, mask, box_w: float, box_h: float) -> float:
     return max(box_w, 0.0) * max(box_h, 0.0)
 
 
-def _segmentation(polygon, mask, encoding: str, raw_seg):
+def _segmentation(polygon, mask, encoding: str, raw_seg, crowd: bool = False):
     if polygon is not None:
         return [numbers(ring) for ring in polygon]
     if mask is not None:
         size = [int(v) for v in mask["size"]]
-        if encoding == RLE_UNCOMPRESSED:
+        # read as RLE: keep its encoding; read as a polygon (cut by a hole): COCO's choice by crowd flag
+        uncompressed = encoding == RLE_UNCOMPRESSED or (encoding == POLYGON and crowd)
+        if uncompressed:
             counts = rle_codec.counts_as_runs(mask)
         else:
             counts = rle_codec.counts_as_string(mask)

@@ -9,6 +9,16 @@ Segmentation encodings (remembered so the writer answers in kind):
 ``polygon`` (list of rings), ``rle`` (compressed counts string),
 ``rle_uncompressed`` (list of run lengths), ``empty`` (``[]``: box only) and
 ``absent`` (no segmentation key).
+
+What makes an annotation unusable (it is skipped and reported, never
+guessed at): a missing or unknown category, NaN/Infinity or coordinates
+beyond ``MAX_COORDINATE`` anywhere in its geometry, a bbox with a negative
+size, a box-only annotation whose box is empty or lies wholly outside the
+image, polygon rings of odd length or without one ring of 3+ points, RLE
+whose size differs from the image or whose runs do not cover exactly
+height x width pixels (checked before pycocotools sees it), keypoints that
+are not triples or not one per keypoint name of the category, and visibilities
+other than 0, 1, 2.
 """
 from __future__ import annotations
 
@@ -23,6 +33,7 @@ from augcli.formats.coco import rle as rle_codec
 
 POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT = "polygon", "rle", "rle_uncompressed", "empty", "absent"
 MIN_RING_VALUES = 6     # a ring needs three points to enclose anything
+MAX_COORDINATE = 1e7    # pixels; far beyond any image, small enough for every float32 and int32 path
 
 
 @dataclass
@@ -44,11 +55,15 @@ def _is_number(value: Any) -> bool:
 
 
 def _all_numbers(values: list) -> bool:
-    """True if every value is a finite JSON number (fast: runs in C for long rings)."""
+    """True if every value is a JSON number within +-MAX_COORDINATE (fast: runs in C)."""
     if not _NUMBER_TYPES.issuperset(map(type, values)):
         return False
+    if not values:
+        return True
     try:
-        return math.isfinite(sum(values))    # any NaN or infinity makes the sum non-finite
+        # NaN makes max/min False below; infinities and huge ints fail the range
+        return -MAX_COORDINATE <= min(values) and max(values) <= MAX_COORDINATE \
+            and math.isfinite(sum(values))
     except OverflowError:
         return False
 
@@ -58,11 +73,14 @@ def _is_int(value: Any) -> bool:
 
 
 def validate_annotation(ann: Any, image_size: tuple[int, int] | None,
-                        category_ids: Collection[int]) -> str:
+                        category_ids: Collection[int],
+                        keypoint_counts: dict[int, int] | None = None) -> str:
     """Raise ``AnnotationError`` if ``ann`` cannot be used; return its segmentation encoding.
 
     ``image_size`` is (width, height) from the image entry, or None when the
-    entry has none; ``category_ids`` empty means "accept any category".
+    entry has none; ``category_ids`` empty means "accept any category";
+    ``keypoint_counts`` maps a category to the number of keypoint names it
+    declares (categories without names accept any number).
     """
     if not isinstance(ann, dict):
         raise AnnotationError(f"annotation is a {type(ann).__name__}, not an object")
@@ -75,16 +93,30 @@ def validate_annotation(ann: Any, image_size: tuple[int, int] | None,
     if crowd not in (0, 1) or (not _is_int(crowd) and not isinstance(crowd, bool)):
         raise AnnotationError(f"iscrowd must be 0 or 1, not {crowd!r}")
     encoding = _validate_segmentation(ann, image_size)
-    has_keypoints = _validate_keypoints(ann.get("keypoints"))
+    has_keypoints = _validate_keypoints(ann.get("keypoints"), (keypoint_counts or {}).get(label))
     bbox = ann.get("bbox")
     if bbox is None:
         if encoding in (EMPTY, ABSENT) and not has_keypoints:
             raise AnnotationError("annotation has no bbox, segmentation or keypoints")
-    elif not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
+        return encoding
+    if not (isinstance(bbox, list) and len(bbox) == 4 and _all_numbers(bbox)):
         raise AnnotationError(f"bbox must be 4 finite numbers [x, y, w, h], not {bbox!r}")
-    elif bbox[2] < 0 or bbox[3] < 0:
+    if bbox[2] < 0 or bbox[3] < 0:
         raise AnnotationError(f"bbox has a negative width or height: {bbox}")
+    if encoding in (EMPTY, ABSENT) and not has_keypoints:
+        _check_box_only(bbox, image_size)
     return encoding
+
+
+def _check_box_only(bbox: list, image_size: tuple[int, int] | None) -> None:
+    """A box is all a box-only annotation has: it must enclose something on the image."""
+    x, y, w, h = bbox
+    if w == 0 or h == 0:
+        raise AnnotationError(f"bbox has zero width or height: {bbox}")
+    if image_size is not None:
+        width, height = image_size
+        if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+            raise AnnotationError(f"bbox {bbox} lies entirely outside the {width}x{height} image")
 
 
 def _validate_segmentation(ann: dict, image_size: tuple[int, int] | None) -> str:
@@ -131,13 +163,19 @@ def _validate_rle(seg: dict, image_size: tuple[int, int] | None) -> str:
     raise AnnotationError(f"RLE counts must be a string or a list, not {type(counts).__name__}")
 
 
-def _validate_keypoints(keypoints: Any) -> bool:
+def _validate_keypoints(keypoints: Any, declared: int | None) -> bool:
     if keypoints is None:
         return False
     if not isinstance(keypoints, list) or not _all_numbers(keypoints):
         raise AnnotationError("keypoints must be a flat list of finite numbers")
     if len(keypoints) % 3:
         raise AnnotationError(f"keypoints length {len(keypoints)} is not a multiple of 3")
+    if declared and keypoints and len(keypoints) != 3 * declared:
+        raise AnnotationError(f"{len(keypoints) // 3} keypoints but the category names {declared}")
+    visibilities = keypoints[2::3]
+    if not all(v in (0, 1, 2) for v in visibilities):
+        bad = next(v for v in visibilities if v not in (0, 1, 2))
+        raise AnnotationError(f"keypoint visibility {bad!r} is not 0, 1 or 2")
     return bool(keypoints)
 
 

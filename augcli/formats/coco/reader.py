@@ -5,11 +5,19 @@ and which folder the output mirrors, and checks every image path and every
 annotation, so item problems (missing images, bad polygons, broken RLE) are
 known and reported before any work starts. ``load`` decodes one image and
 builds its ``Instances`` from the annotations that passed.
+
+Dataset-level problems (``DatasetError``, nothing is written): unreadable or
+invalid JSON, no ``images`` list, image ids missing or used twice, category
+ids missing or used twice, NaN/Infinity outside the image and annotation
+lists. Everything else is per item: the image entry or annotation is
+skipped and reported (an annotation id used twice keeps its first use).
 """
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +38,7 @@ class CocoReader:
 
     def __init__(self, source: Path, images: Path | None = None):
         self.annotation_file = layout.find_annotation_file(Path(source))
-        self.data = _load_json(self.annotation_file)
+        self.data, self._non_finite = _load_json(self.annotation_file)
         self.images_raw: list = self.data["images"]
         self.annotations_raw: list = self.data.get("annotations") or []
         self.problems: list[ItemError] = []
@@ -130,6 +138,8 @@ class CocoReader:
                 raise DatasetError(f"image id {image_id} is used twice (images[{index}])", file=where)
             self._id_to_index[image_id] = index
             try:
+                if self._non_finite and _has_non_finite(entry):
+                    raise ImageReadError("the image entry holds NaN or Infinity")
                 name, size = layout.clean_file_name(entry.get("file_name")), _image_size(entry)
                 self._names[index], self._sizes[index] = name, size
             except ImageReadError as err:
@@ -174,19 +184,30 @@ class CocoReader:
         self.num_keypoints = self.categories.max_keypoints()
         readable = {index for index in self._key_to_index.values()}
         where = str(self.annotation_file)
+        keypoint_counts = {c.id: len(c.keypoints) for c in self.categories.items if c.keypoints}
+        ids_seen: set = set()
         for ann_index, ann in enumerate(self.annotations_raw):
             ann_id = ann.get("id") if isinstance(ann, dict) else None
             image_id = ann.get("image_id") if isinstance(ann, dict) else None
             index = self._id_to_index.get(image_id) if _hashable(image_id) else None
             if index is None:
                 self._problem(AnnotationError(f"refers to image id {image_id!r}, which is not in images"),
-                              file=where, annotation=ann_id if ann_id is not None else f"#{ann_index}")
+                              file=where, image=image_id if _hashable(image_id) else None,
+                              annotation=ann_id if ann_id is not None else f"#{ann_index}")
                 continue
             self._all_anns[index].append(ann_index)
             if index not in readable:
                 continue
             try:
-                encoding = validate_annotation(ann, self._sizes[index], self._category_ids)
+                if _hashable(ann_id) and ann_id is not None:
+                    if ann_id in ids_seen:
+                        raise AnnotationError(f"annotation id {ann_id!r} is used twice; "
+                                              "only its first use is augmented")
+                    ids_seen.add(ann_id)
+                if self._non_finite and _has_non_finite(ann):
+                    raise AnnotationError("the annotation holds NaN or Infinity")
+                encoding = validate_annotation(ann, self._sizes[index], self._category_ids,
+                                               keypoint_counts)
             except AnnotationError as err:
                 self._problem(err, file=where, image=image_id,
                               annotation=ann_id if ann_id is not None else f"#{ann_index}")
@@ -277,14 +298,22 @@ def _image_size(entry: dict) -> tuple[int, int] | None:
     return width, height
 
 
-def _load_json(path: Path) -> dict:
+# JSON that Python reads but that is not JSON: NaN, Infinity, and numbers too big for a float
+_NON_FINITE_HINT = re.compile(rb"NaN|Infinity|[0-9][eE][+]?[0-9]{3}")
+
+
+def _load_json(path: Path) -> tuple[dict, bool]:
+    """The parsed document, and whether it may hold NaN or Infinity somewhere."""
     try:
-        data = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        data = json.loads(raw)
     except json.JSONDecodeError as err:
         raise DatasetError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
                            file=str(path)) from None
     except (OSError, UnicodeDecodeError) as err:
         raise DatasetError(f"cannot read annotation file: {err}", file=str(path)) from None
+    except (ValueError, RecursionError) as err:   # 5000-digit integers, nesting too deep for Python
+        raise DatasetError(f"not usable JSON: {err}", file=str(path)) from None
     if isinstance(data, list):
         raise DatasetError("this JSON is a list (it looks like detection results), not a COCO "
                            "dataset with images and annotations", file=str(path))
@@ -294,7 +323,28 @@ def _load_json(path: Path) -> dict:
     if annotations is not None and not isinstance(annotations, list):
         raise DatasetError("'annotations' is not a list", file=str(path))
     _refuse_other_tasks(annotations or [], path)
-    return data
+    non_finite = _NON_FINITE_HINT.search(raw) is not None
+    if non_finite:
+        for key, value in data.items():
+            if key not in ("images", "annotations") and _has_non_finite(value):
+                raise DatasetError(f"'{key}' holds NaN or Infinity, which JSON does not allow",
+                                   file=str(path))
+    return data, non_finite
+
+
+def _has_non_finite(value: object) -> bool:
+    """True if a NaN or an infinity hides anywhere in ``value`` (a parsed JSON value)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _refuse_other_tasks(annotations: list, path: Path) -> None:
@@ -315,10 +365,15 @@ def _parse_categories(raw: object, path: Path) -> tuple[Categories, list[int]]:
     if not isinstance(raw, list):
         raise DatasetError("'categories' is not a list", file=str(path))
     items = []
+    seen: set[int] = set()
     for position, cat in enumerate(raw):
         cat_id = cat.get("id") if isinstance(cat, dict) else None
         if not isinstance(cat_id, int) or isinstance(cat_id, bool):
             raise DatasetError(f"categories[{position}] has no integer id", file=str(path))
+        if cat_id in seen:
+            raise DatasetError(f"category id {cat_id} is used twice (categories[{position}])",
+                               file=str(path))
+        seen.add(cat_id)
         names = cat.get("keypoints") or []
         skeleton = cat.get("skeleton") or []
         items.append(Category(

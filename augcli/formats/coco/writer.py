@@ -36,6 +36,7 @@ class CocoWriter:
     """Writes one COCO annotation file and its images; see ``DatasetWriter``."""
 
     format_name = "coco"
+    polygon_holes = "rle"    # a polygon cut by a dropout hole may be written as an RLE mask
 
     def __init__(self, reader: CocoReader, out: Path, options: WriteOptions | None = None):
         self.reader = reader

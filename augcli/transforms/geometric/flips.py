@@ -109,3 +109,44 @@ class RandomRotate90(Transform):
 
     def make_op(self, rng, ctx):
         return Rotate90Op(k=int(rng.integers(0, 4)))
+
+
+# D4 elements as Albumentations names them, each a composition of the exact moves above.
+D4_ELEMENTS = ("e", "r90", "r180", "r270", "v", "hvt", "h", "t")
+
+
+@dataclass(frozen=True, kw_only=True)
+class D4Op(MatrixOp):
+    """One symmetry of the square: a quarter turn, a mirror, or both."""
+
+    name: ClassVar[str] = "D4"
+    element: str
+
+    def matrix(self, width: int, height: int):
+        if self.element in ("e", "r90", "r180", "r270"):
+            k = ("e", "r90", "r180", "r270").index(self.element)
+            return Rotate90Op(k=k).matrix(width, height)
+        if self.element == "h":
+            return HorizontalFlipOp().matrix(width, height)
+        if self.element == "v":
+            return VerticalFlipOp().matrix(width, height)
+        if self.element == "t":
+            return TransposeOp().matrix(width, height)
+        # 'hvt': the anti-diagonal mirror, a transpose followed by a half turn
+        mat, size = TransposeOp().matrix(width, height)
+        turn, size = Rotate90Op(k=2).matrix(*size)
+        return turn @ mat, size
+
+
+@register
+class D4(Transform):
+    """One of the 8 symmetries of a square (identity, 3 quarter turns, 4 mirrors), uniformly."""
+
+    kind = "geometric"
+    default_p = 1.0
+    example = "- D4: {p: 1.0}"
+    deviations = (_EXACT + " On a non-square image the quarter turns and diagonal mirrors "
+                  "swap width and height; labels follow. Mirrors swap left/right keypoints.")
+
+    def make_op(self, rng, ctx):
+        return D4Op(element=D4_ELEMENTS[int(rng.integers(0, len(D4_ELEMENTS)))])

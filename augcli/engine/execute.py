@@ -1,0 +1,63 @@
+"""Run the pending tasks of a plan: collect, journal, clean up, stop on a dead disk.
+
+Every result is normalized the way the journal stores it, so a resumed run
+assembles exactly what an uninterrupted one would. A skipped item's files
+are removed (a task that failed half-way must not leave an orphan image).
+A write failure no item can escape (disk full, read-only, no permission)
+stops the run with ``OutputError`` (exit 6); an interruption stops it too.
+Either way the journal is flushed first, so ``--resume`` picks up from there.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from augcli.core.errors import OutputError
+from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
+from augcli.engine.journal import Journal, normalize_result
+from augcli.engine.plan import Task
+from augcli.engine.worker import TaskResult, WorkContext, discard_outputs
+from augcli.formats.atomic import remove_temp_files_below
+
+RESUME_HINT = "rerun the same command with --resume to continue"
+
+
+def execute(context: WorkContext, tasks: list[Task], workers: int, journal: Optional[Journal],
+            item_timeout: Optional[float] = DEFAULT_ITEM_TIMEOUT,
+            on_result: Optional[Callable[[TaskResult], None]] = None) -> dict[int, TaskResult]:
+    """Results of ``tasks`` by task index (see the module docstring)."""
+    by_index = {task.index: task for task in tasks}
+    results: dict[int, TaskResult] = {}
+    stopped: Optional[TaskResult] = None
+    iterator, pool = start_tasks(context, tasks, workers, item_timeout)
+    try:
+        for result in iterator:
+            if result.fatal:
+                stopped = result
+                break
+            result = normalize_result(result)
+            if result.error:
+                discard_outputs(context.writer, by_index[result.index])
+            results[result.index] = result
+            if journal is not None:
+                _journal(journal.record, result)
+            if on_result:
+                on_result(result)
+    finally:
+        iterator.close()     # stops the workers (busy ones are killed)
+        if journal is not None:
+            _journal(journal.flush)
+    if pool is not None and pool.faults and context.writer is not None:
+        remove_temp_files_below(context.writer.out)   # what killed workers were writing
+    if stopped is not None:
+        error = stopped.error or {}
+        raise OutputError(f"{error.get('message', 'writing the output failed')}; the run stopped: "
+                          f"make room (or fix the output folder) and {RESUME_HINT}")
+    return results
+
+
+def _journal(action, *args) -> None:
+    try:
+        action(*args)
+    except OSError as err:
+        raise OutputError(f"cannot write the journal: {err.strerror or err}; {RESUME_HINT} "
+                          "once it can be written") from err

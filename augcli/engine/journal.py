@@ -1,0 +1,181 @@
+"""The journal of finished tasks that makes ``--resume`` possible.
+
+``OUT/.augcli/journal.jsonl`` starts with a header naming the run (its
+identity: source, recipe, seed, copies, formats) and then holds one line per
+finished task with everything ``finalize`` and the report need (records,
+provenance, drops, the error of a skipped item), so a resumed run redoes
+nothing that finished and assembles the same annotation file.
+
+Ordering is what makes it safe: a task is written to the journal only after
+its files were renamed into place *and* synced (``os.sync`` once per batch of
+tasks, so the per-image fsync stays skipped). A killed run therefore loses at
+most the tasks of its last unflushed batch, which the resumed run redoes with
+the same seeds and the same bytes. A line cut short by a kill or a full disk
+ends the journal; everything after it is ignored and truncated away on resume.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from augcli.engine.worker import TaskResult
+from augcli.formats.atomic import fsync_dir
+from augcli.formats.base import ItemRecord
+
+JOURNAL_NAME = "journal.jsonl"
+JOURNAL_VERSION = 1
+FLUSH_SECONDS = 1.0     # how long finished tasks may wait before one sync makes them durable
+
+
+def normalize(value: Any) -> Any:
+    """``value`` as it reads back from JSON, so fresh and resumed results are identical.
+
+    Numpy values become Python numbers and lists, tuples become lists, bytes
+    (ASCII RLE counts) become text: exactly what the JSON writers emit anyway.
+    """
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):          # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)                     # paths and anything else: as the reports print them
+
+
+def normalize_result(result: TaskResult) -> TaskResult:
+    """The result with every field passed through ``normalize``."""
+    return result_from_dict(normalize(result_to_dict(result)))
+
+
+def result_to_dict(result: TaskResult) -> dict:
+    return {
+        "index": result.index,
+        "key": result.key,
+        "records": [{"key": r.key, "copy": r.copy, "payload": r.payload} for r in result.records],
+        "dropped": result.dropped,
+        "provenance": result.provenance,
+        "error": result.error,
+    }
+
+
+def result_from_dict(data: dict) -> TaskResult:
+    return TaskResult(
+        index=int(data["index"]),
+        key=str(data["key"]),
+        records=[ItemRecord(key=r["key"], copy=int(r["copy"]), payload=r["payload"])
+                 for r in data.get("records") or []],
+        dropped=dict(data.get("dropped") or {}),
+        provenance=list(data.get("provenance") or []),
+        error=data.get("error"),
+    )
+
+
+class Journal:
+    """Append-only log of finished tasks; see the module docstring."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path = path
+        self._fd = fd
+        self._pending: list[bytes] = []
+        self._last_flush = time.monotonic()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, meta_dir: Path, identity: dict) -> "Journal":
+        """Start a new journal (replacing any old one) for the run ``identity``."""
+        path = Path(meta_dir) / JOURNAL_NAME
+        header = _line({"augcli_journal": JOURNAL_VERSION, "identity": identity})
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
+        journal = cls(path, fd)
+        journal._write(header)
+        os.fsync(fd)
+        fsync_dir(path.parent)
+        return journal
+
+    @classmethod
+    def reopen(cls, meta_dir: Path) -> tuple["Journal", dict, dict[int, TaskResult]]:
+        """Open an existing journal for appending: (journal, header identity, finished tasks).
+
+        Cuts off a torn last line (and anything after it) so new lines follow
+        whole ones. Raises ``ValueError`` when the header itself is unreadable.
+        """
+        path = Path(meta_dir) / JOURNAL_NAME
+        identity, done, good_bytes = read_journal(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        if os.fstat(fd).st_size != good_bytes:
+            os.ftruncate(fd, good_bytes)
+            os.fsync(fd)
+        return cls(path, fd), identity, done
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record(self, result: TaskResult) -> None:
+        """Queue a finished task; it becomes durable at the next flush."""
+        self._pending.append(_line(result_to_dict(result)))
+        if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Sync the output files written so far, then append and sync the queued tasks."""
+        self._last_flush = time.monotonic()
+        if not self._pending:
+            return
+        os.sync()      # the images of the queued tasks reach the disk before their journal lines
+        data, self._pending = b"".join(self._pending), []
+        self._write(data)
+        os.fsync(self._fd)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def remove(self) -> None:
+        """Delete the journal once the run is complete (the output then stands on its own)."""
+        self.close()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        fsync_dir(self.path.parent)
+
+
+def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
+    """(identity, finished tasks by index, length in bytes of the whole lines read)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    lines = data.split(b"\n")
+    try:
+        header = json.loads(lines[0]) if data.endswith(b"\n") or len(lines) > 1 else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("augcli_journal") != JOURNAL_VERSION \
+            or not isinstance(header.get("identity"), dict):
+        raise ValueError("the journal header is unreadable")
+    done: dict[int, TaskResult] = {}
+    good = len(lines[0]) + 1
+    for line in lines[1:-1]:           # the last element follows the last newline: torn or empty
+        try:
+            result = result_from_dict(json.loads(line))
+        except (ValueError, KeyError, TypeError):
+            break
+        done[result.index] = result
+        good += len(line) + 1
+    return header["identity"], done, good
+
+
+def _line(obj: dict) -> bytes:
+    # key order is kept: writers emit dicts in the order they hold them
+    return (json.dumps(obj, default=_json_default) + "\n").encode("utf-8")

@@ -1,0 +1,132 @@
+"""What OUT/.augcli/ says about a run: who wrote it, how far it got, whether it can go on.
+
+- A fresh run clears OUT (the old journal and run file go first, the marker
+  folder last, so a run killed while clearing is never mistaken for a
+  resumable one) and starts a journal whose header is the run's identity.
+- ``--resume`` reopens the journal when the identity matches (same source,
+  recipe, seed, copies, formats, augcli version) and refuses otherwise;
+  leftover temporary files of the killed run are removed first. An OUT with
+  no journal but a matching ``run.jsonl`` is a finished run: nothing to do.
+  An empty OUT, or one augcli started but never journaled, starts afresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from augcli import __version__
+from augcli.core.errors import UsageError
+from augcli.engine.journal import JOURNAL_NAME, Journal
+from augcli.engine.worker import TaskResult
+from augcli.formats.atomic import remove_temp_files_below
+
+MARKER_DIR = ".augcli"   # present in every folder augcli wrote; --overwrite only clears such folders
+RUN_FILE = "run.jsonl"
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass
+class RunState:
+    journal: Optional[Journal]                 # None for a finished run (nothing left to do)
+    done: dict[int, TaskResult] = field(default_factory=dict)
+    finished: Optional[dict] = None            # run.jsonl of a finished run
+    resumed: bool = False
+
+
+def run_identity(source: Any, reader: Any, writer: Any, recipe: Any, seed: int, copies: int) -> dict:
+    """Everything that decides the output bytes (workers and timeouts do not)."""
+    keys = hashlib.sha256("\n".join(reader.keys()).encode("utf-8", "surrogatepass")).hexdigest()
+    annotation_file = getattr(reader, "annotation_file", None)
+    return {
+        "augcli": __version__,
+        "source": str(Path(source).expanduser().resolve()),
+        "format": getattr(reader, "format_name", None),
+        "output_format": getattr(writer, "format_name", None),
+        "images": str(getattr(reader, "image_dir", reader.root)),
+        "image_keys": keys,
+        "annotation_file": _file_digest(annotation_file) if annotation_file else None,
+        "recipe": hashlib.sha256(recipe.source_text.encode("utf-8")).hexdigest(),
+        "seed": int(seed),
+        "copies": int(copies),
+        "keep_original": bool(recipe.keep_original),
+    }
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def clear_output(out: Path) -> None:
+    """Empty OUT (an augcli output or a new folder) and leave the marker folder in it."""
+    meta = out / MARKER_DIR
+    if _real_folder(meta):
+        for name in (JOURNAL_NAME, RUN_FILE):  # first: a half-cleared OUT must not look resumable
+            (meta / name).unlink(missing_ok=True)
+    if out.is_dir():
+        for child in sorted(out.iterdir(), key=lambda p: p.name == MARKER_DIR):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    meta.mkdir(exist_ok=True)
+
+
+def begin_run(out: Path, identity: dict, resume: bool) -> RunState:
+    """Prepare OUT for the run (see the module docstring)."""
+    meta = out / MARKER_DIR
+    if resume and not _real_folder(meta):
+        resume = False       # nothing of ours to resume (a linked marker is never followed)
+    if resume and (meta / JOURNAL_NAME).is_file():
+        try:
+            journal, previous, done = Journal.reopen(meta)
+        except (ValueError, OSError):
+            journal = None
+        if journal is not None:
+            try:
+                _check_same_run(previous, identity, out)
+            except UsageError:
+                journal.close()
+                raise
+            remove_temp_files_below(out)
+            return RunState(journal, done, resumed=True)
+    elif resume and (meta / RUN_FILE).is_file():
+        finished = read_run_file(meta / RUN_FILE)
+        if finished is not None:
+            _check_same_run(finished.get("identity") or {}, identity, out)
+            return RunState(None, finished=finished, resumed=True)
+    clear_output(out)
+    return RunState(Journal.create(meta, identity))
+
+
+def _real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def read_run_file(path: Path) -> Optional[dict]:
+    rows = read_jsonl_rows(path)
+    return rows[0] if rows and isinstance(rows[0], dict) else None
+
+
+def read_jsonl_rows(path: Path) -> list:
+    """The rows of a JSON-lines file augcli wrote (empty if it is missing or unreadable)."""
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    except (OSError, ValueError):
+        return []
+
+
+def _check_same_run(previous: dict, identity: dict, out: Path) -> None:
+    differs = [name for name in identity if previous.get(name) != identity[name]]
+    if differs:
+        raise UsageError(
+            f"cannot resume: {out} holds a run with a different {', '.join(differs)}; "
+            "rerun with the same arguments, or with --overwrite instead of --resume to start over")

@@ -1,0 +1,25 @@
+"""Class values for label maps written from another format's samples."""
+from __future__ import annotations
+
+from augcli.core.sample import Categories
+
+BACKGROUND = "background"
+
+
+def class_table(categories: Categories, has_semantic: bool) -> tuple[list[str], dict[int, int]]:
+    """Class names by label-map value, and category id -> value.
+
+    A semantic map already holds category ids, so values are the ids (gaps
+    named ``class_<v>``); shapes painted from instances get their category's
+    position, with ``background`` first at 0 (a YOLO class 0 must not become
+    the background).
+    """
+    if has_semantic:
+        by_id = categories.names()
+        top = max(by_id, default=0)
+        names = [by_id.get(i, BACKGROUND if i == 0 else f"class_{i}") for i in range(top + 1)]
+        return names, {i: i for i in by_id}
+    names = [c.name for c in categories.items]
+    if BACKGROUND not in names:
+        names = [BACKGROUND] + names
+    return names, {c.id: names.index(c.name) for c in categories.items}

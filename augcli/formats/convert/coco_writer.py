@@ -1,0 +1,170 @@
+"""Another format's samples -> COCO instances files, one per split.
+
+Layout: ``annotations/instances_<split>.json`` with images in
+``images/<split>/`` (``annotations/instances.json`` and ``images/`` when the
+source has no splits), the layout the COCO reader finds on its own.
+Categories keep their ids and names (YOLO classes 0..n-1 stay 0..n-1; VOC
+ids are the class indices); pose classes list their keypoint names. Image
+and annotation ids count from 1 per file, in task order. Boxes, polygons,
+masks (compressed RLE), keypoints and crowd flags are written by the COCO
+emitter; semantic maps, VOC part boxes and VOC attributes cannot be held
+and are announced as warnings.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import numpy as np
+
+from augcli.core.errors import OutputError
+from augcli.core.sample import Sample
+from augcli.formats.atomic import atomic_open
+from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.coco.emit import annotation_dict
+from augcli.formats.coco.layout import safe_output_path
+from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
+from augcli.formats.convert.names import OutputNames, split_of
+from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
+from augcli.formats.files import write_converted_original, write_into
+from augcli.formats.images import encode_image
+
+
+class ConvertedCocoWriter:
+    """Writes COCO files for a non-COCO reader; see ``DatasetWriter`` in ``formats.base``."""
+
+    format_name = "coco"
+
+    def __init__(self, reader: Any, out: Path, options: WriteOptions | None = None):
+        self.reader = reader
+        self.out = Path(out).expanduser().absolute()
+        self.options = options or WriteOptions()
+        self.warnings = upfront_warnings(reader, "coco")
+        self._output = OutputNames(reader)
+
+    def _folder(self, key: str) -> str:
+        split = split_of(self.reader, key)
+        return f"images/{split}" if split else "images"
+
+    def file_name(self, key: str, copy: int) -> str:
+        """The ``file_name`` written into the JSON (relative to the split's images folder)."""
+        return self._output.name_in_split(key, copy, split_of(self.reader, key))
+
+    def output_relpath(self, key: str, copy: int) -> Path:
+        return Path(self._folder(key)) / Path(*PurePosixPath(self.file_name(key, copy)).parts)
+
+    def annotation_relpath(self, split: str | None) -> Path:
+        return Path("annotations") / (f"instances_{split}.json" if split else "instances.json")
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def write_original(self, key: str) -> ItemRecord:
+        sample = self.reader.load(key)
+        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
+                                 sample, self.options.jpeg_quality)
+        return self._record(key, 0, sample)
+
+    def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        if copy < 1:
+            raise ValueError("copy 0 is the original: use write_original")
+        relpath = self.output_relpath(key, copy)
+        info = dict(sample.meta)
+        info["ext"] = relpath.suffix
+        write_into(self.out, relpath, encode_image(sample.image, info,
+                                                   jpeg_quality=self.options.jpeg_quality))
+        return self._record(key, copy, sample)
+
+    def _record(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        losses = Losses()
+        if needs_instances(self.reader, sample):
+            sample = semantic_to_instances(sample, background_of(self.reader))
+        inst = sample.instances
+        losses["part_boxes_dropped"] += sum(len(b) for b in inst.part_boxes if b is not None)
+        width, height = sample.width, sample.height
+        image = {"id": None, "file_name": self.file_name(key, copy), "width": width, "height": height}
+        annotations = [annotation_dict(inst, i, width, height) for i in range(len(inst))]
+        return ItemRecord(key=key, copy=copy, payload={
+            "split": split_of(self.reader, key), "image": image, "annotations": annotations,
+            "losses": losses.as_dict()})
+
+    # -- parent -------------------------------------------------------------------------------
+
+    def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        records = list(records)
+        by_split: dict[str | None, list[ItemRecord]] = defaultdict(list)
+        for record in records:
+            by_split[record.payload["split"]].append(record)
+        if not by_split:
+            by_split[split_of(self.reader, self.reader.keys()[0]) if self.reader.keys() else None] = []
+        counts = {"images": 0, "annotations": 0}
+        files = []
+        for split in sorted(by_split, key=lambda s: s or ""):
+            path = safe_output_path(self.out, self.annotation_relpath(split))
+            self._write_file(path, by_split[split], counts)
+            files.append(str(path))
+        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "coco")
+        return {"images": counts["images"], "annotations": counts["annotations"],
+                "images_original": sum(1 for r in records if r.copy == 0),
+                "images_augmented": sum(1 for r in records if r.copy > 0),
+                "annotation_files": files, "warnings": warnings}
+
+    def _write_file(self, path: Path, records: list[ItemRecord], counts: dict) -> None:
+        images, annotations = [], []
+        ann_id = 0
+        for image_id, record in enumerate(records, start=1):
+            images.append(dict(record.payload["image"], id=image_id))
+            for ann in record.payload["annotations"]:
+                ann_id += 1
+                annotations.append(dict(ann, id=ann_id, image_id=image_id))
+        counts["images"] += len(images)
+        counts["annotations"] += len(annotations)
+        data = {"info": {"description": f"converted by augcli from {self.reader.format_name}"},
+                "licenses": [], "categories": self._categories(annotations), "images": images,
+                "annotations": annotations}
+        try:
+            with atomic_open(path, "w", durable_dir=True) as handle:
+                handle.write(_json_lines(data))
+        except OSError as err:
+            raise OutputError(f"cannot write {path}: {err}") from None
+
+    def _categories(self, annotations: list[dict]) -> list[dict]:
+        """The reader's categories, plus any label the annotations use that it does not name."""
+        out = []
+        listed = {c.id for c in self.reader.categories.items}
+        for label in sorted({a["category_id"] for a in annotations} - listed):
+            out.append({"id": label, "name": str(label), "supercategory": ""})
+        for category in self.reader.categories.items:
+            entry: dict = {"id": category.id, "name": category.name, "supercategory": ""}
+            if category.keypoints:
+                entry["keypoints"] = list(category.keypoints)
+                entry["skeleton"] = [list(pair) for pair in category.skeleton]
+            out.append(entry)
+        return out
+
+
+def _json_lines(data: dict) -> str:
+    """JSON with one list item per line (diffable, and what the COCO writer writes)."""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            body = ",\n".join(_dumps(item) for item in value)
+            parts.append(f"{_dumps(key)}: [\n{body}\n]")
+        else:
+            parts.append(f"{_dumps(key)}: {_dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

@@ -1,0 +1,74 @@
+"""What a conversion cannot keep, said once up front and counted per item.
+
+``upfront_warnings`` reads the source's targets before any work starts
+(keypoints into VOC, semantic maps into COCO...); writers count what they
+actually dropped or approximated per item (``Losses``, carried in each
+record's payload) and ``summarise`` turns the totals into warning lines.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+# (target kept by the source, destination format) -> what happens to it
+_TARGET_LOSSES = {
+    ("keypoints", "voc"): "keypoints are dropped: VOC has no keypoints",
+    ("keypoints", "masks"): "keypoints are dropped: mask folders hold semantic maps only",
+    ("semantic", "coco"): "semantic maps are dropped: COCO instances files have none",
+    ("semantic", "yolo"): "semantic maps are dropped: YOLO labels have none",
+    ("masks", "yolo"): "RLE masks become polygons (outer contours traced on the pixel grid; holes are lost)",
+    ("boxes", "masks"): "instances are painted into a semantic map by category (instance identity "
+                        "and box-only instances are lost)",
+}
+_SOURCE_LOSSES = {
+    ("voc", "coco"): "VOC difficult/truncated/occluded/pose/actions and part boxes are dropped",
+    ("voc", "yolo"): "VOC difficult/truncated/occluded/pose/actions and part boxes are dropped",
+}
+
+# what a writer counts per item -> how the warning reads
+MESSAGES = {
+    "crowd_dropped": "crowd regions dropped (YOLO has no crowd regions)",
+    "crowd_as_difficult": "crowd regions written as difficult objects (VOC has no crowd regions)",
+    "keypoints_dropped": "instances lost their keypoints",
+    "mask_to_polygon": "masks traced into polygons",
+    "parts_joined": "multi-part polygons joined into one ring by zero-width bridges",
+    "box_only_dropped": "box-only instances dropped (a semantic map needs shapes)",
+    "unlabelled_semantic": "semantic maps dropped",
+    "part_boxes_dropped": "VOC part boxes dropped",
+    "keypoints_padded": "instances with fewer keypoints than kpt_shape were padded with unlabelled points",
+}
+
+
+def upfront_warnings(reader: Any, to: str) -> list[str]:
+    source = getattr(reader, "format_name", None)
+    if to == source:
+        return []
+    targets = set(reader.targets())
+    if "semantic" in targets and "boxes" not in targets and to in ("coco", "yolo"):
+        targets.discard("semantic")     # a semantic-only source: regions become instances
+        targets.add("masks")
+        out = [f"converting {source} to {to}: each class region of a semantic map becomes one "
+               "instance (touching objects of one class stay one region)"]
+    else:
+        out = []
+    out += [f"converting {source} to {to}: {text}" for (target, dest), text in _TARGET_LOSSES.items()
+            if dest == to and target in targets]
+    loss = _SOURCE_LOSSES.get((source, to))
+    if loss:
+        out.append(f"converting {source} to {to}: {loss}")
+    return out
+
+
+class Losses(Counter):
+    """Counts of MESSAGES keys for one item (picklable, summable)."""
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self.items() if v}
+
+
+def summarise(counts: Iterable[dict[str, int]], to: str) -> list[str]:
+    total: Counter = Counter()
+    for item in counts:
+        total.update(item or {})
+    return [f"{count} {MESSAGES.get(key, key)} (writing {to})"
+            for key, count in sorted(total.items()) if count]

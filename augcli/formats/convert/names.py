@@ -1,0 +1,74 @@
+"""Names and splits for writing one format's items in another format's layout.
+
+Every reader can say, for a key, the image's path below its images folder
+(``item_name``) and the split it belongs to (``split_of``); COCO readers
+predate both, so they are derived here (the split from the annotation
+file's name: ``instances_val2017.json`` -> ``val2017``).
+
+``OutputNames`` gives each key a unique output stem (``<stem>``,
+``<stem>__2`` on a clash), computed once from the whole key list so every
+worker agrees.
+"""
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from augcli.formats.coco.layout import augmented_file_name, clean_file_name
+
+_NO_SPLIT_STEMS = ("instances", "annotations", "_annotations.coco", "person_keypoints")
+
+
+def item_name(reader: Any, key: str) -> str:
+    """Posix path of ``key``'s image below its images folder."""
+    own = getattr(reader, "item_name", None)
+    if own is not None:
+        return own(key)
+    if hasattr(reader, "clean_name"):                    # COCO: the file_name as read
+        return reader.clean_name(reader.image_index(key))
+    return clean_file_name(key)
+
+
+def split_of(reader: Any, key: str) -> str | None:
+    own = getattr(reader, "split_of", None)
+    if own is not None:
+        return own(key)
+    annotation_file = getattr(reader, "annotation_file", None)
+    if annotation_file is None:
+        return None
+    stem = annotation_file.stem
+    if stem in _NO_SPLIT_STEMS or "_" not in stem:
+        return None
+    return stem.rsplit("_", 1)[1] or None
+
+
+class OutputNames:
+    """Unique, stable output names for a reader's keys."""
+
+    def __init__(self, reader: Any, flatten: bool = False):
+        self._names: dict[str, str] = {}
+        taken: set[str] = set()
+        for key in reader.keys():
+            name = item_name(reader, key)
+            if flatten:
+                name = posixpath.basename(name)
+            stem, ext = posixpath.splitext(name)
+            candidate, number = stem, 1
+            while candidate.lower() in taken:
+                number += 1
+                candidate = f"{stem}__{number}"
+            taken.add(candidate.lower())
+            self._names[key] = candidate + ext
+
+    def name(self, key: str, copy: int = 0) -> str:
+        """The output image name (``<stem>__aug<k><ext>`` for copy k)."""
+        name = self._names[key]
+        return name if copy == 0 else augmented_file_name(name, copy)
+
+    def stem(self, key: str, copy: int = 0) -> str:
+        return posixpath.splitext(self.name(key, copy))[0]
+
+    def name_in_split(self, key: str, copy: int, split: str | None) -> str:
+        """``name`` below its split's folder (a leading ``<split>/`` is not repeated)."""
+        name = self.name(key, copy)
+        return name[len(split) + 1:] if split and name.startswith(f"{split}/") else name

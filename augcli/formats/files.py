@@ -1,0 +1,52 @@
+"""Writing one output file safely: inside OUT, atomically, errors as augcli errors.
+
+Workers write with ``durable=False`` (the engine syncs the whole output
+once before the parent writes the global label files, which are durable).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from augcli.core.errors import ImageReadError, OutputError
+from augcli.formats.atomic import atomic_open
+from augcli.formats.coco.layout import safe_output_path
+
+_COPY_CHUNK = 1 << 20
+
+
+def write_into(out: Path, relpath: str | Path, data: bytes, *, durable: bool = False) -> Path:
+    target = safe_output_path(out, relpath)
+    try:
+        with atomic_open(target, "wb", durable=durable, durable_dir=durable) as handle:
+            handle.write(data)
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err}") from None
+    return target
+
+
+def copy_into(out: Path, relpath: str | Path, source: Path, *, durable: bool = False) -> Path:
+    """Copy ``source``'s bytes to ``out/relpath``."""
+    target = safe_output_path(out, relpath)
+    try:
+        with open(source, "rb") as src, atomic_open(target, "wb", durable=durable,
+                                                    durable_dir=durable) as dst:
+            shutil.copyfileobj(src, dst, _COPY_CHUNK)
+    except FileNotFoundError as err:
+        raise ImageReadError(f"file disappeared while copying: {err}", file=str(source)) from None
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err}", file=str(source)) from None
+    return target
+
+
+def write_converted_original(out: Path, relpath: str | Path, source: Path, sample, jpeg_quality: int) -> Path:
+    """An original written into another format: its bytes, unless it has an EXIF
+    orientation (other tools would turn it, or not, differently from the source
+    format's reader) -- then the pixels the labels describe, re-encoded without EXIF."""
+    if not sample.meta.get("exif_applied") and sample.meta.get("exif_orientation") in (None, 1):
+        return copy_into(out, relpath, source)
+    from augcli.formats.images import encode_image
+
+    info = dict(sample.meta)
+    info["ext"] = Path(relpath).suffix
+    return write_into(out, relpath, encode_image(sample.image, info, jpeg_quality=jpeg_quality))

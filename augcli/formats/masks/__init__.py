@@ -1,0 +1,1 @@
+"""Semantic-mask folders: images/ + masks/ paired by file stem, with an optional class list."""

@@ -1,0 +1,157 @@
+"""Canonical samples -> an images + masks folder pair under OUT.
+
+From a mask-folder source the output mirrors the input below its root:
+originals keep their bytes (image and mask), augmented copies are
+``<stem>__aug<k><ext>`` beside them, masks are stored as their source was
+(palette kept, same bit depth, colour-coded masks through the same colours)
+and the class-list files are copied.
+
+From another format: ``images/[<split>/]<name>`` and
+``masks/[<split>/]<stem>.png``; the semantic map is the source's own (VOC
+SegmentationClass) or is painted from the instances' polygons and masks
+(value = the category's position after ``background`` = 0, crowd regions =
+the ignore index, later instances over earlier ones); a ``dataset_meta.json``
+names the values.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import numpy as np
+
+from augcli.core.sample import Sample
+from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.coco.layout import augmented_file_name
+from augcli.formats.convert.classes import class_table
+from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
+from augcli.formats.convert.names import OutputNames, split_of
+from augcli.formats.files import copy_into, write_converted_original, write_into
+from augcli.formats.images import encode_image
+from augcli.formats.labelmaps import encode_label_map, voc_palette_bytes
+from augcli.geometry import rle
+from augcli.geometry.polygons import polygon_to_mask
+
+IGNORE = 255
+
+
+class MaskFolderWriter:
+    """Writes images + masks folders; see ``DatasetWriter`` in ``formats.base``."""
+
+    format_name = "masks"
+
+    def __init__(self, reader: Any, out: Path, options: WriteOptions | None = None):
+        self.reader = reader
+        self.out = Path(out).expanduser().absolute()
+        self.options = options or WriteOptions()
+        self.same = getattr(reader, "format_name", None) == "masks"
+        self.warnings = upfront_warnings(reader, "masks")
+        if self.same:
+            self._image_rel = reader.image_dir.resolve().relative_to(reader.root)
+            self._mask_rel = reader.mask_dir.resolve().relative_to(reader.root)
+        else:
+            self._image_rel, self._mask_rel = Path("images"), Path("masks")
+            self._output = OutputNames(reader)
+            self.class_names, self.class_index = class_table(reader.categories,
+                                                             "semantic" in reader.targets())
+
+    # -- names --------------------------------------------------------------------------------
+
+    def _relative_name(self, key: str, copy: int) -> str:
+        if self.same:
+            return key if copy == 0 else augmented_file_name(key, copy)
+        split = split_of(self.reader, key)
+        name = self._output.name_in_split(key, copy, split)
+        return f"{split}/{name}" if split else name
+
+    def output_relpath(self, key: str, copy: int) -> Path:
+        return self._image_rel / Path(*PurePosixPath(self._relative_name(key, copy)).parts)
+
+    def mask_relpath(self, key: str, copy: int) -> Path:
+        if self.same:
+            name = self.reader.mask_relpath(key)
+            name = name if copy == 0 else augmented_file_name(name, copy)
+        else:
+            name = str(PurePosixPath(self._relative_name(key, copy)).with_suffix(".png"))
+        return self._mask_rel / Path(*PurePosixPath(name).parts)
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def write_original(self, key: str) -> ItemRecord:
+        if self.same:
+            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+            copy_into(self.out, self.mask_relpath(key, 0), self.reader.mask_path(key))
+            return ItemRecord(key=key, copy=0, payload={"losses": {}})
+        sample = self.reader.load(key)
+        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
+                                 sample, self.options.jpeg_quality)
+        return self._write_mask(key, 0, sample)
+
+    def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        if copy < 1:
+            raise ValueError("copy 0 is the original: use write_original")
+        relpath = self.output_relpath(key, copy)
+        info = dict(sample.meta)
+        info["ext"] = relpath.suffix
+        write_into(self.out, relpath, encode_image(sample.image, info,
+                                                   jpeg_quality=self.options.jpeg_quality))
+        return self._write_mask(key, copy, sample)
+
+    def _write_mask(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        losses = Losses()
+        if self.same:
+            semantic, info = sample.semantic, sample.meta.get("semantic_info") or {}
+        else:
+            semantic = paint_semantic(sample, self.class_index, losses)
+            info = _storage(sample.meta.get("semantic_info"), semantic)
+        write_into(self.out, self.mask_relpath(key, copy), encode_label_map(semantic, info))
+        return ItemRecord(key=key, copy=copy, payload={"losses": losses.as_dict()})
+
+    # -- parent -------------------------------------------------------------------------------
+
+    def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        records = list(records)
+        if self.same:
+            for name in self.reader.classes.files:
+                relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
+                copy_into(self.out, relpath, self.reader.source / name, durable=True)
+        else:
+            meta = {"label_map": {str(v): name for v, name in enumerate(self.class_names)},
+                    "background_label": "0"}
+            write_into(self.out, "dataset_meta.json",
+                       (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                       durable=True)
+        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "masks")
+        return {"images": len(records), "annotations": len(records),
+                "images_original": sum(1 for r in records if r.copy == 0),
+                "images_augmented": sum(1 for r in records if r.copy > 0), "warnings": warnings}
+
+
+def paint_semantic(sample: Sample, class_index: dict[int, int], losses: Losses) -> np.ndarray:
+    """The sample's semantic map, or one painted from its instance shapes."""
+    if sample.semantic is not None:
+        return np.asarray(sample.semantic)
+    inst = sample.instances
+    top = max(class_index.values(), default=0)
+    out = np.zeros((sample.height, sample.width), dtype=np.uint8 if top < IGNORE else np.uint16)
+    for row in range(len(inst)):
+        if inst.masks[row] is not None:
+            pixels = rle.decode(inst.masks[row])
+        elif inst.polygons[row]:
+            pixels = polygon_to_mask(inst.polygons[row], sample.height, sample.width)
+        else:
+            losses["box_only_dropped"] += 1
+            continue
+        out[pixels] = IGNORE if inst.crowd[row] else class_index.get(int(inst.labels[row]), IGNORE)
+    if inst.kp_count is not None:
+        losses["keypoints_dropped"] += int(np.count_nonzero(inst.kp_count))
+    return out
+
+
+def _storage(info: dict | None, semantic: np.ndarray) -> dict:
+    if info and info.get("mode"):
+        return info
+    if semantic.dtype == np.uint16:
+        return {"mode": "I;16"}
+    return {"mode": "P", "palette": voc_palette_bytes()}

@@ -1,0 +1,172 @@
+"""Where a VOC dataset's files are.
+
+Two layouts:
+
+- devkit: ``SOURCE/Annotations/<id>.xml`` with ``JPEGImages/``,
+  ``ImageSets/``, ``SegmentationClass/``, ``SegmentationObject/`` and an
+  optional ``labelmap.txt`` beside it;
+- bare (LabelImg, Roboflow): XML files directly in ``SOURCE`` (or one level
+  down, one folder per split), each beside its image.
+
+An item's id is its XML path below the annotation folder without ``.xml``
+(``2007_000027``, ``train/img_001``). Its image is ``<id>.<ext>`` in the
+images folder (``--images``, else ``JPEGImages/`` or the XML's folder);
+when there is none, the XML's ``<filename>`` is tried in the same folder.
+Ids listed in ImageSets that have an image but no XML are items without
+objects.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from augcli.core.errors import DatasetError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+SET_FOLDERS = ("Main", "Segmentation", "Action", "Layout")
+
+
+@dataclass
+class VocLayout:
+    voc_root: Path                     # the folder holding Annotations/ (or the XMLs)
+    annotation_dir: Path               # ids are relative to this folder
+    image_dir: Path
+    devkit: bool
+    xml_ids: list[str] = field(default_factory=list)   # sorted
+
+    @property
+    def sets_dir(self) -> Path:
+        return self.voc_root / "ImageSets"
+
+    def xml_path(self, item_id: str) -> Path:
+        return self.annotation_dir / f"{item_id}.xml"
+
+    def class_map_path(self, item_id: str) -> Path:
+        return self.voc_root / "SegmentationClass" / f"{item_id}.png"
+
+    def object_map_path(self, item_id: str) -> Path:
+        return self.voc_root / "SegmentationObject" / f"{item_id}.png"
+
+
+def find_layout(source: Path, images: Path | None) -> VocLayout:
+    source = Path(source).expanduser().absolute()
+    if not source.is_dir():
+        raise DatasetError(f"a VOC dataset is a folder; {source} is not one")
+    if (source / "Annotations").is_dir():
+        annotation_dir, devkit = source / "Annotations", True
+        ids = _xml_ids(annotation_dir, recursive=True)
+    else:
+        annotation_dir, devkit = source, False
+        ids = _xml_ids(source, recursive=False) or _xml_ids(source, recursive=False, depth=1)
+        if not ids:
+            raise DatasetError(f"no VOC annotations: neither {source / 'Annotations'} nor *.xml "
+                               f"files in {source} (or one folder down)")
+    if images is not None:
+        image_dir = Path(images).expanduser().absolute()
+        if not image_dir.is_dir():
+            raise DatasetError(f"--images folder not found: {image_dir}")
+    elif devkit:
+        image_dir = source / "JPEGImages"
+    else:
+        image_dir = source
+    return VocLayout(voc_root=source, annotation_dir=annotation_dir, image_dir=image_dir,
+                     devkit=devkit, xml_ids=ids)
+
+
+def _xml_ids(folder: Path, recursive: bool, depth: int = 0) -> list[str]:
+    if recursive:
+        found = folder.rglob("*.xml")
+    elif depth:
+        found = (p for child in sorted(folder.iterdir()) if child.is_dir() for p in child.glob("*.xml"))
+    else:
+        found = folder.glob("*.xml")
+    ids = [p.relative_to(folder).with_suffix("").as_posix() for p in found if p.is_file()]
+    return sorted(ids)
+
+
+def looks_like_voc(source: Path) -> str | None:
+    """Evidence that ``source`` is a VOC dataset (for format detection), or None."""
+    if not source.is_dir():
+        return None
+    if (source / "Annotations").is_dir() and any((source / "Annotations").glob("*.xml")):
+        return "Annotations/*.xml"
+    if any(source.glob("*.xml")):
+        return "*.xml files"
+    if any(True for child in source.iterdir() if child.is_dir() for _ in child.glob("*.xml")):
+        return "*/*.xml files"
+    return None
+
+
+def image_index(image_dir: Path) -> dict[str, list[str]]:
+    """Image files below ``image_dir`` by id (relative path without extension)."""
+    index: dict[str, list[str]] = {}
+    if not image_dir.is_dir():
+        return index
+    for folder, dirs, files in os.walk(image_dir, followlinks=True):
+        dirs.sort()
+        rel = Path(folder).relative_to(image_dir)
+        for name in sorted(files):
+            stem, ext = os.path.splitext(name)
+            if ext.lower() in IMAGE_EXTENSIONS:
+                index.setdefault((rel / stem).as_posix().removeprefix("./"), []).append(
+                    (rel / name).as_posix().removeprefix("./"))
+    return index
+
+
+@dataclass
+class SetFile:
+    relpath: str                        # below the VOC root, posix
+    lines: list[tuple[str, str]]        # (id, rest of the line as written)
+
+
+def read_sets(layout: VocLayout) -> list[SetFile]:
+    """Every ``ImageSets/**/*.txt``: ids with whatever followed them on their line."""
+    sets = []
+    if not layout.sets_dir.is_dir():
+        return sets
+    for path in sorted(layout.sets_dir.rglob("*.txt")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise DatasetError(f"cannot read image set: {err}", file=str(path)) from None
+        lines = []
+        for line in text.splitlines():
+            stripped = line.strip()
+            if not stripped:
+                continue
+            item_id = stripped.split()[0]
+            lines.append((item_id, line[line.index(item_id) + len(item_id):]))
+        sets.append(SetFile(path.relative_to(layout.voc_root).as_posix(), lines))
+    return sets
+
+
+def split_names(sets: list[SetFile], category_names: set[str]) -> dict[str, str]:
+    """id -> split, from ImageSets/Main split files (not ``<class>_<split>.txt``).
+
+    An id in several splits gets the first of train, val, test, then the
+    others alphabetically; ``trainval`` only counts for ids in no other split.
+    """
+    by_folder: dict[str, list[SetFile]] = {}
+    for set_file in sets:
+        parts = set_file.relpath.split("/")
+        if len(parts) != 3:
+            continue
+        name = parts[2][:-4]
+        if "_" in name and name.split("_", 1)[0] in category_names:
+            continue
+        by_folder.setdefault(parts[1], []).append(set_file)
+    chosen = next((by_folder[f] for f in SET_FOLDERS if f in by_folder), None)
+    if chosen is None:
+        chosen = next(iter(by_folder.values()), [])
+    rank = {"train": 0, "val": 1, "test": 2, "trainval": 9}
+    ordered = sorted(chosen, key=lambda s: (rank.get(_set_name(s), 5), _set_name(s)))
+    splits: dict[str, str] = {}
+    for set_file in ordered:
+        for item_id, _ in set_file.lines:
+            splits.setdefault(item_id, _set_name(set_file))
+    return splits
+
+
+def _set_name(set_file: SetFile) -> str:
+    return set_file.relpath.rsplit("/", 1)[-1][:-4]

@@ -1,0 +1,236 @@
+"""Canonical samples -> an Ultralytics YOLO dataset under OUT.
+
+From a YOLO source the output mirrors the input below its root: originals
+keep their bytes (image and label file), augmented copies are
+``<stem>__aug<k><ext>`` with their label file beside the original's, and
+``finalize`` writes the YAML back with the same keys and values except
+``path`` (dropped when the data root is the YAML's folder, the folder
+Ultralytics falls back to; else relative to the YAML), and rewrites
+``.txt`` split lists so each copy follows its source.
+
+From another format: ``images/<split>/``, ``labels/<split>/`` and a
+``data.yaml`` (``train``/``val``/``test`` from the source's splits, names
+by class index in category order, ``kpt_shape`` and ``flip_idx`` for pose).
+The task is pose when the source has keypoints, segment when it has
+polygons or masks, else detect. Crowd regions are dropped; masks are traced
+into polygons (``convert.trace``).
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import numpy as np
+import yaml
+
+from augcli.core.errors import AnnotationError
+from augcli.core.sample import Sample
+from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.coco.layout import augmented_file_name
+from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
+from augcli.formats.convert.names import OutputNames, split_of
+from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
+from augcli.formats.convert.trace import mask_to_rings
+from augcli.formats.files import copy_into, write_converted_original, write_into
+from augcli.formats.images import encode_image
+from augcli.formats.yolo import labels as yolo_labels
+from augcli.formats.yolo.layout import label_relpath
+from augcli.formats.yolo.reader import KIND_COLUMN
+
+DEFAULT_SPLIT = "train"
+
+
+class YoloWriter:
+    """Writes an Ultralytics YOLO dataset; see ``DatasetWriter`` in ``formats.base``."""
+
+    format_name = "yolo"
+
+    def __init__(self, reader: Any, out: Path, options: WriteOptions | None = None):
+        self.reader = reader
+        self.out = Path(out).expanduser().absolute()
+        self.options = options or WriteOptions()
+        self.same = getattr(reader, "format_name", None) == "yolo"
+        self.warnings = upfront_warnings(reader, "yolo")
+        if self.same:
+            self._data_rel = reader.data_root.resolve().relative_to(reader.root)
+            self.task, self.kpt_shape = reader.task, reader.kpt_shape
+            self.class_of = {c.id: c.id for c in reader.categories.items}
+        else:
+            self._data_rel = Path(".")
+            self._output = OutputNames(reader)
+            targets = set(reader.targets())
+            joints = reader.categories.max_keypoints() or getattr(reader, "num_keypoints", 0)
+            semantic_only = "semantic" in targets and "boxes" not in targets
+            self.task = ("pose" if "keypoints" in targets and joints else
+                         "segment" if targets & {"polygons", "masks"} or semantic_only else "detect")
+            self.kpt_shape = (int(joints), 3) if self.task == "pose" else None
+            self.class_of = {c.id: i for i, c in enumerate(reader.categories.items)}
+
+    # -- names --------------------------------------------------------------------------------
+
+    def image_relpath(self, key: str, copy: int) -> str:
+        """Relative to the data root, posix."""
+        if self.same:
+            return key if copy == 0 else augmented_file_name(key, copy)
+        split = split_of(self.reader, key) or DEFAULT_SPLIT
+        return f"images/{split}/{self._output.name_in_split(key, copy, split)}"
+
+    def output_relpath(self, key: str, copy: int) -> Path:
+        return self._data_rel / Path(*PurePosixPath(self.image_relpath(key, copy)).parts)
+
+    def label_path(self, key: str, copy: int) -> Path:
+        return self._data_rel / Path(*PurePosixPath(label_relpath(self.image_relpath(key, copy))).parts)
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def write_original(self, key: str) -> ItemRecord:
+        if self.same:
+            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+            item = self.reader.item(key)
+            if item.label is not None:
+                copy_into(self.out, self.label_path(key, 0), self.reader.data_root / item.label)
+            return ItemRecord(key=key, copy=0, payload={"lines": len(item.lines), "losses": {}})
+        sample = self.reader.load(key)
+        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
+                                 sample, self.options.jpeg_quality)
+        return self._write_labels(key, 0, sample)
+
+    def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        if copy < 1:
+            raise ValueError("copy 0 is the original: use write_original")
+        relpath = self.output_relpath(key, copy)
+        info = dict(sample.meta)
+        info["ext"] = relpath.suffix
+        write_into(self.out, relpath, encode_image(sample.image, info,
+                                                   jpeg_quality=self.options.jpeg_quality))
+        return self._write_labels(key, copy, sample)
+
+    def _write_labels(self, key: str, copy: int, sample: Sample) -> ItemRecord:
+        losses = Losses()
+        if not self.same and needs_instances(self.reader, sample):
+            sample = semantic_to_instances(sample, background_of(self.reader))
+        lines = self.label_lines(sample, losses)
+        text = "".join(line + "\n" for line in lines)
+        write_into(self.out, self.label_path(key, copy), text.encode("utf-8"))
+        return ItemRecord(key=key, copy=copy, payload={"lines": len(lines), "losses": losses.as_dict()})
+
+    def label_lines(self, sample: Sample, losses: Losses) -> list[str]:
+        inst, width, height = sample.instances, sample.width, sample.height
+        kinds = inst.extra.get(KIND_COLUMN) if self.same else None
+        lines = []
+        for row in range(len(inst)):
+            if inst.crowd[row]:
+                losses["crowd_dropped"] += 1
+                continue
+            label = self.class_of.get(int(inst.labels[row]))
+            if label is None:
+                raise AnnotationError(f"category {int(inst.labels[row])} has no YOLO class "
+                                      "(the source names no such category)", where=f"instance {row}")
+            box = inst.boxes[row]
+            if self.task == "pose":
+                lines.append(yolo_labels.pose_line(label, box, self._keypoints(inst, row, losses),
+                                                   self.kpt_shape[1], width, height))
+            elif self.task == "segment" and not (kinds and kinds[row] == yolo_labels.KIND_BOX):
+                ring = self._ring(inst, row, losses)
+                lines.append(yolo_labels.segment_line(label, ring, width, height))
+            else:
+                lines.append(yolo_labels.box_line(label, box, width, height))
+        return lines
+
+    def _keypoints(self, inst, row: int, losses: Losses) -> np.ndarray:
+        joints = self.kpt_shape[0]
+        out = np.zeros((joints, 3))
+        if inst.keypoints is not None:
+            count = min(int(inst.kp_count[row]), joints)
+            out[:count] = inst.keypoints[row, :count]
+            if 0 < count < joints:
+                losses["keypoints_padded"] += 1
+        return out
+
+    def _ring(self, inst, row: int, losses: Losses) -> np.ndarray:
+        rings = inst.polygons[row]
+        if not rings and inst.masks[row] is not None:
+            rings = mask_to_rings(inst.masks[row])
+            losses["mask_to_polygon"] += 1
+        if not rings:
+            return yolo_labels.box_ring(inst.boxes[row])
+        if len(rings) > 1:
+            losses["parts_joined"] += 1
+        return yolo_labels.join_parts(rings)
+
+    # -- parent -------------------------------------------------------------------------------
+
+    def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        records = list(records)
+        if self.same:
+            self._write_same_yaml(records)
+        else:
+            self._write_new_yaml(records)
+        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "yolo")
+        return {"images": len(records), "annotations": sum(r.payload["lines"] for r in records),
+                "images_original": sum(1 for r in records if r.copy == 0),
+                "images_augmented": sum(1 for r in records if r.copy > 0), "warnings": warnings}
+
+    def _write_same_yaml(self, records: list[ItemRecord]) -> None:
+        layout = self.reader.layout
+        copies: dict[str, list[int]] = defaultdict(list)
+        for record in records:
+            copies[record.key].append(record.copy)
+        for entries in layout.splits.values():
+            for entry in entries:
+                if entry.lower().endswith(".txt") and (layout.data_root / entry).is_file():
+                    self._write_list(entry, copies)
+        if layout.yaml_path is None:
+            return
+        data = dict(layout.data)
+        yaml_dir = layout.yaml_path.parent.resolve()
+        data.pop("path", None)
+        if yaml_dir != layout.data_root.resolve():
+            data = {"path": Path(_relative(layout.data_root.resolve(), yaml_dir)).as_posix(), **data}
+        relpath = yaml_dir.relative_to(self.reader.root) / layout.yaml_path.name
+        write_into(self.out, relpath, _dump(data), durable=True)
+
+    def _write_list(self, entry: str, copies: dict[str, list[int]]) -> None:
+        keys = set(self.reader.keys())
+        lines = []
+        for key in self.reader.list_files.get(entry, []):
+            if key not in keys:
+                continue
+            lines += [f"./{self.image_relpath(key, c)}" for c in sorted(copies.get(key, []))]
+        write_into(self.out, self._data_rel / entry, "".join(line + "\n" for line in lines).encode("utf-8"),
+                   durable=True)
+
+    def _write_new_yaml(self, records: list[ItemRecord]) -> None:
+        splits = sorted({split_of(self.reader, r.key) or DEFAULT_SPLIT for r in records}) or [DEFAULT_SPLIT]
+        train = next((s for s in splits if s.startswith("train")), splits[0])
+        val = next((s for s in splits if s.startswith("val")), train)
+        data: dict = {"train": f"images/{train}", "val": f"images/{val}"}
+        test = next((s for s in splits if s.startswith("test")), None)
+        if test is not None:
+            data["test"] = f"images/{test}"
+        data["names"] = {i: c.name for i, c in enumerate(self.reader.categories.items)}
+        if self.kpt_shape is not None:
+            data["kpt_shape"] = list(self.kpt_shape)
+            flip = _flip_idx(self.reader, self.kpt_shape[0])
+            if flip is not None:
+                data["flip_idx"] = flip
+        write_into(self.out, "data.yaml", _dump(data), durable=True)
+
+
+def _flip_idx(reader: Any, joints: int) -> list[int] | None:
+    """One keypoint permutation for every class (YOLO has one), if the source has one."""
+    perms = [list(map(int, p)) for p in (getattr(reader, "flip_perm", None) or {}).values()]
+    perms = [p[:joints] for p in perms if len(p) >= joints and sorted(p[:joints]) == list(range(joints))]
+    if not perms:
+        return None
+    return next((p for p in perms if p != list(range(joints))), perms[0])
+
+
+def _relative(target: Path, start: Path) -> str:
+    return os.path.relpath(target, start)
+
+
+def _dump(data: dict) -> bytes:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")
