@@ -148,6 +148,10 @@ TWINS: list[tuple] = [
      "A.CropNonEmptyMaskIfExists(height=384, width=512)", {"mask": True}),
     ("CropAndPad: {px: [-20, 20]}", "A.CropAndPad(px=(-20, 20))"),
     ("Pad: {padding: [16, 8]}", "A.Pad(padding=(16, 8))"),
+    # LetterBox has no single twin: LongestMaxSize then PadIfNeeded is the Albumentations way
+    ("LetterBox: {size: [640, 640]}",
+     "A.Compose([A.LongestMaxSize(max_size=640), A.PadIfNeeded(min_height=640, min_width=640, "
+     "border_mode=0, fill=114)])"),
     ("PadIfNeeded: {min_height: 512, min_width: 704}", "A.PadIfNeeded(min_height=512, min_width=704)"),
     ("Resize: {height: 384, width: 512}", "A.Resize(height=384, width=512)"),
     ("LongestMaxSize: {max_size: 512}", "A.LongestMaxSize(max_size=512)"),

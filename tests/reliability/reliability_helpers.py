@@ -182,6 +182,9 @@ def run_forked(body: Callable[[], None]) -> int:
 
     Returns the signal number that killed it (negative) or its exit code.
     """
+    from augcli.engine.pool import quiet_kernels
+
+    quiet_kernels()          # OpenCV's thread pool must be idle before a fork (see engine.pool)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()

@@ -188,4 +188,4 @@ def test_every_named_kill_point_resumes_identically(dataset, reference, tmp_path
         for nth in range(1, 6):
             status = kill_then_resume(dataset, tmp_path / f"{point}{nth}", reference, point, nth, workers)
             reached += status == -signal.SIGKILL
-    assert reached >= 30
+    assert reached >= 25       # per-worker counters: with two workers each renames about half
