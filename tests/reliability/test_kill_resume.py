@@ -188,4 +188,7 @@ def test_every_named_kill_point_resumes_identically(dataset, reference, tmp_path
         for nth in range(1, 6):
             status = kill_then_resume(dataset, tmp_path / f"{point}{nth}", reference, point, nth, workers)
             reached += status == -signal.SIGKILL
-    assert reached >= 25       # per-worker counters: with two workers each renames about half
+    # Per-worker counters: the busier worker renames at least 6 images, so image points
+    # 1..6 of both kinds (12) and the parent's 4 + 4 renames are always reached; journal
+    # flushes and syncs are timed, so they only add to that floor.
+    assert reached >= 20
