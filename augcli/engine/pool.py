@@ -108,11 +108,12 @@ class WorkerPool:
         try:
             for _ in range(min(self.size, len(queue))):
                 self._workers.append(self._spawn())      # one by one: each closes the others' pipes
+            self._dispatch(queue, retry)
             while queue or retry or self._busy():
-                self._dispatch(queue, retry)
+                ready: list[TaskResult] = []
                 for worker, outcome in self._wait():
                     if isinstance(outcome, TaskResult):
-                        yield outcome
+                        ready.append(outcome)
                         continue
                     task = worker.task
                     self._replace(worker)
@@ -122,7 +123,11 @@ class WorkerPool:
                     if attempts[task.index] == 1:
                         retry.append(task)
                     else:
-                        yield self._failed(task, outcome)
+                        ready.append(self._failed(task, outcome))
+                # Refill idle workers before the caller journals these results, so
+                # no worker waits on the parent's bookkeeping.
+                self._dispatch(queue, retry)
+                yield from ready
         finally:
             self.shutdown()
 
