@@ -45,6 +45,11 @@ def write_converted_original(out: Path, relpath: str | Path, source: Path, sampl
     format's reader) -- then the pixels the labels describe, re-encoded without EXIF."""
     if not sample.meta.get("exif_applied") and sample.meta.get("exif_orientation") in (None, 1):
         return copy_into(out, relpath, source)
+    return write_sample_image(out, relpath, sample, jpeg_quality)
+
+
+def write_sample_image(out: Path, relpath: str | Path, sample, jpeg_quality: int) -> Path:
+    """Encode a sample's pixels in the format ``relpath``'s extension names (no EXIF)."""
     from augcli.formats.images import encode_image
 
     info = dict(sample.meta)

@@ -173,7 +173,7 @@ def _to_array(image: Image.Image, path: Path) -> np.ndarray:
     if mode == "I":
         values = np.asarray(image)
         if values.size and (values.min() < 0 or values.max() > 65535):
-            raise ImageReadError(f"32-bit integer image with values outside 0..65535 is not supported",
+            raise ImageReadError("32-bit integer image with values outside 0..65535 is not supported",
                                  file=str(path))
         return values.astype(np.uint16)
     if mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info):

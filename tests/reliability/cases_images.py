@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from fixture_kit import (HEIGHT, WIDTH, Case, Fixture, bright_square_image, png_bomb,
                          png_header_only, saved, victim_pixels)

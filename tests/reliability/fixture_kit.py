@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 from PIL import Image
 
-from reliability_helpers import RECIPE, encode, make_dataset, pixels
+from reliability_helpers import RECIPE, make_dataset, pixels
 
 VICTIM_ID = 2                 # img_01.png
 VICTIM_ANN = 21               # its polygon annotation

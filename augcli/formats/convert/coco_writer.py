@@ -28,8 +28,7 @@ from augcli.formats.coco.layout import safe_output_path
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
-from augcli.formats.files import write_converted_original, write_into
-from augcli.formats.images import encode_image
+from augcli.formats.files import write_converted_original, write_sample_image
 
 
 class ConvertedCocoWriter:
@@ -69,11 +68,7 @@ class ConvertedCocoWriter:
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
         if copy < 1:
             raise ValueError("copy 0 is the original: use write_original")
-        relpath = self.output_relpath(key, copy)
-        info = dict(sample.meta)
-        info["ext"] = relpath.suffix
-        write_into(self.out, relpath, encode_image(sample.image, info,
-                                                   jpeg_quality=self.options.jpeg_quality))
+        write_sample_image(self.out, self.output_relpath(key, copy), sample, self.options.jpeg_quality)
         return self._record(key, copy, sample)
 
     def _record(self, key: str, copy: int, sample: Sample) -> ItemRecord:

@@ -28,8 +28,7 @@ from augcli.formats.coco.layout import augmented_file_name
 from augcli.formats.convert.classes import class_table
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
-from augcli.formats.files import copy_into, write_converted_original, write_into
-from augcli.formats.images import encode_image
+from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
 from augcli.formats.labelmaps import encode_label_map, voc_palette_bytes
 from augcli.formats.voc import build
 from augcli.formats.voc.categories import LABELMAP_NAME, labelmap_text
@@ -105,11 +104,7 @@ class VocWriter:
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
         if copy < 1:
             raise ValueError("copy 0 is the original: use write_original")
-        relpath = self.output_relpath(key, copy)
-        info = dict(sample.meta)
-        info["ext"] = relpath.suffix
-        write_into(self.out, relpath, encode_image(sample.image, info,
-                                                   jpeg_quality=self.options.jpeg_quality))
+        write_sample_image(self.out, self.output_relpath(key, copy), sample, self.options.jpeg_quality)
         return self._record(key, copy, *self._write_labels(key, copy, sample))
 
     def _write_labels(self, key: str, copy: int, sample: Sample) -> tuple[int, Losses]:

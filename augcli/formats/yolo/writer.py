@@ -33,8 +33,7 @@ from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
 from augcli.formats.convert.trace import mask_to_rings
-from augcli.formats.files import copy_into, write_converted_original, write_into
-from augcli.formats.images import encode_image
+from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
 from augcli.formats.yolo import labels as yolo_labels
 from augcli.formats.yolo.layout import label_relpath
 from augcli.formats.yolo.reader import KIND_COLUMN
@@ -100,11 +99,7 @@ class YoloWriter:
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
         if copy < 1:
             raise ValueError("copy 0 is the original: use write_original")
-        relpath = self.output_relpath(key, copy)
-        info = dict(sample.meta)
-        info["ext"] = relpath.suffix
-        write_into(self.out, relpath, encode_image(sample.image, info,
-                                                   jpeg_quality=self.options.jpeg_quality))
+        write_sample_image(self.out, self.output_relpath(key, copy), sample, self.options.jpeg_quality)
         return self._write_labels(key, copy, sample)
 
     def _write_labels(self, key: str, copy: int, sample: Sample) -> ItemRecord:

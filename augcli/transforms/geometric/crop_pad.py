@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from augcli.transforms.base import register, Transform
 from augcli.transforms.geometric._common import (FILL, FILL_MASK, MASK_INTERPOLATION,
