@@ -9,7 +9,7 @@ continuous source coordinates lose 0.5 before ``cv2.remap``.
 Fast paths, each giving the same pixels the general warp would:
 - a matrix that only flips, transposes and shifts by whole pixels (flips,
   90-degree rotations, crops, pads) is an array copy (``pixel_moves``);
-- a pure scale of the whole image is ``cv2.resize`` (which also makes
+- a crop-and-scale (a pure scale of a whole-pixel window) is ``cv2.resize`` (which also makes
   ``INTER_AREA`` available; border pixels replicate instead of blending
   with the fill, which is what a resize should do).
 """
@@ -189,9 +189,11 @@ class Resampler:
             flag = _WARP_INTERPOLATION.get(interpolation, interpolation)
             return cv2.remap(image, map_x, map_y, flag, borderMode=border_mode,
                              borderValue=border_value)
-        if self._is_whole_resize(image.shape[1], image.shape[0]):
+        window = self._resize_window(image.shape[1], image.shape[0])
+        if window is not None:
+            x0, y0, x1, y1 = window
             flag = _RESIZE_INTERPOLATION.get(interpolation, interpolation)
-            return cv2.resize(image, (width, height), interpolation=flag)
+            return cv2.resize(image[y0:y1, x0:x1], (width, height), interpolation=flag)
         flag = _WARP_INTERPOLATION.get(interpolation, interpolation) | cv2.WARP_INVERSE_MAP
         inv = self._inverse_cv
         if warp.is_affine:
@@ -200,11 +202,26 @@ class Resampler:
         return cv2.warpPerspective(image, inv, (width, height), flags=flag,
                                    borderMode=border_mode, borderValue=border_value)
 
-    def _is_whole_resize(self, in_width: int, in_height: int) -> bool:
+    def _resize_window(self, in_width: int, in_height: int) -> tuple[int, int, int, int] | None:
+        """The whole-pixel input window a crop-and-scale warp stretches onto the output.
+
+        Such a warp is ``cv2.resize`` of that window (centre-aligned like our
+        matrices, and INTER_AREA works); None for any other warp.
+        """
         m = self.warp.matrix
+        sx, sy = m[0, 0], m[1, 1]
+        if sx <= 0 or sy <= 0 or not np.allclose([m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2]],
+                                                 [0.0, 0.0, 0.0, 0.0, 1.0], rtol=0.0, atol=1e-12):
+            return None
         width, height = self.out_size
-        expected = np.diag([width / in_width, height / in_height, 1.0])
-        return bool(np.allclose(m, expected, rtol=0.0, atol=1e-9))
+        corners = np.array([-m[0, 2] / sx, -m[1, 2] / sy, (width - m[0, 2]) / sx, (height - m[1, 2]) / sy])
+        window = np.rint(corners)
+        if not np.allclose(corners, window, rtol=0.0, atol=1e-6):
+            return None
+        x0, y0, x1, y1 = (int(v) for v in window)
+        if not (0 <= x0 < x1 <= in_width and 0 <= y0 < y1 <= in_height):
+            return None
+        return x0, y0, x1, y1
 
 
 def _copy_pieces(image: np.ndarray, warp: PiecewiseWarp) -> np.ndarray | None:
