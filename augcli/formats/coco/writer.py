@@ -159,14 +159,14 @@ def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> Non
     handle.write("{")
     for position, key in enumerate(keys):
         handle.write("," if position else "")
-        handle.write(f"\n{_dumps(key)}: ")
+        handle.write(f"\n{dumps_json(key)}: ")
         if key not in lists:
-            handle.write(_dumps(data[key]))
+            handle.write(dumps_json(data[key]))
             continue
         wrote = False
         for item in lists[key]:
             handle.write(",\n" if wrote else "[\n")
-            handle.write(_dumps(item))
+            handle.write(dumps_json(item))
             wrote = True
         if wrote:
             handle.write("\n]")
@@ -175,7 +175,8 @@ def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> Non
     handle.write("\n}\n")
 
 
-def _dumps(value) -> str:
+def dumps_json(value) -> str:
+    """Compact UTF-8 JSON of label values (numpy scalars/arrays and RLE bytes included)."""
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 

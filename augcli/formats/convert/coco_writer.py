@@ -12,12 +12,10 @@ and are announced as warnings.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-import numpy as np
 
 from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
@@ -25,6 +23,7 @@ from augcli.formats.atomic import atomic_open
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco.emit import annotation_dict
 from augcli.formats.coco.layout import safe_output_path
+from augcli.formats.coco.writer import dumps_json
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
@@ -144,22 +143,10 @@ def _json_lines(data: dict) -> str:
     parts = []
     for key, value in data.items():
         if isinstance(value, list) and value:
-            body = ",\n".join(_dumps(item) for item in value)
-            parts.append(f"{_dumps(key)}: [\n{body}\n]")
+            body = ",\n".join(dumps_json(item) for item in value)
+            parts.append(f"{dumps_json(key)}: [\n{body}\n]")
         else:
-            parts.append(f"{_dumps(key)}: {_dumps(value)}")
+            parts.append(f"{dumps_json(key)}: {dumps_json(value)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_plain)
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, bytes):
-        return value.decode("ascii")
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
