@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import yaml
+from label_raster import iou, rasterise  # noqa: F401  (re-exported for the format tests)
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
 from augcli.geometry.warp import GridWarp
 from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.catalog import load_all
 
 W, H = 160, 120
 SEEDS = (0, 1)
-GEOMETRIC = sorted(name for name, cls in REGISTRY.items() if cls.kind == "geometric")
+GEOMETRIC = sorted(name for name, cls in load_all().items() if cls.kind == "geometric")
 # Sizes that fit the small scene (documented examples may assume bigger images).
 FIT = {
     "RandomCrop": {"height": 90, "width": 120},
@@ -88,23 +89,4 @@ def is_grid(warp) -> bool:
     return isinstance(warp, GridWarp)
 
 
-def rasterise(rings, height: int, width: int) -> np.ndarray:
-    """Pixels whose centres lie inside the rings (even-odd rule): an independent raster."""
-    ys, xs = np.mgrid[0:height, 0:width] + 0.5
-    inside = np.zeros((height, width), bool)
-    for ring in rings or []:
-        ring = np.asarray(ring, float)
-        odd = np.zeros((height, width), bool)
-        for (x1, y1), (x2, y2) in zip(ring, np.roll(ring, -1, axis=0)):
-            if y1 == y2:
-                continue
-            crosses = (y1 > ys) != (y2 > ys)
-            x_at = x1 + (ys - y1) * (x2 - x1) / (y2 - y1)
-            odd ^= crosses & (xs < x_at)
-        inside |= odd
-    return inside
 
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from label_raster import iou  # noqa: F401  (re-exported for the geometry tests)
 
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
@@ -71,9 +72,6 @@ def label_pixels(sample: Sample, i: int) -> np.ndarray:
     return (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return 1.0 if union == 0 else np.count_nonzero(a & b) / union
 
 
 FLIP_PERM4 = np.array([1, 0, 3, 2])

@@ -20,13 +20,14 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from label_raster import iou, rasterise
 
-from augcli.transforms.catalog import load_all
 from augcli.core.sample import Instances, Sample, flip_permutation
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_bounds
 from augcli.geometry.warp import GridWarp, MatrixWarp
 from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.catalog import load_all
 
 W, H = 160, 120
 SEEDS = (0, 1, 2)
@@ -107,21 +108,6 @@ EXTRA = [
 ]
 
 
-def rasterise(polygon, height: int, width: int) -> np.ndarray:
-    """Pixels whose centres lie inside any ring (even-odd rule): an exact, independent raster."""
-    ys, xs = np.mgrid[0:height, 0:width] + 0.5
-    inside = np.zeros((height, width), bool)
-    for ring in polygon or []:
-        ring = np.asarray(ring, float)
-        odd = np.zeros((height, width), bool)
-        for (x1, y1), (x2, y2) in zip(ring, np.roll(ring, -1, axis=0)):
-            if y1 == y2:
-                continue
-            crosses = (y1 > ys) != (y2 > ys)
-            x_at = x1 + (ys - y1) * (x2 - x1) / (y2 - y1)
-            odd ^= crosses & (xs < x_at)
-        inside |= odd
-    return inside
 
 
 def scene() -> Sample:
@@ -161,9 +147,6 @@ def palette_index(colour) -> int:
     return int(np.flatnonzero((PALETTE == colour).all(axis=1))[0])
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 def config_for(name: str, overrides: dict | None) -> dict:
