@@ -1,4 +1,5 @@
 """augcli: expand a labeled image dataset offline with label-aware augmentations."""
+
 __version__ = "0.1.0"
 
 

@@ -7,6 +7,7 @@ Prints, measured in one run on the same generated JPEG dataset:
   2. typical recipe vs the same recipe in Albumentations 2.0.8 (target >= 1.3x; if installed)
   3. typical recipe with 2 workers vs 1                         (target >= 1.85x)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,22 @@ from synthetic import make_dataset  # noqa: E402
 import augcli  # noqa: E402
 
 TYPICAL = {
-    "version": 1, "seed": 0, "copies": 1, "keep_original": False,
+    "version": 1,
+    "seed": 0,
+    "copies": 1,
+    "keep_original": False,
     "pipeline": [
         {"HorizontalFlip": {"p": 0.5}},
         {"Affine": {"rotate": [-15, 15], "scale": [0.9, 1.1], "translate_percent": [-0.05, 0.05], "p": 0.7}},
-        {"OneOf": {"p": 0.5, "transforms": [
-            {"GaussianBlur": {"sigma_limit": [0.2, 1.5]}},
-            {"GaussNoise": {"std_range": [0.02, 0.08]}},
-        ]}},
+        {
+            "OneOf": {
+                "p": 0.5,
+                "transforms": [
+                    {"GaussianBlur": {"sigma_limit": [0.2, 1.5]}},
+                    {"GaussNoise": {"std_range": [0.02, 0.08]}},
+                ],
+            }
+        },
         {"RandomBrightnessContrast": {"p": 0.5}},
     ],
 }
@@ -65,12 +74,16 @@ def albumentations_loop(json_path: Path, out: Path):
     COCO file are rebuilt from them, as augcli does."""
     import albumentations as A
 
-    pipeline = A.Compose([
-        A.HorizontalFlip(p=0.5),
-        A.Affine(rotate=(-15, 15), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), p=0.7),
-        A.OneOf([A.GaussianBlur(sigma_limit=(0.2, 1.5)), A.GaussNoise(std_range=(0.02, 0.08))], p=0.5),
-        A.RandomBrightnessContrast(p=0.5),
-    ], keypoint_params=A.KeypointParams(format="xy", remove_invisible=False), seed=0)
+    pipeline = A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.Affine(rotate=(-15, 15), scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), p=0.7),
+            A.OneOf([A.GaussianBlur(sigma_limit=(0.2, 1.5)), A.GaussNoise(std_range=(0.02, 0.08))], p=0.5),
+            A.RandomBrightnessContrast(p=0.5),
+        ],
+        keypoint_params=A.KeypointParams(format="xy", remove_invisible=False),
+        seed=0,
+    )
     doc = json.loads(json_path.read_text())
     by_image: dict[int, list] = {}
     for ann in doc["annotations"]:
@@ -87,27 +100,37 @@ def albumentations_loop(json_path: Path, out: Path):
             pixels = np.asarray(im.convert("RGB"))
         result = pipeline(image=pixels, keypoints=points)
         height, width = result["image"].shape[:2]
-        moved = np.split(np.asarray(result["keypoints"]).reshape(-1, 2),
-                         np.cumsum([len(r) for r in rings])[:-1]) if rings else []
+        moved = (
+            np.split(np.asarray(result["keypoints"]).reshape(-1, 2), np.cumsum([len(r) for r in rings])[:-1])
+            if rings
+            else []
+        )
         new_id = len(images) + 1
         for ann, ring in zip(anns, moved):
-            ring = np.clip(ring, 0, [width, height])   # crude clipping: Albumentations has none
+            ring = np.clip(ring, 0, [width, height])  # crude clipping: Albumentations has none
             x0, y0 = ring.min(0)
             x1, y1 = ring.max(0)
             if x1 - x0 < 1 or y1 - y0 < 1:
                 continue
             x, y = ring[:, 0], ring[:, 1]
             area = 0.5 * abs(float(x @ np.roll(y, -1) - y @ np.roll(x, -1)))
-            annotations.append({"id": len(annotations) + 1, "image_id": new_id,
-                                "category_id": ann["category_id"], "iscrowd": 0,
-                                "segmentation": [np.round(ring, 2).ravel().tolist()],
-                                "bbox": [round(float(v), 2) for v in (x0, y0, x1 - x0, y1 - y0)],
-                                "area": round(area, 2)})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": new_id,
+                    "category_id": ann["category_id"],
+                    "iscrowd": 0,
+                    "segmentation": [np.round(ring, 2).ravel().tolist()],
+                    "bbox": [round(float(v), 2) for v in (x0, y0, x1 - x0, y1 - y0)],
+                    "area": round(area, 2),
+                }
+            )
         name = entry["file_name"].replace(".jpg", "__aug1.jpg")
         Image.fromarray(result["image"]).save(out / name, quality=95)
         images.append({"id": new_id, "file_name": name, "width": width, "height": height})
-    (out / "instances.json").write_text(json.dumps({"images": images, "annotations": annotations,
-                                                    "categories": doc["categories"]}))
+    (out / "instances.json").write_text(
+        json.dumps({"images": images, "annotations": annotations, "categories": doc["categories"]})
+    )
     return len(doc["images"]), time.perf_counter() - start
 
 
@@ -143,7 +166,9 @@ def fresh(path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--images", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
@@ -173,8 +198,14 @@ def main() -> None:
         ceiling = max(machine_ceiling() for _ in range(args.repeat))
         rows = [("identity recipe vs Pillow decode+encode", best["identity"], best["pillow"], 0.85)]
         if albumentations is not None:
-            rows.append(("typical recipe vs Albumentations " + albumentations.__version__,
-                         best["typical1"], best["albu"], 1.3))
+            rows.append(
+                (
+                    "typical recipe vs Albumentations " + albumentations.__version__,
+                    best["typical1"],
+                    best["albu"],
+                    1.3,
+                )
+            )
         rows.append(("typical recipe, 2 workers vs 1", best["typical2"], best["typical1"], 1.85))
     print(f"\n{args.images} images of 640x480 JPEG, outputs/s (best of {args.repeat})")
     print(f"{'comparison':48s} {'augcli':>9s} {'baseline':>9s} {'ratio':>7s} {'target':>7s}")

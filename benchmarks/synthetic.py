@@ -1,4 +1,5 @@
 """A generated JPEG COCO dataset for benchmarks: smooth scenes with polygons and boxes."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 
-def make_dataset(root: Path, count: int = 120, size: tuple[int, int] = (640, 480),
-                 objects: int = 6, seed: int = 0) -> Path:
+def make_dataset(
+    root: Path, count: int = 120, size: tuple[int, int] = (640, 480), objects: int = 6, seed: int = 0
+) -> Path:
     """Write ``root/images/*.jpg`` and ``root/annotations/instances.json``; return the JSON path."""
     rng = np.random.default_rng(seed)
     width, height = size
@@ -30,17 +32,25 @@ def make_dataset(root: Path, count: int = 120, size: tuple[int, int] = (640, 480
             draw.polygon([tuple(p) for p in ring], fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
             x0, y0 = ring.min(0)
             x1, y1 = ring.max(0)
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": i + 1, "category_id": int(rng.integers(1, 4)),
-                "segmentation": [np.round(ring, 2).ravel().tolist()],
-                "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                "area": round(float((x1 - x0) * (y1 - y0)) * 0.7, 2), "iscrowd": 0,
-            })
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": int(rng.integers(1, 4)),
+                    "segmentation": [np.round(ring, 2).ravel().tolist()],
+                    "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                    "area": round(float((x1 - x0) * (y1 - y0)) * 0.7, 2),
+                    "iscrowd": 0,
+                }
+            )
         name = f"img_{i:05d}.jpg"
         canvas.save(root / "images" / name, quality=90)
         images.append({"id": i + 1, "file_name": name, "width": width, "height": height})
-    doc = {"images": images, "annotations": annotations,
-           "categories": [{"id": k, "name": f"class{k}"} for k in (1, 2, 3)]}
+    doc = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": k, "name": f"class{k}"} for k in (1, 2, 3)],
+    }
     path = root / "annotations" / "instances.json"
     path.write_text(json.dumps(doc))
     return path

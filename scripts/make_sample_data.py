@@ -6,6 +6,7 @@ painted), and no two instances share a pixel, so labels and pixels agree exactly
 
 Run from the repository root:  ``python scripts/make_sample_data.py [--out sample_data]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,18 +21,48 @@ from pycocotools import mask as mask_utils
 SEED = 20240601
 
 KEYPOINT_NAMES = [
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 ]
-SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7],
-            [6, 8], [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5],
-            [4, 6], [5, 7]]
+SKELETON = [
+    [16, 14],
+    [14, 12],
+    [17, 15],
+    [15, 13],
+    [12, 13],
+    [6, 12],
+    [7, 13],
+    [6, 7],
+    [6, 8],
+    [7, 9],
+    [8, 10],
+    [9, 11],
+    [2, 3],
+    [1, 2],
+    [1, 3],
+    [2, 4],
+    [3, 5],
+    [4, 6],
+    [5, 7],
+]
 # Non-contiguous ids on purpose: real COCO ids have gaps, and readers must not assume 1..K.
 CATEGORIES = [
-    {"id": 1, "name": "person", "supercategory": "person",
-     "keypoints": KEYPOINT_NAMES, "skeleton": SKELETON},
+    {"id": 1, "name": "person", "supercategory": "person", "keypoints": KEYPOINT_NAMES, "skeleton": SKELETON},
     {"id": 3, "name": "car", "supercategory": "vehicle"},
     {"id": 13, "name": "stop sign", "supercategory": "outdoor"},
     {"id": 91, "name": "tree", "supercategory": "plant"},
@@ -44,16 +75,23 @@ CAT = {c["name"]: c["id"] for c in CATEGORIES}
 # which is image right for a person facing the camera). Per side: shoulder, elbow,
 # wrist, hip, knee, ankle; the right side is given mirrored (as positive x).
 POSES = {
-    "standing": {"left": [(0.11, 0.2), (0.155, 0.36), (0.175, 0.5), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)],
-                 "right": [(0.11, 0.2), (0.155, 0.36), (0.175, 0.5), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)]},
-    "waving": {"left": [(0.11, 0.2), (0.22, 0.13), (0.25, -0.01), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)],
-               "right": [(0.11, 0.2), (0.16, 0.36), (0.185, 0.5), (0.065, 0.52), (0.08, 0.74), (0.09, 0.95)]},
-    "walking": {"left": [(0.11, 0.2), (0.17, 0.35), (0.21, 0.48), (0.065, 0.52), (0.11, 0.73), (0.16, 0.94)],
-                "right": [(0.11, 0.2), (0.14, 0.36), (0.155, 0.5), (0.065, 0.52), (0.05, 0.74), (0.12, 0.95)]},
+    "standing": {
+        "left": [(0.11, 0.2), (0.155, 0.36), (0.175, 0.5), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)],
+        "right": [(0.11, 0.2), (0.155, 0.36), (0.175, 0.5), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)],
+    },
+    "waving": {
+        "left": [(0.11, 0.2), (0.22, 0.13), (0.25, -0.01), (0.065, 0.52), (0.07, 0.74), (0.075, 0.95)],
+        "right": [(0.11, 0.2), (0.16, 0.36), (0.185, 0.5), (0.065, 0.52), (0.08, 0.74), (0.09, 0.95)],
+    },
+    "walking": {
+        "left": [(0.11, 0.2), (0.17, 0.35), (0.21, 0.48), (0.065, 0.52), (0.11, 0.73), (0.16, 0.94)],
+        "right": [(0.11, 0.2), (0.14, 0.36), (0.155, 0.5), (0.065, 0.52), (0.05, 0.74), (0.12, 0.95)],
+    },
 }
 
 
 # ---------------------------------------------------------------- rasterising
+
 
 def rasterize(rings: list[np.ndarray], h: int, w: int) -> np.ndarray:
     """Pixel mask of a (multi-part) polygon exactly as COCO tools rasterise it."""
@@ -65,7 +103,9 @@ def clip_ring(ring: np.ndarray, w: int, h: int) -> np.ndarray:
     """Sutherland-Hodgman clip of a ring to the canvas [0, w] x [0, h]."""
     pts = [tuple(p) for p in ring]
     for axis, bound, keep_below in ((0, 0, False), (0, w, True), (1, 0, False), (1, h, True)):
-        inside = (lambda p: p[axis] <= bound) if keep_below else (lambda p: p[axis] >= bound)
+        inside = (
+            (lambda p, a=axis, b=bound: p[a] <= b) if keep_below else (lambda p, a=axis, b=bound: p[a] >= b)
+        )
         out = []
         for i, cur in enumerate(pts):
             prev = pts[i - 1]
@@ -82,7 +122,7 @@ def smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int) -> np.ndar
     """Low-frequency noise in [-1, 1]: a coarse random grid upsampled bilinearly."""
     coarse = rng.uniform(0, 255, (h // cell + 2, w // cell + 2)).astype(np.uint8)
     big = Image.fromarray(coarse).resize((w + 2 * cell, h + 2 * cell), Image.BILINEAR)
-    return np.asarray(big, dtype=np.float64)[cell:cell + h, cell:cell + w] / 127.5 - 1.0
+    return np.asarray(big, dtype=np.float64)[cell : cell + h, cell : cell + w] / 127.5 - 1.0
 
 
 class Scene:
@@ -119,13 +159,21 @@ class Scene:
         pts = np.concatenate(rings)
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
-        self.annotations.append({
-            "category_id": CAT[cat], "iscrowd": 0,
-            "segmentation": [[round(float(v), 2) for v in r.reshape(-1)] for r in rings],
-            "area": float(mask.sum()),
-            "bbox": [round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2)],
-            **fields,
-        })
+        self.annotations.append(
+            {
+                "category_id": CAT[cat],
+                "iscrowd": 0,
+                "segmentation": [[round(float(v), 2) for v in r.reshape(-1)] for r in rings],
+                "area": float(mask.sum()),
+                "bbox": [
+                    round(float(x0), 2),
+                    round(float(y0), 2),
+                    round(float(x1 - x0), 2),
+                    round(float(y1 - y0), 2),
+                ],
+                **fields,
+            }
+        )
         return mask
 
     def add_mask(self, cat: str, mask: np.ndarray, crowd: bool, **fields) -> np.ndarray:
@@ -138,15 +186,21 @@ class Scene:
             segmentation = {"size": [self.h, self.w], "counts": counts}
         else:
             segmentation = {"size": [self.h, self.w], "counts": rle["counts"].decode("ascii")}
-        self.annotations.append({
-            "category_id": CAT[cat], "iscrowd": int(crowd), "segmentation": segmentation,
-            "area": float(mask_utils.area(rle)),
-            "bbox": [float(v) for v in mask_utils.toBbox(rle)], **fields,
-        })
+        self.annotations.append(
+            {
+                "category_id": CAT[cat],
+                "iscrowd": int(crowd),
+                "segmentation": segmentation,
+                "area": float(mask_utils.area(rle)),
+                "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                **fields,
+            }
+        )
         return mask
 
 
 # ---------------------------------------------------------------- backgrounds
+
 
 def paint_background(s: Scene, horizon: int, street: tuple[int, int] | None = None, night: bool = False):
     t = np.clip(s.yy / horizon, 0, 1)[..., None]
@@ -158,7 +212,9 @@ def paint_background(s: Scene, horizon: int, street: tuple[int, int] | None = No
     grass = np.asarray((110, 150, 70)) * (1 - ground_t) + np.asarray((60, 110, 45)) * ground_t
     grass = grass * (1 + 0.12 * smooth_noise(s.rng, s.h, s.w, 12))[..., None]
     hills = horizon - 14 * (0.5 + 0.5 * np.sin(s.xx / 37.0 + 1.3)) * (0.6 + 0.4 * np.sin(s.xx / 11.0))
-    s.img = np.where((s.yy >= hills)[..., None], np.where((s.yy >= horizon)[..., None], grass, grass * 0.8), sky)
+    s.img = np.where(
+        (s.yy >= hills)[..., None], np.where((s.yy >= horizon)[..., None], grass, grass * 0.8), sky
+    )
     if street:
         kerb, road_top = street
         walk = (s.yy >= kerb) & (s.yy < road_top)
@@ -173,13 +229,24 @@ def paint_background(s: Scene, horizon: int, street: tuple[int, int] | None = No
 
 # ---------------------------------------------------------------- objects
 
+
 def add_car(s: Scene, x0: float, ground: float, length: float, height: float, colour, facing: int = 1):
     """A side-view car: one silhouette ring (body, cabin, wheels bulging below)."""
     rw = 0.22 * height
     body_bottom = ground - 1.3 * rw
     wheels = [(0.8 * length, ground - rw), (0.2 * length, ground - rw)]
-    profile = [(0, -0.55), (0.02, -0.6), (0.22, -0.62), (0.33, -0.98), (0.36, -1.0), (0.6, -1.0),
-               (0.75, -0.63), (0.95, -0.58), (1.0, -0.5), (1.0, -0.3)]
+    profile = [
+        (0, -0.55),
+        (0.02, -0.6),
+        (0.22, -0.62),
+        (0.33, -0.98),
+        (0.36, -1.0),
+        (0.6, -1.0),
+        (0.75, -0.63),
+        (0.95, -0.58),
+        (1.0, -0.5),
+        (1.0, -0.3),
+    ]
     ring = [(u * length, ground + v * height) for u, v in profile] + [(0.98 * length, body_bottom)]
     for cx, cy in wheels:  # arcs below the body line, travelling from front to rear
         start = math.degrees(math.asin((body_bottom - cy) / rw))
@@ -191,27 +258,42 @@ def add_car(s: Scene, x0: float, ground: float, length: float, height: float, co
     ring_px = np.column_stack([place(local[:, 0]), local[:, 1]])
     mask = s.add_polygon("car", [ring_px], attributes={"occluded": False})
     s.paint(mask, colour, shade=0.35)
-    lx = (s.xx - x0) if facing > 0 else (x0 + length - s.xx)   # local x, rear = 0
-    window = mask & (s.yy > ground - 0.95 * height) & (s.yy < ground - 0.65 * height) \
-        & (lx > 0.31 * length) & (lx < 0.7 * length) & (abs(lx - 0.5 * length) > 0.015 * length)
+    lx = (s.xx - x0) if facing > 0 else (x0 + length - s.xx)  # local x, rear = 0
+    window = (
+        mask
+        & (s.yy > ground - 0.95 * height)
+        & (s.yy < ground - 0.65 * height)
+        & (lx > 0.31 * length)
+        & (lx < 0.7 * length)
+        & (abs(lx - 0.5 * length) > 0.015 * length)
+    )
     s.paint(window, (150, 180, 200), shade=0.5)
     for cx, cy in wheels:
         d = np.hypot(lx - cx, s.yy - cy)
         s.paint(mask & (d < rw), (28, 28, 30), grain=3)
         s.paint(mask & (d < 0.5 * rw), (170, 170, 176), grain=3)
-    s.paint(mask & (lx > 0.95 * length) & (abs(s.yy - (ground - 0.45 * height)) < 0.05 * height), (250, 235, 160))
-    s.paint(mask & (lx < 0.02 * length) & (abs(s.yy - (ground - 0.5 * height)) < 0.05 * height), (200, 30, 30))
+    s.paint(
+        mask & (lx > 0.95 * length) & (abs(s.yy - (ground - 0.45 * height)) < 0.05 * height), (250, 235, 160)
+    )
+    s.paint(
+        mask & (lx < 0.02 * length) & (abs(s.yy - (ground - 0.5 * height)) < 0.05 * height), (200, 30, 30)
+    )
 
 
 def add_tree(s: Scene, cx: float, cy: float, radius: float, trunk_w: float, bottom: float):
     """A round-crowned tree: a star-shaped ring around the crown centre (so it is simple)."""
     half = trunk_w / 2
-    attach_y = cy + math.sqrt(radius ** 2 - half ** 2) * 0.85
+    attach_y = cy + math.sqrt(radius**2 - half**2) * 0.85
     a0 = math.degrees(math.acos(half / radius))
     angles = np.linspace(180 - a0, 360 + a0, 22)[1:-1]
     radii = radius * (1 + 0.1 * s.rng.uniform(-1, 1, len(angles)))
-    crown = [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a))) for a, r in zip(angles, radii)]
-    ring = np.array([(cx - half, attach_y), *crown, (cx + half, attach_y), (cx + half, bottom), (cx - half, bottom)])
+    crown = [
+        (cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)))
+        for a, r in zip(angles, radii)
+    ]
+    ring = np.array(
+        [(cx - half, attach_y), *crown, (cx + half, attach_y), (cx + half, bottom), (cx - half, bottom)]
+    )
     mask = s.add_polygon("tree", [ring], attributes={"occluded": False})
     leaves = 1 + 0.25 * smooth_noise(s.rng, s.h, s.w, 5) - 0.2 * ((s.xx - cx) + (s.yy - cy)) / radius
     crown_px = mask & (s.yy < attach_y + 2)
@@ -237,11 +319,20 @@ def add_pine(s: Scene, cx: float, top: float, width: float, height: float, trunk
 
 
 def add_stop_sign(s: Scene, cx: float, cy: float, radius: float, pole_w: float, bottom: float):
-    octagon = [(cx + radius * math.cos(math.radians(a)), cy + radius * math.sin(math.radians(a)))
-               for a in np.arange(112.5, 112.5 + 360, 45)]
+    octagon = [
+        (cx + radius * math.cos(math.radians(a)), cy + radius * math.sin(math.radians(a)))
+        for a in np.arange(112.5, 112.5 + 360, 45)
+    ]
     edge_y = octagon[-1][1]
-    ring = np.array([*octagon, (cx + pole_w / 2, edge_y), (cx + pole_w / 2, bottom),
-                     (cx - pole_w / 2, bottom), (cx - pole_w / 2, edge_y)])
+    ring = np.array(
+        [
+            *octagon,
+            (cx + pole_w / 2, edge_y),
+            (cx + pole_w / 2, bottom),
+            (cx - pole_w / 2, bottom),
+            (cx - pole_w / 2, edge_y),
+        ]
+    )
     mask = s.add_polygon("stop sign", [ring], attributes={"occluded": False})
     s.paint(mask & (s.yy > edge_y), (140, 140, 145), grain=3)
     face = mask & (s.yy <= edge_y)
@@ -266,7 +357,9 @@ def add_fence(s: Scene, x0: float, x1: float, top: float, bottom: float, gaps: l
     mask = s.add_polygon("fence", rings, attributes={"occluded": bool(gaps)})
     s.paint(mask, (200, 170, 120), shade=0.2)
     s.paint(mask & (((s.xx - x0) % 8) >= 6.5), (110, 85, 55))
-    rails = (abs(s.yy - (top + (bottom - top) * 0.35)) < 1.5) | (abs(s.yy - (top + (bottom - top) * 0.8)) < 1.5)
+    rails = (abs(s.yy - (top + (bottom - top) * 0.35)) < 1.5) | (
+        abs(s.yy - (top + (bottom - top) * 0.8)) < 1.5
+    )
     s.paint(mask & rails, (150, 120, 80))
 
 
@@ -287,18 +380,39 @@ def half_silhouette(side: list[tuple[float, float]]) -> list[tuple[float, float]
     outer, inner, arm_dir = limb_outline([sh, el, wr], 0.032)
     hand = np.asarray(wr) + 0.045 * arm_dir
     leg_out, leg_in, _ = limb_outline([hip, kn, an], 0.042)
-    return [(0.035, 0.155), (sh[0], sh[1] - 0.03), *map(tuple, outer[1:]), tuple(hand),
-            *map(tuple, inner[:0:-1]), (sh[0] - 0.01, sh[1] + 0.075), (0.09, 0.42),
-            (hip[0] + 0.045, hip[1]), *map(tuple, leg_out[1:]), (an[0] + 0.05, 1.0),
-            (an[0] - 0.045, 1.0), *map(tuple, leg_in[:0:-1]), (0.0, hip[1] + 0.07)]
+    return [
+        (0.035, 0.155),
+        (sh[0], sh[1] - 0.03),
+        *map(tuple, outer[1:]),
+        tuple(hand),
+        *map(tuple, inner[:0:-1]),
+        (sh[0] - 0.01, sh[1] + 0.075),
+        (0.09, 0.42),
+        (hip[0] + 0.045, hip[1]),
+        *map(tuple, leg_out[1:]),
+        (an[0] + 0.05, 1.0),
+        (an[0] - 0.045, 1.0),
+        *map(tuple, leg_in[:0:-1]),
+        (0.0, hip[1] + 0.07),
+    ]
 
 
-def add_person(s: Scene, fx: float, feet: float, height: float, pose: str, shirt, trousers,
-               occluded: tuple[str, ...] = ()):
+def add_person(
+    s: Scene,
+    fx: float,
+    feet: float,
+    height: float,
+    pose: str,
+    shirt,
+    trousers,
+    occluded: tuple[str, ...] = (),
+):
     joints = POSES[pose]
     ha = math.degrees(math.acos(0.035 / 0.072))
-    head_arc = [(0.072 * math.cos(math.radians(a)), 0.075 + 0.072 * math.sin(math.radians(a)))
-            for a in np.linspace(180 - ha, 360 + ha, 15)]
+    head_arc = [
+        (0.072 * math.cos(math.radians(a)), 0.075 + 0.072 * math.sin(math.radians(a)))
+        for a in np.linspace(180 - ha, 360 + ha, 15)
+    ]
     left = half_silhouette(joints["left"])
     right = [(-x, y) for x, y in reversed(half_silhouette(joints["right"]))]
     local = np.array(head_arc + left + right)
@@ -340,8 +454,9 @@ def add_crowd(s: Scene, x0: float, x1: float, feet: float, count: int):
         s.paint(body & ~region, s.rng.uniform(40, 220, 3), grain=4)
         s.paint(head & ~region, (220, 175, 145), grain=4)
         region |= body | head
-    s.add_mask("person", region, crowd=True, keypoints=[0] * 51, num_keypoints=0,
-               attributes={"occluded": False})
+    s.add_mask(
+        "person", region, crowd=True, keypoints=[0] * 51, num_keypoints=0, attributes={"occluded": False}
+    )
 
 
 def add_bush(s: Scene, cx: float, cy: float, spread: float):
@@ -357,6 +472,7 @@ def add_bush(s: Scene, cx: float, cy: float, spread: float):
 
 # ---------------------------------------------------------------- scenes
 
+
 def scene_street(s: Scene):
     paint_background(s, horizon=105, street=(150, 168))
     add_tree(s, 60, 88, 30, 10, 150)
@@ -369,7 +485,7 @@ def scene_street(s: Scene):
 def scene_park(s: Scene):
     paint_background(s, horizon=100)
     left, right = add_tree(s, 170, 78, 38, 14, 186)
-    add_fence(s, 96, 304, 148, 180, gaps=[(left, right)])   # the trunk splits the fence in two
+    add_fence(s, 96, 304, 148, 180, gaps=[(left, right)])  # the trunk splits the fence in two
     add_person(s, 58, 232, 112, "waving", shirt=(240, 200, 60), trousers=(70, 70, 80))
     add_bush(s, 262, 214, 34)
 
@@ -378,8 +494,9 @@ def scene_plaza(s: Scene):
     paint_background(s, horizon=118)
     add_crowd(s, 150, 300, 132, 16)
     add_pine(s, 32, 52, 42, 100, 6)
-    add_person(s, 82, 228, 100, "walking", shirt=(60, 140, 190), trousers=(40, 40, 50),
-               occluded=("right_ear",))
+    add_person(
+        s, 82, 228, 100, "walking", shirt=(60, 140, 190), trousers=(40, 40, 50), occluded=("right_ear",)
+    )
     add_car(s, 176, 230, 118, 46, (230, 230, 225), facing=-1)
 
 
@@ -397,8 +514,16 @@ def scene_two_people(s: Scene):
     add_bush(s, 36, 212, 26)
     add_pine(s, 302, 36, 46, 126, 7)
     add_person(s, 104, 214, 94, "standing", shirt=(230, 120, 40), trousers=(60, 60, 120))
-    add_person(s, 214, 226, 104, "walking", shirt=(70, 170, 110), trousers=(90, 70, 50),
-               occluded=("right_ear", "right_wrist"))
+    add_person(
+        s,
+        214,
+        226,
+        104,
+        "walking",
+        shirt=(70, 170, 110),
+        trousers=(90, 70, 50),
+        occluded=("right_ear", "right_wrist"),
+    )
 
 
 def scene_traffic(s: Scene):
@@ -417,7 +542,7 @@ def scene_portrait(s: Scene):
 
 
 def scene_empty(s: Scene):
-    paint_background(s, horizon=130)   # an image with no annotations at all
+    paint_background(s, horizon=130)  # an image with no annotations at all
 
 
 SCENES = [  # file name, width, height, builder, grain (the PNG is kept smooth so it stays small)
@@ -443,18 +568,37 @@ def build(out: Path) -> None:
         builder(scene)
         pixels = Image.fromarray(np.clip(np.round(scene.img), 0, 255).astype(np.uint8))
         if name.endswith(".png"):
-            pixels.quantize(64, dither=Image.Dither.NONE).convert("RGB").save(images_dir / name, optimize=True)
+            pixels.quantize(64, dither=Image.Dither.NONE).convert("RGB").save(
+                images_dir / name, optimize=True
+            )
         else:
             pixels.save(images_dir / name, quality=88, optimize=True)
-        images.append({"id": image_id, "width": w, "height": h, "file_name": name, "license": 1,
-                       "flickr_url": "", "coco_url": "", "date_captured": 0})
+        images.append(
+            {
+                "id": image_id,
+                "width": w,
+                "height": h,
+                "file_name": name,
+                "license": 1,
+                "flickr_url": "",
+                "coco_url": "",
+                "date_captured": 0,
+            }
+        )
         for ann in scene.annotations:
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, **ann})
     dataset = {
-        "info": {"description": "augcli sample data: synthetic street and park scenes",
-                 "url": "", "version": "1.0", "year": 2024, "contributor": "augcli",
-                 "date_created": "2024-06-01"},
-        "licenses": [{"id": 1, "name": "CC0 1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}],
+        "info": {
+            "description": "augcli sample data: synthetic street and park scenes",
+            "url": "",
+            "version": "1.0",
+            "year": 2024,
+            "contributor": "augcli",
+            "date_created": "2024-06-01",
+        },
+        "licenses": [
+            {"id": 1, "name": "CC0 1.0", "url": "https://creativecommons.org/publicdomain/zero/1.0/"}
+        ],
         "categories": CATEGORIES,
         "images": images,
         "annotations": annotations,

@@ -1,4 +1,5 @@
 """Shared fixtures: the bundled sample dataset copied somewhere writable."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Independent rasters for checking labels against pixels (shared by the alignment tests)."""
+
 from __future__ import annotations
 
 import numpy as np

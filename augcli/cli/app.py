@@ -1,22 +1,26 @@
 """The typer app: one thin command per verb; the library does the work."""
+
 from __future__ import annotations
 
 import json
 import signal
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 
 from augcli.core.errors import AugcliError, RecipeError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Expand a labeled image dataset offline with a YAML recipe of "
-                       "label-aware augmentations. Exit codes: 0 ok, 1 internal error, 2 usage, "
-                       "3 invalid recipe, 4 unreadable dataset, 5 items skipped with --strict, "
-                       "6 output failure, 130 interrupted, 143 terminated.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Expand a labeled image dataset offline with a YAML recipe of "
+    "label-aware augmentations. Exit codes: 0 ok, 1 internal error, 2 usage, "
+    "3 invalid recipe, 4 unreadable dataset, 5 items skipped with --strict, "
+    "6 output failure, 130 interrupted, 143 terminated.",
+)
 stdout = Console()
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -29,12 +33,15 @@ def _on_sigterm(_signum, _frame):
     raise Terminated()
 
 
-def _fail(err: Exception, debug: bool) -> "typer.Exit":
+def _fail(err: Exception, debug: bool) -> typer.Exit:
     if debug:
         raise err
     if isinstance(err, RecipeError) and len(err.problems) > 1:
-        stderr.print(f"augcli: error: {len(err.problems)} problems in {err.file or 'the recipe'}:",
-                     highlight=False, markup=False)
+        stderr.print(
+            f"augcli: error: {len(err.problems)} problems in {err.file or 'the recipe'}:",
+            highlight=False,
+            markup=False,
+        )
         for problem in err.problems:
             stderr.print(f"  {problem}", highlight=False, markup=False)
     else:
@@ -47,21 +54,24 @@ def _guarded(debug: bool, body):
     try:
         return body()
     except AugcliError as err:
-        raise _fail(err, debug)
+        raise _fail(err, debug) from None
     except KeyboardInterrupt:
         stderr.print("augcli: interrupted")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     except Terminated:
         stderr.print("augcli: terminated")
-        raise typer.Exit(143)
+        raise typer.Exit(143) from None
     except (typer.Exit, SystemExit):
         raise
     except Exception as err:  # a bug: one line unless --debug
         if debug:
             raise
-        stderr.print(f"augcli: internal error: {type(err).__name__}: {err} (rerun with --debug "
-                     "for a traceback)", highlight=False, markup=False)
-        raise typer.Exit(1)
+        stderr.print(
+            f"augcli: internal error: {type(err).__name__}: {err} (rerun with --debug for a traceback)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -72,21 +82,34 @@ TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conve
 
 @app.command()
 def expand(
-    source: Path = typer.Argument(..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."),
+    source: Path = typer.Argument(
+        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+    ),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the input layout)."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     to: str = typer.Option("same", "--to", help=TO_HELP),
-    copies: Optional[int] = typer.Option(None, "--copies", help="Augmented copies per image (overrides the recipe)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    copies: int | None = typer.Option(
+        None, "--copies", help="Augmented copies per image (overrides the recipe)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
+    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that image file_names resolve against."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT (same arguments); "
-                                "the result is the same as an uninterrupted run."),
-    item_timeout: float = typer.Option(600.0, "--item-timeout", min=0.0,
-                                       help="Seconds one image may take in a worker before it is "
-                                            "skipped (0: no limit)."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue an interrupted run in OUT (same arguments); "
+        "the result is the same as an uninterrupted run.",
+    ),
+    item_timeout: float = typer.Option(
+        600.0,
+        "--item-timeout",
+        min=0.0,
+        help="Seconds one image may take in a worker before it is skipped (0: no limit).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -102,14 +125,31 @@ def expand(
 
     def body():
         try:
-            return run_expand(source, recipe, out, copies=copies, seed=seed, workers=workers,
-                              images=images, fmt=fmt, to=to, overwrite=overwrite, dry_run=dry_run,
-                              debug=debug, resume=resume, item_timeout=item_timeout or None,
-                              on_start=progress.start, on_result=progress.advance)
+            return run_expand(
+                source,
+                recipe,
+                out,
+                copies=copies,
+                seed=seed,
+                workers=workers,
+                images=images,
+                fmt=fmt,
+                to=to,
+                overwrite=overwrite,
+                dry_run=dry_run,
+                debug=debug,
+                resume=resume,
+                item_timeout=item_timeout or None,
+                on_start=progress.start,
+                on_result=progress.advance,
+            )
         except (KeyboardInterrupt, Terminated):
             if not dry_run:
-                stderr.print(f"augcli: {out} can be completed with the same command and --resume",
-                             highlight=False, markup=False)
+                stderr.print(
+                    f"augcli: {out} can be completed with the same command and --resume",
+                    highlight=False,
+                    markup=False,
+                )
             raise
         finally:
             progress.close()
@@ -125,27 +165,33 @@ def expand(
 
 @app.command()
 def preview(
-    source: Path = typer.Argument(..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."),
+    source: Path = typer.Argument(
+        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+    ),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     n: int = typer.Option(6, "-n", min=1, max=64, help="Number of source images (rows)."),
     versions: int = typer.Option(4, "--versions", min=1, max=16, help="Augmented versions per row."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that image file_names resolve against."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Draw a few samples, each as its original plus augmented versions, with labels, into one PNG."""
     from augcli.cli.preview_command import make_preview
 
-    path = _guarded(debug, lambda: make_preview(source, recipe, out, n=n, versions=versions,
-                                                seed=seed, images=images, fmt=fmt))
+    path = _guarded(
+        debug,
+        lambda: make_preview(source, recipe, out, n=n, versions=versions, seed=seed, images=images, fmt=fmt),
+    )
     stderr.print(f"wrote {path}", highlight=False)
 
 
 @app.command()
 def transforms(
-    name: Optional[str] = typer.Argument(None, help="Show one transform with a YAML example."),
+    name: str | None = typer.Argument(None, help="Show one transform with a YAML example."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
     """List every transform with its kind, targets and parameters."""
@@ -175,11 +221,16 @@ def transforms(
 @app.command()
 def validate(
     recipe: Path = typer.Argument(..., help="YAML recipe to check."),
-    dataset: Optional[Path] = typer.Option(None, "--dataset", help="Also check the recipe against this dataset."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder that image file_names resolve against."),
+    dataset: Path | None = typer.Option(
+        None, "--dataset", help="Also check the recipe against this dataset."
+    ),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that image file_names resolve against."
+    ),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    to: str = typer.Option("same", "--to", help="Also list what converting the dataset to this format "
-                           "would drop or approximate."),
+    to: str = typer.Option(
+        "same", "--to", help="Also list what converting the dataset to this format would drop or approximate."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Check a recipe (and optionally a dataset against it) without touching pixels."""

@@ -1,4 +1,5 @@
 """``augcli transforms``: the catalogue as tables, YAML examples or JSON."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,12 +10,22 @@ from rich.table import Table
 
 
 def transform_info(cls: Any) -> dict:
-    params = [{
-        "name": p.name, "type": p.describe_type(), "default": _plain(p.default), "doc": p.doc,
-    } for p in cls.all_params()]
+    params = [
+        {
+            "name": p.name,
+            "type": p.describe_type(),
+            "default": _plain(p.default),
+            "doc": p.doc,
+        }
+        for p in cls.all_params()
+    ]
     return {
-        "name": cls.name, "kind": cls.kind, "targets": list(cls.targets),
-        "summary": cls.summary(), "params": params, "example": cls.example.strip(),
+        "name": cls.name,
+        "kind": cls.kind,
+        "targets": list(cls.targets),
+        "summary": cls.summary(),
+        "params": params,
+        "example": cls.example.strip(),
         "deviations": getattr(cls, "deviations", "") or "",
     }
 

@@ -6,12 +6,13 @@ are translucent fills with outlines; crowd regions are hatched; keypoints are
 dots (filled = visible v=2, hollow = occluded v=1, v=0 not drawn) coloured by
 body side, so a mirroring op that forgot to swap left/right shows at a glance.
 """
+
 from __future__ import annotations
 
 import colorsys
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -21,13 +22,29 @@ from augcli.core.sample import Categories, Sample
 
 # 20 mutually distinct colours (Trubetskoy's list); later categories get golden-ratio hues.
 _PALETTE = [
-    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
-    (0, 128, 128), (220, 190, 255), (170, 110, 40), (255, 250, 200), (128, 0, 0),
-    (170, 255, 195), (128, 128, 0), (255, 215, 180), (0, 0, 128), (128, 128, 128),
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
+    (0, 128, 128),
+    (220, 190, 255),
+    (170, 110, 40),
+    (255, 250, 200),
+    (128, 0, 0),
+    (170, 255, 195),
+    (128, 128, 0),
+    (255, 215, 180),
+    (0, 0, 128),
+    (128, 128, 128),
 ]
-LEFT_COLOUR = (64, 160, 255)     # keypoints on the subject's left side
-RIGHT_COLOUR = (255, 140, 30)    # ... and on its right side
+LEFT_COLOUR = (64, 160, 255)  # keypoints on the subject's left side
+RIGHT_COLOUR = (255, 140, 30)  # ... and on its right side
 CENTRE_COLOUR = (245, 245, 245)  # unpaired keypoints (nose, neck)
 UNKNOWN_COLOUR = (160, 160, 160)  # a label id missing from the category list
 _OUTLINE = (15, 15, 18)
@@ -37,10 +54,10 @@ _RIGHT_NAME = re.compile(r"(^|[_\-. ])(right|r)([_\-. ]|$)|^right(?=[A-Z_])", re
 
 @dataclass(frozen=True)
 class GridStyle:
-    cell_height: int = 240          # every image is scaled to this height
-    max_cell_aspect: float = 2.5    # very wide images are scaled down further to this width/height
+    cell_height: int = 240  # every image is scaled to this height
+    max_cell_aspect: float = 2.5  # very wide images are scaled down further to this width/height
     pad: int = 12
-    title_lines: int = 2            # wrapped title lines above each cell (plus one info line)
+    title_lines: int = 2  # wrapped title lines above each cell (plus one info line)
     fill_alpha: float = 0.35
     background: tuple = (26, 28, 33)
     text: tuple = (232, 234, 238)
@@ -53,7 +70,7 @@ class GridLayout:
 
     size: tuple[int, int]
     cells: list[list[tuple[int, int, int, int]]]
-    titles: list[list[tuple[int, int, int]]]   # (x, y, width) of each title block
+    titles: list[list[tuple[int, int, int]]]  # (x, y, width) of each title block
     legend_top: int
 
 
@@ -74,8 +91,13 @@ def keypoint_side_colours(names: Sequence[str], count: int) -> list[tuple[int, i
     out = []
     for j in range(count):
         name = names[j] if j < len(names) else ""
-        out.append(LEFT_COLOUR if _LEFT_NAME.search(name) else
-                   RIGHT_COLOUR if _RIGHT_NAME.search(name) else CENTRE_COLOUR)
+        out.append(
+            LEFT_COLOUR
+            if _LEFT_NAME.search(name)
+            else RIGHT_COLOUR
+            if _RIGHT_NAME.search(name)
+            else CENTRE_COLOUR
+        )
     return out
 
 
@@ -95,6 +117,7 @@ def font(size: int) -> ImageFont.ImageFont:
 
 # ---------------------------------------------------------------- one cell
 
+
 def to_display_rgb(image: np.ndarray) -> np.ndarray:
     """Any supported image (gray, RGB, RGBA, uint16, float) as (H, W, 3) uint8."""
     arr = np.asarray(image)
@@ -106,7 +129,7 @@ def to_display_rgb(image: np.ndarray) -> np.ndarray:
         arr = arr.astype(np.float64)
         peak = float(arr.max()) if arr.size else 0.0
         if peak > 255:
-            arr = arr * (255.0 / peak)      # uint16 and friends: fit the range for display
+            arr = arr * (255.0 / peak)  # uint16 and friends: fit the range for display
         elif peak <= 1.0 and np.issubdtype(image.dtype, np.floating):
             arr = arr * 255.0
         arr = np.clip(np.round(arr), 0, 255).astype(np.uint8)
@@ -117,7 +140,7 @@ def to_display_rgb(image: np.ndarray) -> np.ndarray:
 
 def _rle_to_mask(rle: dict, size: tuple[int, int]) -> np.ndarray:
     h, w = rle["size"]
-    if isinstance(rle.get("counts"), list):   # uncompressed: convert first
+    if isinstance(rle.get("counts"), list):  # uncompressed: convert first
         rle = mask_utils.frPyObjects(rle, h, w)
     full = Image.fromarray(mask_utils.decode(rle).astype(np.uint8) * 255)
     return np.asarray(full.resize(size, Image.NEAREST)) > 0
@@ -164,8 +187,12 @@ def _tag(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, colour, 
     draw.text((x + 3 - left, y + 2 - top), text, fill=_text_colour(colour), font=fnt)
 
 
-def draw_cell(sample: Sample, categories: Categories, colours: dict[int, tuple[int, int, int]],
-              style: GridStyle = GridStyle()) -> Image.Image:
+def draw_cell(
+    sample: Sample,
+    categories: Categories,
+    colours: dict[int, tuple[int, int, int]],
+    style: GridStyle = GridStyle(),
+) -> Image.Image:
     """The sample's image scaled to the cell size with every label drawn on it."""
     rgb = to_display_rgb(sample.image)
     h, w = rgb.shape[:2]
@@ -180,13 +207,19 @@ def draw_cell(sample: Sample, categories: Categories, colours: dict[int, tuple[i
     by_id = categories.by_id()
 
     if sample.semantic is not None:  # class 0 is background, the ignore index stays undrawn
-        sem = np.asarray(Image.fromarray(np.asarray(sample.semantic).astype(np.int32)).resize(size, Image.NEAREST))
+        sem = np.asarray(
+            Image.fromarray(np.asarray(sample.semantic).astype(np.int32)).resize(size, Image.NEAREST)
+        )
         for value in np.unique(sem):
             if value != 0 and value != sample.ignore_index:
-                _blend(pixels, sem == value, colours.get(int(value), _PALETTE[int(value) % len(_PALETTE)]),
-                       style.fill_alpha)
+                _blend(
+                    pixels,
+                    sem == value,
+                    colours.get(int(value), _PALETTE[int(value) % len(_PALETTE)]),
+                    style.fill_alpha,
+                )
 
-    yy, xx = np.mgrid[0:size[1], 0:size[0]]
+    yy, xx = np.mgrid[0 : size[1], 0 : size[0]]
     hatch = ((xx + yy) // 3) % 3 == 0
     outlines = []
     for i in range(len(inst)):
@@ -221,19 +254,26 @@ def draw_cell(sample: Sample, categories: Categories, colours: dict[int, tuple[i
         colour = colours.get(int(inst.labels[i]), UNKNOWN_COLOUR)
         x0, y0, x1, y1 = inst.boxes[i] * scale
         if x1 > x0 and y1 > y0:
-            draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=colour,
-                           width=1 if crowd[i] else line)
+            draw.rectangle(
+                [x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=colour, width=1 if crowd[i] else line
+            )
     _draw_keypoints(draw, inst, by_id, colours, scale, style)
 
-    tag_font = font(max(12, style.cell_height // 20))   # Aileron hints poorly below 12 px
+    tag_font = font(max(12, style.cell_height // 20))  # Aileron hints poorly below 12 px
     for i in range(len(inst)):
         label = int(inst.labels[i])
         name = by_id[label].name if label in by_id else f"id {label}"
         x0, y0, x1, y1 = inst.boxes[i] * scale
         if x1 <= x0 or y1 <= y0:
-            continue   # no box to hang the tag on
-        _tag(draw, (x0, y0), name + (" (crowd)" if crowd[i] else ""),
-             colours.get(label, UNKNOWN_COLOUR), tag_font, size)
+            continue  # no box to hang the tag on
+        _tag(
+            draw,
+            (x0, y0),
+            name + (" (crowd)" if crowd[i] else ""),
+            colours.get(label, UNKNOWN_COLOUR),
+            tag_font,
+            size,
+        )
     return image
 
 
@@ -242,7 +282,7 @@ def _draw_keypoints(draw, inst, by_id, colours, scale: float, style: GridStyle) 
         return
     radius = max(2.5, style.cell_height / 64)
     width = max(1, round(style.cell_height / 120))
-    ring = max(1, round(radius / 2))   # leaves a visible hole in the middle
+    ring = max(1, round(radius / 2))  # leaves a visible hole in the middle
     for i in range(len(inst)):
         count = int(inst.kp_count[i]) if inst.kp_count is not None else inst.keypoints.shape[1]
         if count == 0:
@@ -253,7 +293,7 @@ def _draw_keypoints(draw, inst, by_id, colours, scale: float, style: GridStyle) 
         kps = inst.keypoints[i, :count]
         shown = kps[:, 2] > 0
         xy = kps[:, :2] * scale
-        for a, b in (category.skeleton if category else ()):
+        for a, b in category.skeleton if category else ():
             a, b = a - 1, b - 1  # COCO skeletons are 1-based
             if 0 <= a < count and 0 <= b < count and shown[a] and shown[b]:
                 limb = sides[a] if sides[a] == sides[b] else colours.get(int(inst.labels[i]), UNKNOWN_COLOUR)
@@ -272,6 +312,7 @@ def _draw_keypoints(draw, inst, by_id, colours, scale: float, style: GridStyle) 
 
 # ---------------------------------------------------------------- the grid
 
+
 def _title_height(style: GridStyle) -> tuple[int, int]:
     line = font(_title_font_size(style)).getbbox("Ag")[3] + 4
     return line, line * (style.title_lines + 1) + 4
@@ -281,8 +322,9 @@ def _title_font_size(style: GridStyle) -> int:
     return max(12, style.cell_height // 19)
 
 
-def layout_grid(shapes: list[list[tuple[int, int]]], style: GridStyle = GridStyle(),
-                legend_height: int = 0) -> GridLayout:
+def layout_grid(
+    shapes: list[list[tuple[int, int]]], style: GridStyle = GridStyle(), legend_height: int = 0
+) -> GridLayout:
     """Place cells: ``shapes[r][c]`` is the (width, height) of each drawn cell.
 
     Column width is the widest cell in that column; cells sit centred in it.
@@ -295,8 +337,12 @@ def layout_grid(shapes: list[list[tuple[int, int]]], style: GridStyle = GridStyl
     cells, titles, y = [], [], pad
     for row in shapes:
         row_h = max(h for _, h in row)
-        cells.append([(int(col_x[c] + (col_w[c] - w) // 2), y + title_h + (row_h - h) // 2, w, h)
-                      for c, (w, h) in enumerate(row)])
+        cells.append(
+            [
+                (int(col_x[c] + (col_w[c] - w) // 2), y + title_h + (row_h - h) // 2, w, h)
+                for c, (w, h) in enumerate(row)
+            ]
+        )
         titles.append([(int(col_x[c]), y, col_w[c]) for c in range(len(row))])
         y += title_h + row_h + pad
     width = int(pad + sum(col_w) + pad * columns)
@@ -325,8 +371,12 @@ def _legend_items(categories: Categories, colours, used: set[int], has_keypoints
     if has_crowd:
         items.append(("hatch", UNKNOWN_COLOUR, "crowd"))
     if has_keypoints:
-        items += [("dot", LEFT_COLOUR, "left"), ("dot", RIGHT_COLOUR, "right"),
-                  ("dot", CENTRE_COLOUR, "visible (v=2)"), ("ring", CENTRE_COLOUR, "occluded (v=1)")]
+        items += [
+            ("dot", LEFT_COLOUR, "left"),
+            ("dot", RIGHT_COLOUR, "right"),
+            ("dot", CENTRE_COLOUR, "visible (v=2)"),
+            ("ring", CENTRE_COLOUR, "occluded (v=1)"),
+        ]
     return items
 
 
@@ -359,8 +409,12 @@ def _flow_legend(draw, items, fnt, width: int, style: GridStyle, origin=(0, 0), 
     return y + line_h + style.pad // 2 - origin[1]
 
 
-def render_grid(rows: list[list[Sample]], categories: Categories,
-                titles: list[list[str]] | None = None, style: GridStyle = GridStyle()) -> Image.Image:
+def render_grid(
+    rows: list[list[Sample]],
+    categories: Categories,
+    titles: list[list[str]] | None = None,
+    style: GridStyle = GridStyle(),
+) -> Image.Image:
     """One RGB image: each row is a source sample's original then its augmented versions.
 
     Cells are titled ``titles[r][c]`` (default 'original', 'aug 1', ...) over an
@@ -369,9 +423,12 @@ def render_grid(rows: list[list[Sample]], categories: Categories,
     return render_grid_with_layout(rows, categories, titles, style)[0]
 
 
-def render_grid_with_layout(rows: list[list[Sample]], categories: Categories,
-                            titles: list[list[str]] | None = None,
-                            style: GridStyle = GridStyle()) -> tuple[Image.Image, GridLayout]:
+def render_grid_with_layout(
+    rows: list[list[Sample]],
+    categories: Categories,
+    titles: list[list[str]] | None = None,
+    style: GridStyle = GridStyle(),
+) -> tuple[Image.Image, GridLayout]:
     """``render_grid`` plus where each cell landed (for tests and callers that crop)."""
     if not rows or not any(rows):
         raise ValueError("render_grid needs at least one sample")
@@ -379,8 +436,11 @@ def render_grid_with_layout(rows: list[list[Sample]], categories: Categories,
     colours = category_colors(categories)
     cells = [[draw_cell(sample, categories, colours, style) for sample in row] for row in rows]
     used = {int(label) for row in rows for s in row for label in s.instances.labels}
-    has_kp = any(s.instances.keypoints is not None and (s.instances.keypoints[..., 2] > 0).any()
-                 for row in rows for s in row)
+    has_kp = any(
+        s.instances.keypoints is not None and (s.instances.keypoints[..., 2] > 0).any()
+        for row in rows
+        for s in row
+    )
     has_crowd = any(np.asarray(s.instances.crowd, dtype=bool).any() for row in rows for s in row)
     items = _legend_items(categories, colours, used, has_kp, has_crowd)
 
@@ -399,8 +459,11 @@ def render_grid_with_layout(rows: list[list[Sample]], categories: Categories,
             x, y, w, h = layout.cells[r][c]
             grid.paste(cell, (x, y))
             tx, ty, tw = layout.titles[r][c]
-            text = titles[r][c] if titles and r < len(titles) and c < len(titles[r]) else \
-                ("original" if c == 0 else f"aug {c}")
+            text = (
+                titles[r][c]
+                if titles and r < len(titles) and c < len(titles[r])
+                else ("original" if c == 0 else f"aug {c}")
+            )
             lines = _fit_lines(draw, text, title_font, tw, style.title_lines)
             for k, line in enumerate(lines):
                 draw.text((tx, ty + k * line_h), line, fill=style.text, font=title_font)

@@ -1,8 +1,8 @@
 """``augcli preview``: a few samples through the recipe, drawn into one PNG."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -13,8 +13,17 @@ from augcli.formats.atomic import atomic_write_bytes
 from augcli.formats.registry import open_reader
 
 
-def make_preview(source: Path, recipe_path: Path, out: Path, *, n: int = 6, versions: int = 4,
-                 seed: Optional[int] = None, images: Optional[Path] = None, fmt: str = "auto") -> Path:
+def make_preview(
+    source: Path,
+    recipe_path: Path,
+    out: Path,
+    *,
+    n: int = 6,
+    versions: int = 4,
+    seed: int | None = None,
+    images: Path | None = None,
+    fmt: str = "auto",
+) -> Path:
     import io
 
     from augcli.cli.preview import render_grid
@@ -26,19 +35,22 @@ def make_preview(source: Path, recipe_path: Path, out: Path, *, n: int = 6, vers
     if not keys:
         raise DatasetError("no readable images to preview", file=str(source))
     # The same keys for the same seed, spread over the dataset.
-    chosen = sorted(np.random.default_rng(seed).choice(len(keys), size=min(n, len(keys)),
-                                                       replace=False))
+    chosen = sorted(np.random.default_rng(seed).choice(len(keys), size=min(n, len(keys)), replace=False))
     rows, titles = [], []
     for index in chosen:
         key = keys[int(index)]
         sample = reader.load(key)
         row, names = [sample], [f"{Path(key).name} (original)"]
         for copy in range(1, versions + 1):
-            run = recipe.pipeline.run(sample, task_rng(seed, key, copy),
-                                      categories=reader.categories, policy=recipe.policy)
+            run = recipe.pipeline.run(
+                sample, task_rng(seed, key, copy), categories=reader.categories, policy=recipe.policy
+            )
             row.append(run.sample)
-            names.append(f"aug {copy}: " + ", ".join(op["op"] for op in run.ops) if run.ops
-                         else f"aug {copy}: (no op fired)")
+            names.append(
+                f"aug {copy}: " + ", ".join(op["op"] for op in run.ops)
+                if run.ops
+                else f"aug {copy}: (no op fired)"
+            )
         rows.append(row)
         titles.append(names)
     grid = render_grid(rows, reader.categories, titles=titles)

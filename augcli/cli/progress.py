@@ -1,4 +1,5 @@
 """Progress on stderr: a tqdm bar on a terminal, plain lines otherwise (CI logs)."""
+
 from __future__ import annotations
 
 import sys

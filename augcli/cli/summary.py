@@ -1,4 +1,5 @@
 """Rendering run reports and problems for people (rich) and machines (JSON)."""
+
 from __future__ import annotations
 
 from rich.console import Console
@@ -15,8 +16,9 @@ def print_summary(report: RunReport, console: Console) -> None:
     table.add_column("in", justify="right")
     table.add_column("out", justify="right")
     table.add_row("images", str(report.images_in), str(report.images_out))
-    table.add_row("annotations", str(report.annotations_in),
-                  "-" if report.dry_run else str(report.annotations_out))
+    table.add_row(
+        "annotations", str(report.annotations_in), "-" if report.dry_run else str(report.annotations_out)
+    )
     for reason, count in report.dropped.items():
         table.add_row(f"instances dropped: {reason}", "", str(count))
     table.add_row("items skipped", "", str(len(report.skipped)))
@@ -28,14 +30,20 @@ def print_summary(report: RunReport, console: Console) -> None:
     for skip in report.skipped[:MAX_SKIPS_SHOWN]:
         console.print(f"[yellow]skipped[/yellow] {format_problem(skip)}", highlight=False)
     if len(report.skipped) > MAX_SKIPS_SHOWN:
-        console.print(f"... and {len(report.skipped) - MAX_SKIPS_SHOWN} more "
-                      f"(see {report.out}/.augcli/report.jsonl)")
+        console.print(
+            f"... and {len(report.skipped) - MAX_SKIPS_SHOWN} more (see {report.out}/.augcli/report.jsonl)"
+        )
 
 
 def format_problem(record: dict) -> str:
-    where = ", ".join(str(x) for x in (
-        record.get("file"), record.get("where"),
-        f"image {record['image']}" if record.get("image") is not None else None,
-        f"annotation {record['annotation']}" if record.get("annotation") is not None else None,
-    ) if x)
+    where = ", ".join(
+        str(x)
+        for x in (
+            record.get("file"),
+            record.get("where"),
+            f"image {record['image']}" if record.get("image") is not None else None,
+            f"annotation {record['annotation']}" if record.get("annotation") is not None else None,
+        )
+        if x
+    )
     return f"{where}: {record.get('message')}" if where else str(record.get("message"))

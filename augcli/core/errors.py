@@ -5,6 +5,7 @@ skip one image or one annotation and are reported with where they happened.
 Every error renders as one line: ``str(err)`` names the file, image and
 annotation when known.
 """
+
 from __future__ import annotations
 
 
@@ -13,9 +14,15 @@ class AugcliError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, file: str | None = None,
-                 image: object = None, annotation: object = None,
-                 where: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        image: object = None,
+        annotation: object = None,
+        where: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.file = file

@@ -3,16 +3,18 @@
 Coordinates are continuous pixels: the image spans ``[0, W] x [0, H]`` and
 pixel ``(row i, col j)`` covers ``[j, j+1) x [i, i+1)``. Boxes are xyxy.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-Ring = np.ndarray          # (K, 2) float64 x, y
-Polygon = list[Ring]       # one instance may have several parts
-Rle = dict                 # COCO RLE {"size": [h, w], "counts": bytes}
+Ring = np.ndarray  # (K, 2) float64 x, y
+Polygon = list[Ring]  # one instance may have several parts
+Rle = dict  # COCO RLE {"size": [h, w], "counts": bytes}
 
 
 @dataclass
@@ -77,7 +79,7 @@ class Instances:
         self.check()
 
     @classmethod
-    def empty(cls, num_keypoints: int | None = None) -> "Instances":
+    def empty(cls, num_keypoints: int | None = None) -> Instances:
         kps = None if num_keypoints is None else np.zeros((0, num_keypoints, 3))
         return cls(labels=np.zeros(0, np.int64), boxes=np.zeros((0, 4)), keypoints=kps)
 
@@ -88,9 +90,12 @@ class Instances:
         """Raise ValueError if the columns do not have one row per instance."""
         n = len(self.labels)
         sizes = {
-            "boxes": len(self.boxes), "polygons": len(self.polygons),
-            "masks": len(self.masks), "crowd": len(self.crowd),
-            "visibility": len(self.visibility), "part_boxes": len(self.part_boxes),
+            "boxes": len(self.boxes),
+            "polygons": len(self.polygons),
+            "masks": len(self.masks),
+            "crowd": len(self.crowd),
+            "visibility": len(self.visibility),
+            "part_boxes": len(self.part_boxes),
         }
         if self.keypoints is not None:
             sizes["keypoints"] = len(self.keypoints)
@@ -100,7 +105,7 @@ class Instances:
         if bad:
             raise ValueError(f"instance columns out of step with {n} labels: {bad}")
 
-    def __getitem__(self, keep: Any) -> "Instances":
+    def __getitem__(self, keep: Any) -> Instances:
         idx = _as_index(keep, len(self))
         return Instances(
             labels=self.labels[idx],
@@ -115,7 +120,7 @@ class Instances:
             part_boxes=[self.part_boxes[i] for i in idx] or [],
         )
 
-    def replace(self, **changes: Any) -> "Instances":
+    def replace(self, **changes: Any) -> Instances:
         """A copy with some columns replaced (columns are shared, not copied)."""
         out = replace(self, **changes)
         return out
@@ -159,7 +164,7 @@ class Sample:
     def ignore_index(self) -> int:
         return int(self.meta.get("ignore_index", 255))
 
-    def replace(self, **changes: Any) -> "Sample":
+    def replace(self, **changes: Any) -> Sample:
         return replace(self, **changes)
 
 
@@ -168,7 +173,7 @@ class Category:
     id: int
     name: str
     keypoints: tuple[str, ...] = ()
-    skeleton: tuple[tuple[int, int], ...] = ()   # 1-based pairs, as COCO stores them
+    skeleton: tuple[tuple[int, int], ...] = ()  # 1-based pairs, as COCO stores them
 
 
 @dataclass
@@ -215,7 +220,7 @@ def _mirror_name(name: str) -> str | None:
             if re.search(pattern, name):
                 return re.sub(pattern, rf"\g<1>{y}\g<2>", name, count=1)
             if len(x) > 1 and name.startswith(x) and len(name) > len(x) and name[len(x)].isupper():
-                return y + name[len(x):]   # leftEye -> rightEye
+                return y + name[len(x) :]  # leftEye -> rightEye
     return None
 
 

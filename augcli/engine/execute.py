@@ -7,9 +7,10 @@ A write failure no item can escape (disk full, read-only, no permission)
 stops the run with ``OutputError`` (exit 6); an interruption stops it too.
 Either way the journal is flushed first, so ``--resume`` picks up from there.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from augcli.core.errors import OutputError
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
@@ -21,13 +22,18 @@ from augcli.formats.atomic import remove_temp_files_below
 RESUME_HINT = "rerun the same command with --resume to continue"
 
 
-def execute(context: WorkContext, tasks: list[Task], workers: int, journal: Optional[Journal],
-            item_timeout: Optional[float] = DEFAULT_ITEM_TIMEOUT,
-            on_result: Optional[Callable[[TaskResult], None]] = None) -> dict[int, TaskResult]:
+def execute(
+    context: WorkContext,
+    tasks: list[Task],
+    workers: int,
+    journal: Journal | None,
+    item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
+    on_result: Callable[[TaskResult], None] | None = None,
+) -> dict[int, TaskResult]:
     """Results of ``tasks`` by task index (see the module docstring)."""
     by_index = {task.index: task for task in tasks}
     results: dict[int, TaskResult] = {}
-    stopped: Optional[TaskResult] = None
+    stopped: TaskResult | None = None
     iterator, pool = start_tasks(context, tasks, workers, item_timeout)
     try:
         for result in iterator:
@@ -43,15 +49,17 @@ def execute(context: WorkContext, tasks: list[Task], workers: int, journal: Opti
             if on_result:
                 on_result(result)
     finally:
-        iterator.close()     # stops the workers (busy ones are killed)
+        iterator.close()  # stops the workers (busy ones are killed)
         if journal is not None:
             _journal(journal.flush)
     if pool is not None and pool.faults and context.writer is not None:
-        remove_temp_files_below(context.writer.out)   # what killed workers were writing
+        remove_temp_files_below(context.writer.out)  # what killed workers were writing
     if stopped is not None:
         error = stopped.error or {}
-        raise OutputError(f"{error.get('message', 'writing the output failed')}; the run stopped: "
-                          f"make room (or fix the output folder) and {RESUME_HINT}")
+        raise OutputError(
+            f"{error.get('message', 'writing the output failed')}; the run stopped: "
+            f"make room (or fix the output folder) and {RESUME_HINT}"
+        )
     return results
 
 
@@ -59,5 +67,6 @@ def _journal(action, *args) -> None:
     try:
         action(*args)
     except OSError as err:
-        raise OutputError(f"cannot write the journal: {err.strerror or err}; {RESUME_HINT} "
-                          "once it can be written") from err
+        raise OutputError(
+            f"cannot write the journal: {err.strerror or err}; {RESUME_HINT} once it can be written"
+        ) from err

@@ -6,17 +6,18 @@ worker processes (``pool.WorkerPool``), even with one worker, so a crash or
 a hang in native code costs one item instead of the run. ``--debug`` runs
 them in this process instead, where tracebacks and debuggers work.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from typing import Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
 
 from augcli.engine.plan import Task
 from augcli.engine.pool import WorkerPool, quiet_kernels
 from augcli.engine.worker import TaskResult, WorkContext, run_task
 
-DEFAULT_ITEM_TIMEOUT = 600.0   # seconds one image (all its copies) may take in a worker
+DEFAULT_ITEM_TIMEOUT = 600.0  # seconds one image (all its copies) may take in a worker
 
 
 def run_serial(context: WorkContext, tasks: Iterable[Task]) -> Iterator[TaskResult]:
@@ -30,9 +31,9 @@ def can_isolate() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def start_tasks(context: WorkContext, tasks: list[Task], workers: int,
-                item_timeout: Optional[float] = DEFAULT_ITEM_TIMEOUT
-                ) -> tuple[Iterator[TaskResult], Optional[WorkerPool]]:
+def start_tasks(
+    context: WorkContext, tasks: list[Task], workers: int, item_timeout: float | None = DEFAULT_ITEM_TIMEOUT
+) -> tuple[Iterator[TaskResult], WorkerPool | None]:
     """Results of ``tasks`` in completion order, and the pool running them (None in-process)."""
     if context.debug or not can_isolate() or not tasks:
         return run_serial(context, tasks), None

@@ -13,6 +13,7 @@ most the tasks of its last unflushed batch, which the resumed run redoes with
 the same seeds and the same bytes. A line cut short by a kill or a full disk
 ends the journal; everything after it is ignored and truncated away on resume.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ from augcli.formats.base import ItemRecord
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
-FLUSH_SECONDS = 1.0     # how long finished tasks may wait before one sync makes them durable
+FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable
 
 
 def normalize(value: Any) -> Any:
@@ -40,11 +41,11 @@ def normalize(value: Any) -> Any:
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):          # numpy scalars and arrays
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
         return value.tolist()
     if isinstance(value, bytes):
         return value.decode("latin-1")
-    return str(value)                     # paths and anything else: as the reports print them
+    return str(value)  # paths and anything else: as the reports print them
 
 
 def normalize_result(result: TaskResult) -> TaskResult:
@@ -67,8 +68,10 @@ def result_from_dict(data: dict) -> TaskResult:
     return TaskResult(
         index=int(data["index"]),
         key=str(data["key"]),
-        records=[ItemRecord(key=r["key"], copy=int(r["copy"]), payload=r["payload"])
-                 for r in data.get("records") or []],
+        records=[
+            ItemRecord(key=r["key"], copy=int(r["copy"]), payload=r["payload"])
+            for r in data.get("records") or []
+        ],
         dropped=dict(data.get("dropped") or {}),
         provenance=list(data.get("provenance") or []),
         error=data.get("error"),
@@ -87,7 +90,7 @@ class Journal:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, meta_dir: Path, identity: dict) -> "Journal":
+    def create(cls, meta_dir: Path, identity: dict) -> Journal:
         """Start a new journal (replacing any old one) for the run ``identity``."""
         path = Path(meta_dir) / JOURNAL_NAME
         header = _line({"augcli_journal": JOURNAL_VERSION, "identity": identity})
@@ -99,7 +102,7 @@ class Journal:
         return journal
 
     @classmethod
-    def reopen(cls, meta_dir: Path) -> tuple["Journal", dict, dict[int, TaskResult]]:
+    def reopen(cls, meta_dir: Path) -> tuple[Journal, dict, dict[int, TaskResult]]:
         """Open an existing journal for appending: (journal, header identity, finished tasks).
 
         Cuts off a torn last line (and anything after it) so new lines follow
@@ -126,7 +129,7 @@ class Journal:
         self._last_flush = time.monotonic()
         if not self._pending:
             return
-        os.sync()      # the images of the queued tasks reach the disk before their journal lines
+        os.sync()  # the images of the queued tasks reach the disk before their journal lines
         data, self._pending = b"".join(self._pending), []
         self._write(data)
         os.fsync(self._fd)
@@ -161,12 +164,15 @@ def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
         header = json.loads(lines[0]) if data.endswith(b"\n") or len(lines) > 1 else None
     except ValueError:
         header = None
-    if not isinstance(header, dict) or header.get("augcli_journal") != JOURNAL_VERSION \
-            or not isinstance(header.get("identity"), dict):
+    if (
+        not isinstance(header, dict)
+        or header.get("augcli_journal") != JOURNAL_VERSION
+        or not isinstance(header.get("identity"), dict)
+    ):
         raise ValueError("the journal header is unreadable")
     done: dict[int, TaskResult] = {}
     good = len(lines[0]) + 1
-    for line in lines[1:-1]:           # the last element follows the last newline: torn or empty
+    for line in lines[1:-1]:  # the last element follows the last newline: torn or empty
         try:
             result = result_from_dict(json.loads(line))
         except (ValueError, KeyError, TypeError):

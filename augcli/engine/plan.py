@@ -4,6 +4,7 @@ Copies of one image run together so the image is decoded once; each copy
 still has its own random stream (``engine.seeds``), so grouping never changes
 the output.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Task:
-    index: int               # position in the plan; records are assembled in this order
+    index: int  # position in the plan; records are assembled in this order
     key: str
     copies: tuple[int, ...]  # 0 = the untouched original, 1..N = augmented copies
 

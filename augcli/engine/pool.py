@@ -11,6 +11,7 @@ Workers are forked, so they inherit the parsed reader, recipe and writer.
 They ignore SIGINT and SIGTERM (the parent decides when the run stops and
 kills them) and die with the parent, so a killed run leaves no orphans.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -19,9 +20,9 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Iterable, Iterator, Optional
 
 from augcli.engine import worker as worker_module
 from augcli.engine.plan import Task
@@ -48,10 +49,10 @@ def _die_with_parent() -> None:
 
 
 def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, parent: int) -> None:
-    for other in inherited:   # other workers' pipe ends: holding them would hide a dead parent
+    for other in inherited:  # other workers' pipe ends: holding them would hide a dead parent
         other.close()
     _die_with_parent()
-    if os.getppid() != parent:   # the parent died before the death signal was armed
+    if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -68,20 +69,27 @@ def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, 
             conn.send(result)
         except (OSError, ValueError):
             break
-        except Exception as err:   # an unpicklable result is the item's problem, not the pool's
-            conn.send(TaskResult(task.index, task.key, error=worker_module.internal_error(
-                context, task.key, f"result could not be sent back: {err}")))
+        except Exception as err:  # an unpicklable result is the item's problem, not the pool's
+            conn.send(
+                TaskResult(
+                    task.index,
+                    task.key,
+                    error=worker_module.internal_error(
+                        context, task.key, f"result could not be sent back: {err}"
+                    ),
+                )
+            )
 
 
 @dataclass
 class _Worker:
     process: mp.process.BaseProcess
     conn: Connection
-    task: Optional[Task] = None
-    deadline: Optional[float] = None
+    task: Task | None = None
+    deadline: float | None = None
 
 
-def describe_exit(exitcode: Optional[int]) -> str:
+def describe_exit(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         try:
             return f"was killed by {signal.Signals(-exitcode).name}"
@@ -93,11 +101,11 @@ def describe_exit(exitcode: Optional[int]) -> str:
 class WorkerPool:
     """``size`` forked workers; ``run`` yields one ``TaskResult`` per task (see module docstring)."""
 
-    def __init__(self, context: WorkContext, size: int, item_timeout: Optional[float] = None):
+    def __init__(self, context: WorkContext, size: int, item_timeout: float | None = None):
         self.context = context
         self.size = max(1, int(size))
         self.item_timeout = item_timeout if item_timeout and item_timeout > 0 else None
-        self.faults = 0          # workers lost to a crash or a timeout during this run
+        self.faults = 0  # workers lost to a crash or a timeout during this run
         self._mp = mp.get_context("fork")
         self._workers: list[_Worker] = []
 
@@ -107,7 +115,7 @@ class WorkerPool:
         attempts: dict[int, int] = {}
         try:
             for _ in range(min(self.size, len(queue))):
-                self._workers.append(self._spawn())      # one by one: each closes the others' pipes
+                self._workers.append(self._spawn())  # one by one: each closes the others' pipes
             self._dispatch(queue, retry)
             while queue or retry or self._busy():
                 ready: list[TaskResult] = []
@@ -149,14 +157,14 @@ class WorkerPool:
                 self._assign(worker, queue.popleft())
 
     def _assign(self, worker: _Worker, task: Task) -> None:
-        if not worker.process.is_alive():        # died after sending its last result
+        if not worker.process.is_alive():  # died after sending its last result
             worker = self._replace(worker)
         worker.task = task
         worker.deadline = time.monotonic() + self.item_timeout if self.item_timeout else None
         try:
             worker.conn.send(task)
         except OSError:
-            pass    # the worker is already dead: its sentinel reports it in _wait
+            pass  # the worker is already dead: its sentinel reports it in _wait
 
     def _wait(self) -> list[tuple[_Worker, object]]:
         """Finished tasks and lost workers: (worker, TaskResult) or (worker, reason)."""
@@ -182,8 +190,13 @@ class WorkerPool:
                 worker.process.join()
                 outcomes.append((worker, f"the worker process {describe_exit(worker.process.exitcode)}"))
             elif worker.deadline is not None and now >= worker.deadline:
-                outcomes.append((worker, f"processing took longer than the {self.item_timeout:g} s "
-                                         "item timeout (--item-timeout)"))
+                outcomes.append(
+                    (
+                        worker,
+                        f"processing took longer than the {self.item_timeout:g} s "
+                        "item timeout (--item-timeout)",
+                    )
+                )
         return outcomes
 
     def _failed(self, task: Task, reason: str) -> TaskResult:
@@ -201,8 +214,12 @@ class WorkerPool:
         quiet_kernels()
         parent_end, child_end = self._mp.Pipe(duplex=True)
         inherited = [w.conn for w in self._workers] + [parent_end]
-        process = self._mp.Process(target=_serve, args=(child_end, inherited, self.context, os.getpid()),
-                                   daemon=True, name="augcli-worker")
+        process = self._mp.Process(
+            target=_serve,
+            args=(child_end, inherited, self.context, os.getpid()),
+            daemon=True,
+            name="augcli-worker",
+        )
         process.start()
         child_end.close()
         return _Worker(process, parent_end)

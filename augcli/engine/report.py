@@ -1,4 +1,5 @@
 """The run report: what went in, what came out, what was dropped or skipped."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,9 @@ class RunReport:
     images_out: int = 0
     annotations_in: int = 0
     annotations_out: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)   # instances dropped, by reason
-    skipped: list[dict] = field(default_factory=list)       # items skipped, with where and why
-    warnings: list[str] = field(default_factory=list)       # dataset oddities, what a conversion drops
+    dropped: dict[str, int] = field(default_factory=dict)  # instances dropped, by reason
+    skipped: list[dict] = field(default_factory=list)  # items skipped, with where and why
+    warnings: list[str] = field(default_factory=list)  # dataset oddities, what a conversion drops
     seconds: float = 0.0
     workers: int = 1
     seed: int = 0

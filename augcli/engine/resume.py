@@ -9,6 +9,7 @@
   no journal but a matching ``run.jsonl`` is a finished run: nothing to do.
   An empty OUT, or one augcli started but never journaled, starts afresh.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from augcli import __version__
 from augcli.core.errors import UsageError
@@ -24,16 +25,16 @@ from augcli.engine.journal import JOURNAL_NAME, Journal
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import remove_temp_files_below
 
-MARKER_DIR = ".augcli"   # present in every folder augcli wrote; --overwrite only clears such folders
+MARKER_DIR = ".augcli"  # present in every folder augcli wrote; --overwrite only clears such folders
 RUN_FILE = "run.jsonl"
 _HASH_CHUNK = 1 << 20
 
 
 @dataclass
 class RunState:
-    journal: Optional[Journal]                 # None for a finished run (nothing left to do)
+    journal: Journal | None  # None for a finished run (nothing left to do)
     done: dict[int, TaskResult] = field(default_factory=dict)
-    finished: Optional[dict] = None            # run.jsonl of a finished run
+    finished: dict | None = None  # run.jsonl of a finished run
     resumed: bool = False
 
 
@@ -84,7 +85,7 @@ def begin_run(out: Path, identity: dict, resume: bool) -> RunState:
     """Prepare OUT for the run (see the module docstring)."""
     meta = out / MARKER_DIR
     if resume and not _real_folder(meta):
-        resume = False       # nothing of ours to resume (a linked marker is never followed)
+        resume = False  # nothing of ours to resume (a linked marker is never followed)
     if resume and (meta / JOURNAL_NAME).is_file():
         try:
             journal, previous, done = Journal.reopen(meta)
@@ -111,7 +112,7 @@ def _real_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def read_run_file(path: Path) -> Optional[dict]:
+def read_run_file(path: Path) -> dict | None:
     rows = read_jsonl_rows(path)
     return rows[0] if rows and isinstance(rows[0], dict) else None
 
@@ -129,4 +130,5 @@ def _check_same_run(previous: dict, identity: dict, out: Path) -> None:
     if differs:
         raise UsageError(
             f"cannot resume: {out} holds a run with a different {', '.join(differs)}; "
-            "rerun with the same arguments, or with --overwrite instead of --resume to start over")
+            "rerun with the same arguments, or with --overwrite instead of --resume to start over"
+        )

@@ -1,10 +1,12 @@
 """``expand``: the whole run, callable from Python without the CLI."""
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
 from augcli.engine.execute import RESUME_HINT, execute
@@ -45,18 +47,32 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
         if not (overwrite or resume):
             raise UsageError(f"output folder {out} is not empty; pass --overwrite to replace it")
         if not (out / MARKER_DIR).is_dir() or (out / MARKER_DIR).is_symlink():
-            raise UsageError(f"output folder {out} is not empty and was not written by augcli; "
-                             "refusing to delete it, remove it yourself")
+            raise UsageError(
+                f"output folder {out} is not empty and was not written by augcli; "
+                "refusing to delete it, remove it yourself"
+            )
     return out
 
 
-def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional[int] = None,
-           seed: Optional[int] = None, workers: Optional[int] = None, images: Optional[str | Path] = None,
-           fmt: str = "auto", to: str = "same", overwrite: bool = False, dry_run: bool = False,
-           debug: bool = False,
-           resume: bool = False, item_timeout: Optional[float] = DEFAULT_ITEM_TIMEOUT,
-           on_result: Optional[Callable[[TaskResult], None]] = None,
-           on_start: Optional[Callable[[int], None]] = None) -> RunReport:
+def expand(
+    source: str | Path,
+    recipe: Any,
+    out: str | Path,
+    *,
+    copies: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    images: str | Path | None = None,
+    fmt: str = "auto",
+    to: str = "same",
+    overwrite: bool = False,
+    dry_run: bool = False,
+    debug: bool = False,
+    resume: bool = False,
+    item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
+    on_result: Callable[[TaskResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
 
     Raises an ``AugcliError`` subclass for dataset-level problems, before
@@ -82,12 +98,14 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
     reader = open_reader(Path(source), fmt=fmt, images=Path(images) if images else None)
     problems = check_dataset(recipe, reader.categories, reader.targets())
     if problems:
-        raise RecipeError(f"recipe cannot be applied to this dataset: {problems[0]}",
-                          problems=problems, file=str(source))
+        raise RecipeError(
+            f"recipe cannot be applied to this dataset: {problems[0]}", problems=problems, file=str(source)
+        )
     out_path = prepare_output(Path(out), reader.root, overwrite, resume)
 
-    report = RunReport(source=str(source), out=str(out_path), workers=workers, seed=seed,
-                       copies=copies, dry_run=dry_run)
+    report = RunReport(
+        source=str(source), out=str(out_path), workers=workers, seed=seed, copies=copies, dry_run=dry_run
+    )
     report.skipped.extend(p.to_record() for p in reader.problems)
     report.warnings.extend(getattr(reader, "notes", []))
     keys = reader.keys()
@@ -100,7 +118,7 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
         writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality), to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
         state = begin_run(out_path, identity, resume)
-        if state.finished is not None:      # --resume of a run that had finished: nothing to do
+        if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
             report.seconds = time.perf_counter() - started
             return report
@@ -108,11 +126,13 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
     pending = [task for task in tasks if task.index not in done]
     if on_start:
         on_start(len(pending))
-    context = WorkContext(reader=reader, recipe=recipe, writer=writer, seed=seed,
-                          dry_run=dry_run, debug=debug)
+    context = WorkContext(
+        reader=reader, recipe=recipe, writer=writer, seed=seed, dry_run=dry_run, debug=debug
+    )
     results = dict(done)
-    results.update(execute(context, pending, workers, state.journal if state else None,
-                           item_timeout, on_result))
+    results.update(
+        execute(context, pending, workers, state.journal if state else None, item_timeout, on_result)
+    )
 
     records, provenance = [], []
     for index in sorted(results):
@@ -123,15 +143,25 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
         provenance.extend(result.provenance)
         report.add_dropped(result.dropped)
         if dry_run:
-            report.images_out += len(result.provenance) + (0 if result.error else
-                                                            int(recipe.keep_original))
+            report.images_out += len(result.provenance) + (0 if result.error else int(recipe.keep_original))
 
     if writer is not None:
         try:
-            _finalize(report, writer, records, provenance, out_path / MARKER_DIR, {
-                "source": str(source), "seed": seed, "copies": copies,
-                "keep_original": recipe.keep_original, "recipe": recipe.source_text,
-                "identity": identity})
+            _finalize(
+                report,
+                writer,
+                records,
+                provenance,
+                out_path / MARKER_DIR,
+                {
+                    "source": str(source),
+                    "seed": seed,
+                    "copies": copies,
+                    "keep_original": recipe.keep_original,
+                    "recipe": recipe.source_text,
+                    "identity": identity,
+                },
+            )
         except OutputError as err:
             err.message = f"{err.message}; {RESUME_HINT}"
             raise
@@ -140,8 +170,9 @@ def expand(source: str | Path, recipe: Any, out: str | Path, *, copies: Optional
     return report
 
 
-def _finalize(report: RunReport, writer: Any, records: list, provenance: list, meta: Path,
-              run_info: dict) -> None:
+def _finalize(
+    report: RunReport, writer: Any, records: list, provenance: list, meta: Path, run_info: dict
+) -> None:
     """Assemble the label files and the reports; the journal still holds everything until then."""
     # Images were renamed into place without one fsync each; one sync here
     # makes them durable before the annotation file that names them.
@@ -150,8 +181,9 @@ def _finalize(report: RunReport, writer: Any, records: list, provenance: list, m
     report.images_out = stats.get("images", 0)
     report.annotations_out = stats.get("annotations", 0)
     report.warnings.extend(stats.get("warnings", []))
-    run_info.update(images_out=report.images_out, annotations_out=report.annotations_out,
-                    dropped=report.dropped)
+    run_info.update(
+        images_out=report.images_out, annotations_out=report.annotations_out, dropped=report.dropped
+    )
     try:
         write_jsonl(meta / "report.jsonl", normalize(report.skipped))
         write_jsonl(meta / "provenance.jsonl", provenance)

@@ -4,6 +4,7 @@ Each output is the task ``(image key, copy index)``; its generator comes from
 ``SeedSequence(seed, spawn_key=(stable_hash(key), copy))``. ``stable_hash`` is
 sha256-based: Python's ``hash()`` changes between processes.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ process and turns a task into small, picklable ``TaskResult``s; it never lets
 an item's failure escape as an exception, because one bad image must cost only
 that image.
 """
+
 from __future__ import annotations
 
 import errno
@@ -39,22 +40,27 @@ class TaskResult:
     records: list[ItemRecord] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     provenance: list[dict] = field(default_factory=list)
-    error: dict | None = None     # set when the item was skipped
-    fatal: bool = False           # the output cannot be written at all (disk full...): stop the run
+    error: dict | None = None  # set when the item was skipped
+    fatal: bool = False  # the output cannot be written at all (disk full...): stop the run
 
 
 # Write failures that no other item can escape: the run stops (exit 6) and can be resumed.
-_STOPPING_ERRNOS = frozenset(getattr(errno, name) for name in
-                             ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO", "EACCES", "EPERM")
-                             if hasattr(errno, name))
+_STOPPING_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO", "EACCES", "EPERM")
+    if hasattr(errno, name)
+)
 _DISK_FULL_ERRNOS = frozenset((errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS))
 
 
 def with_writer_capabilities(sample: Any, writer: Any) -> Any:
     """Tell the label code what the writer can store: a polygon cut by a dropout hole
     becomes an RLE mask only when the writer says ``polygon_holes = "rle"``."""
-    mode = getattr(writer, "polygon_holes", DEFAULT_POLYGON_HOLES) if writer is not None \
+    mode = (
+        getattr(writer, "polygon_holes", DEFAULT_POLYGON_HOLES)
+        if writer is not None
         else DEFAULT_POLYGON_HOLES
+    )
     return sample.replace(meta={**sample.meta, POLYGON_HOLES: mode})
 
 
@@ -72,8 +78,9 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                     result.records.append(ctx.writer.write_original(task.key))
                 continue
             rng = task_rng(ctx.seed, task.key, copy)
-            run = ctx.recipe.pipeline.run(source, rng, categories=ctx.reader.categories,
-                                          policy=ctx.recipe.policy)
+            run = ctx.recipe.pipeline.run(
+                source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy
+            )
             dropped.update(run.dropped)
             result.provenance.append({"key": task.key, "copy": copy, "ops": run.ops})
             if not ctx.dry_run:
@@ -83,7 +90,7 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
         result.error = err.to_record()
         if result.error.get("file") is None:
             result.error["file"] = _source_name(ctx, task.key)
-        if result.error.get("image") is None:   # readers that number images set their id
+        if result.error.get("image") is None:  # readers that number images set their id
             result.error["image"] = task.key
         result.fatal = isinstance(err, OutputError) and _caused_by(err, _STOPPING_ERRNOS)
     except Exception as err:  # a bug or an unexpected library error: skip the item, keep the run
@@ -92,7 +99,9 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
         result.records = []
         result.error = internal_error(ctx, task.key, f"internal error: {err}")
         result.error["error"] = type(err).__name__
-        result.error["where"] = traceback.extract_tb(err.__traceback__)[-1].name if err.__traceback__ else None
+        result.error["where"] = (
+            traceback.extract_tb(err.__traceback__)[-1].name if err.__traceback__ else None
+        )
         result.fatal = _caused_by(err, _DISK_FULL_ERRNOS)
     result.dropped = dict(dropped)
     return result
@@ -100,8 +109,14 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
 
 def internal_error(ctx: WorkContext, key: str, message: str) -> dict:
     """An error record for an item that failed outside augcli's own checks."""
-    return {"error": "InternalError", "message": message, "file": _source_name(ctx, key),
-            "image": key, "annotation": None, "where": None}
+    return {
+        "error": "InternalError",
+        "message": message,
+        "file": _source_name(ctx, key),
+        "image": key,
+        "annotation": None,
+        "where": None,
+    }
 
 
 def _caused_by(err: BaseException, errnos: frozenset) -> bool:
@@ -121,7 +136,7 @@ def discard_outputs(writer, task: Task) -> None:
         try:
             target.unlink()
         except OSError:
-            pass    # best effort: an unremovable file is unreferenced, the run goes on
+            pass  # best effort: an unremovable file is unreferenced, the run goes on
 
 
 def discard_temp_files(writer, task: Task) -> None:

@@ -5,6 +5,7 @@ never crosses a filesystem), is flushed and fsynced, then ``os.replace``d
 over the destination. A crash leaves either the old file or the new one,
 plus at worst a stray ``.<name>.*.tmp`` file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,9 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 # mkstemp creates files readable by the owner only; output files should get the
 # permissions any other new file would. Read the umask once, at import.
@@ -26,8 +28,14 @@ _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
-                durable_dir: bool = False, durable: bool = True) -> Iterator[IO]:
+def atomic_open(
+    path: Path,
+    mode: str = "wb",
+    *,
+    encoding: str | None = None,
+    durable_dir: bool = False,
+    durable: bool = True,
+) -> Iterator[IO]:
     """Open a temporary file that replaces ``path`` when the block ends cleanly.
 
     ``mode`` is ``"wb"`` or ``"w"`` (text, UTF-8 unless ``encoding`` says
@@ -63,15 +71,13 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None,
         fsync_dir(folder)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False,
-                       durable: bool = True) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path, "wb", durable_dir=durable_dir, durable=durable) as handle:
         handle.write(data)
 
 
-def atomic_write_json(path: Path, obj: Any, *, indent: int | None = None,
-                      durable_dir: bool = True) -> None:
+def atomic_write_json(path: Path, obj: Any, *, indent: int | None = None, durable_dir: bool = True) -> None:
     """Serialise ``obj`` as UTF-8 JSON (non-ASCII kept as is) to ``path`` atomically."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     atomic_write_bytes(path, text.encode("utf-8"), durable_dir=durable_dir)

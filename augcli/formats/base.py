@@ -6,11 +6,13 @@ files. No format knows any transform. Writers work in two phases: workers call
 picklable ``ItemRecord``; the parent calls ``finalize`` once with every record
 in task order to assemble global files (COCO JSON) atomically.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from augcli.core.errors import ItemError
 from augcli.core.sample import Categories, Sample
@@ -40,7 +42,7 @@ class DatasetReader(Protocol):
     oddities, reported as warnings), ``split_of(key)`` and ``item_name(key)``
     (see ``formats.convert.names``)."""
 
-    root: Path                 # every input path must stay inside this folder
+    root: Path  # every input path must stay inside this folder
     categories: Categories
     problems: list[ItemError]  # item-level problems found while indexing
 

@@ -3,6 +3,7 @@
 Workers write with ``durable=False`` (the engine syncs the whole output
 once before the parent writes the global label files, which are durable).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -29,8 +30,10 @@ def copy_into(out: Path, relpath: str | Path, source: Path, *, durable: bool = F
     """Copy ``source``'s bytes to ``out/relpath``."""
     target = safe_output_path(out, relpath)
     try:
-        with open(source, "rb") as src, atomic_open(target, "wb", durable=durable,
-                                                    durable_dir=durable) as dst:
+        with (
+            open(source, "rb") as src,
+            atomic_open(target, "wb", durable=durable, durable_dir=durable) as dst,
+        ):
             shutil.copyfileobj(src, dst, _COPY_CHUNK)
     except FileNotFoundError as err:
         raise ImageReadError(f"file disappeared while copying: {err}", file=str(source)) from None

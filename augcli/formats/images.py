@@ -25,6 +25,7 @@ dimensions are checked against the labels and against ``max_pixels()``
 before any pixel is decoded, so a decompression bomb costs a header read;
 anything a decoder raises becomes an ``ImageReadError`` for that item.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,7 @@ from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from augcli.core.errors import ImageReadError, OutputError
 
 EXIF_ORIENTATION = 0x0112
-_TRANSPOSING = (5, 6, 7, 8)        # orientations that swap width and height
+_TRANSPOSING = (5, 6, 7, 8)  # orientations that swap width and height
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _PALETTE_FORMATS = ("PNG", "GIF", "BMP", "TIFF")
 _NO_ALPHA_FORMATS = ("JPEG", "BMP")
@@ -46,7 +47,7 @@ _NO_ALPHA_FORMATS = ("JPEG", "BMP")
 # Ghostscript, icons, exotic raw formats) is refused, whatever the file is called.
 DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM")
 MAX_PIXELS_ENV = "AUGCLI_MAX_PIXELS"
-DEFAULT_MAX_PIXELS = 1 << 27       # 134 megapixels: ~400 MB as RGB before any transform
+DEFAULT_MAX_PIXELS = 1 << 27  # 134 megapixels: ~400 MB as RGB before any transform
 
 
 def max_pixels() -> int:
@@ -78,7 +79,7 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
             warnings.simplefilter("ignore")
             with Image.open(path, formats=DECODABLE_FORMATS) as opened:
                 _check_dimensions(opened.size, path, expected_size)
-                opened.load()     # before EXIF: reading it may decode, and must not hide errors
+                opened.load()  # before EXIF: reading it may decode, and must not hide errors
                 image, info = _orient(opened, path, expected_size)
                 array = _to_array(image, path)
     except ImageReadError:
@@ -86,8 +87,11 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
     except Image.DecompressionBombError as err:
         raise ImageReadError(f"image refused before decoding: {err}", file=str(path)) from None
     except UnidentifiedImageError:
-        raise ImageReadError("not an image augcli can read (truncated, corrupt, or not one of "
-                             f"{', '.join(DECODABLE_FORMATS)})", file=str(path)) from None
+        raise ImageReadError(
+            "not an image augcli can read (truncated, corrupt, or not one of "
+            f"{', '.join(DECODABLE_FORMATS)})",
+            file=str(path),
+        ) from None
     except FileNotFoundError:
         raise ImageReadError("image file not found", file=str(path)) from None
     except Exception as err:  # noqa: BLE001 - decoders raise anything (SyntaxError, struct.error, ...)
@@ -100,8 +104,9 @@ def _check_dimensions(size: tuple[int, int], path: Path, expected: tuple[int, in
     """Refuse from the header alone: sizes no orientation can reconcile with the labels, bombs."""
     width, height = size
     if expected is not None and tuple(expected) not in ((width, height), (height, width)):
-        raise ImageReadError(f"image is {width}x{height} but its labels say "
-                             f"{expected[0]}x{expected[1]}", file=str(path))
+        raise ImageReadError(
+            f"image is {width}x{height} but its labels say {expected[0]}x{expected[1]}", file=str(path)
+        )
     limit = max_pixels()
     if width <= 0 or height <= 0:
         raise ImageReadError(f"image header says {width}x{height} pixels", file=str(path))
@@ -109,7 +114,9 @@ def _check_dimensions(size: tuple[int, int], path: Path, expected: tuple[int, in
         raise ImageReadError(
             f"image is {width}x{height} = {width * height} pixels, above the limit of {limit} "
             f"(a possible decompression bomb; set {MAX_PIXELS_ENV} to allow larger images); "
-            "refused before decoding", file=str(path))
+            "refused before decoding",
+            file=str(path),
+        )
 
 
 def _orient(image: Image.Image, path: Path, expected: tuple[int, int] | None):
@@ -136,8 +143,9 @@ def _orient(image: Image.Image, path: Path, expected: tuple[int, int] | None):
         return ImageOps.exif_transpose(image), info
     hint = f" (EXIF orientation {orientation})" if orientation not in (None, 1) else ""
     raise ImageReadError(
-        f"image is {raw_size[0]}x{raw_size[1]}{hint} but its labels say "
-        f"{expected[0]}x{expected[1]}", file=str(path))
+        f"image is {raw_size[0]}x{raw_size[1]}{hint} but its labels say {expected[0]}x{expected[1]}",
+        file=str(path),
+    )
 
 
 def _exif_orientation(image: Image.Image) -> int | None:
@@ -173,8 +181,9 @@ def _to_array(image: Image.Image, path: Path) -> np.ndarray:
     if mode == "I":
         values = np.asarray(image)
         if values.size and (values.min() < 0 or values.max() > 65535):
-            raise ImageReadError("32-bit integer image with values outside 0..65535 is not supported",
-                                 file=str(path))
+            raise ImageReadError(
+                "32-bit integer image with values outside 0..65535 is not supported", file=str(path)
+            )
         return values.astype(np.uint16)
     if mode in _ALPHA_MODES or (mode == "P" and "transparency" in image.info):
         return np.asarray(image.convert("RGBA"))
@@ -183,8 +192,7 @@ def _to_array(image: Image.Image, path: Path) -> np.ndarray:
     raise ImageReadError(f"unsupported image mode {mode!r}", file=str(path))
 
 
-def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95,
-                 fmt: str | None = None) -> bytes:
+def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95, fmt: str | None = None) -> bytes:
     """Encode ``array`` as the same kind of file ``info`` describes.
 
     ``fmt`` overrides the format (else ``info['format']``, else the
@@ -209,7 +217,7 @@ def _from_array(array: np.ndarray) -> Image.Image:
     if array.dtype == np.uint16:
         if array.ndim != 2:
             raise OutputError(f"cannot encode a 16-bit image of shape {array.shape}")
-        return Image.fromarray(np.ascontiguousarray(array))   # mode I;16
+        return Image.fromarray(np.ascontiguousarray(array))  # mode I;16
     if array.dtype != np.uint8:
         raise OutputError(f"images must be uint8 or uint16 to be written, not {array.dtype}")
     if array.ndim == 2:
@@ -227,7 +235,7 @@ def _match_source_mode(image: Image.Image, info: dict, fmt: str) -> Image.Image:
     if source in ("LA", "La") and image.mode == "RGBA" and fmt not in _NO_ALPHA_FORMATS:
         return image.convert("LA")
     if source == "1" and image.mode == "L" and fmt in ("PNG", "BMP", "TIFF", "GIF"):
-        return image.convert("1", dither=Image.Dither.NONE)   # threshold at 128, no dithering
+        return image.convert("1", dither=Image.Dither.NONE)  # threshold at 128, no dithering
     if fmt in _NO_ALPHA_FORMATS and image.mode in ("RGBA", "LA"):
         return image.convert("RGB" if image.mode == "RGBA" else "L")
     if fmt == "GIF" and image.mode not in ("P", "L"):
@@ -266,7 +274,11 @@ def _save_options(image: Image.Image, info: dict, fmt: str, jpeg_quality: int) -
         options["compression"] = info["tiff_compression"]
     if image.mode == "P" and isinstance(image.info.get("transparency"), int):
         options["transparency"] = image.info["transparency"]
-    elif image.mode in ("L", "RGB") and info.get("mode") == image.mode \
-            and info.get("transparency") is not None and fmt == "PNG":
+    elif (
+        image.mode in ("L", "RGB")
+        and info.get("mode") == image.mode
+        and info.get("transparency") is not None
+        and fmt == "PNG"
+    ):
         options["transparency"] = info["transparency"]
     return options

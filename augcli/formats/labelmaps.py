@@ -13,11 +13,12 @@ written back the way it was stored:
 ``voc_colormap`` is the PASCAL VOC palette (index bits spread over the
 channels' high bits), used wherever a palette must be invented.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -42,8 +43,7 @@ def voc_palette_bytes() -> bytes:
     return voc_colormap(256).tobytes()
 
 
-def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None
-                   ) -> tuple[np.ndarray, dict]:
+def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None) -> tuple[np.ndarray, dict]:
     """Decode a label map; returns the index array and how it was stored.
 
     ``info``: ``mode`` (as stored), ``palette`` (bytes or None), ``colours``
@@ -61,9 +61,13 @@ def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None
         raise
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
         raise ImageReadError(f"cannot decode label map: {err}", file=str(path)) from err
-    info = {"mode": mode, "palette": palette or None,
-            "colours": [tuple(int(v) for v in c) for c in colours]
-            if mode in ("RGB", "RGBA") and colours is not None else None}
+    info = {
+        "mode": mode,
+        "palette": palette or None,
+        "colours": [tuple(int(v) for v in c) for c in colours]
+        if mode in ("RGB", "RGBA") and colours is not None
+        else None,
+    }
     return array, info
 
 
@@ -80,14 +84,17 @@ def _indices(image: Image.Image, path: Path, colours) -> np.ndarray:
         return values.astype(np.uint16)
     if mode in ("RGB", "RGBA"):
         if colours is None or len(colours) == 0:
-            raise ImageReadError("colour-coded (RGB) label map but no colour table "
-                                 "(dataset_meta.json 'segmentation_colors')", file=str(path))
+            raise ImageReadError(
+                "colour-coded (RGB) label map but no colour table (dataset_meta.json 'segmentation_colors')",
+                file=str(path),
+            )
         return colours_to_indices(np.asarray(image.convert("RGB")), colours, path)
     raise ImageReadError(f"unsupported label map mode {mode!r}", file=str(path))
 
 
-def colours_to_indices(rgb: np.ndarray, colours: Sequence[Sequence[int]], path: Path | None = None
-                       ) -> np.ndarray:
+def colours_to_indices(
+    rgb: np.ndarray, colours: Sequence[Sequence[int]], path: Path | None = None
+) -> np.ndarray:
     """(H, W, 3) colours -> (H, W) indices into ``colours``; unknown colours raise."""
     table = np.asarray(colours, dtype=np.int64).reshape(-1, 3)
     keys = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
@@ -99,8 +106,9 @@ def colours_to_indices(rgb: np.ndarray, colours: Sequence[Sequence[int]], path: 
     if not found.all():
         bad = int(keys[~found].ravel()[0])
         colour = ((bad >> 16) & 255, (bad >> 8) & 255, bad & 255)
-        raise ImageReadError(f"label map colour {colour} is not in the colour table",
-                             file=str(path) if path else None)
+        raise ImageReadError(
+            f"label map colour {colour} is not in the colour table", file=str(path) if path else None
+        )
     dtype = np.uint8 if len(table) <= 256 else np.uint16
     return order[position].astype(dtype)
 
@@ -111,13 +119,14 @@ def encode_label_map(array: np.ndarray, info: dict) -> bytes:
     mode = info.get("mode") or ("I;16" if array.dtype == np.uint16 else "L")
     values = array.astype(np.int64)
     if values.size and (values.min() < 0 or values.max() > (255 if _eight_bit(mode) else 65535)):
-        raise OutputError(f"label values {int(values.min())}..{int(values.max())} do not fit a "
-                          f"{mode} label map")
+        raise OutputError(
+            f"label values {int(values.min())}..{int(values.max())} do not fit a {mode} label map"
+        )
     if mode == "P":
         image = Image.fromarray(values.astype(np.uint8), "P")
         palette = bytes(info.get("palette") or b"")
         # PNG clamps indices beyond a short palette: complete it so every index survives
-        image.putpalette(palette + voc_palette_bytes()[len(palette):])
+        image.putpalette(palette + voc_palette_bytes()[len(palette) :])
     elif mode == "1":
         image = Image.fromarray(values.astype(bool))
     elif mode == "RGB":

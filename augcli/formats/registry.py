@@ -8,12 +8,14 @@ wins; several are an error that names the evidence and asks for
 that format back (``to="same"``) or converts to another (``to="yolo"``...).
 Format modules are imported only when used.
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from augcli.core.errors import DatasetError, UsageError
 from augcli.formats.base import WriteOptions
@@ -24,10 +26,10 @@ SAME = "same"
 @dataclass(frozen=True)
 class FormatSpec:
     name: str
-    detect: Callable[[Path], Optional[str]]   # cheap: looks at names, not contents; returns evidence
-    reader: str                              # "module:Class" taking (source, images=None)
-    writer: str                              # "module:Class" taking (reader, out, options)
-    converter: str | None = None             # writer for other formats' readers (default: writer)
+    detect: Callable[[Path], str | None]  # cheap: looks at names, not contents; returns evidence
+    reader: str  # "module:Class" taking (source, images=None)
+    writer: str  # "module:Class" taking (reader, out, options)
+    converter: str | None = None  # writer for other formats' readers (default: writer)
 
 
 _FORMATS: dict[str, FormatSpec] = {}
@@ -56,11 +58,14 @@ def detect_format(source: Path) -> str:
     if len(found) == 1:
         return next(iter(found))
     if not found:
-        raise DatasetError(f"cannot tell the dataset format of {source}; known formats: "
-                           f"{', '.join(_FORMATS)} (pass --format)")
+        raise DatasetError(
+            f"cannot tell the dataset format of {source}; known formats: "
+            f"{', '.join(_FORMATS)} (pass --format)"
+        )
     seen = "; ".join(f"{name} ({evidence})" for name, evidence in found.items())
-    raise DatasetError(f"{source} could be several dataset formats: {seen}; "
-                       f"pass --format {' or --format '.join(found)}")
+    raise DatasetError(
+        f"{source} could be several dataset formats: {seen}; pass --format {' or --format '.join(found)}"
+    )
 
 
 def open_reader(source: Path, fmt: str = "auto", images: Path | None = None):
@@ -69,8 +74,7 @@ def open_reader(source: Path, fmt: str = "auto", images: Path | None = None):
     if not source.exists():
         raise DatasetError(f"dataset not found: {source}")
     if fmt != "auto" and fmt not in _FORMATS:
-        raise UsageError(f"unknown dataset format {fmt!r}; known formats: {', '.join(_FORMATS)} "
-                         "(or auto)")
+        raise UsageError(f"unknown dataset format {fmt!r}; known formats: {', '.join(_FORMATS)} (or auto)")
     name = detect_format(source) if fmt == "auto" else fmt
     return _load(_FORMATS[name].reader)(source, images=images)
 
@@ -127,13 +131,28 @@ def _yolo(source: Path) -> str | None:
     return looks_like_yolo(source)
 
 
-register_format(FormatSpec("coco", _looks_like_coco,
-                           "augcli.formats.coco.reader:CocoReader",
-                           "augcli.formats.coco.writer:CocoWriter",
-                           "augcli.formats.convert.coco_writer:ConvertedCocoWriter"))
-register_format(FormatSpec("voc", _voc, "augcli.formats.voc.reader:VocReader",
-                           "augcli.formats.voc.writer:VocWriter"))
-register_format(FormatSpec("masks", _masks, "augcli.formats.masks.reader:MaskFolderReader",
-                           "augcli.formats.masks.writer:MaskFolderWriter"))
-register_format(FormatSpec("yolo", _yolo, "augcli.formats.yolo.reader:YoloReader",
-                           "augcli.formats.yolo.writer:YoloWriter"))
+register_format(
+    FormatSpec(
+        "coco",
+        _looks_like_coco,
+        "augcli.formats.coco.reader:CocoReader",
+        "augcli.formats.coco.writer:CocoWriter",
+        "augcli.formats.convert.coco_writer:ConvertedCocoWriter",
+    )
+)
+register_format(
+    FormatSpec("voc", _voc, "augcli.formats.voc.reader:VocReader", "augcli.formats.voc.writer:VocWriter")
+)
+register_format(
+    FormatSpec(
+        "masks",
+        _masks,
+        "augcli.formats.masks.reader:MaskFolderReader",
+        "augcli.formats.masks.writer:MaskFolderWriter",
+    )
+)
+register_format(
+    FormatSpec(
+        "yolo", _yolo, "augcli.formats.yolo.reader:YoloReader", "augcli.formats.yolo.writer:YoloWriter"
+    )
+)

@@ -35,6 +35,7 @@ the canvas:
 An instance whose shape leaves the canvas entirely is dropped with all its
 columns and counted as ``meta['dropped']['outside']``.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -52,20 +53,26 @@ from augcli.geometry.polygons import clip_polygon, densify, polygon_area, polygo
 from augcli.geometry.raster import Resampler
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp
 
-GRID_DENSIFY_PX = 3.0      # polygon edges are cut this short before a grid warp bends them
-GRID_SIMPLIFY_PX = 0.2     # ...and the bent ring is simplified back within this tolerance
+GRID_DENSIFY_PX = 3.0  # polygon edges are cut this short before a grid warp bends them
+GRID_SIMPLIFY_PX = 0.2  # ...and the bent ring is simplified back within this tolerance
 
 __all__ = ["apply_warp", "filter_instances", "instance_areas", "GRID_DENSIFY_PX"]
 
 
-def apply_warp(sample: Sample, warp: Warp, *, interpolation: int = cv2.INTER_LINEAR,
-               border_mode: int = cv2.BORDER_CONSTANT, fill=0, fill_mask=None,
-               policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
+def apply_warp(
+    sample: Sample,
+    warp: Warp,
+    *,
+    interpolation: int = cv2.INTER_LINEAR,
+    border_mode: int = cv2.BORDER_CONSTANT,
+    fill=0,
+    fill_mask=None,
+    policy: LabelPolicy = DEFAULT_POLICY,
+) -> Sample:
     """Return ``sample`` moved through ``warp``: pixels, labels and meta together."""
     resampler = Resampler(warp)
     width, height = warp.out_size
-    image = resampler.image(sample.image, interpolation=interpolation,
-                            border_mode=border_mode, fill=fill)
+    image = resampler.image(sample.image, interpolation=interpolation, border_mode=border_mode, fill=fill)
     semantic = None
     if sample.semantic is not None:
         label_fill = sample.ignore_index if fill_mask is None else _first(fill_mask)
@@ -98,19 +105,24 @@ class _InstanceWarp:
         self.policy = policy
         self.width, self.height = warp.out_size
         n = len(self.inst)
-        self.visibility = self.inst.visibility.astype(np.float64)   # a copy
+        self.visibility = self.inst.visibility.astype(np.float64)  # a copy
         self.outside = np.zeros(n, dtype=bool)
-        self.tight = np.full((n, 4), np.nan)       # box from the warped shape, where one exists
-        self.shaped = np.zeros(n, dtype=bool)      # instance has a polygon or mask
+        self.tight = np.full((n, 4), np.nan)  # box from the warped shape, where one exists
+        self.shaped = np.zeros(n, dtype=bool)  # instance has a polygon or mask
 
     def run(self) -> tuple[Instances, np.ndarray]:
         polygons = self._polygons()
         masks = self._masks()
         boxes = self._boxes()
         keypoints = self._keypoints()
-        instances = self.inst.replace(boxes=boxes, polygons=polygons, masks=masks,
-                                      keypoints=keypoints, visibility=self.visibility,
-                                      part_boxes=self._part_boxes())
+        instances = self.inst.replace(
+            boxes=boxes,
+            polygons=polygons,
+            masks=masks,
+            keypoints=keypoints,
+            visibility=self.visibility,
+            part_boxes=self._part_boxes(),
+        )
         return instances, self.outside
 
     def _polygons(self) -> list:
@@ -150,7 +162,7 @@ class _InstanceWarp:
         mapped_rings = np.split(mapped, np.cumsum(lengths)[:-1])
         out, cursor = [], 0
         for i in index:
-            out.append(mapped_rings[cursor:cursor + len(polys[i])])
+            out.append(mapped_rings[cursor : cursor + len(polys[i])])
             cursor += len(polys[i])
         return out, [0.0] * len(index)
 
@@ -159,12 +171,14 @@ class _InstanceWarp:
         index = [i for i, m in enumerate(masks) if m is not None]
         out = list(masks)
         if not index:
-            return out                             # no RLE is decoded without masks
+            return out  # no RLE is decoded without masks
         height_in, width_in = self.sample.height, self.sample.width
         for i in index:
             if [int(v) for v in masks[i]["size"]] != [height_in, width_in]:
-                raise AnnotationError(f"mask of size {list(masks[i]['size'])} on an image of "
-                                      f"size [{height_in}, {width_in}]", where=f"instance {i}")
+                raise AnnotationError(
+                    f"mask of size {list(masks[i]['size'])} on an image of size [{height_in}, {width_in}]",
+                    where=f"instance {i}",
+                )
         stack = rle.decode_many([masks[i] for i in index], height_in, width_in)
         warped = self.resampler.mask_stack(stack)
         encoded = rle.encode_many(warped)
@@ -172,7 +186,7 @@ class _InstanceWarp:
         for k, i in enumerate(index):
             out[i] = encoded[k]
             if self.shaped[i]:
-                continue                           # the polygon already decided
+                continue  # the polygon already decided
             self.shaped[i] = True
             kept_pixels = rle.area(encoded[k])
             if kept_pixels == 0:
@@ -200,13 +214,17 @@ class _InstanceWarp:
         if box_only.any():
             area_mapped = box_areas(mapped)
             area_clipped = box_areas(clipped)
-            touches = (placed & (mapped[:, 2] >= 0) & (mapped[:, 0] <= self.width)
-                       & (mapped[:, 3] >= 0) & (mapped[:, 1] <= self.height))
+            touches = (
+                placed
+                & (mapped[:, 2] >= 0)
+                & (mapped[:, 0] <= self.width)
+                & (mapped[:, 3] >= 0)
+                & (mapped[:, 1] <= self.height)
+            )
             # A degenerate (zero-area) box survives while it touches the canvas.
             gone = ~touches | ((area_mapped > 0) & (area_clipped <= 0))
             self.outside[box_only & gone] = True
-            ratio = np.divide(area_clipped, area_mapped, out=np.ones_like(area_mapped),
-                              where=area_mapped > 0)
+            ratio = np.divide(area_clipped, area_mapped, out=np.ones_like(area_mapped), where=area_mapped > 0)
             live = box_only & ~gone
             self.visibility[live] *= np.minimum(ratio[live], 1.0)
         if self.policy.box == "tight":
@@ -222,12 +240,12 @@ class _InstanceWarp:
             return out
         stacked = np.concatenate([np.asarray(parts[i], np.float64).reshape(-1, 4) for i in index])
         mapped = warp_boxes(stacked, self.warp)
-        mapped[~np.isfinite(mapped).all(axis=1)] = 0.0     # unplaceable: collapse to a point
+        mapped[~np.isfinite(mapped).all(axis=1)] = 0.0  # unplaceable: collapse to a point
         clipped = clip_boxes(mapped, self.width, self.height)
         cursor = 0
         for i in index:
             count = len(parts[i])
-            out[i] = clipped[cursor:cursor + count]
+            out[i] = clipped[cursor : cursor + count]
             cursor += count
         return out
 
@@ -240,8 +258,9 @@ class _InstanceWarp:
         if labeled.any():
             mapped = map_points(kps[labeled][:, :2], self.warp)
             x, y = mapped[:, 0], mapped[:, 1]
-            inside = (np.isfinite(mapped).all(axis=1) & (x >= 0) & (x <= self.width)
-                      & (y >= 0) & (y <= self.height))
+            inside = (
+                np.isfinite(mapped).all(axis=1) & (x >= 0) & (x <= self.width) & (y >= 0) & (y <= self.height)
+            )
             rows, cols = np.nonzero(labeled)
             out[rows[inside], cols[inside], :2] = mapped[inside]
             out[rows[inside], cols[inside], 2] = kps[rows[inside], cols[inside], 2]

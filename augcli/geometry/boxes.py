@@ -1,16 +1,18 @@
 """Axis-aligned xyxy boxes in continuous pixel coordinates."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from augcli.geometry.piecewise import PiecewiseWarp, map_boxes as map_piecewise_boxes
+from augcli.geometry.piecewise import PiecewiseWarp
+from augcli.geometry.piecewise import map_boxes as map_piecewise_boxes
 from augcli.geometry.points import map_points
 from augcli.geometry.polygons import polygon_bounds
 from augcli.geometry.warp import GridWarp, Warp
 
-_GRID_EDGE_STEP_PX = 4.0   # box outlines are sampled this finely before a grid warp
+_GRID_EDGE_STEP_PX = 4.0  # box outlines are sampled this finely before a grid warp
 _GRID_EDGE_MAX_SAMPLES = 128
 
 
@@ -18,8 +20,9 @@ def box_corners(boxes: np.ndarray) -> np.ndarray:
     """(N, 4) xyxy -> (N, 4, 2) corners, clockwise on screen from the top-left."""
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     x0, y0, x1, y1 = b.T
-    return np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1),
-                     np.stack([x1, y1], 1), np.stack([x0, y1], 1)], axis=1)
+    return np.stack(
+        [np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], axis=1
+    )
 
 
 def box_outlines(boxes: np.ndarray, samples_per_edge: int) -> np.ndarray:
@@ -54,7 +57,7 @@ def warp_boxes(boxes: np.ndarray, warp: Warp) -> np.ndarray:
     if len(b) == 0:
         return b.copy()
     if isinstance(warp, PiecewiseWarp):
-        return map_piecewise_boxes(b, warp)   # each piece of the box moves on its own
+        return map_piecewise_boxes(b, warp)  # each piece of the box moves on its own
     if isinstance(warp, GridWarp):
         longest = float(np.max(np.abs(b[:, 2:] - b[:, :2]), initial=0.0))
         samples = int(np.clip(np.ceil(longest / _GRID_EDGE_STEP_PX), 1, _GRID_EDGE_MAX_SAMPLES))
@@ -104,8 +107,8 @@ def boxes_from_masks(masks: np.ndarray) -> np.ndarray:
     """(H, W, N) boolean stack -> (N, 4) tight boxes; NaN rows for empty masks."""
     stack = np.asarray(masks, dtype=bool)
     out = np.full((stack.shape[2], 4), np.nan)
-    any_row = stack.any(axis=1)                # (H, N)
-    any_col = stack.any(axis=0)                # (W, N)
+    any_row = stack.any(axis=1)  # (H, N)
+    any_col = stack.any(axis=0)  # (W, N)
     for k in range(stack.shape[2]):
         rows = np.flatnonzero(any_row[:, k])
         if len(rows):

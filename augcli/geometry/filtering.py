@@ -1,4 +1,5 @@
 """Dropping instances, with the reason counted in ``meta['dropped']``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,7 @@ from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes
 from augcli.geometry.polygons import polygon_area
 
-_TOLERANCE = 1e-9          # area ratios of untouched shapes may come out as 0.9999999999
+_TOLERANCE = 1e-9  # area ratios of untouched shapes may come out as 0.9999999999
 
 
 def drop_instances(sample: Sample, keep: np.ndarray, reason: str) -> Sample:
@@ -18,8 +19,7 @@ def drop_instances(sample: Sample, keep: np.ndarray, reason: str) -> Sample:
     dropped = int(len(keep) - np.count_nonzero(keep))
     if dropped == 0:
         return sample
-    return sample.replace(instances=sample.instances[keep],
-                          meta=count_dropped(sample.meta, reason, dropped))
+    return sample.replace(instances=sample.instances[keep], meta=count_dropped(sample.meta, reason, dropped))
 
 
 def count_dropped(meta: dict, reason: str, count: int) -> dict:

@@ -20,6 +20,7 @@ dropouts multiply:
   one whose visibility falls below ``policy.min_visibility`` is dropped
   (reason 'min_visibility') with all its columns.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ from augcli.geometry import rle
 from augcli.geometry.filtering import drop_instances
 from augcli.geometry.polygons import polygon_bounds, polygon_to_mask_in_box
 
-POLYGON_HOLES = "polygon_holes"          # sample.meta key: 'rle' or 'keep'
+POLYGON_HOLES = "polygon_holes"  # sample.meta key: 'rle' or 'keep'
 POLYGON_HOLE_MODES = ("rle", "keep")
 DEFAULT_POLYGON_HOLES = "keep"
 _TOLERANCE = 1e-9
@@ -50,8 +51,9 @@ def apply_occlusion(sample: Sample, covered: np.ndarray, policy: LabelPolicy = D
     """Update every label for the ``covered`` (H, W) pixels; the image is left as it is."""
     covered = np.asarray(covered, dtype=bool)
     if covered.shape != (sample.height, sample.width):
-        raise ValueError(f"covered map {covered.shape} does not match the image "
-                         f"{(sample.height, sample.width)}")
+        raise ValueError(
+            f"covered map {covered.shape} does not match the image {(sample.height, sample.width)}"
+        )
     inst = sample.instances
     if len(inst) == 0 or not covered.any():
         return sample
@@ -60,8 +62,13 @@ def apply_occlusion(sample: Sample, covered: np.ndarray, policy: LabelPolicy = D
     state.polygons_lose_area()
     state.boxes_lose_area()
     visibility = inst.visibility * (1.0 - state.fraction)
-    updated = inst.replace(boxes=state.boxes, polygons=state.polygons, masks=state.masks,
-                           visibility=visibility, keypoints=occlude_keypoints(inst.keypoints, covered))
+    updated = inst.replace(
+        boxes=state.boxes,
+        polygons=state.polygons,
+        masks=state.masks,
+        visibility=visibility,
+        keypoints=occlude_keypoints(inst.keypoints, covered),
+    )
     out = drop_instances(sample.replace(instances=updated), ~state.whole, "occluded")
     if policy.min_visibility > 0 and len(out.instances):
         keep = out.instances.visibility >= policy.min_visibility - _TOLERANCE
@@ -90,8 +97,11 @@ class _Occluded:
 
     def masks_lose_pixels(self) -> None:
         inst, covered = self.inst, self.covered
-        rows = [i for i in range(len(inst)) if not inst.polygons[i] and inst.masks[i] is not None
-                and self.counter.touches(inst.boxes[i])]
+        rows = [
+            i
+            for i in range(len(inst))
+            if not inst.polygons[i] and inst.masks[i] is not None and self.counter.touches(inst.boxes[i])
+        ]
         if not rows:
             return
         height, width = covered.shape
@@ -123,7 +133,7 @@ class _Occluded:
                 continue
             shape = polygon_to_mask_in_box(inst.polygons[i], c0, r0, c1 - c0, r1 - r0)
             total = int(np.count_nonzero(shape))
-            if total == 0:                         # a sliver without pixel centres: use its box
+            if total == 0:  # a sliver without pixel centres: use its box
                 self._box_only(i)
                 continue
             hidden = shape & covered[r0:r1, c0:c1]
@@ -156,7 +166,7 @@ class _Occluded:
             return
         self._hit(i, hit, total)
         if self.whole[i] or self.inst.polygons[i]:
-            return                                 # a polygon keeps the box that holds it
+            return  # a polygon keeps the box that holds it
         sub = self.covered[r0:r1, c0:c1]
         open_cols = np.flatnonzero(~sub.all(axis=0))
         open_rows = np.flatnonzero(~sub.all(axis=1))

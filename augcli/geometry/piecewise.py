@@ -19,17 +19,18 @@ preserve, or all reverse, orientation. Input outside every piece has no place in
 (NaN) and polygon area there counts as lost. Output pixels no piece reaches
 sample far outside the input, so the border mode's constant fill shows there.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from augcli.geometry.polygons import as_ring, clip_ring_to_rect, polygon_area, ring_area
 from augcli.geometry.warp import GridWarp
 
-_UNREACHED = -1.0e6      # sampling coordinate for output pixels that no piece covers
+_UNREACHED = -1.0e6  # sampling coordinate for output pixels that no piece covers
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +98,12 @@ class PiecewiseWarp(GridWarp):
         if len(orientations) > 1:
             raise ValueError("pieces must all keep, or all reverse, orientation")
         size = (int(out_size[0]), int(out_size[1]))
-        for key, value in (("pieces", pieces), ("_size", size), ("_mirrors", orientations.pop()),
-                           ("_grid", None)):
+        for key, value in (
+            ("pieces", pieces),
+            ("_size", size),
+            ("_mirrors", orientations.pop()),
+            ("_grid", None),
+        ):
             object.__setattr__(self, key, value)
 
     def __repr__(self) -> str:
@@ -113,7 +118,7 @@ class PiecewiseWarp(GridWarp):
         return self._mirrors
 
     @property
-    def point_map(self) -> "PiecewisePointMap":
+    def point_map(self) -> PiecewisePointMap:
         return PiecewisePointMap(self.pieces)
 
     @property
@@ -139,11 +144,13 @@ class PiecewiseWarp(GridWarp):
             object.__setattr__(self, "_grid", (map_x, map_y, owner))
         return self._grid
 
-    def transposed(self) -> "PiecewiseWarp":
+    def transposed(self) -> PiecewiseWarp:
         """The same warp with x and y swapped on both sides (for column-major mask stacks)."""
         swap = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-        pieces = [Piece((p.source[1], p.source[0], p.source[3], p.source[2]), swap @ p.matrix @ swap)
-                  for p in self.pieces]
+        pieces = [
+            Piece((p.source[1], p.source[0], p.source[3], p.source[2]), swap @ p.matrix @ swap)
+            for p in self.pieces
+        ]
         width, height = self.out_size
         return PiecewiseWarp(pieces, (height, width))
 
@@ -153,9 +160,9 @@ class PiecewiseWarp(GridWarp):
         x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
         scales = [p.area_scale for p in self.pieces]
         if self.whole_pixel_moves() is not None:
-            return np.ones((y1 - y0, x1 - x0))       # pure shifts tiling the canvas
+            return np.ones((y1 - y0, x1 - x0))  # pure shifts tiling the canvas
         table = np.array(scales + [0.0])
-        return table[self.owner[y0:y1, x0:x1]]      # owner -1 reads the trailing 0
+        return table[self.owner[y0:y1, x0:x1]]  # owner -1 reads the trailing 0
 
     def whole_pixel_moves(self) -> list[tuple[tuple[int, int, int, int], tuple[int, int]]] | None:
         """[(source window, output corner)] when every piece is a whole-pixel shift of an
@@ -168,14 +175,16 @@ class PiecewiseWarp(GridWarp):
         matrices = np.stack([p.matrix for p in self.pieces])
         sources = np.array([p.source for p in self.pieces])
         shifts = matrices[:, :2, 2]
-        exact = (np.abs(matrices[:, :2, :2] - np.eye(2)).max() < 1e-9
-                 and np.abs(shifts - np.round(shifts)).max() < 1e-9
-                 and np.abs(sources - np.round(sources)).max() < 1e-9)
+        exact = (
+            np.abs(matrices[:, :2, :2] - np.eye(2)).max() < 1e-9
+            and np.abs(shifts - np.round(shifts)).max() < 1e-9
+            and np.abs(sources - np.round(sources)).max() < 1e-9
+        )
         if not exact:
             return None
         sources = np.round(sources).astype(np.int64)
         shifts = np.round(shifts).astype(np.int64)
-        t = sources + np.concatenate([shifts, shifts], axis=1)          # output rectangles
+        t = sources + np.concatenate([shifts, shifts], axis=1)  # output rectangles
         width, height = self.out_size
         if (t[:, :2] < 0).any() or (t[:, 2] > width).any() or (t[:, 3] > height).any():
             return None
@@ -186,8 +195,7 @@ class PiecewiseWarp(GridWarp):
         area = int(((t[:, 2] - t[:, 0]) * (t[:, 3] - t[:, 1])).sum())
         if overlaps.any() or area != width * height:
             return None
-        return [(tuple(int(v) for v in src), (int(o[0]), int(o[1])))
-                for src, o in zip(sources, t[:, :2])]
+        return [(tuple(int(v) for v in src), (int(o[0]), int(o[1]))) for src, o in zip(sources, t[:, :2])]
 
 
 def piecewise_warp(pieces: Sequence[Piece], out_size: tuple[int, int]) -> PiecewiseWarp:
@@ -195,8 +203,7 @@ def piecewise_warp(pieces: Sequence[Piece], out_size: tuple[int, int]) -> Piecew
     return PiecewiseWarp(pieces, out_size)
 
 
-def _paint_piece(piece: Piece, index: int, map_x: np.ndarray, map_y: np.ndarray,
-                 owner: np.ndarray) -> None:
+def _paint_piece(piece: Piece, index: int, map_x: np.ndarray, map_y: np.ndarray, owner: np.ndarray) -> None:
     """Claim the unclaimed output pixels whose centres the piece's source covers (half-open)."""
     height, width = owner.shape
     x0, y0, x1, y1 = piece.source
@@ -214,14 +221,13 @@ def _paint_piece(piece: Piece, index: int, map_x: np.ndarray, map_y: np.ndarray,
         rows = np.flatnonzero((sy >= y0) & (sy < y1))
         if len(cols) == 0 or len(rows) == 0:
             return
-        window = (slice(lo[1] + rows[0], lo[1] + rows[-1] + 1),
-                  slice(lo[0] + cols[0], lo[0] + cols[-1] + 1))
+        window = (slice(lo[1] + rows[0], lo[1] + rows[-1] + 1), slice(lo[0] + cols[0], lo[0] + cols[-1] + 1))
         free = owner[window] < 0
         owner[window][free] = index
         map_x[window] = np.where(free, sx[cols].astype(np.float32)[None, :], map_x[window])
         map_y[window] = np.where(free, sy[rows].astype(np.float32)[:, None], map_y[window])
         return
-    ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]] + 0.5
+    ys, xs = np.mgrid[lo[1] : hi[1], lo[0] : hi[0]] + 0.5
     sx = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]
     sy = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]
     mine = (sx >= x0) & (sx < x1) & (sy >= y0) & (sy < y1)
@@ -263,12 +269,22 @@ def map_boxes(boxes: np.ndarray, warp: PiecewiseWarp) -> np.ndarray:
     out = np.full_like(b, np.nan)
     for piece in warp.pieces:
         x0, y0, x1, y1 = piece.source
-        cut = np.stack([np.maximum(b[:, 0], x0), np.maximum(b[:, 1], y0),
-                        np.minimum(b[:, 2], x1), np.minimum(b[:, 3], y1)], axis=1)
+        cut = np.stack(
+            [
+                np.maximum(b[:, 0], x0),
+                np.maximum(b[:, 1], y0),
+                np.minimum(b[:, 2], x1),
+                np.minimum(b[:, 3], y1),
+            ],
+            axis=1,
+        )
         hit = (cut[:, 2] >= cut[:, 0]) & (cut[:, 3] >= cut[:, 1])
         # a box touching a piece only along an edge is placed only if no piece holds more of it
-        inside = hit & ((cut[:, 2] > cut[:, 0]) | (b[:, 2] == b[:, 0])) \
+        inside = (
+            hit
+            & ((cut[:, 2] > cut[:, 0]) | (b[:, 2] == b[:, 0]))
             & ((cut[:, 3] > cut[:, 1]) | (b[:, 3] == b[:, 1]))
+        )
         if not inside.any():
             continue
         c = cut[inside]

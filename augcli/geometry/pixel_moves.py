@@ -6,17 +6,18 @@ input, transposed and/or flipped. Doing that with slicing, ``cv2.flip`` and
 ``cv2.transpose`` is several times faster than a general warp and gives the
 same pixels for every interpolation.
 """
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-_CV_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32,
-                                    np.float32, np.float64)}
+_CV_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)}
 
 
-def whole_pixel_copy(image: np.ndarray, inverse_cv: np.ndarray, out_size: tuple[int, int],
-                     border_mode: int, fill: np.ndarray) -> np.ndarray | None:
+def whole_pixel_copy(
+    image: np.ndarray, inverse_cv: np.ndarray, out_size: tuple[int, int], border_mode: int, fill: np.ndarray
+) -> np.ndarray | None:
     """The warped image if ``inverse_cv`` (output index -> input index) only moves whole
     pixels, else None. Also None when part of the output lies outside the input and the
     border is not constant (OpenCV then reflects/replicates)."""
@@ -27,9 +28,12 @@ def whole_pixel_copy(image: np.ndarray, inverse_cv: np.ndarray, out_size: tuple[
         return None
     linear, shift = rounded[:2, :2], rounded[:2, 2].astype(np.int64)
     magnitude = np.abs(linear)
-    if not (np.all(magnitude.sum(axis=0) == 1) and np.all(magnitude.sum(axis=1) == 1)
-            and np.count_nonzero(linear) == 2):
-        return None                                   # not a signed permutation
+    if not (
+        np.all(magnitude.sum(axis=0) == 1)
+        and np.all(magnitude.sum(axis=1) == 1)
+        and np.count_nonzero(linear) == 2
+    ):
+        return None  # not a signed permutation
     transposed = linear[0, 0] == 0
     in_h, in_w = image.shape[:2]
     if transposed:
@@ -42,8 +46,7 @@ def whole_pixel_copy(image: np.ndarray, inverse_cv: np.ndarray, out_size: tuple[
     width, height = out_size
     rows = _valid_run(*row_map[:2], height, row_map[2])
     cols = _valid_run(*col_map[:2], width, col_map[2])
-    covered = (rows is not None and cols is not None
-               and rows == (0, height) and cols == (0, width))
+    covered = rows is not None and cols is not None and rows == (0, height) and cols == (0, width)
     if not covered and border_mode != cv2.BORDER_CONSTANT:
         return None
     out_shape = (height, width) + image.shape[2:]
@@ -56,7 +59,7 @@ def whole_pixel_copy(image: np.ndarray, inverse_cv: np.ndarray, out_size: tuple[
     if covered:
         return moved
     out = _filled(out_shape, fill, image.dtype)
-    out[rows[0]:rows[1], cols[0]:cols[1]] = moved
+    out[rows[0] : rows[1], cols[0] : cols[1]] = moved
     return out
 
 
@@ -86,8 +89,7 @@ def _source_range(step: int, offset: int, a: int, b: int) -> tuple[int, int]:
     return min(first, last), max(first, last) + 1
 
 
-def _transpose_flip(window: np.ndarray, transpose: bool, flip_rows: bool,
-                    flip_cols: bool) -> np.ndarray:
+def _transpose_flip(window: np.ndarray, transpose: bool, flip_rows: bool, flip_cols: bool) -> np.ndarray:
     """A new array: ``window`` transposed first (if asked), then flipped. Never a view."""
     channels = 1 if window.ndim == 2 else window.shape[2]
     if window.dtype in _CV_DTYPES and channels <= 4 and (transpose or flip_rows or flip_cols):
@@ -95,7 +97,7 @@ def _transpose_flip(window: np.ndarray, transpose: bool, flip_rows: bool,
         if flip_rows or flip_cols:
             out = cv2.flip(out, -1 if (flip_rows and flip_cols) else (0 if flip_rows else 1))
         if window.ndim == 3 and out.ndim == 2:
-            out = out[:, :, None]                     # OpenCV drops a single channel axis
+            out = out[:, :, None]  # OpenCV drops a single channel axis
         return out
     out = np.swapaxes(window, 0, 1) if transpose else window
     if flip_rows:

@@ -4,15 +4,16 @@
 perspective's horizon, or where a grid's inverse does not converge);
 callers treat NaN as outside the canvas.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from augcli.geometry.warp import MatrixWarp, Warp
 
-_TOLERANCE_PX = 1e-3       # residual in input pixels at which the grid inverse stops
+_TOLERANCE_PX = 1e-3  # residual in input pixels at which the grid inverse stops
 _MAX_ITERATIONS = 30
-_COARSE_SAMPLES = 64       # per side, for the fallback starting guess
+_COARSE_SAMPLES = 64  # per side, for the fallback starting guess
 
 
 def map_points(points: np.ndarray, warp: Warp) -> np.ndarray:
@@ -34,7 +35,7 @@ def _map_matrix(pts: np.ndarray, m: np.ndarray) -> np.ndarray:
     w = pts @ m[2, :2] + m[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         out = out / w[:, None]
-    out[w <= 1e-12] = np.nan                   # behind the horizon: no image there
+    out[w <= 1e-12] = np.nan  # behind the horizon: no image there
     return out
 
 
@@ -50,7 +51,7 @@ def invert_grid(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray) -> np.
     converge restart from the nearest sample of a coarse forward grid. Points
     that still fail (folded grids) come back as NaN.
     """
-    grids = (np.asarray(map_x), np.asarray(map_y))   # gathered per point, never copied whole
+    grids = (np.asarray(map_x), np.asarray(map_y))  # gathered per point, never copied whole
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(pts) == 0:
         return pts.copy()
@@ -90,11 +91,14 @@ def _newton(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray,
         det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
         singular = np.abs(det) < 1e-9
         safe = np.where(singular, 1.0, det)
-        step = np.stack([
-            (jac[:, 1, 1] * residual[:, 0] - jac[:, 0, 1] * residual[:, 1]) / safe,
-            (-jac[:, 1, 0] * residual[:, 0] + jac[:, 0, 0] * residual[:, 1]) / safe,
-        ], axis=1)
-        step[singular] = residual[singular]      # fall back to a fixed-point step
+        step = np.stack(
+            [
+                (jac[:, 1, 1] * residual[:, 0] - jac[:, 0, 1] * residual[:, 1]) / safe,
+                (-jac[:, 1, 0] * residual[:, 0] + jac[:, 0, 0] * residual[:, 1]) / safe,
+            ],
+            axis=1,
+        )
+        step[singular] = residual[singular]  # fall back to a fixed-point step
         q[active] = np.clip(q[active] - step, lo, hi)
     return q, done
 
@@ -103,21 +107,23 @@ def _sample_grid(grids: tuple, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear grid value (N, 2) and Jacobian (N, 2, 2) [d(value) / d(x, y)] at output points q."""
     map_x, map_y = grids
     height, width = map_x.shape
-    u = q[:, 0] - 0.5                          # index space: centres at integers
+    u = q[:, 0] - 0.5  # index space: centres at integers
     v = q[:, 1] - 0.5
     j0 = np.clip(np.floor(u), 0, max(width - 2, 0)).astype(np.int64)
     i0 = np.clip(np.floor(v), 0, max(height - 2, 0)).astype(np.int64)
     j1 = np.minimum(j0 + 1, width - 1)
     i1 = np.minimum(i0 + 1, height - 1)
-    fu = (u - j0)[:, None]                     # outside [0, 1] past the border: extrapolate
+    fu = (u - j0)[:, None]  # outside [0, 1] past the border: extrapolate
     fv = (v - i0)[:, None]
-    corners = [np.stack([map_x[i, j], map_y[i, j]], axis=1).astype(np.float64)
-               for i, j in ((i0, j0), (i0, j1), (i1, j0), (i1, j1))]
+    corners = [
+        np.stack([map_x[i, j], map_y[i, j]], axis=1).astype(np.float64)
+        for i, j in ((i0, j0), (i0, j1), (i1, j0), (i1, j1))
+    ]
     a, b, c, d = corners
     value = (1 - fv) * ((1 - fu) * a + fu * b) + fv * ((1 - fu) * c + fu * d)
     d_du = (1 - fv) * (b - a) + fv * (d - c)
     d_dv = (1 - fu) * (c - a) + fu * (d - b)
-    jac = np.stack([d_du, d_dv], axis=2)       # jac[n, k, 0] = d value_k / dx
+    jac = np.stack([d_du, d_dv], axis=2)  # jac[n, k, 0] = d value_k / dx
     return value, jac
 
 
@@ -131,9 +137,9 @@ def _coarse_guess(grids: tuple, p: np.ndarray) -> np.ndarray:
     values = np.stack([map_x[rr, cc].ravel(), map_y[rr, cc].ravel()], axis=1).astype(np.float64)
     centres = np.stack([cc.ravel() + 0.5, rr.ravel() + 0.5], axis=1)
     guesses = np.empty_like(p)
-    chunk = max(1, 2_000_000 // len(values))   # bound the distance matrix's memory
+    chunk = max(1, 2_000_000 // len(values))  # bound the distance matrix's memory
     for s in range(0, len(p), chunk):
-        block = p[s:s + chunk]
+        block = p[s : s + chunk]
         dist = ((block[:, None, :] - values[None, :, :]) ** 2).sum(axis=2)
-        guesses[s:s + chunk] = centres[dist.argmin(axis=1)]
+        guesses[s : s + chunk] = centres[dist.argmin(axis=1)]
     return guesses

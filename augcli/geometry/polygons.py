@@ -11,9 +11,10 @@ the polygon (ties on the boundary go either way), so the square
 rounds vertices to 1/5 px, so pixels whose centre lies within ~0.2 px of an
 edge may go either way. The tests check both.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from pycocotools import mask as coco_mask
@@ -21,7 +22,7 @@ from pycocotools import mask as coco_mask
 Ring = np.ndarray
 Polygon = list
 
-MIN_RING_AREA = 1e-6       # px^2; a clipped sliver below this is dropped
+MIN_RING_AREA = 1e-6  # px^2; a clipped sliver below this is dropped
 
 
 def as_ring(points: Sequence) -> Ring:
@@ -85,8 +86,12 @@ def clip_ring_to_rect(ring: Ring, width: float, height: float) -> Ring | None:
         out = ring
     else:
         out = ring
-        for axis, bound, keep_below in ((0, 0.0, False), (0, float(width), True),
-                                        (1, 0.0, False), (1, float(height), True)):
+        for axis, bound, keep_below in (
+            (0, 0.0, False),
+            (0, float(width), True),
+            (1, 0.0, False),
+            (1, float(height), True),
+        ):
             out = _clip_half_plane(out, axis, bound, keep_below)
             if len(out) < 3:
                 return None
@@ -124,7 +129,7 @@ def _clip_half_plane(ring: Ring, axis: int, bound: float, keep_below: bool) -> R
     safe = np.where(crosses, denom, 1.0)
     t = np.where(crosses, (bound - prev[:, axis]) / safe, 0.0)
     crossing = prev + t[:, None] * (ring - prev)
-    crossing[crosses, axis] = bound     # exact, whatever the rounding
+    crossing[crosses, axis] = bound  # exact, whatever the rounding
     candidates = np.stack([crossing, ring], axis=1).reshape(-1, 2)
     keep = np.stack([crosses, inside], axis=1).reshape(-1)
     return candidates[keep]

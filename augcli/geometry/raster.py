@@ -13,28 +13,32 @@ Fast paths, each giving the same pixels the general warp would:
   ``INTER_AREA`` available; border pixels replicate instead of blending
   with the fill, which is what a resize should do).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import Sequence
 
 import cv2
 import numpy as np
 
-from augcli.geometry.pixel_moves import whole_pixel_copy
 from augcli.geometry.piecewise import PiecewiseWarp
+from augcli.geometry.pixel_moves import whole_pixel_copy
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
 
 _TO_CV = translation(-0.5, -0.5)
 _FROM_CV = translation(0.5, 0.5)
 _SWAP_XY = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-_CV_MAX_CHANNELS = 4       # borderValue (and older OpenCV builds) handle at most 4
-_NATIVE_LABEL_DTYPES = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16,
-                                              np.int32, np.float32, np.float64)}
+_CV_MAX_CHANNELS = 4  # borderValue (and older OpenCV builds) handle at most 4
+_NATIVE_LABEL_DTYPES = {
+    np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
+}
 # Flags warpAffine/remap reject; the nearest equivalent they accept.
-_WARP_INTERPOLATION = {cv2.INTER_AREA: cv2.INTER_LINEAR,
-                       cv2.INTER_LINEAR_EXACT: cv2.INTER_LINEAR,
-                       cv2.INTER_NEAREST_EXACT: cv2.INTER_NEAREST}
+_WARP_INTERPOLATION = {
+    cv2.INTER_AREA: cv2.INTER_LINEAR,
+    cv2.INTER_LINEAR_EXACT: cv2.INTER_LINEAR,
+    cv2.INTER_NEAREST_EXACT: cv2.INTER_NEAREST,
+}
 # cv2.resize's INTER_NEAREST is not centre-aligned; NEAREST_EXACT is.
 _RESIZE_INTERPOLATION = {cv2.INTER_NEAREST: cv2.INTER_NEAREST_EXACT}
 
@@ -49,7 +53,7 @@ class Resampler:
 
     def __init__(self, warp: Warp):
         self.warp = warp
-        self.out_size = warp.out_size          # (width, height)
+        self.out_size = warp.out_size  # (width, height)
 
     @cached_property
     def _inverse_cv(self) -> np.ndarray:
@@ -58,8 +62,10 @@ class Resampler:
     @cached_property
     def _cv_maps(self) -> tuple[np.ndarray, np.ndarray]:
         w = self.warp
-        return ((np.asarray(w.map_x, dtype=np.float32) - np.float32(0.5)),
-                (np.asarray(w.map_y, dtype=np.float32) - np.float32(0.5)))
+        return (
+            (np.asarray(w.map_x, dtype=np.float32) - np.float32(0.5)),
+            (np.asarray(w.map_y, dtype=np.float32) - np.float32(0.5)),
+        )
 
     def inverse_area_scale(self, window: tuple[int, int, int, int] | None = None) -> np.ndarray | float:
         """|det| of the Jacobian of output -> input: the input area one output pixel stands for.
@@ -73,12 +79,12 @@ class Resampler:
         width, height = self.out_size
         x0, y0, x1, y1 = window if window is not None else (0, 0, width, height)
         if isinstance(w, PiecewiseWarp):
-            return w.area_scale((x0, y0, x1, y1))   # per piece: no false stretch at the seams
+            return w.area_scale((x0, y0, x1, y1))  # per piece: no false stretch at the seams
         if isinstance(w, MatrixWarp):
             inv = np.linalg.inv(w.matrix)
             ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
             denom = inv[2, 0] * xs + inv[2, 1] * ys + inv[2, 2]
-            return np.abs(np.linalg.det(inv) / denom ** 3)   # a homography's Jacobian
+            return np.abs(np.linalg.det(inv) / denom**3)  # a homography's Jacobian
         if min(height, width) < 2:
             return np.ones((y1 - y0, x1 - x0))
         # central differences need one pixel around the window (np.gradient handles the edges)
@@ -87,19 +93,26 @@ class Resampler:
         gxy, gxx = np.gradient(np.asarray(w.map_x[r0:r1, c0:c1], dtype=np.float64))
         gyy, gyx = np.gradient(np.asarray(w.map_y[r0:r1, c0:c1], dtype=np.float64))
         det = np.abs(gxx * gyy - gxy * gyx)
-        return det[y0 - r0:y1 - r0, x0 - c0:x1 - c0]
+        return det[y0 - r0 : y1 - r0, x0 - c0 : x1 - c0]
 
     # -- public --------------------------------------------------------------
 
-    def image(self, image: np.ndarray, *, interpolation: int = cv2.INTER_LINEAR,
-              border_mode: int = cv2.BORDER_CONSTANT, fill: float | Sequence[float] = 0) -> np.ndarray:
+    def image(
+        self,
+        image: np.ndarray,
+        *,
+        interpolation: int = cv2.INTER_LINEAR,
+        border_mode: int = cv2.BORDER_CONSTANT,
+        fill: float | Sequence[float] = 0,
+    ) -> np.ndarray:
         """Resample an (H, W) or (H, W, C) image; any number of channels."""
         image = np.asarray(image)
         channels = 1 if image.ndim == 2 else image.shape[2]
         fills = _per_channel(fill, channels)
         if isinstance(self.warp, MatrixWarp):
-            out = whole_pixel_copy(image, self._inverse_cv, self.out_size, border_mode,
-                                   _fill_array(fills, image))
+            out = whole_pixel_copy(
+                image, self._inverse_cv, self.out_size, border_mode, _fill_array(fills, image)
+            )
             if out is not None:
                 return out
         if isinstance(self.warp, PiecewiseWarp):
@@ -107,35 +120,53 @@ class Resampler:
             if out is not None:
                 return out
         if image.ndim == 3 and channels > _CV_MAX_CHANNELS:
-            parts = [self.image(image[:, :, k:k + _CV_MAX_CHANNELS], interpolation=interpolation,
-                                border_mode=border_mode, fill=fills[k:k + _CV_MAX_CHANNELS])
-                     for k in range(0, channels, _CV_MAX_CHANNELS)]
+            parts = [
+                self.image(
+                    image[:, :, k : k + _CV_MAX_CHANNELS],
+                    interpolation=interpolation,
+                    border_mode=border_mode,
+                    fill=fills[k : k + _CV_MAX_CHANNELS],
+                )
+                for k in range(0, channels, _CV_MAX_CHANNELS)
+            ]
             return np.concatenate(parts, axis=2)
-        out = self._cv_warp(np.ascontiguousarray(image), int(interpolation), int(border_mode),
-                            tuple(fills) + (0.0,) * (_CV_MAX_CHANNELS - len(fills)))
+        out = self._cv_warp(
+            np.ascontiguousarray(image),
+            int(interpolation),
+            int(border_mode),
+            tuple(fills) + (0.0,) * (_CV_MAX_CHANNELS - len(fills)),
+        )
         if image.ndim == 3 and out.ndim == 2:
-            out = out[:, :, None]              # OpenCV drops a single channel axis
+            out = out[:, :, None]  # OpenCV drops a single channel axis
         return out
 
-    def labels(self, label_map: np.ndarray, *, fill: float = 0,
-               border_mode: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    def labels(
+        self, label_map: np.ndarray, *, fill: float = 0, border_mode: int = cv2.BORDER_CONSTANT
+    ) -> np.ndarray:
         """Nearest-neighbour resampling of a label map (bool or any integer dtype)."""
         label_map = np.asarray(label_map)
         dtype = label_map.dtype
-        if dtype == bool:
-            out = self.image(label_map.view(np.uint8), interpolation=cv2.INTER_NEAREST,
-                             border_mode=border_mode, fill=int(bool(fill)))
+        if dtype == np.bool_:
+            out = self.image(
+                label_map.view(np.uint8),
+                interpolation=cv2.INTER_NEAREST,
+                border_mode=border_mode,
+                fill=int(bool(fill)),
+            )
             return out.view(bool)
         if dtype in _NATIVE_LABEL_DTYPES:
-            return self.image(label_map, interpolation=cv2.INTER_NEAREST,
-                              border_mode=border_mode, fill=fill)
+            return self.image(label_map, interpolation=cv2.INTER_NEAREST, border_mode=border_mode, fill=fill)
         if np.issubdtype(dtype, np.integer):
             info = np.iinfo(np.int32)
             values = [int(label_map.min(initial=0)), int(label_map.max(initial=0)), int(fill)]
             if min(values) < info.min or max(values) > info.max:
                 raise TypeError(f"label values of {dtype} do not fit the int32 OpenCV can warp")
-            out = self.image(label_map.astype(np.int32), interpolation=cv2.INTER_NEAREST,
-                             border_mode=border_mode, fill=fill)
+            out = self.image(
+                label_map.astype(np.int32),
+                interpolation=cv2.INTER_NEAREST,
+                border_mode=border_mode,
+                fill=fill,
+            )
             return out.astype(dtype)
         raise TypeError(f"cannot resample a label map of dtype {dtype}")
 
@@ -151,11 +182,11 @@ class Resampler:
         masks = np.asarray(masks, dtype=bool)
         n = masks.shape[2]
         width, height = self.out_size
-        out = np.empty((n, width, height), dtype=np.uint8)      # transposed planes
-        planes = masks.T.view(np.uint8)                          # (N, W, H)
+        out = np.empty((n, width, height), dtype=np.uint8)  # transposed planes
+        planes = masks.T.view(np.uint8)  # (N, W, H)
         transposed = self._transposed
         for start in range(0, n, 8):
-            group = planes[start:start + 8]
+            group = planes[start : start + 8]
             if len(group) == 1:
                 out[start] = transposed.labels(group[0], fill=0)
                 continue
@@ -168,27 +199,28 @@ class Resampler:
         return out.T.view(bool)
 
     @cached_property
-    def _transposed(self) -> "Resampler":
+    def _transposed(self) -> Resampler:
         """The same warp with x and y swapped on both sides."""
         w = self.warp
         if isinstance(w, MatrixWarp):
             return Resampler(MatrixWarp(_SWAP_XY @ w.matrix @ _SWAP_XY, (w.out_size[1], w.out_size[0])))
         if isinstance(w, PiecewiseWarp):
             return Resampler(w.transposed())
-        return Resampler(GridWarp(np.ascontiguousarray(np.asarray(w.map_y).T),
-                                  np.ascontiguousarray(np.asarray(w.map_x).T)))
+        return Resampler(
+            GridWarp(np.ascontiguousarray(np.asarray(w.map_y).T), np.ascontiguousarray(np.asarray(w.map_x).T))
+        )
 
     # -- internals -----------------------------------------------------------
 
-    def _cv_warp(self, image: np.ndarray, interpolation: int, border_mode: int,
-                 border_value: tuple) -> np.ndarray:
+    def _cv_warp(
+        self, image: np.ndarray, interpolation: int, border_mode: int, border_value: tuple
+    ) -> np.ndarray:
         width, height = self.out_size
         warp = self.warp
         if isinstance(warp, GridWarp):
             map_x, map_y = self._cv_maps
             flag = _WARP_INTERPOLATION.get(interpolation, interpolation)
-            return cv2.remap(image, map_x, map_y, flag, borderMode=border_mode,
-                             borderValue=border_value)
+            return cv2.remap(image, map_x, map_y, flag, borderMode=border_mode, borderValue=border_value)
         window = self._resize_window(image.shape[1], image.shape[0])
         if window is not None:
             x0, y0, x1, y1 = window
@@ -197,10 +229,12 @@ class Resampler:
         flag = _WARP_INTERPOLATION.get(interpolation, interpolation) | cv2.WARP_INVERSE_MAP
         inv = self._inverse_cv
         if warp.is_affine:
-            return cv2.warpAffine(image, inv[:2], (width, height), flags=flag,
-                                  borderMode=border_mode, borderValue=border_value)
-        return cv2.warpPerspective(image, inv, (width, height), flags=flag,
-                                   borderMode=border_mode, borderValue=border_value)
+            return cv2.warpAffine(
+                image, inv[:2], (width, height), flags=flag, borderMode=border_mode, borderValue=border_value
+            )
+        return cv2.warpPerspective(
+            image, inv, (width, height), flags=flag, borderMode=border_mode, borderValue=border_value
+        )
 
     def _resize_window(self, in_width: int, in_height: int) -> tuple[int, int, int, int] | None:
         """The whole-pixel input window a crop-and-scale warp stretches onto the output.
@@ -210,8 +244,13 @@ class Resampler:
         """
         m = self.warp.matrix
         sx, sy = m[0, 0], m[1, 1]
-        if sx <= 0 or sy <= 0 or not np.allclose([m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2]],
-                                                 [0.0, 0.0, 0.0, 0.0, 1.0], rtol=0.0, atol=1e-12):
+        if (
+            sx <= 0
+            or sy <= 0
+            or not np.allclose(
+                [m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2]], [0.0, 0.0, 0.0, 0.0, 1.0], rtol=0.0, atol=1e-12
+            )
+        ):
             return None
         width, height = self.out_size
         corners = np.array([-m[0, 2] / sx, -m[1, 2] / sy, (width - m[0, 2]) / sx, (height - m[1, 2]) / sy])
@@ -235,7 +274,7 @@ def _copy_pieces(image: np.ndarray, warp: PiecewiseWarp) -> np.ndarray | None:
     out_w, out_h = warp.out_size
     out = np.empty((out_h, out_w) + image.shape[2:], dtype=image.dtype)
     for (x0, y0, x1, y1), (ox, oy) in moves:
-        out[oy:oy + y1 - y0, ox:ox + x1 - x0] = image[y0:y1, x0:x1]
+        out[oy : oy + y1 - y0, ox : ox + x1 - x0] = image[y0:y1, x0:x1]
     return out
 
 
@@ -253,20 +292,26 @@ def _fill_array(fills: list[float], image: np.ndarray) -> np.ndarray:
     values = np.asarray(fills if image.ndim == 3 else fills[:1], dtype=np.float64)
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
-        values = np.clip(np.round(values), info.min, info.max)   # as OpenCV saturates
+        values = np.clip(np.round(values), info.min, info.max)  # as OpenCV saturates
     if image.ndim == 2:
         return values[0].astype(image.dtype)
     return values.astype(image.dtype)
 
 
-def warp_image(image: np.ndarray, warp: Warp, *, interpolation: int = cv2.INTER_LINEAR,
-               border_mode: int = cv2.BORDER_CONSTANT, fill: float | Sequence[float] = 0) -> np.ndarray:
+def warp_image(
+    image: np.ndarray,
+    warp: Warp,
+    *,
+    interpolation: int = cv2.INTER_LINEAR,
+    border_mode: int = cv2.BORDER_CONSTANT,
+    fill: float | Sequence[float] = 0,
+) -> np.ndarray:
     """Resample an image through ``warp`` (MatrixWarp or GridWarp)."""
-    return Resampler(warp).image(image, interpolation=interpolation, border_mode=border_mode,
-                                 fill=fill)
+    return Resampler(warp).image(image, interpolation=interpolation, border_mode=border_mode, fill=fill)
 
 
-def warp_labels(label_map: np.ndarray, warp: Warp, *, fill: float,
-                border_mode: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+def warp_labels(
+    label_map: np.ndarray, warp: Warp, *, fill: float, border_mode: int = cv2.BORDER_CONSTANT
+) -> np.ndarray:
     """Nearest-neighbour resampling of a semantic map or instance mask (bool/uint8/uint16/...)."""
     return Resampler(warp).labels(label_map, fill=fill, border_mode=border_mode)

@@ -11,9 +11,11 @@ pycocotools decodes malformed counts into garbage instead of failing, so
 every RLE read from disk goes through ``validate_rle`` first; it checks the
 counts without decoding any pixels.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as coco_mask
@@ -22,8 +24,8 @@ from augcli.core.errors import AnnotationError
 
 Rle = dict
 
-_CHAR_OFFSET = 48          # counts characters are stored as value + 48
-_MAX_GROUP_CHARS = 12      # 12 * 5 bits is far beyond any real image size
+_CHAR_OFFSET = 48  # counts characters are stored as value + 48
+_MAX_GROUP_CHARS = 12  # 12 * 5 bits is far beyond any real image size
 
 
 def encode(mask: np.ndarray) -> Rle:
@@ -42,7 +44,7 @@ def encode_many(masks: np.ndarray) -> list[Rle]:
     if masks.shape[2] == 0:
         return []
     if masks.dtype == bool:
-        masks = masks.view(np.uint8)        # no copy; keeps a Fortran layout Fortran
+        masks = masks.view(np.uint8)  # no copy; keeps a Fortran layout Fortran
     return coco_mask.encode(np.asfortranarray(masks, dtype=np.uint8))
 
 
@@ -55,7 +57,7 @@ def decode_many(rles: Sequence[Rle], height: int, width: int) -> np.ndarray:
     """N RLEs -> boolean (H, W, N) stack, Fortran-ordered as pycocotools decodes it."""
     if not rles:
         return np.zeros((height, width, 0), dtype=bool, order="F")
-    return coco_mask.decode([as_compressed(r) for r in rles]).view(bool)   # values are 0/1
+    return coco_mask.decode([as_compressed(r) for r in rles]).view(bool)  # values are 0/1
 
 
 def area(rle: Rle) -> int:
@@ -150,12 +152,10 @@ def validate_rle(rle: Any, height: int, width: int) -> None:
     if not isinstance(rle, dict) or "counts" not in rle or "size" not in rle:
         raise AnnotationError("RLE must be an object with 'size' and 'counts'")
     size = rle["size"]
-    if (not isinstance(size, (list, tuple)) or len(size) != 2
-            or not all(_is_int(v) for v in size)):
+    if not isinstance(size, (list, tuple)) or len(size) != 2 or not all(_is_int(v) for v in size):
         raise AnnotationError(f"RLE size must be [height, width], got {size!r}")
     if [int(size[0]), int(size[1])] != [int(height), int(width)]:
-        raise AnnotationError(
-            f"RLE size {list(size)} does not match the image size [{height}, {width}]")
+        raise AnnotationError(f"RLE size {list(size)} does not match the image size [{height}, {width}]")
     counts = rle["counts"]
     if isinstance(counts, (str, bytes)):
         try:
@@ -172,8 +172,7 @@ def validate_rle(rle: Any, height: int, width: int) -> None:
         raise AnnotationError("RLE counts contain a negative run length")
     total = int(runs.sum())
     if total != int(height) * int(width):
-        raise AnnotationError(
-            f"RLE counts cover {total} pixels, the image has {int(height) * int(width)}")
+        raise AnnotationError(f"RLE counts cover {total} pixels, the image has {int(height) * int(width)}")
 
 
 def normalize_rle(rle: Any, height: int, width: int) -> Rle:

@@ -12,18 +12,20 @@ a GridWarp that also knows its pieces, so polygons are cut along the seams.
 
 ``geometry.apply.apply_warp`` applies any of them to every target of a sample.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Union
 
 import numpy as np
 
 
 @dataclass(frozen=True, eq=False)
 class MatrixWarp:
-    matrix: np.ndarray            # (3, 3) float64, continuous input -> output
-    out_size: tuple[int, int]     # (width, height)
+    matrix: np.ndarray  # (3, 3) float64, continuous input -> output
+    out_size: tuple[int, int]  # (width, height)
 
     def __post_init__(self) -> None:
         m = np.asarray(self.matrix, dtype=np.float64).reshape(3, 3)
@@ -39,16 +41,16 @@ class MatrixWarp:
         """True when the warp reverses orientation (left and right swap)."""
         return bool(np.linalg.det(self.matrix[:2, :2]) < 0)
 
-    def then(self, other: "MatrixWarp") -> "MatrixWarp":
+    def then(self, other: MatrixWarp) -> MatrixWarp:
         """This warp followed by ``other``, fused into one."""
         return MatrixWarp(other.matrix @ self.matrix, other.out_size)
 
 
 @dataclass(frozen=True, eq=False)
 class GridWarp:
-    map_x: np.ndarray             # (H_out, W_out) float32, continuous input x per output pixel centre
-    map_y: np.ndarray             # (H_out, W_out) float32
-    point_map: Optional[Callable[[np.ndarray], np.ndarray]] = None  # (N, 2) in -> (N, 2) out
+    map_x: np.ndarray  # (H_out, W_out) float32, continuous input x per output pixel centre
+    map_y: np.ndarray  # (H_out, W_out) float32
+    point_map: Callable[[np.ndarray], np.ndarray] | None = None  # (N, 2) in -> (N, 2) out
     mirrors: bool = False
 
     @property
@@ -56,7 +58,7 @@ class GridWarp:
         return int(self.map_x.shape[1]), int(self.map_x.shape[0])
 
 
-Warp = Union[MatrixWarp, GridWarp]
+Warp = Union[MatrixWarp, GridWarp]  # noqa: UP007 (a runtime alias; X | Y needs 3.10 objects)
 
 
 def translation(tx: float, ty: float) -> np.ndarray:

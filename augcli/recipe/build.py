@@ -4,9 +4,10 @@ A pipeline item is a single-key mapping ``{TransformName: {params}}`` (params
 may be empty or null). Names are looked up in the registry only, so a recipe
 can never reach arbitrary Python code.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from augcli.recipe.compose import Container
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
@@ -14,17 +15,19 @@ from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.base import Transform
 from augcli.transforms.params import ParamError, collect_param_errors
 
-WHERE_ATTR = "recipe_where"   # set on every built node: "pipeline[1].Affine (line 12)"
+WHERE_ATTR = "recipe_where"  # set on every built node: "pipeline[1].Affine (line 12)"
 
 
-def build_steps(items: Any, path: YamlPath, problems: Problems,
-                registry: dict[str, type[Transform]]) -> list[Transform]:
+def build_steps(
+    items: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+) -> list[Transform]:
     """Build a list of pipeline items; invalid items are reported and left out."""
     return [n for n in _build_list(items, path, problems, registry) if n is not None]
 
 
-def _build_list(items: Any, path: YamlPath, problems: Problems,
-                registry: dict[str, type[Transform]]) -> list[Optional[Transform]]:
+def _build_list(
+    items: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+) -> list[Transform | None]:
     """Like build_steps, with None where an item is invalid."""
     if items is None:
         return []
@@ -34,32 +37,45 @@ def _build_list(items: Any, path: YamlPath, problems: Problems,
     return [build_item(item, path + (i,), problems, registry) for i, item in enumerate(items)]
 
 
-def build_item(item: Any, path: YamlPath, problems: Problems,
-               registry: dict[str, type[Transform]]) -> Optional[Transform]:
+def build_item(
+    item: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+) -> Transform | None:
     if isinstance(item, str):
         if item in registry:
             problems.add(path, f"write a transform as a one-key mapping: `- {item}: {{}}`")
         else:
-            problems.add(path, f"unknown transform {item!r}{suggestion(item, registry)} "
-                         "(a pipeline item looks like `- HorizontalFlip: {p: 0.5}`)")
+            problems.add(
+                path,
+                f"unknown transform {item!r}{suggestion(item, registry)} "
+                "(a pipeline item looks like `- HorizontalFlip: {p: 0.5}`)",
+            )
         return None
     if not isinstance(item, dict) or len(item) != 1:
-        got = (f"a mapping with keys {', '.join(repr(k) for k in item)}"
-               if isinstance(item, dict) else type_name(item))
-        problems.add(path, "must be a one-key mapping `{TransformName: {parameters}}`, got "
-                     f"{got}; parameters go inside the transform's mapping")
+        got = (
+            f"a mapping with keys {', '.join(repr(k) for k in item)}"
+            if isinstance(item, dict)
+            else type_name(item)
+        )
+        problems.add(
+            path,
+            "must be a one-key mapping `{TransformName: {parameters}}`, got "
+            f"{got}; parameters go inside the transform's mapping",
+        )
         return None
     name, config = next(iter(item.items()))
     node_path = path + (name,)
     if not isinstance(name, str) or name not in registry:
-        problems.add(node_path, f"unknown transform {name!r}{suggestion(name, registry)} "
-                     "(`augcli transforms` lists them)")
+        problems.add(
+            node_path,
+            f"unknown transform {name!r}{suggestion(name, registry)} (`augcli transforms` lists them)",
+        )
         return None
     if config is None:
         config = {}
     if not isinstance(config, dict):
-        problems.add(node_path, f"parameters of {name} must be a mapping like `{{p: 0.5}}`, "
-                     f"got {type_name(config)}")
+        problems.add(
+            node_path, f"parameters of {name} must be a mapping like `{{p: 0.5}}`, got {type_name(config)}"
+        )
         return None
     cls = registry[name]
     if issubclass(cls, Container):
@@ -76,12 +92,17 @@ class _Unbuilt(Transform):
 
     name = "<invalid>"
 
-    def __init__(self) -> None:   # no parameters to validate
+    def __init__(self) -> None:  # no parameters to validate
         self.p, self.cfg = 1.0, {}
 
 
-def _build_container(cls: type[Container], config: dict, path: YamlPath, problems: Problems,
-                     registry: dict[str, type[Transform]]) -> Optional[Transform]:
+def _build_container(
+    cls: type[Container],
+    config: dict,
+    path: YamlPath,
+    problems: Problems,
+    registry: dict[str, type[Transform]],
+) -> Transform | None:
     if "transforms" not in config:
         problems.add(path, f"{cls.name} needs `transforms:` with a list of pipeline items")
         return None
@@ -93,8 +114,9 @@ def _build_container(cls: type[Container], config: dict, path: YamlPath, problem
     return node if None not in children else None
 
 
-def _construct(cls: type[Transform], config: dict, path: YamlPath, problems: Problems,
-               check_params: bool) -> Optional[Transform]:
+def _construct(
+    cls: type[Transform], config: dict, path: YamlPath, problems: Problems, check_params: bool
+) -> Transform | None:
     if check_params and _report_param_errors(cls, config, path, problems):
         return None
     try:
@@ -108,15 +130,16 @@ def _construct(cls: type[Transform], config: dict, path: YamlPath, problems: Pro
     return None
 
 
-def _report_param_errors(cls: type[Transform], config: dict, path: YamlPath,
-                         problems: Problems) -> bool:
+def _report_param_errors(cls: type[Transform], config: dict, path: YamlPath, problems: Problems) -> bool:
     known = [p.name for p in cls.all_params()]
     errors = collect_param_errors(cls.all_params(), config)
     for err in errors:
         if err.param in known:
             problems.add(path + (err.param,), strip_param_name(str(err), err.param))
         else:
-            problems.add(path + (err.param,),
-                         f"unknown parameter of {cls.name}{suggestion(err.param, known)} "
-                         f"({cls.name} takes: {', '.join(known)})")
+            problems.add(
+                path + (err.param,),
+                f"unknown parameter of {cls.name}{suggestion(err.param, known)} "
+                f"({cls.name} takes: {', '.join(known)})",
+            )
     return bool(errors)

@@ -4,6 +4,7 @@ Containers live here rather than in ``transforms.base.REGISTRY`` because they
 are composition, not transforms: they make no Op, so the registry's contract
 tests (pickling, p=0 is identity...) do not apply to them.
 """
+
 from __future__ import annotations
 
 from augcli.recipe.compose import CONTAINERS
@@ -15,7 +16,7 @@ def full_registry() -> dict[str, type[Transform]]:
     from augcli.transforms.catalog import load_all
 
     names: dict[str, type[Transform]] = dict(load_all())
-    names.update(REGISTRY)   # load_all() fills REGISTRY; later registrations count too
+    names.update(REGISTRY)  # load_all() fills REGISTRY; later registrations count too
     clash = sorted(set(names) & set(CONTAINERS))
     if clash:
         raise RuntimeError(f"transforms registered under container names: {', '.join(clash)}")

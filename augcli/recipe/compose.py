@@ -12,10 +12,11 @@ children's ``p`` (or to ``weights``) and runs it unconditionally; ``SomeOf``
 picks ``n`` children uniformly, keeps them in recipe order, and each runs
 with its own ``p``; ``Sequential`` runs every child, each with its own ``p``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,8 +39,7 @@ class Container(Transform):
     def check(self) -> None:
         children = self.transforms
         if not isinstance(children, (list, tuple)) or not children:
-            raise ParamError(f"{self.name} needs at least one transform in `transforms`",
-                             "transforms")
+            raise ParamError(f"{self.name} needs at least one transform in `transforms`", "transforms")
         for child in children:
             if not isinstance(child, Transform):
                 raise ParamError(f"transforms must hold transforms, got {child!r}", "transforms")
@@ -67,8 +67,10 @@ class Sequential(Container):
     name = "Sequential"
     default_p = 1.0
     params = (_TRANSFORMS,)
-    deviations = ("p defaults to 1.0 (Albumentations: 0.5), since a sequence written into a "
-                  "recipe is normally meant to run.")
+    deviations = (
+        "p defaults to 1.0 (Albumentations: 0.5), since a sequence written into a "
+        "recipe is normally meant to run."
+    )
     example = """\
 - OneOf:
     transforms:
@@ -90,8 +92,14 @@ class OneOf(Container):
     default_p = 0.5
     params = (
         _TRANSFORMS,
-        Param("weights", "list", None, "relative chance of each child (one number each); "
-              "default: the children's p, as in Albumentations", nullable=True),
+        Param(
+            "weights",
+            "list",
+            None,
+            "relative chance of each child (one number each); "
+            "default: the children's p, as in Albumentations",
+            nullable=True,
+        ),
     )
     deviations = "`weights` is an addition; without it the children's p act as weights, as in Albumentations."
     example = """\
@@ -101,21 +109,31 @@ class OneOf(Container):
       - GaussianBlur: {sigma_limit: [0.2, 1.5]}
       - GaussNoise: {std_range: [0.02, 0.08]}
 """
-    weights: Optional[list]
+    weights: list | None
 
     def check(self) -> None:
         super().check()
         if self.weights is None:
             if sum(child.p for child in self.transforms) <= 0:
-                raise ParamError("every child has p = 0, so OneOf can never pick one; "
-                                 "give the children a p or set weights", "transforms")
+                raise ParamError(
+                    "every child has p = 0, so OneOf can never pick one; "
+                    "give the children a p or set weights",
+                    "transforms",
+                )
             return
         if len(self.weights) != len(self.transforms):
-            raise ParamError(f"weights has {len(self.weights)} entries for "
-                             f"{len(self.transforms)} transforms; give one per transform", "weights")
+            raise ParamError(
+                f"weights has {len(self.weights)} entries for "
+                f"{len(self.transforms)} transforms; give one per transform",
+                "weights",
+            )
         for value in self.weights:
-            if (isinstance(value, bool) or not isinstance(value, (int, float))
-                    or not math.isfinite(value) or value < 0):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise ParamError(f"weights must be numbers >= 0, got {value!r}", "weights")
         if sum(self.weights) <= 0:
             raise ParamError("weights must not all be 0", "weights")
@@ -141,8 +159,10 @@ class SomeOf(Container):
         Param("n", "int_range", 1, "how many children to pick: a number or [min, max]", low=0),
         Param("replace", "bool", False, "pick with replacement (a child may run twice)"),
     )
-    deviations = ("n may be a [min, max] range; n larger than the number of transforms "
-                  "without replace is an error instead of being capped with a warning.")
+    deviations = (
+        "n may be a [min, max] range; n larger than the number of transforms "
+        "without replace is an error instead of being capped with a warning."
+    )
     example = """\
 - SomeOf:
     n: [1, 2]
@@ -158,8 +178,10 @@ class SomeOf(Container):
         super().check()
         low, high = self.n_range
         if not self.replace and high > len(self.transforms):
-            raise ParamError(f"n asks for up to {high} of {len(self.transforms)} transforms; "
-                             "lower n or set replace: true", "n")
+            raise ParamError(
+                f"n asks for up to {high} of {len(self.transforms)} transforms; lower n or set replace: true",
+                "n",
+            )
 
     @property
     def n_range(self) -> tuple[int, int]:

@@ -14,17 +14,23 @@ warps are resampled one after the other. Under either condition the fused
 labels equal the unfused ones; boxes derived from corners come out tighter,
 because a box is re-derived once instead of after every warp.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from augcli.geometry.warp import MatrixWarp
 
 
-def fused_settings(first: MatrixWarp, first_settings: dict, first_input_size: tuple[int, int],
-                   then: MatrixWarp, then_settings: dict) -> Optional[dict]:
+def fused_settings(
+    first: MatrixWarp,
+    first_settings: dict,
+    first_input_size: tuple[int, int],
+    then: MatrixWarp,
+    then_settings: dict,
+) -> dict | None:
     """Resampling settings for ``first`` then ``then`` as one warp, or None if they differ.
 
     A pixel permutation (flip, 90 degree turn, transpose) never interpolates
@@ -42,13 +48,14 @@ def is_pixel_permutation(warp: MatrixWarp, input_size: tuple[int, int]) -> bool:
     linear, shift = warp.matrix[:2, :2], warp.matrix[:2, 2]
     if not np.allclose(warp.matrix[2], [0.0, 0.0, 1.0]):
         return False
-    signed_permutation = (np.allclose(np.abs(linear), np.round(np.abs(linear)))
-                          and np.allclose(np.abs(linear).sum(axis=0), 1.0)
-                          and np.allclose(np.abs(linear).sum(axis=1), 1.0))
+    signed_permutation = (
+        np.allclose(np.abs(linear), np.round(np.abs(linear)))
+        and np.allclose(np.abs(linear).sum(axis=0), 1.0)
+        and np.allclose(np.abs(linear).sum(axis=1), 1.0)
+    )
     whole_shift = np.allclose(shift, np.round(shift))
     tol = 1e-6 * max(1.0, *warp.out_size)
-    return bool(signed_permutation and whole_shift
-                and _maps_canvas_onto_canvas(warp, input_size, tol))
+    return bool(signed_permutation and whole_shift and _maps_canvas_onto_canvas(warp, input_size, tol))
 
 
 def same_resampling(a: dict, b: dict) -> bool:

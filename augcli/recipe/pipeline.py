@@ -7,10 +7,12 @@ that cannot change the result; see ``fusion.py``. Pending warps are flushed
 before any other op, when a transform looks at the labels (``ctx.sample()``)
 and at the end, after which the label policy filters the instances.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import numpy as np
 
@@ -28,18 +30,19 @@ Draw = Callable[[np.random.Generator], Sample]
 @dataclass
 class RunResult:
     sample: Sample
-    ops: list[dict] = field(default_factory=list)       # Op.record() of every op, in order
+    ops: list[dict] = field(default_factory=list)  # Op.record() of every op, in order
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> instances dropped
 
 
 class Pipeline:
     """The recipe's ``pipeline:``: top-level steps plus the label policy."""
 
-    def __init__(self, steps: Optional[list[Transform]] = None,
-                 policy: LabelPolicy = DEFAULT_POLICY, fuse: bool = True):
+    def __init__(
+        self, steps: list[Transform] | None = None, policy: LabelPolicy = DEFAULT_POLICY, fuse: bool = True
+    ):
         self.steps: list[Transform] = list(steps or [])
         self.policy = policy
-        self.fuse = fuse   # False applies every op on its own (the reference behaviour)
+        self.fuse = fuse  # False applies every op on its own (the reference behaviour)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -60,14 +63,19 @@ class Pipeline:
             else:
                 yield node
 
-    def run(self, sample: Sample, rng: np.random.Generator, categories: Optional[Categories] = None,
-            draw: Optional[Draw] = None, policy: Optional[LabelPolicy] = None) -> RunResult:
+    def run(
+        self,
+        sample: Sample,
+        rng: np.random.Generator,
+        categories: Categories | None = None,
+        draw: Draw | None = None,
+        policy: LabelPolicy | None = None,
+    ) -> RunResult:
         """Augment ``sample`` (left untouched) with ops drawn from ``rng``."""
         from augcli.geometry import apply as geometry
 
         policy = policy or self.policy
-        runner = _Runner(_prepare(sample, policy, categories), rng, policy, categories, draw,
-                         self.fuse)
+        runner = _Runner(_prepare(sample, policy, categories), rng, policy, categories, draw, self.fuse)
         for step in self.steps:
             runner.run_node(step, forced=False)
         runner.flush()
@@ -76,7 +84,7 @@ class Pipeline:
         return RunResult(out, runner.records, dropped)
 
 
-def _prepare(sample: Sample, policy: LabelPolicy, categories: Optional[Categories]) -> Sample:
+def _prepare(sample: Sample, policy: LabelPolicy, categories: Categories | None) -> Sample:
     """A shallow copy with fresh drop counters and the keypoint flip permutations."""
     meta = dict(sample.meta)
     meta["dropped"] = {}
@@ -85,31 +93,41 @@ def _prepare(sample: Sample, policy: LabelPolicy, categories: Optional[Categorie
     if categories is not None:
         with_kps = [c for c in categories.items if c.keypoints]
         if explicit:
-            meta["flip_perm"] = {c.id: _explicit_perm(pairs, c.name, len(c.keypoints))
-                                 for c in with_kps}
+            meta["flip_perm"] = {c.id: _explicit_perm(pairs, c.name, len(c.keypoints)) for c in with_kps}
         elif "flip_perm" not in meta and with_kps:
             meta["flip_perm"] = {c.id: flip_permutation(c.keypoints) for c in with_kps}
     elif explicit and sample.instances.keypoints is not None:
         # no category list: the pairs apply to every label's keypoint columns
         count = sample.instances.keypoints.shape[1]
-        meta["flip_perm"] = {int(label): _explicit_perm(pairs, str(label), count)
-                             for label in np.unique(sample.instances.labels)}
+        meta["flip_perm"] = {
+            int(label): _explicit_perm(pairs, str(label), count)
+            for label in np.unique(sample.instances.labels)
+        }
     return sample.replace(meta=meta)
 
 
 def _explicit_perm(pairs: Any, category: str, count: int) -> np.ndarray:
     bad = [i for pair in pairs for i in pair if not 0 <= int(i) < count]
     if bad:
-        raise RecipeError(f"labels.keypoint_flip_pairs: index {bad[0]} is out of range for "
-                          f"category {category!r} ({count} keypoints)")
+        raise RecipeError(
+            f"labels.keypoint_flip_pairs: index {bad[0]} is out of range for "
+            f"category {category!r} ({count} keypoints)"
+        )
     return pairs_to_permutation(pairs, count)
 
 
 class _Runner:
     """State of one run: the sample so far plus a pending (fused) matrix warp."""
 
-    def __init__(self, sample: Sample, rng: np.random.Generator, policy: LabelPolicy,
-                 categories: Optional[Categories], draw: Optional[Draw], fuse: bool):
+    def __init__(
+        self,
+        sample: Sample,
+        rng: np.random.Generator,
+        policy: LabelPolicy,
+        categories: Categories | None,
+        draw: Draw | None,
+        fuse: bool,
+    ):
         self.sample = sample
         self.rng = rng
         self.policy = policy
@@ -117,7 +135,7 @@ class _Runner:
         self.draw = draw
         self.fuse = fuse
         self.records: list[dict] = []
-        self.pending: Optional[MatrixWarp] = None
+        self.pending: MatrixWarp | None = None
         self.pending_settings: dict = {}
         self.width, self.height = sample.width, sample.height
 
@@ -129,8 +147,13 @@ class _Runner:
             for child, child_forced in node.choose(self.rng):
                 self.run_node(child, child_forced)
             return
-        ctx = SampleContext(width=self.width, height=self.height, get_sample=self.current,
-                            categories=self.categories, draw=self.draw)
+        ctx = SampleContext(
+            width=self.width,
+            height=self.height,
+            get_sample=self.current,
+            categories=self.categories,
+            draw=self.draw,
+        )
         op = node.make_op(self.rng, ctx) if forced else node.sample(self.rng, ctx)
         if op is not None:
             self.records.append(op.record())

@@ -1,8 +1,9 @@
 """Collecting recipe problems with their YAML path and line, and name suggestions."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from augcli.recipe.yaml_loader import YamlDocument, YamlPath, format_path
 
@@ -10,7 +11,7 @@ from augcli.recipe.yaml_loader import YamlDocument, YamlPath, format_path
 class Problems:
     """Every problem found in one recipe, each as ``path (line N): message``."""
 
-    def __init__(self, doc: Optional[YamlDocument] = None):
+    def __init__(self, doc: YamlDocument | None = None):
         self.doc = doc
         self.items: list[str] = list(doc.problems) if doc is not None else []
 
@@ -56,9 +57,9 @@ def type_name(value: object) -> str:
     return f"the number {value!r}" if isinstance(value, (int, float)) else repr(value)
 
 
-def strip_param_name(message: str, name: Optional[str]) -> str:
+def strip_param_name(message: str, name: str | None) -> str:
     """``rotate must be ...`` -> ``must be ...``: the path already names the parameter."""
     for verb in ("must ", "may "):
         if name and message.startswith(f"{name} {verb}"):
-            return message[len(name) + 1:]
+            return message[len(name) + 1 :]
     return message

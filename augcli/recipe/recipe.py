@@ -1,10 +1,12 @@
 """``Recipe``: a validated YAML recipe, and the checks of a recipe against a dataset."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -30,10 +32,10 @@ class Recipe:
     jpeg_quality: int = 95
     pipeline: Pipeline = field(default_factory=Pipeline)
     source_text: str = ""
-    source: str = "<dict>"   # the file it came from, for messages
+    source: str = "<dict>"  # the file it came from, for messages
 
 
-def load_recipe(path: Union[str, Path]) -> Recipe:
+def load_recipe(path: str | Path) -> Recipe:
     """Read, parse and validate a recipe file; RecipeError lists every problem."""
     path = Path(path)
     name = str(path)
@@ -70,7 +72,7 @@ def recipe_from_dict(data: Any, source: str = "<dict>") -> Recipe:
     return _build(YamlDocument(data=data, source=source), text)
 
 
-def validate_recipe_file(path: Union[str, Path]) -> list[str]:
+def validate_recipe_file(path: str | Path) -> list[str]:
     """Every problem of a recipe file; an empty list when it is valid."""
     try:
         load_recipe(path)
@@ -93,15 +95,20 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
         items = problems.items
         message = items[0] if len(items) == 1 else f"{len(items)} problems, the first: {items[0]}"
         raise RecipeError(message, problems=items, file=doc.source)
-    return Recipe(version=parts.version, seed=parts.seed, copies=parts.copies,
-                  keep_original=parts.keep_original, policy=parts.policy,
-                  jpeg_quality=parts.jpeg_quality,
-                  pipeline=Pipeline(parts.steps, policy=parts.policy),
-                  source_text=text, source=doc.source)
+    return Recipe(
+        version=parts.version,
+        seed=parts.seed,
+        copies=parts.copies,
+        keep_original=parts.keep_original,
+        policy=parts.policy,
+        jpeg_quality=parts.jpeg_quality,
+        pipeline=Pipeline(parts.steps, policy=parts.policy),
+        source_text=text,
+        source=doc.source,
+    )
 
 
-def check_dataset(recipe: Recipe, categories: Optional[Categories],
-                  has_targets: Iterable[str]) -> list[str]:
+def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: Iterable[str]) -> list[str]:
     """Problems applying ``recipe`` to a dataset with these categories and targets.
 
     Reports every (transform, target) pair the pipeline cannot honour and
@@ -112,8 +119,10 @@ def check_dataset(recipe: Recipe, categories: Optional[Categories],
     for node in recipe.pipeline.leaves():
         missing = [t for t in present if t not in node.targets]
         if missing:
-            problems.append(f"{_where(node)}: {node.name} cannot transform the dataset's "
-                            f"{', '.join(missing)} (it supports {', '.join(node.targets)})")
+            problems.append(
+                f"{_where(node)}: {node.name} cannot transform the dataset's "
+                f"{', '.join(missing)} (it supports {', '.join(node.targets)})"
+            )
         # a transform may check the dataset itself (e.g. that the categories it names exist)
         dataset_problems = getattr(node, "dataset_problems", None)
         if dataset_problems is not None:
@@ -128,7 +137,8 @@ def check_dataset(recipe: Recipe, categories: Optional[Categories],
                 if max(a, b) >= count:
                     problems.append(
                         f"labels.keypoint_flip_pairs: [{a}, {b}] is out of range for category "
-                        f"{category.name!r}, which has {count} keypoints (0..{count - 1})")
+                        f"{category.name!r}, which has {count} keypoints (0..{count - 1})"
+                    )
     return problems
 
 

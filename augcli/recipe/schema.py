@@ -15,10 +15,11 @@ output:
 pipeline: []            # see build.py
 ```
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, LabelPolicy
 from augcli.recipe.build import build_steps
@@ -36,17 +37,30 @@ TOP_PARAMS = (
     Param("keep_original", "bool", True, "also write each input image unchanged"),
 )
 LABEL_PARAMS = (
-    Param("min_visibility", "float", DEFAULT_POLICY.min_visibility,
-          "drop an instance when less than this fraction of it stays visible", low=0.0, high=1.0),
-    Param("min_area", "float", DEFAULT_POLICY.min_area,
-          "drop an instance whose visible area (px^2) falls below this", low=0.0),
-    Param("box", "choice", DEFAULT_POLICY.box,
-          "tight: from the transformed polygon/mask; corners: from the box corners",
-          choices=BOX_MODES),
+    Param(
+        "min_visibility",
+        "float",
+        DEFAULT_POLICY.min_visibility,
+        "drop an instance when less than this fraction of it stays visible",
+        low=0.0,
+        high=1.0,
+    ),
+    Param(
+        "min_area",
+        "float",
+        DEFAULT_POLICY.min_area,
+        "drop an instance whose visible area (px^2) falls below this",
+        low=0.0,
+    ),
+    Param(
+        "box",
+        "choice",
+        DEFAULT_POLICY.box,
+        "tight: from the transformed polygon/mask; corners: from the box corners",
+        choices=BOX_MODES,
+    ),
 )
-OUTPUT_PARAMS = (
-    Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),
-)
+OUTPUT_PARAMS = (Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),)
 TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + ("labels", "output", "pipeline")
 LABEL_KEYS = tuple(p.name for p in LABEL_PARAMS) + ("keypoint_flip_pairs",)
 
@@ -68,16 +82,20 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
     """Validate the whole recipe; problems are added, never raised."""
     parts = RecipeParts()
     if not isinstance(data, dict):
-        problems.add((), f"a recipe is a mapping of settings (version, seed, pipeline...), "
-                     f"got {type_name(data)}")
+        problems.add(
+            (), f"a recipe is a mapping of settings (version, seed, pipeline...), got {type_name(data)}"
+        )
         return parts
     _unknown_keys(data, (), TOP_KEYS, problems)
     if "version" not in data:
         problems.add((), "version is missing; start the recipe with `version: 1`")
     values = _scalars(TOP_PARAMS, data, (), problems)
     if "version" in values and values["version"] not in SUPPORTED_VERSIONS:
-        problems.add(("version",), f"unsupported recipe version {values['version']}; "
-                     f"this augcli reads version {', '.join(map(str, SUPPORTED_VERSIONS))}")
+        problems.add(
+            ("version",),
+            f"unsupported recipe version {values['version']}; "
+            f"this augcli reads version {', '.join(map(str, SUPPORTED_VERSIONS))}",
+        )
     parts.version = values.get("version", parts.version)
     parts.seed = values.get("seed", parts.seed)
     parts.copies = values.get("copies", parts.copies)
@@ -93,12 +111,13 @@ def _unknown_keys(data: dict, path: YamlPath, known: tuple[str, ...], problems: 
     for key in data:
         if key not in known:
             section = f" in {path[-1]}" if path else ""
-            problems.add(path + (key,), f"unknown key {key!r}{section}{suggestion(key, known)} "
-                         f"(known: {', '.join(known)})")
+            problems.add(
+                path + (key,),
+                f"unknown key {key!r}{section}{suggestion(key, known)} (known: {', '.join(known)})",
+            )
 
 
-def _scalars(params: tuple[Param, ...], data: dict, path: YamlPath,
-             problems: Problems) -> dict[str, Any]:
+def _scalars(params: tuple[Param, ...], data: dict, path: YamlPath, problems: Problems) -> dict[str, Any]:
     values = {}
     for spec in params:
         if spec.name not in data:
@@ -138,7 +157,7 @@ def _labels(section: Any, problems: Problems) -> LabelPolicy:
     )
 
 
-def _flip_pairs(value: Any, problems: Problems) -> Optional[object]:
+def _flip_pairs(value: Any, problems: Problems) -> object | None:
     """``auto`` or a list of distinct 0-based ``[a, b]`` index pairs."""
     path: YamlPath = ("labels", "keypoint_flip_pairs")
     if value == "auto":
@@ -149,8 +168,11 @@ def _flip_pairs(value: Any, problems: Problems) -> Optional[object]:
     pairs, seen = [], {}
     for i, pair in enumerate(value):
         at = path + (i,)
-        if not (isinstance(pair, list) and len(pair) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+        ):
             problems.add(at, f"must be a pair of keypoint indices like [1, 2], got {pair!r}")
             continue
         a, b = pair
@@ -162,8 +184,9 @@ def _flip_pairs(value: Any, problems: Problems) -> Optional[object]:
             continue
         repeated = [v for v in pair if v in seen]
         if repeated:
-            problems.add(at, f"keypoint {repeated[0]} is already paired in "
-                         f"keypoint_flip_pairs[{seen[repeated[0]]}]")
+            problems.add(
+                at, f"keypoint {repeated[0]} is already paired in keypoint_flip_pairs[{seen[repeated[0]]}]"
+            )
             continue
         seen[a] = seen[b] = i
         pairs.append((a, b))

@@ -7,11 +7,12 @@ scalars, lists and mappings. Aliases are refused outright: a recipe is short
 enough to write out, and refusing them makes "billion laughs" documents
 impossible. Size and nesting depth are bounded.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
@@ -19,8 +20,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from augcli.core.errors import RecipeError
 
-MAX_BYTES = 1 << 20   # a recipe is a few KB; anything near this is not a recipe
-MAX_DEPTH = 64        # nesting of lists/mappings (PyYAML composes recursively)
+MAX_BYTES = 1 << 20  # a recipe is a few KB; anything near this is not a recipe
+MAX_DEPTH = 64  # nesting of lists/mappings (PyYAML composes recursively)
 
 YamlPath = tuple  # mapping keys and sequence indices from the root
 
@@ -48,9 +49,9 @@ class YamlDocument:
     data: Any
     lines: dict[YamlPath, int] = field(default_factory=dict)
     source: str = "<text>"
-    problems: list[str] = field(default_factory=list)   # non-fatal (duplicate keys)
+    problems: list[str] = field(default_factory=list)  # non-fatal (duplicate keys)
 
-    def line(self, path: YamlPath) -> Optional[int]:
+    def line(self, path: YamlPath) -> int | None:
         """Line of ``path`` or of its nearest ancestor that has one."""
         path = tuple(path)
         while path:
@@ -67,18 +68,20 @@ class RecipeLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Optional[Node], index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise RecipeError(
                 f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
-                "allowed in recipes; write the value out in full")
+                "allowed in recipes; write the value out in full"
+            )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise RecipeError(f"line {mark.line + 1}: the recipe is nested more than "
-                                  f"{MAX_DEPTH} levels deep")
+                raise RecipeError(
+                    f"line {mark.line + 1}: the recipe is nested more than {MAX_DEPTH} levels deep"
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -86,8 +89,8 @@ class RecipeLoader(yaml.SafeLoader):
 
 # YAML 1.1 (PyYAML) reads 1e-3 as a string; recipes mean the number, as YAML 1.2 does.
 RecipeLoader.add_implicit_resolver(
-    _STD + "float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+    _STD + "float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 def load_yaml(text: str, source: str = "<text>") -> YamlDocument:
@@ -116,8 +119,7 @@ def load_yaml(text: str, source: str = "<text>") -> YamlDocument:
     if converter.fatal:
         problems = converter.fatal + converter.problems
         raise RecipeError(_summary(problems), problems=problems, file=source)
-    return YamlDocument(data=data, lines=converter.lines, source=source,
-                        problems=converter.problems)
+    return YamlDocument(data=data, lines=converter.lines, source=source, problems=converter.problems)
 
 
 def _summary(problems: list[str]) -> str:
@@ -127,7 +129,7 @@ def _summary(problems: list[str]) -> str:
 
 
 def _tag_text(tag: str) -> str:
-    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 class _Converter:
@@ -136,8 +138,8 @@ class _Converter:
     def __init__(self, loader: RecipeLoader):
         self.loader = loader
         self.lines: dict[YamlPath, int] = {}
-        self.problems: list[str] = []   # duplicate keys: the rest still validates
-        self.fatal: list[str] = []      # forbidden tags: the value cannot be trusted
+        self.problems: list[str] = []  # duplicate keys: the rest still validates
+        self.fatal: list[str] = []  # forbidden tags: the value cannot be trusted
 
     def _where(self, path: YamlPath, node: Node) -> str:
         name = format_path(path)
@@ -167,24 +169,27 @@ class _Converter:
         first_line: dict = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                self.fatal.append(f"{self._where(path, key_node)}: mapping keys must be "
-                                  "plain names, not lists or mappings")
+                self.fatal.append(
+                    f"{self._where(path, key_node)}: mapping keys must be plain names, not lists or mappings"
+                )
                 continue
             if key_node.tag == _STD + "merge":
-                self.fatal.append(f"{self._where(path, key_node)}: merge keys (<<) are not "
-                                  "supported in recipes")
+                self.fatal.append(
+                    f"{self._where(path, key_node)}: merge keys (<<) are not supported in recipes"
+                )
                 continue
             key = self._scalar(key_node, path)
             line = key_node.start_mark.line + 1
             child_path = path + (key,)
             try:
                 duplicate = key in first_line
-            except TypeError:   # an unhashable key cannot come from a scalar, but be safe
+            except TypeError:  # an unhashable key cannot come from a scalar, but be safe
                 duplicate = False
             if duplicate:
                 self.problems.append(
                     f"{format_path(child_path)} (line {line}): duplicate key {key!r} "
-                    f"(first given on line {first_line[key]})")
+                    f"(first given on line {first_line[key]})"
+                )
                 continue
             first_line[key] = line
             self.lines[child_path] = line
@@ -193,12 +198,14 @@ class _Converter:
 
     def _scalar(self, node: ScalarNode, path: YamlPath) -> Any:
         if node.tag == _STD + "timestamp":
-            return node.value   # a date-looking word is just text here
+            return node.value  # a date-looking word is just text here
         if node.tag not in _PLAIN_SCALAR_TAGS:
             return self._forbidden(node, path)
         return self.loader.construct_object(node, deep=True)
 
     def _forbidden(self, node: Node, path: YamlPath) -> None:
-        self.fatal.append(f"{self._where(path, node)}: the YAML tag {_tag_text(node.tag)} is "
-                          "not allowed; a recipe holds plain values, lists and mappings only")
+        self.fatal.append(
+            f"{self._where(path, node)}: the YAML tag {_tag_text(node.tag)} is "
+            "not allowed; a recipe holds plain values, lists and mappings only"
+        )
         return None

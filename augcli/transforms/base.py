@@ -8,11 +8,13 @@ parameters for the provenance log. Transforms hold no RNG state.
 A geometric op writes no per-target code: it declares one warp and
 ``geometry.apply.apply_warp`` moves every target with it.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,8 +39,8 @@ class SampleContext:
     width: int
     height: int
     get_sample: Callable[[], Sample]
-    categories: Optional[Categories] = None
-    draw: Optional[Callable[[np.random.Generator], Sample]] = None
+    categories: Categories | None = None
+    draw: Callable[[np.random.Generator], Sample] | None = None
 
     def sample(self) -> Sample:
         return self.get_sample()
@@ -96,8 +98,7 @@ class GeometricOp(Op):
     def apply(self, sample: Sample, policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
         from augcli.geometry.apply import apply_warp
 
-        return apply_warp(sample, self.warp(sample.width, sample.height), policy=policy,
-                          **self.resampling())
+        return apply_warp(sample, self.warp(sample.width, sample.height), policy=policy, **self.resampling())
 
 
 class Transform:
@@ -120,7 +121,7 @@ class Transform:
     default_p: ClassVar[float] = 0.5
     example: ClassVar[str] = ""
     needs_labels: ClassVar[bool] = False
-    deviations: ClassVar[str] = ""   # how it differs from its Albumentations twin, if at all
+    deviations: ClassVar[str] = ""  # how it differs from its Albumentations twin, if at all
 
     def __init__(self, **config: Any):
         values = validate_params(self.all_params(), config)
@@ -143,13 +144,13 @@ class Transform:
         doc = (cls.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else ""
 
-    def sample(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def sample(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         # Always draw the coin first so the stream does not depend on p.
         if rng.random() >= self.p:
             return None
         return self.make_op(rng, ctx)
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -185,5 +186,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["Transform", "Op", "PixelOp", "GeometricOp", "SampleContext", "REGISTRY",
-           "register", "Param", "ParamError", "KINDS", "TARGETS"]
+__all__ = [
+    "Transform",
+    "Op",
+    "PixelOp",
+    "GeometricOp",
+    "SampleContext",
+    "REGISTRY",
+    "register",
+    "Param",
+    "ParamError",
+    "KINDS",
+    "TARGETS",
+]

@@ -1,4 +1,5 @@
 """Import every transform module once, so the registry is complete."""
+
 from __future__ import annotations
 
 from augcli.transforms.base import REGISTRY, Transform

@@ -3,11 +3,13 @@
 The recipe validator turns ``ParamError`` into messages with YAML paths and
 lines; ``augcli transforms`` renders the same specs as documentation.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 PARAM_KINDS = ("float", "int", "bool", "str", "choice", "range", "int_range", "color", "list", "any")
 # How a single number given for a range parameter is widened, as in Albumentations.
@@ -26,12 +28,12 @@ class Param:
     kind: str
     default: Any
     doc: str
-    low: float | None = None       # inclusive lower bound (each element for ranges)
-    high: float | None = None      # inclusive upper bound
+    low: float | None = None  # inclusive lower bound (each element for ranges)
+    high: float | None = None  # inclusive upper bound
     choices: tuple = ()
-    scalar: str = "point"          # range kinds: what a single number means
+    scalar: str = "point"  # range kinds: what a single number means
     nullable: bool = False
-    ordered: bool = True           # range kinds: require min <= max
+    ordered: bool = True  # range kinds: require min <= max
 
     def __post_init__(self) -> None:
         assert self.kind in PARAM_KINDS, self.kind
@@ -141,8 +143,10 @@ def validate_params(params: Iterable[Param], config: dict[str, Any]) -> dict[str
     if errors:
         raise errors[0]
     specs = {p.name: p for p in params}
-    return {name: spec.validate(config.get(name, spec.default)) if name in config
-            else spec.default for name, spec in specs.items()}
+    return {
+        name: spec.validate(config.get(name, spec.default)) if name in config else spec.default
+        for name, spec in specs.items()
+    }
 
 
 def collect_param_errors(params: Iterable[Param], config: dict[str, Any]) -> list[ParamError]:

@@ -1,4 +1,5 @@
 """The command line contract: names, exit codes, one-line errors, JSON output."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,20 @@ def run(*args: str):
 
 
 def test_expand_json_summary(sample_dataset, tmp_path):
-    result = run("expand", sample_dataset, "--recipe", RECIPES[0], "--out", tmp_path / "out",
-                 "--copies", "1", "--workers", "1", "--json", "--quiet")
+    result = run(
+        "expand",
+        sample_dataset,
+        "--recipe",
+        RECIPES[0],
+        "--out",
+        tmp_path / "out",
+        "--copies",
+        "1",
+        "--workers",
+        "1",
+        "--json",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["images_out"] == summary["images_in"] * 2
@@ -37,8 +50,18 @@ def test_expand_json_summary(sample_dataset, tmp_path):
 
 
 def test_summary_table_is_printed(sample_dataset, tmp_path):
-    result = run("expand", sample_dataset, "--recipe", RECIPES[0], "--out", tmp_path / "out",
-                 "--copies", "1", "--workers", "1")
+    result = run(
+        "expand",
+        sample_dataset,
+        "--recipe",
+        RECIPES[0],
+        "--out",
+        tmp_path / "out",
+        "--copies",
+        "1",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert "images" in result.stdout and "annotations" in result.stdout
 
@@ -119,8 +142,8 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert command in result.stdout
 
 
-def test_every_command_and_option_is_documented_in_the_readme():
-    readme = (REPO / "README.md").read_text()
+def test_every_command_and_option_is_documented_in_the_cli_reference():
+    readme = (REPO / "docs" / "cli.md").read_text()
     for command in app.registered_commands:
         name = command.name or command.callback.__name__
         assert f"augcli {name}" in readme, name

@@ -1,4 +1,5 @@
 """End-to-end behaviour of expand: determinism, identity, output safety, reports."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,14 +14,22 @@ import augcli
 from augcli.core.errors import UsageError
 
 RANDOM_RECIPE = {
-    "version": 1, "seed": 7, "copies": 2, "keep_original": True,
+    "version": 1,
+    "seed": 7,
+    "copies": 2,
+    "keep_original": True,
     "pipeline": [
         {"HorizontalFlip": {"p": 0.5}},
         {"Affine": {"rotate": [-20, 20], "scale": [0.8, 1.2], "p": 0.9}},
-        {"OneOf": {"p": 0.8, "transforms": [
-            {"GaussianBlur": {"sigma_limit": [0.2, 1.5]}},
-            {"GaussNoise": {"std_range": [0.02, 0.08]}},
-        ]}},
+        {
+            "OneOf": {
+                "p": 0.8,
+                "transforms": [
+                    {"GaussianBlur": {"sigma_limit": [0.2, 1.5]}},
+                    {"GaussNoise": {"std_range": [0.02, 0.08]}},
+                ],
+            }
+        },
         {"CoarseDropout": {"p": 0.5}},
         {"RandomBrightnessContrast": {"p": 0.5}},
     ],
@@ -28,8 +37,11 @@ RANDOM_RECIPE = {
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def annotation_file(root: Path) -> Path:
@@ -71,7 +83,7 @@ def test_augmented_copies_are_named_and_numbered_after_the_input(sample_dataset,
     max_ann = max(a["id"] for a in source["annotations"])
     originals = out["images"][: len(source["images"])]
     assert originals == source["images"]
-    augmented = out["images"][len(source["images"]):]
+    augmented = out["images"][len(source["images"]) :]
     assert [im["id"] for im in augmented] == list(range(max_image + 1, max_image + 1 + len(augmented)))
     new_anns = [a for a in out["annotations"] if a["id"] > max_ann]
     assert [a["id"] for a in new_anns] == list(range(max_ann + 1, max_ann + 1 + len(new_anns)))

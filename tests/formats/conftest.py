@@ -1,13 +1,13 @@
 """Fixtures for format tests: tiny COCO datasets built in a temporary folder."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
-
 from format_helpers import save_image
 
 
@@ -19,8 +19,13 @@ def make_coco(tmp_path: Path) -> Callable[..., Path]:
     the annotation file path.
     """
 
-    def build(coco: dict, images: dict[str, np.ndarray], name: str = "instances_train.json",
-              image_dir: str = "images/train", root: Path | None = None) -> Path:
+    def build(
+        coco: dict,
+        images: dict[str, np.ndarray],
+        name: str = "instances_train.json",
+        image_dir: str = "images/train",
+        root: Path | None = None,
+    ) -> Path:
         root = root or tmp_path / "dataset"
         for file_name, pixels in images.items():
             save_image(root / image_dir / file_name, pixels)

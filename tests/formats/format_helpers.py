@@ -1,4 +1,5 @@
 """Shared helpers for the format tests (imported by name; conftest only holds fixtures)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ a transform from the registry with p = 1 and nearest interpolation, applies
 it to a sample read from disk, writes the result with the format's writer
 and reads it back, so the whole format path is checked, not only the warp.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +41,7 @@ def config_for(name: str) -> dict:
         overrides = dict(yaml.safe_load(cls.example)[0][name] or {})
     cfg = dict(overrides, p=1.0)
     if "interpolation" in {p.name for p in cls.all_params()}:
-        cfg["interpolation"] = 0                 # nearest keeps colours exact
+        cfg["interpolation"] = 0  # nearest keeps colours exact
     return cfg
 
 
@@ -81,12 +82,10 @@ def assert_box_holds(box: np.ndarray, pixels: np.ndarray, slack: float, what: st
     bounds = pixel_bounds(pixels)
     if bounds is None:
         return
-    assert (box[:2] <= bounds[:2] + slack).all() and (box[2:] >= bounds[2:] - slack).all(), \
+    assert (box[:2] <= bounds[:2] + slack).all() and (box[2:] >= bounds[2:] - slack).all(), (
         f"{what}: box {box} does not hold its pixels {bounds} (slack {slack:.2f})"
+    )
 
 
 def is_grid(warp) -> bool:
     return isinstance(warp, GridWarp)
-
-
-

@@ -1,4 +1,5 @@
 """Atomic writes and the COCO RLE codec (checked against pycocotools)."""
+
 from __future__ import annotations
 
 import os
@@ -68,20 +69,26 @@ def test_counts_string_decodes_to_the_runs_pycocotools_encoded(mask: np.ndarray)
     assert rle_codec.rle_area(back) == int(mask.sum())
 
 
-@pytest.mark.parametrize("counts, message", [
-    ("\x7f", "invalid character"),
-    ("P", "ends in the middle"),
-])
+@pytest.mark.parametrize(
+    "counts, message",
+    [
+        ("\x7f", "invalid character"),
+        ("P", "ends in the middle"),
+    ],
+)
 def test_malformed_counts_strings_are_rejected(counts: str, message: str) -> None:
     with pytest.raises(rle_codec.RleError, match=message):
         rle_codec.decode_counts_string(counts)
 
 
-@pytest.mark.parametrize("runs, message", [
-    ([3, -1, 4], "negative"),
-    ([3, 2.5, 1], "not an integer"),
-    ([1, 2], "cover 3 pixels"),
-])
+@pytest.mark.parametrize(
+    "runs, message",
+    [
+        ([3, -1, 4], "negative"),
+        ([3, 2.5, 1], "not an integer"),
+        ([1, 2], "cover 3 pixels"),
+    ],
+)
 def test_bad_runs_are_rejected(runs, message: str) -> None:
     with pytest.raises(rle_codec.RleError, match=message):
         rle_codec.check_runs(runs, 2, 3)

@@ -5,6 +5,7 @@ read every image, write the originals and finalize the JSON (identity), and
 write an untransformed copy as if augmented (labels must come back within
 rounding, in the same encodings, with fresh ids).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,34 +13,48 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_helpers import CONFORMANCE
 from PIL import Image
 from pycocotools import mask as mask_utils
 
 from augcli.formats.registry import open_reader, open_writer
 
-from format_helpers import CONFORMANCE
-
 # (annotation file or folder, --images folder or None), relative to the conformance root
 SETS = {
     "keras_train2017": ("keras_retinanet_testdata/coco/annotations/instances_train2017.json", None),
     "keras_val2017": ("keras_retinanet_testdata/coco/annotations/instances_val2017.json", None),
-    "review_v1": ("review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
-                  "review_od_metrics/data/database/images"),
-    "review_v2": ("review_od_metrics/data/database/gts/coco_format_v2/instances_v2.json",
-                  "review_od_metrics/data/database/images"),
+    "review_v1": (
+        "review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
+        "review_od_metrics/data/database/images",
+    ),
+    "review_v2": (
+        "review_od_metrics/data/database/gts/coco_format_v2/instances_v2.json",
+        "review_od_metrics/data/database/images",
+    ),
     "roboflow_chess": ("roboflow_chess/test", None),
-    "datumaro_instances_train": ("datumaro/coco_dataset/coco_instances/annotations/instances_train.json", None),
+    "datumaro_instances_train": (
+        "datumaro/coco_dataset/coco_instances/annotations/instances_train.json",
+        None,
+    ),
     "datumaro_instances_val": ("datumaro/coco_dataset/coco_instances/annotations/instances_val.json", None),
     "datumaro_keypoints_train": (
-        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_train.json", None),
+        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_train.json",
+        None,
+    ),
     "datumaro_keypoints_val": (
-        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json", None),
+        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json",
+        None,
+    ),
     "cvat_keypoints_train": (
-        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_train.json", None),
+        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_train.json",
+        None,
+    ),
     "cvat_keypoints_val": (
-        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_val.json", None),
+        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_val.json",
+        None,
+    ),
 }
-TOLERANCE = 0.0051   # labels are written with 2 decimals
+TOLERANCE = 0.0051  # labels are written with 2 decimals
 
 
 def open_set(name: str):
@@ -54,7 +69,7 @@ def test_identity_round_trip(name: str, tmp_path: Path) -> None:
     writer = open_writer(reader, tmp_path / "out")
     records = []
     for key in reader.keys():
-        sample = reader.load(key)      # every image decodes and agrees with its labels
+        sample = reader.load(key)  # every image decodes and agrees with its labels
         assert sample.image.shape[:2] == (sample.meta["height"], sample.meta["width"])
         records.append(writer.write_original(key))
     stats = writer.finalize(records)
@@ -73,8 +88,9 @@ def test_identity_round_trip(name: str, tmp_path: Path) -> None:
 
 
 # re-encoding 29 photos of 2048x1371 takes seconds; the small sets cover the same label kinds
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "roboflow_chess" else n
-                                  for n in sorted(SETS)])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "roboflow_chess" else n for n in sorted(SETS)]
+)
 def test_untransformed_copy_reproduces_labels(name: str, tmp_path: Path) -> None:
     reader = open_set(name)
     writer = open_writer(reader, tmp_path / "out")
@@ -102,18 +118,22 @@ def test_untransformed_copy_reproduces_labels(name: str, tmp_path: Path) -> None
         new_id_of[old["id"]] = new["id"]
         stem, ext = old["file_name"].rsplit(".", 1)
         assert new["file_name"] == f"{stem}__aug1.{ext}"
-        assert {k: v for k, v in new.items() if k not in ("id", "file_name")} == \
-            {k: v for k, v in old.items() if k not in ("id", "file_name")}
+        assert {k: v for k, v in new.items() if k not in ("id", "file_name")} == {
+            k: v for k, v in old.items() if k not in ("id", "file_name")
+        }
     # annotations come out grouped by image, in input order within each image
-    order = sorted(source["annotations"], key=lambda a: [i["id"] for i in source["images"]].index(a["image_id"]))
+    order = sorted(
+        source["annotations"], key=lambda a: [i["id"] for i in source["images"]].index(a["image_id"])
+    )
     for old, new in zip(order, new_anns):
         assert new["image_id"] == new_id_of[old["image_id"]]
         image = by_image[old["image_id"]]
         assert_same_annotation(old, new, image["height"], image["width"])
 
     # the new file names resolve the way the old ones did: read the output back
-    again = open_reader(writer.annotation_path,
-                        images=(writer.out / reader.image_dir_relpath) if SETS[name][1] else None)
+    again = open_reader(
+        writer.annotation_path, images=(writer.out / reader.image_dir_relpath) if SETS[name][1] else None
+    )
     assert again.problems == []
     assert len(again.keys()) == 2 * n_images
     for key, sample in samples.items():
@@ -121,7 +141,7 @@ def test_untransformed_copy_reproduces_labels(name: str, tmp_path: Path) -> None
         copy = again.load(f"{stem}__aug1.{ext}")
         assert copy.image.shape == sample.image.shape
         difference = np.abs(copy.image.astype(int) - sample.image.astype(int)).mean()
-        assert difference < 3.0     # JPEG at quality 95
+        assert difference < 3.0  # JPEG at quality 95
 
 
 def assert_same_annotation(old: dict, new: dict, height: int, width: int) -> None:
@@ -132,11 +152,11 @@ def assert_same_annotation(old: dict, new: dict, height: int, width: int) -> Non
     assert new["area"] == pytest.approx(old["area"], abs=0.011)
     seg_old, seg_new = old.get("segmentation"), new.get("segmentation")
     if isinstance(seg_old, list):
-        assert isinstance(seg_new, list) and len(seg_new) == len(seg_old)   # parts stay parts
+        assert isinstance(seg_new, list) and len(seg_new) == len(seg_old)  # parts stay parts
         for ring_old, ring_new in zip(seg_old, seg_new):
             assert np.allclose(ring_new, ring_old, atol=TOLERANCE)
     elif isinstance(seg_old, dict):
-        assert type(seg_new["counts"]) is type(seg_old["counts"])           # same encoding
+        assert type(seg_new["counts"]) is type(seg_old["counts"])  # same encoding
         assert seg_new["size"] == seg_old["size"]
         assert np.array_equal(decode_mask(seg_new), decode_mask(seg_old))
     if "keypoints" in old:

@@ -4,6 +4,7 @@ The dataset is painted: each object's pixels carry its own colour, so after
 a (hand-made, exact) horizontal flip the written labels can be checked
 against the written pixels.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,14 +45,14 @@ def uncompressed_runs(mask: np.ndarray) -> list[int]:
     return runs
 
 
-CROWD_MASK = rect_mask(30, 15, 36, 28)           # compressed RLE, crowd
-BLOB_MASK = rect_mask(3, 18, 9, 26)              # uncompressed RLE, not crowd
+CROWD_MASK = rect_mask(30, 15, 36, 28)  # compressed RLE, crowd
+BLOB_MASK = rect_mask(3, 18, 9, 26)  # uncompressed RLE, not crowd
 
 
 def painted_dataset(make_coco, **overrides) -> Path:
     image = np.zeros((H, W, 3), dtype=np.uint8)
-    image[2:8, 2:10] = RED          # polygon part 1
-    image[2:10, 20:28] = RED        # polygon part 2
+    image[2:8, 2:10] = RED  # polygon part 1
+    image[2:10, 20:28] = RED  # polygon part 2
     image[CROWD_MASK == 1] = GREEN
     image[BLOB_MASK == 1] = BLUE
     crowd_rle = mask_utils.encode(np.asfortranarray(CROWD_MASK))
@@ -61,23 +62,54 @@ def painted_dataset(make_coco, **overrides) -> Path:
         "categories": [
             {"id": 1, "name": "shape", "supercategory": "thing"},
             {"id": 2, "name": "crowd", "supercategory": "thing"},
-            {"id": 7, "name": "person", "keypoints": ["nose", "left_eye", "right_eye"],
-             "skeleton": [[1, 2], [1, 3]]},
+            {
+                "id": 7,
+                "name": "person",
+                "keypoints": ["nose", "left_eye", "right_eye"],
+                "skeleton": [[1, 2], [1, 3]],
+            },
         ],
         "images": [{"id": 10, "file_name": "scene.png", "width": W, "height": H, "custom": {"k": 1}}],
         "annotations": [
-            {"id": 100, "image_id": 10, "category_id": 1, "iscrowd": 0, "area": 112.0,
-             "bbox": [2, 2, 26, 8], "attributes": {"occluded": True}, "score": 0.5,
-             "segmentation": [[2, 2, 10, 2, 10, 8, 2, 8], [20, 2, 28, 2, 28, 10, 20, 10]]},
-            {"id": 101, "image_id": 10, "category_id": 2, "iscrowd": 1, "area": 78.0,
-             "bbox": [30, 15, 6, 13],
-             "segmentation": {"size": [H, W], "counts": crowd_rle["counts"].decode("ascii")}},
-            {"id": 102, "image_id": 10, "category_id": 1, "iscrowd": 0, "area": 48.0,
-             "bbox": [3, 18, 6, 8],
-             "segmentation": {"counts": uncompressed_runs(BLOB_MASK), "size": [H, W]}},
-            {"id": 103, "image_id": 10, "category_id": 7, "iscrowd": 0, "area": 40.0,
-             "bbox": [12, 12, 8, 5], "num_keypoints": 3,
-             "keypoints": [15, 14, 2, 13.5, 13, 1, 17.5, 13, 2]},
+            {
+                "id": 100,
+                "image_id": 10,
+                "category_id": 1,
+                "iscrowd": 0,
+                "area": 112.0,
+                "bbox": [2, 2, 26, 8],
+                "attributes": {"occluded": True},
+                "score": 0.5,
+                "segmentation": [[2, 2, 10, 2, 10, 8, 2, 8], [20, 2, 28, 2, 28, 10, 20, 10]],
+            },
+            {
+                "id": 101,
+                "image_id": 10,
+                "category_id": 2,
+                "iscrowd": 1,
+                "area": 78.0,
+                "bbox": [30, 15, 6, 13],
+                "segmentation": {"size": [H, W], "counts": crowd_rle["counts"].decode("ascii")},
+            },
+            {
+                "id": 102,
+                "image_id": 10,
+                "category_id": 1,
+                "iscrowd": 0,
+                "area": 48.0,
+                "bbox": [3, 18, 6, 8],
+                "segmentation": {"counts": uncompressed_runs(BLOB_MASK), "size": [H, W]},
+            },
+            {
+                "id": 103,
+                "image_id": 10,
+                "category_id": 7,
+                "iscrowd": 0,
+                "area": 40.0,
+                "bbox": [12, 12, 8, 5],
+                "num_keypoints": 3,
+                "keypoints": [15, 14, 2, 13.5, 13, 1, 17.5, 13, 2],
+            },
             {"id": 104, "image_id": 10, "category_id": 1, "iscrowd": 0, "area": 12.0, "bbox": [0, 0, 4, 3]},
         ],
         "top_level_extra": [1, 2, 3],
@@ -91,8 +123,9 @@ def hflip(sample: Sample) -> Sample:
     inst = sample.instances
     boxes = inst.boxes.copy()
     boxes[:, [0, 2]] = W - inst.boxes[:, [2, 0]]
-    polygons = [None if p is None else [np.column_stack([W - r[:, 0], r[:, 1]]) for r in p]
-                for p in inst.polygons]
+    polygons = [
+        None if p is None else [np.column_stack([W - r[:, 0], r[:, 1]]) for r in p] for p in inst.polygons
+    ]
     masks = []
     for rle in inst.masks:
         if rle is None:
@@ -185,16 +218,16 @@ def test_unknown_fields_survive_at_every_level(make_coco, tmp_path: Path) -> Non
     assert new_image["custom"] == {"k": 1} and new_image["file_name"] == "scene__aug1.png"
     first = coco["annotations"][5]
     assert first["attributes"] == {"occluded": True} and first["score"] == 0.5
-    assert list(first) == list(coco["annotations"][0])      # same field order as read
+    assert list(first) == list(coco["annotations"][0])  # same field order as read
 
 
 def test_keypoints_recounted_and_dropped_instances_vanish(make_coco, tmp_path: Path) -> None:
     reader = CocoReader(painted_dataset(make_coco))
 
     def occlude_and_drop(sample: Sample) -> Sample:
-        inst = sample.instances[[1, 3]]            # keep the crowd and the person only
+        inst = sample.instances[[1, 3]]  # keep the crowd and the person only
         keypoints = inst.keypoints.copy()
-        keypoints[1, 1] = 0                        # left_eye left the canvas: v=0, x=y=0
+        keypoints[1, 1] = 0  # left_eye left the canvas: v=0, x=y=0
         return sample.replace(instances=inst.replace(keypoints=keypoints))
 
     _, coco = write_run(reader, tmp_path / "out", transform=occlude_and_drop)
@@ -207,8 +240,12 @@ def test_keypoints_recounted_and_dropped_instances_vanish(make_coco, tmp_path: P
 
 def test_empty_instances_write_an_image_without_annotations(make_coco, tmp_path: Path) -> None:
     reader = CocoReader(painted_dataset(make_coco))
-    _, coco = write_run(reader, tmp_path / "out", originals=False,
-                        transform=lambda s: s.replace(instances=s.instances[np.zeros(5, bool)]))
+    _, coco = write_run(
+        reader,
+        tmp_path / "out",
+        originals=False,
+        transform=lambda s: s.replace(instances=s.instances[np.zeros(5, bool)]),
+    )
     assert [img["id"] for img in coco["images"]] == [11]
     assert coco["annotations"] == []
 
@@ -240,8 +277,14 @@ def test_copy_zero_goes_through_write_original(make_coco, tmp_path: Path) -> Non
 
 BAD_ANNOTATIONS = {
     "runs do not cover the mask": {"segmentation": {"size": [H, W], "counts": [5, 10]}},
-    "compressed runs for another size": {"segmentation": {"size": [H, W], "counts": mask_utils.encode(
-        np.asfortranarray(np.ones((10, 10), np.uint8)))["counts"].decode("ascii")}},
+    "compressed runs for another size": {
+        "segmentation": {
+            "size": [H, W],
+            "counts": mask_utils.encode(np.asfortranarray(np.ones((10, 10), np.uint8)))["counts"].decode(
+                "ascii"
+            ),
+        }
+    },
     "compressed runs garbled": {"segmentation": {"size": [H, W], "counts": "\x7f\x7f"}},
     "RLE size differs from image": {"segmentation": {"size": [H + 1, W], "counts": [(H + 1) * W]}},
     "odd polygon": {"segmentation": [[1, 2, 3, 4, 5, 6, 7]]},
@@ -267,7 +310,7 @@ def test_bad_annotation_is_reported_and_skipped(problem: str, make_coco, tmp_pat
     assert isinstance(error, AnnotationError) and error.annotation == 555 and error.image == 10
     assert 555 not in reader.load("scene.png").instances.extra["coco_ann_id"]
     _, written = write_run(reader, tmp_path / "out")
-    assert written["annotations"][:6] == coco["annotations"]     # the original passes through as it was
+    assert written["annotations"][:6] == coco["annotations"]  # the original passes through as it was
     assert len(written["annotations"]) == 6 + 5
 
 
@@ -319,20 +362,23 @@ coordinates = st.floats(0, 500, allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(coordinates, coordinates), min_size=3, max_size=12),
-       st.lists(st.tuples(coordinates, coordinates, st.sampled_from([1, 2])), min_size=2, max_size=2))
+@given(
+    st.lists(st.tuples(coordinates, coordinates), min_size=3, max_size=12),
+    st.lists(st.tuples(coordinates, coordinates, st.sampled_from([1, 2])), min_size=2, max_size=2),
+)
 def test_written_box_contains_written_polygon_and_keypoints(points, keypoints) -> None:
     ring = np.array(points)
     kps = np.array(keypoints, dtype=np.float64)
     everything = np.concatenate([ring, kps[:, :2]])
     box = np.concatenate([everything.min(axis=0), everything.max(axis=0)])
-    instances = Instances(labels=[1], boxes=[box], polygons=[[ring]], keypoints=kps[None],
-                          extra={"coco_seg": ["polygon"]})
+    instances = Instances(
+        labels=[1], boxes=[box], polygons=[[ring]], keypoints=kps[None], extra={"coco_seg": ["polygon"]}
+    )
     ann = annotation_dict(instances, 0, 501, 501)
     x, y, w, h = ann["bbox"]
     xs = ann["segmentation"][0][0::2] + ann["keypoints"][0::3]
     ys = ann["segmentation"][0][1::2] + ann["keypoints"][1::3]
-    slack = 1e-9   # float noise of x + w only
+    slack = 1e-9  # float noise of x + w only
     assert min(xs) >= x and max(xs) <= x + w + slack
     assert min(ys) >= y and max(ys) <= y + h + slack
     assert ann["num_keypoints"] == 2 and ann["area"] >= 0
@@ -345,5 +391,8 @@ def test_labels_without_listed_categories_get_identity_flip(make_coco) -> None:
     path.write_text(json.dumps(coco))
     reader = CocoReader(path)
     assert reader.problems == []
-    assert {k: v.tolist() for k, v in reader.load("scene.png").meta["flip_perm"].items()} == \
-        {1: [0, 1, 2], 2: [0, 1, 2], 7: [0, 1, 2]}
+    assert {k: v.tolist() for k, v in reader.load("scene.png").meta["flip_perm"].items()} == {
+        1: [0, 1, 2],
+        2: [0, 1, 2],
+        7: [0, 1, 2],
+    }

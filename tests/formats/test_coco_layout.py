@@ -1,4 +1,5 @@
 """Where COCO files are found, which folder the output mirrors, and path safety."""
+
 from __future__ import annotations
 
 import json
@@ -7,21 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_helpers import noise_image, save_image
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter, layout
 from augcli.formats.registry import open_reader, open_writer
 
-from format_helpers import noise_image, save_image
-
 
 def coco_for(*names: str, size=(8, 6)) -> dict:
     return {
         "categories": [{"id": 1, "name": "thing"}],
-        "images": [{"id": i + 1, "file_name": n, "width": size[0], "height": size[1]}
-                   for i, n in enumerate(names)],
-        "annotations": [{"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [1, 1, 2, 2],
-                         "area": 4, "iscrowd": 0} for i in range(len(names))],
+        "images": [
+            {"id": i + 1, "file_name": n, "width": size[0], "height": size[1]} for i, n in enumerate(names)
+        ],
+        "annotations": [
+            {"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [1, 1, 2, 2], "area": 4, "iscrowd": 0}
+            for i in range(len(names))
+        ],
     }
 
 
@@ -53,8 +56,10 @@ def test_usual_layouts_are_found_and_mirrored(name: str, tmp_path: Path) -> None
     assert reader.root == Path(os.path.commonpath([ann.parent.resolve(), (data / image_rel).resolve()]))
     assert reader.problems == [] and reader.keys() == ["sub/a.png"]
     writer = open_writer(reader, tmp_path / "out")
-    assert writer.output_relpath("sub/a.png", 0).as_posix() == \
-        (data / image_rel / "sub/a.png").resolve().relative_to(reader.root).as_posix()
+    assert (
+        writer.output_relpath("sub/a.png", 0).as_posix()
+        == (data / image_rel / "sub/a.png").resolve().relative_to(reader.root).as_posix()
+    )
     assert writer.output_relpath("sub/a.png", 2).name == "a__aug2.png"
     assert writer.annotation_path == tmp_path / "out" / ann.resolve().relative_to(reader.root)
 
@@ -62,7 +67,7 @@ def test_usual_layouts_are_found_and_mirrored(name: str, tmp_path: Path) -> None
 def test_images_argument_wins_and_sets_the_root(tmp_path: Path) -> None:
     data = tmp_path / "data"
     save_image(data / "pictures" / "a.png", noise_image(8, 6))
-    save_image(data / "gts" / "v1" / "a.png", noise_image(8, 6, seed=1))     # beside the json: ignored
+    save_image(data / "gts" / "v1" / "a.png", noise_image(8, 6, seed=1))  # beside the json: ignored
     ann = write_json(data / "gts" / "v1" / "instances_default.json", coco_for("a.png"))
     reader = open_reader(ann, images=data / "pictures")
     assert reader.source_path("a.png") == data / "pictures" / "a.png"
@@ -120,15 +125,18 @@ def test_missing_images_are_reported_one_by_one(tmp_path: Path) -> None:
     assert [a["image_id"] for a in written["annotations"]] == [1, 3]
 
 
-@pytest.mark.parametrize("file_name, reason", [
-    ("../outside.png", "'..'"),
-    ("sub/../../outside.png", "'..'"),
-    ("/etc/passwd", "absolute"),
-    ("C:\\images\\a.png", "absolute"),
-    ("a\x00.png", "NUL"),
-    ("", "missing or empty"),
-    (None, "missing or empty"),
-])
+@pytest.mark.parametrize(
+    "file_name, reason",
+    [
+        ("../outside.png", "'..'"),
+        ("sub/../../outside.png", "'..'"),
+        ("/etc/passwd", "absolute"),
+        ("C:\\images\\a.png", "absolute"),
+        ("a\x00.png", "NUL"),
+        ("", "missing or empty"),
+        (None, "missing or empty"),
+    ],
+)
 def test_escaping_file_names_are_item_errors(file_name, reason: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     save_image(data / "images" / "a.png", noise_image(8, 6))
@@ -179,12 +187,15 @@ def test_duplicate_file_names_get_distinct_keys_and_outputs(tmp_path: Path) -> N
     assert names == {"a__aug1.png", "a__aug1_dup2.png"}
 
 
-@pytest.mark.parametrize("file_name, copy, expected", [
-    ("a.rf.123.jpg", 1, "a.rf.123__aug1.jpg"),
-    ("train/x.png", 12, "train/x__aug12.png"),
-    ("win\\dir\\x.JPG", 2, "win\\dir\\x__aug2.JPG"),
-    ("noext", 1, "noext__aug1"),
-])
+@pytest.mark.parametrize(
+    "file_name, copy, expected",
+    [
+        ("a.rf.123.jpg", 1, "a.rf.123__aug1.jpg"),
+        ("train/x.png", 12, "train/x__aug12.png"),
+        ("win\\dir\\x.JPG", 2, "win\\dir\\x__aug2.JPG"),
+        ("noext", 1, "noext__aug1"),
+    ],
+)
 def test_augmented_names(file_name: str, copy: int, expected: str) -> None:
     assert layout.augmented_file_name(file_name, copy) == expected
 
@@ -235,4 +246,7 @@ def test_non_ascii_file_names_round_trip(tmp_path: Path) -> None:
     writer.finalize(records)
     assert "臉書__aug1.jpg" in writer.annotation_path.read_text(encoding="utf-8")
     assert (tmp_path / "out" / "images" / "臉書__aug1.jpg").is_file()
-    assert json.loads(writer.annotation_path.read_text())["images"][0] == coco_for("臉書.jpg", size=(33, 32))["images"][0]
+    assert (
+        json.loads(writer.annotation_path.read_text())["images"][0]
+        == coco_for("臉書.jpg", size=(33, 32))["images"][0]
+    )

@@ -1,4 +1,5 @@
 """``augcli expand`` end to end on every format, with and without ``--to``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,16 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
+from format_helpers import CONFORMANCE
 from typer.testing import CliRunner
 
 import augcli
 from augcli.cli.app import app
 from augcli.formats.registry import open_reader, open_writer
 
-from format_helpers import CONFORMANCE
-
 GEOMETRIC_RECIPE = {
-    "version": 1, "seed": 5, "copies": 2, "keep_original": True,
+    "version": 1,
+    "seed": 5,
+    "copies": 2,
+    "keep_original": True,
     "pipeline": [
         {"HorizontalFlip": {"p": 0.5}},
         {"Affine": {"rotate": [-25, 25], "scale": [0.7, 1.1], "translate_percent": [-0.2, 0.2], "p": 0.9}},
@@ -44,8 +47,11 @@ def sources(yolo_source: Path) -> dict[str, Path]:
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.parent.name != ".augcli"}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.parent.name != ".augcli"
+    }
 
 
 @pytest.mark.parametrize("fmt", ["voc", "masks", "yolo"])
@@ -58,7 +64,7 @@ def test_expand_writes_the_same_format_and_reads_back(fmt, yolo_source, tmp_path
     assert again.format_name == fmt and again.problems == []
     assert len(again.keys()) == report.images_out
     for key in again.keys():
-        again.load(key)                             # every output decodes and agrees with its labels
+        again.load(key)  # every output decodes and agrees with its labels
 
 
 FORMATS = ["coco", "voc", "masks", "yolo"]
@@ -96,16 +102,32 @@ def test_workers_one_and_two_agree_when_converting(tmp_path):
 def test_empty_pipeline_converts_on_the_command_line(tmp_path):
     recipe = tmp_path / "convert.yaml"
     recipe.write_text(json.dumps(CONVERT_RECIPE))
-    result = CliRunner().invoke(app, ["expand", str(KERAS_VOC), "--recipe", str(recipe), "--out",
-                                      str(tmp_path / "out"), "--format", "voc", "--to", "yolo",
-                                      "--json", "--quiet", "--workers", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "expand",
+            str(KERAS_VOC),
+            "--recipe",
+            str(recipe),
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "voc",
+            "--to",
+            "yolo",
+            "--json",
+            "--quiet",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["images_out"] == summary["images_in"] == 1
     assert summary["annotations_out"] == summary["annotations_in"] == 2
     assert any("part boxes are dropped" in w for w in summary["warnings"])
     labels = (tmp_path / "out" / "labels" / "train" / "000001.txt").read_text().splitlines()
-    assert [line.split()[0] for line in labels] == ["11", "14"]          # dog, person (no background)
+    assert [line.split()[0] for line in labels] == ["11", "14"]  # dog, person (no background)
 
 
 def test_validate_lists_what_a_conversion_would_drop(tmp_path):
@@ -125,6 +147,7 @@ def test_ambiguous_source_exits_with_the_dataset_code(tmp_path):
     (root / "a.xml").write_text("<annotation/>")
     recipe = tmp_path / "r.yaml"
     recipe.write_text(json.dumps(CONVERT_RECIPE))
-    result = CliRunner().invoke(app, ["expand", str(root), "--recipe", str(recipe), "--out",
-                                      str(tmp_path / "out"), "--quiet"])
+    result = CliRunner().invoke(
+        app, ["expand", str(root), "--recipe", str(recipe), "--out", str(tmp_path / "out"), "--quiet"]
+    )
     assert result.exit_code == 4 and "--format coco or --format voc" in result.output

@@ -6,6 +6,7 @@ in the same order per image. What a format cannot hold is documented and
 tested here too: crowd regions become VOC difficult objects and are
 dropped by YOLO; keypoints are dropped by VOC (a warning says so).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,24 +14,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_helpers import CONFORMANCE
 
 from augcli.formats.registry import open_reader, open_writer
 from augcli.geometry.polygons import polygon_area
 
-from format_helpers import CONFORMANCE
-
 COCO_SETS = {
     "keras_train2017": ("keras_retinanet_testdata/coco/annotations/instances_train2017.json", None),
     "keras_val2017": ("keras_retinanet_testdata/coco/annotations/instances_val2017.json", None),
-    "review_v1": ("review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
-                  "review_od_metrics/data/database/images"),
-    "datumaro_instances_train": ("datumaro/coco_dataset/coco_instances/annotations/instances_train.json",
-                                 None),
+    "review_v1": (
+        "review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
+        "review_od_metrics/data/database/images",
+    ),
+    "datumaro_instances_train": (
+        "datumaro/coco_dataset/coco_instances/annotations/instances_train.json",
+        None,
+    ),
     "datumaro_instances_val": ("datumaro/coco_dataset/coco_instances/annotations/instances_val.json", None),
     "datumaro_keypoints_train": (
-        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_train.json", None),
+        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_train.json",
+        None,
+    ),
     "cvat_keypoints_val": (
-        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_val.json", None),
+        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_val.json",
+        None,
+    ),
 }
 HALF_PIXEL = 0.5 + 1e-9
 
@@ -79,7 +87,7 @@ def test_boxes_and_categories_survive_the_trip(name, to, tmp_path):
     after = annotations_by_image(final_json)
     assert set(after) == set(before)
     for stem, anns in before.items():
-        kept = [a for a in anns if not (to == "yolo" and a[2])]      # YOLO has no crowd regions
+        kept = [a for a in anns if not (to == "yolo" and a[2])]  # YOLO has no crowd regions
         got = after[stem]
         assert [a[0] for a in got] == [a[0] for a in kept], stem
         for (_, old, _), (_, new, _) in zip(kept, got):
@@ -134,7 +142,7 @@ def test_polygons_survive_coco_to_yolo_to_coco(tmp_path):
         before, after = source.load(key).instances, final.load(key).instances
         for row in range(len(before)):
             old, new = before.polygons[row], after.polygons[row]
-            assert len(new) == 1                       # one ring: parts joined by bridges
+            assert len(new) == 1  # one ring: parts joined by bridges
             assert polygon_area(new) == pytest.approx(polygon_area(old), rel=1e-4)
             if len(old) == 1:
                 np.testing.assert_allclose(new[0], old[0], atol=1e-3)

@@ -1,16 +1,16 @@
 """Format auto-detection: every conformance layout is recognised, ambiguity is an error."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
+from format_helpers import CONFORMANCE
 from PIL import Image
 
 from augcli.core.errors import DatasetError, UsageError
 from augcli.formats.registry import detect_format, open_reader, open_writer
-
-from format_helpers import CONFORMANCE
 
 KNOWN = [
     ("keras_retinanet_testdata/coco/annotations/instances_train2017.json", "coco"),
@@ -61,7 +61,7 @@ def test_ambiguous_source_names_the_evidence_and_asks_for_format(tmp_path):
     message = str(caught.value)
     assert "coco (x.json)" in message and "voc (*.xml files)" in message
     assert "--format coco or --format voc" in message
-    assert open_reader(root, fmt="coco").format_name == "coco"       # --format settles it
+    assert open_reader(root, fmt="coco").format_name == "coco"  # --format settles it
 
 
 def test_unrecognised_folder_is_a_dataset_error(tmp_path):

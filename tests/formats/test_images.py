@@ -1,4 +1,5 @@
 """Pillow decode/encode: modes, palettes, 16 bits, JPEG quality and the EXIF orientation policy."""
+
 from __future__ import annotations
 
 import functools
@@ -7,19 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_helpers import CONFORMANCE, noise_image
 from PIL import Image
 
 from augcli.core.errors import ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.images import EXIF_ORIENTATION, decode_image, encode_image
 
-from format_helpers import CONFORMANCE, noise_image
-
 EXIF_DIR = CONFORMANCE / "exif_orientation"
 MMCV_DIR = CONFORMANCE / "mmcv_images"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def upright(kind: str) -> np.ndarray:
     return np.asarray(Image.open(EXIF_DIR / f"{kind}_1.jpg").convert("RGB"))
 
@@ -67,9 +67,11 @@ def test_reader_and_writer_follow_the_exif_policy(make_coco, tmp_path: Path) -> 
     root = tmp_path / "dataset"
     (root / "images" / "train").mkdir(parents=True)
     (root / "images" / "train" / "photo.jpg").write_bytes((EXIF_DIR / "Landscape_6.jpg").read_bytes())
-    coco = {"categories": [{"id": 1, "name": "x"}],
-            "images": [{"id": 1, "file_name": "photo.jpg", "width": 1800, "height": 1200}],
-            "annotations": []}
+    coco = {
+        "categories": [{"id": 1, "name": "x"}],
+        "images": [{"id": 1, "file_name": "photo.jpg", "width": 1800, "height": 1200}],
+        "annotations": [],
+    }
     ann = make_coco(coco, {}, root=root)
     reader = CocoReader(ann)
     sample = reader.load("photo.jpg")

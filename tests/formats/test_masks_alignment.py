@@ -9,6 +9,7 @@ back, and every pixel's class must be its colour's class; black pixels
 (background or new border) may only be background or the ignore index.
 The masks must come back stored as they were (mode, palette, bit depth).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,17 +19,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from geometric_cases import GEOMETRIC, SEEDS, H, W, transformed
 from PIL import Image
 
 from augcli.formats.labelmaps import voc_palette_bytes
 from augcli.formats.masks.reader import MaskFolderReader
 from augcli.formats.masks.writer import MaskFolderWriter
 
-from geometric_cases import GEOMETRIC, H, SEEDS, W, transformed
-
 COLOURS = np.array([(0, 0, 0), (230, 30, 30), (30, 200, 60), (40, 60, 230), (114, 114, 114)], float)
-CLASS_COLOURS = [(0, 0, 0), (128, 0, 0), (0, 128, 0), (0, 0, 128)]     # the masks' own colour code
-WIDE = {1: 1000, 2: 2000, 3: 3000}                                      # 16-bit class values
+CLASS_COLOURS = [(0, 0, 0), (128, 0, 0), (0, 128, 0), (0, 0, 128)]  # the masks' own colour code
+WIDE = {1: 1000, 2: 2000, 3: 3000}  # 16-bit class values
 
 
 def scene() -> tuple[np.ndarray, np.ndarray]:
@@ -59,8 +59,11 @@ def build_datasets(root: Path) -> dict[str, Path]:
     Image.fromarray(wide).save(plain / "masks" / "wide.png")
     (plain / "classes.txt").write_text("background\nbox\nblob\ntriangle\n")
     Image.fromarray(np.array(CLASS_COLOURS, np.uint8)[classes]).save(coded / "masks" / "a.png")
-    meta = {"label_map": {"0": "background", "1": "box", "2": "blob", "3": "triangle"},
-            "segmentation_colors": [list(c) for c in CLASS_COLOURS], "background_label": "0"}
+    meta = {
+        "label_map": {"0": "background", "1": "box", "2": "blob", "3": "triangle"},
+        "segmentation_colors": [list(c) for c in CLASS_COLOURS],
+        "background_label": "0",
+    }
     (coded / "dataset_meta.json").write_text(json.dumps(meta))
     return {"plain": plain, "coded": coded}
 

@@ -7,16 +7,16 @@ masks and the class list come back byte for byte. An untransformed copy
 written as if augmented reads back with the same label values, stored the
 same way (RGB through the same colours).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from format_helpers import CONFORMANCE
 from PIL import Image
 
 from augcli.formats.masks.reader import MaskFolderReader
 from augcli.formats.registry import open_reader, open_writer
-
-from format_helpers import CONFORMANCE
 
 ROOT = CONFORMANCE / "datumaro/common_semantic_segmentation_dataset"
 VARIANTS = ["dataset", "non_standard_dataset"]
@@ -29,8 +29,9 @@ def test_identity_round_trip_is_byte_equal(variant, tmp_path):
     assert len(reader.keys()) == 2
     writer = open_writer(reader, tmp_path / "out")
     writer.finalize([writer.write_original(key) for key in reader.keys()])
-    source = {p.relative_to(ROOT / variant): p.read_bytes()
-              for p in (ROOT / variant).rglob("*") if p.is_file()}
+    source = {
+        p.relative_to(ROOT / variant): p.read_bytes() for p in (ROOT / variant).rglob("*") if p.is_file()
+    }
     written = {p.relative_to(writer.out): p.read_bytes() for p in writer.out.rglob("*") if p.is_file()}
     assert written == source
 
@@ -55,11 +56,17 @@ def test_untransformed_copy_keeps_values_and_storage(variant, tmp_path):
 
 def test_classes_and_colours_come_from_dataset_meta():
     reader = open_reader(ROOT / "dataset")
-    assert reader.categories.names() == {0: "Void", 1: "Animal", 2: "Archway", 3: "Bicyclist",
-                                         4: "Child", 5: "Road"}
-    assert reader.classes.ignore_index == 0          # colour-coded: the background label
+    assert reader.categories.names() == {
+        0: "Void",
+        1: "Animal",
+        2: "Archway",
+        3: "Bicyclist",
+        4: "Child",
+        5: "Road",
+    }
+    assert reader.classes.ignore_index == 0  # colour-coded: the background label
     semantic = reader.load("0001.png").semantic
-    assert semantic.tolist() == [[3, 3, 5, 3, 3]]    # Bicyclist (0,128,192), Road (128,64,128)
+    assert semantic.tolist() == [[3, 3, 5, 3, 3]]  # Bicyclist (0,128,192), Road (128,64,128)
 
 
 def test_prefixes_are_stripped_to_pair_files():

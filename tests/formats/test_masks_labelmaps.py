@@ -1,4 +1,5 @@
 """Label-map PNGs: every storage kind round-trips its values exactly."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from augcli.core.errors import ImageReadError, OutputError
-from augcli.formats.labelmaps import (colours_to_indices, encode_label_map, read_label_map,
-                                      voc_colormap)
+from augcli.formats.labelmaps import colours_to_indices, encode_label_map, read_label_map, voc_colormap
 
 
 def round_trip(tmp_path: Path, values: np.ndarray, info: dict, colours=None) -> tuple[np.ndarray, dict]:
@@ -23,14 +23,17 @@ def round_trip(tmp_path: Path, values: np.ndarray, info: dict, colours=None) -> 
 def test_voc_colormap_matches_the_devkit():
     colours = voc_colormap(256)
     assert colours[0].tolist() == [0, 0, 0] and colours[1].tolist() == [128, 0, 0]
-    assert colours[15].tolist() == [192, 128, 128]          # person
-    assert colours[255].tolist() == [224, 224, 192]         # the void border
+    assert colours[15].tolist() == [192, 128, 128]  # person
+    assert colours[255].tolist() == [224, 224, 192]  # the void border
     assert len({tuple(c) for c in colours}) == 256
 
 
 @settings(max_examples=25)
-@given(arrays(np.uint8, st.tuples(st.integers(1, 6), st.integers(1, 6))),
-       st.sampled_from(["P", "L"]), st.integers(0, 256))
+@given(
+    arrays(np.uint8, st.tuples(st.integers(1, 6), st.integers(1, 6))),
+    st.sampled_from(["P", "L"]),
+    st.integers(0, 256),
+)
 def test_eight_bit_maps_round_trip(tmp_path_factory, values, mode, palette_entries):
     info = {"mode": mode, "palette": voc_colormap(256)[:palette_entries].tobytes() if mode == "P" else None}
     back, read_info = round_trip(tmp_path_factory.mktemp("m"), values, info)

@@ -15,6 +15,7 @@ output back. Then, on the read-back item:
 - object map value ``i + 1`` covers exactly the pixels of XML object ``i``'s
   colour, and masked objects' boxes hug their mask.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -23,6 +24,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from geometric_cases import (
+    GEOMETRIC,
+    SEEDS,
+    H,
+    W,
+    assert_box_holds,
+    is_grid,
+    max_zoom,
+    pixel_bounds,
+    transformed,
+)
 from PIL import Image
 
 from augcli.formats.labelmaps import voc_palette_bytes
@@ -31,12 +43,9 @@ from augcli.formats.voc.writer import VocWriter
 from augcli.geometry import rle
 from augcli.geometry.warp import MatrixWarp
 
-from geometric_cases import (GEOMETRIC, H, SEEDS, W, assert_box_holds, is_grid, max_zoom,
-                             pixel_bounds, transformed)
-
 RED, GREEN, BLUE, YELLOW, GREY = (230, 30, 30), (30, 200, 60), (40, 60, 230), (240, 220, 30), (128, 128, 128)
 COLOURS = np.array([(0, 0, 0), RED, GREEN, BLUE, YELLOW, GREY], dtype=np.float64)
-CAT, DOG, PERSON = 8, 12, 15          # VOC class indices
+CAT, DOG, PERSON = 8, 12, 15  # VOC class indices
 CLASS_OF_COLOUR = {1: CAT, 2: PERSON, 4: DOG}
 CAT_BOX, PERSON_BOX, HEAD_BOX = (20, 15, 70, 55), (90, 30, 140, 100), (105, 35, 125, 55)
 
@@ -47,16 +56,23 @@ def _object(name: str, box, part=None) -> str:
     part_xml = ""
     if part is not None:
         px0, py0, px1, py1 = part
-        part_xml = (f"<part><name>head</name><bndbox><xmin>{px0 + 1}</xmin><ymin>{py0 + 1}</ymin>"
-                    f"<xmax>{px1}</xmax><ymax>{py1}</ymax></bndbox></part>")
-    return (f"<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated>"
-            f"<difficult>0</difficult>{bndbox}{part_xml}</object>")
+        part_xml = (
+            f"<part><name>head</name><bndbox><xmin>{px0 + 1}</xmin><ymin>{py0 + 1}</ymin>"
+            f"<xmax>{px1}</xmax><ymax>{py1}</ymax></bndbox></part>"
+        )
+    return (
+        f"<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated>"
+        f"<difficult>0</difficult>{bndbox}{part_xml}</object>"
+    )
 
 
 def _xml(name: str, objects: list[str], segmented: int) -> str:
-    return (f"<annotation><folder>VOC</folder><filename>{name}.png</filename><size><width>{W}</width>"
-            f"<height>{H}</height><depth>3</depth></size><segmented>{segmented}</segmented>"
-            + "".join(objects) + "</annotation>")
+    return (
+        f"<annotation><folder>VOC</folder><filename>{name}.png</filename><size><width>{W}</width>"
+        f"<height>{H}</height><depth>3</depth></size><segmented>{segmented}</segmented>"
+        + "".join(objects)
+        + "</annotation>"
+    )
 
 
 def _palette_png(path: Path, values: np.ndarray) -> None:
@@ -74,19 +90,20 @@ def build_dataset(root: Path) -> Path:
     for folder in ("Annotations", "JPEGImages", "SegmentationClass", "SegmentationObject"):
         (root / folder).mkdir(parents=True)
     det = np.zeros((H, W, 3), np.uint8)
-    det[CAT_BOX[1]:CAT_BOX[3], CAT_BOX[0]:CAT_BOX[2]] = RED
-    det[PERSON_BOX[1]:PERSON_BOX[3], PERSON_BOX[0]:PERSON_BOX[2]] = GREEN
-    det[HEAD_BOX[1]:HEAD_BOX[3], HEAD_BOX[0]:HEAD_BOX[2]] = BLUE
+    det[CAT_BOX[1] : CAT_BOX[3], CAT_BOX[0] : CAT_BOX[2]] = RED
+    det[PERSON_BOX[1] : PERSON_BOX[3], PERSON_BOX[0] : PERSON_BOX[2]] = GREEN
+    det[HEAD_BOX[1] : HEAD_BOX[3], HEAD_BOX[0] : HEAD_BOX[2]] = BLUE
     Image.fromarray(det).save(root / "JPEGImages" / "det.png")
     (root / "Annotations" / "det.xml").write_text(
-        _xml("det", [_object("cat", CAT_BOX), _object("person", PERSON_BOX, HEAD_BOX)], 0))
+        _xml("det", [_object("cat", CAT_BOX), _object("person", PERSON_BOX, HEAD_BOX)], 0)
+    )
 
     seg = np.zeros((H, W, 3), np.uint8)
     classes = np.zeros((H, W), np.uint8)
     objects = np.zeros((H, W), np.uint8)
-    seg[CAT_BOX[1]:CAT_BOX[3], CAT_BOX[0]:CAT_BOX[2]] = RED
-    classes[CAT_BOX[1]:CAT_BOX[3], CAT_BOX[0]:CAT_BOX[2]] = CAT
-    objects[CAT_BOX[1]:CAT_BOX[3], CAT_BOX[0]:CAT_BOX[2]] = 1
+    seg[CAT_BOX[1] : CAT_BOX[3], CAT_BOX[0] : CAT_BOX[2]] = RED
+    classes[CAT_BOX[1] : CAT_BOX[3], CAT_BOX[0] : CAT_BOX[2]] = CAT
+    objects[CAT_BOX[1] : CAT_BOX[3], CAT_BOX[0] : CAT_BOX[2]] = 1
     ring = np.zeros((H, W), np.uint8)
     cv2.ellipse(ring, (112, 72), (32, 24), 25, 0, 360, 1, -1)
     dog = np.zeros((H, W), np.uint8)
@@ -99,7 +116,8 @@ def build_dataset(root: Path) -> Path:
     _palette_png(root / "SegmentationObject" / "seg.png", objects)
     dog_box = pixel_bounds(dog).astype(int)
     (root / "Annotations" / "seg.xml").write_text(
-        _xml("seg", [_object("cat", CAT_BOX), _object("dog", tuple(dog_box))], 1))
+        _xml("seg", [_object("cat", CAT_BOX), _object("dog", tuple(dog_box))], 1)
+    )
     return root
 
 

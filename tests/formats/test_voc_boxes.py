@@ -1,4 +1,5 @@
 """VOC at the boundary: box conventions, odd files, truncation, parts, object ids."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -31,7 +32,7 @@ def test_integer_boxes_round_trip_exactly(xmin, ymin, width, height):
     texts = [str(v) for v in (xmin, ymin, xmin + width, ymin + height)]
     box, floats = parse_box(bndbox(texts))
     assert not floats
-    assert box.tolist() == [xmin - 1, ymin - 1, xmin + width, ymin + height]   # 1-based inclusive
+    assert box.tolist() == [xmin - 1, ymin - 1, xmin + width, ymin + height]  # 1-based inclusive
     assert box_texts(box, floats, 1000, 1000) == texts
 
 
@@ -66,6 +67,7 @@ def test_inverted_or_incomplete_boxes_are_refused():
 
 # -- files --------------------------------------------------------------------------------------
 
+
 def make_voc(root: Path, xml: str, image_name: str = "a.png", size=(40, 30)) -> Path:
     (root / "Annotations").mkdir(parents=True)
     (root / "JPEGImages").mkdir()
@@ -74,10 +76,12 @@ def make_voc(root: Path, xml: str, image_name: str = "a.png", size=(40, 30)) -> 
     return root
 
 
-OBJECT = ("<object><name>dog</name><pose>Left</pose><truncated>0</truncated><difficult>1</difficult>"
-          "<custom_tag>kept</custom_tag><bndbox><xmin>11</xmin><ymin>6</ymin><xmax>30</xmax>"
-          "<ymax>25</ymax></bndbox><part><name>head</name><bndbox><xmin>26</xmin><ymin>6</ymin>"
-          "<xmax>30</xmax><ymax>10</ymax></bndbox></part></object>")
+OBJECT = (
+    "<object><name>dog</name><pose>Left</pose><truncated>0</truncated><difficult>1</difficult>"
+    "<custom_tag>kept</custom_tag><bndbox><xmin>11</xmin><ymin>6</ymin><xmax>30</xmax>"
+    "<ymax>25</ymax></bndbox><part><name>head</name><bndbox><xmin>26</xmin><ymin>6</ymin>"
+    "<xmax>30</xmax><ymax>10</ymax></bndbox></part></object>"
+)
 
 
 SIZE = "<size><width>40</width><height>30</height><depth>3</depth></size>"
@@ -91,13 +95,14 @@ def test_missing_size_empty_depth_and_other_filename_are_handled_and_noted(tmp_p
     reader = VocReader(make_voc(tmp_path / "a", doc(size="")))
     assert reader.load("a").image.shape == (30, 40, 3)
     assert any("no <size>" in n for n in reader.notes)
-    reader = VocReader(make_voc(tmp_path / "b", doc(size="<size><width>40</width><height>30</height>"
-                                                         "<depth></depth></size>")))
+    reader = VocReader(
+        make_voc(tmp_path / "b", doc(size="<size><width>40</width><height>30</height><depth></depth></size>"))
+    )
     assert any("empty <depth>" in n for n in reader.notes)
     writer = VocWriter(reader, tmp_path / "out_b")
     writer.write_item("a", 1, reader.load("a"))
     written = ET.fromstring((writer.out / "Annotations" / "a__aug1.xml").read_bytes())
-    assert written.find("size/depth").text is None                     # still empty, as read
+    assert written.find("size/depth").text is None  # still empty, as read
     reader = VocReader(make_voc(tmp_path / "c", doc(filename="other.png")))
     assert reader.source_path("a").name == "a.png"
     assert any("<filename> disagrees" in n for n in reader.notes)
@@ -116,15 +121,19 @@ def test_filename_escaping_the_dataset_is_refused(tmp_path):
 
 
 def test_entity_expansion_is_refused_as_an_item_problem(tmp_path):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
-            "<annotation><filename>&y;</filename></annotation>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]>'
+        "<annotation><filename>&y;</filename></annotation>"
+    )
     reader = VocReader(make_voc(tmp_path / "f", bomb))
     assert reader.keys() == [] and len(reader.problems) == 1
 
 
 def test_bad_objects_are_reported_and_the_rest_kept(tmp_path):
-    bad = ("<object><name>cat</name><bndbox><xmin>9</xmin><ymin>9</ymin><xmax>3</xmax>"
-           "<ymax>12</ymax></bndbox></object>")
+    bad = (
+        "<object><name>cat</name><bndbox><xmin>9</xmin><ymin>9</ymin><xmax>3</xmax>"
+        "<ymax>12</ymax></bndbox></object>"
+    )
     reader = VocReader(make_voc(tmp_path / "g", doc(OBJECT + bad)))
     assert len(reader.load("a").instances) == 1
     assert reader.problems[0].annotation == "object 2" and "inverted" in reader.problems[0].message
@@ -140,15 +149,22 @@ def test_every_tag_is_kept_and_a_crop_marks_truncation_and_drops_the_part(tmp_pa
     reader = VocReader(make_voc(tmp_path / "h", doc()))
     sample = reader.load("a")
     untouched = write_copy(reader, sample, tmp_path / "o1").find("object")
-    assert [c.tag for c in untouched] == ["name", "pose", "truncated", "difficult", "custom_tag",
-                                          "bndbox", "part"]
+    assert [c.tag for c in untouched] == [
+        "name",
+        "pose",
+        "truncated",
+        "difficult",
+        "custom_tag",
+        "bndbox",
+        "part",
+    ]
     assert untouched.findtext("custom_tag") == "kept" and untouched.findtext("truncated") == "0"
-    crop = MatrixWarp(translation(-20, 0), (20, 30))       # keep x in [20, 40): the dog is cut
+    crop = MatrixWarp(translation(-20, 0), (20, 30))  # keep x in [20, 40): the dog is cut
     cut = write_copy(reader, apply_warp(sample, crop), tmp_path / "o2").find("object")
     assert cut.findtext("truncated") == "1"
     assert cut.findtext("bndbox/xmin") == "1" and cut.findtext("bndbox/xmax") == "10"
-    assert cut.find("part/bndbox/xmin").text == "6"         # the head moved with the image
-    away = MatrixWarp(translation(0, 0), (20, 30))         # keep x in [0, 20): the head is gone
+    assert cut.find("part/bndbox/xmin").text == "6"  # the head moved with the image
+    away = MatrixWarp(translation(0, 0), (20, 30))  # keep x in [0, 20): the head is gone
     gone = write_copy(reader, apply_warp(sample, away), tmp_path / "o3").find("object")
     assert gone.find("part") is None and gone.findtext("truncated") == "1"
 
@@ -170,8 +186,9 @@ def test_flip_moves_part_boxes_like_boxes(tmp_path):
 
 
 def test_part_boxes_slice_with_their_instance():
-    inst = Instances(labels=[1, 2, 3], boxes=np.zeros((3, 4)),
-                     part_boxes=[None, np.ones((2, 4)), np.full((1, 4), 7.0)])
+    inst = Instances(
+        labels=[1, 2, 3], boxes=np.zeros((3, 4)), part_boxes=[None, np.ones((2, 4)), np.full((1, 4), 7.0)]
+    )
     kept = inst[np.array([False, True, True])]
     assert kept.part_boxes[0].shape == (2, 4) and kept.part_boxes[1][0, 0] == 7.0
     with pytest.raises(ValueError, match="part_boxes"):
@@ -197,4 +214,4 @@ def test_object_ids_are_renumbered_when_an_object_is_dropped(tmp_path):
     with Image.open(tmp_path / "o" / "SegmentationObject" / "a__aug1.png") as stored:
         values = np.asarray(stored)
     assert stored.mode == "P" and set(np.unique(values)) == {0, 1}
-    assert (values[5:25, 20:30] == 1).all()                 # the dog is object 1 now
+    assert (values[5:25, 20:30] == 1).all()  # the dog is object 1 now

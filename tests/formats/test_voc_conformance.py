@@ -10,6 +10,7 @@ and the same boxes; and the copy joins exactly the image sets of its source.
 as is, every item is reported as missing its image (tested); for the round
 trip the test copies it and adds plain images large enough for its boxes.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,16 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from format_helpers import CONFORMANCE
 from PIL import Image
 
 from augcli.formats.registry import open_reader, open_writer
 from augcli.formats.voc.reader import VocReader
 
-from format_helpers import CONFORMANCE
-
 SETS = {
-    "review_pascalvoc": ("review_od_metrics/data/database/gts/pascalvoc_format",
-                         "review_od_metrics/data/database/images"),
+    "review_pascalvoc": (
+        "review_od_metrics/data/database/gts/pascalvoc_format",
+        "review_od_metrics/data/database/images",
+    ),
     "keras_pascal": ("keras_retinanet_testdata/pascal", None),
     "datumaro_voc1": ("datumaro/voc_dataset/voc_dataset1", None),
     "datumaro_voc3": ("datumaro/voc_dataset/voc_dataset3", None),
@@ -184,6 +186,6 @@ def test_labelmap_and_float_boxes_of_voc2(voc2_with_images):
     reader = open_reader(voc2_with_images)
     names = [c.name for c in reader.categories.items]
     assert names[:3] == ["background", "aeroplane", "bicycle"] and "ignored" in names
-    sample = reader.load("a")                                 # <xmin>1.0</xmin> ... <ymax>6.0</ymax>
+    sample = reader.load("a")  # <xmin>1.0</xmin> ... <ymax>6.0</ymax>
     np.testing.assert_array_equal(sample.instances.boxes, [[0.0, 1.0, 4.0, 6.0]])
     assert "no <size>; taken from the image" in " ".join(reader.notes)

@@ -8,6 +8,7 @@ a fresh reader reads the output back, and then the polygon (joined into one
 ring when the clip split it) must cover its colour's pixels (IoU), and the
 box must hold its colour's pixels.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -15,17 +16,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from geometric_cases import (
+    GEOMETRIC,
+    SEEDS,
+    H,
+    W,
+    assert_box_holds,
+    iou,
+    is_grid,
+    max_zoom,
+    rasterise,
+    transformed,
+)
 from PIL import Image
 
 from augcli.formats.yolo.reader import YoloReader
 from augcli.formats.yolo.writer import YoloWriter
 from augcli.geometry.warp import MatrixWarp
 
-from geometric_cases import (GEOMETRIC, H, SEEDS, W, assert_box_holds, iou, is_grid, max_zoom,
-                             rasterise, transformed)
-
 RED, BLUE = (230, 30, 30), (40, 60, 230)
-PAD_GREY = (114, 114, 114)          # LetterBox's fill: a colour of its own, never a label's
+PAD_GREY = (114, 114, 114)  # LetterBox's fill: a colour of its own, never a label's
 COLOURS = np.array([(0, 0, 0), RED, BLUE, PAD_GREY], dtype=np.float64)
 L_SHAPE = np.array([[12, 12], [70, 12], [70, 34], [36, 34], [36, 90], [12, 90]], float)
 BOX = (96, 50, 140, 104)
@@ -37,7 +47,7 @@ def build_dataset(root: Path) -> Path:
     (root / "labels" / "train").mkdir(parents=True)
     image = np.zeros((H, W, 3), np.uint8)
     image[rasterise([L_SHAPE], H, W)] = RED
-    image[BOX[1]:BOX[3], BOX[0]:BOX[2]] = BLUE
+    image[BOX[1] : BOX[3], BOX[0] : BOX[2]] = BLUE
     Image.fromarray(image).save(root / "images" / "train" / "scene.png")
     ring = " ".join(f"{x / W:.6f} {y / H:.6f}" for x, y in L_SHAPE)
     cx, cy = (BOX[0] + BOX[2]) / 2 / W, (BOX[1] + BOX[3]) / 2 / H

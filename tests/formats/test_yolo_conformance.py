@@ -9,6 +9,7 @@ YOLO set goes through a YOLO -> YOLO identity round trip: originals and
 label files byte for byte, ``data.yaml`` equal in value (``path`` aside, see
 the writer), untransformed copies with equal label values.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,30 +17,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from format_helpers import CONFORMANCE
+from geometric_cases import iou, rasterise
 
 from augcli.formats.registry import open_reader, open_writer
 from augcli.formats.yolo.reader import YoloReader
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_area, polygon_bounds
 
-from format_helpers import CONFORMANCE
-from geometric_cases import iou, rasterise
-
 SETS = {
-    "keras_train2017": ("keras_retinanet_testdata/coco/annotations/instances_train2017.json", None,
-                        "segment"),
-    "keras_val2017": ("keras_retinanet_testdata/coco/annotations/instances_val2017.json", None,
-                      "segment"),
-    "review_v1": ("review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
-                  "review_od_metrics/data/database/images", "detect"),
-    "datumaro_instances_val": ("datumaro/coco_dataset/coco_instances/annotations/instances_val.json",
-                               None, "segment"),
+    "keras_train2017": (
+        "keras_retinanet_testdata/coco/annotations/instances_train2017.json",
+        None,
+        "segment",
+    ),
+    "keras_val2017": ("keras_retinanet_testdata/coco/annotations/instances_val2017.json", None, "segment"),
+    "review_v1": (
+        "review_od_metrics/data/database/gts/coco_format_v1/instances_default.json",
+        "review_od_metrics/data/database/images",
+        "detect",
+    ),
+    "datumaro_instances_val": (
+        "datumaro/coco_dataset/coco_instances/annotations/instances_val.json",
+        None,
+        "segment",
+    ),
     "datumaro_keypoints_val": (
-        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json", None, "pose"),
+        "datumaro/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json",
+        None,
+        "pose",
+    ),
     "cvat_keypoints_train": (
-        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_train.json", None, "pose"),
+        "datumaro_cvatfork/coco_person_keypoints/annotations/person_keypoints_train.json",
+        None,
+        "pose",
+    ),
 }
-NORMALISED = 1e-6          # YOLO writes 6 decimals of a fraction of the image size
+NORMALISED = 1e-6  # YOLO writes 6 decimals of a fraction of the image size
 
 
 def generate(name: str, out: Path):
@@ -84,7 +98,7 @@ def _compare(inst, row, got, new, task, tolerance, height, width) -> None:
         elif mask is not None:
             np.testing.assert_allclose(got.boxes[new], rle.bounds(mask), atol=tolerance)
             assert iou(rasterise(ring, height, width), rle.decode(mask)) >= 0.6
-        else:                                   # a box-only instance: its four corners
+        else:  # a box-only instance: its four corners
             np.testing.assert_allclose(got.boxes[new], inst.boxes[row], atol=tolerance)
         return
     np.testing.assert_allclose(got.boxes[new], inst.boxes[row], atol=tolerance)

@@ -1,4 +1,5 @@
 """YOLO layouts: YAML fields, split lists, label files, bad lines, flips, EXIF."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,9 +36,11 @@ def test_label_paths_follow_the_ultralytics_rule():
 
 
 def test_names_mapping_missing_labels_and_bad_lines(tmp_path):
-    root = dataset(tmp_path / "d", "path: /no/such/folder\ntrain: images/train\nnames: {0: cat, 1: dog}\n",
-                   {"train/a": "0 0.5 0.5 0.5 0.5\n7 0.5 0.5 0.1 0.1\n1 0.5 0.5\n\n1 0.25 0.5 0.5 1\n",
-                    "train/b": None})
+    root = dataset(
+        tmp_path / "d",
+        "path: /no/such/folder\ntrain: images/train\nnames: {0: cat, 1: dog}\n",
+        {"train/a": "0 0.5 0.5 0.5 0.5\n7 0.5 0.5 0.1 0.1\n1 0.5 0.5\n\n1 0.25 0.5 0.5 1\n", "train/b": None},
+    )
     reader = open_reader(root)
     assert reader.categories.names() == {0: "cat", 1: "dog"}
     assert any("does not exist here" in n for n in reader.notes)
@@ -51,8 +54,11 @@ def test_names_mapping_missing_labels_and_bad_lines(tmp_path):
 
 
 def test_split_lists_are_read_and_rewritten_with_copies(tmp_path):
-    root = dataset(tmp_path / "d", "train: train.txt\nval: images/val\nnames: [thing]\n",
-                   {"train/a": "0 0.5 0.5 0.2 0.2\n", "train/b": "0 0.5 0.5 0.2 0.2\n", "val/c": ""})
+    root = dataset(
+        tmp_path / "d",
+        "train: train.txt\nval: images/val\nnames: [thing]\n",
+        {"train/a": "0 0.5 0.5 0.2 0.2\n", "train/b": "0 0.5 0.5 0.2 0.2\n", "val/c": ""},
+    )
     (root / "train.txt").write_text("./images/train/b.png\nimages/train/a.png\n")
     reader = open_reader(root)
     assert reader.keys() == ["images/train/b.png", "images/train/a.png", "images/val/c.png"]
@@ -62,7 +68,10 @@ def test_split_lists_are_read_and_rewritten_with_copies(tmp_path):
     records += [writer.write_item("images/train/a.png", 1, reader.load("images/train/a.png"))]
     writer.finalize(records)
     assert (writer.out / "train.txt").read_text().splitlines() == [
-        "./images/train/b.png", "./images/train/a.png", "./images/train/a__aug1.png"]
+        "./images/train/b.png",
+        "./images/train/a.png",
+        "./images/train/a__aug1.png",
+    ]
     written = yaml.safe_load((writer.out / "data.yaml").read_text())
     assert written == {"train": "train.txt", "val": "images/val", "names": ["thing"]}
     assert open_reader(writer.out).problems == []
@@ -70,22 +79,31 @@ def test_split_lists_are_read_and_rewritten_with_copies(tmp_path):
 
 def test_pose_flip_idx_swaps_keypoints_on_a_mirror(tmp_path):
     text = "0 0.5 0.5 0.5 0.5 0.25 0.5 2 0.75 0.5 1\n"
-    root = dataset(tmp_path / "d", "train: images/train\nnames: [person]\nkpt_shape: [2, 3]\n"
-                   "flip_idx: [1, 0]\n", {"train/a": text})
+    root = dataset(
+        tmp_path / "d",
+        "train: images/train\nnames: [person]\nkpt_shape: [2, 3]\nflip_idx: [1, 0]\n",
+        {"train/a": text},
+    )
     sample = open_reader(root).load("images/train/a.png")
     np.testing.assert_allclose(sample.instances.keypoints[0], [[5, 5, 2], [15, 5, 1]])
     flip = MatrixWarp(np.array([[-1.0, 0, 20], [0, 1, 0], [0, 0, 1]]), (20, 10))
     flipped = apply_warp(sample, flip).instances.keypoints[0]
-    np.testing.assert_allclose(flipped, [[5, 5, 1], [15, 5, 2]])   # left stays left, visibility moves
+    np.testing.assert_allclose(flipped, [[5, 5, 1], [15, 5, 2]])  # left stays left, visibility moves
 
 
 def test_invalid_pose_fields_are_dataset_errors(tmp_path):
     with pytest.raises(DatasetError, match="flip_idx"):
-        open_reader(dataset(tmp_path / "a", "train: images/train\nnames: [p]\nkpt_shape: [2, 3]\n"
-                                            "flip_idx: [0, 0]\n", {"train/a": ""}))
+        open_reader(
+            dataset(
+                tmp_path / "a",
+                "train: images/train\nnames: [p]\nkpt_shape: [2, 3]\nflip_idx: [0, 0]\n",
+                {"train/a": ""},
+            )
+        )
     with pytest.raises(DatasetError, match="kpt_shape"):
-        open_reader(dataset(tmp_path / "b", "train: images/train\nnames: [p]\nkpt_shape: [2, 4]\n",
-                            {"train/a": ""}))
+        open_reader(
+            dataset(tmp_path / "b", "train: images/train\nnames: [p]\nkpt_shape: [2, 4]\n", {"train/a": ""})
+        )
 
 
 def test_exif_rotated_photos_are_turned_like_ultralytics_does(tmp_path):
@@ -94,7 +112,7 @@ def test_exif_rotated_photos_are_turned_like_ultralytics_does(tmp_path):
     (root / "labels" / "train").mkdir(parents=True)
     image = Image.new("RGB", (30, 10), (200, 10, 10))
     exif = image.getexif()
-    exif[0x0112] = 6                                     # rotate 90 degrees clockwise to view
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
     image.save(root / "images" / "train" / "a.jpg", exif=exif)
     (root / "labels" / "train" / "a.txt").write_text("0 0.5 0.5 1 1\n")
     (root / "data.yaml").write_text("train: images/train\nnames: [x]\n")

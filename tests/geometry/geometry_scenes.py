@@ -1,4 +1,5 @@
 """Synthetic scenes for the geometry tests: every object painted in its own colour."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,7 @@ from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_to_mask
 
 # Colour of instance i is COLOURS[i]; the background is black.
-COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255]],
-                   dtype=np.uint8)
+COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255]], dtype=np.uint8)
 
 
 def ellipse_mask(height: int, width: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
@@ -26,12 +26,18 @@ def painted_scene(width: int = 200, height: int = 160) -> Sample:
     the instance's label, and instance 0's keypoints swap 0 <-> 1 on mirroring.
     """
     poly0 = [np.array([[30.0, 20.0], [95.0, 28.0], [80.0, 90.0], [25.0, 70.0]])]
-    poly1 = [np.array([[120.0, 15.0], [175.0, 15.0], [175.0, 55.0], [120.0, 55.0]]),
-             np.array([[130.0, 70.0], [185.0, 95.0], [140.0, 110.0]])]
+    poly1 = [
+        np.array([[120.0, 15.0], [175.0, 15.0], [175.0, 55.0], [120.0, 55.0]]),
+        np.array([[130.0, 70.0], [185.0, 95.0], [140.0, 110.0]]),
+    ]
     mask2 = ellipse_mask(height, width, 70.0, 122.0, 34.0, 22.0)
     box3 = np.array([125.0, 118.0, 180.0, 150.0])
-    masks = [polygon_to_mask(poly0, height, width), polygon_to_mask(poly1, height, width), mask2,
-             np.zeros((height, width), dtype=bool)]
+    masks = [
+        polygon_to_mask(poly0, height, width),
+        polygon_to_mask(poly1, height, width),
+        mask2,
+        np.zeros((height, width), dtype=bool),
+    ]
     masks[3][118:150, 125:180] = True
     image = np.zeros((height, width, 3), dtype=np.uint8)
     semantic = np.zeros((height, width), dtype=np.uint8)
@@ -43,8 +49,9 @@ def painted_scene(width: int = 200, height: int = 160) -> Sample:
     keypoints[2] = [[60.0, 120.0, 2], [0.0, 0.0, 0], [80.0, 125.0, 2]]
     instances = Instances(
         labels=np.array([1, 2, 3, 4]),
-        boxes=np.array([[25.0, 20.0, 95.0, 90.0], [120.0, 15.0, 185.0, 110.0],
-                        rle.bounds(rle.encode(mask2)), box3]),
+        boxes=np.array(
+            [[25.0, 20.0, 95.0, 90.0], [120.0, 15.0, 185.0, 110.0], rle.bounds(rle.encode(mask2)), box3]
+        ),
         polygons=[poly0, poly1, None, None],
         masks=[None, None, rle.encode(mask2), None],
         keypoints=keypoints,
@@ -68,10 +75,8 @@ def label_pixels(sample: Sample, i: int) -> np.ndarray:
     if inst.masks[i] is not None:
         return rle.decode(inst.masks[i])
     x0, y0, x1, y1 = inst.boxes[i]
-    ys, xs = np.mgrid[0:sample.height, 0:sample.width] + 0.5
+    ys, xs = np.mgrid[0 : sample.height, 0 : sample.width] + 0.5
     return (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
-
-
 
 
 FLIP_PERM4 = np.array([1, 0, 3, 2])
@@ -112,9 +117,13 @@ def random_scene(seed: int, max_instances: int = 5) -> Sample:
         keypoints[:, :, 2] = rng.integers(0, 3, (n, 4))
         keypoints[keypoints[:, :, 2] == 0] = 0
     instances = Instances(
-        labels=rng.integers(1, 4, n), boxes=np.array(boxes).reshape(n, 4),
-        polygons=polygons, masks=masks, keypoints=keypoints,
-        crowd=rng.random(n) < 0.3, extra={"tag": list(range(n))},
+        labels=rng.integers(1, 4, n),
+        boxes=np.array(boxes).reshape(n, 4),
+        polygons=polygons,
+        masks=masks,
+        keypoints=keypoints,
+        crowd=rng.random(n) < 0.3,
+        extra={"tag": list(range(n))},
     )
     image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     semantic = rng.integers(0, 5, (height, width), dtype=np.uint8)

@@ -1,4 +1,5 @@
 """apply_warp: one warp moves every target, and pixels and labels stay in agreement."""
+
 from __future__ import annotations
 
 import copy
@@ -6,6 +7,14 @@ import copy
 import cv2
 import numpy as np
 import pytest
+from geometry_scenes import (
+    COLOURS,
+    instance_pixels,
+    iou,
+    label_pixels,
+    painted_scene,
+    random_scene,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +25,6 @@ from augcli.geometry import rle
 from augcli.geometry.apply import apply_warp, filter_instances, instance_areas
 from augcli.geometry.polygons import polygon_area, polygon_bounds
 from augcli.geometry.warp import GridWarp, MatrixWarp, rotation_about, scaling, translation
-
-from geometry_scenes import (
-    COLOURS, instance_pixels, iou, label_pixels, painted_scene, random_scene,
-)
 
 
 def hflip(w, h):
@@ -52,8 +57,8 @@ def test_horizontal_flip_maps_x_to_w_minus_x_on_every_target():
     assert np.allclose(out.instances.boxes, np.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], 1))
     kp, got = s.instances.keypoints, out.instances.keypoints
     mirrored = np.where(kp[:, :, 2:] > 0, np.stack([w - kp[:, :, 0], kp[:, :, 1], kp[:, :, 2]], 2), 0)
-    assert np.allclose(got[0], mirrored[0][[1, 0, 2]])      # label 1 swaps left/right
-    assert np.allclose(got[2], mirrored[2])                 # label 3 has no flip pairs
+    assert np.allclose(got[0], mirrored[0][[1, 0, 2]])  # label 1 swaps left/right
+    assert np.allclose(got[2], mirrored[2])  # label 3 has no flip pairs
     assert np.array_equal(out.instances.visibility, np.ones(4))
     assert out.instances.crowd.tolist() == s.instances.crowd.tolist()
     assert out.instances.extra == s.instances.extra
@@ -98,13 +103,23 @@ def test_four_quarter_turns_are_identity(seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**31), st.floats(-180, 180), st.floats(0.6, 1.6), st.floats(-0.4, 0.4),
-       st.floats(-20, 20), st.floats(-20, 20), st.sampled_from(["tight", "corners"]))
+@given(
+    st.integers(0, 2**31),
+    st.floats(-180, 180),
+    st.floats(0.6, 1.6),
+    st.floats(-0.4, 0.4),
+    st.floats(-20, 20),
+    st.floats(-20, 20),
+    st.sampled_from(["tight", "corners"]),
+)
 def test_boxes_contain_their_shapes_after_random_affine_warps(seed, angle, scale, shear, tx, ty, mode):
     s = random_scene(seed)
     w, h = s.width, s.height
-    m = translation(tx, ty) @ rotation_about(angle, w / 2, h / 2) @ np.array(
-        [[scale, shear, 0], [0, scale, 0], [0, 0, 1.0]])
+    m = (
+        translation(tx, ty)
+        @ rotation_about(angle, w / 2, h / 2)
+        @ np.array([[scale, shear, 0], [0, scale, 0], [0, 0, 1.0]])
+    )
     out = apply_warp(s, MatrixWarp(m, (w, h)), policy=LabelPolicy(box=mode))
     inst = out.instances
     for i in range(len(inst)):
@@ -152,8 +167,9 @@ def test_warp_drops_whole_rows_and_keeps_the_rest_aligned(seed, tx, ty):
         assert out.instances.labels[row] == src.labels[tag]
         assert out.instances.crowd[row] == src.crowd[tag]
         labeled = (src.keypoints[tag, :, 2] > 0) & (out.instances.keypoints[row, :, 2] > 0)
-        assert np.allclose(out.instances.keypoints[row, labeled, :2],
-                           src.keypoints[tag, labeled, :2] + [tx, ty])
+        assert np.allclose(
+            out.instances.keypoints[row, labeled, :2], src.keypoints[tag, labeled, :2] + [tx, ty]
+        )
 
 
 def square_sample():
@@ -161,10 +177,14 @@ def square_sample():
     mask = np.zeros((30, 40), dtype=bool)
     mask[10:20, 0:20] = True
     sq = np.array([[0.0, 10.0], [20.0, 10.0], [20.0, 20.0], [0.0, 20.0]])
-    inst = Instances(labels=[1, 2, 3], boxes=[[0, 10, 20, 20]] * 3,
-                     polygons=[[sq], None, None], masks=[None, rle.encode(mask), None],
-                     keypoints=np.array([[[5.0, 15.0, 2], [15.0, 15.0, 1], [0, 0, 0]]] * 3),
-                     visibility=np.array([1.0, 0.8, 1.0]))
+    inst = Instances(
+        labels=[1, 2, 3],
+        boxes=[[0, 10, 20, 20]] * 3,
+        polygons=[[sq], None, None],
+        masks=[None, rle.encode(mask), None],
+        keypoints=np.array([[[5.0, 15.0, 2], [15.0, 15.0, 1], [0, 0, 0]]] * 3),
+        visibility=np.array([1.0, 0.8, 1.0]),
+    )
     return Sample(np.zeros((30, 40, 3), np.uint8), inst, meta={"dropped": {"outside": 2}})
 
 
@@ -190,7 +210,7 @@ def test_instances_leaving_the_canvas_are_dropped_and_counted():
     gone = apply_warp(s, MatrixWarp(translation(-25, 0), (40, 30)))
     assert len(gone.instances) == 0
     assert gone.meta["dropped"] == {"outside": 5}
-    assert s.meta == before                               # the input's counter is untouched
+    assert s.meta == before  # the input's counter is untouched
 
 
 def test_input_sample_is_never_modified():
@@ -258,8 +278,10 @@ def test_any_channel_layout_keeps_its_shape(shape):
 
 def elastic(w, h, amplitude=3.0):
     ys, xs = np.mgrid[0:h, 0:w] + 0.5
-    return GridWarp((xs + amplitude * np.sin(ys / 15.0)).astype(np.float32),
-                    (ys + amplitude * np.cos(xs / 19.0)).astype(np.float32))
+    return GridWarp(
+        (xs + amplitude * np.sin(ys / 15.0)).astype(np.float32),
+        (ys + amplitude * np.cos(xs / 19.0)).astype(np.float32),
+    )
 
 
 def perspective(w, h):
@@ -268,12 +290,16 @@ def perspective(w, h):
     return MatrixWarp(cv2.getPerspectiveTransform(src, dst).astype(np.float64), (w, h))
 
 
-@pytest.mark.parametrize("make_warp", [
-    lambda w, h: MatrixWarp(rotation_about(25.0, w / 2, h / 2) @ scaling(0.85, 0.85), (w, h)),
-    lambda w, h: MatrixWarp(translation(-30.3, 10.2) @ scaling(1.4, 0.9), (w - 20, h)),
-    perspective,
-    elastic,
-], ids=["rotate", "scale-crop", "perspective", "elastic"])
+@pytest.mark.parametrize(
+    "make_warp",
+    [
+        lambda w, h: MatrixWarp(rotation_about(25.0, w / 2, h / 2) @ scaling(0.85, 0.85), (w, h)),
+        lambda w, h: MatrixWarp(translation(-30.3, 10.2) @ scaling(1.4, 0.9), (w - 20, h)),
+        perspective,
+        elastic,
+    ],
+    ids=["rotate", "scale-crop", "perspective", "elastic"],
+)
 def test_painted_objects_and_their_labels_stay_together(make_warp):
     s = painted_scene()
     warp = make_warp(s.width, s.height)
@@ -312,7 +338,7 @@ def test_mask_visibility_counts_input_area_kept_on_canvas():
 
 def test_filter_instances_by_visibility_then_area():
     s = square_sample()
-    out = apply_warp(s, MatrixWarp(translation(-10, 0), (40, 30)))   # visibility .5 .4 .5
+    out = apply_warp(s, MatrixWarp(translation(-10, 0), (40, 30)))  # visibility .5 .4 .5
     kept = filter_instances(out, LabelPolicy(min_visibility=0.45, min_area=0))
     assert kept.instances.labels.tolist() == [1, 3]
     assert kept.meta["dropped"] == {"outside": 2, "min_visibility": 1}

@@ -1,4 +1,5 @@
 """Boxes: warped corners and outlines, clipping, areas, tight boxes of shapes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,12 @@ from hypothesis import strategies as st
 
 from augcli.geometry import rle
 from augcli.geometry.boxes import (
-    box_areas, box_from_mask, boxes_from_masks, boxes_from_polygons, clip_boxes, warp_boxes,
+    box_areas,
+    box_from_mask,
+    boxes_from_masks,
+    boxes_from_polygons,
+    clip_boxes,
+    warp_boxes,
 )
 from augcli.geometry.points import map_points
 from augcli.geometry.warp import GridWarp, MatrixWarp, rotation_about
@@ -43,13 +49,14 @@ def test_grid_warp_box_follows_bent_edges():
     # every point moves down by 6 sin(pi x / W): the corners least, the middle of the
     # bottom edge most, which the four corners alone would miss
     assert abs(got[1] - (30.0 + 6 * np.sin(np.pi * 20 / W))) < 0.01
-    assert abs(got[3] - (50.0 + 6.0)) < 0.05     # outline sampled every few px
+    assert abs(got[3] - (50.0 + 6.0)) < 0.05  # outline sampled every few px
     assert np.allclose(got[[0, 2]], [20.0, 80.0], atol=0.01)
 
 
 def test_clip_and_areas():
-    boxes = np.array([[-5.0, -5.0, 10.0, 10.0], [90.0, 70.0, 120.0, 90.0], [200, 200, 210, 210],
-                      [5.0, 5.0, 4.0, 8.0]])
+    boxes = np.array(
+        [[-5.0, -5.0, 10.0, 10.0], [90.0, 70.0, 120.0, 90.0], [200, 200, 210, 210], [5.0, 5.0, 4.0, 8.0]]
+    )
     clipped = clip_boxes(boxes, W, H)
     assert clipped.tolist()[:3] == [[0, 0, 10, 10], [90, 70, 100, 80], [100, 80, 100, 80]]
     assert box_areas(clipped).tolist() == [100, 100, 0, 0]

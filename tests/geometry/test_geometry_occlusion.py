@@ -1,15 +1,15 @@
 """Dropout labels: visibility, occluded keypoints, masks losing pixels, fully covered drops."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from geometry_scenes import painted_scene
 
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.occlusion import apply_occlusion
 from augcli.geometry.polygons import polygon_to_mask
-
-from geometry_scenes import painted_scene
 
 H, W = 40, 50
 
@@ -20,16 +20,21 @@ def three_instances():
     block[10:20, 10:30] = True
     sq = np.array([[10.0, 10.0], [30.0, 10.0], [30.0, 20.0], [10.0, 20.0]])
     kps = np.array([[[12.5, 12.5, 2], [27.5, 17.5, 2], [0, 0, 0]]] * 3)
-    inst = Instances(labels=[1, 2, 3], boxes=[[10, 10, 30, 20]] * 3,
-                     polygons=[[sq], None, None], masks=[None, rle.encode(block), None],
-                     keypoints=kps, extra={"id": ["a", "b", "c"]})
+    inst = Instances(
+        labels=[1, 2, 3],
+        boxes=[[10, 10, 30, 20]] * 3,
+        polygons=[[sq], None, None],
+        masks=[None, rle.encode(block), None],
+        keypoints=kps,
+        extra={"id": ["a", "b", "c"]},
+    )
     return Sample(np.zeros((H, W, 3), np.uint8), inst, meta={"width": W})
 
 
 def test_half_covered_instances_lose_half_their_visibility():
     s = three_instances()
     covered = np.zeros((H, W), dtype=bool)
-    covered[:, :20] = True                                   # the left half of the block
+    covered[:, :20] = True  # the left half of the block
     out = apply_occlusion(s, covered)
     inst = out.instances
     assert inst.visibility == pytest.approx([0.5, 0.5, 0.5])
@@ -64,7 +69,7 @@ def test_covered_fraction_follows_the_polygon_shape_not_its_box():
     covered_share = np.count_nonzero(shape & covered) / np.count_nonzero(shape)
     out = apply_occlusion(s, covered)
     assert out.instances.visibility[0] == pytest.approx(1 - covered_share)
-    box_share = 35 / 70                                   # the box x 25..95 is half covered
+    box_share = 35 / 70  # the box x 25..95 is half covered
     assert abs(covered_share - box_share) > 0.01
     # the ellipse mask (x 36..104) is partly covered, the right-hand instances not at all
     mask = rle.decode(s.instances.masks[2])
@@ -77,15 +82,14 @@ def test_nothing_covered_changes_nothing():
     s = three_instances()
     assert apply_occlusion(s, np.zeros((H, W), dtype=bool)) is s
     covered = np.zeros((H, W), dtype=bool)
-    covered[30:, 40:] = True                                 # away from every instance
+    covered[30:, 40:] = True  # away from every instance
     out = apply_occlusion(s, covered)
     assert out.instances.visibility.tolist() == [1, 1, 1]
     assert out.instances.masks[1] is s.instances.masks[1]
 
 
 def test_thin_box_without_pixel_centres_uses_the_pixels_it_touches():
-    s = Sample(np.zeros((H, W), np.uint8),
-               Instances(labels=[1], boxes=[[10.1, 10.1, 10.4, 30.0]]))
+    s = Sample(np.zeros((H, W), np.uint8), Instances(labels=[1], boxes=[[10.1, 10.1, 10.4, 30.0]]))
     covered = np.zeros((H, W), dtype=bool)
     covered[10:20, 10] = True
     assert apply_occlusion(s, covered).instances.visibility[0] == pytest.approx(0.5)
@@ -98,7 +102,8 @@ def test_covered_map_must_match_the_image():
 
 # -- upgraded semantics: polygon holes, min_visibility, multiplying visibility, box shrinking -----
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from augcli.core.policy import LabelPolicy  # noqa: E402
 from augcli.geometry.occlusion import POLYGON_HOLES, instance_region  # noqa: E402
@@ -113,7 +118,7 @@ def test_polygon_cut_by_a_hole_becomes_an_rle_mask_without_the_covered_pixels():
     poly = s.instances.polygons[0]
     shape = polygon_to_mask(poly, s.height, s.width)
     covered = np.zeros_like(shape)
-    covered[40:60, 20:70] = True                             # bites into polygon 0 only
+    covered[40:60, 20:70] = True  # bites into polygon 0 only
     out = apply_occlusion(s, covered)
     inst = out.instances
     assert inst.polygons[0] is None and inst.masks[0] is not None
@@ -148,14 +153,18 @@ def test_unknown_polygon_holes_mode_is_refused():
 def test_min_visibility_drops_the_instance_with_every_column():
     s = three_instances()
     covered = np.zeros((H, W), dtype=bool)
-    covered[:, :20] = True                                   # half of each instance
+    covered[:, :20] = True  # half of each instance
     extra_mask = np.zeros((H, W), dtype=bool)
-    extra_mask[30:35, 30:45] = True                          # a fourth instance, untouched
+    extra_mask[30:35, 30:45] = True  # a fourth instance, untouched
     inst = s.instances
-    four = Instances(labels=[1, 2, 3, 4], boxes=[*inst.boxes.tolist(), [30, 30, 45, 35]],
-                     polygons=[*inst.polygons, None], masks=[*inst.masks, rle.encode(extra_mask)],
-                     keypoints=np.concatenate([inst.keypoints, [[[31.5, 31.5, 2], [0, 0, 0], [0, 0, 0]]]]),
-                     extra={"id": ["a", "b", "c", "d"]})
+    four = Instances(
+        labels=[1, 2, 3, 4],
+        boxes=[*inst.boxes.tolist(), [30, 30, 45, 35]],
+        polygons=[*inst.polygons, None],
+        masks=[*inst.masks, rle.encode(extra_mask)],
+        keypoints=np.concatenate([inst.keypoints, [[[31.5, 31.5, 2], [0, 0, 0], [0, 0, 0]]]]),
+        extra={"id": ["a", "b", "c", "d"]},
+    )
     out = apply_occlusion(s.replace(instances=four), covered, LabelPolicy(min_visibility=0.6))
     assert out.instances.extra == {"id": ["d"]}
     assert out.instances.keypoints.tolist() == [[[31.5, 31.5, 2], [0, 0, 0], [0, 0, 0]]]
@@ -167,9 +176,9 @@ def test_min_visibility_drops_the_instance_with_every_column():
 def test_visibility_multiplies_over_successive_occlusions():
     s = three_instances()
     first = np.zeros((H, W), dtype=bool)
-    first[:, 10:15] = True                                   # 1/4 of the block
+    first[:, 10:15] = True  # 1/4 of the block
     second = np.zeros((H, W), dtype=bool)
-    second[:, 25:30] = True                                  # another 1/4
+    second[:, 25:30] = True  # another 1/4
     once = apply_occlusion(s, first)
     twice = apply_occlusion(once, second)
     # the mask instance really lost half its pixels, and its visibility says so
@@ -182,13 +191,13 @@ def test_visibility_multiplies_over_successive_occlusions():
 def test_box_only_instance_shrinks_only_past_fully_covered_side_rows():
     s = Sample(np.zeros((H, W), np.uint8), Instances(labels=[1, 1], boxes=[[10.3, 10.6, 30.2, 20.4]] * 2))
     middle = np.zeros((H, W), dtype=bool)
-    middle[12:18, 15:25] = True                              # a hole inside: nothing to shrink
+    middle[12:18, 15:25] = True  # a hole inside: nothing to shrink
     assert apply_occlusion(s, middle).instances.boxes[0].tolist() == [10.3, 10.6, 30.2, 20.4]
     top = np.zeros((H, W), dtype=bool)
-    top[:14, :] = True                                       # rows 11..13 of the box are gone
+    top[:14, :] = True  # rows 11..13 of the box are gone
     out = apply_occlusion(s, top).instances
     assert out.boxes[0].tolist() == [10.3, 14.0, 30.2, 20.4]
-    assert out.visibility[0] == pytest.approx(1 - 3 / 9)    # centres of rows 11..19 lie in the box
+    assert out.visibility[0] == pytest.approx(1 - 3 / 9)  # centres of rows 11..19 lie in the box
 
 
 def test_instance_region_rasterises_polygon_mask_or_box():
@@ -199,16 +208,21 @@ def test_instance_region_rasterises_polygon_mask_or_box():
         assert np.array_equal(instance_region(s.instances, i, H, W), block)
 
 
-@given(holes=st.lists(st.tuples(st.integers(0, W - 1), st.integers(0, H - 1),
-                                st.integers(1, 25), st.integers(1, 25)), min_size=1, max_size=4),
-       mode=st.sampled_from(["rle", "keep"]))
+@given(
+    holes=st.lists(
+        st.tuples(st.integers(0, W - 1), st.integers(0, H - 1), st.integers(1, 25), st.integers(1, 25)),
+        min_size=1,
+        max_size=4,
+    ),
+    mode=st.sampled_from(["rle", "keep"]),
+)
 def test_labels_follow_any_covered_pixels(holes, mode):
     s = with_holes_mode(three_instances(), mode)
     kps = np.array([[[12.5, 12.5, 2], [27.5, 17.5, 1], [21.2, 14.9, 2]]] * 3)
     s = s.replace(instances=s.instances.replace(keypoints=kps))
     covered = np.zeros((H, W), dtype=bool)
     for x, y, w, h in holes:
-        covered[y:y + h, x:x + w] = True
+        covered[y : y + h, x : x + w] = True
     block = np.zeros((H, W), dtype=bool)
     block[10:20, 10:30] = True
     hit = np.count_nonzero(block & covered)

@@ -1,4 +1,5 @@
 """Moving points through matrix and grid warps; the numerical grid inverse."""
+
 from __future__ import annotations
 
 import cv2
@@ -19,14 +20,14 @@ def sampled(field_x, field_y):
 
 def test_matrix_points_affine_and_perspective():
     pts = np.array([[0.0, 0.0], [10.0, 5.0], [W, H]])
-    rot = rotation_about(90.0, 0.0, 0.0)                 # screen-CCW: (x, y) -> (y, -x)
+    rot = rotation_about(90.0, 0.0, 0.0)  # screen-CCW: (x, y) -> (y, -x)
     assert np.allclose(map_points(pts, MatrixWarp(rot, (W, H))), np.stack([pts[:, 1], -pts[:, 0]], 1))
     persp = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.01, 0.0, 1.0]])
     got = map_points(pts, MatrixWarp(persp, (W, H)))
     w = 1 + 0.01 * pts[:, 0]
     assert np.allclose(got, pts / w[:, None])
     behind = map_points(np.array([[-150.0, 3.0]]), MatrixWarp(persp, (W, H)))
-    assert np.isnan(behind).all()                        # w < 0: behind the horizon
+    assert np.isnan(behind).all()  # w < 0: behind the horizon
     assert map_points(np.zeros((0, 2)), MatrixWarp(persp, (W, H))).shape == (0, 2)
 
 
@@ -47,17 +48,27 @@ def test_invert_grid_recovers_output_positions_on_an_elastic_field(amplitude):
     rng = np.random.default_rng(1)
     q = rng.uniform([2, 2], [W - 2, H - 2], size=(2000, 2))
     # forward: the continuous grid value at q (bilinear between the samples, as remap reads it)
-    p = np.stack([cv2.remap(m, (q[:, 0] - 0.5).astype(np.float32)[None],
-                            (q[:, 1] - 0.5).astype(np.float32)[None], cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)[0] for m in (map_x, map_y)], 1)
+    p = np.stack(
+        [
+            cv2.remap(
+                m,
+                (q[:, 0] - 0.5).astype(np.float32)[None],
+                (q[:, 1] - 0.5).astype(np.float32)[None],
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )[0]
+            for m in (map_x, map_y)
+        ],
+        1,
+    )
     got = invert_grid(map_x, map_y, p)
     err = np.hypot(*(got - q).T)
     assert np.isfinite(got).all() and err.max() < 0.1
 
 
 def test_invert_grid_on_an_analytic_smooth_field():
-    fx = lambda x, y: x + 5.0 * np.sin(y / 13.0) + 3.0 * np.cos(x / 17.0)   # noqa: E731
-    fy = lambda x, y: y - 4.0 * np.sin(x / 11.0)                              # noqa: E731
+    fx = lambda x, y: x + 5.0 * np.sin(y / 13.0) + 3.0 * np.cos(x / 17.0)  # noqa: E731
+    fy = lambda x, y: y - 4.0 * np.sin(x / 11.0)  # noqa: E731
     map_x, map_y = sampled(fx, fy)
     q = np.random.default_rng(2).uniform([1, 1], [W - 1, H - 1], size=(3000, 2))
     p = np.stack([fx(q[:, 0], q[:, 1]), fy(q[:, 0], q[:, 1])], 1)
@@ -69,7 +80,7 @@ def test_invert_grid_handles_large_shifts_and_points_off_the_canvas():
     map_x, map_y = sampled(lambda x, y: x + 45.0, lambda x, y: y - 30.0)
     p = np.array([[60.0, 40.0], [100.0, 10.0], [5.0, 5.0], [np.nan, 3.0]])
     got = invert_grid(map_x, map_y, p)
-    assert np.allclose(got[:3], p[:3] - [45.0, -30.0], atol=1e-3)   # the third lands off-canvas
+    assert np.allclose(got[:3], p[:3] - [45.0, -30.0], atol=1e-3)  # the third lands off-canvas
     assert got[2, 0] < 0 and np.isnan(got[3]).all()
 
 

@@ -1,4 +1,5 @@
 """Polygon area, densify, clipping, and the rasterisation convention."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augcli.geometry.polygons import (
-    clip_polygon, clip_ring_to_rect, densify, polygon_area, polygon_bounds, polygon_to_mask,
-    polygon_to_mask_in_box, ring_area, signed_ring_area,
+    clip_polygon,
+    clip_ring_to_rect,
+    densify,
+    polygon_area,
+    polygon_bounds,
+    polygon_to_mask,
+    polygon_to_mask_in_box,
+    ring_area,
+    signed_ring_area,
 )
 
 W, H = 40, 30
@@ -30,8 +38,16 @@ off_centre = st.sampled_from([0.0, 0.1, 0.3, 0.7, 0.9])
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(0, 30), st.integers(0, 20), st.integers(1, 9), st.integers(1, 9),
-       off_centre, off_centre, off_centre, off_centre)
+@given(
+    st.integers(0, 30),
+    st.integers(0, 20),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    off_centre,
+    off_centre,
+    off_centre,
+    off_centre,
+)
 def test_rasterised_pixels_are_those_whose_centre_is_inside(x, y, w, h, a, b, c, d):
     x0, y0, x1, y1 = x + a, y + b, x + w + c, y + h + d
     got = polygon_to_mask([rect(x0, y0, x1, y1)], H, W)
@@ -85,12 +101,12 @@ def test_clipping_keeps_exactly_the_part_on_the_canvas(seed, cx, cy):
     rng = np.random.default_rng(seed)
     ring = star_ring(rng, cx, cy, rng.uniform(3, 25), int(rng.integers(3, 12)))
     clipped = clip_ring_to_rect(ring, W, H)
-    whole = centres_inside(ring, H, W)        # every centre is on the canvas
+    whole = centres_inside(ring, H, W)  # every centre is on the canvas
     if clipped is None:
-        assert whole.sum() <= 1               # at most a sliver was on the canvas
+        assert whole.sum() <= 1  # at most a sliver was on the canvas
         return
     assert clipped.min() >= 0 and clipped[:, 0].max() <= W and clipped[:, 1].max() <= H
-    assert np.count_nonzero(centres_inside(clipped, H, W) != whole) <= 1   # a tie at most
+    assert np.count_nonzero(centres_inside(clipped, H, W) != whole) <= 1  # a tie at most
     # area oracle: a 10x finer raster of the unclipped ring, cut by the canvas
     fine = centres_inside(ring * 10, H * 10, W * 10)
     assert ring_area(clipped) == pytest.approx(fine.sum() / 100, abs=0.02 * ring_area(clipped) + 1.0)
@@ -99,7 +115,7 @@ def test_clipping_keeps_exactly_the_part_on_the_canvas(seed, cx, cy):
 def distance_to_ring(points, ring):
     a, b = ring, np.roll(ring, -1, axis=0)
     ab = b - a
-    t = np.clip(((points[:, None] - a) * ab).sum(-1) / np.maximum((ab ** 2).sum(-1), 1e-12), 0, 1)
+    t = np.clip(((points[:, None] - a) * ab).sum(-1) / np.maximum((ab**2).sum(-1), 1e-12), 0, 1)
     nearest = a + t[..., None] * ab
     return np.hypot(*(points[:, None] - nearest).transpose(2, 0, 1)).min(axis=1)
 
@@ -118,9 +134,9 @@ def test_rasterisation_disagrees_with_exact_centres_only_right_at_the_edges(seed
 def test_clipping_edge_cases():
     inside = rect(2, 3, 10, 12)
     assert np.array_equal(clip_ring_to_rect(inside, W, H), inside)
-    assert clip_ring_to_rect(rect(50, 5, 60, 9), W, H) is None          # fully outside
+    assert clip_ring_to_rect(rect(50, 5, 60, 9), W, H) is None  # fully outside
     assert clip_ring_to_rect(np.array([[1, 1], [5, 5], [9, 9.0]]), W, H) is None  # no area
-    assert clip_ring_to_rect(rect(1, 1, 5, 5)[:2], W, H) is None        # two points
+    assert clip_ring_to_rect(rect(1, 1, 5, 5)[:2], W, H) is None  # two points
     half = clip_ring_to_rect(rect(-10, 5, 10, 15), W, H)
     assert ring_area(half) == pytest.approx(100.0)
     assert polygon_bounds([half]).tolist() == [0, 5, 10, 15]

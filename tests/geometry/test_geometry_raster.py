@@ -1,9 +1,11 @@
 """Raster resampling: pixel-centre convention, exactness, channels, dtypes, fast paths."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from geometry_scenes import iou
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +13,6 @@ from augcli.geometry.points import map_points
 from augcli.geometry.polygons import clip_polygon, densify, polygon_to_mask
 from augcli.geometry.raster import Resampler, warp_image, warp_labels
 from augcli.geometry.warp import GridWarp, MatrixWarp, rotation_about, scaling, translation
-
-from geometry_scenes import iou
 
 RNG = np.random.default_rng(11)
 
@@ -30,16 +30,18 @@ def grid_for(matrix, out_w, out_h):
     pts = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
     src = inv @ pts
     src = src[:2] / src[2]
-    return GridWarp(src[0].reshape(out_h, out_w).astype(np.float32),
-                    src[1].reshape(out_h, out_w).astype(np.float32))
+    return GridWarp(
+        src[0].reshape(out_h, out_w).astype(np.float32), src[1].reshape(out_h, out_w).astype(np.float32)
+    )
 
 
-FLIP_X = lambda w, h: MatrixWarp([[-1, 0, w], [0, 1, 0], [0, 0, 1]], (w, h))   # noqa: E731
-ROT90 = lambda w, h: MatrixWarp([[0, 1, 0], [-1, 0, w], [0, 0, 1]], (h, w))    # noqa: E731
+FLIP_X = lambda w, h: MatrixWarp([[-1, 0, w], [0, 1, 0], [0, 0, 1]], (w, h))  # noqa: E731
+ROT90 = lambda w, h: MatrixWarp([[0, 1, 0], [-1, 0, w], [0, 0, 1]], (h, w))  # noqa: E731
 
 
-@pytest.mark.parametrize("channels, dtype", [(None, np.uint8), (1, np.uint8), (3, np.uint8),
-                                             (6, np.uint8), (3, np.uint16)])
+@pytest.mark.parametrize(
+    "channels, dtype", [(None, np.uint8), (1, np.uint8), (3, np.uint8), (6, np.uint8), (3, np.uint16)]
+)
 def test_flip_and_rot90_are_array_flips(channels, dtype):
     img = random_image(9, 14, channels, dtype)
     assert np.array_equal(warp_image(img, FLIP_X(14, 9)), img[:, ::-1])
@@ -49,8 +51,11 @@ def test_flip_and_rot90_are_array_flips(channels, dtype):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(-20, 20), st.integers(-15, 15),
-       st.sampled_from([cv2.INTER_NEAREST, cv2.INTER_LINEAR, cv2.INTER_CUBIC]))
+@given(
+    st.integers(-20, 20),
+    st.integers(-15, 15),
+    st.sampled_from([cv2.INTER_NEAREST, cv2.INTER_LINEAR, cv2.INTER_CUBIC]),
+)
 def test_integer_translation_is_exact_on_both_paths(dx, dy, interpolation):
     img = random_image(12, 16)
     rows, cols = np.mgrid[0:12, 0:16]
@@ -66,15 +71,30 @@ def test_integer_translation_is_exact_on_both_paths(dx, dy, interpolation):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.sampled_from([(1, 0, 0, 1), (-1, 0, 0, 1), (1, 0, 0, -1), (-1, 0, 0, -1),
-                        (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, -1, 0), (0, -1, -1, 0)]),
-       st.integers(-12, 30), st.integers(-12, 30), st.integers(1, 25), st.integers(1, 25),
-       st.sampled_from([None, 1, 3, 6]))
+@given(
+    st.sampled_from(
+        [
+            (1, 0, 0, 1),
+            (-1, 0, 0, 1),
+            (1, 0, 0, -1),
+            (-1, 0, 0, -1),
+            (0, 1, 1, 0),
+            (0, -1, 1, 0),
+            (0, 1, -1, 0),
+            (0, -1, -1, 0),
+        ]
+    ),
+    st.integers(-12, 30),
+    st.integers(-12, 30),
+    st.integers(1, 25),
+    st.integers(1, 25),
+    st.sampled_from([None, 1, 3, 6]),
+)
 def test_whole_pixel_moves_match_the_general_resampler(lin, tx, ty, out_w, out_h, channels):
     """Flips, quarter turns and transposes with crops/pads: slicing path == cv2.remap path."""
     img = random_image(11, 17, channels)
     m = np.array([[lin[0], lin[1], tx], [lin[2], lin[3], ty], [0, 0, 1]], dtype=float)
-    fill = (9, 8, 7, 6, 5, 4)[:channels or 1]
+    fill = (9, 8, 7, 6, 5, 4)[: channels or 1]
     fast = warp_image(img, MatrixWarp(m, (out_w, out_h)), fill=fill)
     general = warp_image(img, grid_for(m, out_w, out_h), interpolation=cv2.INTER_NEAREST, fill=fill)
     assert fast.shape == general.shape and np.array_equal(fast, general)
@@ -96,7 +116,7 @@ def test_matrix_and_grid_paths_agree_on_a_rotation():
     m = rotation_about(23.0, 25.0, 20.0)
     a = warp_image(img, MatrixWarp(m, (50, 40))).astype(int)
     b = warp_image(img, grid_for(m, 50, 40)).astype(int)
-    assert np.percentile(np.abs(a - b), 99) <= 2     # only fixed-point rounding differs
+    assert np.percentile(np.abs(a - b), 99) <= 2  # only fixed-point rounding differs
 
 
 SQUARE = [np.array([[30.0, 25.0], [90.0, 25.0], [90.0, 70.0], [30.0, 70.0]])]
@@ -110,16 +130,22 @@ def perspective_matrix():
 
 def elastic_grid(w, h, amplitude=4.0):
     ys, xs = np.mgrid[0:h, 0:w] + 0.5
-    return GridWarp((xs + amplitude * np.sin(ys / 9.0)).astype(np.float32),
-                    (ys + amplitude * np.cos(xs / 11.0)).astype(np.float32))
+    return GridWarp(
+        (xs + amplitude * np.sin(ys / 9.0)).astype(np.float32),
+        (ys + amplitude * np.cos(xs / 11.0)).astype(np.float32),
+    )
 
 
-@pytest.mark.parametrize("warp", [
-    MatrixWarp(rotation_about(30.0, 60.0, 50.0), (120, 100)),
-    MatrixWarp(scaling(1.7, 0.6) @ rotation_about(-12.0, 60.0, 50.0), (150, 80)),
-    MatrixWarp(perspective_matrix(), (120, 100)),
-    elastic_grid(120, 100),
-], ids=["rotate", "scale-rotate", "perspective", "grid"])
+@pytest.mark.parametrize(
+    "warp",
+    [
+        MatrixWarp(rotation_about(30.0, 60.0, 50.0), (120, 100)),
+        MatrixWarp(scaling(1.7, 0.6) @ rotation_about(-12.0, 60.0, 50.0), (150, 80)),
+        MatrixWarp(perspective_matrix(), (120, 100)),
+        elastic_grid(120, 100),
+    ],
+    ids=["rotate", "scale-rotate", "perspective", "grid"],
+)
 def test_painted_shape_follows_its_warped_polygon(warp):
     painted = polygon_to_mask(SQUARE, 100, 120)
     image = np.where(painted, 255, 0).astype(np.uint8)
@@ -131,11 +157,15 @@ def test_painted_shape_follows_its_warped_polygon(warp):
     assert iou(labels, expected) >= 0.98
 
 
-@pytest.mark.parametrize("warp", [
-    MatrixWarp(rotation_about(30.0, 60.0, 50.0) @ scaling(1.2, 1.2), (120, 100)),
-    MatrixWarp(perspective_matrix(), (120, 100)),
-    elastic_grid(120, 100),
-], ids=["rotate", "perspective", "grid"])
+@pytest.mark.parametrize(
+    "warp",
+    [
+        MatrixWarp(rotation_about(30.0, 60.0, 50.0) @ scaling(1.2, 1.2), (120, 100)),
+        MatrixWarp(perspective_matrix(), (120, 100)),
+        elastic_grid(120, 100),
+    ],
+    ids=["rotate", "perspective", "grid"],
+)
 def test_warped_pixels_sit_where_the_warped_polygon_says_not_half_a_pixel_off(warp):
     painted = polygon_to_mask(SQUARE, 100, 120)
     moved = warp_image(np.where(painted, 255, 0).astype(np.uint8), warp) >= 128
@@ -157,7 +187,7 @@ def test_many_channels_take_per_channel_fill():
     for k in range(7):
         single = warp_image(img[:, :, k], warp, fill=fill[k])
         assert np.array_equal(out[:, :, k], single)
-    assert tuple(out[0, 0]) == fill                  # a corner is off the rotated image
+    assert tuple(out[0, 0]) == fill  # a corner is off the rotated image
     shifted = warp_image(img, MatrixWarp(translation(5, 0), (24, 20)), fill=fill)
     assert np.all(shifted[:, :5] == np.array(fill))
 
@@ -168,9 +198,9 @@ def test_labels_keep_dtype_and_never_invent_values():
     out = warp_labels(labels, warp, fill=65535)
     assert out.dtype == np.uint16
     assert set(np.unique(out)) <= {0, 3, 700, 65000, 65535}
-    assert np.count_nonzero(out == 65535) > 0          # the rotated corners are filled
+    assert np.count_nonzero(out == 65535) > 0  # the rotated corners are filled
     values = np.array([0, 3, 700, 65000, 65535])
-    codes = np.searchsorted(values, labels).astype(np.uint8)   # same picture, uint8 labels
+    codes = np.searchsorted(values, labels).astype(np.uint8)  # same picture, uint8 labels
     assert np.array_equal(warp_labels(codes, warp, fill=4), np.searchsorted(values, out))
     flags = labels > 100
     out_bool = warp_labels(flags, warp, fill=False)
@@ -178,7 +208,7 @@ def test_labels_keep_dtype_and_never_invent_values():
 
 
 def test_wide_integer_labels_survive_the_int32_detour():
-    ids = RNG.integers(-2**31, 2**31 - 1, size=(30, 40), dtype=np.int64)
+    ids = RNG.integers(-(2**31), 2**31 - 1, size=(30, 40), dtype=np.int64)
     warp = MatrixWarp(rotation_about(17.0, 20.0, 15.0), (40, 30))
     out = warp_labels(ids, warp, fill=-7)
     assert out.dtype == np.int64
@@ -193,7 +223,7 @@ def test_whole_image_resize_uses_centre_aligned_sampling():
     up = warp_image(img, MatrixWarp(scaling(2, 2), (16, 12)), interpolation=cv2.INTER_NEAREST)
     assert np.array_equal(up, img.repeat(2, axis=0).repeat(2, axis=1))
     down = warp_image(up, MatrixWarp(scaling(0.5, 0.5), (8, 6)), interpolation=cv2.INTER_AREA)
-    assert np.array_equal(down, img)                 # area average of identical 2x2 blocks
+    assert np.array_equal(down, img)  # area average of identical 2x2 blocks
     labels = warp_labels(up[:, :, 0], MatrixWarp(scaling(0.5, 0.5), (8, 6)), fill=0)
     assert np.array_equal(labels, img[:, :, 0])
 
@@ -214,13 +244,14 @@ def test_inverse_area_scale_matches_the_warp():
     persp = Resampler(MatrixWarp(perspective_matrix(), (120, 100))).inverse_area_scale()
     inv = np.linalg.inv(perspective_matrix())
     # finite-difference Jacobian of the inverse homography at one pixel centre
-    f = lambda x, y: (inv @ [x, y, 1])[:2] / (inv @ [x, y, 1])[2]          # noqa: E731
+    f = lambda x, y: (inv @ [x, y, 1])[:2] / (inv @ [x, y, 1])[2]  # noqa: E731
     e = 1e-4
     jx = (f(40.5 + e, 30.5) - f(40.5 - e, 30.5)) / (2 * e)
     jy = (f(40.5, 30.5 + e) - f(40.5, 30.5 - e)) / (2 * e)
     assert persp[30, 40] == pytest.approx(abs(jx[0] * jy[1] - jx[1] * jy[0]), rel=1e-5)
     assert Resampler(MatrixWarp(perspective_matrix(), (120, 100))).inverse_area_scale(
-        (40, 30, 45, 33)) == pytest.approx(persp[30:33, 40:45])
+        (40, 30, 45, 33)
+    ) == pytest.approx(persp[30:33, 40:45])
     bent = Resampler(elastic_grid(60, 50, amplitude=3.0))
     full = bent.inverse_area_scale()
     assert full.shape == (50, 60) and abs(full.mean() - 1.0) < 0.05 and full.std() > 0.01

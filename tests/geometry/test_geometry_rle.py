@@ -1,4 +1,5 @@
 """RLE helpers against pycocotools and against run lengths computed independently."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,7 @@ from pycocotools import mask as coco_mask
 from augcli.core.errors import AnnotationError
 from augcli.geometry import rle
 
-masks = st.tuples(st.integers(1, 24), st.integers(1, 24)).flatmap(
-    lambda hw: arrays(np.bool_, hw))
+masks = st.tuples(st.integers(1, 24), st.integers(1, 24)).flatmap(lambda hw: arrays(np.bool_, hw))
 
 
 def runs_of(mask: np.ndarray) -> list[int]:
@@ -68,26 +68,29 @@ def test_stacks_match_one_by_one_and_pycocotools():
 
 def test_large_runs_and_negative_deltas_parse_like_pycocotools():
     mask = np.zeros((300, 400), dtype=bool)
-    mask[5:290, 3:390] = True          # long runs: multi-character numbers
-    mask[100:110, 200:201] = False     # short runs after long ones: negative deltas
+    mask[5:290, 3:390] = True  # long runs: multi-character numbers
+    mask[100:110, 200:201] = False  # short runs after long ones: negative deltas
     comp = rle.encode(mask)
     assert rle.compressed_counts(comp["counts"]).tolist() == runs_of(mask)
 
 
-@pytest.mark.parametrize("bad, why", [
-    ({"size": [4, 4], "counts": [5, 3]}, "cover 8 pixels"),
-    ({"size": [4, 4], "counts": [10, 10]}, "cover 20 pixels"),
-    ({"size": [4, 4], "counts": [20, -4]}, "negative"),
-    ({"size": [4, 4], "counts": [8.5, 7.5]}, "integers"),
-    ({"size": [4, 4], "counts": "O"}, "negative"),          # one run of -1
-    ({"size": [4, 4], "counts": "0a"}, "middle of a number"),  # 'a' has the continuation bit
-    ({"size": [4, 4], "counts": "0~"}, "outside the COCO alphabet"),
-    ({"size": [4, 5], "counts": "0`0"}, "does not match"),
-    ({"size": [4], "counts": [16]}, "size must be"),
-    ({"counts": [16]}, "'size' and 'counts'"),
-    ("not an rle", "'size' and 'counts'"),
-    ({"size": [4, 4], "counts": 16}, "string or a list"),
-])
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ({"size": [4, 4], "counts": [5, 3]}, "cover 8 pixels"),
+        ({"size": [4, 4], "counts": [10, 10]}, "cover 20 pixels"),
+        ({"size": [4, 4], "counts": [20, -4]}, "negative"),
+        ({"size": [4, 4], "counts": [8.5, 7.5]}, "integers"),
+        ({"size": [4, 4], "counts": "O"}, "negative"),  # one run of -1
+        ({"size": [4, 4], "counts": "0a"}, "middle of a number"),  # 'a' has the continuation bit
+        ({"size": [4, 4], "counts": "0~"}, "outside the COCO alphabet"),
+        ({"size": [4, 5], "counts": "0`0"}, "does not match"),
+        ({"size": [4], "counts": [16]}, "size must be"),
+        ({"counts": [16]}, "'size' and 'counts'"),
+        ("not an rle", "'size' and 'counts'"),
+        ({"size": [4, 4], "counts": 16}, "string or a list"),
+    ],
+)
 def test_validate_rejects_malformed_rles(bad, why):
     with pytest.raises(AnnotationError, match=why):
         rle.validate_rle(bad, 4, 4)

@@ -1,8 +1,8 @@
 """Register the ``_Test*`` transforms for every recipe test, and remove them after."""
+
 from __future__ import annotations
 
 import pytest
-
 from recipe_fakes import register_fakes, unregister_fakes
 
 

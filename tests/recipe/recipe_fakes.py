@@ -4,6 +4,7 @@ They exercise the recipe machinery without depending on the real catalogue:
 matrix warps of each flavour, a grid warp, a pixel op, a transform that
 looks at the labels, and one with a cross-parameter check.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,11 +38,11 @@ class MatrixTestOp(GeometricOp):
             return MatrixWarp(scaling(out[0] / width, out[1] / height), out)
         if self.kind_of == "rotate":
             return MatrixWarp(rotation_about(a, width / 2, height / 2), (width, height))
-        if self.kind_of == "crop":   # keep the central fraction ``a`` of the canvas
+        if self.kind_of == "crop":  # keep the central fraction ``a`` of the canvas
             w, h = max(1, round(width * a)), max(1, round(height * a))
             x0, y0 = (width - w) // 2, (height - h) // 2
             return MatrixWarp(translation(-x0, -y0), (w, h))
-        if self.kind_of == "pad":   # ``a`` pixels of border on every side
+        if self.kind_of == "pad":  # ``a`` pixels of border on every side
             pad = round(a)
             return MatrixWarp(translation(pad, pad), (width + 2 * pad, height + 2 * pad))
         if self.kind_of == "perspective":
@@ -56,47 +57,57 @@ class _MatrixFake(Transform):
 
     def make_op(self, rng, ctx):
         lo, hi = self.amount
-        return MatrixTestOp(kind_of=self.kind_of, amount=float(rng.uniform(lo, hi)),
-                            interpolation=self.interpolation)
+        return MatrixTestOp(
+            kind_of=self.kind_of, amount=float(rng.uniform(lo, hi)), interpolation=self.interpolation
+        )
 
 
 def _matrix_params(low: float, high: float) -> tuple:
-    return (Param("amount", "range", (low, high), "how much"),
-            Param("interpolation", "int", 1, "cv2 flag", low=0, high=4))
+    return (
+        Param("amount", "range", (low, high), "how much"),
+        Param("interpolation", "int", 1, "cv2 flag", low=0, high=4),
+    )
 
 
 class FakeShift(_MatrixFake):
     """Translate."""
+
     name, kind_of, params = "_TestShift", "shift", _matrix_params(2.0, 6.0)
 
 
 class FakeFlip(_MatrixFake):
     """Mirror left to right."""
+
     name, kind_of, params = "_TestFlip", "flip", _matrix_params(0.0, 0.0)
 
 
 class FakeScale(_MatrixFake):
     """Resize the whole canvas."""
+
     name, kind_of, params = "_TestScale", "scale", _matrix_params(0.5, 1.5)
 
 
 class FakeRotate(_MatrixFake):
     """Rotate about the centre."""
+
     name, kind_of, params = "_TestRotate", "rotate", _matrix_params(-20.0, 20.0)
 
 
 class FakeCrop(_MatrixFake):
     """Keep a central part of the canvas."""
+
     name, kind_of, params = "_TestCrop", "crop", _matrix_params(0.6, 0.9)
 
 
 class FakePad(_MatrixFake):
     """Add a border on every side."""
+
     name, kind_of, params = "_TestPad", "pad", _matrix_params(8.0, 8.0)
 
 
 class FakePerspective(_MatrixFake):
     """Mild perspective."""
+
     name, kind_of, params = "_TestPerspective", "perspective", _matrix_params(0.5, 1.0)
 
 
@@ -196,8 +207,18 @@ class FakeBoxesOnly(FakePaint):
 
 
 FAKES: list[type[Transform]] = [
-    FakeShift, FakeFlip, FakeScale, FakeRotate, FakeCrop, FakePad, FakePerspective,
-    FakeGrid, FakePaint, FakeLabels, FakeChecked, FakeBoxesOnly,
+    FakeShift,
+    FakeFlip,
+    FakeScale,
+    FakeRotate,
+    FakeCrop,
+    FakePad,
+    FakePerspective,
+    FakeGrid,
+    FakePaint,
+    FakeLabels,
+    FakeChecked,
+    FakeBoxesOnly,
 ]
 
 
@@ -217,12 +238,17 @@ def square_sample(size: int = 64, channels: int = 3) -> Sample:
     ys, xs = np.mgrid[0:size, 0:size]
     image = np.stack([(xs * 3) % 256, (ys * 3) % 256, ((xs + ys) * 2) % 256], axis=-1)
     image = image[..., :channels].astype(np.uint8)
-    rings = [np.array([[20.0, 20], [36, 20], [36, 36], [20, 36]]),
-             np.array([[30.0, 10], [44, 12], [42, 26], [28, 24]])]
+    rings = [
+        np.array([[20.0, 20], [36, 20], [36, 36], [20, 36]]),
+        np.array([[30.0, 10], [44, 12], [42, 26], [28, 24]]),
+    ]
     kps = np.array([[[24.0, 24, 2], [32, 30, 2]], [[34.0, 14, 2], [40, 20, 1]]])
-    inst = Instances(labels=np.array([1, 1]),
-                     boxes=np.array([[20.0, 20, 36, 36], [28, 10, 44, 26]]),
-                     polygons=[[rings[0]], [rings[1]]], keypoints=kps)
+    inst = Instances(
+        labels=np.array([1, 1]),
+        boxes=np.array([[20.0, 20, 36, 36], [28, 10, 44, 26]]),
+        polygons=[[rings[0]], [rings[1]]],
+        keypoints=kps,
+    )
     return Sample(image=image, instances=inst, meta={"key": "square"})
 
 

@@ -1,10 +1,12 @@
 """Integration with the real transform catalogue."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from recipe_fakes import square_sample
 
 from augcli.core.sample import Categories, Category
 from augcli.geometry import apply as geometry
@@ -12,7 +14,6 @@ from augcli.recipe.catalog import full_registry
 from augcli.recipe.compose import CONTAINERS
 from augcli.recipe.recipe import example_recipe, load_recipe, recipe_from_text
 from augcli.transforms.base import REGISTRY
-from recipe_fakes import square_sample
 
 ISSUE_RECIPE = """\
 version: 1
@@ -42,7 +43,8 @@ def test_the_full_registry_is_the_catalogue_plus_the_containers():
     names = full_registry()
     assert set(CONTAINERS) <= set(names)
     assert {n for n in names if not n.startswith("_Test")} - set(CONTAINERS) == {
-        n for n in REGISTRY if not n.startswith("_Test")}
+        n for n in REGISTRY if not n.startswith("_Test")
+    }
     assert all(names[n].name == n for n in names)
 
 
@@ -50,10 +52,8 @@ def test_the_issue_recipe_validates_and_runs_deterministically():
     recipe = recipe_from_text(ISSUE_RECIPE)
     assert (recipe.copies, recipe.keep_original, len(recipe.pipeline)) == (4, True, 4)
     sample = square_sample()
-    first = [recipe.pipeline.run(sample, np.random.default_rng(s), categories=CATEGORIES)
-             for s in range(6)]
-    again = [recipe.pipeline.run(sample, np.random.default_rng(s), categories=CATEGORIES)
-             for s in range(6)]
+    first = [recipe.pipeline.run(sample, np.random.default_rng(s), categories=CATEGORIES) for s in range(6)]
+    again = [recipe.pipeline.run(sample, np.random.default_rng(s), categories=CATEGORIES) for s in range(6)]
     for a, b in zip(first, again):
         assert a.ops == b.ops
         assert np.array_equal(a.sample.image, b.sample.image)
@@ -88,8 +88,12 @@ pipeline:
         for fuse in (True, False):
             calls.clear()
             pipeline.fuse = fuse
-            runs.append((pipeline.run(square_sample(), np.random.default_rng(seed),
-                                      categories=CATEGORIES), len(calls)))
+            runs.append(
+                (
+                    pipeline.run(square_sample(), np.random.default_rng(seed), categories=CATEGORIES),
+                    len(calls),
+                )
+            )
         (fused, n_fused), (unfused, n_unfused) = runs
         assert fused.ops == unfused.ops and n_unfused == 4
         assert n_fused < n_unfused

@@ -1,15 +1,16 @@
 """Containers and probabilities: what runs, how often, and always the same for a seed."""
+
 from __future__ import annotations
 
 from collections import Counter
 
 import numpy as np
 import pytest
+from recipe_fakes import square_sample
 
 from augcli.core.sample import Instances, Sample
 from augcli.recipe.compose import CONTAINERS, OneOf, Sequential, SomeOf
 from augcli.recipe.recipe import recipe_from_dict
-from recipe_fakes import square_sample
 
 
 def pipeline_of(*items, policy_labels=None):
@@ -44,8 +45,9 @@ def within(observed, expected, runs, sigmas=4.0):
 
 
 def test_oneof_weights_are_respected():
-    one_of = pipeline_of({"OneOf": {"p": 1, "weights": [1, 3, 0],
-                                    "transforms": [paint(1), paint(2), paint(3)]}}).steps[0]
+    one_of = pipeline_of(
+        {"OneOf": {"p": 1, "weights": [1, 3, 0], "transforms": [paint(1), paint(2), paint(3)]}}
+    ).steps[0]
     rng = np.random.default_rng(5)
     picks = Counter(int(one_of.choose(rng)[0][0].value[0]) for _ in range(4000))
     assert within(picks[1] / 4000, 0.25, 4000) and within(picks[2] / 4000, 0.75, 4000)
@@ -74,15 +76,16 @@ def test_someof_picks_n_in_range_in_recipe_order(n, replace):
     low, high = (n, n) if isinstance(n, int) else n
     results = many_runs(pipeline, runs=600)
     counts = Counter(len(r) for r in results)
-    assert set(counts) == set(range(low, high + 1))          # every count in range occurs
-    assert all(list(r) == sorted(r) for r in results)        # recipe order is kept
+    assert set(counts) == set(range(low, high + 1))  # every count in range occurs
+    assert all(list(r) == sorted(r) for r in results)  # recipe order is kept
     repeats = sum(1 for r in results if len(set(r)) < len(r))
     assert (repeats > 0) == (replace and high > 1)
 
 
 def test_someof_children_keep_their_own_p():
-    pipeline = pipeline_of({"SomeOf": {"n": 2, "transforms": [paint(1, p=1.0), paint(2, p=0.0),
-                                                                paint(3, p=0.5)]}})
+    pipeline = pipeline_of(
+        {"SomeOf": {"n": 2, "transforms": [paint(1, p=1.0), paint(2, p=0.0), paint(3, p=0.5)]}}
+    )
     results = many_runs(pipeline, runs=3000)
     flat = Counter(v for r in results for v in r)
     assert flat[2] == 0

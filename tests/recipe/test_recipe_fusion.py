@@ -1,17 +1,18 @@
 """Fusing matrix warps: used where exact, and never changes the labels."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from recipe_fakes import square_sample
 
 from augcli.geometry import apply as geometry
 from augcli.geometry.warp import MatrixWarp, rotation_about, scaling, translation
 from augcli.recipe.fusion import fused_settings, fuses_exactly, is_pixel_permutation
 from augcli.recipe.recipe import recipe_from_dict
-from recipe_fakes import square_sample
 
 FLIP = MatrixWarp(np.array([[-1.0, 0, 64], [0, 1, 0], [0, 0, 1]]), (64, 64))
-ROT90 = MatrixWarp(np.array([[0.0, 1, 0], [-1, 0, 64], [0, 0, 1]]), (48, 64))   # input 64 x 48
+ROT90 = MatrixWarp(np.array([[0.0, 1, 0], [-1, 0, 64], [0, 0, 1]]), (48, 64))  # input 64 x 48
 ROTATE = MatrixWarp(rotation_about(10, 32, 32), (64, 64))
 CROP = MatrixWarp(translation(-8, -8), (48, 48))
 PAD = MatrixWarp(translation(8, 8), (80, 80))
@@ -19,19 +20,22 @@ HALF = MatrixWarp(scaling(0.5, 0.5), (32, 32))
 SETTINGS = {"interpolation": 1, "border_mode": 0, "fill": 0, "fill_mask": None}
 
 
-@pytest.mark.parametrize("first, then, exact", [
-    (FLIP, ROTATE, True),     # the flip loses nothing
-    (HALF, ROTATE.then(MatrixWarp(scaling(0.5, 0.5), (32, 32))), True),
-    (ROTATE, CROP, True),     # the crop only looks inside the rotated canvas
-    (ROTATE, FLIP, True),
-    (ROTATE, HALF, True),
-    (CROP, MatrixWarp(rotation_about(10, 24, 24), (48, 48)), False),
-    (ROTATE, ROTATE, False),
-    (ROTATE, PAD, False),
-    (PAD, CROP, True),        # the pad's fill is reproduced by the fused warp's border
-    (PAD, MatrixWarp(np.eye(3), (48, 48)), True),
-    (CROP, PAD, False),
-])
+@pytest.mark.parametrize(
+    "first, then, exact",
+    [
+        (FLIP, ROTATE, True),  # the flip loses nothing
+        (HALF, ROTATE.then(MatrixWarp(scaling(0.5, 0.5), (32, 32))), True),
+        (ROTATE, CROP, True),  # the crop only looks inside the rotated canvas
+        (ROTATE, FLIP, True),
+        (ROTATE, HALF, True),
+        (CROP, MatrixWarp(rotation_about(10, 24, 24), (48, 48)), False),
+        (ROTATE, ROTATE, False),
+        (ROTATE, PAD, False),
+        (PAD, CROP, True),  # the pad's fill is reproduced by the fused warp's border
+        (PAD, MatrixWarp(np.eye(3), (48, 48)), True),
+        (CROP, PAD, False),
+    ],
+)
 def test_fusion_is_exact_only_when_no_intermediate_content_is_lost(first, then, exact):
     assert fuses_exactly(first, (64, 64), then) == exact
 
@@ -39,7 +43,7 @@ def test_fusion_is_exact_only_when_no_intermediate_content_is_lost(first, then, 
 def test_pixel_permutations_are_recognised():
     assert is_pixel_permutation(FLIP, (64, 64))
     assert is_pixel_permutation(ROT90, (64, 48))
-    assert not is_pixel_permutation(ROT90, (64, 64))     # would not fill its canvas
+    assert not is_pixel_permutation(ROT90, (64, 64))  # would not fill its canvas
     assert not is_pixel_permutation(HALF, (64, 64))
     assert not is_pixel_permutation(CROP, (64, 64))
     assert not is_pixel_permutation(ROTATE, (64, 64))
@@ -68,7 +72,7 @@ def run_both(items, seed, sample=None, labels=None):
         calls = []
         real = geometry.apply_warp
 
-        def spy(s, warp, **kwargs):
+        def spy(s, warp, calls=calls, real=real, **kwargs):
             calls.append(warp)
             return real(s, warp, **kwargs)
 
@@ -121,12 +125,15 @@ def test_fused_labels_equal_unfused_labels_and_fusion_is_used():
         assert n_unfused == len(fused.ops) and n_fused <= n_unfused
         assert_same_labels(fused, unfused)
         saved += n_unfused - n_fused
-    assert saved >= 30   # typically three or four warps become one
+    assert saved >= 30  # typically three or four warps become one
 
 
 def test_fused_pixels_match_where_the_chain_is_exact():
-    items = [{"_TestFlip": {"p": 1}}, {"_TestRotate": {"p": 1, "amount": 17}},
-             {"_TestCrop": {"p": 1, "amount": 0.75}}]
+    items = [
+        {"_TestFlip": {"p": 1}},
+        {"_TestRotate": {"p": 1, "amount": 17}},
+        {"_TestCrop": {"p": 1, "amount": 0.75}},
+    ]
     fused, unfused, n_fused, n_unfused = run_both(items, seed=0)
     assert (n_fused, n_unfused) == (1, 3)
     a = fused.sample.image.astype(int)
@@ -140,17 +147,20 @@ def test_a_crop_into_a_pads_border_fuses_to_the_same_pixels():
     fused, unfused, n_fused, n_unfused = run_both(items, seed=0)
     assert (n_fused, n_unfused) == (1, 2)
     assert fused.sample.image.shape == (72, 72, 3)
-    assert not fused.sample.image[:, -3:].any()            # the pad's fill shows at the edge
+    assert not fused.sample.image[:, -3:].any()  # the pad's fill shows at the edge
     assert np.array_equal(fused.sample.image, unfused.sample.image)
     assert_same_labels(fused, unfused)
 
 
-@pytest.mark.parametrize("items", [
-    [{"_TestRotate": {"p": 1}}, {"_TestGrid": {"p": 1}}, {"_TestFlip": {"p": 1}}],
-    [{"_TestFlip": {"p": 1}}, {"_TestPaint": {"p": 1}}, {"_TestRotate": {"p": 1}}],
-    [{"_TestShift": {"p": 1}}, {"_TestShift": {"p": 1}}, {"_TestLabels": {"p": 1}}],
-    [{"_TestCrop": {"p": 1}}, {"_TestRotate": {"p": 1}}],
-])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"_TestRotate": {"p": 1}}, {"_TestGrid": {"p": 1}}, {"_TestFlip": {"p": 1}}],
+        [{"_TestFlip": {"p": 1}}, {"_TestPaint": {"p": 1}}, {"_TestRotate": {"p": 1}}],
+        [{"_TestShift": {"p": 1}}, {"_TestShift": {"p": 1}}, {"_TestLabels": {"p": 1}}],
+        [{"_TestCrop": {"p": 1}}, {"_TestRotate": {"p": 1}}],
+    ],
+)
 def test_non_matrix_and_inexact_steps_give_byte_identical_results(items):
     for seed in range(3):
         fused, unfused, n_fused, n_unfused = run_both(items, seed)

@@ -1,14 +1,15 @@
 """Running the tree: contexts, flush points, drops, flip pairs, no mutation."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from recipe_fakes import square_sample
 
 from augcli.core.errors import RecipeError
 from augcli.core.sample import Categories, Category, Instances, Sample
 from augcli.geometry import apply as geometry
 from augcli.recipe.recipe import recipe_from_dict
-from recipe_fakes import square_sample
 
 
 @pytest.fixture
@@ -48,26 +49,32 @@ def test_context_sees_the_canvas_after_pending_warps(warp_calls):
     assert len(warp_calls) == 1 and run.sample.image.shape[:2] == (32, 32)
 
 
-@pytest.mark.parametrize("items, expected_calls", [
-    ([fixed("_TestFlip"), fixed("_TestRotate"), fixed("_TestCrop"), fixed("_TestScale")], 1),
-    ([fixed("_TestFlip"), fixed("_TestPaint"), fixed("_TestFlip")], 2),
-    ([fixed("_TestFlip"), fixed("_TestGrid"), fixed("_TestFlip")], 3),
-    ([fixed("_TestFlip"), fixed("_TestLabels"), fixed("_TestFlip")], 2),
-    ([fixed("_TestFlip"), {"_TestLabels": {"p": 0.0}}, fixed("_TestFlip")], 1),
-    ([fixed("_TestCrop"), fixed("_TestRotate")], 2),        # rotating would bring back cropped content
-    ([fixed("_TestRotate"), fixed("_TestRotate")], 2),      # ...or the first rotation's lost corners
-    ([fixed("_TestShift"), fixed("_TestShift")], 2),
-    ([fixed("_TestRotate", interpolation=2), fixed("_TestCrop", interpolation=0)], 2),
-    ([], 0),
-])
+@pytest.mark.parametrize(
+    "items, expected_calls",
+    [
+        ([fixed("_TestFlip"), fixed("_TestRotate"), fixed("_TestCrop"), fixed("_TestScale")], 1),
+        ([fixed("_TestFlip"), fixed("_TestPaint"), fixed("_TestFlip")], 2),
+        ([fixed("_TestFlip"), fixed("_TestGrid"), fixed("_TestFlip")], 3),
+        ([fixed("_TestFlip"), fixed("_TestLabels"), fixed("_TestFlip")], 2),
+        ([fixed("_TestFlip"), {"_TestLabels": {"p": 0.0}}, fixed("_TestFlip")], 1),
+        ([fixed("_TestCrop"), fixed("_TestRotate")], 2),  # rotating would bring back cropped content
+        ([fixed("_TestRotate"), fixed("_TestRotate")], 2),  # ...or the first rotation's lost corners
+        ([fixed("_TestShift"), fixed("_TestShift")], 2),
+        ([fixed("_TestRotate", interpolation=2), fixed("_TestCrop", interpolation=0)], 2),
+        ([], 0),
+    ],
+)
 def test_pending_warps_flush_where_they_must(warp_calls, items, expected_calls):
     pipeline_of(*items).run(square_sample(), np.random.default_rng(1))
     assert len(warp_calls) == expected_calls
 
 
 def test_a_pixel_permutation_adopts_the_other_warps_resampling(warp_calls):
-    pipeline = pipeline_of(fixed("_TestFlip", interpolation=0), fixed("_TestRotate", interpolation=2),
-                           fixed("_TestFlip", interpolation=4))
+    pipeline = pipeline_of(
+        fixed("_TestFlip", interpolation=0),
+        fixed("_TestRotate", interpolation=2),
+        fixed("_TestFlip", interpolation=4),
+    )
     pipeline.run(square_sample(), np.random.default_rng(1))
     assert [c["interpolation"] for c in warp_calls] == [2]
 
@@ -85,8 +92,13 @@ def test_a_transform_that_reads_labels_sees_every_earlier_op():
 
 def test_the_input_sample_is_left_untouched():
     sample = square_sample()
-    before = (sample.image.copy(), sample.instances.boxes.copy(), sample.instances.keypoints.copy(),
-              [r.copy() for r in sample.instances.polygons[0]], dict(sample.meta))
+    before = (
+        sample.image.copy(),
+        sample.instances.boxes.copy(),
+        sample.instances.keypoints.copy(),
+        [r.copy() for r in sample.instances.polygons[0]],
+        dict(sample.meta),
+    )
     pipeline = pipeline_of(fixed("_TestRotate"), fixed("_TestPaint"), fixed("_TestShift", 50))
     run = pipeline.run(sample, np.random.default_rng(0), categories=_categories(("a", "b")))
     assert run.sample is not sample
@@ -121,7 +133,8 @@ def _flipped_keypoints(labels, names):
     sample = square_sample()
     categories = None if names is None else _categories(names)
     run = pipeline_of(fixed("_TestFlip"), labels=labels).run(
-        sample, np.random.default_rng(0), categories=categories)
+        sample, np.random.default_rng(0), categories=categories
+    )
     return sample.instances.keypoints, run.sample.instances.keypoints
 
 
@@ -149,8 +162,9 @@ def test_flip_pairs_outside_a_category_fail_loudly(names):
 
 
 def test_runs_on_a_sample_without_instances_or_channels():
-    sample = Sample(image=np.arange(48 * 40, dtype=np.uint8).reshape(48, 40) % 251,
-                    instances=Instances.empty())
+    sample = Sample(
+        image=np.arange(48 * 40, dtype=np.uint8).reshape(48, 40) % 251, instances=Instances.empty()
+    )
     run = pipeline_of(fixed("_TestRotate"), fixed("_TestScale", 0.5)).run(sample, np.random.default_rng(0))
     assert run.sample.image.shape == (24, 20) and len(run.sample.instances) == 0
     assert [op["op"] for op in run.ops] == ["_TestMatrix", "_TestMatrix"]

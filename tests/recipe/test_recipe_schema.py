@@ -1,4 +1,5 @@
 """Recipe validation: every problem, with its YAML path and line, at once."""
+
 from __future__ import annotations
 
 import pickle
@@ -7,8 +8,7 @@ import pytest
 
 from augcli.core.errors import RecipeError
 from augcli.recipe.compose import OneOf, SomeOf
-from augcli.recipe.recipe import (load_recipe, recipe_from_dict, recipe_from_text,
-                                  validate_recipe_file)
+from augcli.recipe.recipe import load_recipe, recipe_from_dict, recipe_from_text, validate_recipe_file
 
 
 def line_of(text: str, needle: str) -> int:
@@ -62,12 +62,17 @@ pipeline:
     assert [type(s).__name__ for s in recipe.pipeline] == ["FakeShift", "FakePaint", "OneOf"]
     shift, paint, one_of = recipe.pipeline.steps
     assert shift.amount == (1.0, 2.0) and shift.p == 0.3
-    assert paint.value == (1, 20) and paint.p == 0.5           # declared defaults
+    assert paint.value == (1, 20) and paint.p == 0.5  # declared defaults
     assert isinstance(one_of, OneOf) and one_of.weights == [1.0, 2.0] and one_of.p == 0.5
     some_of = one_of.transforms[1]
     assert isinstance(some_of, SomeOf) and some_of.n_range == (1, 2) and some_of.p == 1.0
     assert [leaf.name for leaf in recipe.pipeline.leaves()] == [
-        "_TestShift", "_TestPaint", "_TestFlip", "_TestPaint", "_TestScale"]
+        "_TestShift",
+        "_TestPaint",
+        "_TestFlip",
+        "_TestPaint",
+        "_TestScale",
+    ]
     assert recipe.source_text == text
     # workers may receive the recipe pickled
     clone = pickle.loads(pickle.dumps(recipe))
@@ -90,27 +95,32 @@ def test_unknown_top_level_keys_suggest_the_right_one():
 def test_unknown_keys_in_sections_suggest_too():
     text = "version: 1\nlabels:\n  min_vis: 0.2\noutput:\n  quality: 90\n"
     problems = problems_of(text)
-    assert problems[0].startswith("labels.min_vis (line 3): unknown key 'min_vis' in labels; "
-                                  "did you mean 'min_visibility'?")
-    assert problems[1].startswith("output.quality (line 5): unknown key 'quality' in output; "
-                                  "did you mean 'jpeg_quality'?")
+    assert problems[0].startswith(
+        "labels.min_vis (line 3): unknown key 'min_vis' in labels; did you mean 'min_visibility'?"
+    )
+    assert problems[1].startswith(
+        "output.quality (line 5): unknown key 'quality' in output; did you mean 'jpeg_quality'?"
+    )
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("seed: abc", "seed (line 2): must be an integer, got 'abc'"),
-    ("seed: -1", "seed (line 2): must be >= 0, got -1"),
-    ("seed: 1.5", "seed (line 2): must be an integer, got 1.5"),
-    ("copies: -1", "copies (line 2): must be >= 0, got -1"),
-    ("copies: true", "copies (line 2): must be an integer, got True"),
-    ("keep_original: 'yes'", "keep_original (line 2): must be true or false, got 'yes'"),
-    ("labels: {min_visibility: 1.5}", "labels.min_visibility (line 2): must be <= 1, got 1.5"),
-    ("labels: {min_area: -2}", "labels.min_area (line 2): must be >= 0, got -2"),
-    ("labels: {box: loose}", "labels.box (line 2): must be one of 'tight', 'corners', got 'loose'"),
-    ("labels: [1]", "labels (line 2): must be a mapping, got a list"),
-    ("output: {jpeg_quality: 0}", "output.jpeg_quality (line 2): must be >= 1, got 0"),
-    ("output: {jpeg_quality: 101}", "output.jpeg_quality (line 2): must be <= 100, got 101"),
-    ("pipeline: {a: 1}", "pipeline (line 2): must be a list of transforms, got a mapping"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("seed: abc", "seed (line 2): must be an integer, got 'abc'"),
+        ("seed: -1", "seed (line 2): must be >= 0, got -1"),
+        ("seed: 1.5", "seed (line 2): must be an integer, got 1.5"),
+        ("copies: -1", "copies (line 2): must be >= 0, got -1"),
+        ("copies: true", "copies (line 2): must be an integer, got True"),
+        ("keep_original: 'yes'", "keep_original (line 2): must be true or false, got 'yes'"),
+        ("labels: {min_visibility: 1.5}", "labels.min_visibility (line 2): must be <= 1, got 1.5"),
+        ("labels: {min_area: -2}", "labels.min_area (line 2): must be >= 0, got -2"),
+        ("labels: {box: loose}", "labels.box (line 2): must be one of 'tight', 'corners', got 'loose'"),
+        ("labels: [1]", "labels (line 2): must be a mapping, got a list"),
+        ("output: {jpeg_quality: 0}", "output.jpeg_quality (line 2): must be >= 1, got 0"),
+        ("output: {jpeg_quality: 101}", "output.jpeg_quality (line 2): must be <= 100, got 101"),
+        ("pipeline: {a: 1}", "pipeline (line 2): must be a list of transforms, got a mapping"),
+    ],
+)
 def test_wrong_types_and_out_of_range_values(line, expected):
     assert only_problem("version: 1\n" + line + "\n") == expected
 
@@ -121,16 +131,21 @@ def test_version_is_required_and_must_be_one():
     assert only_problem("[1, 2]\n").startswith("recipe: a recipe is a mapping")
 
 
-@pytest.mark.parametrize("pairs, fragment", [
-    ("autp", "must be auto or a list"),
-    ("[1]", "keypoint_flip_pairs[0] (line 2): must be a pair"),
-    ("[[1, 2, 3]]", "keypoint_flip_pairs[0] (line 2): must be a pair"),
-    ("[[1, 1]]", "cannot pair with itself"),
-    ("[[-1, 2]]", "0-based and >= 0"),
-    ("[[1, 2], [2, 3]]", "keypoint_flip_pairs[1] (line 2): keypoint 2 is already paired in "
-                         "keypoint_flip_pairs[0]"),
-    ("[[1.0, 2]]", "must be a pair of keypoint indices"),
-])
+@pytest.mark.parametrize(
+    "pairs, fragment",
+    [
+        ("autp", "must be auto or a list"),
+        ("[1]", "keypoint_flip_pairs[0] (line 2): must be a pair"),
+        ("[[1, 2, 3]]", "keypoint_flip_pairs[0] (line 2): must be a pair"),
+        ("[[1, 1]]", "cannot pair with itself"),
+        ("[[-1, 2]]", "0-based and >= 0"),
+        (
+            "[[1, 2], [2, 3]]",
+            "keypoint_flip_pairs[1] (line 2): keypoint 2 is already paired in keypoint_flip_pairs[0]",
+        ),
+        ("[[1.0, 2]]", "must be a pair of keypoint indices"),
+    ],
+)
 def test_keypoint_flip_pairs_must_be_distinct_index_pairs(pairs, fragment):
     problem = only_problem(f"version: 1\nlabels: {{keypoint_flip_pairs: {pairs}}}\n")
     assert fragment in problem and problem.startswith("labels.keypoint_flip_pairs")
@@ -139,17 +154,20 @@ def test_keypoint_flip_pairs_must_be_distinct_index_pairs(pairs, fragment):
 def test_unknown_transforms_get_suggestions_with_path_and_line():
     text = "version: 1\npipeline:\n  - _TestPaint: {}\n  - _TestShfit: {amount: 3}\n  - _testflip:\n"
     problems = problems_of(text)
-    assert problems[0].startswith("pipeline[1]._TestShfit (line 4): unknown transform "
-                                  "'_TestShfit'; did you mean '_TestShift'?")
-    assert problems[1].startswith("pipeline[2]._testflip (line 5): unknown transform "
-                                  "'_testflip'; did you mean '_TestFlip'?")
+    assert problems[0].startswith(
+        "pipeline[1]._TestShfit (line 4): unknown transform '_TestShfit'; did you mean '_TestShift'?"
+    )
+    assert problems[1].startswith(
+        "pipeline[2]._testflip (line 5): unknown transform '_testflip'; did you mean '_TestFlip'?"
+    )
 
 
 def test_unknown_parameters_suggest_and_list_the_known_ones():
     text = "version: 1\npipeline:\n  - _TestShift:\n      amout: 3\n"
     problem = only_problem(text)
-    assert problem.startswith("pipeline[0]._TestShift.amout (line 4): unknown parameter of "
-                              "_TestShift; did you mean 'amount'?")
+    assert problem.startswith(
+        "pipeline[0]._TestShift.amout (line 4): unknown parameter of _TestShift; did you mean 'amount'?"
+    )
     assert "amount, interpolation, p" in problem
 
 
@@ -175,15 +193,24 @@ def test_cross_parameter_checks_point_at_the_parameter():
     assert only_problem(text) == "pipeline[0]._TestChecked.high (line 5): must be greater than low (2.0)"
 
 
-@pytest.mark.parametrize("item, fragment", [
-    ("- _TestPaint", "write a transform as a one-key mapping: `- _TestPaint: {}`"),
-    ("- NotAThing", "unknown transform 'NotAThing'"),
-    ("- {_TestPaint: {}, p: 0.5}", "must be a one-key mapping `{TransformName: {parameters}}`, "
-                                   "got a mapping with keys '_TestPaint', 'p'"),
-    ("- [_TestPaint]", "got a list"),
-    ("- _TestPaint: 0.5", "parameters of _TestPaint must be a mapping like `{p: 0.5}`, got the number 0.5"),
-    ("- _TestPaint: [1]", "got a list"),
-])
+@pytest.mark.parametrize(
+    "item, fragment",
+    [
+        ("- _TestPaint", "write a transform as a one-key mapping: `- _TestPaint: {}`"),
+        ("- NotAThing", "unknown transform 'NotAThing'"),
+        (
+            "- {_TestPaint: {}, p: 0.5}",
+            "must be a one-key mapping `{TransformName: {parameters}}`, "
+            "got a mapping with keys '_TestPaint', 'p'",
+        ),
+        ("- [_TestPaint]", "got a list"),
+        (
+            "- _TestPaint: 0.5",
+            "parameters of _TestPaint must be a mapping like `{p: 0.5}`, got the number 0.5",
+        ),
+        ("- _TestPaint: [1]", "got a list"),
+    ],
+)
 def test_pipeline_items_have_one_shape(item, fragment):
     problem = only_problem(f"version: 1\npipeline:\n  {item}\n")
     assert problem.startswith("pipeline[0]") and "(line 3)" in problem
@@ -223,8 +250,7 @@ pipeline:
         "transforms; lower n or set replace: true",
         f"pipeline[2].OneOf.weights (line {line_of(text, 'weights: [1]')}): weights has 1 "
         "entries for 2 transforms; give one per transform",
-        f"pipeline[3].OneOf.weights (line {line_of(text, '[1, -1]')}): must be "
-        "numbers >= 0, got -1",
+        f"pipeline[3].OneOf.weights (line {line_of(text, '[1, -1]')}): must be numbers >= 0, got -1",
         f"pipeline[4].OneOf.transforms (line {line_of(text, 'p: 0}}')}): every child has "
         "p = 0, so OneOf can never pick one; give the children a p or set weights",
         f"pipeline[5].Sequential.transforms (line {line_of(text, 'transforms: []')}): "
@@ -251,13 +277,19 @@ pipeline:
   - _TestPaint: {vaule: 3}
 """
     expected = [
-        ("box: tight", "labels.box"), ("extra_key", "extra_key"), ("seed: x", "seed"),
-        ("copies", "copies"), ("box: round", "labels.box"), ("amount", "pipeline[0]._TestShift.amount"),
-        ("_TestRotat", "pipeline[1]._TestRotat"), ("vaule", "pipeline[2]._TestPaint.vaule"),
+        ("box: tight", "labels.box"),
+        ("extra_key", "extra_key"),
+        ("seed: x", "seed"),
+        ("copies", "copies"),
+        ("box: round", "labels.box"),
+        ("amount", "pipeline[0]._TestShift.amount"),
+        ("_TestRotat", "pipeline[1]._TestRotat"),
+        ("vaule", "pipeline[2]._TestPaint.vaule"),
     ]
     problems = problems_of(text)
     assert [p.split(":")[0] for p in problems] == [
-        f"{path} (line {line_of(text, needle)})" for needle, path in expected]
+        f"{path} (line {line_of(text, needle)})" for needle, path in expected
+    ]
     assert "duplicate key 'box' (first given on line 5)" in problems[0]
 
 
@@ -272,12 +304,19 @@ def test_recipe_from_dict_validates_the_same_without_lines():
     data = {"version": 1, "pipeline": [{"_TestPaint": {"value": 3}}]}
     recipe = recipe_from_dict(data)
     assert recipe.pipeline.steps[0].value == (3, 3)
-    assert data == {"version": 1, "pipeline": [{"_TestPaint": {"value": 3}}]}   # not mutated
+    assert data == {"version": 1, "pipeline": [{"_TestPaint": {"value": 3}}]}  # not mutated
 
 
-@pytest.mark.parametrize("name", [
-    "os.system", "augcli.transforms.base.Transform", "Transform", "__import__", "PixelOp",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "os.system",
+        "augcli.transforms.base.Transform",
+        "Transform",
+        "__import__",
+        "PixelOp",
+    ],
+)
 def test_a_recipe_can_only_name_registered_transforms(name):
     with pytest.raises(RecipeError, match="unknown transform"):
         recipe_from_dict({"version": 1, "pipeline": [{name: {}}]})
@@ -291,7 +330,8 @@ def test_validate_recipe_file_lists_problems_or_nothing(tmp_path):
     assert validate_recipe_file(good) == []
     assert validate_recipe_file(bad) == [
         "seed (line 2): the YAML tag !!python/object/apply:os.getcwd is not allowed; "
-        "a recipe holds plain values, lists and mappings only"]
+        "a recipe holds plain values, lists and mappings only"
+    ]
     assert validate_recipe_file(tmp_path / "nope.yaml") == ["recipe file not found"]
     with pytest.raises(RecipeError) as info:
         load_recipe(bad)

@@ -1,4 +1,5 @@
 """The safe YAML loader: plain data only, lines for every key and item, bounded."""
+
 from __future__ import annotations
 
 import pytest
@@ -62,20 +63,23 @@ def test_an_alias_bomb_is_refused_quickly():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
     with pytest.raises(RecipeError, match="alias"):
-        load_yaml("\n".join(lines) + "\n")   # 10**12 leaves if it were expanded
+        load_yaml("\n".join(lines) + "\n")  # 10**12 leaves if it were expanded
 
 
-@pytest.mark.parametrize("tagged", [
-    "!!python/object/apply:os.system ['touch {marker}']",
-    "!!python/object/new:os.system ['touch {marker}']",
-    "!!python/name:os.system",
-    "!!python/object:argparse.Namespace {{a: 1}}",
-    "!!python/tuple [1, 2]",
-    "!custom 3",
-    "!!binary aGVsbG8=",
-    "!!set {{a, b}}",
-    "!!omap [{{a: 1}}]",
-])
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/new:os.system ['touch {marker}']",
+        "!!python/name:os.system",
+        "!!python/object:argparse.Namespace {{a: 1}}",
+        "!!python/tuple [1, 2]",
+        "!custom 3",
+        "!!binary aGVsbG8=",
+        "!!set {{a, b}}",
+        "!!omap [{{a: 1}}]",
+    ],
+)
 def test_tags_that_build_objects_are_refused_and_never_run(tagged, tmp_path):
     marker = tmp_path / "ran"
     text = "version: 1\nseed: " + tagged.format(marker=marker) + "\n"
@@ -104,7 +108,7 @@ def test_dates_stay_text_and_exponents_are_numbers():
     data = load_yaml("a: 1e-3\nb: -2E5\nc: 1.5e+2\nd: e5\ne: 12\n").data
     assert data == {"a": 0.001, "b": -200000.0, "c": 150.0, "d": "e5", "e": 12}
     assert isinstance(data["e"], int)
-    assert yaml.safe_load("a: 1e-3") == {"a": "1e-3"}   # the stock SafeLoader is left alone
+    assert yaml.safe_load("a: 1e-3") == {"a": "1e-3"}  # the stock SafeLoader is left alone
 
 
 def test_size_and_depth_are_bounded():
@@ -117,13 +121,16 @@ def test_size_and_depth_are_bounded():
     assert load_yaml(shallow).data is not None
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "empty"),
-    ("# only a comment\n", "empty"),
-    ("a: [1, 2\nb: 3\n", "line"),
-    ("a: 1\n---\nb: 2\n", "single document"),
-    ("a:\n\t- 1\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "empty"),
+        ("# only a comment\n", "empty"),
+        ("a: [1, 2\nb: 3\n", "line"),
+        ("a: 1\n---\nb: 2\n", "single document"),
+        ("a:\n\t- 1\n", "line 2"),
+    ],
+)
 def test_unreadable_documents_say_why(text, fragment):
     with pytest.raises(RecipeError) as info:
         load_yaml(text, source="r.yaml")
@@ -145,15 +152,18 @@ def test_recipe_files_are_bounded_and_must_be_text(tmp_path):
 
 
 plain_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=8),
 )
 plain_data = st.recursive(
     plain_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), inner,
-                                            max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), inner, max_size=4),
+    ),
     max_leaves=20,
 )
 
@@ -169,13 +179,14 @@ def _paths(value, prefix=()):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), plain_data,
-                            min_size=1, max_size=4),
-       flow=st.booleans())
+@given(
+    data=st.dictionaries(st.text("abcdef", min_size=1, max_size=4), plain_data, min_size=1, max_size=4),
+    flow=st.booleans(),
+)
 def test_plain_data_loads_as_the_stock_constructor_does_and_every_path_has_a_line(data, flow):
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     doc = load_yaml(text)
-    assert doc.data == yaml.load(text, Loader=RecipeLoader)   # PyYAML's own construction
+    assert doc.data == yaml.load(text, Loader=RecipeLoader)  # PyYAML's own construction
     total_lines = text.count("\n") + 1
     for path in _paths(doc.data):
         if path:

@@ -5,6 +5,7 @@ for one image) or the atomic writer so that a chosen item crashes, hangs, is
 slow, or finds the disk full. Used by the tests directly and, for the CLI, by
 ``python faults.py SPEC_JSON augcli-args...``.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -43,10 +44,10 @@ def _crash(kind: str) -> None:
     if kind == "exit":
         os._exit(1)
     if kind == "segfault":
-        faulthandler.disable()         # pytest's handler would print the worker's stack
-        ctypes.string_at(0)            # a real SIGSEGV in native code
+        faulthandler.disable()  # pytest's handler would print the worker's stack
+        ctypes.string_at(0)  # a real SIGSEGV in native code
     if kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)     # what the OOM killer does
+        os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does
     if kind == "hang":
         time.sleep(3600)
     raise ValueError(kind)
@@ -66,7 +67,7 @@ def install(spec: dict) -> None:
             _crash(spec["fault"])
         result = real_run_task(ctx, task)
         if task.key == spec.get("after_key") and spec.get("disk_full_flag"):
-            Path(spec["disk_full_flag"]).touch()      # from now on the disk is full
+            Path(spec["disk_full_flag"]).touch()  # from now on the disk is full
         _log(spec.get("log"), "end", task.key, time.monotonic())
         return result
 
@@ -113,7 +114,7 @@ def _fill_disk_when_flagged(flag: str, only_suffix: str | None) -> None:
     atomic.os = PatchedOs()
 
 
-if __name__ == "__main__":   # python faults.py SPEC_JSON expand ...
+if __name__ == "__main__":  # python faults.py SPEC_JSON expand ...
     install(json.loads(sys.argv[1]))
     from augcli.cli.app import main
 

@@ -11,21 +11,22 @@ Behaviours:
 - ``dataset``: the run stops before anything is written (``DatasetError``, exit 4);
 - ``recipe``: the recipe is refused (``RecipeError``, exit 3).
 """
+
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 from PIL import Image
-
 from reliability_helpers import RECIPE, make_dataset, pixels
 
-VICTIM_ID = 2                 # img_01.png
-VICTIM_ANN = 21               # its polygon annotation
+VICTIM_ID = 2  # img_01.png
+VICTIM_ANN = 21  # its polygon annotation
 WIDTH, HEIGHT = 40, 32
 
 
@@ -46,8 +47,9 @@ class Fixture:
     def victim_annotation(self) -> dict:
         return next(a for a in self.coco["annotations"] if a["id"] == VICTIM_ANN)
 
-    def replace_victim(self, name: str, data: bytes, width: Optional[int] = WIDTH,
-                       height: Optional[int] = HEIGHT) -> None:
+    def replace_victim(
+        self, name: str, data: bytes, width: int | None = WIDTH, height: int | None = HEIGHT
+    ) -> None:
         """The victim's file becomes ``name`` holding ``data``; its entry says width x height."""
         (self.images / self.victim()["file_name"]).unlink()
         (self.images / name).write_bytes(data)
@@ -68,9 +70,9 @@ class Case:
     name: str
     behaviour: str
     build: Callable[[Fixture], None]
-    check: Optional[Callable[[Fixture, Path, Any], None]] = None
-    raw_json: Optional[Callable[[Fixture], bytes]] = None   # replaces the JSON text entirely
-    expect: dict = field(default_factory=dict)   # report fields other than the victim's ids
+    check: Callable[[Fixture, Path, Any], None] | None = None
+    raw_json: Callable[[Fixture], bytes] | None = None  # replaces the JSON text entirely
+    expect: dict = field(default_factory=dict)  # report fields other than the victim's ids
 
 
 def fresh_fixture(root: Path) -> Fixture:
@@ -78,7 +80,7 @@ def fresh_fixture(root: Path) -> Fixture:
     return Fixture(root=root, ann=ann, coco=json.loads(ann.read_text()))
 
 
-RAW = "@@raw@@"      # a placeholder value that ``raw_value`` swaps for JSON text json.dumps cannot write
+RAW = "@@raw@@"  # a placeholder value that ``raw_value`` swaps for JSON text json.dumps cannot write
 
 
 def realize(case: Case, root: Path) -> Fixture:
@@ -93,14 +95,17 @@ def realize(case: Case, root: Path) -> Fixture:
 
 def raw_value(text: str) -> Callable[[Fixture], bytes]:
     """The document with the (single) ``RAW`` placeholder replaced by ``text``."""
+
     def raw(fx: Fixture) -> bytes:
         document = json.dumps(fx.coco)
         assert document.count(json.dumps(RAW)) == 1
         return document.replace(json.dumps(RAW), text).encode()
+
     return raw
 
 
 # -- bytes of images ---------------------------------------------------------------------
+
 
 def victim_pixels(channels: int = 3) -> np.ndarray:
     return pixels(WIDTH, HEIGHT, 1, channels)
@@ -121,8 +126,12 @@ def png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 4096)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
         + chunk(b"IEND", b"")
+    )
 
 
 def png_bomb(width: int, height: int) -> bytes:

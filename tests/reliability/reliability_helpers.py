@@ -6,6 +6,7 @@ around the CLI) so the product carries no test hooks: the patched call counts
 how often it ran in this process and SIGKILLs the whole process group (the run
 and its workers, like ``kill -9`` of a batch job) on the n-th call.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -23,11 +24,16 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[2]
 
 KEYPOINTS = ["nose", "left_eye", "right_eye", "left_hand", "right_hand"]
-CATEGORIES = [{"id": 1, "name": "person", "keypoints": KEYPOINTS, "skeleton": [[1, 2], [1, 3]]},
-              {"id": 7, "name": "box"}]
+CATEGORIES = [
+    {"id": 1, "name": "person", "keypoints": KEYPOINTS, "skeleton": [[1, 2], [1, 3]]},
+    {"id": 7, "name": "box"},
+]
 
 RECIPE = {
-    "version": 1, "seed": 11, "copies": 2, "keep_original": True,
+    "version": 1,
+    "seed": 11,
+    "copies": 2,
+    "keep_original": True,
     "pipeline": [
         {"HorizontalFlip": {"p": 0.5}},
         {"Affine": {"rotate": [-25, 25], "scale": [0.8, 1.2], "p": 0.9}},
@@ -41,7 +47,7 @@ def pixels(width: int, height: int, seed: int, channels: int = 3) -> np.ndarray:
     rng = np.random.default_rng(seed)
     shape = (height, width) if channels == 1 else (height, width, channels)
     base = rng.integers(0, 256, size=shape, dtype=np.uint8)
-    return (base // 4 + 96).astype(np.uint8)     # mid-grey noise: every op changes it visibly
+    return (base // 4 + 96).astype(np.uint8)  # mid-grey noise: every op changes it visibly
 
 
 def encode(array: np.ndarray, fmt: str, **options) -> bytes:
@@ -53,18 +59,44 @@ def encode(array: np.ndarray, fmt: str, **options) -> bytes:
 def good_annotations(image_id: int, width: int, height: int, first_id: int) -> list[dict]:
     """A box, a two-part polygon, an uncompressed crowd RLE and a person with keypoints."""
     w, h = width, height
-    runs = [h * 2, h * 3, w * h - h * 5]            # columns 2-4 set
+    runs = [h * 2, h * 3, w * h - h * 5]  # columns 2-4 set
     return [
-        {"id": first_id, "image_id": image_id, "category_id": 7, "bbox": [2, 3, w / 3, h / 4],
-         "area": w / 3 * h / 4, "iscrowd": 0},
-        {"id": first_id + 1, "image_id": image_id, "category_id": 7, "iscrowd": 0,
-         "segmentation": [[5, 5, 15, 5, 15, 12, 5, 12], [w - 12, h - 10, w - 3, h - 10, w - 6, h - 2]],
-         "bbox": [5, 5, w - 8, h - 7], "area": 100},
-        {"id": first_id + 2, "image_id": image_id, "category_id": 7, "iscrowd": 1,
-         "segmentation": {"size": [h, w], "counts": runs}, "bbox": [2, 0, 3, h], "area": 3 * h},
-        {"id": first_id + 3, "image_id": image_id, "category_id": 1, "iscrowd": 0,
-         "bbox": [w / 2 - 6, 4, 12, h - 8], "area": 12 * (h - 8), "num_keypoints": 4,
-         "keypoints": [w / 2, 6, 2, w / 2 - 2, 5, 2, w / 2 + 2, 5, 1, w / 2 - 5, h / 2, 2, 0, 0, 0]},
+        {
+            "id": first_id,
+            "image_id": image_id,
+            "category_id": 7,
+            "bbox": [2, 3, w / 3, h / 4],
+            "area": w / 3 * h / 4,
+            "iscrowd": 0,
+        },
+        {
+            "id": first_id + 1,
+            "image_id": image_id,
+            "category_id": 7,
+            "iscrowd": 0,
+            "segmentation": [[5, 5, 15, 5, 15, 12, 5, 12], [w - 12, h - 10, w - 3, h - 10, w - 6, h - 2]],
+            "bbox": [5, 5, w - 8, h - 7],
+            "area": 100,
+        },
+        {
+            "id": first_id + 2,
+            "image_id": image_id,
+            "category_id": 7,
+            "iscrowd": 1,
+            "segmentation": {"size": [h, w], "counts": runs},
+            "bbox": [2, 0, 3, h],
+            "area": 3 * h,
+        },
+        {
+            "id": first_id + 3,
+            "image_id": image_id,
+            "category_id": 1,
+            "iscrowd": 0,
+            "bbox": [w / 2 - 6, 4, 12, h - 8],
+            "area": 12 * (h - 8),
+            "num_keypoints": 4,
+            "keypoints": [w / 2, 6, 2, w / 2 - 2, 5, 2, w / 2 + 2, 5, 1, w / 2 - 5, h / 2, 2, 0, 0, 0],
+        },
     ]
 
 
@@ -80,8 +112,12 @@ def make_dataset(root: Path, count: int = 4, width: int = 40, height: int = 32) 
         (root / "images" / name).write_bytes(encode(pixels(width, height, i, channels), fmt, **options))
         images.append({"id": i + 1, "file_name": name, "width": width, "height": height})
         annotations += good_annotations(i + 1, width, height, first_id=10 * (i + 1))
-    coco = {"info": {"description": "reliability fixture"}, "categories": CATEGORIES,
-            "images": images, "annotations": annotations}
+    coco = {
+        "info": {"description": "reliability fixture"},
+        "categories": CATEGORIES,
+        "images": images,
+        "annotations": annotations,
+    }
     path = root / "annotations" / "instances_train.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(coco))
@@ -110,8 +146,15 @@ def is_temp(path: Path) -> bool:
 
 # -- killing a run at a named point ----------------------------------------------------------
 
-CRASH_POINTS = ("before-image-rename", "after-image-rename", "before-parent-rename",
-                "after-parent-rename", "after-journal-flush", "after-sync", "before-journal-remove")
+CRASH_POINTS = (
+    "before-image-rename",
+    "after-image-rename",
+    "before-parent-rename",
+    "after-parent-rename",
+    "after-journal-flush",
+    "after-sync",
+    "before-journal-remove",
+)
 
 
 def _kill_group() -> None:
@@ -131,8 +174,11 @@ def install_crash_point(point: str, nth: int) -> None:
         if counts["n"] == nth:
             _kill_group()
 
-    in_parent = point.endswith("parent-rename") or point in ("after-journal-flush", "after-sync",
-                                                             "before-journal-remove")
+    in_parent = point.endswith("parent-rename") or point in (
+        "after-journal-flush",
+        "after-sync",
+        "before-journal-remove",
+    )
     if point.endswith("rename"):
         real_replace = os.replace
 
@@ -174,7 +220,7 @@ def install_crash_point(point: str, nth: int) -> None:
         Journal.remove = remove
     else:
         raise ValueError(point)
-    journal_module.FLUSH_SECONDS = 0.0     # journal every task: more distinct states to resume from
+    journal_module.FLUSH_SECONDS = 0.0  # journal every task: more distinct states to resume from
 
 
 def run_forked(body: Callable[[], None]) -> int:
@@ -184,22 +230,22 @@ def run_forked(body: Callable[[], None]) -> int:
     """
     from augcli.engine.pool import quiet_kernels
 
-    quiet_kernels()          # OpenCV's thread pool must be idle before a fork (see engine.pool)
+    quiet_kernels()  # OpenCV's thread pool must be idle before a fork (see engine.pool)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:   # child: never return into pytest
+    if pid == 0:  # child: never return into pytest
         code = 0
         try:
             os.setsid()
             body()
-        except BaseException:   # noqa: BLE001 - report any failure as an exit code
+        except BaseException:  # noqa: BLE001 - report any failure as an exit code
             code = 3
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     try:
-        os.killpg(pid, signal.SIGKILL)     # workers that outlived a dead parent, if any
+        os.killpg(pid, signal.SIGKILL)  # workers that outlived a dead parent, if any
     except ProcessLookupError:
         pass
     if os.WIFSIGNALED(status):

@@ -3,6 +3,7 @@
 Runs use ``debug=True`` (in-process): an exception that is not augcli's own
 would surface here as a failure instead of being reported as a skipped item.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,17 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cases_coco
+import cases_images
+import cases_recipes
 import pytest
+from fixture_kit import VICTIM_ANN, VICTIM_ID, realize
+from reliability_helpers import REPO, tree_digest
 
 import augcli
 from augcli.cli.summary import format_problem
 from augcli.core.errors import DatasetError, RecipeError
-
-import cases_coco
-import cases_images
-import cases_recipes
-from fixture_kit import VICTIM_ANN, VICTIM_ID, realize
-from reliability_helpers import REPO, tree_digest
 
 ALL_CASES = cases_images.CASES + cases_coco.CASES + cases_recipes.CASES
 
@@ -61,7 +61,7 @@ def test_case_behaves_as_documented(case, tmp_path):
     report = augcli.expand(fx.ann, fx.recipe, out, workers=1, debug=True)
     assert tree_digest(fx.root) == input_before
     rows = _report_rows(out)
-    assert rows == json.loads(json.dumps(report.skipped))        # the report file says the same
+    assert rows == json.loads(json.dumps(report.skipped))  # the report file says the same
     per_image = _outputs_per_image(fx.recipe)
     coco = json.loads((out / "annotations" / "instances_train.json").read_text())
 
@@ -77,7 +77,7 @@ def test_case_behaves_as_documented(case, tmp_path):
     assert row["file"] and row["message"]
     if case.behaviour == "skip_image":
         assert row["image"] == case.expect.get("image", VICTIM_ID)
-        assert report.images_out == 3 * per_image            # the three other images
+        assert report.images_out == 3 * per_image  # the three other images
         assert VICTIM_ID not in {im["id"] for im in coco["images"]}
         assert f"image {row['image']}" in format_problem(row)
         return
@@ -87,10 +87,11 @@ def test_case_behaves_as_documented(case, tmp_path):
     assert row["annotation"] == case.expect.get("annotation", VICTIM_ANN)
     assert row["file"] == str(fx.ann)
     assert f"annotation {row['annotation']}" in format_problem(row)
-    assert report.images_out == report.images_in * per_image          # the image itself is kept
-    victim_valid = len([a for a in fx.coco["annotations"]
-                        if isinstance(a, dict) and a.get("image_id") == VICTIM_ID])
-    victim_valid -= row["image"] == VICTIM_ID          # the skipped one was among them
+    assert report.images_out == report.images_in * per_image  # the image itself is kept
+    victim_valid = len(
+        [a for a in fx.coco["annotations"] if isinstance(a, dict) and a.get("image_id") == VICTIM_ID]
+    )
+    victim_valid -= row["image"] == VICTIM_ID  # the skipped one was among them
     victim_copies = [im["id"] for im in coco["images"] if im["file_name"].startswith("img_01__aug")]
     assert len(victim_copies) == per_image - 1
     for image_id in victim_copies:
@@ -102,28 +103,75 @@ def test_item_problems_appear_in_the_cli_summary_with_file_image_and_annotation(
     fx = realize(case, tmp_path / "data")
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text("version: 1\ncopies: 1\npipeline:\n  - HorizontalFlip: {p: 1}\n")
-    done = subprocess.run([sys.executable, "-m", "augcli", "expand", str(fx.ann), "--recipe", str(recipe),
-                           "--out", str(tmp_path / "out"), "--quiet"], cwd=REPO, capture_output=True,
-                          text=True, env=dict(os.environ, COLUMNS="500"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "augcli",
+            "expand",
+            str(fx.ann),
+            "--recipe",
+            str(recipe),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, COLUMNS="500"),
+    )
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("skipped"))
     assert str(fx.ann.name) in line and f"image {VICTIM_ID}" in line and f"annotation {VICTIM_ANN}" in line
-    strict = subprocess.run([sys.executable, "-m", "augcli", "expand", str(fx.ann), "--recipe", str(recipe),
-                             "--out", str(tmp_path / "out"), "--quiet", "--overwrite", "--strict"],
-                            cwd=REPO, capture_output=True, text=True)
+    strict = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "augcli",
+            "expand",
+            str(fx.ann),
+            "--recipe",
+            str(recipe),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+            "--overwrite",
+            "--strict",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert strict.returncode == 5
 
 
-@pytest.mark.parametrize("name, code", [("invalid JSON (cut short)", 4), ("duplicate image ids", 4),
-                                        ("recipe: python/object/apply tag", 3)])
+@pytest.mark.parametrize(
+    "name, code",
+    [("invalid JSON (cut short)", 4), ("duplicate image ids", 4), ("recipe: python/object/apply tag", 3)],
+)
 def test_dataset_and_recipe_problems_exit_with_one_line_and_their_code(tmp_path, name, code):
     case = next(c for c in ALL_CASES if c.name == name)
     fx = realize(case, tmp_path / "data")
     recipe = fx.recipe if isinstance(fx.recipe, Path) else tmp_path / "recipe.yaml"
     if not isinstance(fx.recipe, Path):
         recipe.write_text("version: 1\npipeline: []\n")
-    done = subprocess.run([sys.executable, "-m", "augcli", "expand", str(fx.ann), "--recipe", str(recipe),
-                           "--out", str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "augcli",
+            "expand",
+            str(fx.ann),
+            "--recipe",
+            str(recipe),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == code
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("augcli: error:")
     assert not (tmp_path / "out").exists()

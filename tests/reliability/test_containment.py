@@ -4,29 +4,36 @@ A sentinel tree sits beside the dataset; it and the whole input tree are
 hashed before and after hostile runs (fresh, --overwrite, --resume, 1 and 2
 workers) and must not change by a single byte.
 """
+
 from __future__ import annotations
 
 import json
 import os
 
 import pytest
+from reliability_helpers import (
+    RECIPE,
+    encode,
+    install_crash_point,
+    make_dataset,
+    pixels,
+    run_forked,
+    tree_digest,
+)
 
 import augcli
 from augcli.core.errors import UsageError
 
-from reliability_helpers import (RECIPE, encode, install_crash_point, make_dataset, pixels,
-                                 run_forked, tree_digest)
-
 HOSTILE_NAMES = [
     "/etc/passwd",
-    "SENTINEL_ABS",                       # replaced by the sentinel image's absolute path
+    "SENTINEL_ABS",  # replaced by the sentinel image's absolute path
     "../../sentinel/secret.png",
     "sub/../../../sentinel/secret.png",
     "..\\..\\sentinel\\secret.png",
     "C:\\Windows\\win.ini",
     "img_00.jpg\x00.png",
-    "link_out.png",                        # a symlink to the sentinel image
-    "link_dir/deep.png",                   # a symlinked folder that leaves the dataset
+    "link_out.png",  # a symlink to the sentinel image
+    "link_dir/deep.png",  # a symlinked folder that leaves the dataset
     "",
     ".",
     "../images/img_00.jpg",
@@ -50,8 +57,16 @@ def hostile(tmp_path) -> dict:
     for name in HOSTILE_NAMES:
         name = str(sentinel / "secret.png") if name == "SENTINEL_ABS" else name
         coco["images"].append({"id": next_id, "file_name": name, "width": 40, "height": 32})
-        coco["annotations"].append({"id": next_id, "image_id": next_id, "category_id": 7,
-                                    "bbox": [1, 1, 10, 10], "area": 100, "iscrowd": 0})
+        coco["annotations"].append(
+            {
+                "id": next_id,
+                "image_id": next_id,
+                "category_id": 7,
+                "bbox": [1, 1, 10, 10],
+                "area": 100,
+                "iscrowd": 0,
+            }
+        )
         next_id += 1
     ann.write_text(json.dumps(coco))
     return {"sentinel": sentinel, "data": tmp_path / "data", "ann": ann, "tmp": tmp_path}
@@ -68,7 +83,7 @@ def test_hostile_file_names_are_refused_per_item_and_nothing_outside_changes(hos
     report = augcli.expand(hostile["ann"], RECIPE, out, workers=workers)
     assert snapshot(hostile) == before
     refused = {s["image"] for s in report.skipped}
-    assert refused == set(range(100, 100 + len(HOSTILE_NAMES)))      # every hostile entry, by id
+    assert refused == set(range(100, 100 + len(HOSTILE_NAMES)))  # every hostile entry, by id
     assert all(s["file"] for s in report.skipped)
     assert report.images_out == 4 * 3
     written = [p for p in out.rglob("*") if p.is_file() or p.is_symlink()]
@@ -98,7 +113,7 @@ def test_an_output_folder_linked_into_the_input_is_never_written_through(hostile
     report = augcli.expand(hostile["ann"], RECIPE, out, workers=1, resume=True)
     assert snapshot(hostile) == before
     refused = [s for s in report.skipped if "outside the output folder" in s["message"]]
-    assert len(refused) == 3          # the images the killed run had not finished
+    assert len(refused) == 3  # the images the killed run had not finished
 
 
 def test_a_linked_marker_folder_is_not_followed(hostile):
@@ -115,8 +130,11 @@ def test_a_linked_marker_folder_is_not_followed(hostile):
 @pytest.mark.parametrize("where", ["sentinel", "inside", "contains"])
 def test_foreign_or_overlapping_outputs_are_refused_before_anything_is_written(hostile, where):
     before = snapshot(hostile)
-    out = {"sentinel": hostile["sentinel"], "inside": hostile["data"] / "images" / "out",
-           "contains": hostile["tmp"]}[where]
+    out = {
+        "sentinel": hostile["sentinel"],
+        "inside": hostile["data"] / "images" / "out",
+        "contains": hostile["tmp"],
+    }[where]
     for flags in ({}, {"overwrite": True}, {"resume": True}):
         with pytest.raises(UsageError):
             augcli.expand(hostile["ann"], RECIPE, out, workers=1, **flags)
@@ -130,8 +148,9 @@ def test_output_names_are_generated_from_the_checked_input_names(hostile):
     coco = json.loads((out / "annotations" / "instances_train.json").read_text())
     names = sorted(im["file_name"] for im in coco["images"])
     expected = sorted(f"img_{i:02d}{ext}" for i, ext in enumerate([".jpg", ".png", ".png", ".png"]))
-    expected += sorted(f"img_{i:02d}__aug{k}{ext}" for i, ext in enumerate([".jpg", ".png", ".png", ".png"])
-                       for k in (1, 2))
+    expected += sorted(
+        f"img_{i:02d}__aug{k}{ext}" for i, ext in enumerate([".jpg", ".png", ".png", ".png"]) for k in (1, 2)
+    )
     assert names == sorted(expected)
     on_disk = sorted(p.name for p in (out / "images").iterdir())
     assert on_disk == sorted(expected)

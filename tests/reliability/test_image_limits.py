@@ -1,4 +1,5 @@
 """Decompression bombs are refused from the header: fast, and without the memory decoding takes."""
+
 from __future__ import annotations
 
 import subprocess
@@ -6,12 +7,11 @@ import sys
 import textwrap
 
 import pytest
+from fixture_kit import png_bomb
+from reliability_helpers import REPO, encode, pixels
 
 from augcli.core.errors import ImageReadError
 from augcli.formats.images import MAX_PIXELS_ENV, decode_image
-
-from fixture_kit import png_bomb
-from reliability_helpers import REPO, encode, pixels
 
 PROBE = textwrap.dedent("""
     import resource, sys, time
@@ -36,8 +36,14 @@ PROBE = textwrap.dedent("""
 def _probe(path, labels: str, env: dict | None = None) -> tuple[int, float, str]:
     import os
 
-    done = subprocess.run([sys.executable, "-c", PROBE, str(path), labels], cwd=REPO, capture_output=True,
-                          text=True, env=dict(os.environ, **(env or {})), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), labels],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, **(env or {})),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     megabytes, seconds = done.stdout.split()
     return int(megabytes), float(seconds), done.stderr.strip()
@@ -46,7 +52,7 @@ def _probe(path, labels: str, env: dict | None = None) -> tuple[int, float, str]
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory):
     path = tmp_path_factory.mktemp("bomb") / "bomb.png"
-    path.write_bytes(png_bomb(12000, 12000))      # 144 megapixels of zeros in ~140 KB
+    path.write_bytes(png_bomb(12000, 12000))  # 144 megapixels of zeros in ~140 KB
     return path
 
 
@@ -55,7 +61,7 @@ def test_a_bomb_is_refused_fast_with_bounded_memory(bomb, labels):
     assert bomb.stat().st_size < 1 << 20
     grown_mb, seconds, outcome = _probe(bomb, labels)
     assert outcome.startswith("refused") and "refused before decoding" in outcome
-    assert grown_mb < 30, f"refusing the bomb took {grown_mb} MB"      # decoding needs 144 MB
+    assert grown_mb < 30, f"refusing the bomb took {grown_mb} MB"  # decoding needs 144 MB
     assert seconds < 1.0
 
 

@@ -4,6 +4,7 @@ Invariants after every kill: no file under a final name differs from the same
 file of an uninterrupted run (so none is partial), and ``--resume`` then
 produces a tree byte-identical to the uninterrupted run.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,16 +16,22 @@ import time
 from pathlib import Path
 
 import pytest
+from reliability_helpers import (
+    RECIPE,
+    REPO,
+    install_crash_point,
+    is_temp,
+    make_dataset,
+    run_forked,
+    tree_digest,
+)
 
 import augcli
 from augcli.engine.journal import JOURNAL_NAME, read_journal
 
-from reliability_helpers import (RECIPE, REPO, install_crash_point, is_temp, make_dataset,
-                                 run_forked, tree_digest)
-
-TASKS = 4               # one per image
-IMAGE_WRITES = 12       # 4 images x (original + 2 copies)
-PARENT_WRITES = 4       # annotation file, report, provenance, run file
+TASKS = 4  # one per image
+IMAGE_WRITES = 12  # 4 images x (original + 2 copies)
+PARENT_WRITES = 4  # annotation file, report, provenance, run file
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +44,7 @@ def reference(dataset, tmp_path_factory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("reference") / "out"
     augcli.expand(dataset, RECIPE, out, workers=1)
     digest = tree_digest(out)
-    assert JOURNAL_NAME not in " ".join(digest)      # a finished run leaves no journal
+    assert JOURNAL_NAME not in " ".join(digest)  # a finished run leaves no journal
     return digest
 
 
@@ -50,8 +57,7 @@ def assert_nothing_partial(out: Path, reference: dict[str, str]) -> None:
         assert reference.get(rel) == digest, f"{rel} differs from the uninterrupted run"
 
 
-def kill_then_resume(dataset: Path, out: Path, reference: dict, point: str, nth: int,
-                     workers: int) -> int:
+def kill_then_resume(dataset: Path, out: Path, reference: dict, point: str, nth: int, workers: int) -> int:
     def killed_run():
         install_crash_point(point, nth)
         augcli.expand(dataset, RECIPE, out, workers=workers)
@@ -91,8 +97,7 @@ def test_ci_has_at_least_thirty_kill_points():
 
 
 @pytest.mark.parametrize("point, nth, workers", CI_POINTS)
-def test_resume_after_a_kill_matches_an_uninterrupted_run(dataset, reference, tmp_path, point, nth,
-                                                          workers):
+def test_resume_after_a_kill_matches_an_uninterrupted_run(dataset, reference, tmp_path, point, nth, workers):
     status = kill_then_resume(dataset, tmp_path / "out", reference, point, nth, workers)
     assert status == -signal.SIGKILL, f"{point}:{nth} was never reached"
 
@@ -116,8 +121,21 @@ def test_resume_survives_being_killed_again(dataset, reference, tmp_path):
 
 
 def _cli(dataset: Path, out: Path, recipe: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "augcli", "expand", str(dataset), "--recipe", str(recipe),
-            "--out", str(out), "--workers", "2", "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "augcli",
+        "expand",
+        str(dataset),
+        "--recipe",
+        str(recipe),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+        *extra,
+    ]
 
 
 def _recipe_file(tmp_path: Path) -> Path:
@@ -129,8 +147,9 @@ def _recipe_file(tmp_path: Path) -> Path:
 
 
 def _kill_cli_at(args: list[str], delay: float) -> int:
-    process = subprocess.Popen(args, cwd=REPO, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     time.sleep(delay)
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -153,8 +172,9 @@ def test_cli_killed_at_random_times_resumes_identically(dataset, tmp_path):
         out = tmp_path / f"out{attempt}"
         _kill_cli_at(_cli(dataset, out, recipe), rng.uniform(0.2, 1.2))
         assert_nothing_partial(out, reference)
-        done = subprocess.run(_cli(dataset, out, recipe, "--resume"), cwd=REPO, capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            _cli(dataset, out, recipe, "--resume"), cwd=REPO, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
         assert tree_digest(out) == reference
 
@@ -170,14 +190,15 @@ def test_many_random_kills_with_resumes_killed_too(dataset, tmp_path):
         assert_nothing_partial(out, reference)
         _kill_cli_at(_cli(dataset, out, recipe, "--resume"), rng.uniform(0.1, 1.0))
         assert_nothing_partial(out, reference)
-        done = subprocess.run(_cli(dataset, out, recipe, "--resume"), cwd=REPO, capture_output=True,
-                              text=True)
+        done = subprocess.run(
+            _cli(dataset, out, recipe, "--resume"), cwd=REPO, capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
         assert tree_digest(out) == reference
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [2])      # workers=1 is covered point by point in CI_POINTS
+@pytest.mark.parametrize("workers", [2])  # workers=1 is covered point by point in CI_POINTS
 def test_every_named_kill_point_resumes_identically(dataset, reference, tmp_path, workers):
     reached = 0
     for point in ("before-image-rename", "after-image-rename"):

@@ -1,18 +1,18 @@
 """What ``--resume`` accepts and refuses, and what it reports."""
+
 from __future__ import annotations
 
 import json
 import signal
 
 import pytest
+from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_forked, tree_digest
 
 import augcli
 from augcli.core.errors import UsageError
 from augcli.engine.journal import JOURNAL_NAME, Journal, read_journal
 from augcli.engine.worker import TaskResult
 from augcli.formats.base import ItemRecord
-
-from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_forked, tree_digest
 
 
 @pytest.fixture
@@ -24,11 +24,14 @@ def _killed(dataset, out, **kwargs):
     def run():
         install_crash_point("after-journal-flush", 2)
         augcli.expand(dataset, RECIPE, out, workers=1, **kwargs)
+
     assert run_forked(run) == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("change, field", [({"seed": 99}, "seed"), ({"copies": 3}, "copies"),
-                                           ({"recipe": dict(RECIPE, pipeline=[])}, "recipe")])
+@pytest.mark.parametrize(
+    "change, field",
+    [({"seed": 99}, "seed"), ({"copies": 3}, "copies"), ({"recipe": dict(RECIPE, pipeline=[])}, "recipe")],
+)
 def test_resume_refuses_a_different_run(dataset, tmp_path, change, field):
     out = tmp_path / "out"
     _killed(dataset, out)
@@ -36,7 +39,7 @@ def test_resume_refuses_a_different_run(dataset, tmp_path, change, field):
     recipe = change.pop("recipe", RECIPE)
     with pytest.raises(UsageError, match=f"different {field}"):
         augcli.expand(dataset, recipe, out, workers=1, resume=True, **change)
-    assert tree_digest(out) == before                     # refused before touching anything
+    assert tree_digest(out) == before  # refused before touching anything
 
 
 def test_resume_refuses_a_changed_annotation_file(dataset, tmp_path):
@@ -56,8 +59,11 @@ def test_resume_of_a_finished_run_changes_nothing_and_reports_it(dataset, tmp_pa
     started = []
     again = augcli.expand(dataset, RECIPE, out, workers=1, resume=True, on_start=started.append)
     assert tree_digest(out) == before and started == []
-    assert (again.images_out, again.annotations_out, again.dropped) == \
-        (first.images_out, first.annotations_out, first.dropped)
+    assert (again.images_out, again.annotations_out, again.dropped) == (
+        first.images_out,
+        first.annotations_out,
+        first.dropped,
+    )
     with pytest.raises(UsageError, match="different seed"):
         augcli.expand(dataset, RECIPE, out, workers=1, resume=True, seed=5)
 
@@ -95,7 +101,7 @@ def test_a_torn_journal_line_is_cut_off_and_later_lines_follow_whole_ones(tmp_pa
     journal.flush()
     journal.close()
     with open(meta / JOURNAL_NAME, "ab") as handle:
-        handle.write(b'{"index": 1, "key": "b", "reco')           # killed mid-line
+        handle.write(b'{"index": 1, "key": "b", "reco')  # killed mid-line
     reopened, identity, done = Journal.reopen(meta)
     assert identity == {"seed": 1} and list(done) == [0]
     assert done[0].records[0].payload == {"image": {"id": None}, "ann": [1.5, [2, 3]]}

@@ -1,14 +1,14 @@
 """Broken and hostile Pascal VOC annotations: each costs only its own item or object."""
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
 import pytest
+from reliability_helpers import encode, pixels, tree_digest
 
 import augcli
-
-from reliability_helpers import encode, pixels, tree_digest
 
 RECIPE = {"version": 1, "copies": 1, "pipeline": [{"HorizontalFlip": {"p": 1.0}}]}
 W, H = 40, 32
@@ -16,8 +16,10 @@ W, H = 40, 32
 
 def _object(name: str, box: tuple) -> str:
     xmin, ymin, xmax, ymax = box
-    return (f"<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{xmin}</xmin>"
-            f"<ymin>{ymin}</ymin><xmax>{xmax}</xmax><ymax>{ymax}</ymax></bndbox></object>")
+    return (
+        f"<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{xmin}</xmin>"
+        f"<ymin>{ymin}</ymin><xmax>{xmax}</xmax><ymax>{ymax}</ymax></bndbox></object>"
+    )
 
 
 def _xml(name: str, objects: str, size: str | None = None, head: str = "") -> str:
@@ -32,18 +34,24 @@ def make_voc(root: Path, victim_xml: str | None = None) -> Path:
     for i, item in enumerate("abc"):
         (root / "JPEGImages" / f"{item}.jpg").write_bytes(encode(pixels(W, H, i), "JPEG"))
         text = _xml(item, _object("cat", (3, 4, 20, 18)) + _object("dog", (22, 10, 38, 30)))
-        (root / "Annotations" / f"{item}.xml").write_text(victim_xml if item == "b" and victim_xml is not None else text)
+        (root / "Annotations" / f"{item}.xml").write_text(
+            victim_xml if item == "b" and victim_xml is not None else text
+        )
     return root
 
 
-BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY a "lollollollollol">'
-                  + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
-                  + ']><annotation><filename>b.jpg</filename><name>&i;</name></annotation>')
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY a "lollollollollol">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + "]><annotation><filename>b.jpg</filename><name>&i;</name></annotation>"
+)
 
 
 def _external(target: Path) -> str:
-    return (f'<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY x SYSTEM "file://{target}">]>'
-            f"<annotation><filename>b.jpg</filename>{_object('&x;', (3, 4, 20, 18))}</annotation>")
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY x SYSTEM "file://{target}">]>'
+        f"<annotation><filename>b.jpg</filename>{_object('&x;', (3, 4, 20, 18))}</annotation>"
+    )
 
 
 ITEM_CASES = {
@@ -52,8 +60,10 @@ ITEM_CASES = {
     "empty file": "",
     "wrong root element": "<labels><box/></labels>",
     "billion laughs": BILLION_LAUGHS,
-    "parameter entity": ('<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY % p "x">]>'
-                         "<annotation><filename>b.jpg</filename></annotation>"),
+    "parameter entity": (
+        '<?xml version="1.0"?><!DOCTYPE annotation [<!ENTITY % p "x">]>'
+        "<annotation><filename>b.jpg</filename></annotation>"
+    ),
 }
 
 OBJECT_CASES = {
@@ -84,7 +94,7 @@ def test_an_unreadable_annotation_file_costs_only_its_item(name, tmp_path):
     rows = [s for s in report.skipped if s["image"] == "b"]
     assert len(rows) == 1 and rows[0]["file"].endswith("b.xml"), report.skipped
     assert len(report.skipped) == 1
-    assert report.images_out == 2 * 2                        # a and c, original + 1 copy
+    assert report.images_out == 2 * 2  # a and c, original + 1 copy
     assert not (tmp_path / "out" / "JPEGImages" / "b__aug1.jpg").exists()
 
 
@@ -96,7 +106,7 @@ def test_a_broken_object_costs_only_that_object(name, tmp_path):
     assert len(report.skipped) == 1, report.skipped
     row = report.skipped[0]
     assert row["image"] == "b" and row["annotation"] == "object 2" and row["file"].endswith("b.xml")
-    assert report.images_out == 3 * 2                        # b itself is still augmented
+    assert report.images_out == 3 * 2  # b itself is still augmented
     written = (tmp_path / "out" / "Annotations" / "b__aug1.xml").read_text()
     assert written.count("<object>") == 1 and "dog" in written
 
@@ -112,8 +122,14 @@ def test_an_external_entity_is_never_resolved(tmp_path):
             assert b"TOP-SECRET" not in path.read_bytes(), path
 
 
-@pytest.mark.parametrize("size", ["", "<size><width>0</width><height>x</height></size>",
-                                  "<size><width>40.5</width><height>32</height></size>"])
+@pytest.mark.parametrize(
+    "size",
+    [
+        "",
+        "<size><width>0</width><height>x</height></size>",
+        "<size><width>40.5</width><height>32</height></size>",
+    ],
+)
 def test_a_missing_or_unusable_size_is_taken_from_the_image(size, tmp_path):
     root = make_voc(tmp_path / "voc", _xml("b", _object("cat", (3, 4, 20, 18)), size=size))
     report = _run(root, tmp_path)

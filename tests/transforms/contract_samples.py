@@ -1,4 +1,5 @@
 """Labelled samples and label snapshots shared by the transform tests."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,9 @@ from augcli.transforms.base import SampleContext, Transform
 KEYPOINT_NAMES = ("nose", "left_eye", "right_eye")
 
 
-def textured_image(height: int, width: int, channels: int | None = 3, dtype=np.uint8,
-                   seed: int = 0) -> np.ndarray:
+def textured_image(
+    height: int, width: int, channels: int | None = 3, dtype=np.uint8, seed: int = 0
+) -> np.ndarray:
     """A smooth gradient plus mild noise, away from the clipping limits; channels=None gives (H, W)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -31,8 +33,9 @@ def encode_rle(mask: np.ndarray) -> dict:
     return mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
 
 
-def labelled_sample(height: int = 160, width: int = 200, image: np.ndarray | None = None,
-                    num_keypoints: int | None = 3) -> Sample:
+def labelled_sample(
+    height: int = 160, width: int = 200, image: np.ndarray | None = None, num_keypoints: int | None = 3
+) -> Sample:
     """Two instances: a two-part polygon and a crowd RLE mask, both with keypoints.
 
     The layout is drawn on a 48 x 64 grid and scaled to the canvas.
@@ -41,10 +44,12 @@ def labelled_sample(height: int = 160, width: int = 200, image: np.ndarray | Non
         image = textured_image(height, width)
     height, width = image.shape[:2]
     s = min(height / 48.0, width / 64.0)
-    rings_a = [s * np.array([[6.0, 6.0], [24.0, 6.0], [24.0, 20.0], [6.0, 20.0]]),
-               s * np.array([[8.0, 24.0], [20.0, 24.0], [14.0, 34.0]])]
+    rings_a = [
+        s * np.array([[6.0, 6.0], [24.0, 6.0], [24.0, 20.0], [6.0, 20.0]]),
+        s * np.array([[8.0, 24.0], [20.0, 24.0], [14.0, 34.0]]),
+    ]
     blob = np.zeros((height, width), dtype=bool)
-    blob[int(18 * s):int(40 * s), int(36 * s):int(58 * s)] = True
+    blob[int(18 * s) : int(40 * s), int(36 * s) : int(58 * s)] = True
     keypoints = None
     if num_keypoints is not None:
         keypoints = np.zeros((2, num_keypoints, 3))
@@ -60,7 +65,7 @@ def labelled_sample(height: int = 160, width: int = 200, image: np.ndarray | Non
         extra={"ann_id": [101, 102]},
     )
     semantic = np.zeros((height, width), dtype=np.uint8)
-    semantic[int(6 * s):int(34 * s), int(6 * s):int(24 * s)] = 1
+    semantic[int(6 * s) : int(34 * s), int(6 * s) : int(24 * s)] = 1
     semantic[blob] = 2
     meta = {"key": "sample", "flip_perm": {1: np.array([0, 2, 1]), 2: np.array([0, 2, 1])}}
     return Sample(image=image, instances=instances, semantic=semantic, meta=meta)
@@ -68,8 +73,12 @@ def labelled_sample(height: int = 160, width: int = 200, image: np.ndarray | Non
 
 def empty_sample(num_keypoints: int | None = None, height: int = 150, width: int = 190) -> Sample:
     image = textured_image(height, width)
-    return Sample(image=image, instances=Instances.empty(num_keypoints),
-                  semantic=np.zeros((height, width), np.uint8), meta={"key": "empty"})
+    return Sample(
+        image=image,
+        instances=Instances.empty(num_keypoints),
+        semantic=np.zeros((height, width), np.uint8),
+        meta={"key": "empty"},
+    )
 
 
 def categories() -> Categories:
@@ -77,19 +86,23 @@ def categories() -> Categories:
 
 
 def context_for(sample: Sample) -> SampleContext:
-    return SampleContext(width=sample.width, height=sample.height, get_sample=lambda: sample,
-                         categories=categories())
+    return SampleContext(
+        width=sample.width, height=sample.height, get_sample=lambda: sample, categories=categories()
+    )
 
 
 def label_snapshot(sample: Sample) -> tuple:
     """Every label of a sample as plain bytes, for byte-equality checks."""
     inst = sample.instances
     return (
-        inst.labels.tobytes(), inst.boxes.tobytes(),
+        inst.labels.tobytes(),
+        inst.boxes.tobytes(),
         tuple(None if p is None else tuple(np.asarray(r).tobytes() for r in p) for p in inst.polygons),
         tuple(None if m is None else (tuple(m["size"]), bytes(m["counts"])) for m in inst.masks),
         None if inst.keypoints is None else (inst.keypoints.tobytes(), inst.kp_count.tobytes()),
-        inst.crowd.tobytes(), inst.visibility.tobytes(), repr(inst.extra),
+        inst.crowd.tobytes(),
+        inst.visibility.tobytes(),
+        repr(inst.extra),
         None if sample.semantic is None else (sample.semantic.dtype.str, sample.semantic.tobytes()),
     )
 
@@ -103,7 +116,7 @@ def parse_example(cls: type[Transform]) -> tuple[str, dict[str, Any]]:
     if isinstance(item, str):
         return item, {}
     assert isinstance(item, dict) and len(item) == 1, f"{cls.name}: example is not one pipeline item"
-    (name, config), = item.items()
+    ((name, config),) = item.items()
     return name, dict(config or {})
 
 

@@ -12,6 +12,7 @@ The test is parametrized over every registered transform of kind
 'geometric', so a transform added later is covered without a new test; its
 documented ``example`` is used unless ``STRONG`` gives bolder settings.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from augcli.transforms.catalog import load_all
 W, H = 160, 120
 SEEDS = (0, 1, 2)
 DOT_RADIUS = 4.5
-BORDER_MARGIN = 8.0           # dots closer than this to an edge may be cut: not measured
+BORDER_MARGIN = 8.0  # dots closer than this to an edge may be cut: not measured
 # The issue asks for mean IoU >= 0.98 (matrix) and 0.95 (grid). The scene has no
 # staircase edges, so a correct warp scores ~1.0 and we can afford a stricter bar
 # that also catches sub-pixel convention slips.
@@ -47,8 +48,10 @@ PALETTE = np.array([(0, 0, 0), RED, GREEN, BLUE, YELLOW, MAGENTA, CYAN], dtype=n
 
 # Vertices on pixel corners and axis-aligned edges: the painted pixels are exactly the
 # polygon (no staircase), so any disagreement after a warp is the warp's, not the scene's.
-POLYGON = [np.array([[12, 12], [60, 12], [60, 30], [34, 30], [34, 56], [12, 56]], float),
-           np.array([[18, 68], [56, 68], [56, 108], [40, 108], [40, 96], [18, 96]], float)]
+POLYGON = [
+    np.array([[12, 12], [60, 12], [60, 30], [34, 30], [34, 56], [12, 56]], float),
+    np.array([[18, 68], [56, 68], [56, 108], [40, 108], [40, 96], [18, 96]], float),
+]
 BOX = np.array([106.0, 78.0, 142.0, 110.0])
 KEYPOINTS = np.array([[72.5, 78.5], [96.5, 78.5], [84.5, 96.5]])
 KEYPOINT_BOX = np.array([66.0, 72.0, 103.0, 103.0])
@@ -56,8 +59,12 @@ KEYPOINT_BOX = np.array([66.0, 72.0, 103.0, 103.0])
 # Bolder settings than the documented examples, so objects really move and get cut.
 STRONG = {
     "Rotate": {"limit": [-40, 40]},
-    "Affine": {"rotate": [-30, 30], "scale": [0.8, 1.2], "translate_percent": [-0.1, 0.1],
-               "shear": [-10, 10]},
+    "Affine": {
+        "rotate": [-30, 30],
+        "scale": [0.8, 1.2],
+        "translate_percent": [-0.1, 0.1],
+        "shear": [-10, 10],
+    },
     "ShiftScaleRotate": {"shift_limit": 0.1, "scale_limit": 0.2, "rotate_limit": 30},
     "Perspective": {"scale": [0.05, 0.12]},
     "RandomCrop": {"height": 90, "width": 120},
@@ -74,13 +81,12 @@ STRONG = {
     "SafeRotate": {"limit": [-45, 45]},
     "RandomScale": {"scale_limit": [-0.4, 0.6]},
     "OpticalDistortion": {"distort_limit": 0.3},
-    "ThinPlateSpline": {"scale_range": [0.05, 0.1]},         # stronger folds the plate
+    "ThinPlateSpline": {"scale_range": [0.05, 0.1]},  # stronger folds the plate
     "PiecewiseAffine": {"scale": [0.03, 0.05], "nb_rows": [3, 5], "nb_cols": [3, 5]},
     "GridElasticDeform": {"num_grid_xy": [4, 3], "magnitude": 8},
-    "RandomGridShuffle": {"grid": [1, 4]},      # seams cut the polygon, the mask and the box
+    "RandomGridShuffle": {"grid": [1, 4]},  # seams cut the polygon, the mask and the box
     "Crop": {"x_min": 20, "y_min": 10, "x_max": 150, "y_max": 115},
-    "RandomCropFromBorders": {"crop_left": 0.3, "crop_right": 0.3, "crop_top": 0.3,
-                              "crop_bottom": 0.3},
+    "RandomCropFromBorders": {"crop_left": 0.3, "crop_right": 0.3, "crop_top": 0.3, "crop_bottom": 0.3},
     "BBoxSafeRandomCrop": {"erosion_rate": 0.2},
     "AtLeastOneBBoxRandomCrop": {"height": 70, "width": 90},
     "RandomCropNearBBox": {"max_part_shift": [0.6, 0.8]},
@@ -88,7 +94,7 @@ STRONG = {
     "RandomZoomOut": {"side_range": [1.2, 2.5]},
     "CropAndPad": {"percent": [-0.2, 0.2]},
     "Pad": {"padding": [12, 7, 3, 20]},
-    "LetterBox": {"size": [256, 224], "fill": 0},            # grey 114 reads as a colour here
+    "LetterBox": {"size": [256, 224], "fill": 0},  # grey 114 reads as a colour here
 }
 # Further settings worth covering: other output sizes and code paths. Strong zooms
 # turn a half-pixel convention slip (pixel centres vs corners) into a whole-pixel one.
@@ -108,8 +114,6 @@ EXTRA = [
 ]
 
 
-
-
 def scene() -> Sample:
     """The painted scene and its labels (instance labels 1..4 are their identities)."""
     image = np.zeros((H, W, 3), np.uint8)
@@ -117,22 +121,25 @@ def scene() -> Sample:
     blob = np.zeros((H, W), np.uint8)
     cv2.ellipse(blob, (105, 35), (28, 17), 20, 0, 360, 1, -1)
     cv2.circle(blob, (128, 56), 12, 1, -1)
-    blob[28:34, 95:112] = 0                    # a notch makes it irregular
+    blob[28:34, 95:112] = 0  # a notch makes it irregular
     blob = blob.astype(bool)
     box_mask = np.zeros((H, W), bool)
-    box_mask[int(BOX[1]):int(BOX[3]), int(BOX[0]):int(BOX[2])] = True
+    box_mask[int(BOX[1]) : int(BOX[3]), int(BOX[0]) : int(BOX[2])] = True
     image[poly_mask], image[blob], image[box_mask] = RED, GREEN, BLUE
     ys, xs = np.mgrid[0:H, 0:W] + 0.5
     for (kx, ky), colour in zip(KEYPOINTS, DOT_COLOURS):
-        image[(xs - kx) ** 2 + (ys - ky) ** 2 <= DOT_RADIUS ** 2] = colour
+        image[(xs - kx) ** 2 + (ys - ky) ** 2 <= DOT_RADIUS**2] = colour
     mask_rle = rle.encode(blob)
     keypoints = np.zeros((4, 3, 3))
     keypoints[3, :, :2], keypoints[3, :, 2] = KEYPOINTS, 2
     instances = Instances(
         labels=[1, 2, 3, 4],
         boxes=[polygon_bounds(POLYGON), rle.bounds(mask_rle), BOX, KEYPOINT_BOX],
-        polygons=[POLYGON, None, None, None], masks=[None, mask_rle, None, None],
-        keypoints=keypoints, kp_count=np.array([0, 0, 0, 3]))
+        polygons=[POLYGON, None, None, None],
+        masks=[None, mask_rle, None, None],
+        keypoints=keypoints,
+        kp_count=np.array([0, 0, 0, 3]),
+    )
     meta = {"flip_perm": {4: flip_permutation(KEYPOINT_NAMES).tolist()}}
     return Sample(image=image, instances=instances, meta=meta)
 
@@ -147,8 +154,6 @@ def palette_index(colour) -> int:
     return int(np.flatnonzero((PALETTE == colour).all(axis=1))[0])
 
 
-
-
 def config_for(name: str, overrides: dict | None) -> dict:
     cls = REGISTRY[name]
     if overrides is None:
@@ -158,7 +163,7 @@ def config_for(name: str, overrides: dict | None) -> dict:
         overrides = dict(item[name] or {})
     cfg = dict(overrides, p=1.0)
     if "interpolation" in {p.name for p in cls.all_params()}:
-        cfg["interpolation"] = 0                  # nearest keeps colours exact
+        cfg["interpolation"] = 0  # nearest keeps colours exact
     return cfg
 
 
@@ -187,7 +192,7 @@ def max_zoom(warp) -> float:
         ys, xs = np.mgrid[0:height, 0:width] + 0.5
         src = np.stack([xs, ys, np.ones_like(xs)], -1) @ np.linalg.inv(warp.matrix).T
         sx, sy = src[..., 0] / src[..., 2], src[..., 1] / src[..., 2]
-    (a, b), (c, d) = np.gradient(sx), np.gradient(sy)      # d(input)/d(row, col)
+    (a, b), (c, d) = np.gradient(sx), np.gradient(sy)  # d(input)/d(row, col)
     # smallest singular value of the 2x2 Jacobian, per pixel
     sq = a * a + b * b + c * c + d * d
     det = np.abs(a * d - b * c)
@@ -224,15 +229,15 @@ class Checker:
                 assert pixels.sum() <= 0.02 * start, f"instance {label} dropped but visible"
                 continue
             row = present[label]
-            self._check_box(inst.boxes[row], pixels, tight=label != 3,
-                            slack=0.5 + 0.75 * max_zoom(result.warp))
+            self._check_box(
+                inst.boxes[row], pixels, tight=label != 3, slack=0.5 + 0.75 * max_zoom(result.warp)
+            )
             if label == 1:
                 self.ious.append(iou(rasterise(inst.polygons[row], out.height, out.width), pixels))
             elif label == 2:
                 self.ious.append(iou(rle.decode(inst.masks[row]), pixels))
         if 4 in present:
-            self._check_keypoints(result, index, inst.keypoints[present[4]],
-                                  inst.boxes[present[4]])
+            self._check_keypoints(result, index, inst.keypoints[present[4]], inst.boxes[present[4]])
 
     @staticmethod
     def _check_box(box: np.ndarray, pixels: np.ndarray, tight: bool, slack: float) -> None:
@@ -247,13 +252,13 @@ class Checker:
         ys, xs = np.nonzero(pixels)
         lo = np.array([xs.min(), ys.min()], float)
         hi = np.array([xs.max() + 1, ys.max() + 1], float)
-        assert (box[:2] <= lo + slack).all() and (box[2:] >= hi - slack).all(), \
+        assert (box[:2] <= lo + slack).all() and (box[2:] >= hi - slack).all(), (
             f"box {box} does not contain pixels spanning {lo}..{hi} (slack {slack:.2f})"
+        )
         if tight:
             np.testing.assert_allclose(box, np.r_[lo, hi], atol=slack + 0.5)
 
-    def _check_keypoints(self, result: Run, index: np.ndarray, kps: np.ndarray,
-                         box: np.ndarray) -> None:
+    def _check_keypoints(self, result: Run, index: np.ndarray, kps: np.ndarray, box: np.ndarray) -> None:
         perm = flip_permutation(KEYPOINT_NAMES)
         mirrors = result.warp.mirrors
         height, width = index.shape
@@ -265,8 +270,10 @@ class Checker:
                 assert kps[k, 2] == 0, f"keypoint {k} labelled but its dot is gone"
                 continue
             centroid = np.array([xs.mean() + 0.5, ys.mean() + 0.5])
-            inner = (BORDER_MARGIN <= centroid[0] <= width - BORDER_MARGIN
-                     and BORDER_MARGIN <= centroid[1] <= height - BORDER_MARGIN)
+            inner = (
+                BORDER_MARGIN <= centroid[0] <= width - BORDER_MARGIN
+                and BORDER_MARGIN <= centroid[1] <= height - BORDER_MARGIN
+            )
             if not inner:
                 continue
             assert kps[k, 2] > 0, f"keypoint {k} dropped though its dot {centroid} is inside"
@@ -285,7 +292,8 @@ class Checker:
 
 GEOMETRIC = sorted(name for name, cls in load_all().items() if cls.kind == "geometric")
 CASES = [pytest.param(name, None, id=name) for name in GEOMETRIC] + [
-    pytest.param(name, cfg, id=f"{name}-{'-'.join(cfg)}") for name, cfg in EXTRA]
+    pytest.param(name, cfg, id=f"{name}-{'-'.join(cfg)}") for name, cfg in EXTRA
+]
 
 
 @pytest.mark.parametrize("name, overrides", CASES)
@@ -302,10 +310,26 @@ def test_labels_follow_pixels(name, overrides):
 
 
 def test_registry_has_the_geometric_catalogue():
-    expected = {"HorizontalFlip", "VerticalFlip", "RandomRotate90", "Transpose", "Rotate",
-                "Affine", "ShiftScaleRotate", "Perspective", "RandomCrop", "CenterCrop",
-                "RandomResizedCrop", "RandomSizedBBoxSafeCrop", "Resize", "LongestMaxSize",
-                "SmallestMaxSize", "PadIfNeeded", "ElasticTransform", "GridDistortion"}
+    expected = {
+        "HorizontalFlip",
+        "VerticalFlip",
+        "RandomRotate90",
+        "Transpose",
+        "Rotate",
+        "Affine",
+        "ShiftScaleRotate",
+        "Perspective",
+        "RandomCrop",
+        "CenterCrop",
+        "RandomResizedCrop",
+        "RandomSizedBBoxSafeCrop",
+        "Resize",
+        "LongestMaxSize",
+        "SmallestMaxSize",
+        "PadIfNeeded",
+        "ElasticTransform",
+        "GridDistortion",
+    }
     assert expected <= set(GEOMETRIC)
 
 

@@ -1,4 +1,5 @@
 """Contracts every registered transform keeps, parametrized over the whole registry."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,17 @@ import pickle
 
 import numpy as np
 import pytest
+from contract_samples import (
+    context_for,
+    empty_sample,
+    fire,
+    label_snapshot,
+    labelled_sample,
+    parse_example,
+)
 
 from augcli.transforms.base import KINDS, TARGETS, Op
 from augcli.transforms.catalog import load_all
-from contract_samples import (
-    context_for, empty_sample, fire, label_snapshot, labelled_sample, parse_example,
-)
 
 REGISTRY = load_all()
 NAMES = sorted(name for name, cls in REGISTRY.items() if cls.kind != "container")
@@ -30,9 +36,20 @@ def image_and_labels(sample) -> tuple:
 
 def test_registry_holds_the_issue_catalogue():
     expected = {
-        "RandomBrightnessContrast", "ColorJitter", "HueSaturationValue", "RGBShift", "RandomGamma",
-        "ToGray", "CLAHE", "Sharpen", "Blur", "GaussianBlur", "MotionBlur", "GaussNoise",
-        "ImageCompression", "CoarseDropout",
+        "RandomBrightnessContrast",
+        "ColorJitter",
+        "HueSaturationValue",
+        "RGBShift",
+        "RandomGamma",
+        "ToGray",
+        "CLAHE",
+        "Sharpen",
+        "Blur",
+        "GaussianBlur",
+        "MotionBlur",
+        "GaussNoise",
+        "ImageCompression",
+        "CoarseDropout",
     }
     assert expected <= set(REGISTRY)
 

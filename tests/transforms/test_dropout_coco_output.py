@@ -5,6 +5,7 @@ The engine tells the label code what the writer can store
 hole cuts into is written as an RLE of its pixels minus the hole, with the
 area and bbox of what is left.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from contract_samples import labelled_sample
 from pycocotools import mask as mask_utils
 
 import augcli
@@ -20,15 +22,20 @@ from augcli.engine.worker import with_writer_capabilities
 from augcli.formats.coco.emit import ENCODING_COLUMN, annotation_dict
 from augcli.geometry import rle
 from augcli.geometry.occlusion import POLYGON_HOLES
-from contract_samples import labelled_sample
 
 
 def converted_instance(crowd: bool) -> tuple[Instances, np.ndarray]:
     mask = np.zeros((30, 40), dtype=bool)
     mask[5:20, 8:30] = True
-    mask[10:14, 12:20] = False                                # the hole
-    inst = Instances(labels=[3], boxes=[[8, 5, 30, 20]], polygons=[None], masks=[rle.encode(mask)],
-                     crowd=np.array([crowd]), extra={ENCODING_COLUMN: ["polygon"]})
+    mask[10:14, 12:20] = False  # the hole
+    inst = Instances(
+        labels=[3],
+        boxes=[[8, 5, 30, 20]],
+        polygons=[None],
+        masks=[rle.encode(mask)],
+        crowd=np.array([crowd]),
+        extra={ENCODING_COLUMN: ["polygon"]},
+    )
     return inst, mask
 
 
@@ -60,9 +67,22 @@ def test_engine_passes_the_writers_capability_to_the_labels():
 
 
 def test_expand_writes_cut_polygons_as_rle_of_what_the_holes_left(sample_dataset, tmp_path):
-    recipe = {"version": 1, "seed": 3, "copies": 1, "keep_original": False, "pipeline": [
-        {"CoarseDropout": {"num_holes_range": [3, 3], "hole_height_range": [0.15, 0.3],
-                           "hole_width_range": [0.15, 0.3], "p": 1.0}}]}
+    recipe = {
+        "version": 1,
+        "seed": 3,
+        "copies": 1,
+        "keep_original": False,
+        "pipeline": [
+            {
+                "CoarseDropout": {
+                    "num_holes_range": [3, 3],
+                    "hole_height_range": [0.15, 0.3],
+                    "hole_width_range": [0.15, 0.3],
+                    "p": 1.0,
+                }
+            }
+        ],
+    }
     out = tmp_path / "out"
     # in this process (debug): what is tested is the labels' way to the file, not the executor
     augcli.expand(sample_dataset, recipe, out, workers=1, fmt="coco", debug=True)
@@ -95,10 +115,10 @@ def test_expand_writes_cut_polygons_as_rle_of_what_the_holes_left(sample_dataset
             shape = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(seg, h, w))).astype(bool)
             left = shape & ~covered
             if not left.any():
-                continue                                      # fully covered: dropped
+                continue  # fully covered: dropped
             result = next(outputs)
             if left.sum() == shape.sum():
-                assert result["segmentation"] == seg            # untouched polygons stay polygons
+                assert result["segmentation"] == seg  # untouched polygons stay polygons
                 continue
             converted += 1
             rle_seg = result["segmentation"]

@@ -8,24 +8,28 @@ uncovered fraction of its shape, masks (and polygons cut into, with
 keypoint became v=1 exactly when its pixel is covered. A new dropout
 transform is tested here without writing a test for it.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_samples import fire, label_snapshot, labelled_sample, parse_example
 
 from augcli.core.policy import LabelPolicy
 from augcli.geometry import rle
 from augcli.geometry.occlusion import POLYGON_HOLES, instance_region
 from augcli.transforms.catalog import load_all
-from contract_samples import fire, label_snapshot, labelled_sample, parse_example
 
 REGISTRY = load_all()
-LABEL_FREE = {"PatchGaussian"}          # noise, not occlusion: labels stay byte-equal
+LABEL_FREE = {"PatchGaussian"}  # noise, not occlusion: labels stay byte-equal
 OCCLUDERS = sorted(name for name, cls in REGISTRY.items() if cls.kind == "dropout" and name not in LABEL_FREE)
 # stronger settings than the examples, so that most seeds really cover something
 STRONGER = {
-    "CoarseDropout": {"num_holes_range": [3, 6], "hole_height_range": [0.1, 0.3],
-                      "hole_width_range": [0.1, 0.3]},
+    "CoarseDropout": {
+        "num_holes_range": [3, 6],
+        "hole_height_range": [0.1, 0.3],
+        "hole_width_range": [0.1, 0.3],
+    },
     "Erasing": {"scale": [0.1, 0.3]},
     "PixelDropout": {"dropout_prob": 0.3},
     "ConstrainedCoarseDropout": {"hole_height_range": [0.3, 0.6], "hole_width_range": [0.3, 0.6]},
@@ -87,7 +91,7 @@ def test_labels_follow_the_dropped_pixels(name, mode):
         covered = covered_pixels(sample, out)
         hits += check_labels_follow_pixels(sample, out, covered, mode)
         gone = set(sample.instances.extra["ann_id"]) - set(out.instances.extra["ann_id"])
-        for ann in gone:                   # only fully covered or removed objects leave
+        for ann in gone:  # only fully covered or removed objects leave
             i = sample.instances.extra["ann_id"].index(ann)
             shape = instance_region(sample.instances, i, sample.height, sample.width)
             assert np.all(covered[shape])
@@ -105,8 +109,11 @@ def test_min_visibility_drops_exactly_the_instances_below_it(name):
         free = op.apply(sample)
         threshold = 0.9
         strict = op.apply(sample, LabelPolicy(min_visibility=threshold))
-        expected = [ann for ann, vis in zip(free.instances.extra["ann_id"], free.instances.visibility)
-                    if vis >= threshold]
+        expected = [
+            ann
+            for ann, vis in zip(free.instances.extra["ann_id"], free.instances.visibility)
+            if vis >= threshold
+        ]
         assert strict.instances.extra["ann_id"] == expected
         if len(expected) < len(free.instances):
             assert strict.meta["dropped"]["min_visibility"] == len(free.instances) - len(expected)
@@ -118,8 +125,15 @@ def test_semantic_map_takes_fill_mask_exactly_under_the_covered_pixels(name):
     names = {p.name for p in REGISTRY[name].all_params()}
     key = "mask_drop_value" if "mask_drop_value" in names else "fill_mask"
     _, config = parse_example(REGISTRY[name])
-    transform = REGISTRY[name](**{**config, **STRONGER.get(name, {}), key: 7, "p": 1.0,
-                                  ("drop_value" if "drop_value" in names else "fill"): 0})
+    transform = REGISTRY[name](
+        **{
+            **config,
+            **STRONGER.get(name, {}),
+            key: 7,
+            "p": 1.0,
+            ("drop_value" if "drop_value" in names else "fill"): 0,
+        }
+    )
     sample = labelled_sample()
     for seed in SEEDS:
         out = fire(transform, sample, seed).apply(sample)
@@ -150,5 +164,5 @@ def test_patch_gaussian_changes_only_its_patch_and_never_a_label(seed):
     outside[y1:y2, x1:x2] = False
     assert np.array_equal(out.image[outside], sample.image[outside])
     diff = out.image[y1:y2, x1:x2].astype(float) - sample.image[y1:y2, x1:x2]
-    assert 0.8 * 0.2 * 255 < diff.std() < 1.05 * 0.2 * 255      # clipping only shrinks the spread
+    assert 0.8 * 0.2 * 255 < diff.std() < 1.05 * 0.2 * 255  # clipping only shrinks the spread
     assert abs(diff.mean()) < 5

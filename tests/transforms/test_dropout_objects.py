@@ -1,9 +1,11 @@
 """Object-aware dropouts: MaskDropout removes whole objects; ConstrainedCoarseDropout cuts
 only inside objects of chosen classes."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_samples import categories, encode_rle, fire, labelled_sample, textured_image
 
 from augcli.core.errors import TransformError
 from augcli.core.sample import Categories, Category, Instances, Sample
@@ -12,7 +14,6 @@ from augcli.geometry.occlusion import instance_region
 from augcli.transforms.base import SampleContext
 from augcli.transforms.catalog import load_all
 from augcli.transforms.dropout import MaskDropoutOp
-from contract_samples import categories, encode_rle, fire, labelled_sample, textured_image
 
 REGISTRY = load_all()
 
@@ -24,9 +25,14 @@ def overlapping_sample() -> Sample:
     person[10:40, 10:30] = True
     dog = [np.array([[50.0, 40.0], [70.0, 40.0], [70.0, 55.0], [50.0, 55.0]])]
     kps = np.array([[[15.5, 20.5, 2]], [[25.5, 25.5, 2]], [[60.5, 45.5, 2]]])
-    inst = Instances(labels=[1, 3, 4], boxes=[[5, 5, 20, 45], [10, 10, 30, 40], [50, 40, 70, 55]],
-                     polygons=[None, None, dog], masks=[None, encode_rle(person), None], keypoints=kps,
-                     extra={"ann_id": ["car", "person", "dog"]})
+    inst = Instances(
+        labels=[1, 3, 4],
+        boxes=[[5, 5, 20, 45], [10, 10, 30, 40], [50, 40, 70, 55]],
+        polygons=[None, None, dog],
+        masks=[None, encode_rle(person), None],
+        keypoints=kps,
+        extra={"ann_id": ["car", "person", "dog"]},
+    )
     semantic = np.zeros((60, 80), np.uint8)
     semantic[person] = 3
     semantic[40:55, 50:70] = 4
@@ -47,7 +53,7 @@ def test_mask_dropout_fills_the_object_and_drops_it_with_every_column():
     person = rle.decode(sample.instances.masks[1])
     assert np.array_equal(rle.decode(out.instances.masks[0]), person & ~car)
     assert out.instances.visibility[0] == pytest.approx(1 - (person & car).sum() / person.sum())
-    assert out.instances.keypoints[:, 0, 2].tolist() == [2, 2]   # (25.5, 25.5) is not under the car
+    assert out.instances.keypoints[:, 0, 2].tolist() == [2, 2]  # (25.5, 25.5) is not under the car
     assert out.instances.visibility[1] == 1.0
 
 
@@ -64,7 +70,7 @@ def test_mask_dropout_random_uniform_gives_each_object_its_own_colour():
 @pytest.mark.parametrize("seed", range(8))
 def test_mask_dropout_removes_between_min_and_max_objects(seed):
     sample = overlapping_sample()
-    transform = REGISTRY["MaskDropout"](max_objects=2, p=1.0)            # an int n means [1, n]
+    transform = REGISTRY["MaskDropout"](max_objects=2, p=1.0)  # an int n means [1, n]
     op = fire(transform, sample, seed)
     assert 1 <= len(op.instances) <= 2 and len(set(op.instances)) == len(op.instances)
     out = op.apply(sample)
@@ -96,9 +102,12 @@ CATS = Categories([Category(1, "car"), Category(3, "person"), Category(4, "dog")
 def test_constrained_holes_are_centred_on_the_chosen_objects_pixels(labels):
     sample = overlapping_sample()
     transform = REGISTRY["ConstrainedCoarseDropout"](
-        bbox_labels=labels, num_holes_range=[2, 4],
-        hole_height_range=[0.1, 0.3], hole_width_range=[0.1, 0.3],
-        p=1.0)
+        bbox_labels=labels,
+        num_holes_range=[2, 4],
+        hole_height_range=[0.1, 0.3],
+        hole_width_range=[0.1, 0.3],
+        p=1.0,
+    )
     person = rle.decode(sample.instances.masks[1])
     for seed in range(10):
         op = transform.sample(np.random.default_rng(seed), context(sample, CATS))
@@ -112,9 +121,12 @@ def test_constrained_holes_are_centred_on_the_chosen_objects_pixels(labels):
 def test_constrained_box_only_objects_get_holes_inside_their_box():
     sample = overlapping_sample()
     transform = REGISTRY["ConstrainedCoarseDropout"](
-        bbox_labels=["car"], num_holes_range=[3, 3],
-        hole_height_range=[0.2, 0.4], hole_width_range=[0.2, 0.4],
-        p=1.0)
+        bbox_labels=["car"],
+        num_holes_range=[3, 3],
+        hole_height_range=[0.2, 0.4],
+        hole_width_range=[0.2, 0.4],
+        p=1.0,
+    )
     for seed in range(10):
         op = transform.sample(np.random.default_rng(seed), context(sample, CATS))
         assert len(op.holes) == 3
@@ -124,12 +136,15 @@ def test_constrained_box_only_objects_get_holes_inside_their_box():
 def test_constrained_mask_indices_cut_every_component_of_the_class():
     sample = overlapping_sample()
     semantic = sample.semantic.copy()
-    semantic[50:58, 2:8] = 4                                   # a second, separate dog component
+    semantic[50:58, 2:8] = 4  # a second, separate dog component
     sample = sample.replace(semantic=semantic)
     transform = REGISTRY["ConstrainedCoarseDropout"](
-        mask_indices=[4], num_holes_range=[2, 2],
-        hole_height_range=[0.5, 0.5], hole_width_range=[0.5, 0.5],
-        p=1.0)
+        mask_indices=[4],
+        num_holes_range=[2, 2],
+        hole_height_range=[0.5, 0.5],
+        hole_width_range=[0.5, 0.5],
+        p=1.0,
+    )
     op = transform.sample(np.random.default_rng(1), context(sample, CATS))
     assert len(op.holes) == 4
     in_big = [h for h in op.holes if semantic[(h[1] + h[3]) // 2, (h[0] + h[2]) // 2] == 4 and h[0] >= 40]
@@ -140,7 +155,7 @@ def test_constrained_mask_indices_cut_every_component_of_the_class():
 
 
 def test_constrained_skips_crowd_regions_and_other_classes():
-    sample = labelled_sample()                                  # instance 1 is a crowd of category 2
+    sample = labelled_sample()  # instance 1 is a crowd of category 2
     transform = REGISTRY["ConstrainedCoarseDropout"](bbox_labels=["crowd"], p=1.0)
     op = fire(transform, sample)
     assert op.holes == () and op.apply(sample) is sample
@@ -171,10 +186,12 @@ def test_constrained_needs_a_target():
 def test_recipe_check_reports_unknown_categories_before_any_pixel_moves():
     from augcli.recipe.recipe import check_dataset, recipe_from_dict
 
-    recipe = recipe_from_dict({"version": 1, "pipeline": [
-        {"ConstrainedCoarseDropout": {"bbox_labels": ["person", "unicorn"]}}]})
+    recipe = recipe_from_dict(
+        {"version": 1, "pipeline": [{"ConstrainedCoarseDropout": {"bbox_labels": ["person", "unicorn"]}}]}
+    )
     problems = check_dataset(recipe, CATS, ["image", "boxes"])
     assert len(problems) == 1 and "ConstrainedCoarseDropout" in problems[0] and "unicorn" in problems[0]
-    fine = recipe_from_dict({"version": 1, "pipeline": [
-        {"ConstrainedCoarseDropout": {"bbox_labels": ["person", 4]}}]})
+    fine = recipe_from_dict(
+        {"version": 1, "pipeline": [{"ConstrainedCoarseDropout": {"bbox_labels": ["person", 4]}}]}
+    )
     assert check_dataset(fine, CATS, ["image", "boxes"]) == []

@@ -1,14 +1,15 @@
 """CoarseDropout: hole filling, semantic maps, label occlusion and parameter checks."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_samples import fire, labelled_sample
 
 from augcli.core.errors import TransformError
 from augcli.transforms.catalog import load_all
 from augcli.transforms.dropout import CoarseDropoutOp
 from augcli.transforms.params import ParamError
-from contract_samples import fire, labelled_sample
 
 REGISTRY = load_all()
 
@@ -30,7 +31,7 @@ def test_dropout_random_fills():
     sample = labelled_sample(48, 64)
     uniform = dropout_op([(0, 0, 10, 10), (20, 20, 30, 30)], fill="random_uniform", seed=3).apply(sample)
     for x1, y1 in ((0, 0), (20, 20)):
-        hole = uniform.image[y1:y1 + 10, x1:x1 + 10].reshape(-1, 3)
+        hole = uniform.image[y1 : y1 + 10, x1 : x1 + 10].reshape(-1, 3)
         assert len(np.unique(hole, axis=0)) == 1
     noisy = dropout_op([(0, 0, 20, 20)], fill="random", seed=3).apply(sample)
     assert len(np.unique(noisy.image[:20, :20].reshape(-1, 3), axis=0)) > 300
@@ -66,8 +67,9 @@ def test_dropout_occludes_keypoints_and_drops_fully_covered_instances():
 def test_dropout_hole_sizes_follow_pixels_or_fractions():
     sample = labelled_sample(48, 64)
     for seed in range(10):
-        transform = REGISTRY["CoarseDropout"](num_holes_range=[3, 3], hole_height_range=[4, 6],
-                                              hole_width_range=[0.25, 0.25], p=1.0)
+        transform = REGISTRY["CoarseDropout"](
+            num_holes_range=[3, 3], hole_height_range=[4, 6], hole_width_range=[0.25, 0.25], p=1.0
+        )
         op = fire(transform, sample, seed)
         assert len(op.holes) == 3
         for x1, y1, x2, y2 in op.holes:
@@ -75,10 +77,19 @@ def test_dropout_hole_sizes_follow_pixels_or_fractions():
             assert 0 <= x1 and x2 <= 64 and 0 <= y1 and y2 <= 48
 
 
-@pytest.mark.parametrize("config", [
-    {"hole_height_range": [0, 5]}, {"hole_width_range": [0.5, 1.5]}, {"hole_width_range": [0.3, 0.1]},
-    {"hole_height_range": 0.2}, {"fill": "blue"}, {"fill": -1}, {"fill_mask": 1.5}, {"fill_mask": "x"},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"hole_height_range": [0, 5]},
+        {"hole_width_range": [0.5, 1.5]},
+        {"hole_width_range": [0.3, 0.1]},
+        {"hole_height_range": 0.2},
+        {"fill": "blue"},
+        {"fill": -1},
+        {"fill_mask": 1.5},
+        {"fill_mask": "x"},
+    ],
+)
 def test_dropout_rejects_bad_parameters(config):
     with pytest.raises(ParamError):
         REGISTRY["CoarseDropout"](**config)

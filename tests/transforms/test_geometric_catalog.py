@@ -5,6 +5,7 @@ RandomGridShuffle, each against an independent oracle or a property.
 Pixel/label alignment of every one of them is covered by test_alignment.py,
 which iterates the registry; these tests pin down what each warp *is*.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,16 @@ from augcli.transforms.geometric.tps import ThinPlateSplineOp, evaluate_spline, 
 from augcli.transforms.params import ParamError
 
 W, H = 160, 120
-NEW_WARPS = ("D4", "SafeRotate", "RandomScale", "OpticalDistortion", "ThinPlateSpline",
-             "PiecewiseAffine", "GridElasticDeform", "RandomGridShuffle")
+NEW_WARPS = (
+    "D4",
+    "SafeRotate",
+    "RandomScale",
+    "OpticalDistortion",
+    "ThinPlateSpline",
+    "PiecewiseAffine",
+    "GridElasticDeform",
+    "RandomGridShuffle",
+)
 
 
 def sample_of(image: np.ndarray, **labels) -> Sample:
@@ -62,15 +71,20 @@ def test_the_catalogue_is_registered_as_geometric():
 # --- D4 -------------------------------------------------------------------------------------
 
 NUMPY_D4 = {
-    "e": lambda a: a, "r90": lambda a: np.rot90(a, 1), "r180": lambda a: np.rot90(a, 2),
-    "r270": lambda a: np.rot90(a, 3), "v": np.flipud, "h": np.fliplr, "t": np.transpose,
+    "e": lambda a: a,
+    "r90": lambda a: np.rot90(a, 1),
+    "r180": lambda a: np.rot90(a, 2),
+    "r270": lambda a: np.rot90(a, 3),
+    "v": np.flipud,
+    "h": np.fliplr,
+    "t": np.transpose,
     "hvt": lambda a: np.rot90(a.T, 2),
 }
 
 
 @pytest.mark.parametrize("element", D4_ELEMENTS)
 def test_d4_elements_are_numpy_symmetries_and_mirrors_swap_sides(element):
-    image = ids(7, 11)                          # non-square: quarter turns swap the sides
+    image = ids(7, 11)  # non-square: quarter turns swap the sides
     warp = D4Op(element=element).warp(11, 7)
     out = apply_warp(sample_of(image), warp).image
     assert np.array_equal(out, NUMPY_D4[element](image))
@@ -84,10 +98,12 @@ def test_d4_draws_all_eight_elements():
 
 # --- SafeRotate -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("angle", [0.0, 17.0, -35.0, 90.0, 133.0])
 def test_safe_rotate_fits_the_whole_rotated_image_in_the_frame(angle):
     op = REGISTRY["SafeRotate"](limit=[angle, angle], p=1.0).make_op(
-        np.random.default_rng(0), ctx_for(sample_of(ids())))
+        np.random.default_rng(0), ctx_for(sample_of(ids()))
+    )
     warp = op.warp(W, H)
     assert warp.out_size == (W, H)
     corners = apply_h(warp.matrix, [[0, 0], [W, 0], [W, H], [0, H]])
@@ -98,13 +114,16 @@ def test_safe_rotate_fits_the_whole_rotated_image_in_the_frame(angle):
     # the direction of the top edge is the rotation's (counter-clockwise on screen), up to the squeeze
     edge = corners[1] - corners[0]
     expected = np.array([np.cos(np.radians(angle)), -np.sin(np.radians(angle))])
-    squeezed = expected * [W / (W * abs(expected[0]) + H * abs(expected[1])),
-                           H / (W * abs(expected[1]) + H * abs(expected[0]))]
+    squeezed = expected * [
+        W / (W * abs(expected[0]) + H * abs(expected[1])),
+        H / (W * abs(expected[1]) + H * abs(expected[0])),
+    ]
     np.testing.assert_allclose(edge / W, squeezed, atol=1e-9)
     assert not warp.mirrors
 
 
 # --- RandomScale ----------------------------------------------------------------------------
+
 
 def test_random_scale_resizes_the_canvas_and_the_labels():
     sample = sample_of(np.zeros((H, W, 3), np.uint8), labels=[1], boxes=[[10, 20, 50, 60]])
@@ -116,14 +135,16 @@ def test_random_scale_resizes_the_canvas_and_the_labels():
         assert out.image.shape[:2] == (op.out_height, op.out_width)
         sx, sy = op.out_width / W, op.out_height / H
         np.testing.assert_allclose(out.instances.boxes[0], [10 * sx, 20 * sy, 50 * sx, 60 * sy])
-        assert abs(op.out_height - H * op.out_width / W) <= 1      # aspect kept
+        assert abs(op.out_height - H * op.out_width / W) <= 1  # aspect kept
     assert min(factors) < 0.7 and max(factors) > 1.3 and 0.5 - 1e-2 <= min(factors)
 
 
 # --- OpticalDistortion ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode, k", [("camera", 0.2), ("camera", -0.3), ("fisheye", 0.5),
-                                     ("fisheye", -0.3), ("camera", 1.0)])
+
+@pytest.mark.parametrize(
+    "mode, k", [("camera", 0.2), ("camera", -0.3), ("fisheye", 0.5), ("fisheye", -0.3), ("camera", 1.0)]
+)
 def test_optical_point_map_is_the_exact_inverse_of_the_sampling_grid(mode, k):
     warp = OpticalDistortionOp(k=k, mode=mode).warp(W, H)
     rows, cols = np.mgrid[0:H:7, 0:W:9]
@@ -137,7 +158,7 @@ def test_barrel_pulls_inwards_and_pincushion_pushes_outwards():
     point = np.array([[W * 0.8, H * 0.7]])
     for k, closer in ((0.2, True), (-0.2, False)):
         radial = OpticalDistortionOp(k=k).warp(W, H).point_map
-        np.testing.assert_allclose(radial(centre), centre)          # the centre stays
+        np.testing.assert_allclose(radial(centre), centre)  # the centre stays
         moved = radial(point)
         assert (np.linalg.norm(moved - centre) < np.linalg.norm(point - centre)) == closer
 
@@ -153,9 +174,10 @@ def test_fisheye_normalises_by_the_half_diagonal():
     warp = OpticalDistortionOp(k=0.3, mode="fisheye").warp(W, H)
     # the corner pixel centre sits at radius ~1: it samples (1 + k r^2) times as far out
     offset = np.array([0.5 - W / 2, 0.5 - H / 2])
-    r2 = (offset ** 2).sum() / ((W / 2) ** 2 + (H / 2) ** 2)
-    np.testing.assert_allclose([warp.map_x[0, 0], warp.map_y[0, 0]],
-                               [W / 2, H / 2] + offset * (1 + 0.3 * r2), rtol=1e-5)
+    r2 = (offset**2).sum() / ((W / 2) ** 2 + (H / 2) ** 2)
+    np.testing.assert_allclose(
+        [warp.map_x[0, 0], warp.map_y[0, 0]], [W / 2, H / 2] + offset * (1 + 0.3 * r2), rtol=1e-5
+    )
 
 
 def test_optical_distortion_limits_its_coefficient():
@@ -165,13 +187,14 @@ def test_optical_distortion_limits_its_coefficient():
 
 # --- ThinPlateSpline ------------------------------------------------------------------------
 
+
 def test_spline_interpolates_its_points_and_reproduces_an_affine_map():
     rng = np.random.default_rng(4)
     controls = rng.uniform(0, 1, (9, 2))
     affine = np.array([[0.9, 0.2], [-0.1, 1.1]])
     values = controls @ affine.T + [0.05, -0.02]
     weights, coefficients = fit_spline(controls, values)
-    np.testing.assert_allclose(weights, 0.0, atol=1e-9)             # no bending needed
+    np.testing.assert_allclose(weights, 0.0, atol=1e-9)  # no bending needed
     xs, ys = np.linspace(0, 1, 5), np.linspace(0, 1, 4)
     got = evaluate_spline(controls, weights, coefficients, xs, ys)
     grid = np.stack(np.meshgrid(xs, ys), -1)
@@ -179,8 +202,9 @@ def test_spline_interpolates_its_points_and_reproduces_an_affine_map():
     bent = rng.uniform(0, 1, (9, 2))
     w2, a2 = fit_spline(controls, bent)
     for (x, y), value in zip(controls, bent):
-        np.testing.assert_allclose(evaluate_spline(controls, w2, a2, np.array([x]),
-                                                   np.array([y]))[0, 0], value, atol=1e-9)
+        np.testing.assert_allclose(
+            evaluate_spline(controls, w2, a2, np.array([x]), np.array([y]))[0, 0], value, atol=1e-9
+        )
 
 
 def test_tps_grid_passes_through_the_displaced_control_points():
@@ -189,11 +213,11 @@ def test_tps_grid_passes_through_the_displaced_control_points():
     controls, sources = op.displaced_controls()
     # interior control point (0.5, 0.5) lies on the lattice; read the grid around it
     centre = np.flatnonzero(np.all(np.isclose(controls, 0.5), axis=1))[0]
-    x, y = W / 2, H / 2                                   # between pixel centres 79.5 and 80.5
+    x, y = W / 2, H / 2  # between pixel centres 79.5 and 80.5
     got = np.array([warp.map_x[59:61, 79:81].mean(), warp.map_y[59:61, 79:81].mean()])
     # the mean of the four pixels around it, off by the spline's curvature there (< 0.15 px)
     np.testing.assert_allclose(got, sources[centre] * [W, H], atol=0.15)
-    assert abs(x - got[0]) > 0.01 or abs(y - got[1]) > 0.01         # it did move
+    assert abs(x - got[0]) > 0.01 or abs(y - got[1]) > 0.01  # it did move
 
 
 def test_tps_with_zero_scale_is_the_identity():
@@ -204,9 +228,9 @@ def test_tps_with_zero_scale_is_the_identity():
 
 # --- PiecewiseAffine and GridElasticDeform --------------------------------------------------
 
+
 @settings(max_examples=25)
-@given(seed=st.integers(0, 2**31), rows=st.integers(2, 6), cols=st.integers(2, 6),
-       scale=st.floats(0.0, 0.04))
+@given(seed=st.integers(0, 2**31), rows=st.integers(2, 6), cols=st.integers(2, 6), scale=st.floats(0.0, 0.04))
 def test_piecewise_affine_point_map_inverts_the_grid_exactly(seed, rows, cols, scale):
     warp = PiecewiseAffineOp(seed=seed, rows=rows, cols=cols, scale=scale).warp(W, H)
     r, c = np.mgrid[0:H:5, 0:W:6]
@@ -247,11 +271,12 @@ def test_grid_elastic_deform_needs_grid_and_magnitude():
 
 # --- RandomGridShuffle ----------------------------------------------------------------------
 
+
 def shuffled_reference(array: np.ndarray, tiles, order) -> np.ndarray:
     out = np.empty_like(array)
     for (x0, y0, x1, y1), target in zip(tiles, order):
         tx0, ty0 = tiles[target][:2]
-        out[ty0:ty0 + y1 - y0, tx0:tx0 + x1 - x0] = array[y0:y1, x0:x1]
+        out[ty0 : ty0 + y1 - y0, tx0 : tx0 + x1 - x0] = array[y0:y1, x0:x1]
     return out
 
 
@@ -260,13 +285,20 @@ def test_grid_shuffle_moves_tiles_and_every_label_with_them(grid, size):
     width, height = size
     image = ids(height, width)
     mask = np.zeros((height, width), bool)
-    mask[height // 5:height * 4 // 5, width // 6:width * 5 // 6] = True       # crosses seams
-    ring = np.array([[width * 0.1, height * 0.15], [width * 0.9, height * 0.2],
-                     [width * 0.5, height * 0.9]])
+    mask[height // 5 : height * 4 // 5, width // 6 : width * 5 // 6] = True  # crosses seams
+    ring = np.array([[width * 0.1, height * 0.15], [width * 0.9, height * 0.2], [width * 0.5, height * 0.9]])
     kps = np.array([[[width * 0.3, height * 0.4, 2], [width * 0.77, height * 0.61, 2]]])
-    sample = Sample(image=image, semantic=(image % 7).astype(np.uint8), instances=Instances(
-        labels=[1, 2], boxes=[[0, 0, width, height]] * 2, polygons=[[ring], None],
-        masks=[None, rle.encode(mask)], keypoints=np.concatenate([kps, np.zeros((1, 2, 3))])))
+    sample = Sample(
+        image=image,
+        semantic=(image % 7).astype(np.uint8),
+        instances=Instances(
+            labels=[1, 2],
+            boxes=[[0, 0, width, height]] * 2,
+            polygons=[[ring], None],
+            masks=[None, rle.encode(mask)],
+            keypoints=np.concatenate([kps, np.zeros((1, 2, 3))]),
+        ),
+    )
     seen = set()
     for seed in range(6):
         op = op_of("RandomGridShuffle", sample, seed, grid=grid)
@@ -276,8 +308,7 @@ def test_grid_shuffle_moves_tiles_and_every_label_with_them(grid, size):
         out = op.apply(sample)
         assert np.array_equal(out.image, shuffled_reference(image, tiles, op.order))
         assert np.array_equal(out.semantic, shuffled_reference(sample.semantic, tiles, op.order))
-        assert np.array_equal(rle.decode(out.instances.masks[1]),
-                              shuffled_reference(mask, tiles, op.order))
+        assert np.array_equal(rle.decode(out.instances.masks[1]), shuffled_reference(mask, tiles, op.order))
         assert polygon_area(out.instances.polygons[0]) == pytest.approx(polygon_area([ring]))
         np.testing.assert_allclose(out.instances.visibility, 1.0)
         # a keypoint lands on the pixel that carried the pixel under it
@@ -294,10 +325,15 @@ def test_grid_shuffle_moves_tiles_and_every_label_with_them(grid, size):
 
 def test_grid_shuffle_runs_inside_a_pipeline_after_a_pending_matrix_warp():
     image = ids(H, W)
-    sample = sample_of(image, labels=[1], boxes=[[10, 10, 40, 40]],
-                       polygons=[[np.array([[10.0, 10.0], [40.0, 10.0], [40.0, 40.0], [10.0, 40.0]])]])
-    pipeline = Pipeline([REGISTRY["HorizontalFlip"](p=1.0),
-                         REGISTRY["RandomGridShuffle"](grid=[2, 2], p=1.0)])
+    sample = sample_of(
+        image,
+        labels=[1],
+        boxes=[[10, 10, 40, 40]],
+        polygons=[[np.array([[10.0, 10.0], [40.0, 10.0], [40.0, 40.0], [10.0, 40.0]])]],
+    )
+    pipeline = Pipeline(
+        [REGISTRY["HorizontalFlip"](p=1.0), REGISTRY["RandomGridShuffle"](grid=[2, 2], p=1.0)]
+    )
     result = pipeline.run(sample, np.random.default_rng(0))
     order = tuple(result.ops[1]["order"])
     expected = shuffled_reference(image[:, ::-1], grid_tiles(W, H, 2, 2), order)

@@ -5,6 +5,7 @@ array operations: every pixel centre must land on the centre of the cell the
 numpy result puts that pixel in. Rotation is checked against OpenCV's
 ``getRotationMatrix2D``; sampled parameters against their declared ranges.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,10 @@ W, H = 160, 120
 
 def ctx(width: int = W, height: int = H, boxes=None) -> SampleContext:
     boxes = np.zeros((0, 4)) if boxes is None else np.asarray(boxes, float)
-    sample = Sample(image=np.zeros((height, width, 3), np.uint8),
-                    instances=Instances(labels=np.zeros(len(boxes), np.int64), boxes=boxes))
+    sample = Sample(
+        image=np.zeros((height, width, 3), np.uint8),
+        instances=Instances(labels=np.zeros(len(boxes), np.int64), boxes=boxes),
+    )
     return SampleContext(width=width, height=height, get_sample=lambda: sample)
 
 
@@ -54,7 +57,7 @@ def apply_h(mat: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def centres_of(shape) -> np.ndarray:
     """Pixel centres in row-major order (matches ``arange(...).reshape(shape)``)."""
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     return np.c_[xs.ravel() + 0.5, ys.ravel() + 0.5]
 
 
@@ -64,18 +67,22 @@ def assert_permutation_matches(warp: MatrixWarp, numpy_result: np.ndarray) -> No
     expected = numpy_result(ids)
     assert warp.out_size == (expected.shape[1], expected.shape[0])
     where = np.empty((H * W, 2))
-    rows, cols = np.mgrid[0:expected.shape[0], 0:expected.shape[1]]
+    rows, cols = np.mgrid[0 : expected.shape[0], 0 : expected.shape[1]]
     where[expected.ravel()] = np.c_[cols.ravel() + 0.5, rows.ravel() + 0.5]
     np.testing.assert_allclose(apply_h(warp.matrix, centres_of((H, W))), where, atol=1e-9)
 
 
 # --- exact permutations -----------------------------------------------------------------
 
-@pytest.mark.parametrize("name, matrix, numpy_op", [
-    ("HorizontalFlip", [[-1, 0, W], [0, 1, 0], [0, 0, 1]], np.fliplr),    # x -> W - x
-    ("VerticalFlip", [[1, 0, 0], [0, -1, H], [0, 0, 1]], np.flipud),      # y -> H - y
-    ("Transpose", [[0, 1, 0], [1, 0, 0], [0, 0, 1]], np.transpose),       # (x, y) -> (y, x)
-])
+
+@pytest.mark.parametrize(
+    "name, matrix, numpy_op",
+    [
+        ("HorizontalFlip", [[-1, 0, W], [0, 1, 0], [0, 0, 1]], np.fliplr),  # x -> W - x
+        ("VerticalFlip", [[1, 0, 0], [0, -1, H], [0, 0, 1]], np.flipud),  # y -> H - y
+        ("Transpose", [[0, 1, 0], [1, 0, 0], [0, 0, 1]], np.transpose),  # (x, y) -> (y, x)
+    ],
+)
 def test_mirrors_match_hand_matrix_and_numpy(name, matrix, numpy_op):
     warp = warp_of(name)
     np.testing.assert_array_equal(warp.matrix, matrix)
@@ -84,9 +91,9 @@ def test_mirrors_match_hand_matrix_and_numpy(name, matrix, numpy_op):
 
 
 ROT90_ORACLES = {
-    1: [[0, 1, 0], [-1, 0, W], [0, 0, 1]],      # (x, y) -> (y, W - x)
-    2: [[-1, 0, W], [0, -1, H], [0, 0, 1]],     # (x, y) -> (W - x, H - y)
-    3: [[0, -1, H], [1, 0, 0], [0, 0, 1]],      # (x, y) -> (H - y, x)
+    1: [[0, 1, 0], [-1, 0, W], [0, 0, 1]],  # (x, y) -> (y, W - x)
+    2: [[-1, 0, W], [0, -1, H], [0, 0, 1]],  # (x, y) -> (W - x, H - y)
+    3: [[0, -1, H], [1, 0, 0], [0, 0, 1]],  # (x, y) -> (H - y, x)
 }
 
 
@@ -105,6 +112,7 @@ def test_random_rotate90_draws_every_quarter_turn():
 
 # --- crops, pads, resizes ---------------------------------------------------------------
 
+
 def test_center_crop_is_a_translation_by_the_centred_offset():
     warp = warp_of("CenterCrop", height=50, width=100)
     # offsets (160 - 100) // 2 = 30 and (120 - 50) // 2 = 35
@@ -122,13 +130,16 @@ def test_resize_is_a_pure_scale():
     np.testing.assert_allclose(apply_h(warp.matrix, np.array([[W, H]])), [[200, 60]])
 
 
-@pytest.mark.parametrize("name, cfg, size", [
-    ("LongestMaxSize", {"max_size": 80}, (80, 60)),
-    ("SmallestMaxSize", {"max_size": 60}, (80, 60)),
-    ("LongestMaxSize", {"max_size_hw": [30, None]}, (40, 30)),
-    ("LongestMaxSize", {"max_size_hw": [90, 80]}, (80, 60)),
-    ("SmallestMaxSize", {"max_size_hw": [90, 80]}, (120, 90)),
-])
+@pytest.mark.parametrize(
+    "name, cfg, size",
+    [
+        ("LongestMaxSize", {"max_size": 80}, (80, 60)),
+        ("SmallestMaxSize", {"max_size": 60}, (80, 60)),
+        ("LongestMaxSize", {"max_size_hw": [30, None]}, (40, 30)),
+        ("LongestMaxSize", {"max_size_hw": [90, 80]}, (80, 60)),
+        ("SmallestMaxSize", {"max_size_hw": [90, 80]}, (120, 90)),
+    ],
+)
 def test_aspect_resizes_keep_the_ratio(name, cfg, size):
     warp = warp_of(name, **cfg)
     assert warp.out_size == size
@@ -140,18 +151,24 @@ def test_max_size_list_picks_each_value():
     assert sizes == {(40, 30), (80, 60)}
 
 
-@pytest.mark.parametrize("cfg, offset, size", [
-    # extra 40 x 11 pixels: left 20, top 5 (the odd pixel goes to the bottom)
-    ({"min_height": 131, "min_width": 200}, (20, 5), (200, 131)),
-    ({"min_height": 130, "min_width": 200, "position": "top_left"}, (0, 0), (200, 130)),
-    ({"min_height": 130, "min_width": 200, "position": "top_right"}, (40, 0), (200, 130)),
-    ({"min_height": 130, "min_width": 200, "position": "bottom_left"}, (0, 10), (200, 130)),
-    ({"min_height": 130, "min_width": 200, "position": "bottom_right"}, (40, 10), (200, 130)),
-    # 120 -> 128 (multiple of 32), 160 -> 200 (multiple of 50)
-    ({"min_height": None, "min_width": None, "pad_height_divisor": 32, "pad_width_divisor": 50},
-     (20, 4), (200, 128)),
-    ({"min_height": 10, "min_width": 10}, (0, 0), (W, H)),
-])
+@pytest.mark.parametrize(
+    "cfg, offset, size",
+    [
+        # extra 40 x 11 pixels: left 20, top 5 (the odd pixel goes to the bottom)
+        ({"min_height": 131, "min_width": 200}, (20, 5), (200, 131)),
+        ({"min_height": 130, "min_width": 200, "position": "top_left"}, (0, 0), (200, 130)),
+        ({"min_height": 130, "min_width": 200, "position": "top_right"}, (40, 0), (200, 130)),
+        ({"min_height": 130, "min_width": 200, "position": "bottom_left"}, (0, 10), (200, 130)),
+        ({"min_height": 130, "min_width": 200, "position": "bottom_right"}, (40, 10), (200, 130)),
+        # 120 -> 128 (multiple of 32), 160 -> 200 (multiple of 50)
+        (
+            {"min_height": None, "min_width": None, "pad_height_divisor": 32, "pad_width_divisor": 50},
+            (20, 4),
+            (200, 128),
+        ),
+        ({"min_height": 10, "min_width": 10}, (0, 0), (W, H)),
+    ],
+)
 def test_pad_if_needed_is_a_translation(cfg, offset, size):
     warp = warp_of("PadIfNeeded", **cfg)
     np.testing.assert_allclose(warp.matrix, [[1, 0, offset[0]], [0, 1, offset[1]], [0, 0, 1]])
@@ -182,7 +199,7 @@ def test_crop_larger_than_image_needs_pad_if_needed():
         op_of("RandomCrop", height=200, width=100)
     warp = warp_of("RandomCrop", height=200, width=100, pad_if_needed=True)
     assert warp.out_size == (100, 200)
-    assert warp.matrix[1, 2] == 40          # 80 rows of padding, centred
+    assert warp.matrix[1, 2] == 40  # 80 rows of padding, centred
     assert 0 <= -warp.matrix[0, 2] <= W - 100
     centre = warp_of("CenterCrop", height=200, width=170, pad_if_needed=True)
     np.testing.assert_allclose(centre.matrix[:2, 2], [5, 40])
@@ -205,9 +222,11 @@ def test_random_resized_crop_respects_area_and_ratio():
         assert 0.5 * 0.95 <= w / h <= 2.0 * 1.05
         warp = op.warp(W, H)
         assert warp.out_size == (48, 64)
-        np.testing.assert_allclose(apply_h(warp.matrix, np.array([[op.x_min, op.y_min],
-                                                                  [op.x_max, op.y_max]])),
-                                   [[0, 0], [48, 64]], atol=1e-9)
+        np.testing.assert_allclose(
+            apply_h(warp.matrix, np.array([[op.x_min, op.y_min], [op.x_max, op.y_max]])),
+            [[0, 0], [48, 64]],
+            atol=1e-9,
+        )
 
 
 def test_random_resized_crop_falls_back_to_a_centred_window():
@@ -226,9 +245,14 @@ def test_area_for_downscale_switches_to_inter_area_only_when_shrinking():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, W - 1), st.floats(0, H - 1),
-                          st.floats(1, 60), st.floats(1, 60)), min_size=1, max_size=5),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(
+        st.tuples(st.floats(0, W - 1), st.floats(0, H - 1), st.floats(1, 60), st.floats(1, 60)),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 2**32 - 1),
+)
 def test_bbox_safe_crop_keeps_every_box(raw, seed):
     boxes = np.array([[x, y, min(x + w, W), min(y + h, H)] for x, y, w, h in raw])
     op = op_of("RandomSizedBBoxSafeCrop", seed, ctx(boxes=boxes), height=64, width=80)
@@ -250,10 +274,10 @@ def test_bbox_safe_crop_without_boxes_keeps_enough_of_the_image():
 
 # --- rotations and affine ---------------------------------------------------------------
 
+
 def cv_rotation_continuous(angle: float, width: int, height: int) -> np.ndarray:
     """OpenCV's rotation about the image centre, moved from pixel-index to continuous coordinates."""
-    cv = np.vstack([cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), angle, 1.0),
-                    [0, 0, 1]])
+    cv = np.vstack([cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), angle, 1.0), [0, 0, 1]])
     shift = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
     return shift @ cv @ np.linalg.inv(shift)
 
@@ -266,8 +290,9 @@ def test_rotate_matches_opencv_and_turns_counter_clockwise():
         np.testing.assert_allclose(warp.matrix, cv_rotation_continuous(op.angle, W, H), atol=1e-9)
     quarter = RotateOp(angle=90).warp(W, H).matrix
     # a point right of the centre goes above it (y points down)
-    np.testing.assert_allclose(apply_h(quarter, np.array([[W / 2 + 10, H / 2]])),
-                               [[W / 2, H / 2 - 10]], atol=1e-9)
+    np.testing.assert_allclose(
+        apply_h(quarter, np.array([[W / 2 + 10, H / 2]])), [[W / 2, H / 2 - 10]], atol=1e-9
+    )
 
 
 def test_rotate_scalar_limit_is_symmetric():
@@ -316,8 +341,13 @@ def test_affine_shear_x_is_negated_like_albumentations():
 
 
 def test_affine_sampling_ranges():
-    t = make("Affine", scale={"x": [0.5, 0.8], "y": [1.2, 1.5]}, rotate=[-10, 10],
-             translate_percent={"x": [-0.1, 0.1]}, shear=[-5, 5])
+    t = make(
+        "Affine",
+        scale={"x": [0.5, 0.8], "y": [1.2, 1.5]},
+        rotate=[-10, 10],
+        translate_percent={"x": [-0.1, 0.1]},
+        shear=[-5, 5],
+    )
     for seed in range(100):
         op = t.make_op(np.random.default_rng(seed), ctx())
         assert 0.5 <= op.scale_x <= 0.8 and 1.2 <= op.scale_y <= 1.5
@@ -342,16 +372,25 @@ def test_affine_fit_output_keeps_the_whole_image():
 
 
 def test_affine_rejects_bad_configs():
-    for cfg in ({"translate_px": 3, "translate_percent": 0.1}, {"scale": [0, 1]},
-                {"shear": {"z": 1}}, {"keep_ratio": True, "scale": {"x": [1, 2]}},
-                {"scale": "big"}):
+    for cfg in (
+        {"translate_px": 3, "translate_percent": 0.1},
+        {"scale": [0, 1]},
+        {"shear": {"z": 1}},
+        {"keep_ratio": True, "scale": {"x": [1, 2]}},
+        {"scale": "big"},
+    ):
         with pytest.raises(ParamError):
             make("Affine", **cfg)
 
 
 def test_shift_scale_rotate_ranges():
-    t = make("ShiftScaleRotate", shift_limit=0.1, scale_limit=[-0.2, 0.3], rotate_limit=20,
-             shift_limit_y=[0.0, 0.05])
+    t = make(
+        "ShiftScaleRotate",
+        shift_limit=0.1,
+        scale_limit=[-0.2, 0.3],
+        rotate_limit=20,
+        shift_limit_y=[0.0, 0.05],
+    )
     for seed in range(100):
         op = t.make_op(np.random.default_rng(seed), ctx())
         assert 0.8 <= op.scale_x == op.scale_y <= 1.3
@@ -380,6 +419,7 @@ def test_perspective_without_keep_size_uses_the_quad_size():
 
 # --- grid warps -------------------------------------------------------------------------
 
+
 def test_grid_distortion_steps_in_range_and_exact_point_map():
     for normalized in (True, False):
         op = op_of("GridDistortion", 4, num_steps=4, distort_limit=0.4, normalized=normalized)
@@ -391,8 +431,9 @@ def test_grid_distortion_steps_in_range_and_exact_point_map():
         np.testing.assert_allclose(warp.point_map(sources), centres_of((H, W)), atol=1e-3)
         if normalized:
             assert warp.map_x.min() >= 0 and warp.map_x.max() <= W
-            np.testing.assert_allclose(warp.point_map(np.array([[0, 0], [W, H]])),
-                                       [[0, 0], [W, H]], atol=1e-9)
+            np.testing.assert_allclose(
+                warp.point_map(np.array([[0, 0], [W, H]])), [[0, 0], [W, H]], atol=1e-9
+            )
 
 
 def test_grid_distortion_point_map_pickles():
@@ -413,16 +454,17 @@ def test_elastic_field_is_deterministic_and_scaled_by_alpha():
     np.testing.assert_allclose(weak.map_x - base_x[None, :], dx / 10, atol=1e-4)
     same = op_of("ElasticTransform", 5, alpha=30, sigma=5, same_dxdy=True).warp(W, H)
     base_y = np.arange(H) + 0.5
-    np.testing.assert_allclose(same.map_x - base_x[None, :], same.map_y - base_y[:, None],
-                               atol=1e-4)
+    np.testing.assert_allclose(same.map_x - base_x[None, :], same.map_y - base_y[:, None], atol=1e-4)
 
 
 # --- contract ---------------------------------------------------------------------------
 
 GEOMETRIC = sorted(n for n, c in REGISTRY.items() if c.kind == "geometric")
 EXAMPLE_CONFIGS = {
-    "RandomCrop": {"height": 96, "width": 128}, "CenterCrop": {"height": 96, "width": 128},
-    "RandomResizedCrop": {"size": [96, 128]}, "RandomSizedBBoxSafeCrop": {"height": 96, "width": 128},
+    "RandomCrop": {"height": 96, "width": 128},
+    "CenterCrop": {"height": 96, "width": 128},
+    "RandomResizedCrop": {"size": [96, 128]},
+    "RandomSizedBBoxSafeCrop": {"height": 96, "width": 128},
     "Resize": {"height": 96, "width": 128},
     # geometric catalogue (issue 4)
     "AtLeastOneBBoxRandomCrop": {"height": 96, "width": 128},

@@ -1,9 +1,11 @@
 """The shared look-up-table path agrees with OpenCV's reference cv2.LUT."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from augcli.transforms.pixel.imageops import apply_luts
 
@@ -17,8 +19,8 @@ def test_shared_table_matches_cv2_lut(seed, channels):
     before = image.copy()
     out = apply_luts(image, table)
     expected = cv2.LUT(image, table.astype(np.uint8)).reshape(shape)
-    if channels == 4:   # alpha is never mapped
+    if channels == 4:  # alpha is never mapped
         expected[..., 3] = image[..., 3]
     assert out.shape == image.shape and out.dtype == np.uint8
     assert np.array_equal(out, expected)
-    assert np.array_equal(image, before)   # the input is never written
+    assert np.array_equal(image, before)  # the input is never written

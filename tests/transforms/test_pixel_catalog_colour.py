@@ -1,22 +1,38 @@
 """Colour and tone transforms of the catalogue, against oracles and properties."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from contract_samples import fire, labelled_sample, textured_image
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
 from augcli.transforms.pixel.channel_mix import (
-    SEPIA, ChannelDropoutOp, ChannelShuffleOp, FancyPCAOp, InvertImgOp, PlanckianJitterOp, ToSepiaOp,
-    illuminant_xy, planckian_gains, sample_temperature,
+    SEPIA,
+    ChannelDropoutOp,
+    ChannelShuffleOp,
+    FancyPCAOp,
+    InvertImgOp,
+    PlanckianJitterOp,
+    ToSepiaOp,
+    illuminant_xy,
+    planckian_gains,
+    sample_temperature,
 )
 from augcli.transforms.pixel.histogram import (
-    AutoContrastOp, EqualizeOp, PosterizeOp, SolarizeOp, ToneCurveOp, histogram_bounds, tone_curve,
+    AutoContrastOp,
+    EqualizeOp,
+    PosterizeOp,
+    SolarizeOp,
+    ToneCurveOp,
+    histogram_bounds,
+    tone_curve,
 )
-from contract_samples import fire, labelled_sample, textured_image
 
 REGISTRY = load_all()
 
@@ -33,6 +49,7 @@ def random_image(seed=0, shape=(40, 50, 3), dtype=np.uint8) -> np.ndarray:
 
 
 # --- channel transforms ----------------------------------------------------------------
+
 
 def test_sepia_is_the_documented_matrix():
     image = random_image()
@@ -54,8 +71,9 @@ def test_channel_shuffle_permutes_colour_channels_only():
     for seed in range(12):
         out = ChannelShuffleOp(seed=seed).apply_image(image)
         assert np.array_equal(out[..., 3], image[..., 3])
-        order = tuple(next(c for c in range(3) if np.array_equal(out[..., k], image[..., c]))
-                      for k in range(3))
+        order = tuple(
+            next(c for c in range(3) if np.array_equal(out[..., k], image[..., c])) for k in range(3)
+        )
         assert sorted(order) == [0, 1, 2]
         orders.add(order)
     assert len(orders) >= 3
@@ -83,7 +101,7 @@ def test_invert_sums_to_max_and_is_an_involution(seed, dtype):
 
 
 def test_fancy_pca_adds_one_offset_per_channel():
-    image = textured_image(40, 40)          # away from clipping
+    image = textured_image(40, 40)  # away from clipping
     op = FancyPCAOp(alpha=2.0, seed=4)
     diff = op.apply_image(image).astype(int) - image
     offsets = op.shift(image, 255)
@@ -104,9 +122,9 @@ def test_fancy_pca_offset_lies_along_the_principal_axes():
 
 
 def test_planckian_locus_points_match_published_chromaticities():
-    x, y = illuminant_xy(6504, "cied")            # D65
+    x, y = illuminant_xy(6504, "cied")  # D65
     assert abs(x - 0.3127) < 0.002 and abs(y - 0.3290) < 0.002
-    x, y = illuminant_xy(3000, "blackbody")       # incandescent: warm, on the locus
+    x, y = illuminant_xy(3000, "blackbody")  # incandescent: warm, on the locus
     assert abs(x - 0.4369) < 0.003 and abs(y - 0.4041) < 0.003
 
 
@@ -145,6 +163,7 @@ def test_planckian_rejects_cied_below_4000():
 
 # --- histogram transforms --------------------------------------------------------------
 
+
 def test_equalize_cv_matches_opencv_per_channel():
     image = textured_image(40, 50)
     out = EqualizeOp(mode="cv", by_channels=True).apply_image(image)
@@ -171,7 +190,7 @@ def test_histogram_bounds_cut_the_requested_share():
     hist = np.ones(256)
     assert histogram_bounds(hist, 0) == (0, 255)
     low, high = histogram_bounds(hist, 10)
-    assert low == 25 and high == 230      # 25.6 of 256 values cut: bins 0-24 fully, bin 25 partly
+    assert low == 25 and high == 230  # 25.6 of 256 values cut: bins 0-24 fully, bin 25 partly
 
 
 @pytest.mark.parametrize("method", ["pil", "cdf"])
@@ -205,7 +224,7 @@ def test_posterize_keeps_the_top_bits(bits, dtype):
     out = PosterizeOp(num_bits=bits).apply_image(image)
     depth = 8 if dtype == np.uint8 else 16
     assert np.array_equal(out >> (depth - bits), image >> (depth - bits))
-    assert len(np.unique(out)) <= 2 ** bits
+    assert len(np.unique(out)) <= 2**bits
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 1.0])
@@ -220,7 +239,7 @@ def test_solarize_inverts_at_and_above_the_threshold(threshold):
 def test_tone_curve_pins_the_ends_and_makes_an_s_curve():
     curve = tone_curve(0.25, 0.75, 255)
     assert curve[0] == 0 and curve[-1] == pytest.approx(255)
-    assert curve[64] < 64 and curve[192] > 192          # darker shadows, brighter highlights
+    assert curve[64] < 64 and curve[192] > 192  # darker shadows, brighter highlights
     op = ToneCurveOp(scale=0.0, per_channel=False, seed=0)
     image = textured_image(30, 30)
     assert np.array_equal(op.apply_image(image), np.rint(curve)[image].astype(np.uint8))
@@ -234,13 +253,17 @@ def test_tone_curve_per_channel_differs_between_channels():
 
 # --- transforms draw valid ops ----------------------------------------------------------
 
-@pytest.mark.parametrize("name, config", [
-    ("ChannelDropout", {"channel_drop_range": [1, 2]}),
-    ("PlanckianJitter", {"mode": "cied", "sampling_method": "gaussian"}),
-    ("Posterize", {"num_bits": [2, 4]}),
-    ("Solarize", {"threshold_range": [0.2, 0.8]}),
-    ("RandomToneCurve", {"scale": 0.3, "per_channel": True}),
-])
+
+@pytest.mark.parametrize(
+    "name, config",
+    [
+        ("ChannelDropout", {"channel_drop_range": [1, 2]}),
+        ("PlanckianJitter", {"mode": "cied", "sampling_method": "gaussian"}),
+        ("Posterize", {"num_bits": [2, 4]}),
+        ("Solarize", {"threshold_range": [0.2, 0.8]}),
+        ("RandomToneCurve", {"scale": 0.3, "per_channel": True}),
+    ],
+)
 def test_drawn_parameters_stay_in_their_ranges(name, config):
     transform = REGISTRY[name](**config, p=1.0)
     sample = labelled_sample(24, 32)

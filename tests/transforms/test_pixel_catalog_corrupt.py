@@ -1,4 +1,5 @@
 """Corrupt: the ImageNet-C corruptions, their severity tables, and elastic labels."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,8 +7,9 @@ import dataclasses
 import cv2
 import numpy as np
 import pytest
-
 import test_alignment as alignment
+from contract_samples import fire, label_snapshot, labelled_sample, textured_image
+
 from augcli.transforms.base import GeometricOp, PixelOp, SampleContext
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
@@ -15,20 +17,37 @@ from augcli.transforms.pixel.compression import ImageCompressionOp
 from augcli.transforms.pixel.corrupt import CorruptOp, reference_field
 from augcli.transforms.pixel.corruptions import NAMES, PHOTOMETRIC, SEVERITY, streak_kernel
 from augcli.transforms.pixel.frost import frost_texture
-from contract_samples import fire, label_snapshot, labelled_sample, textured_image
 
 REGISTRY = load_all()
 Corrupt = REGISTRY["Corrupt"]
-IMAGENET_C = {"gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "defocus_blur",
-              "glass_blur", "motion_blur", "zoom_blur", "gaussian_blur", "snow", "frost", "fog",
-              "spatter", "brightness", "contrast", "saturate", "jpeg_compression", "pixelate",
-              "elastic_transform"}
+IMAGENET_C = {
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "speckle_noise",
+    "defocus_blur",
+    "glass_blur",
+    "motion_blur",
+    "zoom_blur",
+    "gaussian_blur",
+    "snow",
+    "frost",
+    "fog",
+    "spatter",
+    "brightness",
+    "contrast",
+    "saturate",
+    "jpeg_compression",
+    "pixelate",
+    "elastic_transform",
+}
 GREY = np.full((64, 64, 3), 128, np.uint8)
 
 
 def corrupt(image: np.ndarray, name: str, severity: int, reference_size=224, seed=1) -> np.ndarray:
-    return CorruptOp(corruption=name, severity=severity, reference_size=reference_size,
-                     seed=seed).apply_image(image)
+    return CorruptOp(
+        corruption=name, severity=severity, reference_size=reference_size, seed=seed
+    ).apply_image(image)
 
 
 def test_the_table_covers_imagenet_c_with_five_severities():
@@ -74,8 +93,12 @@ def test_photometric_corruptions_keep_labels_and_grow_with_severity(name):
     assert shift_5 > shift_1 or scramble_5 > scramble_1, f"severity 5 must corrupt more: {damages}"
 
 
-LAYOUTS = {"grey": dict(channels=None), "rgba": dict(channels=4), "rgb16": dict(channels=3, dtype=np.uint16),
-           "grey16": dict(channels=None, dtype=np.uint16)}
+LAYOUTS = {
+    "grey": dict(channels=None),
+    "rgba": dict(channels=4),
+    "rgb16": dict(channels=3, dtype=np.uint16),
+    "grey16": dict(channels=None, dtype=np.uint16),
+}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -88,7 +111,7 @@ def test_photometric_corruptions_handle_every_layout(name, layout):
         assert np.array_equal(out[..., 3], image[..., 3])
 
 
-@pytest.mark.parametrize("severity", [1, 2, 3])      # higher ones clip at 0 and 255
+@pytest.mark.parametrize("severity", [1, 2, 3])  # higher ones clip at 0 and 255
 def test_gaussian_noise_has_the_published_spread(severity):
     out = corrupt(GREY, "gaussian_noise", severity).astype(float)
     assert np.std(out - 128) == pytest.approx(SEVERITY["gaussian_noise"][severity - 1] * 255, rel=0.08)
@@ -158,7 +181,7 @@ def test_frost_texture_is_a_bright_cold_replayable_layer():
     assert texture.shape == (120, 160, 3) and texture.dtype == np.float32
     assert texture.min() >= 0 and texture.max() <= 1
     assert 0.3 < texture.mean() < 0.6
-    assert texture[..., 2].mean() > texture[..., 0].mean()          # blue-white
+    assert texture[..., 2].mean() > texture[..., 0].mean()  # blue-white
     assert np.array_equal(texture, frost_texture(120, 160, 1.0, seed=2))
     assert not np.array_equal(texture, frost_texture(120, 160, 1.0, seed=3))
 
@@ -168,10 +191,11 @@ def test_reference_field_looks_the_same_at_any_resolution():
     large = [reference_field(448, 448, 2.0, 4.0, np.random.default_rng(s)).std() for s in range(4)]
     wide = [reference_field(224, 224, 1.0, 80.0, np.random.default_rng(s)).std() for s in range(4)]
     assert np.mean(large) == pytest.approx(np.mean(small), rel=0.15)
-    assert np.mean(wide) < np.mean(small) / 5        # wider smoothing, weaker field
+    assert np.mean(wide) < np.mean(small) / 5  # wider smoothing, weaker field
 
 
 # --- elastic_transform moves the labels ------------------------------------------------
+
 
 def elastic_run(severity: int, seed: int) -> alignment.Run:
     sample = alignment.scene()

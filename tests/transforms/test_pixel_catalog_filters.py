@@ -1,20 +1,32 @@
 """Filters, lens blurs and resolution transforms of the catalogue."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from contract_samples import fire, labelled_sample, textured_image
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
 from augcli.transforms.pixel.filters import (
-    AdvancedBlurOp, EmbossOp, MedianBlurOp, UnsharpMaskOp, emboss_kernel, generalized_gaussian_kernel,
+    AdvancedBlurOp,
+    EmbossOp,
+    MedianBlurOp,
+    UnsharpMaskOp,
+    emboss_kernel,
+    generalized_gaussian_kernel,
 )
 from augcli.transforms.pixel.optics import (
-    ChromaticAberrationOp, DefocusOp, GlassBlurOp, ZoomBlurOp, central_zoom, disk_kernel, zoom_blur,
+    ChromaticAberrationOp,
+    DefocusOp,
+    GlassBlurOp,
+    ZoomBlurOp,
+    central_zoom,
+    disk_kernel,
+    zoom_blur,
 )
 from augcli.transforms.pixel.resolution import DownscaleOp, SuperpixelsOp, slic_labels
-from contract_samples import fire, labelled_sample, textured_image
 
 REGISTRY = load_all()
 
@@ -34,16 +46,20 @@ def scene(height=60, width=80) -> np.ndarray:
 FLAT = np.full((30, 40, 3), 120, np.uint8)
 
 
-@pytest.mark.parametrize("op", [
-    UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.5, threshold=0),
-    EmbossOp(alpha=0.7, strength=0.6),
-    MedianBlurOp(ksize=5),
-    AdvancedBlurOp(ksize=7, sigma_x=1.0, sigma_y=2.0, angle=30, beta=1.5, noise_limit=(0.8, 1.2), seed=3),
-    DefocusOp(radius=4, alias_blur=0.3),
-    GlassBlurOp(sigma=0.7, max_delta=3, iterations=2, seed=1),
-    ZoomBlurOp(max_factor=1.2, step_factor=0.03),
-    ChromaticAberrationOp(red=(0.05, 0.02), blue=(-0.05, -0.02), interpolation=1),
-], ids=lambda op: op.name)
+@pytest.mark.parametrize(
+    "op",
+    [
+        UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.5, threshold=0),
+        EmbossOp(alpha=0.7, strength=0.6),
+        MedianBlurOp(ksize=5),
+        AdvancedBlurOp(ksize=7, sigma_x=1.0, sigma_y=2.0, angle=30, beta=1.5, noise_limit=(0.8, 1.2), seed=3),
+        DefocusOp(radius=4, alias_blur=0.3),
+        GlassBlurOp(sigma=0.7, max_delta=3, iterations=2, seed=1),
+        ZoomBlurOp(max_factor=1.2, step_factor=0.03),
+        ChromaticAberrationOp(red=(0.05, 0.02), blue=(-0.05, -0.02), interpolation=1),
+    ],
+    ids=lambda op: op.name,
+)
 def test_filters_leave_a_flat_image_flat(op):
     assert np.array_equal(op.apply_image(FLAT), FLAT)
 
@@ -53,7 +69,9 @@ def test_unsharp_mask_adds_detail_only_above_the_threshold():
     sharp = UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.8, threshold=0).apply_image(image)
     assert detail(sharp) > 1.2 * detail(image)
     # No edge differs from its blur by more than 255: nothing is sharpened.
-    assert np.array_equal(UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.8, threshold=255).apply_image(image), image)
+    assert np.array_equal(
+        UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.8, threshold=255).apply_image(image), image
+    )
     assert np.array_equal(UnsharpMaskOp(ksize=5, sigma=1.0, alpha=0.0, threshold=0).apply_image(image), image)
 
 
@@ -98,7 +116,9 @@ def test_generalized_gaussian_with_beta_one_is_a_gaussian():
 def test_advanced_blur_kernel_is_normalised_and_seeded():
     op = AdvancedBlurOp(ksize=7, sigma_x=1.0, sigma_y=0.5, angle=10, beta=0.7, noise_limit=(0.5, 1.5), seed=2)
     assert op.kernel().sum() == pytest.approx(1.0, abs=1e-5)
-    other = AdvancedBlurOp(ksize=7, sigma_x=1.0, sigma_y=0.5, angle=10, beta=0.7, noise_limit=(0.5, 1.5), seed=3)
+    other = AdvancedBlurOp(
+        ksize=7, sigma_x=1.0, sigma_y=0.5, angle=10, beta=0.7, noise_limit=(0.5, 1.5), seed=3
+    )
     assert not np.allclose(op.kernel(), other.kernel())
     assert detail(op.apply_image(scene())) < detail(scene())
 
@@ -123,7 +143,9 @@ def test_glass_blur_moves_pixels_locally_and_replays_from_its_seed():
     op = GlassBlurOp(sigma=0.0, max_delta=2, iterations=1, seed=5)
     out = op.apply_image(image)
     assert np.array_equal(out, op.apply_image(image))
-    assert not np.array_equal(out, GlassBlurOp(sigma=0.0, max_delta=2, iterations=1, seed=6).apply_image(image))
+    assert not np.array_equal(
+        out, GlassBlurOp(sigma=0.0, max_delta=2, iterations=1, seed=6).apply_image(image)
+    )
     # Without blur every output value is an input value from at most 2 pixels away.
     assert set(map(tuple, out.reshape(-1, 3))) <= set(map(tuple, image.reshape(-1, 3)))
     assert abs(float(out.mean()) - float(image.mean())) < 3

@@ -5,6 +5,7 @@ covers the corners where OpenCV's conventions bite (a 1 x 1 image, more than
 4 channels, grey + alpha), for the example and the default settings, and for
 every ImageNet-C corruption.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,11 +18,23 @@ from augcli.transforms.catalog import load_all
 from augcli.transforms.pixel.corruptions import PHOTOMETRIC
 
 REGISTRY = load_all()
-CATALOGUE_MODULES = ("channel_mix", "filters", "histogram", "lens", "lighting", "optics",
-                     "resolution", "sensor_noise", "weather")
-NAMES = sorted(name for name, cls in REGISTRY.items()
-               if cls.__module__.rsplit(".", 1)[0] == "augcli.transforms.pixel"
-               and cls.__module__.rsplit(".", 1)[1] in CATALOGUE_MODULES)
+CATALOGUE_MODULES = (
+    "channel_mix",
+    "filters",
+    "histogram",
+    "lens",
+    "lighting",
+    "optics",
+    "resolution",
+    "sensor_noise",
+    "weather",
+)
+NAMES = sorted(
+    name
+    for name, cls in REGISTRY.items()
+    if cls.__module__.rsplit(".", 1)[0] == "augcli.transforms.pixel"
+    and cls.__module__.rsplit(".", 1)[1] in CATALOGUE_MODULES
+)
 SHAPES = [(1, 1, 3), (1, 1), (5, 7, 2), (5, 7, 5), (9, 6, 4)]
 
 
@@ -62,12 +75,41 @@ def test_corruptions_on_tiny_and_many_channel_images(corruption):
 
 
 ISSUE_CATALOGUE = {
-    "ToSepia", "ChannelShuffle", "ChannelDropout", "FancyPCA", "PlanckianJitter", "Equalize",
-    "AutoContrast", "Posterize", "Solarize", "InvertImg", "UnsharpMask", "Emboss", "RandomToneCurve",
-    "Illumination", "PlasmaBrightnessContrast", "ChromaticAberration", "Superpixels", "Downscale",
-    "ISONoise", "ShotNoise", "SaltAndPepper", "MultiplicativeNoise", "MedianBlur", "GlassBlur",
-    "ZoomBlur", "Defocus", "AdvancedBlur", "RandomFog", "RandomRain", "RandomSnow", "RandomSunFlare",
-    "RandomShadow", "PlasmaShadow", "RandomGravel", "Spatter",
+    "ToSepia",
+    "ChannelShuffle",
+    "ChannelDropout",
+    "FancyPCA",
+    "PlanckianJitter",
+    "Equalize",
+    "AutoContrast",
+    "Posterize",
+    "Solarize",
+    "InvertImg",
+    "UnsharpMask",
+    "Emboss",
+    "RandomToneCurve",
+    "Illumination",
+    "PlasmaBrightnessContrast",
+    "ChromaticAberration",
+    "Superpixels",
+    "Downscale",
+    "ISONoise",
+    "ShotNoise",
+    "SaltAndPepper",
+    "MultiplicativeNoise",
+    "MedianBlur",
+    "GlassBlur",
+    "ZoomBlur",
+    "Defocus",
+    "AdvancedBlur",
+    "RandomFog",
+    "RandomRain",
+    "RandomSnow",
+    "RandomSunFlare",
+    "RandomShadow",
+    "PlasmaShadow",
+    "RandomGravel",
+    "Spatter",
 }
 
 
@@ -75,4 +117,4 @@ def test_the_issue_catalogue_is_registered_as_pixel_ops_with_albumentations_defa
     assert set(NAMES) == ISSUE_CATALOGUE
     for name in ISSUE_CATALOGUE:
         assert REGISTRY[name].kind == "pixel" and REGISTRY[name].default_p == 0.5, name
-    assert REGISTRY["Corrupt"].kind == "geometric"      # elastic_transform moves labels
+    assert REGISTRY["Corrupt"].kind == "geometric"  # elastic_transform moves labels

@@ -1,19 +1,27 @@
 """Lighting fields and sensor noise of the catalogue."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from contract_samples import fire, labelled_sample, textured_image
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.pixel.lighting import (
-    IlluminationOp, PlasmaBrightnessContrastOp, PlasmaShadowOp, RandomShadowOp,
+    IlluminationOp,
+    PlasmaBrightnessContrastOp,
+    PlasmaShadowOp,
+    RandomShadowOp,
 )
 from augcli.transforms.pixel.sensor_noise import (
-    ISONoiseOp, MultiplicativeNoiseOp, SaltAndPepperOp, ShotNoiseOp, poisson_constant,
+    ISONoiseOp,
+    MultiplicativeNoiseOp,
+    SaltAndPepperOp,
+    ShotNoiseOp,
+    poisson_constant,
 )
 from augcli.transforms.pixel.support import plasma
-from contract_samples import fire, labelled_sample, textured_image
 
 REGISTRY = load_all()
 GREY = np.full((60, 80, 3), 128, np.uint8)
@@ -25,6 +33,7 @@ def detail(image: np.ndarray) -> float:
 
 # --- illumination ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("intensity", [0.1, -0.2])
 def test_linear_illumination_gain_spans_one_plus_minus_intensity(intensity):
     gain = IlluminationOp(mode="linear", intensity=intensity, angle=0.0).gain(30, 40)
@@ -32,7 +41,7 @@ def test_linear_illumination_gain_spans_one_plus_minus_intensity(intensity):
     assert gain.max() == pytest.approx(1 + abs(intensity), abs=1e-5)
     # angle 0: left to right; brightening makes the right side brighter.
     assert (gain[:, -1].mean() > gain[:, 0].mean()) == (intensity > 0)
-    assert np.allclose(gain, gain[:1])      # no change down a column
+    assert np.allclose(gain, gain[:1])  # no change down a column
 
 
 def test_corner_illumination_starts_at_the_corner():
@@ -59,6 +68,7 @@ def test_illumination_effect_type_sets_the_sign(effect, brighter):
 
 
 # --- plasma ----------------------------------------------------------------------------
+
 
 def test_plasma_spans_zero_to_one_and_replays():
     field = plasma(50, 70, 2.0, np.random.default_rng(1))
@@ -103,14 +113,16 @@ def test_random_shadow_darkens_exactly_its_polygons():
 
 
 def test_random_shadow_draws_polygons_in_the_roi():
-    transform = REGISTRY["RandomShadow"](shadow_roi=[0.5, 0.5, 1.0, 1.0], num_shadows_limit=[2, 3],
-                                         shadow_dimension=6, p=1.0)
+    transform = REGISTRY["RandomShadow"](
+        shadow_roi=[0.5, 0.5, 1.0, 1.0], num_shadows_limit=[2, 3], shadow_dimension=6, p=1.0
+    )
     op = fire(transform, labelled_sample(24, 32), 4)
     assert 2 <= len(op.polygons) <= 3 and all(len(p) == 6 for p in op.polygons)
     assert all(0.5 <= x <= 1 and 0.5 <= y <= 1 for p in op.polygons for x, y in p)
 
 
 # --- noise -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lam", [0.4, 4.0, 40.0, 900.0])
 def test_poisson_constant_has_poisson_mean_and_variance(lam):
@@ -126,7 +138,7 @@ def test_iso_noise_grows_with_intensity_and_keeps_grey_working():
     strong = ISONoiseOp(color_shift=0.05, intensity=0.6, seed=1).apply_image(image)
     assert np.abs(weak.astype(int) - image).mean() < np.abs(strong.astype(int) - image).mean()
     quiet = ISONoiseOp(color_shift=0.0, intensity=0.0, seed=1).apply_image(image)
-    assert np.abs(quiet.astype(int) - image).max() <= 1          # HLS round trip only
+    assert np.abs(quiet.astype(int) - image).max() <= 1  # HLS round trip only
     grey = image[..., 0]
     assert ISONoiseOp(color_shift=0.05, intensity=0.5, seed=1).apply_image(grey).shape == grey.shape
 
@@ -161,13 +173,15 @@ def test_salt_and_pepper_hits_exact_counts_on_all_channels():
 @pytest.mark.parametrize("per_channel", [False, True])
 def test_multiplicative_noise_scales_by_drawn_factors(per_channel):
     image = GREY.copy()
-    out = MultiplicativeNoiseOp(low=0.5, high=1.5, per_channel=per_channel, elementwise=False,
-                                seed=3).apply_image(image)
+    out = MultiplicativeNoiseOp(
+        low=0.5, high=1.5, per_channel=per_channel, elementwise=False, seed=3
+    ).apply_image(image)
     means = out.reshape(-1, 3)
     assert (means == means[0]).all(), "one factor per channel for the whole image"
     assert (len(set(means[0].tolist())) > 1) == per_channel
-    field = MultiplicativeNoiseOp(low=0.8, high=1.2, per_channel=per_channel, elementwise=True,
-                                  seed=3).apply_image(image)
+    field = MultiplicativeNoiseOp(
+        low=0.8, high=1.2, per_channel=per_channel, elementwise=True, seed=3
+    ).apply_image(image)
     assert field.min() >= np.floor(128 * 0.8) and field.max() <= np.ceil(128 * 1.2)
     assert len(np.unique(field)) > 20
     assert (field[..., 0] == field[..., 1]).all() != per_channel

@@ -1,19 +1,30 @@
 """Weather and lens transforms of the catalogue."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from contract_samples import textured_image
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
 from augcli.transforms.pixel.lens import (
-    MUD_RGB, SpatterOp, SunFlareOp, liquid_layer, mud_weight, rain_drops,
+    MUD_RGB,
+    SpatterOp,
+    SunFlareOp,
+    liquid_layer,
+    mud_weight,
+    rain_drops,
 )
 from augcli.transforms.pixel.weather import (
-    RandomFogOp, RandomGravelOp, RandomRainOp, RandomSnowOp, coverage, fog_particles,
+    RandomFogOp,
+    RandomGravelOp,
+    RandomRainOp,
+    RandomSnowOp,
+    coverage,
+    fog_particles,
 )
-from contract_samples import textured_image
 
 REGISTRY = load_all()
 DARK = np.full((60, 80, 3), 50, np.uint8)
@@ -35,22 +46,38 @@ def test_fog_coverage_counts_overlapping_discs():
 def test_fog_piles_up_in_the_middle_and_whitens():
     xs, ys, _ = fog_particles(120, 160, 0.8, np.random.default_rng(3))
     middle = (np.abs(xs - 80) < 40) & (np.abs(ys - 60) < 30)
-    assert middle.mean() > 0.25 + 0.05       # a quarter of the area, clearly more than a quarter of the puffs
+    assert middle.mean() > 0.25 + 0.05  # a quarter of the area, clearly more than a quarter of the puffs
     out = RandomFogOp(intensity=0.8, alpha_coef=0.1, seed=1).apply_image(DARK)
     assert (out.astype(int) >= DARK - 1).all() and out.mean() > DARK.mean() + 10
     assert luma(out)[20:40, 30:50].mean() > luma(out)[:, :8].mean()
 
 
 def test_rain_without_drops_only_dims():
-    op = RandomRainOp(slant=0.0, drop_length=10, drop_width=1, drop_color=(0, 0, 0), blur_value=1,
-                      brightness_coefficient=0.5, rain_type="default", seed=1)
+    op = RandomRainOp(
+        slant=0.0,
+        drop_length=10,
+        drop_width=1,
+        drop_color=(0, 0, 0),
+        blur_value=1,
+        brightness_coefficient=0.5,
+        rain_type="default",
+        seed=1,
+    )
     image = textured_image(40, 60)
     assert np.array_equal(op.apply_image(image), np.rint(image * 0.5).astype(np.uint8))
 
 
 def test_rain_draws_streaks_at_the_slant():
-    op = RandomRainOp(slant=0.0, drop_length=12, drop_width=1, drop_color=(255, 255, 255), blur_value=1,
-                      brightness_coefficient=1.0, rain_type="heavy", seed=2)
+    op = RandomRainOp(
+        slant=0.0,
+        drop_length=12,
+        drop_width=1,
+        drop_color=(255, 255, 255),
+        blur_value=1,
+        brightness_coefficient=1.0,
+        rain_type="heavy",
+        seed=2,
+    )
     out = op.apply_image(DARK)
     streaks = (out == 255).all(-1)
     assert streaks.sum() > 60
@@ -63,7 +90,7 @@ def test_rain_draws_streaks_at_the_slant():
 def test_snow_bleach_brightens_only_below_the_snow_point():
     grey = np.array([[40, 100, 200]], np.uint8)
     out = RandomSnowOp(snow_point=0.2, brightness_coeff=2.0, method="bleach", seed=0).apply_image(grey)
-    threshold = 0.2 * 255 / 2 + 255 / 3               # 110.5
+    threshold = 0.2 * 255 / 2 + 255 / 3  # 110.5
     assert out.tolist() == [[80, 200, 200]] and 100 < threshold < 200
 
 
@@ -73,13 +100,27 @@ def test_snow_texture_whitens_more_at_the_top():
 
 
 def test_sun_flare_brightens_around_the_sun():
-    op = SunFlareOp(center=(0.5, 0.5), angle=0.3, num_circles=6, src_radius=30,
-                    src_color=(255, 255, 255), method="overlay", seed=2)
+    op = SunFlareOp(
+        center=(0.5, 0.5),
+        angle=0.3,
+        num_circles=6,
+        src_radius=30,
+        src_color=(255, 255, 255),
+        method="overlay",
+        seed=2,
+    )
     out = op.apply_image(DARK)
     assert (out.astype(int) >= DARK).all()
     assert luma(out)[30, 40] > luma(out)[30, 40 + 25] >= luma(out)[0, 0]
-    physics = SunFlareOp(center=(0.5, 0.5), angle=0.3, num_circles=6, src_radius=30,
-                         src_color=(255, 255, 255), method="physics_based", seed=2).apply_image(DARK)
+    physics = SunFlareOp(
+        center=(0.5, 0.5),
+        angle=0.3,
+        num_circles=6,
+        src_radius=30,
+        src_color=(255, 255, 255),
+        method="physics_based",
+        seed=2,
+    ).apply_image(DARK)
     assert (physics.astype(int) >= DARK).all() and luma(physics)[30, 40] > 150
 
 
@@ -108,11 +149,27 @@ def test_liquid_layer_is_cut_below_its_threshold():
 
 def test_spatter_rain_adds_and_mud_blends_towards_brown():
     image = textured_image(60, 80)
-    rain = SpatterOp(mean=0.65, std=0.3, gauss_sigma=1.0, cutout_threshold=0.68, intensity=0.6,
-                     mode="rain", color=(175, 238, 238), seed=2).apply_image(image)
+    rain = SpatterOp(
+        mean=0.65,
+        std=0.3,
+        gauss_sigma=1.0,
+        cutout_threshold=0.68,
+        intensity=0.6,
+        mode="rain",
+        color=(175, 238, 238),
+        seed=2,
+    ).apply_image(image)
     assert (rain.astype(int) >= image).all() and (rain != image).any()
-    mud = SpatterOp(mean=0.65, std=0.3, gauss_sigma=1.0, cutout_threshold=0.68, intensity=1.0,
-                    mode="mud", color=MUD_RGB, seed=2).apply_image(image)
+    mud = SpatterOp(
+        mean=0.65,
+        std=0.3,
+        gauss_sigma=1.0,
+        cutout_threshold=0.68,
+        intensity=1.0,
+        mode="mud",
+        color=MUD_RGB,
+        seed=2,
+    ).apply_image(image)
     changed = (mud != image).any(-1)
     before = np.abs(image[changed].astype(int) - MUD_RGB).sum(-1)
     after = np.abs(mud[changed].astype(int) - MUD_RGB).sum(-1)
@@ -128,6 +185,7 @@ def test_mud_weight_is_normalised_or_cut():
 
 def test_spatter_default_colours_follow_the_mode():
     from contract_samples import fire, labelled_sample
+
     sample = labelled_sample(24, 32)
     assert fire(REGISTRY["Spatter"](mode="mud", p=1.0), sample).color == MUD_RGB
     assert fire(REGISTRY["Spatter"](mode="rain", color=[1, 2, 3], p=1.0), sample).color == (1, 2, 3)

@@ -1,4 +1,5 @@
 """Behaviour of each photometric op and of CoarseDropout, against oracles and properties."""
+
 from __future__ import annotations
 
 import pickle
@@ -6,6 +7,7 @@ import pickle
 import cv2
 import numpy as np
 import pytest
+from contract_samples import fire, labelled_sample, parse_example, textured_image
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
@@ -14,7 +16,6 @@ from augcli.transforms.pixel.color import ColorJitterOp, HueSaturationValueOp, T
 from augcli.transforms.pixel.compression import ImageCompressionOp
 from augcli.transforms.pixel.noise import GaussNoiseOp
 from augcli.transforms.pixel.tone import BrightnessContrastOp, ClaheOp, GammaOp, RGBShiftOp
-from contract_samples import fire, labelled_sample, parse_example, textured_image
 
 REGISTRY = load_all()
 
@@ -29,8 +30,13 @@ def mid_grey(height=64, width=64, channels=3, value=128, dtype=np.uint8):
 
 
 def jitter(**factors):
-    base = dict(brightness=1.0, contrast=1.0, saturation=1.0, hue=0.0,
-                order=("brightness", "contrast", "saturation", "hue"))
+    base = dict(
+        brightness=1.0,
+        contrast=1.0,
+        saturation=1.0,
+        hue=0.0,
+        order=("brightness", "contrast", "saturation", "hue"),
+    )
     return ColorJitterOp(**{**base, **factors})
 
 
@@ -39,6 +45,7 @@ def laplacian_energy(image: np.ndarray) -> float:
 
 
 # --- brightness, contrast, gamma, shifts -------------------------------------------------
+
 
 @pytest.mark.parametrize("brightness", [-0.2, -0.05, 0.1, 0.25])
 def test_brightness_moves_the_mean_by_its_fraction_of_max(brightness):
@@ -100,6 +107,7 @@ def test_rgb_shift_on_grey_moves_by_the_luma_of_the_shift():
 
 # --- colour ----------------------------------------------------------------------------
 
+
 def red_patch(dtype=np.uint8):
     image = np.zeros((8, 8, 3), dtype)
     image[..., 0] = np.iinfo(dtype).max
@@ -141,9 +149,14 @@ def test_color_jitter_factors():
     assert np.all(green[..., 1] >= 250) and np.all(green[..., [0, 2]] <= 3)
 
 
-@pytest.mark.parametrize("order", [("contrast", "brightness", "saturation", "hue"),
-                                   ("brightness", "contrast", "hue", "saturation"),
-                                   ("hue", "brightness", "saturation", "contrast")])
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("contrast", "brightness", "saturation", "hue"),
+        ("brightness", "contrast", "hue", "saturation"),
+        ("hue", "brightness", "saturation", "contrast"),
+    ],
+)
 def test_color_jitter_fused_tone_curves_equal_the_steps_one_by_one(order):
     image = textured_image(32, 32)
     factors = dict(brightness=1.3, contrast=0.7, saturation=0.5, hue=0.1)
@@ -179,13 +192,19 @@ def test_to_gray_weighted_average_matches_rec601_and_keeps_alpha():
 
 # --- CLAHE -----------------------------------------------------------------------------
 
+
 def tile_stds(image: np.ndarray, tile: int = 16) -> float:
     h, w = image.shape[:2]
-    return float(np.mean([image[y:y + tile, x:x + tile].std()
-                          for y in range(0, h, tile) for x in range(0, w, tile)]))
+    return float(
+        np.mean(
+            [image[y : y + tile, x : x + tile].std() for y in range(0, h, tile) for x in range(0, w, tile)]
+        )
+    )
 
 
-@pytest.mark.parametrize("channels,dtype", [(None, np.uint8), (3, np.uint8), (3, np.uint16), (None, np.uint16)])
+@pytest.mark.parametrize(
+    "channels,dtype", [(None, np.uint8), (3, np.uint8), (3, np.uint16), (None, np.uint16)]
+)
 def test_clahe_raises_local_contrast(channels, dtype):
     rng = np.random.default_rng(0)
     flat = rng.normal(0, 1, size=(64, 64)).astype(np.float32)
@@ -200,6 +219,7 @@ def test_clahe_raises_local_contrast(channels, dtype):
 
 
 # --- blur and sharpen ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["Blur", "GaussianBlur", "MotionBlur"])
 def test_blurs_reduce_variance_and_keep_flat_images(name):
@@ -219,7 +239,7 @@ def test_gaussian_blur_kernel_size_follows_sigma():
 
 def test_motion_blur_smears_only_along_its_angle():
     stripes = np.zeros((30, 30), np.uint8)
-    stripes[::2] = 200            # horizontal stripes: rows alternate
+    stripes[::2] = 200  # horizontal stripes: rows alternate
     horizontal = MotionBlurOp(ksize=7, angle=0.0, direction=0.0, shift=(0, 0))
     assert np.array_equal(horizontal.apply_image(stripes), stripes)
     vertical = MotionBlurOp(ksize=7, angle=90.0, direction=0.0, shift=(0, 0))
@@ -260,6 +280,7 @@ def test_blur_limit_without_odd_sizes_is_rejected():
 
 
 # --- noise and compression -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("std", [0.02, 0.08])
 def test_gauss_noise_std_matches_std_range(std):
@@ -333,8 +354,12 @@ def test_compression_keeps_alpha_and_handles_uint16():
 # --- every photometric op on every supported layout ------------------------------------
 
 LAYOUTS = {
-    "grey2d": dict(channels=None), "grey1": dict(channels=1), "grey_alpha": dict(channels=2),
-    "rgb": dict(channels=3), "rgba": dict(channels=4), "rgb16": dict(channels=3, dtype=np.uint16),
+    "grey2d": dict(channels=None),
+    "grey1": dict(channels=1),
+    "grey_alpha": dict(channels=2),
+    "rgb": dict(channels=3),
+    "rgba": dict(channels=4),
+    "rgb16": dict(channels=3, dtype=np.uint16),
     "grey16": dict(channels=None, dtype=np.uint16),
 }
 PIXEL_AND_DROPOUT = sorted(n for n, c in REGISTRY.items() if c.kind in ("pixel", "dropout"))

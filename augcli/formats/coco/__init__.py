@@ -1,4 +1,5 @@
 """COCO instances / person-keypoints datasets: reader, writer and layout rules."""
+
 from augcli.formats.coco.reader import CocoReader
 from augcli.formats.coco.writer import CocoWriter
 

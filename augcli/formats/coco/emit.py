@@ -10,6 +10,7 @@ hole turned into a mask is written as RLE: compressed (a counts string) for
 an ordinary instance, uncompressed runs for a crowd region, as COCO does.
 ``id`` and ``image_id`` are left as None for the writer to assign.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,13 +21,22 @@ from augcli.formats.coco import rle as rle_codec
 from augcli.formats.coco.parse import ABSENT, POLYGON, RLE_UNCOMPRESSED
 from augcli.geometry.polygons import polygon_area
 
-DECIMALS = 2          # COCO's own precision for coordinates and areas
+DECIMALS = 2  # COCO's own precision for coordinates and areas
 
-RAW_COLUMN = "coco_ann"          # extra column: the annotation dict as read
-ID_COLUMN = "coco_ann_id"        # extra column: its id (None when it had none)
-ENCODING_COLUMN = "coco_seg"     # extra column: segmentation encoding as read
-_DEFAULT_ORDER = ("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
-                  "keypoints", "num_keypoints")
+RAW_COLUMN = "coco_ann"  # extra column: the annotation dict as read
+ID_COLUMN = "coco_ann_id"  # extra column: its id (None when it had none)
+ENCODING_COLUMN = "coco_seg"  # extra column: segmentation encoding as read
+_DEFAULT_ORDER = (
+    "id",
+    "image_id",
+    "category_id",
+    "segmentation",
+    "area",
+    "bbox",
+    "iscrowd",
+    "keypoints",
+    "num_keypoints",
+)
 
 
 def number(value: float, decimals: int = DECIMALS) -> int | float:
@@ -40,8 +50,10 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
     encoding = _column(instances, ENCODING_COLUMN, i) or ABSENT
     polygon, mask = instances.polygons[i], instances.masks[i]
     if mask is not None and [int(v) for v in mask["size"]] != [height, width]:
-        raise AnnotationError(f"mask size {list(mask['size'])} does not match the "
-                              f"{height}x{width} image", annotation=_column(instances, ID_COLUMN, i))
+        raise AnnotationError(
+            f"mask size {list(mask['size'])} does not match the {height}x{width} image",
+            annotation=_column(instances, ID_COLUMN, i),
+        )
     x1, y1, x2, y2 = (float(v) for v in instances.boxes[i])
     computed: dict = {
         "id": None,
@@ -51,8 +63,7 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
         "area": number(_area(polygon, mask, x2 - x1, y2 - y1)),
         "iscrowd": _crowd_value(raw.get("iscrowd"), bool(instances.crowd[i])),
     }
-    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"),
-                                 bool(instances.crowd[i]))
+    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"), bool(instances.crowd[i]))
     if segmentation is not None:
         computed["segmentation"] = segmentation
     computed.update(_keypoint_fields(instances, i, raw))

@@ -9,18 +9,19 @@
 - ``clean_file_name`` / ``augmented_file_name`` / ``safe_output_path``: the
   path rules that keep reads in the input tree and writes in OUT.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import stat
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
 
-PROBE_SIZE = 64                      # images checked per candidate folder when guessing
-OTHER_TASK_PREFIXES = ("captions_", "panoptic_")   # COCO files that hold no instances
+PROBE_SIZE = 64  # images checked per candidate folder when guessing
+OTHER_TASK_PREFIXES = ("captions_", "panoptic_")  # COCO files that hold no instances
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -40,8 +41,9 @@ def find_annotation_file(source: Path) -> Path:
             return usable[0].absolute()
         if len(usable) > 1:
             names = ", ".join(str(p.relative_to(source)) for p in usable)
-            raise DatasetError(f"{folder} holds several annotation files ({names}); "
-                               "pass the one to use as SOURCE")
+            raise DatasetError(
+                f"{folder} holds several annotation files ({names}); pass the one to use as SOURCE"
+            )
     nested = sorted(p.relative_to(source).as_posix() for p in source.glob("*/*.json"))
     hint = f"; found {', '.join(nested[:6])}: pass one of them as SOURCE" if nested else ""
     raise DatasetError(f"no COCO annotation file (*.json) in {source} or {source / 'annotations'}{hint}")
@@ -64,8 +66,7 @@ def candidate_image_dirs(annotation_file: Path) -> list[Path]:
     return list(dict.fromkeys(dirs))
 
 
-def choose_image_dir(annotation_file: Path, file_names: Sequence[str],
-                     images: Path | None = None) -> Path:
+def choose_image_dir(annotation_file: Path, file_names: Sequence[str], images: Path | None = None) -> Path:
     """The folder ``file_names`` resolve against (see module docstring).
 
     Raises ``DatasetError`` when there are images but none can be found.
@@ -93,7 +94,8 @@ def choose_image_dir(annotation_file: Path, file_names: Sequence[str],
         raise DatasetError(
             f"none of the {len(file_names)} images was found; looked for "
             f"{probe[0]!r} in: {', '.join(str(c) for c in candidates)}; pass --images DIR",
-            file=str(annotation_file))
+            file=str(annotation_file),
+        )
     return best
 
 
@@ -101,9 +103,11 @@ def dataset_root(annotation_file: Path, image_dir: Path) -> Path:
     """Deepest common folder of the JSON and the images (symlinks resolved)."""
     root = Path(os.path.commonpath([annotation_file.parent.resolve(), image_dir.resolve()]))
     if root.parent == root:
-        raise DatasetError(f"the annotation file and the images folder {image_dir} share no folder "
-                           "below the filesystem root; keep them under one dataset folder",
-                           file=str(annotation_file))
+        raise DatasetError(
+            f"the annotation file and the images folder {image_dir} share no folder "
+            "below the filesystem root; keep them under one dataset folder",
+            file=str(annotation_file),
+        )
     return root
 
 
@@ -142,8 +146,9 @@ def clean_file_name(file_name: object) -> str:
         raise ImageReadError(f"file_name {file_name!r} contains a NUL character")
     posix = file_name.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
-        raise ImageReadError(f"file_name {file_name!r} is an absolute path; it must be "
-                             "relative to the images folder")
+        raise ImageReadError(
+            f"file_name {file_name!r} is an absolute path; it must be relative to the images folder"
+        )
     path = PurePosixPath(posix)
     if ".." in path.parts:
         raise ImageReadError(f"file_name {file_name!r} contains '..' and could leave the dataset")
@@ -188,8 +193,7 @@ def safe_output_path(out_root: Path, relpath: str | Path) -> Path:
     # elsewhere) and after it; os.replace later replaces a link, never follows it
     for _ in range(2):
         if not is_inside(target.parent.resolve(), real_root):
-            raise OutputError(f"refusing to write {target}: it resolves outside the output "
-                              f"folder {out_root}")
+            raise OutputError(f"refusing to write {target}: it resolves outside the output folder {out_root}")
         target.parent.mkdir(parents=True, exist_ok=True)
     _CHECKED_FOLDERS.add((out_root, target.parent))
     return target

@@ -20,11 +20,13 @@ height x width pixels (checked before pycocotools sees it), keypoints that
 are not triples or not one per keypoint name of the category, and visibilities
 other than 0, 1, 2.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
 
 import numpy as np
 
@@ -32,22 +34,22 @@ from augcli.core.errors import AnnotationError
 from augcli.formats.coco import rle as rle_codec
 
 POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT = "polygon", "rle", "rle_uncompressed", "empty", "absent"
-MIN_RING_VALUES = 6     # a ring needs three points to enclose anything
-MAX_COORDINATE = 1e7    # pixels; far beyond any image, small enough for every float32 and int32 path
+MIN_RING_VALUES = 6  # a ring needs three points to enclose anything
+MAX_COORDINATE = 1e7  # pixels; far beyond any image, small enough for every float32 and int32 path
 
 
 @dataclass
 class ParsedAnnotation:
     label: int
-    box: np.ndarray                    # (4,) xyxy
-    polygon: list[np.ndarray] | None   # rings (K, 2)
-    mask: dict | None                  # compressed RLE, counts as bytes
-    keypoints: np.ndarray | None       # (k, 3)
+    box: np.ndarray  # (4,) xyxy
+    polygon: list[np.ndarray] | None  # rings (K, 2)
+    mask: dict | None  # compressed RLE, counts as bytes
+    keypoints: np.ndarray | None  # (k, 3)
     crowd: bool
     encoding: str
 
 
-_NUMBER_TYPES = frozenset((int, float))   # what JSON numbers parse to (bool excluded on purpose)
+_NUMBER_TYPES = frozenset((int, float))  # what JSON numbers parse to (bool excluded on purpose)
 
 
 def _is_number(value: Any) -> bool:
@@ -62,8 +64,7 @@ def _all_numbers(values: list) -> bool:
         return True
     try:
         # NaN makes max/min False below; infinities and huge ints fail the range
-        return -MAX_COORDINATE <= min(values) and max(values) <= MAX_COORDINATE \
-            and math.isfinite(sum(values))
+        return -MAX_COORDINATE <= min(values) and max(values) <= MAX_COORDINATE and math.isfinite(sum(values))
     except OverflowError:
         return False
 
@@ -72,9 +73,12 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def validate_annotation(ann: Any, image_size: tuple[int, int] | None,
-                        category_ids: Collection[int],
-                        keypoint_counts: dict[int, int] | None = None) -> str:
+def validate_annotation(
+    ann: Any,
+    image_size: tuple[int, int] | None,
+    category_ids: Collection[int],
+    keypoint_counts: dict[int, int] | None = None,
+) -> str:
     """Raise ``AnnotationError`` if ``ann`` cannot be used; return its segmentation encoding.
 
     ``image_size`` is (width, height) from the image entry, or None when the
@@ -149,8 +153,9 @@ def _validate_rle(seg: dict, image_size: tuple[int, int] | None) -> str:
         raise AnnotationError(f"RLE size must be [height, width], not {size!r}")
     height, width = size
     if image_size is not None and (width, height) != tuple(image_size):
-        raise AnnotationError(f"RLE size {height}x{width} (h x w) differs from the image's "
-                              f"{image_size[1]}x{image_size[0]}")
+        raise AnnotationError(
+            f"RLE size {height}x{width} (h x w) differs from the image's {image_size[1]}x{image_size[0]}"
+        )
     try:
         if isinstance(counts, str):
             rle_codec.check_runs(rle_codec.decode_counts_string(counts), height, width)
@@ -189,8 +194,9 @@ def build_annotation(ann: dict, encoding: str) -> ParsedAnnotation:
     seg = ann.get("segmentation")
     polygon = mask = None
     if encoding == POLYGON:
-        polygon = [np.asarray(ring, dtype=np.float64).reshape(-1, 2)
-                   for ring in seg if len(ring) >= MIN_RING_VALUES]
+        polygon = [
+            np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in seg if len(ring) >= MIN_RING_VALUES
+        ]
     elif encoding == RLE:
         mask = rle_codec.compressed_from_string(seg["counts"], *seg["size"])
     elif encoding == RLE_UNCOMPRESSED:

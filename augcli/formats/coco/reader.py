@@ -12,6 +12,7 @@ ids missing or used twice, NaN/Infinity outside the image and annotation
 lists. Everything else is per item: the image entry or annotation is
 skipped and reported (an annotation id used twice keeps its first use).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, It
 from augcli.core.sample import Categories, Category, Instances, Sample, flip_permutation
 from augcli.formats.coco import layout
 from augcli.formats.coco.emit import ENCODING_COLUMN, ID_COLUMN, RAW_COLUMN
-from augcli.formats.coco.parse import (POLYGON, RLE, RLE_UNCOMPRESSED, build_annotation,
-                                       keypoint_count, validate_annotation)
+from augcli.formats.coco.parse import (
+    POLYGON,
+    RLE,
+    RLE_UNCOMPRESSED,
+    build_annotation,
+    keypoint_count,
+    validate_annotation,
+)
 from augcli.formats.images import decode_image
 
 
@@ -69,11 +76,19 @@ class CocoReader:
         height, width = pixels.shape[:2]
         instances = self._instances(index, width, height, path)
         meta = dict(info)
-        meta.update({
-            "key": key, "path": str(path), "file_name": entry.get("file_name"),
-            "image_id": image_id, "image_index": index, "width": width, "height": height,
-            "source_format": "coco", "flip_perm": self.flip_perm,
-        })
+        meta.update(
+            {
+                "key": key,
+                "path": str(path),
+                "file_name": entry.get("file_name"),
+                "image_id": image_id,
+                "image_index": index,
+                "width": width,
+                "height": height,
+                "source_format": "coco",
+                "flip_perm": self.flip_perm,
+            }
+        )
         return Sample(image=pixels, instances=instances, meta=meta)
 
     # -- what the engine and the writer ask ---------------------------------------------------
@@ -82,13 +97,17 @@ class CocoReader:
         try:
             return self._key_to_index[key]
         except KeyError:
-            raise ImageReadError(f"no image with key {key!r} in this dataset",
-                                 file=str(self.annotation_file)) from None
+            raise ImageReadError(
+                f"no image with key {key!r} in this dataset", file=str(self.annotation_file)
+            ) from None
 
     def targets(self) -> tuple[str, ...]:
         """Label targets present in the dataset, in ``transforms.base.TARGETS`` order."""
-        return tuple(t for t in ("image", "boxes", "polygons", "masks", "keypoints")
-                     if t == "image" or t in self._targets)
+        return tuple(
+            t
+            for t in ("image", "boxes", "polygons", "masks", "keypoints")
+            if t == "image" or t in self._targets
+        )
 
     def annotation_count(self) -> int:
         """Annotations attached to readable images (what an identity run writes back)."""
@@ -162,7 +181,7 @@ class CocoReader:
             seen[name] = seen.get(name, 0) + 1
             self._duplicate[index] = seen[name]
             key = name
-            while key in self._key_to_index:      # same file listed twice: keep both, distinctly
+            while key in self._key_to_index:  # same file listed twice: keep both, distinctly
                 key = f"{name}#{seen[name]}" if key == name else f"{key}#"
             self._key_to_index[key] = index
 
@@ -191,9 +210,12 @@ class CocoReader:
             image_id = ann.get("image_id") if isinstance(ann, dict) else None
             index = self._id_to_index.get(image_id) if _hashable(image_id) else None
             if index is None:
-                self._problem(AnnotationError(f"refers to image id {image_id!r}, which is not in images"),
-                              file=where, image=image_id if _hashable(image_id) else None,
-                              annotation=ann_id if ann_id is not None else f"#{ann_index}")
+                self._problem(
+                    AnnotationError(f"refers to image id {image_id!r}, which is not in images"),
+                    file=where,
+                    image=image_id if _hashable(image_id) else None,
+                    annotation=ann_id if ann_id is not None else f"#{ann_index}",
+                )
                 continue
             self._all_anns[index].append(ann_index)
             if index not in readable:
@@ -201,16 +223,20 @@ class CocoReader:
             try:
                 if _hashable(ann_id) and ann_id is not None:
                     if ann_id in ids_seen:
-                        raise AnnotationError(f"annotation id {ann_id!r} is used twice; "
-                                              "only its first use is augmented")
+                        raise AnnotationError(
+                            f"annotation id {ann_id!r} is used twice; only its first use is augmented"
+                        )
                     ids_seen.add(ann_id)
                 if self._non_finite and _has_non_finite(ann):
                     raise AnnotationError("the annotation holds NaN or Infinity")
-                encoding = validate_annotation(ann, self._sizes[index], self._category_ids,
-                                               keypoint_counts)
+                encoding = validate_annotation(ann, self._sizes[index], self._category_ids, keypoint_counts)
             except AnnotationError as err:
-                self._problem(err, file=where, image=image_id,
-                              annotation=ann_id if ann_id is not None else f"#{ann_index}")
+                self._problem(
+                    err,
+                    file=where,
+                    image=image_id,
+                    annotation=ann_id if ann_id is not None else f"#{ann_index}",
+                )
                 continue
             self._valid_anns[index].append((ann_index, encoding))
             self._note_targets(ann, encoding)
@@ -242,7 +268,7 @@ class CocoReader:
             names = category.keypoints[: self.num_keypoints]
             perm[: len(names)] = flip_permutation(names)
             perms[category.id] = perm
-        for label in self._labels_seen - set(perms):   # only when categories are not listed
+        for label in self._labels_seen - set(perms):  # only when categories are not listed
             perms[label] = np.arange(self.num_keypoints)
         return perms
 
@@ -255,9 +281,12 @@ class CocoReader:
             item = build_annotation(ann, encoding)
             if item.mask is not None and list(item.mask["size"]) != [height, width]:
                 # only reachable when the image entry had no width/height to check against
-                raise AnnotationError(f"RLE size {item.mask['size']} differs from the decoded image "
-                                      f"{height}x{width}", file=str(path),
-                                      image=self.images_raw[index]["id"], annotation=ann.get("id"))
+                raise AnnotationError(
+                    f"RLE size {item.mask['size']} differs from the decoded image {height}x{width}",
+                    file=str(path),
+                    image=self.images_raw[index]["id"],
+                    annotation=ann.get("id"),
+                )
             parsed.append(item)
             raws.append(ann)
             ids.append(ann.get("id"))
@@ -308,15 +337,19 @@ def _load_json(path: Path) -> tuple[dict, bool]:
         raw = path.read_bytes()
         data = json.loads(raw)
     except json.JSONDecodeError as err:
-        raise DatasetError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
-                           file=str(path)) from None
+        raise DatasetError(
+            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", file=str(path)
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise DatasetError(f"cannot read annotation file: {err}", file=str(path)) from None
-    except (ValueError, RecursionError) as err:   # 5000-digit integers, nesting too deep for Python
+    except (ValueError, RecursionError) as err:  # 5000-digit integers, nesting too deep for Python
         raise DatasetError(f"not usable JSON: {err}", file=str(path)) from None
     if isinstance(data, list):
-        raise DatasetError("this JSON is a list (it looks like detection results), not a COCO "
-                           "dataset with images and annotations", file=str(path))
+        raise DatasetError(
+            "this JSON is a list (it looks like detection results), not a COCO "
+            "dataset with images and annotations",
+            file=str(path),
+        )
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise DatasetError("not a COCO dataset: no 'images' list", file=str(path))
     annotations = data.get("annotations")
@@ -327,8 +360,9 @@ def _load_json(path: Path) -> tuple[dict, bool]:
     if non_finite:
         for key, value in data.items():
             if key not in ("images", "annotations") and _has_non_finite(value):
-                raise DatasetError(f"'{key}' holds NaN or Infinity, which JSON does not allow",
-                                   file=str(path))
+                raise DatasetError(
+                    f"'{key}' holds NaN or Infinity, which JSON does not allow", file=str(path)
+                )
     return data, non_finite
 
 
@@ -352,11 +386,11 @@ def _refuse_other_tasks(annotations: list, path: Path) -> None:
     if not isinstance(first, dict):
         return
     if "segments_info" in first:
-        raise DatasetError("this is a COCO panoptic file; augcli reads instance/keypoint files",
-                           file=str(path))
+        raise DatasetError(
+            "this is a COCO panoptic file; augcli reads instance/keypoint files", file=str(path)
+        )
     if "caption" in first and not any(k in first for k in ("bbox", "segmentation", "keypoints")):
-        raise DatasetError("this is a COCO captions file; it has no instances to augment",
-                           file=str(path))
+        raise DatasetError("this is a COCO captions file; it has no instances to augment", file=str(path))
 
 
 def _parse_categories(raw: object, path: Path) -> tuple[Categories, list[int]]:
@@ -371,17 +405,22 @@ def _parse_categories(raw: object, path: Path) -> tuple[Categories, list[int]]:
         if not isinstance(cat_id, int) or isinstance(cat_id, bool):
             raise DatasetError(f"categories[{position}] has no integer id", file=str(path))
         if cat_id in seen:
-            raise DatasetError(f"category id {cat_id} is used twice (categories[{position}])",
-                               file=str(path))
+            raise DatasetError(f"category id {cat_id} is used twice (categories[{position}])", file=str(path))
         seen.add(cat_id)
         names = cat.get("keypoints") or []
         skeleton = cat.get("skeleton") or []
-        items.append(Category(
-            id=cat_id,
-            name=str(cat.get("name", cat_id)),
-            keypoints=tuple(str(n) for n in names) if isinstance(names, list) else (),
-            skeleton=tuple((int(p[0]), int(p[1])) for p in skeleton
-                           if isinstance(p, list) and len(p) == 2
-                           and all(isinstance(v, int) for v in p)) if isinstance(skeleton, list) else (),
-        ))
+        items.append(
+            Category(
+                id=cat_id,
+                name=str(cat.get("name", cat_id)),
+                keypoints=tuple(str(n) for n in names) if isinstance(names, list) else (),
+                skeleton=tuple(
+                    (int(p[0]), int(p[1]))
+                    for p in skeleton
+                    if isinstance(p, list) and len(p) == 2 and all(isinstance(v, int) for v in p)
+                )
+                if isinstance(skeleton, list)
+                else (),
+            )
+        )
     return Categories(items), [c.id for c in items]

@@ -8,9 +8,10 @@ against the run two before it, written 5 bits per character, offset by 48,
 augcli always holds the compressed form with ``counts`` as bytes, the way
 pycocotools returns it.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pycocotools import mask as mask_utils
 
@@ -36,7 +37,7 @@ def decode_counts_string(counts: str) -> list[int]:
             pos += 1
             shift += 5
             if not more and chunk & 0x10:
-                value |= -1 << shift          # sign-extend a negative delta
+                value |= -1 << shift  # sign-extend a negative delta
         if len(runs) > 2:
             value += runs[-2]
         runs.append(value)
@@ -45,7 +46,7 @@ def decode_counts_string(counts: str) -> list[int]:
 
 def check_runs(runs: Sequence[int], height: int, width: int) -> None:
     """Raise ``RleError`` unless ``runs`` are non-negative ints covering h*w pixels."""
-    if not {int}.issuperset(map(type, runs)):      # bool and float are not run lengths
+    if not {int}.issuperset(map(type, runs)):  # bool and float are not run lengths
         bad = next(r for r in runs if type(r) is not int)
         raise RleError(f"run length {bad!r} is not an integer")
     if runs and min(runs) < 0:

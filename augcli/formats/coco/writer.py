@@ -11,12 +11,14 @@ and renames it into place:
 - then augmented images and annotations ordered by (input order, copy), with
   fresh ids counting up from the input's largest ids.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 import numpy as np
 
@@ -36,7 +38,7 @@ class CocoWriter:
     """Writes one COCO annotation file and its images; see ``DatasetWriter``."""
 
     format_name = "coco"
-    polygon_holes = "rle"    # a polygon cut by a dropout hole may be written as an RLE mask
+    polygon_holes = "rle"  # a polygon cut by a dropout hole may be written as an RLE mask
 
     def __init__(self, reader: CocoReader, out: Path, options: WriteOptions | None = None):
         self.reader = reader
@@ -69,8 +71,11 @@ class CocoWriter:
             with open(source, "rb") as src, atomic_open(target, "wb", durable=False) as dst:
                 shutil.copyfileobj(src, dst, _COPY_CHUNK)
         except FileNotFoundError as err:
-            raise ImageReadError(f"image disappeared while copying: {err}", file=str(source),
-                                 image=self.reader.images_raw[index]["id"]) from None
+            raise ImageReadError(
+                f"image disappeared while copying: {err}",
+                file=str(source),
+                image=self.reader.images_raw[index]["id"],
+            ) from None
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err}", file=str(source)) from None
         return ItemRecord(key=key, copy=0, payload={"image_index": index})
@@ -88,8 +93,9 @@ class CocoWriter:
         file_name = self.output_file_name(key, copy)
         relpath = self.output_relpath(key, copy)
         entry = image_dict(self.reader.images_raw[index], file_name, width, height)
-        annotations = [annotation_dict(sample.instances, i, width, height)
-                       for i in range(len(sample.instances))]
+        annotations = [
+            annotation_dict(sample.instances, i, width, height) for i in range(len(sample.instances))
+        ]
         info = dict(sample.meta)
         info["ext"] = relpath.suffix
         data = encode_image(sample.image, info, jpeg_quality=self.options.jpeg_quality)
@@ -98,8 +104,9 @@ class CocoWriter:
             atomic_write_bytes(target, data, durable=False)
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err}") from None
-        return ItemRecord(key=key, copy=copy,
-                          payload={"image_index": index, "image": entry, "annotations": annotations})
+        return ItemRecord(
+            key=key, copy=copy, payload={"image_index": index, "image": entry, "annotations": annotations}
+        )
 
     # -- parent ---------------------------------------------------------------------------------
 
@@ -170,7 +177,7 @@ def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> Non
             wrote = True
         if wrote:
             handle.write("\n]")
-        else:   # nothing to list: keep an input null as null
+        else:  # nothing to list: keep an input null as null
             handle.write("null" if key in data and data[key] is None else "[]")
     handle.write("\n}\n")
 

@@ -1,4 +1,5 @@
 """Class values for label maps written from another format's samples."""
+
 from __future__ import annotations
 
 from augcli.core.sample import Categories

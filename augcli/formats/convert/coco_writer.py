@@ -10,12 +10,13 @@ masks (compressed RLE), keypoints and crowd flags are written by the COCO
 emitter; semantic maps, VOC part boxes and VOC attributes cannot be held
 and are announced as warnings.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
-
+from typing import Any
 
 from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
@@ -60,8 +61,13 @@ class ConvertedCocoWriter:
 
     def write_original(self, key: str) -> ItemRecord:
         sample = self.reader.load(key)
-        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
-                                 sample, self.options.jpeg_quality)
+        write_converted_original(
+            self.out,
+            self.output_relpath(key, 0),
+            self.reader.source_path(key),
+            sample,
+            self.options.jpeg_quality,
+        )
         return self._record(key, 0, sample)
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
@@ -79,9 +85,16 @@ class ConvertedCocoWriter:
         width, height = sample.width, sample.height
         image = {"id": None, "file_name": self.file_name(key, copy), "width": width, "height": height}
         annotations = [annotation_dict(inst, i, width, height) for i in range(len(inst))]
-        return ItemRecord(key=key, copy=copy, payload={
-            "split": split_of(self.reader, key), "image": image, "annotations": annotations,
-            "losses": losses.as_dict()})
+        return ItemRecord(
+            key=key,
+            copy=copy,
+            payload={
+                "split": split_of(self.reader, key),
+                "image": image,
+                "annotations": annotations,
+                "losses": losses.as_dict(),
+            },
+        )
 
     # -- parent -------------------------------------------------------------------------------
 
@@ -99,10 +112,14 @@ class ConvertedCocoWriter:
             self._write_file(path, by_split[split], counts)
             files.append(str(path))
         warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "coco")
-        return {"images": counts["images"], "annotations": counts["annotations"],
-                "images_original": sum(1 for r in records if r.copy == 0),
-                "images_augmented": sum(1 for r in records if r.copy > 0),
-                "annotation_files": files, "warnings": warnings}
+        return {
+            "images": counts["images"],
+            "annotations": counts["annotations"],
+            "images_original": sum(1 for r in records if r.copy == 0),
+            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "annotation_files": files,
+            "warnings": warnings,
+        }
 
     def _write_file(self, path: Path, records: list[ItemRecord], counts: dict) -> None:
         images, annotations = [], []
@@ -114,9 +131,13 @@ class ConvertedCocoWriter:
                 annotations.append(dict(ann, id=ann_id, image_id=image_id))
         counts["images"] += len(images)
         counts["annotations"] += len(annotations)
-        data = {"info": {"description": f"converted by augcli from {self.reader.format_name}"},
-                "licenses": [], "categories": self._categories(annotations), "images": images,
-                "annotations": annotations}
+        data = {
+            "info": {"description": f"converted by augcli from {self.reader.format_name}"},
+            "licenses": [],
+            "categories": self._categories(annotations),
+            "images": images,
+            "annotations": annotations,
+        }
         try:
             with atomic_open(path, "w", durable_dir=True) as handle:
                 handle.write(_json_lines(data))
@@ -148,5 +169,3 @@ def _json_lines(data: dict) -> str:
         else:
             parts.append(f"{dumps_json(key)}: {dumps_json(value)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
-
-

@@ -5,10 +5,12 @@
 actually dropped or approximated per item (``Losses``, carried in each
 record's payload) and ``summarise`` turns the totals into warning lines.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 # (target kept by the source, destination format) -> what happens to it
 _TARGET_LOSSES = {
@@ -18,7 +20,7 @@ _TARGET_LOSSES = {
     ("semantic", "yolo"): "semantic maps are dropped: YOLO labels have none",
     ("masks", "yolo"): "RLE masks become polygons (outer contours traced on the pixel grid; holes are lost)",
     ("boxes", "masks"): "instances are painted into a semantic map by category (instance identity "
-                        "and box-only instances are lost)",
+    "and box-only instances are lost)",
 }
 _SOURCE_LOSSES = {
     ("voc", "coco"): "VOC difficult/truncated/occluded/pose/actions and part boxes are dropped",
@@ -45,14 +47,19 @@ def upfront_warnings(reader: Any, to: str) -> list[str]:
         return []
     targets = set(reader.targets())
     if "semantic" in targets and "boxes" not in targets and to in ("coco", "yolo"):
-        targets.discard("semantic")     # a semantic-only source: regions become instances
+        targets.discard("semantic")  # a semantic-only source: regions become instances
         targets.add("masks")
-        out = [f"converting {source} to {to}: each class region of a semantic map becomes one "
-               "instance (touching objects of one class stay one region)"]
+        out = [
+            f"converting {source} to {to}: each class region of a semantic map becomes one "
+            "instance (touching objects of one class stay one region)"
+        ]
     else:
         out = []
-    out += [f"converting {source} to {to}: {text}" for (target, dest), text in _TARGET_LOSSES.items()
-            if dest == to and target in targets]
+    out += [
+        f"converting {source} to {to}: {text}"
+        for (target, dest), text in _TARGET_LOSSES.items()
+        if dest == to and target in targets
+    ]
     loss = _SOURCE_LOSSES.get((source, to))
     if loss:
         out.append(f"converting {source} to {to}: {loss}")
@@ -70,5 +77,6 @@ def summarise(counts: Iterable[dict[str, int]], to: str) -> list[str]:
     total: Counter = Counter()
     for item in counts:
         total.update(item or {})
-    return [f"{count} {MESSAGES.get(key, key)} (writing {to})"
-            for key, count in sorted(total.items()) if count]
+    return [
+        f"{count} {MESSAGES.get(key, key)} (writing {to})" for key, count in sorted(total.items()) if count
+    ]

@@ -9,6 +9,7 @@ file's name: ``instances_val2017.json`` -> ``val2017``).
 ``<stem>__2`` on a clash), computed once from the whole key list so every
 worker agrees.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -24,7 +25,7 @@ def item_name(reader: Any, key: str) -> str:
     own = getattr(reader, "item_name", None)
     if own is not None:
         return own(key)
-    if hasattr(reader, "clean_name"):                    # COCO: the file_name as read
+    if hasattr(reader, "clean_name"):  # COCO: the file_name as read
         return reader.clean_name(reader.image_index(key))
     return clean_file_name(key)
 
@@ -71,4 +72,4 @@ class OutputNames:
     def name_in_split(self, key: str, copy: int, split: str | None) -> str:
         """``name`` below its split's folder (a leading ``<split>/`` is not repeated)."""
         name = self.name(key, copy)
-        return name[len(split) + 1:] if split and name.startswith(f"{split}/") else name
+        return name[len(split) + 1 :] if split and name.startswith(f"{split}/") else name

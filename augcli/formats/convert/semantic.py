@@ -7,6 +7,7 @@ only way a semantic-only dataset can say anything in COCO or YOLO; the
 instance identity it lacks is not invented (touching objects of one class
 stay one region).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ is the continuous point ``(j, i)``, so a rectangle of pixels comes back as
 exactly its rectangle. The tracer cuts concave corners diagonally (half a
 pixel square each); holes are not traced (outer contours only).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -22,7 +23,7 @@ def mask_to_rings(mask: dict) -> list[np.ndarray]:
     corners = np.zeros((height + 1, width + 1), dtype=np.uint8)
     for dy in (0, 1):
         for dx in (0, 1):
-            corners[dy:dy + height, dx:dx + width] |= pixels
+            corners[dy : dy + height, dx : dx + width] |= pixels
     contours, _ = cv2.findContours(corners, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     rings = [c.reshape(-1, 2).astype(np.float64) for c in contours if len(c) >= 3]
     rings.sort(key=lambda r: -abs(_area(r)))

@@ -13,6 +13,7 @@
   per line, the line number is the value) or ``classes.yaml`` (a list, or a
   mapping value -> name, or either under ``names``).
 """
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,10 @@ _SEPARATORS = "_-."
 @dataclass
 class ClassInfo:
     categories: Categories
-    colours: list[tuple[int, int, int]] | None = None   # by value, for colour-coded masks
+    colours: list[tuple[int, int, int]] | None = None  # by value, for colour-coded masks
     ignore_index: int = DEFAULT_IGNORE
     background: int | None = None
-    files: list[str] = field(default_factory=list)      # class-list files found (names)
+    files: list[str] = field(default_factory=list)  # class-list files found (names)
 
 
 def find_dirs(source: Path, images: Path | None, masks: Path | None) -> tuple[Path, Path]:
@@ -69,7 +70,7 @@ def _has_mask_files(folder: Path) -> bool:
 
 
 def looks_like_masks(source: Path) -> str | None:
-    if not source.is_dir() or (source / "Annotations").is_dir():   # a VOC devkit folder
+    if not source.is_dir() or (source / "Annotations").is_dir():  # a VOC devkit folder
         return None
     images = _first_dir(source, IMAGE_DIRS)
     masks = _first_dir(source, MASK_DIRS, True)
@@ -87,8 +88,9 @@ def list_files(folder: Path, extensions: tuple[str, ...]) -> dict[str, str]:
         for name in sorted(files):
             stem, ext = os.path.splitext(name)
             if ext.lower() in extensions:
-                found.setdefault((rel / stem).as_posix().removeprefix("./"), (rel / name).as_posix()
-                                 .removeprefix("./"))
+                found.setdefault(
+                    (rel / stem).as_posix().removeprefix("./"), (rel / name).as_posix().removeprefix("./")
+                )
     return found
 
 
@@ -99,8 +101,9 @@ def pair(images: dict[str, str], masks: dict[str, str]) -> dict[str, str]:
         return pairs
     image_cut, mask_cut = _prefix(images), _prefix(masks)
     stripped = {_strip(s, mask_cut): rel for s, rel in masks.items()}
-    return {rel: stripped[_strip(s, image_cut)] for s, rel in images.items()
-            if _strip(s, image_cut) in stripped}
+    return {
+        rel: stripped[_strip(s, image_cut)] for s, rel in images.items() if _strip(s, image_cut) in stripped
+    }
 
 
 def _prefix(stems: dict[str, str]) -> int:
@@ -155,9 +158,13 @@ def _from_meta(path: Path) -> ClassInfo:
     if colours is not None and ignore is None:
         # a colour-coded mask has no spare value to mark "ignore": new pixels get the background
         ignore = background if background is not None else 0
-    return ClassInfo(Categories(sorted(items, key=lambda c: c.id)), colours,
-                     DEFAULT_IGNORE if ignore is None else int(ignore), background,
-                     files=["dataset_meta.json"])
+    return ClassInfo(
+        Categories(sorted(items, key=lambda c: c.id)),
+        colours,
+        DEFAULT_IGNORE if ignore is None else int(ignore),
+        background,
+        files=["dataset_meta.json"],
+    )
 
 
 def _yaml_names(path: Path) -> list[Category]:
@@ -174,5 +181,6 @@ def _yaml_names(path: Path) -> list[Category]:
             return sorted((Category(id=int(k), name=str(v)) for k, v in data.items()), key=lambda c: c.id)
         except (TypeError, ValueError):
             pass
-    raise DatasetError("the class list is neither a list of names nor a mapping value -> name",
-                       file=str(path))
+    raise DatasetError(
+        "the class list is neither a list of names nor a mapping value -> name", file=str(path)
+    )

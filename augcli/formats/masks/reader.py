@@ -7,6 +7,7 @@ mask was stored so the writer stores it the same way; ``meta['ignore_index']``
 is the value new pixels get when a warp leaves the image (255 unless the
 class list says otherwise).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,10 @@ class MaskFolderReader:
         for mask in sorted(set(mask_files.values()) - set(pairs.values())):
             self.problems.append(ImageReadError("mask without an image", file=str(self.mask_dir / mask)))
         if not self.categories.items:
-            self.notes.append("no class list (dataset_meta.json, classes.txt or classes.yaml): "
-                              "mask values are kept as numbers without names")
+            self.notes.append(
+                "no class list (dataset_meta.json, classes.txt or classes.yaml): "
+                "mask values are kept as numbers without names"
+            )
 
     # -- the DatasetReader contract ----------------------------------------------------------
 
@@ -78,13 +81,25 @@ class MaskFolderReader:
         # the mask's size decides, as a COCO entry's does (an EXIF-rotated photo is turned to match)
         pixels, info = decode_image(path, (semantic.shape[1], semantic.shape[0]))
         if semantic.shape != pixels.shape[:2]:
-            raise ImageReadError(f"mask is {semantic.shape[1]}x{semantic.shape[0]} but the image is "
-                                 f"{pixels.shape[1]}x{pixels.shape[0]}", file=str(self.mask_path(key)))
+            raise ImageReadError(
+                f"mask is {semantic.shape[1]}x{semantic.shape[0]} but the image is "
+                f"{pixels.shape[1]}x{pixels.shape[0]}",
+                file=str(self.mask_path(key)),
+            )
         height, width = pixels.shape[:2]
         meta = dict(info)
-        meta.update({"key": key, "path": str(path), "width": width, "height": height,
-                     "source_format": "masks", "semantic_info": mask_info,
-                     "ignore_index": self.classes.ignore_index, "flip_perm": {}})
+        meta.update(
+            {
+                "key": key,
+                "path": str(path),
+                "width": width,
+                "height": height,
+                "source_format": "masks",
+                "semantic_info": mask_info,
+                "ignore_index": self.classes.ignore_index,
+                "flip_perm": {},
+            }
+        )
         return Sample(image=pixels, instances=Instances.empty(), semantic=semantic, meta=meta)
 
     def targets(self) -> tuple[str, ...]:

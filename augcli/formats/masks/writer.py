@@ -13,11 +13,13 @@ SegmentationClass) or is painted from the instances' polygons and masks
 the ignore index, later instances over earlier ones); a ``dataset_meta.json``
 names the values.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +54,9 @@ class MaskFolderWriter:
         else:
             self._image_rel, self._mask_rel = Path("images"), Path("masks")
             self._output = OutputNames(reader)
-            self.class_names, self.class_index = class_table(reader.categories,
-                                                             "semantic" in reader.targets())
+            self.class_names, self.class_index = class_table(
+                reader.categories, "semantic" in reader.targets()
+            )
 
     # -- names --------------------------------------------------------------------------------
 
@@ -83,8 +86,13 @@ class MaskFolderWriter:
             copy_into(self.out, self.mask_relpath(key, 0), self.reader.mask_path(key))
             return ItemRecord(key=key, copy=0, payload={"losses": {}})
         sample = self.reader.load(key)
-        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
-                                 sample, self.options.jpeg_quality)
+        write_converted_original(
+            self.out,
+            self.output_relpath(key, 0),
+            self.reader.source_path(key),
+            sample,
+            self.options.jpeg_quality,
+        )
         return self._write_mask(key, 0, sample)
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
@@ -112,15 +120,24 @@ class MaskFolderWriter:
                 relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
                 copy_into(self.out, relpath, self.reader.source / name, durable=True)
         else:
-            meta = {"label_map": {str(v): name for v, name in enumerate(self.class_names)},
-                    "background_label": "0"}
-            write_into(self.out, "dataset_meta.json",
-                       (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-                       durable=True)
+            meta = {
+                "label_map": {str(v): name for v, name in enumerate(self.class_names)},
+                "background_label": "0",
+            }
+            write_into(
+                self.out,
+                "dataset_meta.json",
+                (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                durable=True,
+            )
         warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "masks")
-        return {"images": len(records), "annotations": len(records),
-                "images_original": sum(1 for r in records if r.copy == 0),
-                "images_augmented": sum(1 for r in records if r.copy > 0), "warnings": warnings}
+        return {
+            "images": len(records),
+            "annotations": len(records),
+            "images_original": sum(1 for r in records if r.copy == 0),
+            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "warnings": warnings,
+        }
 
 
 def paint_semantic(sample: Sample, class_index: dict[int, int], losses: Losses) -> np.ndarray:

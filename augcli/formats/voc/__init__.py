@@ -1,4 +1,5 @@
 """Pascal VOC: Annotations/*.xml, JPEGImages/, ImageSets/, SegmentationClass/ and SegmentationObject/."""
+
 from augcli.formats.voc.reader import VocReader
 from augcli.formats.voc.writer import VocWriter
 

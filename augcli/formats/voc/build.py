@@ -15,6 +15,7 @@ Instance ``i`` is written as ``<object>`` ``i`` and painted with value
 ``i + 1`` in SegmentationObject, so ids and objects stay in step however
 many instances a transform dropped.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -23,8 +24,15 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from augcli.core.sample import Instances, Sample
-from augcli.formats.voc.xml_doc import (BOX_TAGS, box_texts, declaration_of, indent_of,
-                                        parse_box, parse_element, serialise)
+from augcli.formats.voc.xml_doc import (
+    BOX_TAGS,
+    box_texts,
+    declaration_of,
+    indent_of,
+    parse_box,
+    parse_element,
+    serialise,
+)
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_to_mask
 
@@ -34,8 +42,13 @@ _CLIP_VISIBILITY = 1.0 - 1e-6
 _BORDER_PX = 0.5
 
 
-def annotation_xml(sample: Sample, image_name: str, names: dict[int, str],
-                   template: bytes | None, segmented: bool | None = None) -> bytes:
+def annotation_xml(
+    sample: Sample,
+    image_name: str,
+    names: dict[int, str],
+    template: bytes | None,
+    segmented: bool | None = None,
+) -> bytes:
     """The annotation file for ``sample`` whose image is called ``image_name``."""
     if template is not None:
         root = parse_element(template.decode("utf-8"))
@@ -85,7 +98,7 @@ def _set_size(root: ET.Element, sample: Sample) -> None:
     size = _child(root, "size", after="filename")
     _child(size, "width").text = str(sample.width)
     _child(size, "height").text = str(sample.height)
-    if fresh:       # an existing <depth>, even an empty one, is left as the file had it
+    if fresh:  # an existing <depth>, even an empty one, is left as the file had it
         _child(size, "depth").text = str(1 if sample.image.ndim == 2 else sample.image.shape[2])
 
 
@@ -96,8 +109,12 @@ def object_element(sample: Sample, row: int, names: dict[int, str]) -> ET.Elemen
     name = names.get(label, str(label))
     if raw is None:
         element = ET.Element("object")
-        for tag, text in (("name", name), ("pose", "Unspecified"), ("truncated", "0"),
-                          ("difficult", "1" if inst.crowd[row] else "0")):
+        for tag, text in (
+            ("name", name),
+            ("pose", "Unspecified"),
+            ("truncated", "0"),
+            ("difficult", "1" if inst.crowd[row] else "0"),
+        ):
             ET.SubElement(element, tag).text = text
         bndbox = ET.SubElement(element, "bndbox")
         for tag in BOX_TAGS:
@@ -124,8 +141,7 @@ def _clipped(inst: Instances, row: int, width: int, height: int) -> bool:
     if inst.visibility[row] >= _CLIP_VISIBILITY:
         return False
     x0, y0, x1, y1 = inst.boxes[row]
-    return bool(x0 <= _BORDER_PX or y0 <= _BORDER_PX or x1 >= width - _BORDER_PX
-                or y1 >= height - _BORDER_PX)
+    return bool(x0 <= _BORDER_PX or y0 <= _BORDER_PX or x1 >= width - _BORDER_PX or y1 >= height - _BORDER_PX)
 
 
 def _update_parts(element: ET.Element, boxes: np.ndarray | None, sample: Sample) -> None:
@@ -135,10 +151,10 @@ def _update_parts(element: ET.Element, boxes: np.ndarray | None, sample: Sample)
         try:
             floats = parse_box(bndbox)[1]
         except ValueError:
-            continue                     # never read as a box: left as it was
+            continue  # never read as a box: left as it was
         box = next(rows, None)
         if box is None or box[2] - box[0] <= 0 or box[3] - box[1] <= 0:
-            element.remove(part)         # the part left the image
+            element.remove(part)  # the part left the image
             continue
         _write_box(bndbox, box, floats, sample)
 

@@ -12,11 +12,12 @@ Category ids are the class indices a SegmentationClass PNG stores:
 
 ``background`` is a category only when an object carries that name.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -24,9 +25,29 @@ from augcli.core.errors import DatasetError
 from augcli.core.sample import Categories, Category
 from augcli.formats.labelmaps import voc_colormap
 
-VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-               "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-               "sheep", "sofa", "train", "tvmonitor")
+VOC_CLASSES = (
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 LABELMAP_NAME = "labelmap.txt"
 BACKGROUND = "background"
 _HEADER = "# label:color_rgb:parts:actions\n"
@@ -71,8 +92,9 @@ def labelmap_text(names: Iterable[str]) -> str:
     return _HEADER + "".join(line + "\n" for line in lines)
 
 
-def voc_categories(found_names: list[str], labelmap: list[LabelMapEntry] | None,
-                   segmentation: bool) -> Categories:
+def voc_categories(
+    found_names: list[str], labelmap: list[LabelMapEntry] | None, segmentation: bool
+) -> Categories:
     """The dataset's categories by the rules in the module docstring.
 
     ``background`` (a class-map value, not an object class) is listed only
@@ -86,8 +108,7 @@ def voc_categories(found_names: list[str], labelmap: list[LabelMapEntry] | None,
         names = list(VOC_CLASSES) + [n for n in found if n not in VOC_CLASSES]
     else:
         names = [BACKGROUND] + sorted(found)
-    return Categories([Category(id=i, name=n) for i, n in enumerate(names)
-                       if n != BACKGROUND or n in found])
+    return Categories([Category(id=i, name=n) for i, n in enumerate(names) if n != BACKGROUND or n in found])
 
 
 def class_colours(categories: Categories, labelmap: list[LabelMapEntry] | None) -> np.ndarray:

@@ -15,6 +15,7 @@ when there is none, the XML's ``<filename>`` is tried in the same folder.
 Ids listed in ImageSets that have an image but no XML are items without
 objects.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,11 +30,11 @@ SET_FOLDERS = ("Main", "Segmentation", "Action", "Layout")
 
 @dataclass
 class VocLayout:
-    voc_root: Path                     # the folder holding Annotations/ (or the XMLs)
-    annotation_dir: Path               # ids are relative to this folder
+    voc_root: Path  # the folder holding Annotations/ (or the XMLs)
+    annotation_dir: Path  # ids are relative to this folder
     image_dir: Path
     devkit: bool
-    xml_ids: list[str] = field(default_factory=list)   # sorted
+    xml_ids: list[str] = field(default_factory=list)  # sorted
 
     @property
     def sets_dir(self) -> Path:
@@ -60,8 +61,10 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
         annotation_dir, devkit = source, False
         ids = _xml_ids(source, recursive=False) or _xml_ids(source, recursive=False, depth=1)
         if not ids:
-            raise DatasetError(f"no VOC annotations: neither {source / 'Annotations'} nor *.xml "
-                               f"files in {source} (or one folder down)")
+            raise DatasetError(
+                f"no VOC annotations: neither {source / 'Annotations'} nor *.xml "
+                f"files in {source} (or one folder down)"
+            )
     if images is not None:
         image_dir = Path(images).expanduser().absolute()
         if not image_dir.is_dir():
@@ -70,8 +73,9 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
         image_dir = source / "JPEGImages"
     else:
         image_dir = source
-    return VocLayout(voc_root=source, annotation_dir=annotation_dir, image_dir=image_dir,
-                     devkit=devkit, xml_ids=ids)
+    return VocLayout(
+        voc_root=source, annotation_dir=annotation_dir, image_dir=image_dir, devkit=devkit, xml_ids=ids
+    )
 
 
 def _xml_ids(folder: Path, recursive: bool, depth: int = 0) -> list[str]:
@@ -110,14 +114,15 @@ def image_index(image_dir: Path) -> dict[str, list[str]]:
             stem, ext = os.path.splitext(name)
             if ext.lower() in IMAGE_EXTENSIONS:
                 index.setdefault((rel / stem).as_posix().removeprefix("./"), []).append(
-                    (rel / name).as_posix().removeprefix("./"))
+                    (rel / name).as_posix().removeprefix("./")
+                )
     return index
 
 
 @dataclass
 class SetFile:
-    relpath: str                        # below the VOC root, posix
-    lines: list[tuple[str, str]]        # (id, rest of the line as written)
+    relpath: str  # below the VOC root, posix
+    lines: list[tuple[str, str]]  # (id, rest of the line as written)
 
 
 def read_sets(layout: VocLayout) -> list[SetFile]:
@@ -136,7 +141,7 @@ def read_sets(layout: VocLayout) -> list[SetFile]:
             if not stripped:
                 continue
             item_id = stripped.split()[0]
-            lines.append((item_id, line[line.index(item_id) + len(item_id):]))
+            lines.append((item_id, line[line.index(item_id) + len(item_id) :]))
         sets.append(SetFile(path.relative_to(layout.voc_root).as_posix(), lines))
     return sets
 

@@ -14,6 +14,7 @@ decodes one image and builds:
 - ``Sample.semantic`` from ``SegmentationClass`` (ignore index 255; its
   palette in ``meta['semantic_info']``).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,7 @@ from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map, voc_colormap
 from augcli.formats.voc import layout as voc_layout
 from augcli.formats.voc.build import OBJECT_COLUMN
-from augcli.formats.voc.categories import (LABELMAP_NAME, class_colours, read_labelmap,
-                                           voc_categories)
+from augcli.formats.voc.categories import LABELMAP_NAME, class_colours, read_labelmap, voc_categories
 from augcli.formats.voc.xml_doc import VocDocument, parse_document
 from augcli.geometry import rle
 
@@ -41,7 +41,7 @@ IGNORE_INDEX = 255
 @dataclass
 class _Item:
     key: str
-    image: str                       # path below the images folder, posix
+    image: str  # path below the images folder, posix
     xml: Path | None
     doc: VocDocument | None
     class_map: bool
@@ -62,8 +62,9 @@ class VocReader:
         self.labelmap = read_labelmap(labelmap_path) if labelmap_path.is_file() else None
         self.sets = voc_layout.read_sets(self.layout)
         docs = self._parse_documents()
-        segmentation = any((self.layout.voc_root / d).is_dir()
-                           for d in ("SegmentationClass", "SegmentationObject"))
+        segmentation = any(
+            (self.layout.voc_root / d).is_dir() for d in ("SegmentationClass", "SegmentationObject")
+        )
         names = [o.name for doc in docs.values() if doc for o in doc.objects]
         self.categories = voc_categories(names, self.labelmap, segmentation)
         self._label_of = {c.name: c.id for c in self.categories.items}
@@ -91,15 +92,27 @@ class VocReader:
         meta = dict(info)
         if item.class_map:
             semantic, meta["semantic_info"] = self._label_map(
-                self.layout.class_map_path(key), width, height, self._class_colours)
+                self.layout.class_map_path(key), width, height, self._class_colours
+            )
         if item.object_map:
             object_map, meta["voc_object_map_info"] = self._label_map(
-                self.layout.object_map_path(key), width, height, voc_colormap(256))
-        meta.update({"key": key, "path": str(path), "width": width, "height": height,
-                     "source_format": "voc", "voc_id": key, "ignore_index": IGNORE_INDEX,
-                     "flip_perm": {}})
-        return Sample(image=pixels, instances=self._instances(objects, object_map),
-                      semantic=semantic, meta=meta)
+                self.layout.object_map_path(key), width, height, voc_colormap(256)
+            )
+        meta.update(
+            {
+                "key": key,
+                "path": str(path),
+                "width": width,
+                "height": height,
+                "source_format": "voc",
+                "voc_id": key,
+                "ignore_index": IGNORE_INDEX,
+                "flip_perm": {},
+            }
+        )
+        return Sample(
+            image=pixels, instances=self._instances(objects, object_map), semantic=semantic, meta=meta
+        )
 
     # -- what the engine and the writers ask ---------------------------------------------------
 
@@ -107,8 +120,9 @@ class VocReader:
         try:
             return self._items[key]
         except KeyError:
-            raise ImageReadError(f"no item with id {key!r} in this dataset",
-                                 file=str(self.layout.annotation_dir)) from None
+            raise ImageReadError(
+                f"no item with id {key!r} in this dataset", file=str(self.layout.annotation_dir)
+            ) from None
 
     def targets(self) -> tuple[str, ...]:
         items = self._items.values()
@@ -117,8 +131,11 @@ class VocReader:
             found.add("masks")
         if any(i.class_map for i in items):
             found.add("semantic")
-        return tuple(t for t in ("image", "boxes", "polygons", "masks", "keypoints", "semantic")
-                     if t == "image" or t in found)
+        return tuple(
+            t
+            for t in ("image", "boxes", "polygons", "masks", "keypoints", "semantic")
+            if t == "image" or t in found
+        )
 
     def annotation_count(self) -> int:
         """Objects in the annotation files of readable items (what an identity run writes back)."""
@@ -135,8 +152,10 @@ class VocReader:
 
     @property
     def notes(self) -> list[str]:
-        return [f"{count} annotation file(s): {what}" if count > 1 else what
-                for what, count in sorted(self._notes.items())]
+        return [
+            f"{count} annotation file(s): {what}" if count > 1 else what
+            for what, count in sorted(self._notes.items())
+        ]
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -163,19 +182,24 @@ class VocReader:
             has_xml = item_id in docs
             doc = docs.get(item_id)
             if has_xml and doc is None:
-                continue                                    # unreadable XML: already reported
+                continue  # unreadable XML: already reported
             image = self._find_image(item_id, doc, images, real_image_dir, report=has_xml)
             if image is None:
                 continue
             if doc is not None:
                 self._check_objects(item_id, doc)
             self._items[item_id] = _Item(
-                key=item_id, image=image, xml=self.layout.xml_path(item_id) if has_xml else None,
-                doc=doc, class_map=self.layout.class_map_path(item_id).is_file(),
-                object_map=self.layout.object_map_path(item_id).is_file())
+                key=item_id,
+                image=image,
+                xml=self.layout.xml_path(item_id) if has_xml else None,
+                doc=doc,
+                class_map=self.layout.class_map_path(item_id).is_file(),
+                object_map=self.layout.object_map_path(item_id).is_file(),
+            )
 
-    def _find_image(self, item_id: str, doc: VocDocument | None, images: dict,
-                    real_image_dir: str, report: bool) -> str | None:
+    def _find_image(
+        self, item_id: str, doc: VocDocument | None, images: dict, real_image_dir: str, report: bool
+    ) -> str | None:
         where = str(self.layout.xml_path(item_id))
         filename = doc.filename if doc else None
         candidates = images.get(item_id, [])
@@ -198,20 +222,24 @@ class VocReader:
         problem = "not found" if name is None else image_problem(real_image_dir, name, self.root)
         if problem is not None:
             if report:
-                message = (f"no image for this annotation (looked for {item_id}.* and "
-                           f"{filename or 'no <filename>'} in {self.layout.image_dir})"
-                           if problem == "not found" else problem)
+                message = (
+                    f"no image for this annotation (looked for {item_id}.* and "
+                    f"{filename or 'no <filename>'} in {self.layout.image_dir})"
+                    if problem == "not found"
+                    else problem
+                )
                 self.problems.append(ImageReadError(message, file=where, image=item_id))
             return None
-        for note in (doc.notes if doc else []):
+        for note in doc.notes if doc else []:
             self._note(note)
         return name
 
     def _check_objects(self, item_id: str, doc: VocDocument) -> None:
         where = str(self.layout.xml_path(item_id))
         for position, why in doc.bad_objects:
-            self.problems.append(AnnotationError(why, file=where, image=item_id,
-                                                 annotation=f"object {position + 1}"))
+            self.problems.append(
+                AnnotationError(why, file=where, image=item_id, annotation=f"object {position + 1}")
+            )
         if any(o.floats for o in doc.objects):
             self._note("float box coordinates (kept as floats)")
 
@@ -220,13 +248,14 @@ class VocReader:
 
     # -- building a sample ---------------------------------------------------------------------
 
-    def _label_map(self, path: Path, width: int, height: int, colours: np.ndarray
-                   ) -> tuple[np.ndarray, dict]:
+    def _label_map(self, path: Path, width: int, height: int, colours: np.ndarray) -> tuple[np.ndarray, dict]:
         # colour-coded (RGB) maps, as Datumaro writes them, are read through the palette
         values, info = read_label_map(path, colours)
         if values.shape != (height, width):
-            raise ImageReadError(f"label map is {values.shape[1]}x{values.shape[0]} but the image "
-                                 f"is {width}x{height}", file=str(path))
+            raise ImageReadError(
+                f"label map is {values.shape[1]}x{values.shape[0]} but the image is {width}x{height}",
+                file=str(path),
+            )
         return values, info
 
     def _instances(self, objects: list, object_map: np.ndarray | None) -> Instances:
@@ -241,8 +270,9 @@ class VocReader:
             labels=np.array([self._label_of[o.name] for o in objects], dtype=np.int64),
             boxes=np.array([o.box for o in objects], dtype=np.float64).reshape(count, 4),
             masks=masks,
-            part_boxes=[np.array([b for _, b in o.parts]).reshape(-1, 4) if o.parts else None
-                        for o in objects],
+            part_boxes=[
+                np.array([b for _, b in o.parts]).reshape(-1, 4) if o.parts else None for o in objects
+            ],
             extra={OBJECT_COLUMN: [o.xml for o in objects]},
         )
 
@@ -250,6 +280,8 @@ class VocReader:
 def _dataset_root(layout: voc_layout.VocLayout) -> Path:
     root = Path(os.path.commonpath([layout.voc_root.resolve(), layout.image_dir.resolve()]))
     if root.parent == root:
-        raise DatasetError(f"the annotations and the images folder {layout.image_dir} share no "
-                           "folder below the filesystem root; keep them under one dataset folder")
+        raise DatasetError(
+            f"the annotations and the images folder {layout.image_dir} share no "
+            "folder below the filesystem root; keep them under one dataset folder"
+        )
     return root

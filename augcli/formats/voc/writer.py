@@ -14,11 +14,13 @@ From another format the output is a devkit layout (``Annotations/``,
 semantic map). Keypoints are dropped and crowd regions become difficult
 objects (both counted in the run's warnings).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -54,11 +56,11 @@ class VocWriter:
             self._img_rel = reader.layout.image_dir.resolve().relative_to(root)
             self._voc_rel = reader.layout.voc_root.resolve().relative_to(root)
         else:
-            self._ann_rel, self._img_rel, self._voc_rel = (Path("Annotations"), Path("JPEGImages"),
-                                                           Path("."))
+            self._ann_rel, self._img_rel, self._voc_rel = (Path("Annotations"), Path("JPEGImages"), Path("."))
             self._output = OutputNames(reader)
-            self.class_names, self.class_index = class_table(reader.categories,
-                                                             "semantic" in reader.targets())
+            self.class_names, self.class_index = class_table(
+                reader.categories, "semantic" in reader.targets()
+            )
 
     # -- names --------------------------------------------------------------------------------
 
@@ -86,16 +88,23 @@ class VocWriter:
     def write_original(self, key: str) -> ItemRecord:
         if not self.same:
             sample = self.reader.load(key)
-            write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
-                                     sample, self.options.jpeg_quality)
+            write_converted_original(
+                self.out,
+                self.output_relpath(key, 0),
+                self.reader.source_path(key),
+                sample,
+                self.options.jpeg_quality,
+            )
             return self._record(key, 0, *self._write_labels(key, 0, sample))
         item = self.reader.item(key)
         copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
         layout = self.reader.layout
         if item.xml is not None:
             copy_into(self.out, self.xml_relpath(key, 0), item.xml)
-        for folder, present, path in (("SegmentationClass", item.class_map, layout.class_map_path(key)),
-                                      ("SegmentationObject", item.object_map, layout.object_map_path(key))):
+        for folder, present, path in (
+            ("SegmentationClass", item.class_map, layout.class_map_path(key)),
+            ("SegmentationObject", item.object_map, layout.object_map_path(key)),
+        ):
             if present:
                 copy_into(self.out, self._map_relpath(folder, key), path)
         objects = len(item.doc.objects) + len(item.doc.bad_objects) if item.doc else 0
@@ -127,16 +136,25 @@ class VocWriter:
             palettes = ({"mode": "P", "palette": voc_palette_bytes()}, None)
         write_into(self.out, self.xml_relpath(key, copy), xml)
         if class_map is not None:
-            write_into(self.out, self._map_relpath("SegmentationClass", item_id),
-                       encode_label_map(class_map, _map_info(palettes[0])))
+            write_into(
+                self.out,
+                self._map_relpath("SegmentationClass", item_id),
+                encode_label_map(class_map, _map_info(palettes[0])),
+            )
         if write_objects:
-            write_into(self.out, self._map_relpath("SegmentationObject", item_id),
-                       encode_label_map(build.object_map(sample), _map_info(palettes[1])))
+            write_into(
+                self.out,
+                self._map_relpath("SegmentationObject", item_id),
+                encode_label_map(build.object_map(sample), _map_info(palettes[1])),
+            )
         return len(sample.instances), losses
 
     def _record(self, key: str, copy: int, objects: int, losses: Losses) -> ItemRecord:
-        return ItemRecord(key=key, copy=copy, payload={
-            "id": self.item_id(key, copy), "objects": objects, "losses": losses.as_dict()})
+        return ItemRecord(
+            key=key,
+            copy=copy,
+            payload={"id": self.item_id(key, copy), "objects": objects, "losses": losses.as_dict()},
+        )
 
     # -- parent -------------------------------------------------------------------------------
 
@@ -152,8 +170,7 @@ class VocWriter:
                 copy_into(self.out, self._voc_rel / LABELMAP_NAME, labelmap, durable=True)
         else:
             self._write_splits(records)
-            write_into(self.out, LABELMAP_NAME, labelmap_text(self.class_names).encode("utf-8"),
-                       durable=True)
+            write_into(self.out, LABELMAP_NAME, labelmap_text(self.class_names).encode("utf-8"), durable=True)
         warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "voc")
         return {
             "images": len(records),
@@ -169,7 +186,7 @@ class VocWriter:
             lines, changed = [], False
             for item_id, rest in set_file.lines:
                 if item_id not in keys:
-                    lines.append(item_id + rest)        # not ours to judge: kept as listed
+                    lines.append(item_id + rest)  # not ours to judge: kept as listed
                     continue
                 copies = sorted(written.get(item_id, []))
                 if 0 in copies:
@@ -178,8 +195,9 @@ class VocWriter:
                 changed = changed or copies != [0]
             relpath = Path(set_file.relpath)
             if changed:
-                write_into(self.out, relpath, "".join(line + "\n" for line in lines).encode("utf-8"),
-                           durable=True)
+                write_into(
+                    self.out, relpath, "".join(line + "\n" for line in lines).encode("utf-8"), durable=True
+                )
             else:
                 copy_into(self.out, relpath, self.reader.layout.voc_root / relpath, durable=True)
 
@@ -189,8 +207,12 @@ class VocWriter:
             split = split_of(self.reader, record.key) or DEFAULT_SPLIT
             splits[split].append(record.payload["id"])
         for split, ids in sorted(splits.items()):
-            write_into(self.out, Path("ImageSets") / "Main" / f"{split}.txt",
-                       "".join(i + "\n" for i in ids).encode("utf-8"), durable=True)
+            write_into(
+                self.out,
+                Path("ImageSets") / "Main" / f"{split}.txt",
+                "".join(i + "\n" for i in ids).encode("utf-8"),
+                durable=True,
+            )
 
 
 def _adapt(sample: Sample, losses: Losses) -> Sample:
@@ -207,5 +229,3 @@ def _map_info(info: dict | None) -> dict:
     if info and info.get("mode") and (info["mode"] != "P" or info.get("palette")):
         return info
     return {"mode": "P", "palette": voc_palette_bytes()}
-
-

@@ -15,6 +15,7 @@ Parsing never trusts the file: defusedxml refuses entity tricks, and every
 element we do not model (``pose``, ``actions``, ``attributes``, unknown tags)
 stays in the object's XML text, which the writer edits in place.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,23 +34,23 @@ FLOAT_DECIMALS = 2
 
 @dataclass
 class VocObject:
-    position: int                  # index among the file's <object> elements (0-based)
+    position: int  # index among the file's <object> elements (0-based)
     name: str
-    box: np.ndarray                # continuous xyxy
-    floats: bool                   # the file wrote this box with decimals
-    xml: str                       # the <object> element as read
-    parts: list[tuple[str, np.ndarray]] = field(default_factory=list)   # parseable part boxes
+    box: np.ndarray  # continuous xyxy
+    floats: bool  # the file wrote this box with decimals
+    xml: str  # the <object> element as read
+    parts: list[tuple[str, np.ndarray]] = field(default_factory=list)  # parseable part boxes
     difficult: bool = False
 
 
 @dataclass
 class VocDocument:
-    xml: bytes                     # the file as read
+    xml: bytes  # the file as read
     filename: str | None
-    size: tuple[int, int] | None   # (width, height) when <size> is usable
+    size: tuple[int, int] | None  # (width, height) when <size> is usable
     objects: list[VocObject]
-    bad_objects: list[tuple[int, str]]   # (position, why) of objects that cannot be used
-    notes: list[str]               # harmless oddities worth telling the user
+    bad_objects: list[tuple[int, str]]  # (position, why) of objects that cannot be used
+    notes: list[str]  # harmless oddities worth telling the user
     segmented: bool
 
 
@@ -70,8 +71,15 @@ def parse_document(data: bytes, where: str) -> VocDocument:
         except ValueError as err:
             bad.append((position, str(err)))
     segmented = (root.findtext("segmented") or "").strip() == "1"
-    return VocDocument(xml=data, filename=_text(root, "filename"), size=size, objects=objects,
-                       bad_objects=bad, notes=notes, segmented=segmented)
+    return VocDocument(
+        xml=data,
+        filename=_text(root, "filename"),
+        size=size,
+        objects=objects,
+        bad_objects=bad,
+        notes=notes,
+        segmented=segmented,
+    )
 
 
 def _text(element: ET.Element, tag: str) -> str | None:
@@ -109,10 +117,16 @@ def _object(element: ET.Element, position: int) -> VocObject:
         try:
             parts.append((_text(part, "name") or "", parse_box(part.find("bndbox"))[0]))
         except ValueError:
-            continue        # an unreadable part stays in the XML text untouched
-    return VocObject(position=position, name=name, box=box, floats=floats,
-                     xml=ET.tostring(element, encoding="unicode"), parts=parts,
-                     difficult=(_text(element, "difficult") or "0") == "1")
+            continue  # an unreadable part stays in the XML text untouched
+    return VocObject(
+        position=position,
+        name=name,
+        box=box,
+        floats=floats,
+        xml=ET.tostring(element, encoding="unicode"),
+        parts=parts,
+        difficult=(_text(element, "difficult") or "0") == "1",
+    )
 
 
 def parse_box(bndbox: ET.Element | None) -> tuple[np.ndarray, bool]:
@@ -146,13 +160,13 @@ def box_texts(box: np.ndarray, floats: bool, width: int, height: int) -> list[st
 
 def _pixel_span(lo: float, hi: float, limit: int) -> tuple[int, int]:
     first, last = math.floor(lo + 0.5) + 1, math.floor(hi + 0.5)
-    if last < first:            # thinner than a pixel: the pixel under its centre
+    if last < first:  # thinner than a pixel: the pixel under its centre
         first = last = min(max(math.floor((lo + hi) / 2) + 1, 1), max(limit, 1))
     return first, last
 
 
 def _float_text(value: float) -> str:
-    return repr(round(value, FLOAT_DECIMALS) + 0.0)     # + 0.0 turns -0.0 into 0.0
+    return repr(round(value, FLOAT_DECIMALS) + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
 def indent_of(data: bytes) -> str:
@@ -162,7 +176,7 @@ def indent_of(data: bytes) -> str:
     newline = text.find("\n", start)
     if newline < 0:
         return "\t"
-    line = text[newline + 1:].split("\n", 1)[0]
+    line = text[newline + 1 :].split("\n", 1)[0]
     unit = line[: len(line) - len(line.lstrip(" \t"))]
     return unit or "\t"
 
@@ -177,7 +191,7 @@ def declaration_of(data: bytes) -> str:
 
 def serialise(root: ET.Element, indent: str = "\t", declaration: str = "") -> bytes:
     ET.indent(root, space=indent)
-    text = ET.tostring(root, encoding="unicode", short_empty_elements=False)   # <folder></folder>
+    text = ET.tostring(root, encoding="unicode", short_empty_elements=False)  # <folder></folder>
     return (declaration + text + "\n").encode("utf-8")
 
 

@@ -15,6 +15,7 @@ corners. A multi-part polygon is joined into one ring by zero-width bridges
 between the closest vertices of consecutive parts, every part turned the
 same way round first (so the shoelace area is the sum of the parts').
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ KIND_BOX, KIND_SEGMENT, KIND_POSE = "box", "segment", "pose"
 class ParsedLine:
     label: int
     kind: str
-    box: np.ndarray                     # continuous xyxy
-    ring: np.ndarray | None = None      # (K, 2) continuous, segment lines
+    box: np.ndarray  # continuous xyxy
+    ring: np.ndarray | None = None  # (K, 2) continuous, segment lines
     keypoints: np.ndarray | None = None  # (J, 3) x, y, v (COCO visibility), pose lines
 
 
@@ -51,18 +52,25 @@ def parse_line(line: str, width: int, height: int, kpt_shape: tuple[int, int] | 
     if kpt_shape is not None:
         joints, dims = kpt_shape
         if len(rest) != 4 + joints * dims:
-            raise ValueError(f"pose line has {len(rest)} values after the class; kpt_shape "
-                             f"{list(kpt_shape)} needs {4 + joints * dims}")
-        return ParsedLine(int(label), KIND_POSE, _box(rest[:4], scale),
-                          keypoints=_keypoints(rest[4:].reshape(joints, dims), scale))
+            raise ValueError(
+                f"pose line has {len(rest)} values after the class; kpt_shape "
+                f"{list(kpt_shape)} needs {4 + joints * dims}"
+            )
+        return ParsedLine(
+            int(label),
+            KIND_POSE,
+            _box(rest[:4], scale),
+            keypoints=_keypoints(rest[4:].reshape(joints, dims), scale),
+        )
     if len(rest) == 4:
         return ParsedLine(int(label), KIND_BOX, _box(rest, scale))
     if len(rest) >= 6 and len(rest) % 2 == 0:
         ring = rest.reshape(-1, 2) * scale
         box = np.concatenate([ring.min(axis=0), ring.max(axis=0)])
         return ParsedLine(int(label), KIND_SEGMENT, box, ring=ring)
-    raise ValueError(f"label line has {len(fields)} values: neither a box (5) nor a polygon "
-                     "(class + at least 3 x y pairs)")
+    raise ValueError(
+        f"label line has {len(fields)} values: neither a box (5) nor a polygon (class + at least 3 x y pairs)"
+    )
 
 
 def _box(cxcywh: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -77,7 +85,7 @@ def _keypoints(raw: np.ndarray, scale: np.ndarray) -> np.ndarray:
     out[:, :2] = raw[:, :2] * scale
     if raw.shape[1] == 3:
         out[:, 2] = np.rint(raw[:, 2])
-    else:   # no visibility column: a point at (0, 0) is unlabelled
+    else:  # no visibility column: a point at (0, 0) is unlabelled
         out[:, 2] = np.where((raw[:, 0] == 0) & (raw[:, 1] == 0), 0, 2)
     unlabelled = out[:, 2] <= 0
     out[unlabelled] = 0.0
@@ -129,8 +137,8 @@ def join_parts(rings: list[np.ndarray]) -> np.ndarray:
     for part in parts[1:]:
         gaps = ((merged[:, None, :] - part[None, :, :]) ** 2).sum(-1)
         i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
-        loop = np.concatenate([part[j:], part[:j + 1]])          # the part, back to its start
-        merged = np.concatenate([merged[:i + 1], loop, merged[i:]])
+        loop = np.concatenate([part[j:], part[: j + 1]])  # the part, back to its start
+        merged = np.concatenate([merged[: i + 1], loop, merged[i:]])
     return merged
 
 

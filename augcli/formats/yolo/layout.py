@@ -12,6 +12,7 @@
   by ``labels`` and the extension by ``.txt`` (the Ultralytics rule); an
   image without a label file has no objects.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,9 +31,9 @@ SPLIT_KEYS = ("train", "val", "test")
 @dataclass
 class YoloLayout:
     yaml_path: Path | None
-    data: dict                             # the YAML as read (empty without one)
-    data_root: Path                        # split entries are relative to this folder
-    splits: dict[str, list[str]]           # split -> entries as written (folders or list files)
+    data: dict  # the YAML as read (empty without one)
+    data_root: Path  # split entries are relative to this folder
+    splits: dict[str, list[str]]  # split -> entries as written (folders or list files)
     categories: Categories
     kpt_shape: tuple[int, int] | None
     flip_idx: list[int] | None
@@ -47,8 +48,11 @@ def looks_like_yolo(source: Path) -> str | None:
     if (source / "data.yaml").is_file():
         return "data.yaml"
     labels = source / "labels"
-    if (source / "images").is_dir() and labels.is_dir() and (
-            any(labels.glob("*.txt")) or any(labels.glob("*/*.txt"))):
+    if (
+        (source / "images").is_dir()
+        and labels.is_dir()
+        and (any(labels.glob("*.txt")) or any(labels.glob("*/*.txt")))
+    ):
         return "images/ and labels/ with .txt files"
     return None
 
@@ -134,8 +138,13 @@ def _pose_fields(data: dict, where: Path) -> tuple[tuple[int, int] | None, list[
     shape = data.get("kpt_shape")
     if shape is None:
         return None, None
-    if (not isinstance(shape, list) or len(shape) != 2 or not all(isinstance(v, int) for v in shape)
-            or shape[0] < 1 or shape[1] not in (2, 3)):
+    if (
+        not isinstance(shape, list)
+        or len(shape) != 2
+        or not all(isinstance(v, int) for v in shape)
+        or shape[0] < 1
+        or shape[1] not in (2, 3)
+    ):
         raise DatasetError(f"kpt_shape {shape!r} must be [keypoints, 2 or 3]", file=str(where))
     flip = data.get("flip_idx")
     if flip is not None and (not isinstance(flip, list) or sorted(flip) != list(range(shape[0]))):
@@ -174,6 +183,9 @@ def list_images(folder: Path) -> list[Path]:
     found = []
     for current, dirs, files in os.walk(folder, followlinks=True):
         dirs.sort()
-        found += [Path(current) / name for name in sorted(files)
-                  if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
+        found += [
+            Path(current) / name
+            for name in sorted(files)
+            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+        ]
     return found

@@ -7,6 +7,7 @@ the rest of the image is kept. ``load`` decodes one image and scales the
 normalised labels to its pixels: boxes, one-ring polygons, keypoints
 (``kpt_shape``; ``flip_idx`` drives left/right swaps on mirroring warps).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,15 +24,15 @@ from augcli.formats.images import EXIF_ORIENTATION, decode_image
 from augcli.formats.yolo import labels as yolo_labels
 from augcli.formats.yolo import layout as yolo_layout
 
-KIND_COLUMN = "yolo_kind"      # extra column: how the line was written (box, segment, pose)
+KIND_COLUMN = "yolo_kind"  # extra column: how the line was written (box, segment, pose)
 
 
 @dataclass
 class _Item:
-    image: str                 # relative to the data root, posix
-    label: str | None          # label file relative to the data root, when it exists
+    image: str  # relative to the data root, posix
+    label: str | None  # label file relative to the data root, when it exists
     split: str
-    lines: list[str]           # the usable label lines
+    lines: list[str]  # the usable label lines
 
 
 class YoloReader:
@@ -54,7 +55,7 @@ class YoloReader:
             self.notes.append("--images is not used for YOLO datasets (data.yaml names the folders)")
         self.kpt_shape = self.layout.kpt_shape
         self._items: dict[str, _Item] = {}
-        self.list_files: dict[str, list[str]] = {}     # split list file -> its images, in order
+        self.list_files: dict[str, list[str]] = {}  # split list file -> its images, in order
         self._kinds: set[str] = set()
         self._index()
         self.categories = self._categories()
@@ -75,8 +76,17 @@ class YoloReader:
         height, width = pixels.shape[:2]
         parsed = [yolo_labels.parse_line(line, width, height, self.kpt_shape) for line in item.lines]
         meta = dict(info)
-        meta.update({"key": key, "path": str(path), "width": width, "height": height,
-                     "source_format": "yolo", "split": item.split, "flip_perm": self.flip_perm})
+        meta.update(
+            {
+                "key": key,
+                "path": str(path),
+                "width": width,
+                "height": height,
+                "source_format": "yolo",
+                "split": item.split,
+                "flip_perm": self.flip_perm,
+            }
+        )
         return Sample(image=pixels, instances=self._instances(parsed), meta=meta)
 
     # -- what the engine and the writers ask ---------------------------------------------------
@@ -93,8 +103,9 @@ class YoloReader:
             found.add("polygons")
         if yolo_labels.KIND_POSE in self._kinds:
             found.add("keypoints")
-        return tuple(t for t in ("image", "boxes", "polygons", "masks", "keypoints")
-                     if t == "image" or t in found)
+        return tuple(
+            t for t in ("image", "boxes", "polygons", "masks", "keypoints") if t == "image" or t in found
+        )
 
     @property
     def task(self) -> str:
@@ -121,7 +132,7 @@ class YoloReader:
         for entry in self.layout.splits.get(self.item(key).split, []):
             prefix = entry.strip("/").removeprefix("./") + "/"
             if image.startswith(prefix):
-                return image[len(prefix):]
+                return image[len(prefix) :]
         return image.rsplit("/", 1)[-1]
 
     # -- indexing ------------------------------------------------------------------------------
@@ -132,11 +143,12 @@ class YoloReader:
             for entry in entries:
                 for image in self._split_images(split, entry):
                     if image in self._items:
-                        continue                     # listed by an earlier split: stays there
+                        continue  # listed by an earlier split: stays there
                     problem = image_problem(real_root, image, self.root)
                     if problem is not None:
-                        self.problems.append(ImageReadError(problem, file=str(self.data_root / image),
-                                                            image=image))
+                        self.problems.append(
+                            ImageReadError(problem, file=str(self.data_root / image), image=image)
+                        )
                         continue
                     self._items[image] = self._read_labels(image, split)
 
@@ -180,8 +192,9 @@ class YoloReader:
                 if known is not None and parsed.label not in known:
                     raise ValueError(f"class {parsed.label} is not in names (0..{max(known)})")
             except ValueError as err:
-                self.problems.append(AnnotationError(str(err), file=str(path), image=image,
-                                                     annotation=f"line {number}"))
+                self.problems.append(
+                    AnnotationError(str(err), file=str(path), image=image, annotation=f"line {number}")
+                )
                 continue
             self._kinds.add(parsed.kind)
             lines.append(line)
@@ -192,7 +205,7 @@ class YoloReader:
         if self.kpt_shape is not None:
             names = tuple(f"kp_{i}" for i in range(self.kpt_shape[0]))
             items = [Category(id=c.id, name=c.name, keypoints=names) for c in items]
-        if not items:       # no names at all: number the classes the labels use
+        if not items:  # no names at all: number the classes the labels use
             used = sorted({int(line.split()[0]) for i in self._items.values() for line in i.lines})
             items = [Category(id=i, name=str(i)) for i in used]
         return Categories(items)
@@ -219,7 +232,8 @@ class YoloReader:
             labels=np.array([p.label for p in parsed], dtype=np.int64),
             boxes=np.array([p.box for p in parsed], dtype=np.float64).reshape(count, 4),
             polygons=[[p.ring] if p.ring is not None else None for p in parsed],
-            keypoints=keypoints, kp_count=kp_count,
+            keypoints=keypoints,
+            kp_count=kp_count,
             extra={KIND_COLUMN: [p.kind for p in parsed]},
         )
 
@@ -230,6 +244,6 @@ def _oriented_size(path: Path) -> tuple[int, int] | None:
         with Image.open(path) as image:
             width, height = image.size
             orientation = image.getexif().get(EXIF_ORIENTATION)
-    except Exception:       # decode_image reports unreadable files properly
+    except Exception:  # decode_image reports unreadable files properly
         return None
     return (height, width) if orientation in (5, 6, 7, 8) else None

@@ -15,12 +15,14 @@ The task is pose when the source has keypoints, segment when it has
 polygons or masks, else detect. Crowd regions are dropped; masks are traced
 into polygons (``convert.trace``).
 """
+
 from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import yaml
@@ -62,8 +64,13 @@ class YoloWriter:
             targets = set(reader.targets())
             joints = reader.categories.max_keypoints() or getattr(reader, "num_keypoints", 0)
             semantic_only = "semantic" in targets and "boxes" not in targets
-            self.task = ("pose" if "keypoints" in targets and joints else
-                         "segment" if targets & {"polygons", "masks"} or semantic_only else "detect")
+            self.task = (
+                "pose"
+                if "keypoints" in targets and joints
+                else "segment"
+                if targets & {"polygons", "masks"} or semantic_only
+                else "detect"
+            )
             self.kpt_shape = (int(joints), 3) if self.task == "pose" else None
             self.class_of = {c.id: i for i, c in enumerate(reader.categories.items)}
 
@@ -92,8 +99,13 @@ class YoloWriter:
                 copy_into(self.out, self.label_path(key, 0), self.reader.data_root / item.label)
             return ItemRecord(key=key, copy=0, payload={"lines": len(item.lines), "losses": {}})
         sample = self.reader.load(key)
-        write_converted_original(self.out, self.output_relpath(key, 0), self.reader.source_path(key),
-                                 sample, self.options.jpeg_quality)
+        write_converted_original(
+            self.out,
+            self.output_relpath(key, 0),
+            self.reader.source_path(key),
+            sample,
+            self.options.jpeg_quality,
+        )
         return self._write_labels(key, 0, sample)
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
@@ -121,12 +133,17 @@ class YoloWriter:
                 continue
             label = self.class_of.get(int(inst.labels[row]))
             if label is None:
-                raise AnnotationError(f"category {int(inst.labels[row])} has no YOLO class "
-                                      "(the source names no such category)", where=f"instance {row}")
+                raise AnnotationError(
+                    f"category {int(inst.labels[row])} has no YOLO class (the source names no such category)",
+                    where=f"instance {row}",
+                )
             box = inst.boxes[row]
             if self.task == "pose":
-                lines.append(yolo_labels.pose_line(label, box, self._keypoints(inst, row, losses),
-                                                   self.kpt_shape[1], width, height))
+                lines.append(
+                    yolo_labels.pose_line(
+                        label, box, self._keypoints(inst, row, losses), self.kpt_shape[1], width, height
+                    )
+                )
             elif self.task == "segment" and not (kinds and kinds[row] == yolo_labels.KIND_BOX):
                 ring = self._ring(inst, row, losses)
                 lines.append(yolo_labels.segment_line(label, ring, width, height))
@@ -164,9 +181,13 @@ class YoloWriter:
         else:
             self._write_new_yaml(records)
         warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "yolo")
-        return {"images": len(records), "annotations": sum(r.payload["lines"] for r in records),
-                "images_original": sum(1 for r in records if r.copy == 0),
-                "images_augmented": sum(1 for r in records if r.copy > 0), "warnings": warnings}
+        return {
+            "images": len(records),
+            "annotations": sum(r.payload["lines"] for r in records),
+            "images_original": sum(1 for r in records if r.copy == 0),
+            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "warnings": warnings,
+        }
 
     def _write_same_yaml(self, records: list[ItemRecord]) -> None:
         layout = self.reader.layout
@@ -194,8 +215,12 @@ class YoloWriter:
             if key not in keys:
                 continue
             lines += [f"./{self.image_relpath(key, c)}" for c in sorted(copies.get(key, []))]
-        write_into(self.out, self._data_rel / entry, "".join(line + "\n" for line in lines).encode("utf-8"),
-                   durable=True)
+        write_into(
+            self.out,
+            self._data_rel / entry,
+            "".join(line + "\n" for line in lines).encode("utf-8"),
+            durable=True,
+        )
 
     def _write_new_yaml(self, records: list[ItemRecord]) -> None:
         splits = sorted({split_of(self.reader, r.key) or DEFAULT_SPLIT for r in records}) or [DEFAULT_SPLIT]

@@ -8,10 +8,10 @@ each connected component gets holes centred on its pixels, sized as
 fractions of the square root of its area. ``num_holes_range`` is drawn once
 and every object gets that many holes.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -36,47 +36,75 @@ class ConstrainedCoarseDropout(HoleDropout):
 
     needs_labels = True
     params = (
-        Param("num_holes_range", "int_range", (1, 1), "holes per object (min, max), drawn once per image",
-              low=1),
-        Param("hole_height_range", "range", (0.1, 0.1),
-              "hole height as a fraction of the object's box height (semantic components: of the square "
-              "root of their area)", low=0.0, high=1.0),
-        Param("hole_width_range", "range", (0.1, 0.1),
-              "hole width as a fraction of the object's box width (semantic components: of the square "
-              "root of their area)", low=0.0, high=1.0),
+        Param(
+            "num_holes_range", "int_range", (1, 1), "holes per object (min, max), drawn once per image", low=1
+        ),
+        Param(
+            "hole_height_range",
+            "range",
+            (0.1, 0.1),
+            "hole height as a fraction of the object's box height (semantic components: of the square "
+            "root of their area)",
+            low=0.0,
+            high=1.0,
+        ),
+        Param(
+            "hole_width_range",
+            "range",
+            (0.1, 0.1),
+            "hole width as a fraction of the object's box width (semantic components: of the square "
+            "root of their area)",
+            low=0.0,
+            high=1.0,
+        ),
         fill_param(),
         fill_mask_param(),
-        Param("mask_indices", "list", None, "semantic map classes whose connected components get holes",
-              nullable=True),
-        Param("bbox_labels", "list", None,
-              "categories (names or ids) whose instances get holes; at least one of bbox_labels and "
-              "mask_indices is required"),
+        Param(
+            "mask_indices",
+            "list",
+            None,
+            "semantic map classes whose connected components get holes",
+            nullable=True,
+        ),
+        Param(
+            "bbox_labels",
+            "list",
+            None,
+            "categories (names or ids) whose instances get holes; at least one of bbox_labels and "
+            "mask_indices is required",
+        ),
     )
     default_p = 0.5
-    example = ("- ConstrainedCoarseDropout: {bbox_labels: [person], num_holes_range: [1, 3], "
-               "hole_height_range: [0.2, 0.4], hole_width_range: [0.2, 0.4], p: 0.5}")
+    example = (
+        "- ConstrainedCoarseDropout: {bbox_labels: [person], num_holes_range: [1, 3], "
+        "hole_height_range: [0.2, 0.4], hole_width_range: [0.2, 0.4], p: 0.5}"
+    )
     deviations = LABELS_NOTE + (
         " bbox_labels and mask_indices may be given together (both kinds of objects get holes; "
         "Albumentations uses mask_indices alone then); holes of an instance with a polygon or mask are "
-        "centred on its pixels and sized from its box; crowd regions get no holes.")
+        "centred on its pixels and sized from its box; crowd regions get no holes."
+    )
 
     def check_holes(self) -> None:
         if self.mask_indices is None and self.bbox_labels is None:
-            raise ParamError("give bbox_labels (category names or ids) or mask_indices (semantic classes)",
-                             "bbox_labels")
+            raise ParamError(
+                "give bbox_labels (category names or ids) or mask_indices (semantic classes)", "bbox_labels"
+            )
         for name in ("hole_height_range", "hole_width_range"):
             if getattr(self, name)[0] <= 0:
                 raise ParamError(f"{name} must be fractions in (0, 1], got {list(getattr(self, name))}", name)
         for value in self.mask_indices or []:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParamError(f"mask_indices must be non-negative integer classes, got {value!r}",
-                                 "mask_indices")
+                raise ParamError(
+                    f"mask_indices must be non-negative integer classes, got {value!r}", "mask_indices"
+                )
         for value in self.bbox_labels or []:
             if isinstance(value, bool) or not isinstance(value, (int, str)):
-                raise ParamError(f"bbox_labels must be category names or integer ids, got {value!r}",
-                                 "bbox_labels")
+                raise ParamError(
+                    f"bbox_labels must be category names or integer ids, got {value!r}", "bbox_labels"
+                )
 
-    def dataset_problems(self, categories: Optional[Categories]) -> list[str]:
+    def dataset_problems(self, categories: Categories | None) -> list[str]:
         """Labels that name no category of the dataset (checked before any pixel moves)."""
         if categories is None or not categories.items:
             return []
@@ -86,7 +114,7 @@ class ConstrainedCoarseDropout(HoleDropout):
             return [str(err)]
         return []
 
-    def category_ids(self, categories: Optional[Categories]) -> set[int]:
+    def category_ids(self, categories: Categories | None) -> set[int]:
         names = categories.names() if categories is not None else {}
         by_name = {name: cid for cid, name in names.items()}
         ids: set[int] = set()
@@ -94,17 +122,21 @@ class ConstrainedCoarseDropout(HoleDropout):
             if isinstance(value, str):
                 if value not in by_name:
                     known = ", ".join(sorted(by_name)) or "none: the dataset has no category list"
-                    raise TransformError(f"ConstrainedCoarseDropout: bbox_labels names an unknown category "
-                                         f"{value!r} (known: {known})")
+                    raise TransformError(
+                        f"ConstrainedCoarseDropout: bbox_labels names an unknown category "
+                        f"{value!r} (known: {known})"
+                    )
                 ids.add(by_name[value])
             else:
                 if names and value not in names:
-                    raise TransformError(f"ConstrainedCoarseDropout: bbox_labels has category id {value}, "
-                                         f"which the dataset does not define")
+                    raise TransformError(
+                        f"ConstrainedCoarseDropout: bbox_labels has category id {value}, "
+                        f"which the dataset does not define"
+                    )
                 ids.add(int(value))
         return ids
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         sample = ctx.sample()
         per_object = int(rng.integers(self.num_holes_range[0], self.num_holes_range[1] + 1))
         holes: list[Hole] = []
@@ -115,11 +147,14 @@ class ConstrainedCoarseDropout(HoleDropout):
         return self.op(ConstrainedCoarseDropoutOp, holes, draw_seed(rng))
 
     def _sides(self, rng: np.random.Generator, height: float, width: float) -> tuple[float, float]:
-        return (max(1.0, height * rng.uniform(*self.hole_height_range)),
-                max(1.0, width * rng.uniform(*self.hole_width_range)))
+        return (
+            max(1.0, height * rng.uniform(*self.hole_height_range)),
+            max(1.0, width * rng.uniform(*self.hole_width_range)),
+        )
 
-    def _instance_holes(self, rng: np.random.Generator, sample: Sample, ids: set[int],
-                        per_object: int) -> list[Hole]:
+    def _instance_holes(
+        self, rng: np.random.Generator, sample: Sample, ids: set[int], per_object: int
+    ) -> list[Hole]:
         inst, height, width = sample.instances, sample.height, sample.width
         holes: list[Hole] = []
         for i in range(len(inst)):
@@ -148,10 +183,10 @@ class ConstrainedCoarseDropout(HoleDropout):
             region = (sample.semantic == value).astype(np.uint8)
             count, labels = cv2.connectedComponents(region, connectivity=8)
             flat = labels.ravel()
-            order = np.argsort(flat, kind="stable")        # pixel indices grouped by component
+            order = np.argsort(flat, kind="stable")  # pixel indices grouped by component
             starts = np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=count))])
             for component in range(1, count):
-                pixels = order[starts[component]:starts[component + 1]]
+                pixels = order[starts[component] : starts[component + 1]]
                 side = math.sqrt(len(pixels))
                 for _ in range(per_object):
                     h, w = self._sides(rng, side, side)

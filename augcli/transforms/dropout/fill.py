@@ -6,9 +6,11 @@ region), 'inpaint_telea' / 'inpaint_ns' (OpenCV inpainting). A single number
 or a colour-only tuple leaves an alpha channel untouched; a tuple with one
 value per channel, alpha included, fills alpha too.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,19 +20,23 @@ from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import keep_shape, max_value, num_channels, split_alpha
 
 FILL_MODES = ("random", "random_uniform", "inpaint_telea", "inpaint_ns")
-Hole = tuple[int, int, int, int]      # x1, y1, x2, y2 in pixels, end exclusive
+Hole = tuple[int, int, int, int]  # x1, y1, x2, y2 in pixels, end exclusive
 
-FILL_DOC = ("hole fill: a number, one number per channel, 'random' (noise), 'random_uniform' "
-            "(one random colour per hole), 'inpaint_telea' or 'inpaint_ns'")
-FILL_MASK_DOC = ("class written into the semantic map under the holes; null (the default) leaves "
-                 "the map as it is: the object is occluded, not gone")
+FILL_DOC = (
+    "hole fill: a number, one number per channel, 'random' (noise), 'random_uniform' "
+    "(one random colour per hole), 'inpaint_telea' or 'inpaint_ns'"
+)
+FILL_MASK_DOC = (
+    "class written into the semantic map under the holes; null (the default) leaves "
+    "the map as it is: the object is occluded, not gone"
+)
 
 
 def fill_param(default: Any = 0, doc: str = FILL_DOC) -> Param:
     return Param("fill", "any", default, doc)
 
 
-def fill_mask_param(default: Optional[int] = None, doc: str = FILL_MASK_DOC) -> Param:
+def fill_mask_param(default: int | None = None, doc: str = FILL_MASK_DOC) -> Param:
     return Param("fill_mask", "any", default, doc, nullable=True)
 
 
@@ -41,8 +47,9 @@ def holes_covered(holes: Sequence[Hole], height: int, width: int) -> np.ndarray:
     return mask
 
 
-def fill_holes(image: np.ndarray, holes: Sequence[Hole], covered: np.ndarray,
-               fill: Any, seed: int) -> np.ndarray:
+def fill_holes(
+    image: np.ndarray, holes: Sequence[Hole], covered: np.ndarray, fill: Any, seed: int
+) -> np.ndarray:
     """A copy of ``image`` with rectangular holes filled ('random_uniform': one colour per hole)."""
     if fill == "random_uniform":
         out = image.copy()
@@ -61,8 +68,9 @@ def fill_holes(image: np.ndarray, holes: Sequence[Hole], covered: np.ndarray,
     return out
 
 
-def fill_pixels(image: np.ndarray, covered: np.ndarray, fill: Any, seed: int,
-                regions: Optional[Sequence[np.ndarray]] = None) -> np.ndarray:
+def fill_pixels(
+    image: np.ndarray, covered: np.ndarray, fill: Any, seed: int, regions: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
     """A copy of ``image`` with the ``covered`` pixels filled.
 
     'random_uniform' paints each of ``regions`` (boolean maps) in one colour,
@@ -80,7 +88,7 @@ def fill_pixels(image: np.ndarray, covered: np.ndarray, fill: Any, seed: int,
             shape = (count,) if image.ndim == 2 else (count, colours)
             _channels(out, colours)[covered] = rng.integers(0, maxv + 1, size=shape, dtype=image.dtype)
             return out
-        for region in (regions if regions is not None else [covered]):
+        for region in regions if regions is not None else [covered]:
             colour = rng.integers(0, maxv + 1, size=colours, dtype=image.dtype)
             _channels(out, colours)[region] = colour[0] if image.ndim == 2 else colour
         return out
@@ -101,8 +109,9 @@ def _constant(image: np.ndarray, fill: Any) -> tuple[Any, int]:
     if image.ndim == 2:
         raise TransformError(f"fill has {len(values)} values for a single-channel image")
     if len(values) not in (colours, num_channels(image)):
-        raise TransformError(f"fill has {len(values)} values for an image with "
-                             f"{num_channels(image)} channels")
+        raise TransformError(
+            f"fill has {len(values)} values for an image with {num_channels(image)} channels"
+        )
     return values.astype(image.dtype), len(values)
 
 
@@ -126,8 +135,9 @@ def _inpaint(image: np.ndarray, covered: np.ndarray, colours: int, mode: str) ->
     return filled if colour.dtype == np.uint8 else filled.astype(np.uint16) * 257
 
 
-def fill_semantic(semantic: Optional[np.ndarray], covered: np.ndarray,
-                  fill_mask: Optional[int]) -> Optional[np.ndarray]:
+def fill_semantic(
+    semantic: np.ndarray | None, covered: np.ndarray, fill_mask: int | None
+) -> np.ndarray | None:
     """The semantic map with ``fill_mask`` under the covered pixels (unchanged when None)."""
     if fill_mask is None or semantic is None or not covered.any():
         return semantic
@@ -137,6 +147,7 @@ def fill_semantic(semantic: Optional[np.ndarray], covered: np.ndarray,
 
 
 # -- parameter checks ---------------------------------------------------------------------------
+
 
 def check_fill(value: Any, name: str = "fill", modes: Sequence[str] = FILL_MODES) -> Any:
     """A number, a tuple of numbers, or one of ``modes``; returns the normalised value."""
@@ -151,22 +162,30 @@ def check_fill(value: Any, name: str = "fill", modes: Sequence[str] = FILL_MODES
     return tuple(float(v) for v in value) if isinstance(value, (list, tuple)) else float(value)
 
 
-def check_class(value: Any, name: str = "fill_mask") -> Optional[int]:
+def check_class(value: Any, name: str = "fill_mask") -> int | None:
     """None or a non-negative integer class of the semantic map."""
     if value is None:
         return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or value < 0 or not float(value).is_integer()):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+        or not float(value).is_integer()
+    ):
         raise ParamError(f"{name} must be null or a non-negative integer class, got {value!r}", name)
     return int(value)
 
 
 def hole_range(name: str, value: Any) -> tuple[str, float, float]:
     """('px', lo, hi) for integer pixel sizes, ('frac', lo, hi) for fractions of the side."""
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)):
-        raise ParamError(f"{name} must be [min, max] of ints (pixels) or floats (fractions), "
-                         f"got {value!r}", name)
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)
+    ):
+        raise ParamError(
+            f"{name} must be [min, max] of ints (pixels) or floats (fractions), got {value!r}", name
+        )
     lo, hi = value
     if lo > hi:
         raise ParamError(f"{name} must have min <= max, got {list(value)}", name)

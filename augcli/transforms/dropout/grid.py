@@ -4,10 +4,11 @@ The op stores the grid (unit, hole and offset sizes), not a list of holes, so
 a fine grid keeps a small provenance record; the holes are the products of
 the periodic runs of covered rows and of covered columns.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -25,11 +26,11 @@ from augcli.transforms.pixel.imageops import draw_seed
 class GridDropoutOp(Op):
     kind: ClassVar[str] = "dropout"
     name: ClassVar[str] = "GridDropout"
-    unit: tuple[int, int]              # grid unit width, height (px)
-    hole: tuple[int, int]              # hole width, height (px), at most the unit
-    offset: tuple[int, int]            # x, y where a hole starts, in [0, unit)
+    unit: tuple[int, int]  # grid unit width, height (px)
+    hole: tuple[int, int]  # hole width, height (px), at most the unit
+    offset: tuple[int, int]  # x, y where a hole starts, in [0, unit)
     fill: Any
-    fill_mask: Optional[int]
+    fill_mask: int | None
     seed: int
 
     def _runs(self, length: int, axis: int) -> list[tuple[int, int]]:
@@ -37,8 +38,11 @@ class GridDropoutOp(Op):
         (p - offset) mod unit < hole; the first hole may start before 0."""
         unit, hole = self.unit[axis], self.hole[axis]
         first = self.offset[axis] % unit - unit
-        return [(max(a, 0), min(a + hole, length)) for a in range(first, length, unit)
-                if a + hole > 0 and a < length]
+        return [
+            (max(a, 0), min(a + hole, length))
+            for a in range(first, length, unit)
+            if a + hole > 0 and a < length
+        ]
 
     def holes(self, height: int, width: int) -> list[Hole]:
         rows, cols = self._runs(height, 1), self._runs(width, 0)
@@ -70,16 +74,37 @@ class GridDropout(HoleDropout):
 
     params = (
         Param("ratio", "float", 0.5, "hole side as a fraction of the grid unit side", low=0.0, high=1.0),
-        Param("random_offset", "bool", True,
-              "shift the whole grid by a random offset in [0, unit - hole]; when true shift_xy is ignored"),
-        Param("unit_size_range", "int_range", None,
-              "grid unit side in pixels, drawn from [min, max]; null: 1/10 of each image side", low=2,
-              nullable=True),
-        Param("holes_number_xy", "int_range", None,
-              "grid units along x and along y ([nx, ny]); overrides unit_size_range", low=1,
-              nullable=True, ordered=False),
-        Param("shift_xy", "int_range", (0, 0), "grid offset [x, y] in pixels when random_offset is false",
-              low=0, ordered=False),
+        Param(
+            "random_offset",
+            "bool",
+            True,
+            "shift the whole grid by a random offset in [0, unit - hole]; when true shift_xy is ignored",
+        ),
+        Param(
+            "unit_size_range",
+            "int_range",
+            None,
+            "grid unit side in pixels, drawn from [min, max]; null: 1/10 of each image side",
+            low=2,
+            nullable=True,
+        ),
+        Param(
+            "holes_number_xy",
+            "int_range",
+            None,
+            "grid units along x and along y ([nx, ny]); overrides unit_size_range",
+            low=1,
+            nullable=True,
+            ordered=False,
+        ),
+        Param(
+            "shift_xy",
+            "int_range",
+            (0, 0),
+            "grid offset [x, y] in pixels when random_offset is false",
+            low=0,
+            ordered=False,
+        ),
         fill_param(),
         fill_mask_param(),
     )
@@ -89,9 +114,10 @@ class GridDropout(HoleDropout):
         " holes_number_xy is read as [x, y] as documented (2.0.8 divides the height by the first "
         "value); random_offset shifts the whole grid by one offset, as in the GridMask paper (2.0.8 "
         "offsets each hole on its own); a unit larger than the image is clipped to it instead of "
-        "refused; shift_xy wraps around the unit so the grid stays periodic.")
+        "refused; shift_xy wraps around the unit so the grid stays periodic."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         height, width = ctx.height, ctx.width
         if self.holes_number_xy is not None:
             unit_w = max(1, width // self.holes_number_xy[0])
@@ -107,5 +133,11 @@ class GridDropout(HoleDropout):
             off_y = int(rng.integers(0, unit_h - hole_h + 1))
         else:
             off_x, off_y = self.shift_xy[0] % unit_w, self.shift_xy[1] % unit_h
-        return GridDropoutOp(unit=(unit_w, unit_h), hole=(hole_w, hole_h), offset=(off_x, off_y),
-                             fill=self.fill, fill_mask=self.fill_mask, seed=draw_seed(rng))
+        return GridDropoutOp(
+            unit=(unit_w, unit_h),
+            hole=(hole_w, hole_h),
+            offset=(off_x, off_y),
+            fill=self.fill,
+            fill_mask=self.fill_mask,
+            seed=draw_seed(rng),
+        )

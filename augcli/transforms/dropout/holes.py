@@ -7,10 +7,11 @@ map when one is given, and hands the covered pixels to
 pixels, instances dropped when fully covered or below
 ``labels.min_visibility``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,12 +20,19 @@ from augcli.core.sample import Sample
 from augcli.geometry.occlusion import apply_occlusion
 from augcli.transforms.base import Op, Transform
 from augcli.transforms.dropout.fill import (
-    Hole, check_class, check_fill, fill_holes, fill_semantic, holes_covered,
+    Hole,
+    check_class,
+    check_fill,
+    fill_holes,
+    fill_semantic,
+    holes_covered,
 )
 
-LABELS_NOTE = ("Boxes, polygons, RLE masks and keypoints follow the holes (visibility drops, covered "
-               "keypoints become v=1, masks lose the covered pixels, fully covered instances are dropped); "
-               "a single-number fill leaves alpha untouched; fill_mask is one semantic class.")
+LABELS_NOTE = (
+    "Boxes, polygons, RLE masks and keypoints follow the holes (visibility drops, covered "
+    "keypoints become v=1, masks lose the covered pixels, fully covered instances are dropped); "
+    "a single-number fill leaves alpha untouched; fill_mask is one semantic class."
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,9 @@ class HoleDropoutOp(Op):
     kind: ClassVar[str] = "dropout"
     name: ClassVar[str] = "HoleDropout"
     holes: tuple[Hole, ...]
-    fill: Any                          # number, per-channel tuple or one of FILL_MODES
-    fill_mask: Optional[int]
-    seed: int                          # for the random fill modes
+    fill: Any  # number, per-channel tuple or one of FILL_MODES
+    fill_mask: int | None
+    seed: int  # for the random fill modes
 
     def covered(self, height: int, width: int) -> np.ndarray:
         return holes_covered(self.holes, height, width)
@@ -66,8 +74,7 @@ class HoleDropout(Transform):
         """Checks of the hole parameters; raise ParamError."""
 
     def op(self, op_class: type[HoleDropoutOp], holes: list[Hole], seed: int) -> HoleDropoutOp:
-        kept = tuple((int(x1), int(y1), int(x2), int(y2)) for x1, y1, x2, y2 in holes
-                     if x2 > x1 and y2 > y1)
+        kept = tuple((int(x1), int(y1), int(x2), int(y2)) for x1, y1, x2, y2 in holes if x2 > x1 and y2 > y1)
         return op_class(holes=kept, fill=self.fill, fill_mask=self.fill_mask, seed=seed)
 
 

@@ -8,10 +8,11 @@ instead, as Albumentations treats each non-zero mask value as an object.
 Other instances under a removed object lose those pixels like under any
 dropout hole.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,10 +30,10 @@ from augcli.transforms.pixel.imageops import draw_seed
 class MaskDropoutOp(Op):
     kind: ClassVar[str] = "dropout"
     name: ClassVar[str] = "MaskDropout"
-    instances: tuple[int, ...]         # rows of the sample's instances to remove
-    classes: tuple[int, ...]           # semantic classes to remove (samples without instances)
+    instances: tuple[int, ...]  # rows of the sample's instances to remove
+    classes: tuple[int, ...]  # semantic classes to remove (samples without instances)
     fill: Any
-    fill_mask: Optional[int]
+    fill_mask: int | None
     seed: int
 
     def apply(self, sample: Sample, policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
@@ -58,28 +59,44 @@ class MaskDropout(Transform):
     kind = "dropout"
     needs_labels = True
     params = (
-        Param("max_objects", "int_range", (1, 1),
-              "how many objects to remove: [min, max], or an int n for [1, n]", low=1, scalar="upto"),
-        Param("fill", "any", 0,
-              "image fill of removed objects: a number, one number per channel, 'random', "
-              "'random_uniform' (one colour per object), 'inpaint_telea' or 'inpaint_ns'"),
-        Param("fill_mask", "any", 0,
-              "class written into the semantic map where objects were removed; null leaves the map",
-              nullable=True),
+        Param(
+            "max_objects",
+            "int_range",
+            (1, 1),
+            "how many objects to remove: [min, max], or an int n for [1, n]",
+            low=1,
+            scalar="upto",
+        ),
+        Param(
+            "fill",
+            "any",
+            0,
+            "image fill of removed objects: a number, one number per channel, 'random', "
+            "'random_uniform' (one colour per object), 'inpaint_telea' or 'inpaint_ns'",
+        ),
+        Param(
+            "fill_mask",
+            "any",
+            0,
+            "class written into the semantic map where objects were removed; null leaves the map",
+            nullable=True,
+        ),
     )
     default_p = 0.5
     example = "- MaskDropout: {max_objects: [1, 2], fill: 0, fill_mask: 0, p: 0.5}"
-    deviations = ("Objects are the instances (polygon, RLE mask or box), dropped with every label column; "
-                  "only a sample without instances falls back to the semantic map's classes "
-                  "(non-zero, not the ignore index). Overlapped instances lose the filled pixels; "
-                  "fill also accepts the random modes.")
+    deviations = (
+        "Objects are the instances (polygon, RLE mask or box), dropped with every label column; "
+        "only a sample without instances falls back to the semantic map's classes "
+        "(non-zero, not the ignore index). Overlapped instances lose the filled pixels; "
+        "fill also accepts the random modes."
+    )
 
     def check(self) -> None:
         self.fill = check_fill(self.fill)
         self.fill_mask = check_class(self.fill_mask)
         self.cfg["fill"], self.cfg["fill_mask"] = self.fill, self.fill_mask
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         sample = ctx.sample()
         lo, hi = self.max_objects
         count = int(rng.integers(lo, hi + 1))
@@ -93,5 +110,6 @@ class MaskDropout(Transform):
             if present:
                 chosen = rng.choice(len(present), size=min(count, len(present)), replace=False)
                 classes = tuple(sorted(present[int(i)] for i in chosen))
-        return MaskDropoutOp(instances=rows, classes=classes, fill=self.fill, fill_mask=self.fill_mask,
-                             seed=draw_seed(rng))
+        return MaskDropoutOp(
+            instances=rows, classes=classes, fill=self.fill, fill_mask=self.fill_mask, seed=draw_seed(rng)
+        )

@@ -7,10 +7,11 @@ of standard deviation sigma. It sits with the dropout family as a softened
 Cutout, but the object stays visible under the noise, so labels are left
 exactly as they are.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import numpy as np
 
@@ -27,8 +28,8 @@ from augcli.transforms.pixel.imageops import draw_seed, max_value, num_channels,
 class PatchGaussianOp(Op):
     kind: ClassVar[str] = "dropout"
     name: ClassVar[str] = "PatchGaussian"
-    patch: Hole                        # x1, y1, x2, y2 already clipped to the canvas
-    sigma: float                       # noise standard deviation as a fraction of the value range
+    patch: Hole  # x1, y1, x2, y2 already clipped to the canvas
+    sigma: float  # noise standard deviation as a fraction of the value range
     seed: int
 
     def apply(self, sample: Sample, policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
@@ -53,20 +54,31 @@ class PatchGaussian(Transform):
 
     kind = "dropout"
     params = (
-        Param("patch_size_range", "any", (0.25, 0.5),
-              "patch side range: two ints (pixels) or two floats (fractions of the shorter image side)"),
-        Param("sigma_range", "range", (0.1, 0.5),
-              "noise standard deviation range, as a fraction of the value range (255 for uint8)", low=0.0),
+        Param(
+            "patch_size_range",
+            "any",
+            (0.25, 0.5),
+            "patch side range: two ints (pixels) or two floats (fractions of the shorter image side)",
+        ),
+        Param(
+            "sigma_range",
+            "range",
+            (0.1, 0.5),
+            "noise standard deviation range, as a fraction of the value range (255 for uint8)",
+            low=0.0,
+        ),
     )
     default_p = 0.5
     example = "- PatchGaussian: {patch_size_range: [0.2, 0.4], sigma_range: [0.1, 0.3], p: 0.5}"
-    deviations = ("Not in Albumentations 2.0: augcli's own, after Lopes et al. 2019. The patch centre is "
-                  "uniform over the image, so patches near the border are cut; labels are untouched.")
+    deviations = (
+        "Not in Albumentations 2.0: augcli's own, after Lopes et al. 2019. The patch centre is "
+        "uniform over the image, so patches near the border are cut; labels are untouched."
+    )
 
     def check(self) -> None:
         self._patch = hole_range("patch_size_range", self.patch_size_range)
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         height, width = ctx.height, ctx.width
         side = draw_size(rng, self._patch, min(height, width))
         cx, cy = rng.uniform(0, width), rng.uniform(0, height)

@@ -5,10 +5,11 @@ dropped: with ``per_channel`` a pixel that keeps one channel still shows the
 object. The drop pattern is regenerated from the op's seed, so the op stays
 small and replays exactly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,8 +30,8 @@ class PixelDropoutOp(Op):
     name: ClassVar[str] = "PixelDropout"
     dropout_prob: float
     per_channel: bool
-    drop_value: Any                    # number, per-channel tuple, or None: one random value from the seed
-    mask_drop_value: Optional[int]
+    drop_value: Any  # number, per-channel tuple, or None: one random value from the seed
+    mask_drop_value: int | None
     seed: int
 
     def dropped(self, image: np.ndarray) -> np.ndarray:
@@ -76,18 +77,29 @@ class PixelDropout(Transform):
     params = (
         Param("dropout_prob", "float", 0.01, "probability of dropping each pixel", low=0.0, high=1.0),
         Param("per_channel", "bool", False, "draw the drop pattern for each colour channel on its own"),
-        Param("drop_value", "any", 0,
-              "value of the dropped pixels: a number, one number per colour channel, or null for one "
-              "random value per application", nullable=True),
-        Param("mask_drop_value", "any", None,
-              "class written into the semantic map at dropped pixels; null leaves the map as it is",
-              nullable=True),
+        Param(
+            "drop_value",
+            "any",
+            0,
+            "value of the dropped pixels: a number, one number per colour channel, or null for one "
+            "random value per application",
+            nullable=True,
+        ),
+        Param(
+            "mask_drop_value",
+            "any",
+            None,
+            "class written into the semantic map at dropped pixels; null leaves the map as it is",
+            nullable=True,
+        ),
     )
     default_p = 0.5
     example = "- PixelDropout: {dropout_prob: 0.02, per_channel: false, drop_value: 0, p: 0.5}"
-    deviations = LABELS_NOTE + (" A pixel is covered for the labels only when all its colour channels "
-                                "were dropped; alpha is never dropped; mask_drop_value is one semantic "
-                                "class.")
+    deviations = LABELS_NOTE + (
+        " A pixel is covered for the labels only when all its colour channels "
+        "were dropped; alpha is never dropped; mask_drop_value is one semantic "
+        "class."
+    )
 
     def check(self) -> None:
         if self.drop_value is not None:
@@ -95,7 +107,11 @@ class PixelDropout(Transform):
         self.mask_drop_value = check_class(self.mask_drop_value, "mask_drop_value")
         self.cfg["drop_value"], self.cfg["mask_drop_value"] = self.drop_value, self.mask_drop_value
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
-        return PixelDropoutOp(dropout_prob=self.dropout_prob, per_channel=self.per_channel,
-                              drop_value=self.drop_value, mask_drop_value=self.mask_drop_value,
-                              seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
+        return PixelDropoutOp(
+            dropout_prob=self.dropout_prob,
+            per_channel=self.per_channel,
+            drop_value=self.drop_value,
+            mask_drop_value=self.mask_drop_value,
+            seed=draw_seed(rng),
+        )

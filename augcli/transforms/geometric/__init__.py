@@ -10,6 +10,20 @@ LongestMaxSize, SmallestMaxSize, PadIfNeeded, ElasticTransform,
 GridDistortion, OpticalDistortion, ThinPlateSpline, PiecewiseAffine,
 GridElasticDeform and RandomGridShuffle in ``augcli.transforms.base.REGISTRY``.
 """
-from augcli.transforms.geometric import (affine, crop_pad, crops, distortion, flips,  # noqa: F401
-                                         grid_shuffle, label_crops, lens, mesh, pad,
-                                         perspective, resize, rotate_scale, tps)
+
+from augcli.transforms.geometric import (  # noqa: F401
+    affine,
+    crop_pad,
+    crops,
+    distortion,
+    flips,
+    grid_shuffle,
+    label_crops,
+    lens,
+    mesh,
+    pad,
+    perspective,
+    resize,
+    rotate_scale,
+    tps,
+)

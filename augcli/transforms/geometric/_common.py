@@ -6,6 +6,7 @@ resampling settings (``interpolation``, ``border_mode``, ``fill``,
 op's record shows them. Matrices are in continuous coordinates: the image
 spans ``[0, W] x [0, H]``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,35 +26,56 @@ INTER_AREA = 3
 
 
 def interpolation_param(default: int = 1) -> Param:
-    return Param("interpolation", "choice", default,
-                 "OpenCV interpolation flag for the image (0 nearest, 1 linear, 2 cubic, "
-                 "3 area, 4 lanczos4); masks always use nearest", choices=INTERPOLATIONS)
+    return Param(
+        "interpolation",
+        "choice",
+        default,
+        "OpenCV interpolation flag for the image (0 nearest, 1 linear, 2 cubic, "
+        "3 area, 4 lanczos4); masks always use nearest",
+        choices=INTERPOLATIONS,
+    )
 
 
 def border_mode_param(default: int = 0) -> Param:
-    return Param("border_mode", "choice", default,
-                 "OpenCV border mode for pixels that come from outside the image "
-                 "(0 constant, 1 replicate, 2 reflect, 3 wrap, 4 reflect_101)",
-                 choices=BORDER_MODES)
+    return Param(
+        "border_mode",
+        "choice",
+        default,
+        "OpenCV border mode for pixels that come from outside the image "
+        "(0 constant, 1 replicate, 2 reflect, 3 wrap, 4 reflect_101)",
+        choices=BORDER_MODES,
+    )
 
 
 FILL = Param("fill", "color", 0, "image value for new pixels when border_mode is 0 (constant)")
-FILL_MASK = Param("fill_mask", "color", None,
-                  "semantic-map value for new pixels when border_mode is 0; "
-                  "null means the dataset's ignore index (255 by default)", nullable=True)
-MASK_INTERPOLATION = Param("mask_interpolation", "choice", 0,
-                           "accepted for Albumentations compatibility; masks always use "
-                           "nearest (0) so labels stay exact", choices=(0,))
-ROTATE_METHOD = Param("rotate_method", "choice", "largest_box",
-                      "accepted for Albumentations compatibility; boxes follow the recipe's "
-                      "labels.box policy (tight from polygons/masks, else the rotated corners)",
-                      choices=("largest_box",))
+FILL_MASK = Param(
+    "fill_mask",
+    "color",
+    None,
+    "semantic-map value for new pixels when border_mode is 0; "
+    "null means the dataset's ignore index (255 by default)",
+    nullable=True,
+)
+MASK_INTERPOLATION = Param(
+    "mask_interpolation",
+    "choice",
+    0,
+    "accepted for Albumentations compatibility; masks always use nearest (0) so labels stay exact",
+    choices=(0,),
+)
+ROTATE_METHOD = Param(
+    "rotate_method",
+    "choice",
+    "largest_box",
+    "accepted for Albumentations compatibility; boxes follow the recipe's "
+    "labels.box policy (tight from polygons/masks, else the rotated corners)",
+    choices=("largest_box",),
+)
 
 
 def resampling_params(border_default: int = 0) -> tuple[Param, ...]:
     """interpolation, border_mode, fill, fill_mask, mask_interpolation."""
-    return (interpolation_param(), border_mode_param(border_default), FILL, FILL_MASK,
-            MASK_INTERPOLATION)
+    return (interpolation_param(), border_mode_param(border_default), FILL, FILL_MASK, MASK_INTERPOLATION)
 
 
 def resampling_of(transform: Transform, **overrides: Any) -> dict:

@@ -5,6 +5,7 @@ Albumentations (cv2.getRotationMatrix2D). The centre is ``(W/2, H/2)`` in
 continuous coordinates, which is Albumentations' ``(W/2 - 0.5, H/2 - 0.5)``
 in pixel-index coordinates.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,20 +15,38 @@ from typing import Any, ClassVar
 import numpy as np
 
 from augcli.geometry.warp import rotation_about, scaling, translation
-from augcli.transforms.base import register, Transform
-from augcli.transforms.geometric._common import (ROTATE_METHOD, MatrixOp, require,
-                                                 resampling_of, resampling_params)
+from augcli.transforms.base import Transform, register
+from augcli.transforms.geometric._common import (
+    ROTATE_METHOD,
+    MatrixOp,
+    require,
+    resampling_of,
+    resampling_params,
+)
 from augcli.transforms.params import Param, ParamError
 
 
-def affine_about_centre(width: int, height: int, *, rotate: float = 0.0, scale_x: float = 1.0,
-                        scale_y: float = 1.0, shear_x: float = 0.0, shear_y: float = 0.0,
-                        translate_x: float = 0.0, translate_y: float = 0.0) -> np.ndarray:
+def affine_about_centre(
+    width: int,
+    height: int,
+    *,
+    rotate: float = 0.0,
+    scale_x: float = 1.0,
+    scale_y: float = 1.0,
+    shear_x: float = 0.0,
+    shear_y: float = 0.0,
+    translate_x: float = 0.0,
+    translate_y: float = 0.0,
+) -> np.ndarray:
     """Scale, then rotate, then shear about the centre, then translate (pixels)."""
     cx, cy = width / 2.0, height / 2.0
-    shear = np.array([[1.0, math.tan(math.radians(shear_x)), 0.0],
-                      [math.tan(math.radians(shear_y)), 1.0, 0.0],
-                      [0.0, 0.0, 1.0]])
+    shear = np.array(
+        [
+            [1.0, math.tan(math.radians(shear_x)), 0.0],
+            [math.tan(math.radians(shear_y)), 1.0, 0.0],
+            [0.0, 0.0, 1.0],
+        ]
+    )
     core = shear @ rotation_about(rotate, 0.0, 0.0) @ scaling(scale_x, scale_y)
     return translation(cx + translate_x, cy + translate_y) @ core @ translation(-cx, -cy)
 
@@ -55,8 +74,7 @@ def largest_rotated_rect(width: float, height: float, angle_deg: float) -> tuple
         half = 0.5 * short_side
         return (half / sin_a, half / cos_a) if wide else (half / cos_a, half / sin_a)
     cos_2a = cos_a * cos_a - sin_a * sin_a
-    return ((width * cos_a - height * sin_a) / cos_2a,
-            (height * cos_a - width * sin_a) / cos_2a)
+    return ((width * cos_a - height * sin_a) / cos_2a, (height * cos_a - width * sin_a) / cos_2a)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,14 +87,22 @@ class AffineOp(MatrixOp):
     scale_y: float = 1.0
     shear_x: float = 0.0
     shear_y: float = 0.0
-    translate_x: float = 0.0      # pixels
+    translate_x: float = 0.0  # pixels
     translate_y: float = 0.0
     fit_output: bool = False
 
     def matrix(self, width: int, height: int):
-        mat = affine_about_centre(width, height, rotate=self.rotate, scale_x=self.scale_x,
-                                  scale_y=self.scale_y, shear_x=self.shear_x, shear_y=self.shear_y,
-                                  translate_x=self.translate_x, translate_y=self.translate_y)
+        mat = affine_about_centre(
+            width,
+            height,
+            rotate=self.rotate,
+            scale_x=self.scale_x,
+            scale_y=self.scale_y,
+            shear_x=self.shear_x,
+            shear_y=self.shear_y,
+            translate_x=self.translate_x,
+            translate_y=self.translate_y,
+        )
         if self.fit_output:
             return fit_canvas(mat, width, height)
         return mat, (width, height)
@@ -110,17 +136,28 @@ class Rotate(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("limit", "range", (-90.0, 90.0), "angle range in degrees; a number x means [-x, x]",
-              scalar="symmetric"),
+        Param(
+            "limit",
+            "range",
+            (-90.0, 90.0),
+            "angle range in degrees; a number x means [-x, x]",
+            scalar="symmetric",
+        ),
         *resampling_params(),
         ROTATE_METHOD,
-        Param("crop_border", "bool", False,
-              "crop to the largest axis-aligned rectangle with no border pixels "
-              "(the output is smaller than the input)"),
+        Param(
+            "crop_border",
+            "bool",
+            False,
+            "crop to the largest axis-aligned rectangle with no border pixels "
+            "(the output is smaller than the input)",
+        ),
     )
     example = "- Rotate: {limit: [-20, 20], p: 0.5}"
-    deviations = ("rotate_method accepts only 'largest_box': boxes follow labels.box. "
-                  "mask_interpolation is always nearest. fill_mask defaults to the ignore index.")
+    deviations = (
+        "rotate_method accepts only 'largest_box': boxes follow labels.box. "
+        "mask_interpolation is always nearest. fill_mask defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
         angle = float(rng.uniform(*self.limit))
@@ -129,13 +166,17 @@ class Rotate(Transform):
 
 def _xy_ranges(value: Any, name: str, missing: float) -> dict[str, tuple[float, float]]:
     """Albumentations' per-axis form: number, [a, b], or {x: ..., y: ...} -> {x: (a, b), y: (a, b)}."""
+
     def one(v: Any) -> tuple[float, float]:
         if isinstance(v, bool):
             raise ParamError(f"{name} must be a number or [min, max], got {v!r}", name)
         if isinstance(v, (int, float)):
             return (float(v), float(v))
-        if isinstance(v, (list, tuple)) and len(v) == 2 and all(
-                isinstance(e, (int, float)) and not isinstance(e, bool) for e in v):
+        if (
+            isinstance(v, (list, tuple))
+            and len(v) == 2
+            and all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in v)
+        ):
             lo, hi = float(v[0]), float(v[1])
             if lo > hi:
                 raise ParamError(f"{name} must have min <= max, got [{lo}, {hi}]", name)
@@ -162,8 +203,9 @@ class Affine(Transform):
     default_p = 0.5
     params = (
         Param("scale", "any", (1.0, 1.0), f"scale factor, 1 = unchanged; {_XY_DOC}"),
-        Param("translate_percent", "any", None,
-              f"shift as a fraction of width/height; {_XY_DOC}", nullable=True),
+        Param(
+            "translate_percent", "any", None, f"shift as a fraction of width/height; {_XY_DOC}", nullable=True
+        ),
         Param("translate_px", "any", None, f"shift in pixels (integers); {_XY_DOC}", nullable=True),
         Param("rotate", "range", (0.0, 0.0), "angle range in degrees (counter-clockwise)"),
         Param("shear", "any", (0.0, 0.0), f"shear angle range in degrees; {_XY_DOC}"),
@@ -171,27 +213,36 @@ class Affine(Transform):
         Param("fit_output", "bool", False, "grow the canvas so the whole warped image stays visible"),
         Param("keep_ratio", "bool", False, "use the x scale for y too"),
         ROTATE_METHOD,
-        Param("balanced_scale", "bool", False,
-              "pick zoom-out and zoom-in equally often, then a scale uniformly in that half"),
+        Param(
+            "balanced_scale",
+            "bool",
+            False,
+            "pick zoom-out and zoom-in equally often, then a scale uniformly in that half",
+        ),
     )
-    example = ("- Affine: {rotate: [-15, 15], scale: [0.9, 1.1], "
-               "translate_percent: [-0.05, 0.05], p: 0.7}")
-    deviations = ("translate_percent gives sub-pixel shifts (Albumentations truncates to whole "
-                  "pixels). rotate_method accepts only 'largest_box': boxes follow labels.box. "
-                  "mask_interpolation is always nearest. fill_mask defaults to the ignore index.")
+    example = "- Affine: {rotate: [-15, 15], scale: [0.9, 1.1], translate_percent: [-0.05, 0.05], p: 0.7}"
+    deviations = (
+        "translate_percent gives sub-pixel shifts (Albumentations truncates to whole "
+        "pixels). rotate_method accepts only 'largest_box': boxes follow labels.box. "
+        "mask_interpolation is always nearest. fill_mask defaults to the ignore index."
+    )
 
     def check(self) -> None:
         self.scale = _xy_ranges(self.scale, "scale", 1.0)
         self.shear = _xy_ranges(self.shear, "shear", 0.0)
         require(all(lo > 0 for lo, _ in self.scale.values()), "scale must be > 0", "scale")
-        require(all(-90 < lo and hi < 90 for lo, hi in self.shear.values()),
-                "shear must stay inside (-90, 90) degrees", "shear")
+        require(
+            all(-90 < lo and hi < 90 for lo, hi in self.shear.values()),
+            "shear must stay inside (-90, 90) degrees",
+            "shear",
+        )
         if self.translate_percent is not None and self.translate_px is not None:
             raise ParamError("give translate_percent or translate_px, not both", "translate_px")
         if self.translate_percent is not None:
             self.translate_percent = _xy_ranges(self.translate_percent, "translate_percent", 0.0)
-        self.translate_px = _xy_ranges(0 if self.translate_px is None else self.translate_px,
-                                       "translate_px", 0.0)
+        self.translate_px = _xy_ranges(
+            0 if self.translate_px is None else self.translate_px, "translate_px", 0.0
+        )
         if self.keep_ratio and self.scale["x"] != self.scale["y"]:
             raise ParamError("keep_ratio needs the same scale range for x and y", "keep_ratio")
 
@@ -218,9 +269,17 @@ class Affine(Transform):
         # Albumentations negates the drawn shear angles
         shx = -float(rng.uniform(*self.shear["x"]))
         shy = -float(rng.uniform(*self.shear["y"]))
-        return AffineOp(rotate=angle, scale_x=sx, scale_y=sy, shear_x=shx, shear_y=shy,
-                        translate_x=tx, translate_y=ty, fit_output=self.fit_output,
-                        **resampling_of(self))
+        return AffineOp(
+            rotate=angle,
+            scale_x=sx,
+            scale_y=sy,
+            shear_x=shx,
+            shear_y=shy,
+            translate_x=tx,
+            translate_y=ty,
+            fit_output=self.fit_output,
+            **resampling_of(self),
+        )
 
 
 @register
@@ -230,25 +289,59 @@ class ShiftScaleRotate(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("shift_limit", "range", (-0.0625, 0.0625),
-              "shift as a fraction of width and height; a number x means [-x, x]",
-              low=-1.0, high=1.0, scalar="symmetric"),
-        Param("scale_limit", "range", (-0.1, 0.1),
-              "scale change: the factor is drawn from [1 + min, 1 + max]; a number x means [-x, x]",
-              low=-0.99, scalar="symmetric"),
-        Param("rotate_limit", "range", (-45.0, 45.0),
-              "angle range in degrees; a number x means [-x, x]", scalar="symmetric"),
+        Param(
+            "shift_limit",
+            "range",
+            (-0.0625, 0.0625),
+            "shift as a fraction of width and height; a number x means [-x, x]",
+            low=-1.0,
+            high=1.0,
+            scalar="symmetric",
+        ),
+        Param(
+            "scale_limit",
+            "range",
+            (-0.1, 0.1),
+            "scale change: the factor is drawn from [1 + min, 1 + max]; a number x means [-x, x]",
+            low=-0.99,
+            scalar="symmetric",
+        ),
+        Param(
+            "rotate_limit",
+            "range",
+            (-45.0, 45.0),
+            "angle range in degrees; a number x means [-x, x]",
+            scalar="symmetric",
+        ),
         *resampling_params(),
-        Param("shift_limit_x", "range", None, "shift range for x only (overrides shift_limit)",
-              low=-1.0, high=1.0, scalar="symmetric", nullable=True),
-        Param("shift_limit_y", "range", None, "shift range for y only (overrides shift_limit)",
-              low=-1.0, high=1.0, scalar="symmetric", nullable=True),
+        Param(
+            "shift_limit_x",
+            "range",
+            None,
+            "shift range for x only (overrides shift_limit)",
+            low=-1.0,
+            high=1.0,
+            scalar="symmetric",
+            nullable=True,
+        ),
+        Param(
+            "shift_limit_y",
+            "range",
+            None,
+            "shift range for y only (overrides shift_limit)",
+            low=-1.0,
+            high=1.0,
+            scalar="symmetric",
+            nullable=True,
+        ),
         ROTATE_METHOD,
     )
     example = "- ShiftScaleRotate: {shift_limit: 0.05, scale_limit: 0.1, rotate_limit: 15, p: 0.5}"
-    deviations = ("Shifts are sub-pixel (Albumentations truncates to whole pixels). rotate_method "
-                  "accepts only 'largest_box'. mask_interpolation is always nearest. fill_mask "
-                  "defaults to the ignore index.")
+    deviations = (
+        "Shifts are sub-pixel (Albumentations truncates to whole pixels). rotate_method "
+        "accepts only 'largest_box'. mask_interpolation is always nearest. fill_mask "
+        "defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
         sx_range = self.shift_limit_x if self.shift_limit_x is not None else self.shift_limit
@@ -257,5 +350,6 @@ class ShiftScaleRotate(Transform):
         ty = float(rng.uniform(*sy_range)) * ctx.height
         scale = 1.0 + float(rng.uniform(*self.scale_limit))
         angle = float(rng.uniform(*self.rotate_limit))
-        return ShiftScaleRotateOp(rotate=angle, scale_x=scale, scale_y=scale, translate_x=tx,
-                                  translate_y=ty, **resampling_of(self))
+        return ShiftScaleRotateOp(
+            rotate=angle, scale_x=scale, scale_y=scale, translate_x=tx, translate_y=ty, **resampling_of(self)
+        )

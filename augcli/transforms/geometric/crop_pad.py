@@ -5,16 +5,24 @@ Each returns a ``WindowOp``: a window of the input (reaching outside it where
 the op pads) stretched to the output size, so every target follows one
 matrix. Windows on whole pixels without a resize are exact array copies.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-
-from augcli.transforms.base import register, Transform
-from augcli.transforms.geometric._common import (FILL, FILL_MASK, MASK_INTERPOLATION,
-                                                 PAD_POSITIONS, WindowOp, border_mode_param,
-                                                 interpolation_param, pad_split, require,
-                                                 resampling_of)
+from augcli.transforms.base import Transform, register
+from augcli.transforms.geometric._common import (
+    FILL,
+    FILL_MASK,
+    MASK_INTERPOLATION,
+    PAD_POSITIONS,
+    WindowOp,
+    border_mode_param,
+    interpolation_param,
+    pad_split,
+    require,
+    resampling_of,
+)
 from augcli.transforms.params import Param, ParamError
 
 _FILL_MASK_NOTE = "fill_mask defaults to the ignore index."
@@ -44,11 +52,11 @@ class RandomZoomOutOp(WindowOp):
     name = "RandomZoomOut"
 
 
-def side_window(width: int, height: int, left: float, top: float, right: float,
-                bottom: float) -> dict:
+def side_window(width: int, height: int, left: float, top: float, right: float, bottom: float) -> dict:
     """Window fields for adding (positive) or cutting (negative) pixels on each side."""
-    return dict(x_min=-float(left), y_min=-float(top), x_max=float(width + right),
-                y_max=float(height + bottom))
+    return dict(
+        x_min=-float(left), y_min=-float(top), x_max=float(width + right), y_max=float(height + bottom)
+    )
 
 
 @register
@@ -62,17 +70,28 @@ class Crop(Transform):
         Param("y_min", "int", 0, "top edge of the window", low=0),
         Param("x_max", "int", 1024, "right edge of the window (exclusive)", low=1),
         Param("y_max", "int", 1024, "bottom edge of the window (exclusive)", low=1),
-        Param("pad_if_needed", "bool", False,
-              "pad the image so the whole window exists (else the window is clipped to the image)"),
-        Param("pad_position", "choice", "center", "where the image sits inside the padding",
-              choices=PAD_POSITIONS),
+        Param(
+            "pad_if_needed",
+            "bool",
+            False,
+            "pad the image so the whole window exists (else the window is clipped to the image)",
+        ),
+        Param(
+            "pad_position",
+            "choice",
+            "center",
+            "where the image sits inside the padding",
+            choices=PAD_POSITIONS,
+        ),
         border_mode_param(0),
         FILL,
         FILL_MASK,
     )
     example = "- Crop: {x_min: 10, y_min: 10, x_max: 150, y_max: 110}"
-    deviations = ("Without pad_if_needed a window reaching past the image is clipped to it "
-                  "(Albumentations 2.0.8 raises an error). " + _FILL_MASK_NOTE)
+    deviations = (
+        "Without pad_if_needed a window reaching past the image is clipped to it "
+        "(Albumentations 2.0.8 raises an error). " + _FILL_MASK_NOTE
+    )
 
     def check(self) -> None:
         require(self.x_max > self.x_min, "x_max must be greater than x_min", "x_max")
@@ -84,14 +103,19 @@ class Crop(Transform):
             pad_w, pad_h = max(0, self.x_max - ctx.width), max(0, self.y_max - ctx.height)
             left = pad_split(pad_w, self.pad_position, rng, "x")
             top = pad_split(pad_h, self.pad_position, rng, "y")
-            x0, y0, x1, y1 = (self.x_min - left, self.y_min - top,
-                              self.x_max - left, self.y_max - top)
+            x0, y0, x1, y1 = (self.x_min - left, self.y_min - top, self.x_max - left, self.y_max - top)
         else:
             x0, y0 = min(self.x_min, ctx.width - 1), min(self.y_min, ctx.height - 1)
             x1, y1 = min(self.x_max, ctx.width), min(self.y_max, ctx.height)
-        return CropOp(x_min=float(x0), y_min=float(y0), x_max=float(x1), y_max=float(y1),
-                      out_width=x1 - x0, out_height=y1 - y0,
-                      **resampling_of(self, interpolation=0))
+        return CropOp(
+            x_min=float(x0),
+            y_min=float(y0),
+            x_max=float(x1),
+            y_max=float(y1),
+            out_width=x1 - x0,
+            out_height=y1 - y0,
+            **resampling_of(self, interpolation=0),
+        )
 
 
 @register
@@ -100,19 +124,27 @@ class RandomCropFromBorders(Transform):
 
     kind = "geometric"
     default_p = 1.0
-    params = tuple(Param(f"crop_{side}", "float", 0.1,
-                         f"largest fraction of the {axis} cut from the {side}", low=0.0, high=1.0)
-                   for side, axis in (("left", "width"), ("right", "width"), ("top", "height"),
-                                      ("bottom", "height")))
-    example = ("- RandomCropFromBorders: {crop_left: 0.1, crop_right: 0.1, crop_top: 0.1, "
-               "crop_bottom: 0.1}")
+    params = tuple(
+        Param(
+            f"crop_{side}",
+            "float",
+            0.1,
+            f"largest fraction of the {axis} cut from the {side}",
+            low=0.0,
+            high=1.0,
+        )
+        for side, axis in (("left", "width"), ("right", "width"), ("top", "height"), ("bottom", "height"))
+    )
+    example = "- RandomCropFromBorders: {crop_left: 0.1, crop_right: 0.1, crop_top: 0.1, crop_bottom: 0.1}"
     deviations = "At least one pixel always remains along each axis."
 
     def check(self) -> None:
-        require(self.crop_left + self.crop_right <= 1.0,
-                "crop_left + crop_right must not exceed 1", "crop_right")
-        require(self.crop_top + self.crop_bottom <= 1.0,
-                "crop_top + crop_bottom must not exceed 1", "crop_bottom")
+        require(
+            self.crop_left + self.crop_right <= 1.0, "crop_left + crop_right must not exceed 1", "crop_right"
+        )
+        require(
+            self.crop_top + self.crop_bottom <= 1.0, "crop_top + crop_bottom must not exceed 1", "crop_bottom"
+        )
 
     @staticmethod
     def _axis(rng, size: int, first: float, last: float) -> tuple[int, int]:
@@ -124,21 +156,32 @@ class RandomCropFromBorders(Transform):
     def make_op(self, rng, ctx):
         x0, x1 = self._axis(rng, ctx.width, self.crop_left, self.crop_right)
         y0, y1 = self._axis(rng, ctx.height, self.crop_top, self.crop_bottom)
-        return RandomCropFromBordersOp(x_min=float(x0), y_min=float(y0), x_max=float(x1),
-                                       y_max=float(y1), out_width=x1 - x0, out_height=y1 - y0,
-                                       interpolation=0)
+        return RandomCropFromBordersOp(
+            x_min=float(x0),
+            y_min=float(y0),
+            x_max=float(x1),
+            y_max=float(y1),
+            out_width=x1 - x0,
+            out_height=y1 - y0,
+            interpolation=0,
+        )
 
 
 def _side_specs(value: Any, name: str) -> list:
     """CropAndPad's px/percent -> four per-side specs (top, right, bottom, left), each a
     number or a (lo, hi) range."""
+
     def one(v: Any):
         if isinstance(v, bool):
             raise ParamError(f"{name} values must be numbers", name)
         if isinstance(v, (int, float)):
             return float(v)
-        if isinstance(v, (list, tuple)) and len(v) == 2 and all(
-                isinstance(e, (int, float)) and not isinstance(e, bool) for e in v) and v[0] <= v[1]:
+        if (
+            isinstance(v, (list, tuple))
+            and len(v) == 2
+            and all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in v)
+            and v[0] <= v[1]
+        ):
             return (float(v[0]), float(v[1]))
         raise ParamError(f"{name}: each side is a number or [min, max], got {v!r}", name)
 
@@ -155,16 +198,28 @@ class CropAndPad(Transform):
     kind = "geometric"
     default_p = 1.0
     params = (
-        Param("px", "any", None,
-              "pixels per side, negative crops and positive pads: a number (all sides), "
-              "[min, max] (drawn per side), or [top, right, bottom, left] each a number or "
-              "[min, max]; give px or percent"),
-        Param("percent", "any", None,
-              "the same as px, as fractions of the height (top, bottom) or width (left, right)",
-              nullable=True),
+        Param(
+            "px",
+            "any",
+            None,
+            "pixels per side, negative crops and positive pads: a number (all sides), "
+            "[min, max] (drawn per side), or [top, right, bottom, left] each a number or "
+            "[min, max]; give px or percent",
+        ),
+        Param(
+            "percent",
+            "any",
+            None,
+            "the same as px, as fractions of the height (top, bottom) or width (left, right)",
+            nullable=True,
+        ),
         Param("keep_size", "bool", True, "resize the result back to the input size"),
-        Param("sample_independently", "bool", True,
-              "draw each side's amount on its own; false draws one amount for all ranged sides"),
+        Param(
+            "sample_independently",
+            "bool",
+            True,
+            "draw each side's amount on its own; false draws one amount for all ranged sides",
+        ),
         interpolation_param(),
         MASK_INTERPOLATION,
         border_mode_param(0),
@@ -172,8 +227,10 @@ class CropAndPad(Transform):
         FILL_MASK,
     )
     example = "- CropAndPad: {px: [-12, 12], keep_size: true}"
-    deviations = ("Ranges are inclusive and per-side lists of discrete choices are not "
-                  "supported (a two-element list is a range). " + _FILL_MASK_NOTE)
+    deviations = (
+        "Ranges are inclusive and per-side lists of discrete choices are not "
+        "supported (a two-element list is a range). " + _FILL_MASK_NOTE
+    )
 
     def check(self) -> None:
         if (self.px is None) == (self.percent is None):
@@ -218,10 +275,12 @@ def _keep_one_pixel(first: int, second: int, size: int) -> tuple[int, int]:
 def _padding(value: Any) -> tuple[int, int, int, int]:
     """Pad's padding -> (left, top, right, bottom)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if len(values) not in (1, 2, 4) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0
-                                             for v in values):
-        raise ParamError("padding must be an integer >= 0, [x, y] or [left, top, right, bottom], "
-                         f"got {value!r}", "padding")
+    if len(values) not in (1, 2, 4) or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values
+    ):
+        raise ParamError(
+            f"padding must be an integer >= 0, [x, y] or [left, top, right, bottom], got {value!r}", "padding"
+        )
     if len(values) == 1:
         return (values[0],) * 4
     if len(values) == 2:
@@ -236,24 +295,33 @@ class Pad(Transform):
     kind = "geometric"
     default_p = 1.0
     params = (
-        Param("padding", "any", 0, "an integer for all sides, [x, y] (left/right, top/bottom), "
-              "or [left, top, right, bottom]"),
+        Param(
+            "padding",
+            "any",
+            0,
+            "an integer for all sides, [x, y] (left/right, top/bottom), or [left, top, right, bottom]",
+        ),
         FILL,
         FILL_MASK,
         border_mode_param(0),
     )
     example = "- Pad: {padding: [8, 4], border_mode: 0, fill: 0}"
-    deviations = (_FILL_MASK_NOTE + " Padding with a reflecting border_mode mirrors pixels, not "
-                  "labels: mirrored objects are unlabelled.")
+    deviations = (
+        _FILL_MASK_NOTE + " Padding with a reflecting border_mode mirrors pixels, not "
+        "labels: mirrored objects are unlabelled."
+    )
 
     def check(self) -> None:
         self.sides = _padding(self.padding)
 
     def make_op(self, rng, ctx):
         left, top, right, bottom = self.sides
-        return PadOp(**side_window(ctx.width, ctx.height, left, top, right, bottom),
-                     out_width=ctx.width + left + right, out_height=ctx.height + top + bottom,
-                     **resampling_of(self, interpolation=0))
+        return PadOp(
+            **side_window(ctx.width, ctx.height, left, top, right, bottom),
+            out_width=ctx.width + left + right,
+            out_height=ctx.height + top + bottom,
+            **resampling_of(self, interpolation=0),
+        )
 
 
 @register
@@ -263,12 +331,17 @@ class LetterBox(Transform):
     kind = "geometric"
     default_p = 1.0
     params = (
-        Param("size", "int_range", (640, 640), "output [height, width]; a number means a square",
-              low=1, ordered=False),
+        Param(
+            "size",
+            "int_range",
+            (640, 640),
+            "output [height, width]; a number means a square",
+            low=1,
+            ordered=False,
+        ),
         Param("scaleup", "bool", True, "allow enlarging images smaller than size"),
         Param("center", "bool", True, "centre the image (else put it at the top left)"),
-        Param("auto", "bool", False,
-              "pad only up to the next multiple of stride instead of the full size"),
+        Param("auto", "bool", False, "pad only up to the next multiple of stride instead of the full size"),
         Param("stride", "int", 32, "the multiple used by auto", low=1),
         interpolation_param(),
         MASK_INTERPOLATION,
@@ -276,8 +349,10 @@ class LetterBox(Transform):
         FILL_MASK,
     )
     example = "- LetterBox: {size: [640, 640], fill: 114}"
-    deviations = ("No Albumentations twin: follows Ultralytics' LetterBox (its equivalent is "
-                  "LongestMaxSize followed by PadIfNeeded). " + _FILL_MASK_NOTE)
+    deviations = (
+        "No Albumentations twin: follows Ultralytics' LetterBox (its equivalent is "
+        "LongestMaxSize followed by PadIfNeeded). " + _FILL_MASK_NOTE
+    )
 
     def make_op(self, rng, ctx):
         out_h, out_w = self.size
@@ -292,9 +367,15 @@ class LetterBox(Transform):
         left, top = (pad_w // 2, pad_h // 2) if self.center else (0, 0)
         sx, sy = new_w / ctx.width, new_h / ctx.height
         canvas_w, canvas_h = new_w + pad_w, new_h + pad_h
-        return LetterBoxOp(x_min=-left / sx, y_min=-top / sy, x_max=(canvas_w - left) / sx,
-                           y_max=(canvas_h - top) / sy, out_width=canvas_w, out_height=canvas_h,
-                           **resampling_of(self, border_mode=0))
+        return LetterBoxOp(
+            x_min=-left / sx,
+            y_min=-top / sy,
+            x_max=(canvas_w - left) / sx,
+            y_max=(canvas_h - top) / sy,
+            out_width=canvas_w,
+            out_height=canvas_h,
+            **resampling_of(self, border_mode=0),
+        )
 
 
 @register
@@ -304,22 +385,32 @@ class RandomZoomOut(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("side_range", "range", (1.0, 4.0),
-              "range of the canvas side as a multiple of the image side", low=1.0),
+        Param(
+            "side_range",
+            "range",
+            (1.0, 4.0),
+            "range of the canvas side as a multiple of the image side",
+            low=1.0,
+        ),
         FILL,
         FILL_MASK,
     )
     example = "- RandomZoomOut: {side_range: [1.0, 2.0], fill: 0, p: 0.5}"
-    deviations = ("No Albumentations twin: follows torchvision.transforms.v2.RandomZoomOut "
-                  "(fill, side_range, p). " + _FILL_MASK_NOTE)
+    deviations = (
+        "No Albumentations twin: follows torchvision.transforms.v2.RandomZoomOut "
+        "(fill, side_range, p). " + _FILL_MASK_NOTE
+    )
 
     def make_op(self, rng, ctx):
         ratio = float(rng.uniform(*self.side_range))
         canvas_w, canvas_h = int(ctx.width * ratio), int(ctx.height * ratio)
         left = int((canvas_w - ctx.width) * float(rng.random()))
         top = int((canvas_h - ctx.height) * float(rng.random()))
-        return RandomZoomOutOp(**side_window(ctx.width, ctx.height, left, top,
-                                             canvas_w - ctx.width - left,
-                                             canvas_h - ctx.height - top),
-                               out_width=canvas_w, out_height=canvas_h,
-                               **resampling_of(self, interpolation=0, border_mode=0))
+        return RandomZoomOutOp(
+            **side_window(
+                ctx.width, ctx.height, left, top, canvas_w - ctx.width - left, canvas_h - ctx.height - top
+            ),
+            out_width=canvas_w,
+            out_height=canvas_h,
+            **resampling_of(self, interpolation=0, border_mode=0),
+        )

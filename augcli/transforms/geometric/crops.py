@@ -5,6 +5,7 @@ All of them return a ``WindowOp`` subclass: the window ``[x_min, x_max] x
 crop cuts are clipped by the geometry module; instances it removes entirely
 are dropped with all their labels.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,10 +13,19 @@ import math
 import numpy as np
 
 from augcli.core.errors import TransformError
-from augcli.transforms.base import register, Transform
-from augcli.transforms.geometric._common import (BORDER_MODES, FILL, FILL_MASK, INTER_AREA,
-                                                 MASK_INTERPOLATION, PAD_POSITIONS, WindowOp,
-                                                 interpolation_param, pad_split, resampling_of)
+from augcli.transforms.base import Transform, register
+from augcli.transforms.geometric._common import (
+    BORDER_MODES,
+    FILL,
+    FILL_MASK,
+    INTER_AREA,
+    MASK_INTERPOLATION,
+    PAD_POSITIONS,
+    WindowOp,
+    interpolation_param,
+    pad_split,
+    resampling_of,
+)
 from augcli.transforms.params import Param, ParamError
 
 
@@ -36,39 +46,48 @@ class RandomSizedBBoxSafeCropOp(WindowOp):
 
 
 AREA_FOR_DOWNSCALE = Param(
-    "area_for_downscale", "choice", None,
+    "area_for_downscale",
+    "choice",
+    None,
     "use INTER_AREA (3) for the image when the output is smaller than the input: "
     "'image' or 'image_mask' (masks stay nearest either way)",
-    choices=(None, "image", "image_mask"), nullable=True)
+    choices=(None, "image", "image_mask"),
+    nullable=True,
+)
 
 _CROP_PARAMS = (
     Param("height", "int", None, "height of the crop (pixels)", low=1),
     Param("width", "int", None, "width of the crop (pixels)", low=1),
     Param("pad_if_needed", "bool", False, "pad the image first when the crop is larger than it"),
-    Param("pad_position", "choice", "center", "where the image sits inside the padding",
-          choices=PAD_POSITIONS),
+    Param(
+        "pad_position", "choice", "center", "where the image sits inside the padding", choices=PAD_POSITIONS
+    ),
     Param("border_mode", "choice", 0, "OpenCV border mode for the padding", choices=BORDER_MODES),
     FILL,
     FILL_MASK,
 )
 
-_CROP_DEVIATIONS = ("fill_mask defaults to the ignore index. A crop larger than the image "
-                    "without pad_if_needed skips the image with a TransformError.")
+_CROP_DEVIATIONS = (
+    "fill_mask defaults to the ignore index. A crop larger than the image "
+    "without pad_if_needed skips the image with a TransformError."
+)
 
 
-def crop_axis(size: int, crop: int, pad_if_needed: bool, position: str, rng, axis: str,
-              start: int | None, what: str) -> float:
+def crop_axis(
+    size: int, crop: int, pad_if_needed: bool, position: str, rng, axis: str, start: int | None, what: str
+) -> float:
     """Window start along one axis; negative when the crop pads the image."""
     if crop > size:
         if not pad_if_needed:
-            raise TransformError(f"{what}: crop {axis} size {crop} is larger than the image ({size}); "
-                                 "set pad_if_needed: true to pad")
+            raise TransformError(
+                f"{what}: crop {axis} size {crop} is larger than the image ({size}); "
+                "set pad_if_needed: true to pad"
+            )
         return -float(pad_split(crop - size, position, rng, axis))
     return float(start if start is not None else int(rng.integers(0, size - crop + 1)))
 
 
-def resized_interpolation(transform: Transform, crop_w: float, crop_h: float,
-                          out_w: int, out_h: int) -> int:
+def resized_interpolation(transform: Transform, crop_w: float, crop_h: float, out_w: int, out_h: int) -> int:
     """The image interpolation, switched to INTER_AREA for downscales when asked."""
     shrinking = out_w * out_h < crop_w * crop_h
     if transform.cfg.get("area_for_downscale") and shrinking:
@@ -97,12 +116,21 @@ class RandomCrop(Transform):
 
     def make_op(self, rng, ctx):
         # one draw per axis: where the padding goes if the crop is larger, else the offset
-        x0 = crop_axis(ctx.width, self.width, self.pad_if_needed, self.pad_position, rng, "x",
-                       None, self.name)
-        y0 = crop_axis(ctx.height, self.height, self.pad_if_needed, self.pad_position, rng, "y",
-                       None, self.name)
-        return RandomCropOp(x_min=x0, y_min=y0, x_max=x0 + self.width, y_max=y0 + self.height,
-                            out_width=self.width, out_height=self.height, **resampling_of(self))
+        x0 = crop_axis(
+            ctx.width, self.width, self.pad_if_needed, self.pad_position, rng, "x", None, self.name
+        )
+        y0 = crop_axis(
+            ctx.height, self.height, self.pad_if_needed, self.pad_position, rng, "y", None, self.name
+        )
+        return RandomCropOp(
+            x_min=x0,
+            y_min=y0,
+            x_max=x0 + self.width,
+            y_max=y0 + self.height,
+            out_width=self.width,
+            out_height=self.height,
+            **resampling_of(self),
+        )
 
 
 @register
@@ -119,12 +147,35 @@ class CenterCrop(Transform):
         _require_size(self)
 
     def make_op(self, rng, ctx):
-        x0 = crop_axis(ctx.width, self.width, self.pad_if_needed, self.pad_position, rng, "x",
-                       (ctx.width - self.width) // 2, self.name)
-        y0 = crop_axis(ctx.height, self.height, self.pad_if_needed, self.pad_position, rng, "y",
-                       (ctx.height - self.height) // 2, self.name)
-        return CenterCropOp(x_min=x0, y_min=y0, x_max=x0 + self.width, y_max=y0 + self.height,
-                            out_width=self.width, out_height=self.height, **resampling_of(self))
+        x0 = crop_axis(
+            ctx.width,
+            self.width,
+            self.pad_if_needed,
+            self.pad_position,
+            rng,
+            "x",
+            (ctx.width - self.width) // 2,
+            self.name,
+        )
+        y0 = crop_axis(
+            ctx.height,
+            self.height,
+            self.pad_if_needed,
+            self.pad_position,
+            rng,
+            "y",
+            (ctx.height - self.height) // 2,
+            self.name,
+        )
+        return CenterCropOp(
+            x_min=x0,
+            y_min=y0,
+            x_max=x0 + self.width,
+            y_max=y0 + self.height,
+            out_width=self.width,
+            out_height=self.height,
+            **resampling_of(self),
+        )
 
 
 @register
@@ -134,12 +185,20 @@ class RandomResizedCrop(Transform):
     kind = "geometric"
     default_p = 1.0
     params = (
-        Param("size", "int_range", None, "output [height, width]; a number means a square",
-              low=1, ordered=False),
-        Param("scale", "range", (0.08, 1.0), "range of the window area as a fraction of the image",
-              low=0.0, high=1.0),
-        Param("ratio", "range", (0.75, 4.0 / 3.0), "range of the window aspect ratio (width/height)",
-              low=1e-6),
+        Param(
+            "size", "int_range", None, "output [height, width]; a number means a square", low=1, ordered=False
+        ),
+        Param(
+            "scale",
+            "range",
+            (0.08, 1.0),
+            "range of the window area as a fraction of the image",
+            low=0.0,
+            high=1.0,
+        ),
+        Param(
+            "ratio", "range", (0.75, 4.0 / 3.0), "range of the window aspect ratio (width/height)", low=1e-6
+        ),
         interpolation_param(),
         MASK_INTERPOLATION,
         AREA_FOR_DOWNSCALE,
@@ -178,9 +237,15 @@ class RandomResizedCrop(Transform):
         x0, y0, w, h = self._window(rng, ctx.width, ctx.height)
         out_h, out_w = self.size
         interp = resized_interpolation(self, w, h, out_w, out_h)
-        return RandomResizedCropOp(x_min=x0, y_min=y0, x_max=x0 + w, y_max=y0 + h,
-                                   out_width=out_w, out_height=out_h,
-                                   **resampling_of(self, interpolation=interp))
+        return RandomResizedCropOp(
+            x_min=x0,
+            y_min=y0,
+            x_max=x0 + w,
+            y_max=y0 + h,
+            out_width=out_w,
+            out_height=out_h,
+            **resampling_of(self, interpolation=interp),
+        )
 
 
 @register
@@ -193,17 +258,25 @@ class RandomSizedBBoxSafeCrop(Transform):
     params = (
         Param("height", "int", None, "output height (pixels)", low=1),
         Param("width", "int", None, "output width (pixels)", low=1),
-        Param("erosion_rate", "float", 0.0,
-              "shrink the union of boxes by this fraction before choosing the crop, allowing "
-              "crops that cut boxes slightly; without boxes, the crop keeps at least "
-              "(1 - erosion_rate) of the image height", low=0.0, high=1.0),
+        Param(
+            "erosion_rate",
+            "float",
+            0.0,
+            "shrink the union of boxes by this fraction before choosing the crop, allowing "
+            "crops that cut boxes slightly; without boxes, the crop keeps at least "
+            "(1 - erosion_rate) of the image height",
+            low=0.0,
+            high=1.0,
+        ),
         interpolation_param(),
         MASK_INTERPOLATION,
         AREA_FOR_DOWNSCALE,
     )
     example = "- RandomSizedBBoxSafeCrop: {height: 96, width: 128}"
-    deviations = ("The crop window is snapped outwards to whole pixels so boxes stay inside. "
-                  "mask_interpolation is always nearest.")
+    deviations = (
+        "The crop window is snapped outwards to whole pixels so boxes stay inside. "
+        "mask_interpolation is always nearest."
+    )
 
     def check(self) -> None:
         _require_size(self)
@@ -234,13 +307,17 @@ class RandomSizedBBoxSafeCrop(Transform):
     def make_op(self, rng, ctx):
         boxes = ctx.sample().instances.boxes
         if len(boxes):
-            union = np.array([boxes[:, 0].min(), boxes[:, 1].min(),
-                              boxes[:, 2].max(), boxes[:, 3].max()])
+            union = np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
             x0, y0, x1, y1 = self._window_around(rng, union, ctx.width, ctx.height)
         else:
             x0, y0, x1, y1 = self._window_without_boxes(rng, ctx.width, ctx.height)
         interp = resized_interpolation(self, x1 - x0, y1 - y0, self.width, self.height)
-        return RandomSizedBBoxSafeCropOp(x_min=float(x0), y_min=float(y0), x_max=float(x1),
-                                         y_max=float(y1), out_width=self.width,
-                                         out_height=self.height,
-                                         **resampling_of(self, interpolation=interp))
+        return RandomSizedBBoxSafeCropOp(
+            x_min=float(x0),
+            y_min=float(y0),
+            x_max=float(x1),
+            y_max=float(y1),
+            out_width=self.width,
+            out_height=self.height,
+            **resampling_of(self, interpolation=interp),
+        )

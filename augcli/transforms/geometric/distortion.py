@@ -5,6 +5,7 @@ the continuous input coordinate to sample. GridDistortion is separable and
 monotone, so it supplies an exact forward point map; ElasticTransform has
 none and the geometry module inverts its grid numerically.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,16 +15,20 @@ import cv2
 import numpy as np
 
 from augcli.geometry.warp import GridWarp
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import ResampledOp, resampling_of, resampling_params
 from augcli.transforms.params import Param
 
 KEYPOINT_REMAPPING = Param(
-    "keypoint_remapping_method", "choice", "mask",
+    "keypoint_remapping_method",
+    "choice",
+    "mask",
     "accepted for Albumentations compatibility; keypoints always move through the exact "
-    "inverse of the warp (numerical for ElasticTransform)", choices=("direct", "mask"))
+    "inverse of the warp (numerical for ElasticTransform)",
+    choices=("direct", "mask"),
+)
 
-_MIN_STEP = 1e-3   # keeps the grid strictly monotone so it stays invertible
+_MIN_STEP = 1e-3  # keeps the grid strictly monotone so it stays invertible
 
 
 def _pixel_centres(n: int) -> np.ndarray:
@@ -50,8 +55,10 @@ class ElasticOp(ResampledOp):
         else:
             noise = rng.uniform(-1.0, 1.0, (draws, height, width)).astype(np.float32)
         ksize = (17, 17) if self.approximate else (0, 0)
-        fields = [cv2.GaussianBlur(n, ksize, self.sigma, borderType=cv2.BORDER_REFLECT_101)
-                  * np.float32(self.alpha) for n in noise]
+        fields = [
+            cv2.GaussianBlur(n, ksize, self.sigma, borderType=cv2.BORDER_REFLECT_101) * np.float32(self.alpha)
+            for n in noise
+        ]
         return fields[0], fields[-1]
 
     def warp(self, width: int, height: int) -> GridWarp:
@@ -78,8 +85,13 @@ class PiecewiseLinearAxes:
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        return np.stack([interp_extrapolate(pts[:, 0], self.in_x, self.out_x),
-                         interp_extrapolate(pts[:, 1], self.in_y, self.out_y)], axis=1)
+        return np.stack(
+            [
+                interp_extrapolate(pts[:, 0], self.in_x, self.out_x),
+                interp_extrapolate(pts[:, 1], self.in_y, self.out_y),
+            ],
+            axis=1,
+        )
 
 
 def interp_extrapolate(x: np.ndarray, xp, fp) -> np.ndarray:
@@ -98,7 +110,7 @@ def grid_knots(size: int, steps: tuple[float, ...], normalized: bool) -> tuple[n
     out_knots = np.linspace(0.0, float(size), cells + 1)
     widths = np.maximum(np.asarray(steps, float), _MIN_STEP) * (size / cells)
     if normalized:
-        widths *= size / widths.sum()   # the input span is exactly the image: nothing leaves
+        widths *= size / widths.sum()  # the input span is exactly the image: nothing leaves
     in_knots = np.concatenate([[0.0], np.cumsum(widths)])
     return out_knots, in_knots
 
@@ -119,8 +131,9 @@ class GridDistortionOp(ResampledOp):
         row = np.interp(_pixel_centres(height), out_y, in_y).astype(np.float32)
         map_x = np.broadcast_to(col[None, :], (height, width)).copy()
         map_y = np.broadcast_to(row[:, None], (height, width)).copy()
-        point_map = PiecewiseLinearAxes(tuple(in_x.tolist()), tuple(out_x.tolist()),
-                                        tuple(in_y.tolist()), tuple(out_y.tolist()))
+        point_map = PiecewiseLinearAxes(
+            tuple(in_x.tolist()), tuple(out_x.tolist()), tuple(in_y.tolist()), tuple(out_y.tolist())
+        )
         return GridWarp(map_x=map_x, map_y=map_y, point_map=point_map)
 
 
@@ -131,28 +144,39 @@ class ElasticTransform(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("alpha", "float", 1.0, "displacement strength (pixels per unit of smoothed noise)",
-              low=0.0),
-        Param("sigma", "float", 50.0, "standard deviation of the Gaussian smoothing (pixels)",
-              low=1.0),
+        Param("alpha", "float", 1.0, "displacement strength (pixels per unit of smoothed noise)", low=0.0),
+        Param("sigma", "float", 50.0, "standard deviation of the Gaussian smoothing (pixels)", low=1.0),
         *resampling_params(),
         Param("approximate", "bool", False, "smooth with a fixed 17x17 kernel (faster)"),
         Param("same_dxdy", "bool", False, "use one field for both x and y displacement"),
-        Param("noise_distribution", "choice", "gaussian", "noise before smoothing",
-              choices=("gaussian", "uniform")),
+        Param(
+            "noise_distribution",
+            "choice",
+            "gaussian",
+            "noise before smoothing",
+            choices=("gaussian", "uniform"),
+        ),
         KEYPOINT_REMAPPING,
     )
     example = "- ElasticTransform: {alpha: 40, sigma: 6, p: 0.3}"
-    deviations = ("The displacement field is drawn from augcli's seeded generator, so it differs "
-                  "from Albumentations' for the same settings. keypoint_remapping_method is "
-                  "accepted but keypoints always use the numerically inverted field. "
-                  "mask_interpolation is always nearest. fill_mask defaults to the ignore index.")
+    deviations = (
+        "The displacement field is drawn from augcli's seeded generator, so it differs "
+        "from Albumentations' for the same settings. keypoint_remapping_method is "
+        "accepted but keypoints always use the numerically inverted field. "
+        "mask_interpolation is always nearest. fill_mask defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
         seed = int(rng.integers(0, 2**63 - 1))
-        return ElasticOp(seed=seed, alpha=self.alpha, sigma=self.sigma,
-                         approximate=self.approximate, same_dxdy=self.same_dxdy,
-                         noise_distribution=self.noise_distribution, **resampling_of(self))
+        return ElasticOp(
+            seed=seed,
+            alpha=self.alpha,
+            sigma=self.sigma,
+            approximate=self.approximate,
+            same_dxdy=self.same_dxdy,
+            noise_distribution=self.noise_distribution,
+            **resampling_of(self),
+        )
 
 
 @register
@@ -163,24 +187,37 @@ class GridDistortion(Transform):
     default_p = 0.5
     params = (
         Param("num_steps", "int", 5, "number of grid cells along each side", low=1),
-        Param("distort_limit", "range", (-0.3, 0.3),
-              "range of each cell's relative size change; a number x means [-x, x]",
-              low=-1.0, high=1.0, scalar="symmetric"),
+        Param(
+            "distort_limit",
+            "range",
+            (-0.3, 0.3),
+            "range of each cell's relative size change; a number x means [-x, x]",
+            low=-1.0,
+            high=1.0,
+            scalar="symmetric",
+        ),
         *resampling_params(),
-        Param("normalized", "bool", True,
-              "rescale the cells so the distortion never samples outside the image"),
+        Param(
+            "normalized", "bool", True, "rescale the cells so the distortion never samples outside the image"
+        ),
         KEYPOINT_REMAPPING,
     )
     example = "- GridDistortion: {num_steps: 5, distort_limit: 0.3, p: 0.3}"
-    deviations = ("The image is split into num_steps equal cells per axis (Albumentations adds a "
-                  "remainder cell); a cell never shrinks below 0.1% of its size so the warp stays "
-                  "invertible. keypoint_remapping_method is accepted but keypoints always use the "
-                  "exact forward map. mask_interpolation is always nearest. fill_mask defaults "
-                  "to the ignore index.")
+    deviations = (
+        "The image is split into num_steps equal cells per axis (Albumentations adds a "
+        "remainder cell); a cell never shrinks below 0.1% of its size so the warp stays "
+        "invertible. keypoint_remapping_method is accepted but keypoints always use the "
+        "exact forward map. mask_interpolation is always nearest. fill_mask defaults "
+        "to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
         n = self.num_steps
         steps_x = 1.0 + rng.uniform(*self.distort_limit, size=n)
         steps_y = 1.0 + rng.uniform(*self.distort_limit, size=n)
-        return GridDistortionOp(steps_x=tuple(steps_x.tolist()), steps_y=tuple(steps_y.tolist()),
-                                normalized=self.normalized, **resampling_of(self))
+        return GridDistortionOp(
+            steps_x=tuple(steps_x.tolist()),
+            steps_y=tuple(steps_y.tolist()),
+            normalized=self.normalized,
+            **resampling_of(self),
+        )

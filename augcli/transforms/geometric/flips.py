@@ -3,6 +3,7 @@
 Each maps the canvas onto itself (or its transpose) without resampling
 error, so with any interpolation the pixels land exactly on pixel cells.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import MatrixOp
 
 _EXACT = "Pixels are permuted exactly; no resampling parameters."
@@ -51,9 +52,9 @@ class Rotate90Op(MatrixOp):
         k = self.k % 4
         if k == 0:
             return np.eye(3), (width, height)
-        if k == 1:   # (x, y) -> (y, W - x)
+        if k == 1:  # (x, y) -> (y, W - x)
             return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]]), (height, width)
-        if k == 2:   # (x, y) -> (W - x, H - y)
+        if k == 2:  # (x, y) -> (W - x, H - y)
             return np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]]), (width, height)
         # k == 3: (x, y) -> (H - y, x)
         return np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), (height, width)
@@ -145,8 +146,10 @@ class D4(Transform):
     kind = "geometric"
     default_p = 1.0
     example = "- D4: {p: 1.0}"
-    deviations = (_EXACT + " On a non-square image the quarter turns and diagonal mirrors "
-                  "swap width and height; labels follow. Mirrors swap left/right keypoints.")
+    deviations = (
+        _EXACT + " On a non-square image the quarter turns and diagonal mirrors "
+        "swap width and height; labels follow. Mirrors swap left/right keypoints."
+    )
 
     def make_op(self, rng, ctx):
         return D4Op(element=D4_ELEMENTS[int(rng.integers(0, len(D4_ELEMENTS)))])

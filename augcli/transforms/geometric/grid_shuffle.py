@@ -7,6 +7,7 @@ tile borders and every part moves with its tile (an object split by the grid
 becomes a multi-part polygon); a box-only instance becomes the box around
 its moved parts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 
 from augcli.geometry.piecewise import Piece, PiecewiseWarp, piecewise_warp
 from augcli.geometry.warp import translation
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import ResampledOp, require
 from augcli.transforms.params import Param
 
@@ -25,8 +26,9 @@ def grid_tiles(width: int, height: int, rows: int, cols: int) -> list[tuple[int,
     """Tiles (x0, y0, x1, y1) in row-major order; sides differ by at most one pixel."""
     xs = np.linspace(0, width, cols + 1).astype(int)
     ys = np.linspace(0, height, rows + 1).astype(int)
-    return [(int(xs[c]), int(ys[r]), int(xs[c + 1]), int(ys[r + 1]))
-            for r in range(rows) for c in range(cols)]
+    return [
+        (int(xs[c]), int(ys[r]), int(xs[c + 1]), int(ys[r + 1])) for r in range(rows) for c in range(cols)
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,14 +62,22 @@ class RandomGridShuffle(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("grid", "int_range", (3, 3), "[rows, columns] of the grid; a number n means n x n",
-              low=1, ordered=False),
+        Param(
+            "grid",
+            "int_range",
+            (3, 3),
+            "[rows, columns] of the grid; a number n means n x n",
+            low=1,
+            ordered=False,
+        ),
     )
     example = "- RandomGridShuffle: {grid: [3, 3], p: 0.5}"
-    deviations = ("Tiles trade places only with tiles of the same size (when the image does not "
-                  "divide evenly, sides differ by one pixel). Polygons are cut along tile borders "
-                  "and become multi-part; a box-only instance cut by a border gets the box around "
-                  "all its moved parts.")
+    deviations = (
+        "Tiles trade places only with tiles of the same size (when the image does not "
+        "divide evenly, sides differ by one pixel). Polygons are cut along tile borders "
+        "and become multi-part; a box-only instance cut by a border gets the box around "
+        "all its moved parts."
+    )
 
     def check(self) -> None:
         rows, cols = self.grid
@@ -80,7 +90,6 @@ class RandomGridShuffle(Transform):
         sizes: dict[tuple[int, int], list[int]] = {}
         for k, (x0, y0, x1, y1) in enumerate(tiles):
             sizes.setdefault((x1 - x0, y1 - y0), []).append(k)
-        for members in sizes.values():           # shuffle within each group of equal tiles
+        for members in sizes.values():  # shuffle within each group of equal tiles
             order[members] = rng.permutation(members)
-        return GridShuffleOp(rows=rows, cols=cols, order=tuple(int(k) for k in order),
-                             interpolation=0)
+        return GridShuffleOp(rows=rows, cols=cols, order=tuple(int(k) for k in order), interpolation=0)

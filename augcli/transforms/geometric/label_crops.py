@@ -5,6 +5,7 @@ Each reads the current sample through ``ctx.sample()`` (``needs_labels``), then
 returns a whole-pixel ``WindowOp``: the labels move through the same one-warp
 core as every other crop.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ import numpy as np
 from augcli.core.errors import TransformError
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_to_mask
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import WindowOp, require
 from augcli.transforms.geometric.crops import RandomSizedBBoxSafeCrop
 from augcli.transforms.params import Param, ParamError
@@ -42,16 +43,24 @@ class RandomIoUCropOp(WindowOp):
 
 def crop_window(op_type: type, x0: int, y0: int, width: int, height: int) -> WindowOp:
     """A whole-pixel crop: no resampling, so every interpolation gives the same pixels."""
-    return op_type(x_min=float(x0), y_min=float(y0), x_max=float(x0 + width),
-                   y_max=float(y0 + height), out_width=int(width), out_height=int(height),
-                   interpolation=0)
+    return op_type(
+        x_min=float(x0),
+        y_min=float(y0),
+        x_max=float(x0 + width),
+        y_max=float(y0 + height),
+        out_width=int(width),
+        out_height=int(height),
+        interpolation=0,
+    )
 
 
 def fixed_size_crop(transform: Transform, ctx) -> tuple[int, int]:
     """The transform's height x width crop, refused when larger than the image."""
     if transform.width > ctx.width or transform.height > ctx.height:
-        raise TransformError(f"{transform.name}: crop {transform.height}x{transform.width} is "
-                             f"larger than the image ({ctx.height}x{ctx.width})")
+        raise TransformError(
+            f"{transform.name}: crop {transform.height}x{transform.width} is "
+            f"larger than the image ({ctx.height}x{ctx.width})"
+        )
     return transform.width, transform.height
 
 
@@ -66,10 +75,16 @@ class BBoxSafeRandomCrop(RandomSizedBBoxSafeCrop):
 
     name = "BBoxSafeRandomCrop"
     params = (
-        Param("erosion_rate", "float", 0.0,
-              "shrink the union of boxes by this fraction before choosing the crop, allowing "
-              "crops that cut boxes slightly; without boxes, the crop keeps at least "
-              "(1 - erosion_rate) of the image height", low=0.0, high=1.0),
+        Param(
+            "erosion_rate",
+            "float",
+            0.0,
+            "shrink the union of boxes by this fraction before choosing the crop, allowing "
+            "crops that cut boxes slightly; without boxes, the crop keeps at least "
+            "(1 - erosion_rate) of the image height",
+            low=0.0,
+            high=1.0,
+        ),
     )
     example = "- BBoxSafeRandomCrop: {erosion_rate: 0.0}"
     deviations = "The crop window is snapped outwards to whole pixels so boxes stay inside."
@@ -80,8 +95,7 @@ class BBoxSafeRandomCrop(RandomSizedBBoxSafeCrop):
     def make_op(self, rng, ctx):
         boxes = ctx.sample().instances.boxes
         if len(boxes):
-            union = np.array([boxes[:, 0].min(), boxes[:, 1].min(),
-                              boxes[:, 2].max(), boxes[:, 3].max()])
+            union = np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
             x0, y0, x1, y1 = self._window_around(rng, union, ctx.width, ctx.height)
         else:
             x0, y0, x1, y1 = self._window_without_boxes(rng, ctx.width, ctx.height)
@@ -108,13 +122,20 @@ class AtLeastOneBBoxRandomCrop(Transform):
     params = (
         Param("height", "int", None, "crop height (pixels)", low=1),
         Param("width", "int", None, "crop width (pixels)", low=1),
-        Param("erosion_factor", "float", 0.0,
-              "shrink the chosen box by this fraction first (1 = only its centre must be "
-              "inside the crop)", low=0.0, high=1.0),
+        Param(
+            "erosion_factor",
+            "float",
+            0.0,
+            "shrink the chosen box by this fraction first (1 = only its centre must be inside the crop)",
+            low=0.0,
+            high=1.0,
+        ),
     )
     example = "- AtLeastOneBBoxRandomCrop: {height: 96, width: 128}"
-    deviations = ("A box larger than the crop gets a crop centred on it. A crop larger than "
-                  "the image skips the image with a TransformError.")
+    deviations = (
+        "A box larger than the crop gets a crop centred on it. A crop larger than "
+        "the image skips the image with a TransformError."
+    )
 
     def check(self) -> None:
         _require_size(self)
@@ -141,18 +162,32 @@ class RandomCropNearBBox(Transform):
     default_p = 1.0
     needs_labels = True
     params = (
-        Param("max_part_shift", "range", (0.0, 0.3),
-              "[height, width] fractions of the box size each edge may move by (either way); "
-              "a number x means [0, x]", low=0.0, high=1.0, scalar="upto", ordered=False),
-        Param("cropping_bbox_key", "choice", "cropping_bbox",
-              "accepted for Albumentations compatibility: the box is a random instance's box",
-              choices=("cropping_bbox",)),
+        Param(
+            "max_part_shift",
+            "range",
+            (0.0, 0.3),
+            "[height, width] fractions of the box size each edge may move by (either way); "
+            "a number x means [0, x]",
+            low=0.0,
+            high=1.0,
+            scalar="upto",
+            ordered=False,
+        ),
+        Param(
+            "cropping_bbox_key",
+            "choice",
+            "cropping_bbox",
+            "accepted for Albumentations compatibility: the box is a random instance's box",
+            choices=("cropping_bbox",),
+        ),
     )
     example = "- RandomCropNearBBox: {max_part_shift: [0.3, 0.3]}"
-    deviations = ("Albumentations crops around a box passed with the data; augcli uses the box "
-                  "of a randomly chosen instance (the whole image when there is none). The "
-                  "window is rounded to whole pixels, clipped to the image, and keeps at least "
-                  "one pixel.")
+    deviations = (
+        "Albumentations crops around a box passed with the data; augcli uses the box "
+        "of a randomly chosen instance (the whole image when there is none). The "
+        "window is rounded to whole pixels, clipped to the image, and keeps at least "
+        "one pixel."
+    )
 
     def make_op(self, rng, ctx):
         boxes = ctx.sample().instances.boxes
@@ -206,24 +241,38 @@ class CropNonEmptyMaskIfExists(Transform):
     params = (
         Param("height", "int", None, "crop height (pixels)", low=1),
         Param("width", "int", None, "crop width (pixels)", low=1),
-        Param("ignore_values", "list", None,
-              "semantic-map values and instance category ids that do not count as objects "
-              "(0 and the ignore index never count)", nullable=True),
-        Param("ignore_channels", "list", None,
-              "accepted for Albumentations compatibility only as null: augcli's semantic map "
-              "has one channel (use ignore_values)", nullable=True),
+        Param(
+            "ignore_values",
+            "list",
+            None,
+            "semantic-map values and instance category ids that do not count as objects "
+            "(0 and the ignore index never count)",
+            nullable=True,
+        ),
+        Param(
+            "ignore_channels",
+            "list",
+            None,
+            "accepted for Albumentations compatibility only as null: augcli's semantic map "
+            "has one channel (use ignore_values)",
+            nullable=True,
+        ),
     )
     example = "- CropNonEmptyMaskIfExists: {height: 96, width: 128}"
-    deviations = ("Objects are the union of the semantic map's classes and every instance's "
-                  "polygon, mask or (box-only) box; the ignore index never counts. "
-                  "ignore_channels must be null. A crop larger than the image skips the image "
-                  "with a TransformError.")
+    deviations = (
+        "Objects are the union of the semantic map's classes and every instance's "
+        "polygon, mask or (box-only) box; the ignore index never counts. "
+        "ignore_channels must be null. A crop larger than the image skips the image "
+        "with a TransformError."
+    )
 
     def check(self) -> None:
         _require_size(self)
         if self.ignore_channels is not None:
-            raise ParamError("ignore_channels is not supported: the semantic map has one "
-                             "channel; use ignore_values", "ignore_channels")
+            raise ParamError(
+                "ignore_channels is not supported: the semantic map has one channel; use ignore_values",
+                "ignore_channels",
+            )
         values = self.ignore_values or []
         if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
             raise ParamError("ignore_values must be a list of integers", "ignore_values")
@@ -260,30 +309,41 @@ class RandomIoUCrop(Transform):
     kind = "geometric"
     default_p = 1.0
     needs_labels = True
-    attempts = 50            # draws of a minimum IoU before giving up (torchvision loops forever)
+    attempts = 50  # draws of a minimum IoU before giving up (torchvision loops forever)
     params = (
-        Param("min_scale", "float", 0.3, "smallest crop side as a fraction of the image side",
-              low=0.0, high=1.0),
-        Param("max_scale", "float", 1.0, "largest crop side as a fraction of the image side",
-              low=0.0, high=1.0),
+        Param(
+            "min_scale", "float", 0.3, "smallest crop side as a fraction of the image side", low=0.0, high=1.0
+        ),
+        Param(
+            "max_scale", "float", 1.0, "largest crop side as a fraction of the image side", low=0.0, high=1.0
+        ),
         Param("min_aspect_ratio", "float", 0.5, "smallest crop width/height ratio", low=0.0),
         Param("max_aspect_ratio", "float", 2.0, "largest crop width/height ratio", low=0.0),
-        Param("sampler_options", "list", [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0],
-              "minimum IoUs to choose from; an option >= 1 means no crop"),
+        Param(
+            "sampler_options",
+            "list",
+            [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0],
+            "minimum IoUs to choose from; an option >= 1 means no crop",
+        ),
         Param("trials", "int", 40, "crop attempts per chosen minimum IoU", low=1),
     )
     example = "- RandomIoUCrop: {min_scale: 0.3, max_scale: 1.0}"
-    deviations = ("No Albumentations twin: follows torchvision.transforms.v2.RandomIoUCrop. "
-                  "Boxes whose centre leaves the crop are not removed outright (torchvision "
-                  "marks them for SanitizeBoundingBoxes): instances are clipped and filtered by "
-                  "labels.min_visibility / min_area like after every crop. Without instances any "
-                  "crop of the right scale and aspect passes; after 50 fruitless draws of a "
-                  "minimum IoU the image is left uncropped.")
+    deviations = (
+        "No Albumentations twin: follows torchvision.transforms.v2.RandomIoUCrop. "
+        "Boxes whose centre leaves the crop are not removed outright (torchvision "
+        "marks them for SanitizeBoundingBoxes): instances are clipped and filtered by "
+        "labels.min_visibility / min_area like after every crop. Without instances any "
+        "crop of the right scale and aspect passes; after 50 fruitless draws of a "
+        "minimum IoU the image is left uncropped."
+    )
 
     def check(self) -> None:
         require(self.min_scale <= self.max_scale, "min_scale must not exceed max_scale", "max_scale")
-        require(self.min_aspect_ratio <= self.max_aspect_ratio,
-                "min_aspect_ratio must not exceed max_aspect_ratio", "max_aspect_ratio")
+        require(
+            self.min_aspect_ratio <= self.max_aspect_ratio,
+            "min_aspect_ratio must not exceed max_aspect_ratio",
+            "max_aspect_ratio",
+        )
         options = self.sampler_options
         if not options or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in options):
             raise ParamError("sampler_options must be a non-empty list of numbers", "sampler_options")
@@ -314,8 +374,12 @@ class RandomIoUCrop(Transform):
                 if len(boxes) == 0:
                     return crop_window(RandomIoUCropOp, left, top, w, h)
                 window = np.array([left, top, left + w, top + h], dtype=np.float64)
-                within = ((centres[:, 0] > window[0]) & (centres[:, 0] < window[2])
-                          & (centres[:, 1] > window[1]) & (centres[:, 1] < window[3]))
+                within = (
+                    (centres[:, 0] > window[0])
+                    & (centres[:, 0] < window[2])
+                    & (centres[:, 1] > window[1])
+                    & (centres[:, 1] < window[3])
+                )
                 if within.any() and box_iou(boxes[within], window).max() >= min_iou:
                     return crop_window(RandomIoUCropOp, left, top, w, h)
         return crop_window(RandomIoUCropOp, 0, 0, ctx.width, ctx.height)

@@ -12,6 +12,7 @@ The forward map (input -> output) solves the radial polynomial exactly per
 point (Newton on a monotone function), so keypoints and polygon vertices
 need no grid inversion.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from augcli.geometry.warp import GridWarp
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import ResampledOp, resampling_of, resampling_params
 from augcli.transforms.geometric.distortion import KEYPOINT_REMAPPING
 from augcli.transforms.params import Param
@@ -47,8 +48,11 @@ class RadialMap:
     def fold_radius(self) -> float:
         """Smallest normalised radius where the map stops growing (inf if never)."""
         # d/ds [s (1 + k1 s^2 + k2 s^4)] = 1 + 3 k1 u + 5 k2 u^2 with u = s^2
-        roots = np.roots([5.0 * self.k2, 3.0 * self.k1, 1.0]) if self.k2 else (
-            np.array([-1.0 / (3.0 * self.k1)]) if self.k1 else np.array([]))
+        roots = (
+            np.roots([5.0 * self.k2, 3.0 * self.k1, 1.0])
+            if self.k2
+            else (np.array([-1.0 / (3.0 * self.k1)]) if self.k1 else np.array([]))
+        )
         positive = [r.real for r in np.atleast_1d(roots) if abs(r.imag) < 1e-12 and r.real > 0]
         return math.sqrt(min(positive)) if positive else math.inf
 
@@ -56,7 +60,7 @@ class RadialMap:
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         nx = (pts[:, 0] - self.cx) / self.norm_x
         ny = (pts[:, 1] - self.cy) / self.norm_y
-        r = np.hypot(nx, ny)                       # input radius = s * factor(s^2)
+        r = np.hypot(nx, ny)  # input radius = s * factor(s^2)
         limit = self.fold_radius()
         s = np.minimum(r, limit) if math.isfinite(limit) else r.copy()
         for _ in range(_NEWTON_STEPS):
@@ -111,23 +115,37 @@ class OpticalDistortion(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("distort_limit", "range", (-0.05, 0.05),
-              "range of the distortion coefficient k; a number x means [-x, x]. Recommended: "
-              "about 0.05 for 'camera', 0.3 for 'fisheye'. Below -0.3 the image would fold "
-              "over itself near the corners", low=-0.3, high=1.0, scalar="symmetric"),
-        Param("mode", "choice", "camera",
-              "'camera': OpenCV camera model with k1 = k2 = k, offsets normalised by width and "
-              "height; 'fisheye': r' = r (1 + k r^2), offsets normalised by the half diagonal",
-              choices=("camera", "fisheye")),
+        Param(
+            "distort_limit",
+            "range",
+            (-0.05, 0.05),
+            "range of the distortion coefficient k; a number x means [-x, x]. Recommended: "
+            "about 0.05 for 'camera', 0.3 for 'fisheye'. Below -0.3 the image would fold "
+            "over itself near the corners",
+            low=-0.3,
+            high=1.0,
+            scalar="symmetric",
+        ),
+        Param(
+            "mode",
+            "choice",
+            "camera",
+            "'camera': OpenCV camera model with k1 = k2 = k, offsets normalised by width and "
+            "height; 'fisheye': r' = r (1 + k r^2), offsets normalised by the half diagonal",
+            choices=("camera", "fisheye"),
+        ),
         *resampling_params(),
         KEYPOINT_REMAPPING,
     )
     example = "- OpticalDistortion: {distort_limit: 0.1, mode: camera, p: 0.5}"
-    deviations = ("k is limited to >= -0.3, where the map stays one-to-one on the canvas. The "
-                  "distortion centre is the exact image centre (W/2, H/2). keypoint_remapping_method "
-                  "is accepted but keypoints always use the exact inverse of the radial map. "
-                  "mask_interpolation is always nearest. fill_mask defaults to the ignore index.")
+    deviations = (
+        "k is limited to >= -0.3, where the map stays one-to-one on the canvas. The "
+        "distortion centre is the exact image centre (W/2, H/2). keypoint_remapping_method "
+        "is accepted but keypoints always use the exact inverse of the radial map. "
+        "mask_interpolation is always nearest. fill_mask defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
-        return OpticalDistortionOp(k=float(rng.uniform(*self.distort_limit)), mode=self.mode,
-                                   **resampling_of(self))
+        return OpticalDistortionOp(
+            k=float(rng.uniform(*self.distort_limit)), mode=self.mode, **resampling_of(self)
+        )

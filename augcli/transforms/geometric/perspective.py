@@ -1,4 +1,5 @@
 """Perspective: map a randomly jittered quadrilateral onto a rectangle."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ import cv2
 import numpy as np
 
 from augcli.geometry.warp import scaling
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import MatrixOp, resampling_of, resampling_params
 from augcli.transforms.geometric.affine import fit_canvas
 from augcli.transforms.params import Param
@@ -64,26 +65,37 @@ class Perspective(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("scale", "range", (0.05, 0.1),
-              "range of the standard deviation of each corner's jitter, as a fraction of the side; "
-              "a number x means [0, x]", low=0.0, scalar="upto"),
+        Param(
+            "scale",
+            "range",
+            (0.05, 0.1),
+            "range of the standard deviation of each corner's jitter, as a fraction of the side; "
+            "a number x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
         Param("keep_size", "bool", True, "resize the result back to the input size"),
         *resampling_params(),
-        Param("fit_output", "bool", False,
-              "grow the canvas so the whole warped image stays visible"),
+        Param("fit_output", "bool", False, "grow the canvas so the whole warped image stays visible"),
     )
     example = "- Perspective: {scale: [0.05, 0.1], p: 0.5}"
-    deviations = ("The quadrilateral maps onto the continuous frame [0, W] x [0, H] instead of "
-                  "pixel indices [0, W-1] x [0, H-1]. mask_interpolation is always nearest. "
-                  "fill_mask defaults to the ignore index.")
+    deviations = (
+        "The quadrilateral maps onto the continuous frame [0, W] x [0, H] instead of "
+        "pixel indices [0, W-1] x [0, H-1]. mask_interpolation is always nearest. "
+        "fill_mask defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
         w, h = ctx.width, ctx.height
         sigma = float(rng.uniform(*self.scale))
         jitter = np.mod(np.abs(rng.normal(0.0, sigma, size=(4, 2))), _MAX_JITTER)
         unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float64)
-        inward = np.where(unit == 0, 1.0, -1.0)   # corners move towards the centre
+        inward = np.where(unit == 0, 1.0, -1.0)  # corners move towards the centre
         corners = (unit + inward * jitter) * [w, h]
         corners = order_corners(corners)
-        return PerspectiveOp(corners=tuple(map(tuple, corners.tolist())), keep_size=self.keep_size,
-                             fit_output=self.fit_output, **resampling_of(self))
+        return PerspectiveOp(
+            corners=tuple(map(tuple, corners.tolist())),
+            keep_size=self.keep_size,
+            fit_output=self.fit_output,
+            **resampling_of(self),
+        )

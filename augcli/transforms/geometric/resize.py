@@ -1,11 +1,16 @@
 """Resizes: the whole canvas stretched to a new size (a pure scaling matrix)."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from augcli.transforms.base import register, Transform
-from augcli.transforms.geometric._common import (MASK_INTERPOLATION, WindowOp,
-                                                 interpolation_param, resampling_of)
+from augcli.transforms.base import Transform, register
+from augcli.transforms.geometric._common import (
+    MASK_INTERPOLATION,
+    WindowOp,
+    interpolation_param,
+    resampling_of,
+)
 from augcli.transforms.geometric.crops import AREA_FOR_DOWNSCALE, resized_interpolation
 from augcli.transforms.params import Param, ParamError
 
@@ -25,11 +30,19 @@ class SmallestMaxSizeOp(WindowOp):
 _RESIZE_DEVIATIONS = "mask_interpolation is always nearest."
 
 
-def _resize_op(transform: Transform, op_type: type, width: int, height: int,
-               out_w: int, out_h: int) -> WindowOp:
+def _resize_op(
+    transform: Transform, op_type: type, width: int, height: int, out_w: int, out_h: int
+) -> WindowOp:
     interp = resized_interpolation(transform, width, height, out_w, out_h)
-    return op_type(x_min=0.0, y_min=0.0, x_max=float(width), y_max=float(height),
-                   out_width=out_w, out_height=out_h, **resampling_of(transform, interpolation=interp))
+    return op_type(
+        x_min=0.0,
+        y_min=0.0,
+        x_max=float(width),
+        y_max=float(height),
+        out_width=out_w,
+        out_height=out_h,
+        **resampling_of(transform, interpolation=interp),
+    )
 
 
 @register
@@ -65,12 +78,16 @@ def _sizes(value: Any, name: str) -> tuple[int, ...]:
 
 
 def _hw_limits(value: Any, name: str) -> tuple[int | None, int | None]:
-    ok = (isinstance(value, (list, tuple)) and len(value) == 2
-          and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
-                  for v in value) and any(v is not None for v in value))
+    ok = (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1) for v in value)
+        and any(v is not None for v in value)
+    )
     if not ok:
-        raise ParamError(f"{name} must be [height, width] with positive integers or null, "
-                         f"got {value!r}", name)
+        raise ParamError(
+            f"{name} must be [height, width] with positive integers or null, got {value!r}", name
+        )
     return value[0], value[1]
 
 
@@ -81,7 +98,7 @@ class _AspectResize(Transform):
     default_p = 1.0
     use_longest: bool = True
     op_type: type = WindowOp
-    fallback_size = 1024   # the pre-2.0 Albumentations default, used when neither limit is given
+    fallback_size = 1024  # the pre-2.0 Albumentations default, used when neither limit is given
 
     def check(self) -> None:
         if self.max_size is not None and self.max_size_hw is not None:
@@ -95,13 +112,22 @@ class _AspectResize(Transform):
 
     def _scale(self, rng, width: int, height: int) -> float:
         if self.max_size is not None:
-            target = self.max_size[int(rng.integers(0, len(self.max_size)))] \
-                if len(self.max_size) > 1 else self.max_size[0]
+            target = (
+                self.max_size[int(rng.integers(0, len(self.max_size)))]
+                if len(self.max_size) > 1
+                else self.max_size[0]
+            )
             side = max(width, height) if self.use_longest else min(width, height)
             return target / side
         limit_h, limit_w = self.max_size_hw
-        ratios = [r for r in (None if limit_h is None else limit_h / height,
-                              None if limit_w is None else limit_w / width) if r is not None]
+        ratios = [
+            r
+            for r in (
+                None if limit_h is None else limit_h / height,
+                None if limit_w is None else limit_w / width,
+            )
+            if r is not None
+        ]
         # longest: fit inside the limits; smallest: cover them
         return min(ratios) if self.use_longest else max(ratios)
 
@@ -114,11 +140,21 @@ class _AspectResize(Transform):
 
 def _aspect_params(side: str) -> tuple[Param, ...]:
     return (
-        Param("max_size", "any", None,
-              f"target length of the {side} side (int); a list picks one at random; "
-              "1024 when neither max_size nor max_size_hw is given", nullable=True),
-        Param("max_size_hw", "any", None,
-              "[height, width] limits instead of max_size (either may be null)", nullable=True),
+        Param(
+            "max_size",
+            "any",
+            None,
+            f"target length of the {side} side (int); a list picks one at random; "
+            "1024 when neither max_size nor max_size_hw is given",
+            nullable=True,
+        ),
+        Param(
+            "max_size_hw",
+            "any",
+            None,
+            "[height, width] limits instead of max_size (either may be null)",
+            nullable=True,
+        ),
         interpolation_param(),
         MASK_INTERPOLATION,
         AREA_FOR_DOWNSCALE,
@@ -133,8 +169,7 @@ class LongestMaxSize(_AspectResize):
     use_longest = True
     op_type = LongestMaxSizeOp
     example = "- LongestMaxSize: {max_size: 128}"
-    deviations = ("With neither max_size nor max_size_hw, max_size is 1024. "
-                  + _RESIZE_DEVIATIONS)
+    deviations = "With neither max_size nor max_size_hw, max_size is 1024. " + _RESIZE_DEVIATIONS
 
 
 @register
@@ -145,5 +180,4 @@ class SmallestMaxSize(_AspectResize):
     use_longest = False
     op_type = SmallestMaxSizeOp
     example = "- SmallestMaxSize: {max_size: 96}"
-    deviations = ("With neither max_size nor max_size_hw, max_size is 1024. "
-                  + _RESIZE_DEVIATIONS)
+    deviations = "With neither max_size nor max_size_hw, max_size is 1024. " + _RESIZE_DEVIATIONS

@@ -12,6 +12,7 @@ the cost low. The sampled grid *is* the warp: every target follows it, so the
 approximation never misaligns a label. There is no closed-form inverse:
 points move through the numerically inverted sampling grid.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ from typing import ClassVar
 import numpy as np
 
 from augcli.geometry.warp import GridWarp
-from augcli.transforms.base import register, Transform
+from augcli.transforms.base import Transform, register
 from augcli.transforms.geometric._common import ResampledOp, resampling_of, resampling_params
 from augcli.transforms.geometric.distortion import KEYPOINT_REMAPPING
 from augcli.transforms.geometric.mesh import sample_mesh
 from augcli.transforms.params import Param
 
-_LATTICE_STEP = 4          # pixels between exactly evaluated spline samples
+_LATTICE_STEP = 4  # pixels between exactly evaluated spline samples
 
 
 def _kernel(r2: np.ndarray) -> np.ndarray:
@@ -40,7 +41,7 @@ def fit_spline(controls: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
     n = len(controls)
     diff = controls[:, None, :] - controls[None, :, :]
     system = np.zeros((n + 3, n + 3))
-    system[:n, :n] = _kernel((diff ** 2).sum(axis=2))
+    system[:n, :n] = _kernel((diff**2).sum(axis=2))
     system[:n, n:] = np.c_[np.ones(n), controls]
     system[n:, :n] = system[:n, n:].T
     rhs = np.zeros((n + 3, 2))
@@ -49,10 +50,11 @@ def fit_spline(controls: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
     return solution[:n], solution[n:]
 
 
-def evaluate_spline(controls: np.ndarray, weights: np.ndarray, affine: np.ndarray,
-                    xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def evaluate_spline(
+    controls: np.ndarray, weights: np.ndarray, affine: np.ndarray, xs: np.ndarray, ys: np.ndarray
+) -> np.ndarray:
     """Spline values (len(ys), len(xs), 2) on the lattice ``xs x ys``."""
-    out = (affine[0] + xs[None, :, None] * affine[1] + ys[:, None, None] * affine[2])
+    out = affine[0] + xs[None, :, None] * affine[1] + ys[:, None, None] * affine[2]
     for (cx, cy), w in zip(controls, weights):
         r2 = (ys[:, None] - cy) ** 2 + (xs[None, :] - cx) ** 2
         out = out + _kernel(r2)[:, :, None] * w
@@ -79,9 +81,10 @@ class ThinPlateSplineOp(ResampledOp):
         weights, affine = fit_spline(controls, sources)
         cols = max(2, int(np.ceil(width / _LATTICE_STEP)) + 1)
         rows = max(2, int(np.ceil(height / _LATTICE_STEP)) + 1)
-        lattice = evaluate_spline(controls, weights, affine, np.linspace(0.0, 1.0, cols),
-                                  np.linspace(0.0, 1.0, rows))
-        lattice *= np.array([width, height], dtype=np.float64)       # back to pixels
+        lattice = evaluate_spline(
+            controls, weights, affine, np.linspace(0.0, 1.0, cols), np.linspace(0.0, 1.0, rows)
+        )
+        lattice *= np.array([width, height], dtype=np.float64)  # back to pixels
         map_x, map_y = sample_mesh(lattice, width, height, triangles=False)
         return GridWarp(map_x=map_x, map_y=map_y)
 
@@ -93,24 +96,34 @@ class ThinPlateSpline(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("scale_range", "range", (0.2, 0.4),
-              "range of the displacement strength: control points move by a Gaussian with "
-              "standard deviation scale / 2 of the image width/height (0 = no warp, 0.1 "
-              "subtle, 0.5 strong)",
-              low=0.0, high=1.0),
+        Param(
+            "scale_range",
+            "range",
+            (0.2, 0.4),
+            "range of the displacement strength: control points move by a Gaussian with "
+            "standard deviation scale / 2 of the image width/height (0 = no warp, 0.1 "
+            "subtle, 0.5 strong)",
+            low=0.0,
+            high=1.0,
+        ),
         Param("num_control_points", "int", 4, "control points per side (a grid of n x n)", low=2),
         *resampling_params(),
         KEYPOINT_REMAPPING,
     )
     example = "- ThinPlateSpline: {scale_range: [0.05, 0.1], num_control_points: 4, p: 0.3}"
-    deviations = ("The spline is evaluated exactly every 4 pixels and bilinearly in between. "
-                  "At the default strength the warp can fold over itself; where it does, the "
-                  "masks stay exact but a polygon or keypoint follows only one of the copies. "
-                  "keypoint_remapping_method is accepted but keypoints always use the "
-                  "numerically inverted grid. mask_interpolation is always nearest. fill_mask "
-                  "defaults to the ignore index.")
+    deviations = (
+        "The spline is evaluated exactly every 4 pixels and bilinearly in between. "
+        "At the default strength the warp can fold over itself; where it does, the "
+        "masks stay exact but a polygon or keypoint follows only one of the copies. "
+        "keypoint_remapping_method is accepted but keypoints always use the "
+        "numerically inverted grid. mask_interpolation is always nearest. fill_mask "
+        "defaults to the ignore index."
+    )
 
     def make_op(self, rng, ctx):
-        return ThinPlateSplineOp(seed=int(rng.integers(0, 2**63 - 1)),
-                                 scale=float(rng.uniform(*self.scale_range)),
-                                 num_control_points=self.num_control_points, **resampling_of(self))
+        return ThinPlateSplineOp(
+            seed=int(rng.integers(0, 2**63 - 1)),
+            scale=float(rng.uniform(*self.scale_range)),
+            num_control_points=self.num_control_points,
+            **resampling_of(self),
+        )

@@ -2,10 +2,23 @@
 
 Importing this package registers every pixel transform.
 """
-from augcli.transforms.pixel import blur, color, compression, noise, tone  # noqa: F401
+
 # The catalogue's colour, weather and corruption transforms (issue 4).
-from augcli.transforms.pixel import (  # noqa: F401
-    channel_mix, corrupt, filters, histogram, lens, lighting, optics, resolution, sensor_noise,
+from augcli.transforms.pixel import (  # noqa: F401  # noqa: F401
+    blur,
+    channel_mix,
+    color,
+    compression,
+    corrupt,
+    filters,
+    histogram,
+    lens,
+    lighting,
+    noise,
+    optics,
+    resolution,
+    sensor_noise,
+    tone,
     weather,
 )
 

@@ -4,10 +4,11 @@ Smoothing filters act on every channel, alpha included, so the edges of
 transparent regions soften together with the colours. Sharpen changes tone,
 so it leaves alpha untouched.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -15,7 +16,12 @@ import numpy as np
 from augcli.transforms.base import PixelOp, SampleContext, Transform, register
 from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import (
-    has_odd, join_alpha, keep_shape, max_value, sample_odd, split_alpha,
+    has_odd,
+    join_alpha,
+    keep_shape,
+    max_value,
+    sample_odd,
+    split_alpha,
 )
 
 BORDER = cv2.BORDER_REFLECT_101
@@ -43,8 +49,14 @@ class Blur(Transform):
 
     kind = "pixel"
     params = (
-        Param("blur_limit", "int_range", (3, 7),
-              "kernel size range (odd sizes are drawn); a single x means [3, x]", low=3, scalar="upto"),
+        Param(
+            "blur_limit",
+            "int_range",
+            (3, 7),
+            "kernel size range (odd sizes are drawn); a single x means [3, x]",
+            low=3,
+            scalar="upto",
+        ),
     )
     default_p = 0.5
     example = "- Blur: {blur_limit: [3, 5], p: 0.3}"
@@ -52,7 +64,7 @@ class Blur(Transform):
     def check(self) -> None:
         _check_odd(self, "blur_limit")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         return BlurOp(ksize=sample_odd(rng, *self.blur_limit))
 
 
@@ -71,8 +83,9 @@ class GaussianBlurOp(PixelOp):
         max_value(image)
         if self.sigma <= 0 or self.ksize <= 1:
             return image
-        out = cv2.GaussianBlur(image, (self.ksize, self.ksize), sigmaX=self.sigma,
-                               sigmaY=self.sigma, borderType=BORDER)
+        out = cv2.GaussianBlur(
+            image, (self.ksize, self.ksize), sigmaX=self.sigma, sigmaY=self.sigma, borderType=BORDER
+        )
         return keep_shape(out, image)
 
 
@@ -82,17 +95,29 @@ class GaussianBlur(Transform):
 
     kind = "pixel"
     params = (
-        Param("blur_limit", "int_range", (0, 0),
-              "kernel size range; 0 derives the size from sigma as int(3.5 * sigma) * 2 + 1; "
-              "a single x means [0, x]", low=0, scalar="upto"),
-        Param("sigma_limit", "range", (0.5, 3.0),
-              "standard deviation range in pixels; a single x means [0, x]", low=0.0, scalar="upto"),
+        Param(
+            "blur_limit",
+            "int_range",
+            (0, 0),
+            "kernel size range; 0 derives the size from sigma as int(3.5 * sigma) * 2 + 1; "
+            "a single x means [0, x]",
+            low=0,
+            scalar="upto",
+        ),
+        Param(
+            "sigma_limit",
+            "range",
+            (0.5, 3.0),
+            "standard deviation range in pixels; a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
     )
     default_p = 0.5
     example = "- GaussianBlur: {sigma_limit: [0.2, 1.5], p: 0.5}"
     deviations = "An even kernel size drawn from blur_limit is rounded up to the next odd size."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         sigma = float(rng.uniform(*self.sigma_limit))
         low, high = self.blur_limit
         ksize = int(rng.integers(low, high + 1))
@@ -114,7 +139,7 @@ def motion_kernel(ksize: int, angle: float, direction: float) -> np.ndarray:
     scale = 1.0 / (1.0 + abs(direction))
     back, ahead = centre * (1.0 - direction) * scale, centre * (1.0 + direction) * scale
     rad = np.deg2rad(angle)
-    ux, uy = np.cos(rad), -np.sin(rad)     # image rows grow downwards
+    ux, uy = np.cos(rad), -np.sin(rad)  # image rows grow downwards
     start = (int(round(centre - back * ux)), int(round(centre - back * uy)))
     end = (int(round(centre + ahead * ux)), int(round(centre + ahead * uy)))
     line = np.zeros((ksize, ksize), dtype=np.uint8)
@@ -134,7 +159,7 @@ class MotionBlurOp(PixelOp):
     ksize: int
     angle: float
     direction: float
-    shift: tuple[int, int]    # (dx, dy) of the line inside the kernel
+    shift: tuple[int, int]  # (dx, dy) of the line inside the kernel
 
     def kernel(self) -> np.ndarray:
         return shift_kernel(motion_kernel(self.ksize, self.angle, self.direction), *self.shift)
@@ -151,23 +176,43 @@ class MotionBlur(Transform):
 
     kind = "pixel"
     params = (
-        Param("blur_limit", "int_range", (3, 7),
-              "kernel size range (odd sizes are drawn); a single x means [3, x]", low=3, scalar="upto"),
+        Param(
+            "blur_limit",
+            "int_range",
+            (3, 7),
+            "kernel size range (odd sizes are drawn); a single x means [3, x]",
+            low=3,
+            scalar="upto",
+        ),
         Param("allow_shifted", "bool", True, "move the streak randomly off the kernel centre"),
-        Param("angle_range", "range", (0.0, 360.0),
-              "streak angle range in degrees (0 = horizontal, 90 = vertical)", low=0.0, high=360.0),
-        Param("direction_range", "range", (-1.0, 1.0),
-              "streak bias range: -1 behind the pixel, 0 both sides, 1 ahead", low=-1.0, high=1.0),
+        Param(
+            "angle_range",
+            "range",
+            (0.0, 360.0),
+            "streak angle range in degrees (0 = horizontal, 90 = vertical)",
+            low=0.0,
+            high=360.0,
+        ),
+        Param(
+            "direction_range",
+            "range",
+            (-1.0, 1.0),
+            "streak bias range: -1 behind the pixel, 0 both sides, 1 ahead",
+            low=-1.0,
+            high=1.0,
+        ),
     )
     default_p = 0.5
     example = "- MotionBlur: {blur_limit: [3, 9], angle_range: [0, 180], direction_range: [0, 0], p: 0.3}"
-    deviations = ("A biased streak is shortened so that it still fits the kernel; the kernel is "
-                  "built from (ksize, angle, direction, shift), which the op records.")
+    deviations = (
+        "A biased streak is shortened so that it still fits the kernel; the kernel is "
+        "built from (ksize, angle, direction, shift), which the op records."
+    )
 
     def check(self) -> None:
         _check_odd(self, "blur_limit")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         ksize = sample_odd(rng, *self.blur_limit)
         angle = float(rng.uniform(*self.angle_range))
         direction = float(rng.uniform(*self.direction_range))
@@ -197,8 +242,9 @@ class SharpenOp(PixelOp):
             out = cv2.filter2D(colour, -1, sharpen_kernel(self.alpha, self.lightness), borderType=BORDER)
         else:
             # Unsharp mask: add back alpha times the detail the blur removed.
-            blurred = cv2.GaussianBlur(colour, (self.kernel_size, self.kernel_size), self.sigma,
-                                       borderType=BORDER)
+            blurred = cv2.GaussianBlur(
+                colour, (self.kernel_size, self.kernel_size), self.sigma, borderType=BORDER
+            )
             out = cv2.addWeighted(colour, 1.0 + self.alpha, blurred, -self.alpha, 0.0)
         return join_alpha(keep_shape(out, colour), alpha)
 
@@ -218,12 +264,28 @@ class Sharpen(Transform):
 
     kind = "pixel"
     params = (
-        Param("alpha", "range", (0.2, 0.5),
-              "strength range: 0 keeps the image, 1 applies the full sharpening", low=0.0, high=1.0),
-        Param("lightness", "range", (0.5, 1.0),
-              "brightness of the sharpened image (kernel method; 1 keeps it)", low=0.0),
-        Param("method", "choice", "kernel", "kernel: 3x3 Laplacian blend; gaussian: unsharp mask",
-              choices=("kernel", "gaussian")),
+        Param(
+            "alpha",
+            "range",
+            (0.2, 0.5),
+            "strength range: 0 keeps the image, 1 applies the full sharpening",
+            low=0.0,
+            high=1.0,
+        ),
+        Param(
+            "lightness",
+            "range",
+            (0.5, 1.0),
+            "brightness of the sharpened image (kernel method; 1 keeps it)",
+            low=0.0,
+        ),
+        Param(
+            "method",
+            "choice",
+            "kernel",
+            "kernel: 3x3 Laplacian blend; gaussian: unsharp mask",
+            choices=("kernel", "gaussian"),
+        ),
         Param("kernel_size", "int", 5, "odd Gaussian kernel size (gaussian method)", low=3),
         Param("sigma", "float", 1.0, "Gaussian sigma in pixels (gaussian method)", low=0.0),
     )
@@ -237,7 +299,11 @@ class Sharpen(Transform):
         if self.sigma <= 0:
             raise ParamError(f"sigma must be > 0, got {self.sigma}", "sigma")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
-        return SharpenOp(alpha=float(rng.uniform(*self.alpha)),
-                         lightness=float(rng.uniform(*self.lightness)),
-                         method=self.method, kernel_size=self.kernel_size, sigma=self.sigma)
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
+        return SharpenOp(
+            alpha=float(rng.uniform(*self.alpha)),
+            lightness=float(rng.uniform(*self.lightness)),
+            method=self.method,
+            kernel_size=self.kernel_size,
+            sigma=self.sigma,
+        )

@@ -6,10 +6,11 @@ channel count (which channels to shuffle or drop, PCA weights) come from a
 seed stored in the op, because a transform does not see the image's
 channels when it draws.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -19,9 +20,7 @@ from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, num_channels
 from augcli.transforms.pixel.support import ColourOp, depth_of, rgb_only, seeded
 
-SEPIA = np.float32([[0.393, 0.769, 0.189],
-                    [0.349, 0.686, 0.168],
-                    [0.272, 0.534, 0.131]])
+SEPIA = np.float32([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class ToSepiaOp(ColourOp):
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         if not rgb_only(colour):
             return colour
-        return cv2.transform(colour, SEPIA)   # saturates to the dtype
+        return cv2.transform(colour, SEPIA)  # saturates to the dtype
 
 
 @register
@@ -43,7 +42,7 @@ class ToSepia(Transform):
     example = "- ToSepia: {p: 0.1}"
     deviations = "Grey images are returned unchanged (as in Albumentations); alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ToSepiaOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ToSepiaOp | None:
         return ToSepiaOp()
 
 
@@ -70,10 +69,11 @@ class ChannelShuffle(Transform):
     kind = "pixel"
     default_p = 0.5
     example = "- ChannelShuffle: {p: 0.2}"
-    deviations = ("Alpha stays last and is never shuffled; the permutation is drawn from a seed "
-                  "the op records.")
+    deviations = (
+        "Alpha stays last and is never shuffled; the permutation is drawn from a seed the op records."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ChannelShuffleOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ChannelShuffleOp | None:
         return ChannelShuffleOp(seed=draw_seed(rng))
 
 
@@ -108,20 +108,26 @@ class ChannelDropout(Transform):
 
     kind = "pixel"
     params = (
-        Param("channel_drop_range", "int_range", (1, 1),
-              "how many channels to drop, [min, max] inclusive", low=1),
+        Param(
+            "channel_drop_range",
+            "int_range",
+            (1, 1),
+            "how many channels to drop, [min, max] inclusive",
+            low=1,
+        ),
         Param("fill", "float", 0.0, "value written into dropped channels (image units)", low=0.0),
     )
     default_p = 0.5
     example = "- ChannelDropout: {channel_drop_range: [1, 2], fill: 0, p: 0.2}"
-    deviations = ("Albumentations raises on single-channel images and when max drop >= channels; "
-                  "augcli leaves grey images unchanged and keeps at least one channel. Alpha is "
-                  "never dropped.")
+    deviations = (
+        "Albumentations raises on single-channel images and when max drop >= channels; "
+        "augcli leaves grey images unchanged and keeps at least one channel. Alpha is "
+        "never dropped."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ChannelDropoutOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ChannelDropoutOp | None:
         low, high = self.channel_drop_range
-        return ChannelDropoutOp(count=int(rng.integers(low, high + 1)), fill=self.fill,
-                                seed=draw_seed(rng))
+        return ChannelDropoutOp(count=int(rng.integers(low, high + 1)), fill=self.fill, seed=draw_seed(rng))
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class InvertImgOp(ColourOp):
     name: ClassVar[str] = "InvertImg"
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
-        return cv2.bitwise_not(colour)   # max - x for uint8 and uint16
+        return cv2.bitwise_not(colour)  # max - x for uint8 and uint16
 
 
 @register
@@ -141,7 +147,7 @@ class InvertImg(Transform):
     example = "- InvertImg: {p: 0.1}"
     deviations = "Alpha is left untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[InvertImgOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> InvertImgOp | None:
         return InvertImgOp()
 
 
@@ -159,7 +165,7 @@ class FancyPCAOp(ColourOp):
         stride = max(1, pixels.shape[0] // 65536)
         sample = pixels[::stride].astype(np.float32) * np.float32(1.0 / maxv)
         if len(sample) < 2:
-            return np.zeros(channels)          # one pixel has no colour spread
+            return np.zeros(channels)  # one pixel has no colour spread
         cov = np.atleast_2d(np.cov(sample, rowvar=False))
         eigenvalues, eigenvectors = np.linalg.eigh(cov)
         weights = seeded(self.seed).normal(0.0, self.alpha, channels)
@@ -169,8 +175,7 @@ class FancyPCAOp(ColourOp):
         offset = self.shift(colour, maxv)
         channels = num_channels(colour)
         if channels <= 4:
-            return cv2.add(colour, tuple(offset.tolist()) + (0.0,) * (4 - channels),
-                           dtype=depth_of(colour))
+            return cv2.add(colour, tuple(offset.tolist()) + (0.0,) * (4 - channels), dtype=depth_of(colour))
         return apply_luts(colour, identity_lut(colour)[None, :] + offset[:, None])
 
 
@@ -180,29 +185,36 @@ class FancyPCA(Transform):
 
     kind = "pixel"
     params = (
-        Param("alpha", "float", 0.1,
-              "standard deviation of the random weight of each principal component", low=0.0),
+        Param(
+            "alpha",
+            "float",
+            0.1,
+            "standard deviation of the random weight of each principal component",
+            low=0.0,
+        ),
     )
     default_p = 0.5
     example = "- FancyPCA: {alpha: 0.1, p: 0.5}"
-    deviations = ("Follows Krizhevsky et al. 2012: one colour offset per image, "
-                  "sum(a_i * lambda_i * p_i) with a_i ~ N(0, alpha), eigen-decomposition of the "
-                  "[0, 1]-scaled colour covariance (estimated from at most ~64k pixels). "
-                  "Albumentations 2.0 instead scales each pixel's deviation from the mean. "
-                  "Alpha is untouched.")
+    deviations = (
+        "Follows Krizhevsky et al. 2012: one colour offset per image, "
+        "sum(a_i * lambda_i * p_i) with a_i ~ N(0, alpha), eigen-decomposition of the "
+        "[0, 1]-scaled colour covariance (estimated from at most ~64k pixels). "
+        "Albumentations 2.0 instead scales each pixel's deviation from the mean. "
+        "Alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[FancyPCAOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> FancyPCAOp | None:
         return FancyPCAOp(alpha=self.alpha, seed=draw_seed(rng))
 
 
 # --- PlanckianJitter -------------------------------------------------------------------
 
-WHITE_TEMPERATURE = 6000.0      # the split point between warm and cool draws
-WARM_SHARE = 0.4                # probability of drawing below the split
+WHITE_TEMPERATURE = 6000.0  # the split point between warm and cool draws
+WARM_SHARE = 0.4  # probability of drawing below the split
 TEMPERATURE_RANGES = {"blackbody": (3000, 15000), "cied": (4000, 15000)}
-XYZ_TO_LINEAR_SRGB = np.array([[3.2406, -1.5372, -0.4986],
-                               [-0.9689, 1.8758, 0.0415],
-                               [0.0557, -0.2040, 1.0570]])
+XYZ_TO_LINEAR_SRGB = np.array(
+    [[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]]
+)
 
 
 def illuminant_xy(temperature: float, mode: str) -> tuple[float, float]:
@@ -255,31 +267,49 @@ class PlanckianJitter(Transform):
 
     kind = "pixel"
     params = (
-        Param("mode", "choice", "blackbody", "illuminant family: blackbody or cied (CIE daylight D)",
-              choices=("blackbody", "cied")),
-        Param("temperature_limit", "int_range", None,
-              "temperature range in kelvin; null means 3000-15000 (blackbody) or 4000-15000 (cied)",
-              low=1667, high=25000, nullable=True),
-        Param("sampling_method", "choice", "uniform",
-              "uniform: 40% below 6000 K, 60% above; gaussian: half-normals around 6000 K",
-              choices=("uniform", "gaussian")),
+        Param(
+            "mode",
+            "choice",
+            "blackbody",
+            "illuminant family: blackbody or cied (CIE daylight D)",
+            choices=("blackbody", "cied"),
+        ),
+        Param(
+            "temperature_limit",
+            "int_range",
+            None,
+            "temperature range in kelvin; null means 3000-15000 (blackbody) or 4000-15000 (cied)",
+            low=1667,
+            high=25000,
+            nullable=True,
+        ),
+        Param(
+            "sampling_method",
+            "choice",
+            "uniform",
+            "uniform: 40% below 6000 K, 60% above; gaussian: half-normals around 6000 K",
+            choices=("uniform", "gaussian"),
+        ),
     )
     default_p = 0.5
     example = "- PlanckianJitter: {mode: blackbody, temperature_limit: [3500, 9000], p: 0.5}"
-    deviations = ("Gains are computed from the CIE Planckian locus (Kang et al. 2002) or the CIE "
-                  "daylight locus, converted to linear sRGB, normalised to green and applied to "
-                  "gamma-2.2 encoded values, instead of the tabulated coefficients of the paper; "
-                  "the warm end is therefore less extreme. Grey images are unchanged; alpha is "
-                  "untouched.")
+    deviations = (
+        "Gains are computed from the CIE Planckian locus (Kang et al. 2002) or the CIE "
+        "daylight locus, converted to linear sRGB, normalised to green and applied to "
+        "gamma-2.2 encoded values, instead of the tabulated coefficients of the paper; "
+        "the warm end is therefore less extreme. Grey images are unchanged; alpha is "
+        "untouched."
+    )
 
     def check(self) -> None:
         if self.temperature_limit is not None and self.mode == "cied" and self.temperature_limit[0] < 4000:
             raise ParamError("cied temperatures start at 4000 K", "temperature_limit")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PlanckianJitterOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PlanckianJitterOp | None:
         low, high = self.temperature_limit or TEMPERATURE_RANGES[self.mode]
-        return PlanckianJitterOp(temperature=sample_temperature(rng, low, high, self.sampling_method),
-                                 mode=self.mode)
+        return PlanckianJitterOp(
+            temperature=sample_temperature(rng, low, high, self.sampling_method), mode=self.mode
+        )
 
 
 def sample_temperature(rng: np.random.Generator, low: float, high: float, method: str) -> float:

@@ -1,8 +1,9 @@
 """ImageCompression: a JPEG or WebP encode/decode round trip in memory."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -69,17 +70,25 @@ class ImageCompression(Transform):
 
     kind = "pixel"
     params = (
-        Param("compression_type", "choice", "jpeg", "codec whose artefacts to add",
-              choices=tuple(CODECS)),
-        Param("quality_range", "int_range", (99, 100),
-              "encoder quality range, 1 (worst) to 100 (best)", low=1, high=100),
+        Param("compression_type", "choice", "jpeg", "codec whose artefacts to add", choices=tuple(CODECS)),
+        Param(
+            "quality_range",
+            "int_range",
+            (99, 100),
+            "encoder quality range, 1 (worst) to 100 (best)",
+            low=1,
+            high=100,
+        ),
     )
     default_p = 0.5
     example = "- ImageCompression: {quality_range: [40, 90], p: 0.5}"
-    deviations = ("Alpha channels are kept exactly (not compressed); uint16 images get the "
-                  "artefacts of their 8-bit view added at full precision.")
+    deviations = (
+        "Alpha channels are kept exactly (not compressed); uint16 images get the "
+        "artefacts of their 8-bit view added at full precision."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         low, high = self.quality_range
-        return ImageCompressionOp(compression_type=self.compression_type,
-                                  quality=int(rng.integers(low, high + 1)))
+        return ImageCompressionOp(
+            compression_type=self.compression_type, quality=int(rng.integers(low, high + 1))
+        )

@@ -7,10 +7,11 @@ so it draws a ``CorruptElasticOp``: a geometric op whose sampling grid
 through the same one-warp core as ElasticTransform, and every label moves
 with it. That is why the transform's kind is "geometric".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -23,10 +24,10 @@ from augcli.transforms.pixel.corruptions import NAMES, PHOTOMETRIC, level
 from augcli.transforms.pixel.imageops import draw_seed
 from augcli.transforms.pixel.support import ColourOp, interpolation_param
 
-REFERENCE_SIZE = 224     # the image side the published parameters were tuned for
+REFERENCE_SIZE = 224  # the image side the published parameters were tuned for
 
 
-def size_scale(height: int, width: int, reference_size: Optional[int]) -> float:
+def size_scale(height: int, width: int, reference_size: int | None) -> float:
     """Factor applied to the tables' pixel distances for this image."""
     return 1.0 if reference_size is None else min(height, width) / float(reference_size)
 
@@ -36,7 +37,7 @@ class CorruptOp(ColourOp):
     name: ClassVar[str] = "Corrupt"
     corruption: str
     severity: int
-    reference_size: Optional[int]
+    reference_size: int | None
     seed: int
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
@@ -44,8 +45,9 @@ class CorruptOp(ColourOp):
         return PHOTOMETRIC[self.corruption](colour, maxv, self.severity, scale, self.seed)
 
 
-def reference_field(height: int, width: int, scale: float, sigma: float,
-                    rng: np.random.Generator) -> np.ndarray:
+def reference_field(
+    height: int, width: int, scale: float, sigma: float, rng: np.random.Generator
+) -> np.ndarray:
     """Uniform(-1, 1) noise smoothed by ``sigma``, drawn at the reference resolution.
 
     The noise lives on the grid of the reference-sized image (``scale``
@@ -71,7 +73,7 @@ class CorruptElasticOp(ResampledOp):
     name: ClassVar[str] = "Corrupt"
     corruption: str = "elastic_transform"
     severity: int
-    reference_size: Optional[int]
+    reference_size: int | None
     seed: int
 
     def warp(self, width: int, height: int) -> GridWarp:
@@ -100,14 +102,31 @@ class Corrupt(Transform):
 
     kind = "geometric"
     params = (
-        Param("name", "choice", "elastic_transform",
-              "which ImageNet-C corruption (the default is the one that moves labels)", choices=NAMES),
-        Param("severity", "int", 3, "strength, 1 (mild) to 5 (severe), with the paper's parameters",
-              low=1, high=5),
-        Param("reference_size", "int", REFERENCE_SIZE,
-              "image side the pixel sizes of the tables refer to: blur radii, flake, drop and "
-              "displacement sizes scale by min(H, W) / reference_size; null keeps the published "
-              "pixel values", low=1, nullable=True),
+        Param(
+            "name",
+            "choice",
+            "elastic_transform",
+            "which ImageNet-C corruption (the default is the one that moves labels)",
+            choices=NAMES,
+        ),
+        Param(
+            "severity",
+            "int",
+            3,
+            "strength, 1 (mild) to 5 (severe), with the paper's parameters",
+            low=1,
+            high=5,
+        ),
+        Param(
+            "reference_size",
+            "int",
+            REFERENCE_SIZE,
+            "image side the pixel sizes of the tables refer to: blur radii, flake, drop and "
+            "displacement sizes scale by min(H, W) / reference_size; null keeps the published "
+            "pixel values",
+            low=1,
+            nullable=True,
+        ),
         interpolation_param(1, what="elastic_transform's resampling of the image (masks always use nearest)"),
     )
     default_p = 0.5
@@ -120,18 +139,25 @@ class Corrupt(Transform):
         "procedurally synthesised frost texture (the paper's frost photographs cannot be shipped). "
         "motion_blur and snow use a one-sided Gaussian streak kernel like ImageMagick's; glass_blur "
         "jitters pixels with one remap per pass instead of sequential swaps; jpeg_compression uses "
-        "OpenCV's libjpeg encoder instead of Pillow's. Alpha channels are untouched.")
+        "OpenCV's libjpeg encoder instead of Pillow's. Alpha channels are untouched."
+    )
 
     def check(self) -> None:
         # The parameter is called ``name`` in recipes; keep it off ``self.name``, which
         # must stay the transform's registry name.
         self.corruption = self.__dict__.pop("name")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[Op]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         if self.corruption == "elastic_transform":
-            return CorruptElasticOp(severity=self.severity, reference_size=self.reference_size,
-                                    seed=int(rng.integers(0, 2**63 - 1)),
-                                    interpolation=self.interpolation)
-        return CorruptOp(corruption=self.corruption, severity=self.severity,
-                         reference_size=self.reference_size, seed=draw_seed(rng))
-
+            return CorruptElasticOp(
+                severity=self.severity,
+                reference_size=self.reference_size,
+                seed=int(rng.integers(0, 2**63 - 1)),
+                interpolation=self.interpolation,
+            )
+        return CorruptOp(
+            corruption=self.corruption,
+            severity=self.severity,
+            reference_size=self.reference_size,
+            seed=draw_seed(rng),
+        )

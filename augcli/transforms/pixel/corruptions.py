@@ -8,9 +8,10 @@ seed) to a corrupted colour image of the same dtype; the shared kernels
 come from the catalogue's own transforms. ``elastic_transform`` moves
 pixels, so it lives in ``corrupt.py`` as a geometric op.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -20,47 +21,72 @@ from augcli.transforms.pixel.compression import ImageCompressionOp
 from augcli.transforms.pixel.frost import frost_texture
 from augcli.transforms.pixel.imageops import apply_luts, identity_lut, num_channels
 from augcli.transforms.pixel.lens import (
-    MUD_RGB, RAIN_RGB, add_colour, liquid_layer, mud_weight, rain_drops,
+    MUD_RGB,
+    RAIN_RGB,
+    add_colour,
+    liquid_layer,
+    mud_weight,
+    rain_drops,
 )
 from augcli.transforms.pixel.noise import GaussNoiseOp
 from augcli.transforms.pixel.optics import convolve, disk_kernel, glass_blur, zoom_blur
 from augcli.transforms.pixel.resolution import resize
 from augcli.transforms.pixel.sensor_noise import poisson_counts
 from augcli.transforms.pixel.support import (
-    blend_field, grey_view, multiply_field, plasma, rgb_only, seeded, to_float, to_image,
+    blend_field,
+    grey_view,
+    multiply_field,
+    plasma,
+    rgb_only,
+    seeded,
+    to_float,
+    to_image,
 )
 from augcli.transforms.pixel.weather import colour_for
 
 BORDER = cv2.BORDER_REFLECT_101
 
 SEVERITY = {
-    "gaussian_noise": [0.08, 0.12, 0.18, 0.26, 0.38],            # std, fraction of max
-    "shot_noise": [60, 25, 12, 5, 3],                             # photons at full scale
-    "impulse_noise": [0.03, 0.06, 0.09, 0.17, 0.27],             # fraction of values hit
-    "speckle_noise": [0.15, 0.2, 0.35, 0.45, 0.6],               # std of the multiplier
-    "gaussian_blur": [1, 2, 3, 4, 6],                             # sigma (px)
+    "gaussian_noise": [0.08, 0.12, 0.18, 0.26, 0.38],  # std, fraction of max
+    "shot_noise": [60, 25, 12, 5, 3],  # photons at full scale
+    "impulse_noise": [0.03, 0.06, 0.09, 0.17, 0.27],  # fraction of values hit
+    "speckle_noise": [0.15, 0.2, 0.35, 0.45, 0.6],  # std of the multiplier
+    "gaussian_blur": [1, 2, 3, 4, 6],  # sigma (px)
     "glass_blur": [(0.7, 1, 2), (0.9, 2, 1), (1, 2, 3), (1.1, 3, 2), (1.5, 4, 2)],  # sigma, delta, iterations
-    "defocus_blur": [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5)],           # radius, alias blur
-    "motion_blur": [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],                # radius, sigma (px)
+    "defocus_blur": [(3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5)],  # radius, alias blur
+    "motion_blur": [(10, 3), (15, 5), (15, 8), (15, 12), (20, 15)],  # radius, sigma (px)
     "zoom_blur": [(1.11, 0.01), (1.16, 0.01), (1.21, 0.02), (1.26, 0.02), (1.31, 0.03)],  # end, step
     # loc, scale, zoom, threshold, motion radius, motion sigma, image weight
-    "snow": [(0.1, 0.3, 3, 0.5, 10, 4, 0.8), (0.2, 0.3, 2, 0.5, 12, 4, 0.7),
-             (0.55, 0.3, 4, 0.9, 12, 8, 0.7), (0.55, 0.3, 4.5, 0.85, 12, 8, 0.65),
-             (0.55, 0.3, 2.5, 0.85, 12, 12, 0.55)],
-    "frost": [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)],        # image, frost weights
-    "fog": [(1.5, 2), (2, 2), (2.5, 1.7), (2.5, 1.5), (3, 1.4)],                   # strength, decay
+    "snow": [
+        (0.1, 0.3, 3, 0.5, 10, 4, 0.8),
+        (0.2, 0.3, 2, 0.5, 12, 4, 0.7),
+        (0.55, 0.3, 4, 0.9, 12, 8, 0.7),
+        (0.55, 0.3, 4.5, 0.85, 12, 8, 0.65),
+        (0.55, 0.3, 2.5, 0.85, 12, 12, 0.55),
+    ],
+    "frost": [(1, 0.4), (0.8, 0.6), (0.7, 0.7), (0.65, 0.7), (0.6, 0.75)],  # image, frost weights
+    "fog": [(1.5, 2), (2, 2), (2.5, 1.7), (2.5, 1.5), (3, 1.4)],  # strength, decay
     # loc, scale, sigma, threshold, intensity (rain) or mud sigma, mud?
-    "spatter": [(0.65, 0.3, 4, 0.69, 0.6, 0), (0.65, 0.3, 3, 0.68, 0.6, 0), (0.65, 0.3, 2, 0.68, 0.5, 0),
-                (0.65, 0.3, 1, 0.65, 1.5, 1), (0.67, 0.4, 1, 0.65, 1.5, 1)],
-    "brightness": [0.1, 0.2, 0.3, 0.4, 0.5],                     # added to HSV value
-    "contrast": [0.4, 0.3, 0.2, 0.1, 0.05],                      # factor around the mean
+    "spatter": [
+        (0.65, 0.3, 4, 0.69, 0.6, 0),
+        (0.65, 0.3, 3, 0.68, 0.6, 0),
+        (0.65, 0.3, 2, 0.68, 0.5, 0),
+        (0.65, 0.3, 1, 0.65, 1.5, 1),
+        (0.67, 0.4, 1, 0.65, 1.5, 1),
+    ],
+    "brightness": [0.1, 0.2, 0.3, 0.4, 0.5],  # added to HSV value
+    "contrast": [0.4, 0.3, 0.2, 0.1, 0.05],  # factor around the mean
     "saturate": [(0.3, 0), (0.1, 0), (2, 0), (5, 0.1), (20, 0.2)],  # HSV saturation * a + b
-    "jpeg_compression": [25, 18, 15, 10, 7],                     # quality
-    "pixelate": [0.6, 0.5, 0.4, 0.3, 0.25],                      # resize factor
+    "jpeg_compression": [25, 18, 15, 10, 7],  # quality
+    "pixelate": [0.6, 0.5, 0.4, 0.3, 0.25],  # resize factor
     # alpha, sigma, affine jitter (px of a 224 image; the paper's code writes 244 * k)
-    "elastic_transform": [(244 * 2, 244 * 0.7, 244 * 0.1), (244 * 2, 244 * 0.08, 244 * 0.2),
-                          (244 * 0.05, 244 * 0.01, 244 * 0.02), (244 * 0.07, 244 * 0.01, 244 * 0.02),
-                          (244 * 0.12, 244 * 0.01, 244 * 0.02)],
+    "elastic_transform": [
+        (244 * 2, 244 * 0.7, 244 * 0.1),
+        (244 * 2, 244 * 0.08, 244 * 0.2),
+        (244 * 0.05, 244 * 0.01, 244 * 0.02),
+        (244 * 0.07, 244 * 0.01, 244 * 0.02),
+        (244 * 0.12, 244 * 0.01, 244 * 0.02),
+    ],
 }
 NAMES = tuple(SEVERITY)
 
@@ -72,8 +98,9 @@ def level(name: str, severity: int):
 
 
 def _gaussian_noise(colour, maxv, severity, scale, seed):
-    op = GaussNoiseOp(std=level("gaussian_noise", severity), mean=0.0, per_channel=True,
-                      noise_scale_factor=1.0, seed=seed)
+    op = GaussNoiseOp(
+        std=level("gaussian_noise", severity), mean=0.0, per_channel=True, noise_scale_factor=1.0, seed=seed
+    )
     return op.apply_image(colour)
 
 
@@ -127,7 +154,7 @@ def streak_kernel(radius: float, sigma: float, angle: float) -> np.ndarray:
     size = 2 * reach + 1
     kernel = np.zeros((size, size), np.float32)
     steps = np.arange(reach + 1, dtype=np.float64)
-    weights = np.exp(-steps ** 2 / (2.0 * max(sigma, 1e-3) ** 2))
+    weights = np.exp(-(steps**2) / (2.0 * max(sigma, 1e-3) ** 2))
     rad = np.deg2rad(angle)
     cols = np.rint(reach + steps * np.cos(rad)).astype(int)
     rows = np.rint(reach + steps * np.sin(rad)).astype(int)
@@ -152,8 +179,9 @@ def _snow(colour, maxv, severity, scale, seed):
     rng = seeded(seed)
     # i.i.d. noise zoomed by ``zoom``: draw it smaller and enlarge (flakes of zoom pixels).
     factor = zoom * scale
-    small = rng.normal(loc, spread, (max(1, int(np.ceil(height / factor))),
-                                     max(1, int(np.ceil(width / factor))))).astype(np.float32)
+    small = rng.normal(
+        loc, spread, (max(1, int(np.ceil(height / factor))), max(1, int(np.ceil(width / factor))))
+    ).astype(np.float32)
     flakes = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     flakes[flakes < threshold] = 0.0
     np.clip(flakes, 0.0, 1.0, out=flakes)
@@ -174,7 +202,7 @@ def _match(field: np.ndarray, like: np.ndarray) -> np.ndarray:
 def _frost(colour, maxv, severity, scale, seed):
     keep, frost_weight = level("frost", severity)
     height, width = colour.shape[:2]
-    texture = frost_texture(height, width, scale, seed)          # (H, W, 3) float32 in [0, 1]
+    texture = frost_texture(height, width, scale, seed)  # (H, W, 3) float32 in [0, 1]
     if not rgb_only(colour):
         texture = cv2.cvtColor(texture, cv2.COLOR_RGB2GRAY)
     image = to_float(grey_view(colour) if num_channels(colour) == 1 else colour, maxv)
@@ -212,7 +240,7 @@ def _resized(field: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _brightness(colour, maxv, severity, scale, seed):
-    lift = level("brightness", severity) * 255.0        # shift_hsv works in uint8 units
+    lift = level("brightness", severity) * 255.0  # shift_hsv works in uint8 units
     if rgb_only(colour):
         return shift_hsv(colour, 0.0, 0.0, lift)
     return apply_luts(colour, identity_lut(colour) + lift * maxv / 255.0)
@@ -221,8 +249,11 @@ def _brightness(colour, maxv, severity, scale, seed):
 def _contrast(colour, maxv, severity, scale, seed):
     factor = level("contrast", severity)
     channels = num_channels(colour)
-    means = np.asarray(cv2.mean(colour)[:channels]) if channels <= 4 else \
-        colour.reshape(-1, channels).mean(axis=0)
+    means = (
+        np.asarray(cv2.mean(colour)[:channels])
+        if channels <= 4
+        else colour.reshape(-1, channels).mean(axis=0)
+    )
     values = identity_lut(colour)
     return apply_luts(colour, np.stack([(values - m) * factor + m for m in means]))
 
@@ -246,8 +277,9 @@ def _jpeg_compression(colour, maxv, severity, scale, seed):
     if num_channels(colour) in (1, 3):
         return codec.apply_image(colour)
     # JPEG holds grey or RGB only: other channel counts are compressed channel by channel.
-    return np.dstack([codec.apply_image(np.ascontiguousarray(colour[..., c]))
-                      for c in range(colour.shape[2])])
+    return np.dstack(
+        [codec.apply_image(np.ascontiguousarray(colour[..., c])) for c in range(colour.shape[2])]
+    )
 
 
 def _pixelate(colour, maxv, severity, scale, seed):
@@ -259,11 +291,23 @@ def _pixelate(colour, maxv, severity, scale, seed):
 
 
 PHOTOMETRIC: dict[str, Corruption] = {
-    "gaussian_noise": _gaussian_noise, "shot_noise": _shot_noise, "impulse_noise": _impulse_noise,
-    "speckle_noise": _speckle_noise, "defocus_blur": _defocus_blur, "glass_blur": _glass_blur,
-    "motion_blur": _motion_blur, "zoom_blur": _zoom_blur, "gaussian_blur": _gaussian_blur,
-    "snow": _snow, "frost": _frost, "fog": _fog, "spatter": _spatter, "brightness": _brightness,
-    "contrast": _contrast, "saturate": _saturate, "jpeg_compression": _jpeg_compression,
+    "gaussian_noise": _gaussian_noise,
+    "shot_noise": _shot_noise,
+    "impulse_noise": _impulse_noise,
+    "speckle_noise": _speckle_noise,
+    "defocus_blur": _defocus_blur,
+    "glass_blur": _glass_blur,
+    "motion_blur": _motion_blur,
+    "zoom_blur": _zoom_blur,
+    "gaussian_blur": _gaussian_blur,
+    "snow": _snow,
+    "frost": _frost,
+    "fog": _fog,
+    "spatter": _spatter,
+    "brightness": _brightness,
+    "contrast": _contrast,
+    "saturate": _saturate,
+    "jpeg_compression": _jpeg_compression,
     "pixelate": _pixelate,
 }
 assert set(PHOTOMETRIC) | {"elastic_transform"} == set(NAMES)

@@ -6,6 +6,7 @@ feathery dendrites (random-walk stems whose side branches leave at about
 60 degrees, as ice crystals grow) piled up in plasma-shaped patches, tinted
 a cold blue-white. Its mean brightness (~0.45) is close to the photos'.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -13,7 +14,7 @@ import numpy as np
 
 from augcli.transforms.pixel.support import plasma, seeded
 
-TINT = np.float32([0.86, 0.93, 1.0])      # RGB: cold blue-white
+TINT = np.float32([0.86, 0.93, 1.0])  # RGB: cold blue-white
 STEM_SEGMENTS = 8
 BRANCH_ANGLE = np.pi / 3
 
@@ -28,8 +29,9 @@ def frost_texture(height: int, width: int, scale: float, seed: int) -> np.ndarra
     count = int(height * width / (120.0 * scale * scale)) + 1
     starts = np.stack([rng.uniform(0, width, count), rng.uniform(0, height, count)], axis=1)
     # Keep stems where the patch field is high: ice grows in clusters.
-    keep = patches[starts[:, 1].astype(int).clip(0, height - 1),
-                   starts[:, 0].astype(int).clip(0, width - 1)] > rng.uniform(0.2, 0.6, count)
+    keep = patches[
+        starts[:, 1].astype(int).clip(0, height - 1), starts[:, 0].astype(int).clip(0, width - 1)
+    ] > rng.uniform(0.2, 0.6, count)
     stems = _stems(starts[keep], step, rng)
     for brightness, lines in stems:
         cv2.polylines(crystals, lines, False, float(brightness), 1, lineType=cv2.LINE_AA)
@@ -55,8 +57,9 @@ def _stems(starts: np.ndarray, step: float, rng: np.random.Generator):
         for j in range(1, STEM_SEGMENTS, 2):
             side = BRANCH_ANGLE if j % 4 == 1 else -BRANCH_ANGLE
             length = step * 2.0 * (1 - j / STEM_SEGMENTS)
-            ends = points[:, j] + length * np.stack([np.cos(turns[:, j] + side),
-                                                     np.sin(turns[:, j] + side)], axis=1)
+            ends = points[:, j] + length * np.stack(
+                [np.cos(turns[:, j] + side), np.sin(turns[:, j] + side)], axis=1
+            )
             lines.extend(np.stack([points[:, j], ends], axis=1).astype(np.int32))
         groups.append((level, lines))
     return groups

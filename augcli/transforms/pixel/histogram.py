@@ -4,10 +4,11 @@ Equalize, AutoContrast, Posterize, Solarize and RandomToneCurve each
 compute one table per channel (from the histogram where needed) and map the
 image through it: one ``cv2.LUT`` pass for uint8, one gather for uint16.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut
 from augcli.transforms.pixel.support import ColourOp, grey_view, rgb_only, seeded
 
 
-def histogram(image: np.ndarray, channel: int, maxv: int, ignore: Optional[int] = None) -> np.ndarray:
+def histogram(image: np.ndarray, channel: int, maxv: int, ignore: int | None = None) -> np.ndarray:
     """Counts of every value 0..maxv in one channel of an image (float64)."""
     if image.dtype == np.uint8:
         # calcHist reads the channel in place: no split, no copy.
@@ -38,6 +39,7 @@ def channels_of(colour: np.ndarray) -> list[np.ndarray]:
 
 
 # --- Equalize --------------------------------------------------------------------------
+
 
 def equalize_lut(hist: np.ndarray, maxv: int, mode: str) -> np.ndarray:
     """Histogram-equalising table: OpenCV's rule (cv) or Pillow's (pil)."""
@@ -94,21 +96,33 @@ class Equalize(Transform):
 
     kind = "pixel"
     params = (
-        Param("mode", "choice", "cv", "cv: OpenCV's equalizeHist rule; pil: Pillow's ImageOps.equalize",
-              choices=("cv", "pil")),
-        Param("by_channels", "bool", True,
-              "true: equalise each channel; false: equalise Y of YCrCb only (colour kept)"),
+        Param(
+            "mode",
+            "choice",
+            "cv",
+            "cv: OpenCV's equalizeHist rule; pil: Pillow's ImageOps.equalize",
+            choices=("cv", "pil"),
+        ),
+        Param(
+            "by_channels",
+            "bool",
+            True,
+            "true: equalise each channel; false: equalise Y of YCrCb only (colour kept)",
+        ),
     )
     default_p = 0.5
     example = "- Equalize: {mode: cv, by_channels: false, p: 0.2}"
-    deviations = ("No mask / mask_params (a recipe cannot hold arrays or callables). uint16 is "
-                  "equalised over all 65536 levels with the same rules; alpha is untouched.")
+    deviations = (
+        "No mask / mask_params (a recipe cannot hold arrays or callables). uint16 is "
+        "equalised over all 65536 levels with the same rules; alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[EqualizeOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> EqualizeOp | None:
         return EqualizeOp(mode=self.mode, by_channels=self.by_channels)
 
 
 # --- AutoContrast ----------------------------------------------------------------------
+
 
 def histogram_bounds(hist: np.ndarray, cutoff: float) -> tuple[int, int]:
     """Lowest and highest value left after cutting ``cutoff`` percent of pixels off each end."""
@@ -127,10 +141,10 @@ def contrast_lut(hist: np.ndarray, low: int, high: int, maxv: int, method: str) 
     if method == "pil":
         return np.clip((values - low) * (maxv / (high - low)), 0, maxv)
     # cdf: equalise inside [low, high]; below goes to 0, above to max.
-    cdf = np.cumsum(hist[low:high + 1])
+    cdf = np.cumsum(hist[low : high + 1])
     lut = np.where(values < low, 0.0, float(maxv))
     span = cdf[-1] - cdf[0]
-    lut[low:high + 1] = (cdf - cdf[0]) * (maxv / span) if span > 0 else values[low:high + 1]
+    lut[low : high + 1] = (cdf - cdf[0]) * (maxv / span) if span > 0 else values[low : high + 1]
     return lut
 
 
@@ -138,7 +152,7 @@ def contrast_lut(hist: np.ndarray, low: int, high: int, maxv: int, method: str) 
 class AutoContrastOp(ColourOp):
     name: ClassVar[str] = "AutoContrast"
     cutoff: float
-    ignore: Optional[int]
+    ignore: int | None
     method: str
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
@@ -160,23 +174,43 @@ class AutoContrast(Transform):
 
     kind = "pixel"
     params = (
-        Param("cutoff", "float", 0.0, "percent of pixels ignored at each end of the histogram",
-              low=0.0, high=49.99),
-        Param("ignore", "int", None, "a value left out of the histogram and kept as it is (e.g. a "
-              "background marker)", low=0, nullable=True),
-        Param("method", "choice", "cdf", "cdf: equalise between the bounds; pil: linear stretch "
-              "as Pillow's ImageOps.autocontrast", choices=("cdf", "pil")),
+        Param(
+            "cutoff",
+            "float",
+            0.0,
+            "percent of pixels ignored at each end of the histogram",
+            low=0.0,
+            high=49.99,
+        ),
+        Param(
+            "ignore",
+            "int",
+            None,
+            "a value left out of the histogram and kept as it is (e.g. a background marker)",
+            low=0,
+            nullable=True,
+        ),
+        Param(
+            "method",
+            "choice",
+            "cdf",
+            "cdf: equalise between the bounds; pil: linear stretch as Pillow's ImageOps.autocontrast",
+            choices=("cdf", "pil"),
+        ),
     )
     default_p = 0.5
     example = "- AutoContrast: {cutoff: 1, method: pil, p: 0.3}"
-    deviations = ("ignore is a pixel value (Albumentations 2.0.8 also treats it as a channel index); "
-                  "uint16 works on all 65536 levels; alpha is untouched.")
+    deviations = (
+        "ignore is a pixel value (Albumentations 2.0.8 also treats it as a channel index); "
+        "uint16 works on all 65536 levels; alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[AutoContrastOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> AutoContrastOp | None:
         return AutoContrastOp(cutoff=self.cutoff, ignore=self.ignore, method=self.method)
 
 
 # --- Posterize, Solarize ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PosterizeOp(ColourOp):
@@ -188,7 +222,7 @@ class PosterizeOp(ColourOp):
         drop = depth - self.num_bits
         if drop <= 0:
             return colour
-        mask = (maxv >> drop) << drop   # keep the top num_bits bits
+        mask = (maxv >> drop) << drop  # keep the top num_bits bits
         return np.bitwise_and(colour, colour.dtype.type(mask))
 
 
@@ -198,17 +232,24 @@ class Posterize(Transform):
 
     kind = "pixel"
     params = (
-        Param("num_bits", "int_range", (4, 4),
-              "bits to keep, drawn from [min, max]; 8 keeps the image; a single x means [x, x]",
-              low=1, high=8),
+        Param(
+            "num_bits",
+            "int_range",
+            (4, 4),
+            "bits to keep, drawn from [min, max]; 8 keeps the image; a single x means [x, x]",
+            low=1,
+            high=8,
+        ),
     )
     default_p = 0.5
     example = "- Posterize: {num_bits: [3, 5], p: 0.3}"
-    deviations = ("uint16 images keep the same number of top bits, so they get the same number of "
-                  "levels as uint8; per-channel bit lists are not accepted (Albumentations 2.0.8 "
-                  "rejects them too); alpha is untouched.")
+    deviations = (
+        "uint16 images keep the same number of top bits, so they get the same number of "
+        "levels as uint8; per-channel bit lists are not accepted (Albumentations 2.0.8 "
+        "rejects them too); alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PosterizeOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PosterizeOp | None:
         low, high = self.num_bits
         return PosterizeOp(num_bits=int(rng.integers(low, high + 1)))
 
@@ -216,7 +257,7 @@ class Posterize(Transform):
 @dataclass(frozen=True)
 class SolarizeOp(ColourOp):
     name: ClassVar[str] = "Solarize"
-    threshold: float       # fraction of the max value
+    threshold: float  # fraction of the max value
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         values = identity_lut(colour)
@@ -229,24 +270,31 @@ class Solarize(Transform):
 
     kind = "pixel"
     params = (
-        Param("threshold_range", "range", (0.5, 0.5),
-              "threshold range as a fraction of the max value (255 for uint8)", low=0.0, high=1.0),
+        Param(
+            "threshold_range",
+            "range",
+            (0.5, 0.5),
+            "threshold range as a fraction of the max value (255 for uint8)",
+            low=0.0,
+            high=1.0,
+        ),
     )
     default_p = 0.5
     example = "- Solarize: {threshold_range: [0.4, 0.6], p: 0.2}"
     deviations = "Alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[SolarizeOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> SolarizeOp | None:
         return SolarizeOp(threshold=float(rng.uniform(*self.threshold_range)))
 
 
 # --- RandomToneCurve -------------------------------------------------------------------
 
+
 def tone_curve(low_y: float, high_y: float, maxv: int) -> np.ndarray:
     """Cubic Bezier through (0, 0), control heights low_y and high_y, and (1, 1)."""
     t = np.arange(maxv + 1, dtype=np.float64) / maxv
     s = 1.0 - t
-    return (3 * s * s * t * low_y + 3 * s * t * t * high_y + t ** 3) * maxv
+    return (3 * s * s * t * low_y + 3 * s * t * t * high_y + t**3) * maxv
 
 
 @dataclass(frozen=True)
@@ -273,15 +321,19 @@ class RandomToneCurve(Transform):
 
     kind = "pixel"
     params = (
-        Param("scale", "float", 0.1,
-              "standard deviation of the control points' moves (around 0.25 and 0.75)",
-              low=0.0, high=1.0),
+        Param(
+            "scale",
+            "float",
+            0.1,
+            "standard deviation of the control points' moves (around 0.25 and 0.75)",
+            low=0.0,
+            high=1.0,
+        ),
         Param("per_channel", "bool", False, "draw a separate curve for each channel"),
     )
     default_p = 0.5
     example = "- RandomToneCurve: {scale: 0.2, p: 0.5}"
     deviations = "Control points come from a seed the op records; alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ToneCurveOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ToneCurveOp | None:
         return ToneCurveOp(scale=self.scale, per_channel=self.per_channel, seed=draw_seed(rng))
-

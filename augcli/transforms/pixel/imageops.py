@@ -4,9 +4,8 @@ Images are ``(H, W)`` or ``(H, W, C)`` uint8 or uint16. A trailing channel
 makes ``C = 2`` (grey + alpha) and ``C = 4`` (RGB + alpha) carry an alpha
 channel; colour ops change only the colour channels and leave alpha as it is.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import cv2
 import numpy as np
@@ -37,14 +36,14 @@ def has_alpha(image: np.ndarray) -> bool:
     return image.ndim == 3 and image.shape[2] in (2, 4)
 
 
-def split_alpha(image: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(colour channels, alpha channel or None)."""
     if has_alpha(image):
         return image[..., :-1], image[..., -1:]
     return image, None
 
 
-def join_alpha(colour: np.ndarray, alpha: Optional[np.ndarray]) -> np.ndarray:
+def join_alpha(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     if alpha is None:
         return colour
     if colour.ndim == 2:
@@ -117,8 +116,9 @@ def _translate_bytes(image: np.ndarray, table: np.ndarray) -> np.ndarray:
     out = np.array(image, dtype=np.uint8, order="C", copy=True)
     if _stringzilla is None:
         return cv2.LUT(image, table).reshape(image.shape)
-    _stringzilla.translate(memoryview(out.reshape(-1)),
-                           memoryview(np.ascontiguousarray(table, dtype=np.uint8)), inplace=True)
+    _stringzilla.translate(
+        memoryview(out.reshape(-1)), memoryview(np.ascontiguousarray(table, dtype=np.uint8)), inplace=True
+    )
     return out
 
 

@@ -4,10 +4,11 @@
 noise "liquid" layer; rain drops shaded from its edge distance, mud
 blended in as an opaque colour) and is shared with ``Corrupt``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -17,7 +18,14 @@ from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import draw_seed, num_channels
 from augcli.transforms.pixel.lighting import ROI_DOC, check_roi
 from augcli.transforms.pixel.support import (
-    ColourOp, add_field, blend_field, grey_view, per_channel, seeded, to_float, to_image,
+    ColourOp,
+    add_field,
+    blend_field,
+    grey_view,
+    per_channel,
+    seeded,
+    to_float,
+    to_image,
 )
 from augcli.transforms.pixel.weather import check_rgb, colour_for
 
@@ -39,8 +47,8 @@ def disc_weight(height: int, width: int, cx: float, cy: float, radius: float):
 @dataclass(frozen=True)
 class SunFlareOp(ColourOp):
     name: ClassVar[str] = "RandomSunFlare"
-    center: tuple[float, float]        # fractions of (width, height)
-    angle: float                       # radians
+    center: tuple[float, float]  # fractions of (width, height)
+    angle: float  # radians
     num_circles: int
     src_radius: int
     src_color: tuple[int, ...]
@@ -57,10 +65,14 @@ class SunFlareOp(ColourOp):
         radii = rng.integers(1, top + 1, self.num_circles) ** 3
         alphas = rng.uniform(0.05, 0.2, self.num_circles)
         spread = int(max(self.src_color) * 0.2)
-        colours = [tuple(int(rng.integers(max(c - spread, 0), c + 1)) for c in self.src_color)
-                   for _ in range(self.num_circles)]
-        return [(float(a), cx + ti * np.cos(self.angle), cy + ti * np.sin(self.angle), float(r), col)
-                for a, ti, r, col in zip(alphas, t, radii, colours)]
+        colours = [
+            tuple(int(rng.integers(max(c - spread, 0), c + 1)) for c in self.src_color)
+            for _ in range(self.num_circles)
+        ]
+        return [
+            (float(a), cx + ti * np.cos(self.angle), cy + ti * np.sin(self.angle), float(r), col)
+            for a, ti, r, col in zip(alphas, t, radii, colours)
+        ]
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         height, width = colour.shape[:2]
@@ -69,8 +81,14 @@ class SunFlareOp(ColourOp):
             return self._physics(colour, maxv, ghosts)
         out = grey_view(colour).copy() if num_channels(colour) == 1 else colour.copy()
         for alpha, x, y, radius, rgb in ghosts:
-            self._blend_disc(out, x, y, radius, lambda d, a=alpha, r=radius: (d <= r) * np.float32(a),
-                             colour_for(colour, rgb, maxv))
+            self._blend_disc(
+                out,
+                x,
+                y,
+                radius,
+                lambda d, a=alpha, r=radius: (d <= r) * np.float32(a),
+                colour_for(colour, rgb, maxv),
+            )
         self._blend_sun(out, ghosts, maxv)
         return out
 
@@ -79,8 +97,9 @@ class SunFlareOp(ColourOp):
         if found is None:
             return
         window, dist = found
-        out[window] = blend_field(np.ascontiguousarray(out[window]), target,
-                                  weight_of(dist).astype(np.float32))
+        out[window] = blend_field(
+            np.ascontiguousarray(out[window]), target, weight_of(dist).astype(np.float32)
+        )
 
     def _blend_sun(self, out: np.ndarray, ghosts, maxv: int) -> None:
         """Concentric discs of growing radius and fading opacity, in closed form."""
@@ -88,12 +107,13 @@ class SunFlareOp(ColourOp):
         brightness = sum(a * r for a, _, _, r, _ in ghosts) / max(sum(r for _, _, _, r, _ in ghosts), 1e-6)
         ramp = np.linspace(0.0, min(brightness * 5, 1.0), count)
         radii = np.linspace(1.0, self.src_radius, count)
-        opacity = ramp[::-1] ** 3            # the smallest disc is the most opaque
+        opacity = ramp[::-1] ** 3  # the smallest disc is the most opaque
         # A pixel at distance d sits under every disc with radius >= d.
         keep = np.concatenate([np.cumprod((1.0 - opacity)[::-1])[::-1], [1.0]])
 
         def weight(dist):
             return 1.0 - keep[np.searchsorted(radii, dist, side="left")]
+
         cx, cy = self.center[0] * out.shape[1], self.center[1] * out.shape[0]
         self._blend_disc(out, cx, cy, self.src_radius, weight, colour_for(out, self.src_color, maxv))
 
@@ -102,8 +122,8 @@ class SunFlareOp(ColourOp):
         height, width = colour.shape[:2]
         cx, cy = self.center[0] * width, self.center[1] * height
         rgb = np.float32(self.src_color) / 255.0
-        extras = np.zeros((height, width, 3), np.float32)     # spikes and ghosts, added to the glow
-        for k in range(6):     # six-blade aperture: three spikes through the centre
+        extras = np.zeros((height, width, 3), np.float32)  # spikes and ghosts, added to the glow
+        for k in range(6):  # six-blade aperture: three spikes through the centre
             ang = self.angle + k * np.pi / 3
             dx, dy = np.cos(ang) * self.src_radius * 1.5, np.sin(ang) * self.src_radius * 1.5
             cv2.line(extras, (int(cx), int(cy)), (int(cx + dx), int(cy + dy)), (rgb * 0.4).tolist(), 2)
@@ -135,43 +155,61 @@ class RandomSunFlare(Transform):
         Param("flare_roi", "list", [0.0, 0.0, 1.0, 0.5], f"region where the sun appears, {ROI_DOC}"),
         Param("src_radius", "int", 400, "sun radius in pixels", low=1),
         Param("src_color", "list", [255, 255, 255], "sun colour, RGB in uint8 units"),
-        Param("angle_range", "range", (0.0, 1.0), "flare line angle range as a fraction of 2 pi",
-              low=0.0, high=1.0),
-        Param("num_flare_circles_range", "int_range", (6, 10), "range of the number of ghost circles",
-              low=0),
-        Param("method", "choice", "overlay", "overlay: alpha-blended discs; physics_based: screen-"
-              "blended glow, diffraction spikes and colour fringes", choices=("overlay", "physics_based")),
+        Param(
+            "angle_range",
+            "range",
+            (0.0, 1.0),
+            "flare line angle range as a fraction of 2 pi",
+            low=0.0,
+            high=1.0,
+        ),
+        Param("num_flare_circles_range", "int_range", (6, 10), "range of the number of ghost circles", low=0),
+        Param(
+            "method",
+            "choice",
+            "overlay",
+            "overlay: alpha-blended discs; physics_based: screen-"
+            "blended glow, diffraction spikes and colour fringes",
+            choices=("overlay", "physics_based"),
+        ),
     )
     default_p = 0.5
     example = "- RandomSunFlare: {flare_roi: [0, 0, 1, 0.5], src_radius: 150, p: 0.2}"
-    deviations = ("The sun's concentric discs are blended in closed form and only inside their "
-                  "bounding box; physics_based is augcli's own approximation (glow, six spikes, "
-                  "ghosts, per-channel blur, screen blend). Grey images get a grey flare; alpha is "
-                  "untouched.")
+    deviations = (
+        "The sun's concentric discs are blended in closed form and only inside their "
+        "bounding box; physics_based is augcli's own approximation (glow, six spikes, "
+        "ghosts, per-channel blur, screen blend). Grey images get a grey flare; alpha is "
+        "untouched."
+    )
 
     def check(self) -> None:
         check_roi(self.flare_roi, "flare_roi")
         check_rgb(self.src_color, "src_color")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[SunFlareOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> SunFlareOp | None:
         x_min, y_min, x_max, y_max = self.flare_roi
         low, high = self.num_flare_circles_range
-        return SunFlareOp(center=(float(rng.uniform(x_min, x_max)), float(rng.uniform(y_min, y_max))),
-                          angle=float(2 * np.pi * rng.uniform(*self.angle_range)),
-                          num_circles=int(rng.integers(low, high + 1)), src_radius=self.src_radius,
-                          src_color=tuple(int(v) for v in self.src_color), method=self.method,
-                          seed=draw_seed(rng))
+        return SunFlareOp(
+            center=(float(rng.uniform(x_min, x_max)), float(rng.uniform(y_min, y_max))),
+            angle=float(2 * np.pi * rng.uniform(*self.angle_range)),
+            num_circles=int(rng.integers(low, high + 1)),
+            src_radius=self.src_radius,
+            src_color=tuple(int(v) for v in self.src_color),
+            method=self.method,
+            seed=draw_seed(rng),
+        )
 
 
 # --- Spatter ---------------------------------------------------------------------------
 
-RAIN_RGB = (175, 238, 238)     # pale turquoise water
-MUD_RGB = (63, 42, 20)         # brown mud
-EDGE_SHADE = np.float32([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])   # lights drops from one side
+RAIN_RGB = (175, 238, 238)  # pale turquoise water
+MUD_RGB = (63, 42, 20)  # brown mud
+EDGE_SHADE = np.float32([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])  # lights drops from one side
 
 
-def liquid_layer(height: int, width: int, mean: float, std: float, sigma: float,
-                 threshold: float, seed: int) -> np.ndarray:
+def liquid_layer(
+    height: int, width: int, mean: float, std: float, sigma: float, threshold: float, seed: int
+) -> np.ndarray:
     """Smoothed normal noise with everything below the threshold cut to 0 (float32)."""
     layer = np.empty((height, width), np.float32)
     cv2.setRNGSeed(seed)
@@ -214,8 +252,9 @@ def add_colour(colour: np.ndarray, weight: np.ndarray, target: tuple) -> np.ndar
     return add_field(image, layer)
 
 
-def spatter(colour: np.ndarray, maxv: int, liquid: np.ndarray, mode: str, rgb, intensity: float,
-            mud_sigma: float) -> np.ndarray:
+def spatter(
+    colour: np.ndarray, maxv: int, liquid: np.ndarray, mode: str, rgb, intensity: float, mud_sigma: float
+) -> np.ndarray:
     """Rain: add the shaded drops in the water colour. Mud: blend towards the mud colour."""
     target = colour_for(colour, rgb, maxv)
     if mode == "rain":
@@ -239,8 +278,9 @@ class SpatterOp(ColourOp):
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         height, width = colour.shape[:2]
-        liquid = liquid_layer(height, width, self.mean, self.std, self.gauss_sigma,
-                              self.cutout_threshold, self.seed)
+        liquid = liquid_layer(
+            height, width, self.mean, self.std, self.gauss_sigma, self.cutout_threshold, self.seed
+        )
         return spatter(colour, maxv, liquid, self.mode, self.color, self.intensity, self.gauss_sigma)
 
 
@@ -250,37 +290,81 @@ class Spatter(Transform):
 
     kind = "pixel"
     params = (
-        Param("mean", "range", (0.65, 0.65), "mean range of the liquid noise; a single x means [0, x]",
-              scalar="upto"),
-        Param("std", "range", (0.3, 0.3), "std range of the liquid noise; a single x means [0, x]",
-              low=0.0, scalar="upto"),
-        Param("gauss_sigma", "range", (2.0, 2.0),
-              "smoothing sigma range of the liquid (pixels); a single x means [0, x]", low=0.0, scalar="upto"),
-        Param("cutout_threshold", "range", (0.68, 0.68),
-              "liquid below this is dry (fewer drops when higher); a single x means [0, x]", scalar="upto"),
-        Param("intensity", "range", (0.6, 0.6), "strength range; a single x means [0, x]",
-              low=0.0, scalar="upto"),
-        Param("mode", "choice", "rain", "rain: bright water drops; mud: opaque brown patches",
-              choices=("rain", "mud")),
-        Param("color", "list", None, "RGB colour in uint8 units; null: pale turquoise (rain) or "
-              "brown (mud)", nullable=True),
+        Param(
+            "mean",
+            "range",
+            (0.65, 0.65),
+            "mean range of the liquid noise; a single x means [0, x]",
+            scalar="upto",
+        ),
+        Param(
+            "std",
+            "range",
+            (0.3, 0.3),
+            "std range of the liquid noise; a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
+        Param(
+            "gauss_sigma",
+            "range",
+            (2.0, 2.0),
+            "smoothing sigma range of the liquid (pixels); a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
+        Param(
+            "cutout_threshold",
+            "range",
+            (0.68, 0.68),
+            "liquid below this is dry (fewer drops when higher); a single x means [0, x]",
+            scalar="upto",
+        ),
+        Param(
+            "intensity",
+            "range",
+            (0.6, 0.6),
+            "strength range; a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
+        Param(
+            "mode",
+            "choice",
+            "rain",
+            "rain: bright water drops; mud: opaque brown patches",
+            choices=("rain", "mud"),
+        ),
+        Param(
+            "color",
+            "list",
+            None,
+            "RGB colour in uint8 units; null: pale turquoise (rain) or brown (mud)",
+            nullable=True,
+        ),
     )
     default_p = 0.5
     example = "- Spatter: {mode: rain, intensity: [0.4, 0.6], p: 0.2}"
-    deviations = ("Default colours are ImageNet-C's in RGB order, rain (175, 238, 238) and mud "
-                  "(63, 42, 20); Albumentations documents the same colours in BGR order. Mud is "
-                  "blended towards its colour with the smoothed, normalised mask times intensity. "
-                  "Grey images get grey spatter; alpha is untouched.")
+    deviations = (
+        "Default colours are ImageNet-C's in RGB order, rain (175, 238, 238) and mud "
+        "(63, 42, 20); Albumentations documents the same colours in BGR order. Mud is "
+        "blended towards its colour with the smoothed, normalised mask times intensity. "
+        "Grey images get grey spatter; alpha is untouched."
+    )
 
     def check(self) -> None:
         if self.color is not None:
             check_rgb(self.color, "color")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[SpatterOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> SpatterOp | None:
         colour = self.color if self.color is not None else (RAIN_RGB if self.mode == "rain" else MUD_RGB)
-        return SpatterOp(mean=float(rng.uniform(*self.mean)), std=float(rng.uniform(*self.std)),
-                         gauss_sigma=float(rng.uniform(*self.gauss_sigma)),
-                         cutout_threshold=float(rng.uniform(*self.cutout_threshold)),
-                         intensity=float(rng.uniform(*self.intensity)), mode=self.mode,
-                         color=tuple(int(v) for v in colour), seed=draw_seed(rng))
-
+        return SpatterOp(
+            mean=float(rng.uniform(*self.mean)),
+            std=float(rng.uniform(*self.std)),
+            gauss_sigma=float(rng.uniform(*self.gauss_sigma)),
+            cutout_threshold=float(rng.uniform(*self.cutout_threshold)),
+            intensity=float(rng.uniform(*self.intensity)),
+            mode=self.mode,
+            color=tuple(int(v) for v in colour),
+            seed=draw_seed(rng),
+        )

@@ -4,10 +4,11 @@ Each builds one float32 (H, W) gain (and offset) field and applies it with
 OpenCV's saturating arithmetic; plasma fields come from a seed, so an op
 stays a few numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -16,13 +17,19 @@ from augcli.transforms.base import SampleContext, Transform, register
 from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, mean_luma
 from augcli.transforms.pixel.support import (
-    ColourOp, depth_of, multiply_field, per_channel, plasma, seeded,
+    ColourOp,
+    depth_of,
+    multiply_field,
+    per_channel,
+    plasma,
+    seeded,
 )
 
 ROI_DOC = "as fractions of the image (x_min, y_min, x_max, y_max)"
 
 
 # --- Illumination ----------------------------------------------------------------------
+
 
 def linear_gradient(height: int, width: int, angle: float) -> np.ndarray:
     """0 -> 1 along the direction ``angle`` (degrees, 0 = left to right, 90 = top to bottom)."""
@@ -37,11 +44,11 @@ def linear_gradient(height: int, width: int, angle: float) -> np.ndarray:
 class IlluminationOp(ColourOp):
     name: ClassVar[str] = "Illumination"
     mode: str
-    intensity: float                    # signed: > 0 brightens
-    angle: float = 0.0                  # linear
-    corner: int = 0                     # corner: 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left
-    center: tuple[float, float] = (0.5, 0.5)   # gaussian, fractions of (width, height)
-    sigma: float = 0.5                  # gaussian, fraction of the longer side
+    intensity: float  # signed: > 0 brightens
+    angle: float = 0.0  # linear
+    corner: int = 0  # corner: 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left
+    center: tuple[float, float] = (0.5, 0.5)  # gaussian, fractions of (width, height)
+    sigma: float = 0.5  # gaussian, fraction of the longer side
 
     def gain(self, height: int, width: int) -> np.ndarray:
         strength = np.float32(self.intensity)
@@ -77,47 +84,87 @@ class Illumination(Transform):
 
     kind = "pixel"
     params = (
-        Param("mode", "choice", "linear", "linear gradient, corner falloff, or gaussian spotlight",
-              choices=("linear", "corner", "gaussian")),
+        Param(
+            "mode",
+            "choice",
+            "linear",
+            "linear gradient, corner falloff, or gaussian spotlight",
+            choices=("linear", "corner", "gaussian"),
+        ),
         Param("intensity_range", "range", (0.01, 0.2), "strength range of the effect", low=0.0, high=1.0),
-        Param("effect_type", "choice", "both", "brighten, darken, or either at random",
-              choices=("brighten", "darken", "both")),
-        Param("angle_range", "range", (0.0, 360.0),
-              "gradient direction range in degrees, 0 = left to right (linear mode)"),
-        Param("center_range", "range", (0.1, 0.9),
-              "spotlight centre range as a fraction of width and height (gaussian mode)",
-              low=0.0, high=1.0),
-        Param("sigma_range", "range", (0.2, 1.0),
-              "spotlight size range as a fraction of the longer side (gaussian mode)", low=0.01),
+        Param(
+            "effect_type",
+            "choice",
+            "both",
+            "brighten, darken, or either at random",
+            choices=("brighten", "darken", "both"),
+        ),
+        Param(
+            "angle_range",
+            "range",
+            (0.0, 360.0),
+            "gradient direction range in degrees, 0 = left to right (linear mode)",
+        ),
+        Param(
+            "center_range",
+            "range",
+            (0.1, 0.9),
+            "spotlight centre range as a fraction of width and height (gaussian mode)",
+            low=0.0,
+            high=1.0,
+        ),
+        Param(
+            "sigma_range",
+            "range",
+            (0.2, 1.0),
+            "spotlight size range as a fraction of the longer side (gaussian mode)",
+            low=0.01,
+        ),
     )
     default_p = 0.5
     example = "- Illumination: {mode: gaussian, intensity_range: [0.05, 0.2], p: 0.3}"
-    deviations = "Corner distances are computed exactly rather than by a distance transform; alpha is untouched."
+    deviations = (
+        "Corner distances are computed exactly rather than by a distance transform; alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[IlluminationOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> IlluminationOp | None:
         intensity = float(rng.uniform(*self.intensity_range))
         if self.effect_type == "darken" or (self.effect_type == "both" and rng.random() < 0.5):
             intensity = -intensity
         if self.mode == "linear":
-            return IlluminationOp(mode="linear", intensity=intensity,
-                                  angle=float(rng.uniform(*self.angle_range)))
+            return IlluminationOp(
+                mode="linear", intensity=intensity, angle=float(rng.uniform(*self.angle_range))
+            )
         if self.mode == "corner":
             return IlluminationOp(mode="corner", intensity=intensity, corner=int(rng.integers(0, 4)))
         center = (float(rng.uniform(*self.center_range)), float(rng.uniform(*self.center_range)))
-        return IlluminationOp(mode="gaussian", intensity=intensity, center=center,
-                              sigma=float(rng.uniform(*self.sigma_range)))
+        return IlluminationOp(
+            mode="gaussian", intensity=intensity, center=center, sigma=float(rng.uniform(*self.sigma_range))
+        )
 
 
 # --- Plasma ----------------------------------------------------------------------------
 
 PLASMA_PARAMS = (
-    Param("plasma_size", "int", 256,
-          "side of the fractal grid before it is resized to the image (larger = finer detail)", low=2),
-    Param("roughness", "float", 3.0,
-          "how much fine detail the fractal keeps: < 1 smooth, ~2 natural, > 3 rough", low=0.01),
+    Param(
+        "plasma_size",
+        "int",
+        256,
+        "side of the fractal grid before it is resized to the image (larger = finer detail)",
+        low=2,
+    ),
+    Param(
+        "roughness",
+        "float",
+        3.0,
+        "how much fine detail the fractal keeps: < 1 smooth, ~2 natural, > 3 rough",
+        low=0.01,
+    ),
 )
-PLASMA_NOTE = ("The diamond-square fractal is computed on a plasma_size grid and resized to the "
-               "image; its amplitude shrinks by 1 + 1/roughness per octave.")
+PLASMA_NOTE = (
+    "The diamond-square fractal is computed on a plasma_size grid and resized to the "
+    "image; its amplitude shrinks by 1 + 1/roughness per octave."
+)
 
 
 @dataclass(frozen=True)
@@ -146,22 +193,38 @@ class PlasmaBrightnessContrast(Transform):
 
     kind = "pixel"
     params = (
-        Param("brightness_range", "range", (-0.3, 0.3),
-              "brightness change range (fraction of the max value where the fractal peaks)",
-              low=-1.0, high=1.0),
-        Param("contrast_range", "range", (-0.3, 0.3),
-              "contrast change range (where the fractal peaks)", low=-1.0, high=1.0),
+        Param(
+            "brightness_range",
+            "range",
+            (-0.3, 0.3),
+            "brightness change range (fraction of the max value where the fractal peaks)",
+            low=-1.0,
+            high=1.0,
+        ),
+        Param(
+            "contrast_range",
+            "range",
+            (-0.3, 0.3),
+            "contrast change range (where the fractal peaks)",
+            low=-1.0,
+            high=1.0,
+        ),
         *PLASMA_PARAMS,
     )
     default_p = 0.5
-    example = "- PlasmaBrightnessContrast: {brightness_range: [-0.2, 0.2], contrast_range: [-0.2, 0.2], p: 0.3}"
+    example = (
+        "- PlasmaBrightnessContrast: {brightness_range: [-0.2, 0.2], contrast_range: [-0.2, 0.2], p: 0.3}"
+    )
     deviations = PLASMA_NOTE + " The contrast pivot is the image's mean luma; alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PlasmaBrightnessContrastOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PlasmaBrightnessContrastOp | None:
         return PlasmaBrightnessContrastOp(
             brightness=float(rng.uniform(*self.brightness_range)),
             contrast=float(rng.uniform(*self.contrast_range)),
-            plasma_size=self.plasma_size, roughness=self.roughness, seed=draw_seed(rng))
+            plasma_size=self.plasma_size,
+            roughness=self.roughness,
+            seed=draw_seed(rng),
+        )
 
 
 @dataclass(frozen=True)
@@ -184,26 +247,36 @@ class PlasmaShadow(Transform):
 
     kind = "pixel"
     params = (
-        Param("shadow_intensity_range", "range", (0.3, 0.7),
-              "darkening range where the fractal peaks (0 none, 1 black)", low=0.0, high=1.0),
+        Param(
+            "shadow_intensity_range",
+            "range",
+            (0.3, 0.7),
+            "darkening range where the fractal peaks (0 none, 1 black)",
+            low=0.0,
+            high=1.0,
+        ),
         *PLASMA_PARAMS,
     )
     default_p = 0.5
     example = "- PlasmaShadow: {shadow_intensity_range: [0.2, 0.5], roughness: 2.0, p: 0.3}"
     deviations = PLASMA_NOTE + " Alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PlasmaShadowOp]:
-        return PlasmaShadowOp(intensity=float(rng.uniform(*self.shadow_intensity_range)),
-                              plasma_size=self.plasma_size, roughness=self.roughness,
-                              seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PlasmaShadowOp | None:
+        return PlasmaShadowOp(
+            intensity=float(rng.uniform(*self.shadow_intensity_range)),
+            plasma_size=self.plasma_size,
+            roughness=self.roughness,
+            seed=draw_seed(rng),
+        )
 
 
 # --- RandomShadow ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RandomShadowOp(ColourOp):
     name: ClassVar[str] = "RandomShadow"
-    polygons: tuple[tuple[tuple[float, float], ...], ...]   # vertices as fractions of (W, H)
+    polygons: tuple[tuple[tuple[float, float], ...], ...]  # vertices as fractions of (W, H)
     intensities: tuple[float, ...]
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
@@ -233,18 +306,26 @@ class RandomShadow(Transform):
         Param("shadow_roi", "list", [0.0, 0.5, 1.0, 1.0], f"region where shadows appear, {ROI_DOC}"),
         Param("num_shadows_limit", "int_range", (1, 2), "range of the number of shadows", low=1),
         Param("shadow_dimension", "int", 5, "vertices per shadow polygon", low=3),
-        Param("shadow_intensity_range", "range", (0.5, 0.5),
-              "darkening range of each shadow (0 none, 1 black)", low=0.0, high=1.0),
+        Param(
+            "shadow_intensity_range",
+            "range",
+            (0.5, 0.5),
+            "darkening range of each shadow (0 none, 1 black)",
+            low=0.0,
+            high=1.0,
+        ),
     )
     default_p = 0.5
     example = "- RandomShadow: {shadow_roi: [0, 0.5, 1, 1], num_shadows_limit: [1, 2], p: 0.3}"
-    deviations = ("Vertices are sorted by angle around their centroid, so a shadow is a simple "
-                  "polygon, never a bow tie; alpha is untouched.")
+    deviations = (
+        "Vertices are sorted by angle around their centroid, so a shadow is a simple "
+        "polygon, never a bow tie; alpha is untouched."
+    )
 
     def check(self) -> None:
         check_roi(self.shadow_roi, "shadow_roi")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[RandomShadowOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> RandomShadowOp | None:
         x_min, y_min, x_max, y_max = self.shadow_roi
         low, high = self.num_shadows_limit
         polygons = []

@@ -3,10 +3,11 @@
 The op stores the seed, not the noise field, so it stays a few bytes when it
 is pickled to a worker or written to the provenance log.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -14,15 +15,19 @@ import numpy as np
 from augcli.transforms.base import PixelOp, SampleContext, Transform, register
 from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import (
-    draw_seed, join_alpha, max_value, num_channels, split_alpha,
+    draw_seed,
+    join_alpha,
+    max_value,
+    num_channels,
+    split_alpha,
 )
 
 
 @dataclass(frozen=True)
 class GaussNoiseOp(PixelOp):
     name: ClassVar[str] = "GaussNoise"
-    std: float                  # fraction of the dtype maximum
-    mean: float                 # fraction of the dtype maximum
+    std: float  # fraction of the dtype maximum
+    mean: float  # fraction of the dtype maximum
     per_channel: bool
     noise_scale_factor: float
     seed: int
@@ -68,16 +73,36 @@ class GaussNoise(Transform):
 
     kind = "pixel"
     params = (
-        Param("std_range", "range", (0.2, 0.44),
-              "noise standard deviation range as a fraction of the max value (255 for uint8)",
-              low=0.0, high=1.0),
-        Param("mean_range", "range", (0.0, 0.0),
-              "noise mean range as a fraction of the max value", low=-1.0, high=1.0),
-        Param("per_channel", "bool", True,
-              "draw independent noise for each colour channel (false: one field for all)"),
-        Param("noise_scale_factor", "float", 1.0,
-              "draw noise at this fraction of the resolution and resize it (faster, blotchier)",
-              low=0.0, high=1.0),
+        Param(
+            "std_range",
+            "range",
+            (0.2, 0.44),
+            "noise standard deviation range as a fraction of the max value (255 for uint8)",
+            low=0.0,
+            high=1.0,
+        ),
+        Param(
+            "mean_range",
+            "range",
+            (0.0, 0.0),
+            "noise mean range as a fraction of the max value",
+            low=-1.0,
+            high=1.0,
+        ),
+        Param(
+            "per_channel",
+            "bool",
+            True,
+            "draw independent noise for each colour channel (false: one field for all)",
+        ),
+        Param(
+            "noise_scale_factor",
+            "float",
+            1.0,
+            "draw noise at this fraction of the resolution and resize it (faster, blotchier)",
+            low=0.0,
+            high=1.0,
+        ),
     )
     default_p = 0.5
     example = "- GaussNoise: {std_range: [0.02, 0.08], p: 0.5}"
@@ -87,9 +112,11 @@ class GaussNoise(Transform):
         if self.noise_scale_factor <= 0:
             raise ParamError("noise_scale_factor must be > 0", "noise_scale_factor")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
-        return GaussNoiseOp(std=float(rng.uniform(*self.std_range)),
-                            mean=float(rng.uniform(*self.mean_range)),
-                            per_channel=self.per_channel,
-                            noise_scale_factor=self.noise_scale_factor,
-                            seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
+        return GaussNoiseOp(
+            std=float(rng.uniform(*self.std_range)),
+            mean=float(rng.uniform(*self.mean_range)),
+            per_channel=self.per_channel,
+            noise_scale_factor=self.noise_scale_factor,
+            seed=draw_seed(rng),
+        )

@@ -4,10 +4,11 @@ The kernels (``disk_kernel``, ``zoom_blur``, ``glass_blur``) are shared
 with the ImageNet-C corruptions. Everything works on the colour channels;
 alpha stays exact.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -22,9 +23,10 @@ BORDER = cv2.BORDER_REFLECT_101
 
 # --- Defocus ---------------------------------------------------------------------------
 
+
 def disk_kernel(radius: float, alias_blur: float) -> np.ndarray:
     """A normalised flat disc (the aperture), softened by a small Gaussian against aliasing."""
-    reach = int(np.ceil(radius)) + 2          # room for the softening
+    reach = int(np.ceil(radius)) + 2  # room for the softening
     axis = np.arange(-reach, reach + 1, dtype=np.float32)
     xx, yy = np.meshgrid(axis, axis)
     kernel = (xx * xx + yy * yy <= radius * radius).astype(np.float32)
@@ -56,26 +58,38 @@ class Defocus(Transform):
 
     kind = "pixel"
     params = (
-        Param("radius", "int_range", (3, 10), "disc radius range in pixels; a single x means [1, x]",
-              low=1, scalar="upto"),
-        Param("alias_blur", "range", (0.1, 0.5),
-              "sigma range of the Gaussian that softens the disc edge; a single x means [0, x]",
-              low=0.0, scalar="upto"),
+        Param(
+            "radius",
+            "int_range",
+            (3, 10),
+            "disc radius range in pixels; a single x means [1, x]",
+            low=1,
+            scalar="upto",
+        ),
+        Param(
+            "alias_blur",
+            "range",
+            (0.1, 0.5),
+            "sigma range of the Gaussian that softens the disc edge; a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
     )
     default_p = 0.5
     example = "- Defocus: {radius: [2, 5], alias_blur: [0.1, 0.3], p: 0.3}"
     deviations = "The disc is softened by a Gaussian of sigma alias_blur; alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[DefocusOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> DefocusOp | None:
         low, high = self.radius
-        return DefocusOp(radius=int(rng.integers(low, high + 1)),
-                         alias_blur=float(rng.uniform(*self.alias_blur)))
+        return DefocusOp(
+            radius=int(rng.integers(low, high + 1)), alias_blur=float(rng.uniform(*self.alias_blur))
+        )
 
 
 # --- GlassBlur -------------------------------------------------------------------------
 
-def glass_blur(colour: np.ndarray, sigma: float, max_delta: int, iterations: int,
-               seed: int) -> np.ndarray:
+
+def glass_blur(colour: np.ndarray, sigma: float, max_delta: int, iterations: int, seed: int) -> np.ndarray:
     """Blur, let every pixel take a random neighbour's value (|offset| < max_delta), blur again."""
     image = grey_view(colour) if num_channels(colour) == 1 else colour
     if sigma > 0:
@@ -84,7 +98,7 @@ def glass_blur(colour: np.ndarray, sigma: float, max_delta: int, iterations: int
     base_x = np.broadcast_to(np.arange(width, dtype=np.float32), (height, width))
     base_y = np.broadcast_to(np.arange(height, dtype=np.float32)[:, None], (height, width))
     offsets = np.empty((height, width), np.float32)
-    cv2.setRNGSeed(seed)   # OpenCV's generator is thread-local: reseeding makes it exact
+    cv2.setRNGSeed(seed)  # OpenCV's generator is thread-local: reseeding makes it exact
     for _ in range(iterations):
         cv2.randu(offsets, -max_delta, max_delta)
         map_x = base_x + np.floor(offsets)
@@ -117,21 +131,30 @@ class GlassBlur(Transform):
         Param("sigma", "float", 0.7, "Gaussian sigma of both blurs", low=0.0),
         Param("max_delta", "int", 4, "largest pixel displacement of the jitter", low=1),
         Param("iterations", "int", 2, "how many jitter passes", low=1),
-        Param("mode", "choice", "fast", "accepted for Albumentations compatibility; both modes "
-              "run the same vectorised jitter", choices=("fast", "exact")),
+        Param(
+            "mode",
+            "choice",
+            "fast",
+            "accepted for Albumentations compatibility; both modes run the same vectorised jitter",
+            choices=("fast", "exact"),
+        ),
     )
     default_p = 0.5
     example = "- GlassBlur: {sigma: 0.7, max_delta: 2, iterations: 1, p: 0.2}"
-    deviations = ("Each jitter pass lets every pixel copy a random neighbour (one remap) instead "
-                  "of swapping pixel pairs in sequence; the look is the same, the cost is a fraction, "
-                  "and border pixels are jittered too. mode is accepted and ignored. Alpha is untouched.")
+    deviations = (
+        "Each jitter pass lets every pixel copy a random neighbour (one remap) instead "
+        "of swapping pixel pairs in sequence; the look is the same, the cost is a fraction, "
+        "and border pixels are jittered too. mode is accepted and ignored. Alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[GlassBlurOp]:
-        return GlassBlurOp(sigma=self.sigma, max_delta=self.max_delta, iterations=self.iterations,
-                           seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> GlassBlurOp | None:
+        return GlassBlurOp(
+            sigma=self.sigma, max_delta=self.max_delta, iterations=self.iterations, seed=draw_seed(rng)
+        )
 
 
 # --- ZoomBlur --------------------------------------------------------------------------
+
 
 def zoom_blur(colour: np.ndarray, factors) -> np.ndarray:
     """Average of the image and its copies zoomed about the centre by each factor."""
@@ -153,10 +176,11 @@ def central_zoom(image: np.ndarray, factor: float) -> np.ndarray:
     crop_h, crop_w = max(1, int(np.ceil(height / factor))), max(1, int(np.ceil(width / factor)))
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
     big_h, big_w = int(np.ceil(crop_h * factor)), int(np.ceil(crop_w * factor))
-    big = cv2.resize(image[top:top + crop_h, left:left + crop_w], (big_w, big_h),
-                     interpolation=cv2.INTER_LINEAR)
+    big = cv2.resize(
+        image[top : top + crop_h, left : left + crop_w], (big_w, big_h), interpolation=cv2.INTER_LINEAR
+    )
     trim_y, trim_x = (big_h - height) // 2, (big_w - width) // 2
-    return big[trim_y:trim_y + height, trim_x:trim_x + width]
+    return big[trim_y : trim_y + height, trim_x : trim_x + width]
 
 
 @dataclass(frozen=True)
@@ -178,10 +202,22 @@ class ZoomBlur(Transform):
 
     kind = "pixel"
     params = (
-        Param("max_factor", "range", (1.0, 1.31),
-              "range of the largest zoom factor (>= 1); a single x means [1, x]", low=1.0, scalar="upto"),
-        Param("step_factor", "range", (0.01, 0.03),
-              "range of the step between zoom factors; a single x means [0, x]", low=0.0, scalar="upto"),
+        Param(
+            "max_factor",
+            "range",
+            (1.0, 1.31),
+            "range of the largest zoom factor (>= 1); a single x means [1, x]",
+            low=1.0,
+            scalar="upto",
+        ),
+        Param(
+            "step_factor",
+            "range",
+            (0.01, 0.03),
+            "range of the step between zoom factors; a single x means [0, x]",
+            low=0.0,
+            scalar="upto",
+        ),
     )
     default_p = 0.5
     example = "- ZoomBlur: {max_factor: [1.05, 1.2], step_factor: [0.02, 0.03], p: 0.2}"
@@ -191,7 +227,7 @@ class ZoomBlur(Transform):
         if self.step_factor[1] <= 0:
             raise ParamError("step_factor must allow a value > 0", "step_factor")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ZoomBlurOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ZoomBlurOp | None:
         low, high = self.step_factor
         step = float(rng.uniform(max(low, 1e-3), high)) if high > 1e-3 else 1e-3
         max_factor = max(1.0 + step, float(rng.uniform(*self.max_factor)))
@@ -199,6 +235,7 @@ class ZoomBlur(Transform):
 
 
 # --- ChromaticAberration ---------------------------------------------------------------
+
 
 def radial_maps(width: int, height: int, k1: float, k2: float) -> tuple[np.ndarray, np.ndarray]:
     """Sampling maps of the radial lens model x' = x (1 + k1 r^2 + k2 r^4).
@@ -218,7 +255,7 @@ def radial_maps(width: int, height: int, k1: float, k2: float) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class ChromaticAberrationOp(ColourOp):
     name: ClassVar[str] = "ChromaticAberration"
-    red: tuple[float, float]     # (primary, secondary) radial coefficients
+    red: tuple[float, float]  # (primary, secondary) radial coefficients
     blue: tuple[float, float]
     interpolation: int
 
@@ -230,8 +267,7 @@ class ChromaticAberrationOp(ColourOp):
         moved = []
         for plane, (k1, k2) in ((red, self.red), (blue, self.blue)):
             map_x, map_y = radial_maps(width, height, k1, k2)
-            moved.append(cv2.remap(plane, map_x, map_y, self.interpolation,
-                                   borderMode=cv2.BORDER_REPLICATE))
+            moved.append(cv2.remap(plane, map_x, map_y, self.interpolation, borderMode=cv2.BORDER_REPLICATE))
         return cv2.merge([moved[0], green, moved[1]])
 
 
@@ -241,33 +277,54 @@ class ChromaticAberration(Transform):
 
     kind = "pixel"
     params = (
-        Param("primary_distortion_limit", "range", (-0.02, 0.02),
-              "range of the r^2 coefficient; a single x means [-x, x]", scalar="symmetric"),
-        Param("secondary_distortion_limit", "range", (-0.05, 0.05),
-              "range of the r^4 coefficient; a single x means [-x, x]", scalar="symmetric"),
-        Param("mode", "choice", "green_purple",
-              "green_purple: red and blue move together; red_blue: they move apart; random: either",
-              choices=("green_purple", "red_blue", "random")),
+        Param(
+            "primary_distortion_limit",
+            "range",
+            (-0.02, 0.02),
+            "range of the r^2 coefficient; a single x means [-x, x]",
+            scalar="symmetric",
+        ),
+        Param(
+            "secondary_distortion_limit",
+            "range",
+            (-0.05, 0.05),
+            "range of the r^4 coefficient; a single x means [-x, x]",
+            scalar="symmetric",
+        ),
+        Param(
+            "mode",
+            "choice",
+            "green_purple",
+            "green_purple: red and blue move together; red_blue: they move apart; random: either",
+            choices=("green_purple", "red_blue", "random"),
+        ),
         interpolation_param(1),
     )
     default_p = 0.5
     example = "- ChromaticAberration: {primary_distortion_limit: 0.05, mode: random, p: 0.3}"
-    deviations = ("Grey images are returned unchanged (Albumentations raises); alpha is untouched. "
-                  "The radial model is evaluated directly (same as OpenCV's camera model with "
-                  "focal lengths W, H and the centre as principal point).")
+    deviations = (
+        "Grey images are returned unchanged (Albumentations raises); alpha is untouched. "
+        "The radial model is evaluated directly (same as OpenCV's camera model with "
+        "focal lengths W, H and the centre as principal point)."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ChromaticAberrationOp]:
-        red = [float(rng.uniform(*self.primary_distortion_limit)),
-               float(rng.uniform(*self.secondary_distortion_limit))]
-        blue = [float(rng.uniform(*self.primary_distortion_limit)),
-                float(rng.uniform(*self.secondary_distortion_limit))]
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ChromaticAberrationOp | None:
+        red = [
+            float(rng.uniform(*self.primary_distortion_limit)),
+            float(rng.uniform(*self.secondary_distortion_limit)),
+        ]
+        blue = [
+            float(rng.uniform(*self.primary_distortion_limit)),
+            float(rng.uniform(*self.secondary_distortion_limit)),
+        ]
         red[1], blue[1] = _same_sign(red[0], red[1]), _same_sign(blue[0], blue[1])
         mode = self.mode if self.mode != "random" else ("green_purple" if rng.random() < 0.5 else "red_blue")
         together = mode == "green_purple"
-        blue = [_same_sign(red[0], blue[0]) if together else -_same_sign(red[0], blue[0]),
-                _same_sign(red[1], blue[1]) if together else -_same_sign(red[1], blue[1])]
-        return ChromaticAberrationOp(red=tuple(red), blue=tuple(blue),
-                                     interpolation=self.interpolation)
+        blue = [
+            _same_sign(red[0], blue[0]) if together else -_same_sign(red[0], blue[0]),
+            _same_sign(red[1], blue[1]) if together else -_same_sign(red[1], blue[1]),
+        ]
+        return ChromaticAberrationOp(red=tuple(red), blue=tuple(blue), interpolation=self.interpolation)
 
 
 def _same_sign(reference: float, value: float) -> float:

@@ -4,10 +4,11 @@ Noise fields are generated inside the op from its seed (OpenCV's generator
 for normal and uniform fields, numpy's for Poisson counts), so an op
 pickles to a few bytes and replays exactly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -16,13 +17,20 @@ from augcli.transforms.base import SampleContext, Transform, register
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, num_channels
 from augcli.transforms.pixel.support import (
-    ColourOp, grey_view, multiply_field, rgb_only, seeded, to_float, to_image,
+    ColourOp,
+    grey_view,
+    multiply_field,
+    rgb_only,
+    seeded,
+    to_float,
+    to_image,
 )
 
 GAMMA = 2.2
 
 
 # --- ISONoise --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ISONoiseOp(ColourOp):
@@ -36,7 +44,7 @@ class ISONoiseOp(ColourOp):
         height, width = colour.shape[:2]
         rgb = rgb_only(colour)
         image = to_float(colour if rgb else grey_view(colour) if num_channels(colour) == 1 else colour, maxv)
-        hls = cv2.cvtColor(image, cv2.COLOR_RGB2HLS) if rgb else None   # H in degrees, L, S in [0, 1]
+        hls = cv2.cvtColor(image, cv2.COLOR_RGB2HLS) if rgb else None  # H in degrees, L, S in [0, 1]
         light = cv2.extractChannel(hls, 1) if rgb else image
         std_light = float(cv2.meanStdDev(light)[1][0, 0])
         # Luminance: Poisson counts (in uint8 steps) scaled towards white, more in dark areas.
@@ -63,7 +71,7 @@ def poisson_constant(lam: float, shape: tuple, seed: int) -> np.ndarray:
     """
     if lam <= 0:
         return np.zeros(shape, np.float32)
-    if lam > 500:       # exp(-lam) would underflow; the normal limit is exact enough here
+    if lam > 500:  # exp(-lam) would underflow; the normal limit is exact enough here
         counts = np.empty(shape, np.float32)
         cv2.setRNGSeed(seed)
         cv2.randn(counts.reshape(shape[0], -1), lam, np.sqrt(lam))
@@ -86,23 +94,35 @@ class ISONoise(Transform):
 
     kind = "pixel"
     params = (
-        Param("color_shift", "range", (0.01, 0.05),
-              "hue jitter range as a fraction of the full hue circle", low=0.0, high=1.0),
+        Param(
+            "color_shift",
+            "range",
+            (0.01, 0.05),
+            "hue jitter range as a fraction of the full hue circle",
+            low=0.0,
+            high=1.0,
+        ),
         Param("intensity", "range", (0.1, 0.5), "strength range of both noises", low=0.0),
     )
     default_p = 0.5
     example = "- ISONoise: {color_shift: [0.01, 0.05], intensity: [0.1, 0.5], p: 0.3}"
-    deviations = ("Follows the documented scales (hue jitter std = color_shift * intensity * 360 "
-                  "degrees, Poisson luminance counts in uint8 steps, as Albumentations 1.x did); "
-                  "Albumentations 2.0.8 drops both factors and its noise is far weaker. Grey images "
-                  "get the luminance noise only; alpha is untouched.")
+    deviations = (
+        "Follows the documented scales (hue jitter std = color_shift * intensity * 360 "
+        "degrees, Poisson luminance counts in uint8 steps, as Albumentations 1.x did); "
+        "Albumentations 2.0.8 drops both factors and its noise is far weaker. Grey images "
+        "get the luminance noise only; alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ISONoiseOp]:
-        return ISONoiseOp(color_shift=float(rng.uniform(*self.color_shift)),
-                          intensity=float(rng.uniform(*self.intensity)), seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ISONoiseOp | None:
+        return ISONoiseOp(
+            color_shift=float(rng.uniform(*self.color_shift)),
+            intensity=float(rng.uniform(*self.intensity)),
+            seed=draw_seed(rng),
+        )
 
 
 # --- ShotNoise -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ShotNoiseOp(ColourOp):
@@ -115,7 +135,7 @@ class ShotNoiseOp(ColourOp):
         levels = np.arange(maxv + 1, dtype=np.float64) / maxv
         top = int(np.ceil(1.0 / self.scale))
         back = np.power(np.minimum(np.arange(top + 1) * self.scale, 1.0), 1.0 / GAMMA) * maxv
-        return poisson_counts(colour, levels ** GAMMA / self.scale, back, self.seed)
+        return poisson_counts(colour, levels**GAMMA / self.scale, back, self.seed)
 
 
 def poisson_counts(colour: np.ndarray, expected: np.ndarray, back: np.ndarray, seed: int) -> np.ndarray:
@@ -135,19 +155,24 @@ class ShotNoise(Transform):
 
     kind = "pixel"
     params = (
-        Param("scale_range", "range", (0.1, 0.3),
-              "range of the noise scale = 1 / photons per unit intensity (higher is noisier)",
-              low=1e-4),
+        Param(
+            "scale_range",
+            "range",
+            (0.1, 0.3),
+            "range of the noise scale = 1 / photons per unit intensity (higher is noisier)",
+            low=1e-4,
+        ),
     )
     default_p = 0.5
     example = "- ShotNoise: {scale_range: [0.05, 0.2], p: 0.3}"
     deviations = "Alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[ShotNoiseOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ShotNoiseOp | None:
         return ShotNoiseOp(scale=float(rng.uniform(*self.scale_range)), seed=draw_seed(rng))
 
 
 # --- SaltAndPepper ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SaltAndPepperOp(ColourOp):
@@ -164,7 +189,7 @@ class SaltAndPepperOp(ColourOp):
         chosen = seeded(self.seed).choice(pixels, size=salt + pepper, replace=False, shuffle=False)
         out = colour.copy()
         flat = out.reshape(pixels, -1)
-        flat[chosen[:salt]] = maxv       # one mask for every channel: noise stays grey
+        flat[chosen[:salt]] = maxv  # one mask for every channel: noise stays grey
         flat[chosen[salt:]] = 0
         return out
 
@@ -176,19 +201,29 @@ class SaltAndPepper(Transform):
     kind = "pixel"
     params = (
         Param("amount", "range", (0.01, 0.06), "range of the fraction of pixels hit", low=0.0, high=1.0),
-        Param("salt_vs_pepper", "range", (0.4, 0.6), "range of the share of hits that are salt",
-              low=0.0, high=1.0),
+        Param(
+            "salt_vs_pepper",
+            "range",
+            (0.4, 0.6),
+            "range of the share of hits that are salt",
+            low=0.0,
+            high=1.0,
+        ),
     )
     default_p = 0.5
     example = "- SaltAndPepper: {amount: [0.01, 0.03], p: 0.3}"
     deviations = "Alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[SaltAndPepperOp]:
-        return SaltAndPepperOp(amount=float(rng.uniform(*self.amount)),
-                               salt_ratio=float(rng.uniform(*self.salt_vs_pepper)), seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> SaltAndPepperOp | None:
+        return SaltAndPepperOp(
+            amount=float(rng.uniform(*self.amount)),
+            salt_ratio=float(rng.uniform(*self.salt_vs_pepper)),
+            seed=draw_seed(rng),
+        )
 
 
 # --- MultiplicativeNoise ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MultiplicativeNoiseOp(ColourOp):
@@ -227,7 +262,12 @@ class MultiplicativeNoise(Transform):
     example = "- MultiplicativeNoise: {multiplier: [0.85, 1.15], elementwise: true, p: 0.3}"
     deviations = "Factors come from a seed the op records; alpha is untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[MultiplicativeNoiseOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> MultiplicativeNoiseOp | None:
         low, high = self.multiplier
-        return MultiplicativeNoiseOp(low=low, high=high, per_channel=self.per_channel,
-                                     elementwise=self.elementwise, seed=draw_seed(rng))
+        return MultiplicativeNoiseOp(
+            low=low,
+            high=high,
+            per_channel=self.per_channel,
+            elementwise=self.elementwise,
+            seed=draw_seed(rng),
+        )

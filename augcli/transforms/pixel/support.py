@@ -7,6 +7,7 @@ helpers multiply or blend an image with per-pixel float32 fields using
 OpenCV's saturating arithmetic, so uint8 and uint16 need no float copy of
 the whole image.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -15,18 +16,24 @@ import numpy as np
 from augcli.transforms.base import PixelOp
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import (
-    join_alpha, keep_shape, max_value, num_channels, split_alpha,
+    join_alpha,
+    keep_shape,
+    max_value,
+    num_channels,
+    split_alpha,
 )
 
+INTERPOLATIONS = (0, 1, 2, 3, 4)  # cv2.INTER_NEAREST, LINEAR, CUBIC, AREA, LANCZOS4
 
-INTERPOLATIONS = (0, 1, 2, 3, 4)   # cv2.INTER_NEAREST, LINEAR, CUBIC, AREA, LANCZOS4
 
-
-def interpolation_param(default: int = 1, name: str = "interpolation",
-                        what: str = "resampling") -> Param:
-    return Param(name, "choice", default,
-                 f"OpenCV interpolation flag for the {what} (0 nearest, 1 linear, 2 cubic, "
-                 "3 area, 4 lanczos4)", choices=INTERPOLATIONS)
+def interpolation_param(default: int = 1, name: str = "interpolation", what: str = "resampling") -> Param:
+    return Param(
+        name,
+        "choice",
+        default,
+        f"OpenCV interpolation flag for the {what} (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)",
+        choices=INTERPOLATIONS,
+    )
 
 
 class ColourOp(PixelOp):
@@ -111,8 +118,9 @@ def grey_view(colour: np.ndarray) -> np.ndarray:
     return colour.reshape(colour.shape[:2])
 
 
-def plasma(height: int, width: int, roughness: float, rng: np.random.Generator,
-           size: int = 256) -> np.ndarray:
+def plasma(
+    height: int, width: int, roughness: float, rng: np.random.Generator, size: int = 256
+) -> np.ndarray:
     """A (height, width) float32 diamond-square fractal in [0, 1].
 
     Built on a ``2**k + 1`` square grid with ``2**k >= size`` and resized to
@@ -153,11 +161,10 @@ def _square(grid: np.ndarray, half: int, amplitude: float, rng) -> None:
     count = ones[:-2, 1:-1] + ones[2:, 1:-1] + ones[1:-1, :-2] + ones[1:-1, 2:]
     odd = (np.add.outer(np.arange(rows), np.arange(cols)) % 2) == 1
     noise = amplitude * rng.uniform(-1, 1, int(odd.sum())).astype(np.float32)
-    lattice[odd] = total[odd] / count[odd] + noise   # a view: writes into grid
+    lattice[odd] = total[odd] / count[odd] + noise  # a view: writes into grid
 
 
 def odd_at_least(value: float, minimum: int = 3) -> int:
     """The odd integer nearest above ``value``, at least ``minimum``."""
     k = max(minimum, int(np.ceil(value)))
     return k if k % 2 == 1 else k + 1
-

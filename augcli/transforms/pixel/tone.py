@@ -4,10 +4,11 @@ Brightness/contrast and gamma map values through a look-up table (one
 ``cv2.LUT`` pass for uint8), RGBShift is one saturating per-channel add, and
 CLAHE uses OpenCV's tiled histograms on the luma channel.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -15,7 +16,14 @@ import numpy as np
 from augcli.transforms.base import PixelOp, SampleContext, Transform, register
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import (
-    apply_luts, as_2d, identity_lut, is_rgb, join_alpha, keep_shape, max_value, num_channels,
+    apply_luts,
+    as_2d,
+    identity_lut,
+    is_rgb,
+    join_alpha,
+    keep_shape,
+    max_value,
+    num_channels,
     split_alpha,
 )
 
@@ -23,8 +31,8 @@ from augcli.transforms.pixel.imageops import (
 @dataclass(frozen=True)
 class BrightnessContrastOp(PixelOp):
     name: ClassVar[str] = "RandomBrightnessContrast"
-    alpha: float                 # contrast factor: 1 + drawn contrast
-    beta: float                  # drawn brightness, a fraction of max value (or of the mean)
+    alpha: float  # contrast factor: 1 + drawn contrast
+    beta: float  # drawn brightness, a fraction of max value (or of the mean)
     brightness_by_max: bool
     ensure_safe_range: bool
 
@@ -59,28 +67,49 @@ class RandomBrightnessContrast(Transform):
 
     kind = "pixel"
     params = (
-        Param("brightness_limit", "range", (-0.2, 0.2),
-              "brightness offset range as a fraction of the max value (a single x means [-x, x])",
-              low=-1.0, high=1.0, scalar="symmetric"),
-        Param("contrast_limit", "range", (-0.2, 0.2),
-              "contrast change range; pixels are multiplied by 1 + contrast (a single x means [-x, x])",
-              low=-1.0, scalar="symmetric"),
-        Param("brightness_by_max", "bool", True,
-              "true: offset = brightness * dtype max; false: offset = brightness * image mean"),
-        Param("ensure_safe_range", "bool", False,
-              "shrink the drawn factors so no pixel value has to be clipped"),
+        Param(
+            "brightness_limit",
+            "range",
+            (-0.2, 0.2),
+            "brightness offset range as a fraction of the max value (a single x means [-x, x])",
+            low=-1.0,
+            high=1.0,
+            scalar="symmetric",
+        ),
+        Param(
+            "contrast_limit",
+            "range",
+            (-0.2, 0.2),
+            "contrast change range; pixels are multiplied by 1 + contrast (a single x means [-x, x])",
+            low=-1.0,
+            scalar="symmetric",
+        ),
+        Param(
+            "brightness_by_max",
+            "bool",
+            True,
+            "true: offset = brightness * dtype max; false: offset = brightness * image mean",
+        ),
+        Param(
+            "ensure_safe_range", "bool", False, "shrink the drawn factors so no pixel value has to be clipped"
+        ),
     )
     default_p = 0.5
     example = "- RandomBrightnessContrast: {brightness_limit: [-0.3, 0.3], contrast_limit: 0.2, p: 0.8}"
-    deviations = ("Alpha channels (2- and 4-channel images) are left untouched; uint16 images use "
-                  "the same fractions of their own maximum.")
+    deviations = (
+        "Alpha channels (2- and 4-channel images) are left untouched; uint16 images use "
+        "the same fractions of their own maximum."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         contrast = rng.uniform(*self.contrast_limit)
         brightness = rng.uniform(*self.brightness_limit)
-        return BrightnessContrastOp(alpha=1.0 + float(contrast), beta=float(brightness),
-                                    brightness_by_max=self.brightness_by_max,
-                                    ensure_safe_range=self.ensure_safe_range)
+        return BrightnessContrastOp(
+            alpha=1.0 + float(contrast),
+            beta=float(brightness),
+            brightness_by_max=self.brightness_by_max,
+            ensure_safe_range=self.ensure_safe_range,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,22 +128,27 @@ class RandomGamma(Transform):
 
     kind = "pixel"
     params = (
-        Param("gamma_limit", "range", (80.0, 120.0),
-              "gamma range in percent (100 = unchanged, >100 darker); a single x means [1, x]",
-              low=1.0, scalar="upto"),
+        Param(
+            "gamma_limit",
+            "range",
+            (80.0, 120.0),
+            "gamma range in percent (100 = unchanged, >100 darker); a single x means [1, x]",
+            low=1.0,
+            scalar="upto",
+        ),
     )
     default_p = 0.5
     example = "- RandomGamma: {gamma_limit: [70, 150], p: 0.5}"
     deviations = "Alpha channels are left untouched."
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         return GammaOp(gamma=float(rng.uniform(*self.gamma_limit)) / 100.0)
 
 
 @dataclass(frozen=True)
 class RGBShiftOp(PixelOp):
     name: ClassVar[str] = "RGBShift"
-    shifts: tuple[float, float, float]   # in uint8 units (scaled by max / 255 for uint16)
+    shifts: tuple[float, float, float]  # in uint8 units (scaled by max / 255 for uint16)
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         colour, _ = split_alpha(image)
@@ -139,19 +173,28 @@ class RGBShift(Transform):
 
     kind = "pixel"
     params = tuple(
-        Param(f"{c}_shift_limit", "range", (-20.0, 20.0),
-              f"{colour} channel shift range in uint8 units (a single x means [-x, x])",
-              low=-255.0, high=255.0, scalar="symmetric")
+        Param(
+            f"{c}_shift_limit",
+            "range",
+            (-20.0, 20.0),
+            f"{colour} channel shift range in uint8 units (a single x means [-x, x])",
+            low=-255.0,
+            high=255.0,
+            scalar="symmetric",
+        )
         for c, colour in (("r", "red"), ("g", "green"), ("b", "blue"))
     )
     default_p = 0.5
     example = "- RGBShift: {r_shift_limit: 15, g_shift_limit: [-10, 10], b_shift_limit: 0, p: 0.5}"
-    deviations = ("Shifts are in uint8 units and scale by 257 for uint16 images; a single-channel "
-                  "image shifts by the Rec. 601 luma of (r, g, b); alpha is left untouched.")
+    deviations = (
+        "Shifts are in uint8 units and scale by 257 for uint16 images; a single-channel "
+        "image shifts by the Rec. 601 luma of (r, g, b); alpha is left untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
-        shifts = tuple(float(rng.uniform(*lim)) for lim in
-                       (self.r_shift_limit, self.g_shift_limit, self.b_shift_limit))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
+        shifts = tuple(
+            float(rng.uniform(*lim)) for lim in (self.r_shift_limit, self.g_shift_limit, self.b_shift_limit)
+        )
         return RGBShiftOp(shifts=shifts)
 
 
@@ -159,13 +202,14 @@ class RGBShift(Transform):
 class ClaheOp(PixelOp):
     name: ClassVar[str] = "CLAHE"
     clip_limit: float
-    tile_grid_size: tuple[int, int]   # (rows, columns) as Albumentations orders it
+    tile_grid_size: tuple[int, int]  # (rows, columns) as Albumentations orders it
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         colour, alpha = split_alpha(image)
         # OpenCV takes the grid as (columns, rows).
-        clahe = cv2.createCLAHE(clipLimit=self.clip_limit,
-                                tileGridSize=(self.tile_grid_size[1], self.tile_grid_size[0]))
+        clahe = cv2.createCLAHE(
+            clipLimit=self.clip_limit, tileGridSize=(self.tile_grid_size[1], self.tile_grid_size[0])
+        )
         if is_rgb(colour):
             # Equalise luma in YCrCb: the same idea as L* of Lab, at a fraction of the cost.
             ycrcb = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2YCrCb)
@@ -182,18 +226,25 @@ class CLAHE(Transform):
 
     kind = "pixel"
     params = (
-        Param("clip_limit", "range", (1.0, 4.0),
-              "contrast limit range for the tile histograms; a single x means [1, x]",
-              low=1.0, scalar="upto"),
-        Param("tile_grid_size", "int_range", (8, 8),
-              "number of tiles: rows, then columns", low=1, ordered=False),
+        Param(
+            "clip_limit",
+            "range",
+            (1.0, 4.0),
+            "contrast limit range for the tile histograms; a single x means [1, x]",
+            low=1.0,
+            scalar="upto",
+        ),
+        Param(
+            "tile_grid_size", "int_range", (8, 8), "number of tiles: rows, then columns", low=1, ordered=False
+        ),
     )
     default_p = 0.5
     example = "- CLAHE: {clip_limit: [1, 3], tile_grid_size: [8, 8], p: 0.3}"
-    deviations = ("Colour images are equalised on Y of YCrCb, not L* of Lab (about 3x faster, "
-                  "visually alike); also accepts 2- and 4-channel images (alpha untouched) and uint16.")
+    deviations = (
+        "Colour images are equalised on Y of YCrCb, not L* of Lab (about 3x faster, "
+        "visually alike); also accepts 2- and 4-channel images (alpha untouched) and uint16."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[PixelOp]:
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> PixelOp | None:
         rows, cols = self.tile_grid_size
-        return ClaheOp(clip_limit=float(rng.uniform(*self.clip_limit)),
-                       tile_grid_size=(int(rows), int(cols)))
+        return ClaheOp(clip_limit=float(rng.uniform(*self.clip_limit)), tile_grid_size=(int(rows), int(cols)))

@@ -6,10 +6,11 @@ closed form of blending N white circles in turn), rain streaks are drawn in
 one ``cv2.polylines`` call, and only the pixels a particle touches are
 converted to HLS for gravel.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -19,8 +20,15 @@ from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, num_channels
 from augcli.transforms.pixel.lighting import ROI_DOC, check_roi
 from augcli.transforms.pixel.support import (
-    ColourOp, blend_field, grey_view, multiply_field, odd_at_least, rgb_only, seeded,
-    to_float, to_image,
+    ColourOp,
+    blend_field,
+    grey_view,
+    multiply_field,
+    odd_at_least,
+    rgb_only,
+    seeded,
+    to_float,
+    to_image,
 )
 
 
@@ -35,13 +43,14 @@ def colour_for(colour: np.ndarray, rgb, maxv: int) -> tuple:
 
 # --- RandomFog -------------------------------------------------------------------------
 
+
 def fog_particles(height: int, width: int, intensity: float, rng: np.random.Generator):
     """(x, y, radius) of fog puffs: denser towards the centre, bigger with intensity."""
     puff = max(1, int(width // 3 * intensity))
     cx, cy = width // 2, height // 2
     region_w, region_h = width, height
     xs, ys = [], []
-    for _ in range(10):          # shrinking regions pile the fog up in the middle
+    for _ in range(10):  # shrinking regions pile the fog up in the middle
         if region_w <= puff or region_h <= puff:
             break
         count = int(region_w * region_h / (puff * puff) * intensity * 10)
@@ -67,7 +76,7 @@ def coverage(height: int, width: int, xs, ys, radii) -> np.ndarray:
         y0, x0 = max(y - r, 0), max(x - r, 0)
         y1, x1 = min(y + r + 1, height), min(x + r + 1, width)
         if y1 > y0 and x1 > x0:
-            count[y0:y1, x0:x1] += disc[y0 - (y - r):y1 - (y - r), x0 - (x - r):x1 - (x - r)]
+            count[y0:y1, x0:x1] += disc[y0 - (y - r) : y1 - (y - r), x0 - (x - r) : x1 - (x - r)]
     return count
 
 
@@ -87,8 +96,7 @@ class RandomFogOp(ColourOp):
         weights = 1.0 - (1.0 - alpha) ** np.arange(int(count.max()) + 1, dtype=np.float32)
         fogged = blend_field(colour, float(maxv), weights[count].astype(np.float32))
         size = odd_at_least(min(height, width) // 30)
-        return cv2.GaussianBlur(grey_view(fogged) if num_channels(fogged) == 1 else fogged,
-                                (size, size), 0)
+        return cv2.GaussianBlur(grey_view(fogged) if num_channels(fogged) == 1 else fogged, (size, size), 0)
 
 
 @register
@@ -98,17 +106,23 @@ class RandomFog(Transform):
     kind = "pixel"
     params = (
         Param("fog_coef_range", "range", (0.3, 1.0), "fog intensity range", low=0.0, high=1.0),
-        Param("alpha_coef", "float", 0.08, "opacity of each fog puff (times the intensity)",
-              low=0.0, high=1.0),
+        Param(
+            "alpha_coef", "float", 0.08, "opacity of each fog puff (times the intensity)", low=0.0, high=1.0
+        ),
     )
     default_p = 0.5
     example = "- RandomFog: {fog_coef_range: [0.3, 0.6], alpha_coef: 0.08, p: 0.2}"
-    deviations = ("Puffs are blended in closed form from a coverage count (same result as "
-                  "blending them one after another); alpha is untouched.")
+    deviations = (
+        "Puffs are blended in closed form from a coverage count (same result as "
+        "blending them one after another); alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[RandomFogOp]:
-        return RandomFogOp(intensity=float(rng.uniform(*self.fog_coef_range)),
-                           alpha_coef=self.alpha_coef, seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> RandomFogOp | None:
+        return RandomFogOp(
+            intensity=float(rng.uniform(*self.fog_coef_range)),
+            alpha_coef=self.alpha_coef,
+            seed=draw_seed(rng),
+        )
 
 
 # --- RandomRain ------------------------------------------------------------------------
@@ -119,8 +133,8 @@ DROPS_PER_ROW = {"drizzle": 0.25, "heavy": 1.0, "torrential": 2.0, "default": 1.
 @dataclass(frozen=True)
 class RandomRainOp(ColourOp):
     name: ClassVar[str] = "RandomRain"
-    slant: float                 # degrees from vertical
-    drop_length: Optional[int]
+    slant: float  # degrees from vertical
+    drop_length: int | None
     drop_width: int
     drop_color: tuple[int, int, int]
     blur_value: int
@@ -133,8 +147,9 @@ class RandomRainOp(ColourOp):
         length = self.drop_length if self.drop_length is not None else max(1, height // 8)
         count = int(height * DROPS_PER_ROW[self.rain_type])
         rng = seeded(self.seed)
-        starts = np.stack([rng.integers(0, width, count),
-                           rng.integers(0, max(1, height - length), count)], axis=1)
+        starts = np.stack(
+            [rng.integers(0, width, count), rng.integers(0, max(1, height - length), count)], axis=1
+        )
         ends = starts + [length * np.tan(np.deg2rad(self.slant)), length]
         lines = np.rint(np.stack([starts, ends], axis=1)).astype(np.int32)
         image = grey_view(colour) if num_channels(colour) == 1 else colour
@@ -142,7 +157,7 @@ class RandomRainOp(ColourOp):
         if len(streaks) <= 4:
             layer = np.zeros_like(image)
             cv2.polylines(layer, list(lines), False, streaks, self.drop_width, lineType=cv2.LINE_4)
-        else:       # OpenCV draws at most 4 channels: draw one plane per channel
+        else:  # OpenCV draws at most 4 channels: draw one plane per channel
             planes = [np.zeros(image.shape[:2], image.dtype) for _ in streaks]
             for plane, value in zip(planes, streaks):
                 cv2.polylines(plane, list(lines), False, value, self.drop_width, lineType=cv2.LINE_4)
@@ -161,42 +176,70 @@ class RandomRain(Transform):
 
     kind = "pixel"
     params = (
-        Param("slant_range", "range", (-10.0, 10.0),
-              "streak angle range in degrees from vertical (negative leans left)", low=-80.0, high=80.0),
-        Param("drop_length", "int", None, "streak length in pixels; null means height // 8",
-              low=1, nullable=True),
+        Param(
+            "slant_range",
+            "range",
+            (-10.0, 10.0),
+            "streak angle range in degrees from vertical (negative leans left)",
+            low=-80.0,
+            high=80.0,
+        ),
+        Param(
+            "drop_length",
+            "int",
+            None,
+            "streak length in pixels; null means height // 8",
+            low=1,
+            nullable=True,
+        ),
         Param("drop_width", "int", 1, "streak width in pixels", low=1),
         Param("drop_color", "list", [200, 200, 200], "streak colour, RGB in uint8 units"),
         Param("blur_value", "int", 7, "box blur size of the streak layer (1 = none)", low=1),
-        Param("brightness_coefficient", "float", 0.7, "brightness factor of the rainy image",
-              low=0.0, high=1.0),
-        Param("rain_type", "choice", "default",
-              "drop density: drizzle H/4, default H/3, heavy H, torrential 2H drops",
-              choices=("drizzle", "heavy", "torrential", "default")),
+        Param(
+            "brightness_coefficient", "float", 0.7, "brightness factor of the rainy image", low=0.0, high=1.0
+        ),
+        Param(
+            "rain_type",
+            "choice",
+            "default",
+            "drop density: drizzle H/4, default H/3, heavy H, torrential 2H drops",
+            choices=("drizzle", "heavy", "torrential", "default"),
+        ),
     )
     default_p = 0.5
     example = "- RandomRain: {slant_range: [-10, 10], rain_type: drizzle, p: 0.2}"
-    deviations = ("slant is an angle in degrees as documented (Albumentations 2.0.8 adds it as a "
-                  "pixel offset); grey images get grey streaks; alpha is untouched.")
+    deviations = (
+        "slant is an angle in degrees as documented (Albumentations 2.0.8 adds it as a "
+        "pixel offset); grey images get grey streaks; alpha is untouched."
+    )
 
     def check(self) -> None:
         check_rgb(self.drop_color, "drop_color")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[RandomRainOp]:
-        return RandomRainOp(slant=float(rng.uniform(*self.slant_range)), drop_length=self.drop_length,
-                            drop_width=self.drop_width, drop_color=tuple(int(v) for v in self.drop_color),
-                            blur_value=self.blur_value, brightness_coefficient=self.brightness_coefficient,
-                            rain_type=self.rain_type, seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> RandomRainOp | None:
+        return RandomRainOp(
+            slant=float(rng.uniform(*self.slant_range)),
+            drop_length=self.drop_length,
+            drop_width=self.drop_width,
+            drop_color=tuple(int(v) for v in self.drop_color),
+            blur_value=self.blur_value,
+            brightness_coefficient=self.brightness_coefficient,
+            rain_type=self.rain_type,
+            seed=draw_seed(rng),
+        )
 
 
 def check_rgb(value, name: str) -> None:
-    if (not isinstance(value, (list, tuple)) or len(value) != 3
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255
-                       for v in value)):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 3
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255 for v in value)
+    ):
         raise ParamError(f"{name} must be [r, g, b] with values in 0..255, got {value!r}", name)
 
 
 # --- RandomSnow ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RandomSnowOp(ColourOp):
@@ -226,8 +269,9 @@ class RandomSnowOp(ColourOp):
 
     def _texture(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         height, width = colour.shape[:2]
-        brighter = multiply_field(colour, np.full((height, width), 1.0 + self.brightness_coeff
-                                                  * self.snow_point, np.float32))
+        brighter = multiply_field(
+            colour, np.full((height, width), 1.0 + self.brightness_coeff * self.snow_point, np.float32)
+        )
         flakes = np.empty((height, width), np.float32)
         cv2.setRNGSeed(self.seed)
         cv2.randn(flakes, 0.5, 0.3)
@@ -235,7 +279,7 @@ class RandomSnowOp(ColourOp):
         # More snow at the top of the frame, as it settles on far surfaces.
         depth = np.linspace(1.0, 0.2, height, dtype=np.float32)[:, None]
         weight = np.clip(flakes * depth * np.float32(self.snow_point), 0.0, 1.0)
-        tint = colour_for(colour, (235, 242, 255), maxv)     # snow is slightly blue
+        tint = colour_for(colour, (235, 242, 255), maxv)  # snow is slightly blue
         snowy = blend_field(brighter, tint, weight)
         sparkle = np.empty((height, width), np.float32)
         cv2.randu(sparkle, 0.0, 1.0)
@@ -251,22 +295,33 @@ class RandomSnow(Transform):
     params = (
         Param("snow_point_range", "range", (0.1, 0.3), "snow amount range", low=0.0, high=1.0),
         Param("brightness_coeff", "float", 2.5, "brightening factor", low=0.0),
-        Param("method", "choice", "bleach", "bleach: lightness thresholding; texture: snow overlay",
-              choices=("bleach", "texture")),
+        Param(
+            "method",
+            "choice",
+            "bleach",
+            "bleach: lightness thresholding; texture: snow overlay",
+            choices=("bleach", "texture"),
+        ),
     )
     default_p = 0.5
     example = "- RandomSnow: {snow_point_range: [0.1, 0.3], brightness_coeff: 2.0, p: 0.2}"
-    deviations = ("texture blends a blurred noise layer (denser at the top) towards a bluish white "
-                  "in RGB and adds sparkles, instead of adding the layer to HSV channels; grey images "
-                  "are bleached on their value; alpha is untouched.")
+    deviations = (
+        "texture blends a blurred noise layer (denser at the top) towards a bluish white "
+        "in RGB and adds sparkles, instead of adding the layer to HSV channels; grey images "
+        "are bleached on their value; alpha is untouched."
+    )
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[RandomSnowOp]:
-        return RandomSnowOp(snow_point=float(rng.uniform(*self.snow_point_range)),
-                            brightness_coeff=self.brightness_coeff, method=self.method,
-                            seed=draw_seed(rng))
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> RandomSnowOp | None:
+        return RandomSnowOp(
+            snow_point=float(rng.uniform(*self.snow_point_range)),
+            brightness_coeff=self.brightness_coeff,
+            method=self.method,
+            seed=draw_seed(rng),
+        )
 
 
 # --- RandomGravel ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RandomGravelOp(ColourOp):
@@ -291,8 +346,18 @@ class RandomGravelOp(ColourOp):
             y = rng.integers(py, py + patch_h + 1, count)
             r = rng.integers(1, 4, count)
             light = rng.integers(0, 256, count)
-            rows.append(np.stack([np.maximum(y - r, 0), np.minimum(y + r, height - 1),
-                                  np.maximum(x - r, 0), np.minimum(x + r, width - 1), light], axis=1))
+            rows.append(
+                np.stack(
+                    [
+                        np.maximum(y - r, 0),
+                        np.minimum(y + r, height - 1),
+                        np.maximum(x - r, 0),
+                        np.minimum(x + r, width - 1),
+                        light,
+                    ],
+                    axis=1,
+                )
+            )
         return np.concatenate(rows) if rows else np.zeros((0, 5), int)
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
@@ -305,11 +370,14 @@ class RandomGravelOp(ColourOp):
         out = colour.copy()
         window = out[y0:y1, x0:x1]
         rgb = rgb_only(colour)
-        light = (cv2.cvtColor(to_float(window, maxv), cv2.COLOR_RGB2HLS) if rgb
-                 else window.astype(np.float32) / maxv)
+        light = (
+            cv2.cvtColor(to_float(window, maxv), cv2.COLOR_RGB2HLS)
+            if rgb
+            else window.astype(np.float32) / maxv
+        )
         plane = light[..., 1] if rgb else light
         for top, bottom, left, right, value in stones.tolist():
-            plane[top - y0:bottom - y0, left - x0:right - x0] = value / 255.0
+            plane[top - y0 : bottom - y0, left - x0 : right - x0] = value / 255.0
         if rgb:
             light = cv2.cvtColor(light, cv2.COLOR_HLS2RGB)
         window[...] = to_image(light, colour.dtype, maxv, scale=maxv).reshape(window.shape)
@@ -327,14 +395,18 @@ class RandomGravel(Transform):
     )
     default_p = 0.5
     example = "- RandomGravel: {gravel_roi: [0.1, 0.5, 0.9, 0.9], number_of_patches: 2, p: 0.2}"
-    deviations = ("Stones set the HLS lightness as in Albumentations; every patch holds at least one "
-                  "stone (one per 100 pixels otherwise); grey images get the value set directly; alpha "
-                  "is untouched.")
+    deviations = (
+        "Stones set the HLS lightness as in Albumentations; every patch holds at least one "
+        "stone (one per 100 pixels otherwise); grey images get the value set directly; alpha "
+        "is untouched."
+    )
 
     def check(self) -> None:
         check_roi(self.gravel_roi, "gravel_roi")
 
-    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Optional[RandomGravelOp]:
-        return RandomGravelOp(roi=tuple(float(v) for v in self.gravel_roi),
-                              number_of_patches=self.number_of_patches, seed=draw_seed(rng))
-
+    def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> RandomGravelOp | None:
+        return RandomGravelOp(
+            roi=tuple(float(v) for v in self.gravel_roi),
+            number_of_patches=self.number_of_patches,
+            seed=draw_seed(rng),
+        )
