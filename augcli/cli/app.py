@@ -190,6 +190,45 @@ def preview(
 
 
 @app.command()
+def stats(
+    source: Path = typer.Argument(
+        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+    ),
+    compare: Path | None = typer.Option(
+        None, "--compare", help="Another dataset (e.g. the expanded OUT) to show side by side."
+    ),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder that image file_names resolve against."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as one JSON object."),
+    plot: Path | None = typer.Option(None, "--plot", help="Also draw the charts into this PNG."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Per split: images, instances and images per class, box sizes, crowd and keypoint counts."""
+    from augcli.cli.stats_command import print_stats, read_stats, stats_json
+
+    def body():
+        first, warnings = read_stats(source, fmt=fmt, images=images)
+        other = read_stats(compare, fmt="auto")[0] if compare is not None else None
+        if plot is not None:
+            from augcli.engine.stats_plot import write_plot
+
+            write_plot(first, plot, other)
+        return first, other, warnings
+
+    first, other, warnings = _guarded(debug, body)
+    for warning in warnings:
+        stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
+    if as_json:
+        print(json.dumps(stats_json(first, other), sort_keys=True))
+    else:
+        print_stats(first, other, stdout)
+    if plot is not None:
+        stderr.print(f"wrote {plot}", highlight=False, markup=False)
+
+
+@app.command()
 def transforms(
     name: str | None = typer.Argument(None, help="Show one transform with a YAML example."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),

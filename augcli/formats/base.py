@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from augcli.core.errors import ItemError
 from augcli.core.sample import Categories, Sample
 
@@ -36,6 +38,36 @@ class ItemRecord:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class ImageLabels:
+    """One image's labels without its pixels: what statistics and class planning read.
+
+    ``labels`` (N,) category ids, ``boxes`` (N, 4) xyxy pixels, ``crowd`` (N,)
+    bool, ``visibility`` (N, J) COCO keypoint visibilities or None when the
+    dataset has no keypoints. ``width``/``height`` are the image's size when
+    the labels or the file header give it cheaply (None otherwise). The
+    instances are those ``load(key)`` would give, so counts match what expand
+    reads.
+    """
+
+    labels: np.ndarray
+    boxes: np.ndarray
+    crowd: np.ndarray
+    visibility: np.ndarray | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @classmethod
+    def from_lists(cls, labels: list, boxes: list, crowd: list | None = None, **rest: Any) -> ImageLabels:
+        count = len(labels)
+        return cls(
+            labels=np.asarray(labels, dtype=np.int64).reshape(count),
+            boxes=np.asarray(boxes, dtype=np.float64).reshape(count, 4),
+            crowd=np.zeros(count, bool) if crowd is None else np.asarray(crowd, dtype=bool).reshape(count),
+            **rest,
+        )
+
+
 class DatasetReader(Protocol):
     """Besides these, readers may offer what conversions and reports use:
     ``format_name``, ``targets()``, ``annotation_count()``, ``notes`` (harmless
@@ -54,6 +86,10 @@ class DatasetReader(Protocol):
 
     def source_path(self, key: str) -> Path:
         """The image file on disk."""
+
+    def labels(self, key: str) -> ImageLabels:
+        """The image's labels without decoding its pixels (at most its header is read);
+        raises ItemError. Statistics and class-aware planning run on this."""
 
 
 class DatasetWriter(Protocol):

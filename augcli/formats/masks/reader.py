@@ -15,6 +15,7 @@ from pathlib import Path
 
 from augcli.core.errors import DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Instances, Sample
+from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import image_problem
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map
@@ -101,6 +102,11 @@ class MaskFolderReader:
             }
         )
         return Sample(image=pixels, instances=Instances.empty(), semantic=semantic, meta=meta)
+
+    def labels(self, key: str) -> ImageLabels:
+        """No instances: a mask folder labels pixels, which statistics do not decode."""
+        self._check(key)
+        return ImageLabels.from_lists([], [])
 
     def targets(self) -> tuple[str, ...]:
         return ("image", "semantic")

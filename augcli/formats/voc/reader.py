@@ -26,6 +26,7 @@ import numpy as np
 
 from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Instances, Sample
+from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map, voc_colormap
@@ -112,6 +113,17 @@ class VocReader:
         )
         return Sample(
             image=pixels, instances=self._instances(objects, object_map), semantic=semantic, meta=meta
+        )
+
+    def labels(self, key: str) -> ImageLabels:
+        doc = self.item(key).doc
+        objects = doc.objects if doc else []
+        size = doc.size if doc else None
+        return ImageLabels.from_lists(
+            [self._label_of[o.name] for o in objects],
+            [o.box for o in objects],
+            width=size[0] if size else None,
+            height=size[1] if size else None,
         )
 
     # -- what the engine and the writers ask ---------------------------------------------------

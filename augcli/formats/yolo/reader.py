@@ -19,6 +19,7 @@ from PIL import Image
 
 from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Categories, Category, Instances, Sample
+from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import EXIF_ORIENTATION, decode_image
 from augcli.formats.yolo import labels as yolo_labels
@@ -88,6 +89,23 @@ class YoloReader:
             }
         )
         return Sample(image=pixels, instances=self._instances(parsed), meta=meta)
+
+    def labels(self, key: str) -> ImageLabels:
+        """Labels in pixels; the image size comes from the file header (no decoding)."""
+        item = self.item(key)
+        size = _header_size(self.source_path(key)) if item.lines else None
+        width, height = size or (1, 1)  # no size: normalised boxes, good for counts only
+        parsed = [yolo_labels.parse_line(line, width, height, self.kpt_shape) for line in item.lines]
+        visibility = None
+        if self.kpt_shape is not None:
+            visibility = np.array([v for p in parsed for v in p.keypoints[:, 2]])
+        return ImageLabels.from_lists(
+            [p.label for p in parsed],
+            [p.box for p in parsed],
+            visibility=visibility,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
+        )
 
     # -- what the engine and the writers ask ---------------------------------------------------
 
@@ -236,6 +254,17 @@ class YoloReader:
             kp_count=kp_count,
             extra={KIND_COLUMN: [p.kind for p in parsed]},
         )
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) as ``load`` will see it (EXIF rotation applied), from the header only."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            orientation = image.getexif().get(EXIF_ORIENTATION)
+    except Exception:  # unreadable: the size stays unknown, load() reports the file
+        return None
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _oriented_size(path: Path) -> tuple[int, int] | None:
