@@ -47,6 +47,8 @@ from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes, warp_boxes
 from augcli.geometry.filtering import drop_instances, filter_instances, instance_areas
+from augcli.geometry.fold_raster import FoldRaster, count_raster_path
+from augcli.geometry.folds import find_folds, pick_copy, point_copies
 from augcli.geometry.piecewise import PiecewiseWarp, map_polygon
 from augcli.geometry.points import map_points
 from augcli.geometry.polygons import clip_polygon, densify, polygon_area, polygon_bounds
@@ -87,6 +89,8 @@ def apply_warp(
         return out
     moved = _InstanceWarp(sample, warp, resampler, policy)
     instances, outside = moved.run()
+    if moved.raster is not None and len(moved.raster):
+        out = out.replace(meta=count_raster_path(out.meta, len(moved.raster)))
     return drop_instances(out.replace(instances=instances), ~outside, "outside")
 
 
@@ -109,10 +113,17 @@ class _InstanceWarp:
         self.outside = np.zeros(n, dtype=bool)
         self.tight = np.full((n, 4), np.nan)  # box from the warped shape, where one exists
         self.shaped = np.zeros(n, dtype=bool)  # instance has a polygon or mask
+        self.folds = find_folds(warp)
+        self.raster = FoldRaster(sample, self.folds, resampler) if self.folds is not None else None
+        self.on_raster = np.zeros(n, dtype=bool)
+        if self.raster is not None:
+            self.on_raster[self.raster.rows] = True
 
     def run(self) -> tuple[Instances, np.ndarray]:
         polygons = self._polygons()
         masks = self._masks()
+        if self.raster is not None:
+            self._raster_path(polygons, masks)
         boxes = self._boxes()
         keypoints = self._keypoints()
         instances = self.inst.replace(
@@ -127,7 +138,7 @@ class _InstanceWarp:
 
     def _polygons(self) -> list:
         polys = self.inst.polygons
-        index = [i for i, p in enumerate(polys) if p]
+        index = [i for i, p in enumerate(polys) if p and not self.on_raster[i]]
         out = list(polys)
         if not index:
             return out
@@ -185,7 +196,7 @@ class _InstanceWarp:
         constant_scale = isinstance(self.warp, MatrixWarp) and self.warp.is_affine
         for k, i in enumerate(index):
             out[i] = encoded[k]
-            if self.shaped[i]:
+            if self.shaped[i] or self.on_raster[i]:
                 continue  # the polygon already decided
             self.shaped[i] = True
             kept_pixels = rle.area(encoded[k])
@@ -204,6 +215,26 @@ class _InstanceWarp:
                 self.visibility[i] *= min(1.0, kept_input / area_in)
             self.tight[i] = box
         return out
+
+    def _raster_path(self, polygons: list, masks: list) -> None:
+        """Labels of the instances on a fold, from their warped rasters (``fold_raster``)."""
+        raster = self.raster
+        for k, i in enumerate(raster.rows):
+            polygon, mask = raster.labels(k)
+            self.shaped[i] = True
+            if mask is None:
+                self.outside[i] = True
+                continue
+            if self.inst.polygons[i]:
+                polygons[i] = polygon
+                if polygon is None:  # the writer stores the mask itself
+                    masks[i] = mask
+            x0, y0, x1, y1 = (int(v) for v in rle.bounds(mask))
+            scale = self.resampler.inverse_area_scale((x0, y0, x1, y1))
+            shown = float(scale[raster.masks[y0:y1, x0:x1, k]].sum())
+            if raster.input_areas[k] > 0:
+                self.visibility[i] *= min(1.0, shown / raster.input_areas[k])
+            self.tight[i] = rle.bounds(mask)
 
     def _boxes(self) -> np.ndarray:
         mapped = warp_boxes(self.inst.boxes, self.warp)
@@ -227,9 +258,10 @@ class _InstanceWarp:
             ratio = np.divide(area_clipped, area_mapped, out=np.ones_like(area_mapped), where=area_mapped > 0)
             live = box_only & ~gone
             self.visibility[live] *= np.minimum(ratio[live], 1.0)
-        if self.policy.box == "tight":
-            use_tight = self.shaped & np.isfinite(self.tight).all(axis=1)
-            clipped[use_tight] = self.tight[use_tight]
+        use_tight = self.shaped & np.isfinite(self.tight).all(axis=1)
+        if self.policy.box != "tight":
+            use_tight &= self.on_raster  # a folded box's corners mean nothing: its raster decides
+        clipped[use_tight] = self.tight[use_tight]
         return clipped
 
     def _part_boxes(self) -> list:
@@ -262,11 +294,26 @@ class _InstanceWarp:
                 np.isfinite(mapped).all(axis=1) & (x >= 0) & (x <= self.width) & (y >= 0) & (y <= self.height)
             )
             rows, cols = np.nonzero(labeled)
+            if self.folds is not None:
+                mapped, inside = self._keypoints_on_folds(kps[labeled][:, :2], mapped, inside)
             out[rows[inside], cols[inside], :2] = mapped[inside]
             out[rows[inside], cols[inside], 2] = kps[rows[inside], cols[inside], 2]
         if self.warp.mirrors:
             _swap_left_right(out, self.inst.labels, self.sample.meta.get("flip_perm") or {})
         return out
+
+
+    def _keypoints_on_folds(
+        self, points: np.ndarray, mapped: np.ndarray, inside: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Points a fold shows more than once land on the top-most upright copy (``folds.pick_copy``);
+        so do points the vector path could not place on the canvas (its inverse may miss a copy)."""
+        mapped, inside = mapped.copy(), inside.copy()
+        for n in np.flatnonzero(self.folds.holds(points) | ~inside):
+            roots, upright = point_copies(self.warp, self.folds, points[n])
+            if len(roots) >= 2 or (len(roots) == 1 and not inside[n]):
+                mapped[n], inside[n] = pick_copy(roots, upright), True
+        return mapped, inside
 
 
 def _clean_ring(ring: np.ndarray, simplify: bool) -> np.ndarray | None:

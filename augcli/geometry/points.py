@@ -60,11 +60,11 @@ def invert_grid(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray) -> np.
     if not good.any():
         return out
     p = pts[good]
-    start = 2.0 * p - _sample_grid(grids, p)[0]
-    q, done = _newton(grids, p, start)
+    start = 2.0 * p - sample_grid(grids, p)[0]
+    q, done = newton_inverse(grids, p, start)
     if not done.all():
         retry = np.flatnonzero(~done)
-        q2, done2 = _newton(grids, p[retry], _coarse_guess(grids, p[retry]))
+        q2, done2 = newton_inverse(grids, p[retry], _coarse_guess(grids, p[retry]))
         q[retry[done2]] = q2[done2]
         done[retry[done2]] = True
     q[~done] = np.nan
@@ -72,7 +72,7 @@ def invert_grid(map_x: np.ndarray, map_y: np.ndarray, points: np.ndarray) -> np.
     return out
 
 
-def _newton(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def newton_inverse(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     height, width = grids[0].shape
     lo = np.array([-float(width), -float(height)])
     hi = np.array([2.0 * width, 2.0 * height])
@@ -80,7 +80,7 @@ def _newton(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray,
     done = np.zeros(len(p), dtype=bool)
     active = np.arange(len(p))
     for _ in range(_MAX_ITERATIONS):
-        value, jac = _sample_grid(grids, q[active])
+        value, jac = sample_grid(grids, q[active])
         residual = value - p[active]
         converged = np.hypot(residual[:, 0], residual[:, 1]) < _TOLERANCE_PX
         done[active[converged]] = True
@@ -103,7 +103,7 @@ def _newton(grids: tuple, p: np.ndarray, start: np.ndarray) -> tuple[np.ndarray,
     return q, done
 
 
-def _sample_grid(grids: tuple, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sample_grid(grids: tuple, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear grid value (N, 2) and Jacobian (N, 2, 2) [d(value) / d(x, y)] at output points q."""
     map_x, map_y = grids
     height, width = map_x.shape

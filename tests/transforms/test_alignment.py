@@ -11,6 +11,14 @@ when the warp mirrors.
 The test is parametrized over every registered transform of kind
 'geometric', so a transform added later is covered without a new test; its
 documented ``example`` is used unless ``STRONG`` gives bolder settings.
+
+Warps that fold (``FOLDING``: ThinPlateSpline at its default and stronger,
+ImageNet-C's elastic transform at severities 3-5, strong elastic and mesh
+warps) show some objects twice. The same thresholds hold there: shapes are
+compared with all the pixels of their colour, boxes of objects on a fold must
+be exactly the box of their pixels, and keypoints are checked against the
+copy the documented rule picks, found from a warped coordinate image
+(``fold_checks``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from fold_checks import copies, expected_copy, folded_pixels, reversed_pixels, warped_coordinates
 from label_raster import iou, rasterise
 
 from augcli.core.sample import Instances, Sample, flip_permutation
@@ -81,7 +90,7 @@ STRONG = {
     "SafeRotate": {"limit": [-45, 45]},
     "RandomScale": {"scale_limit": [-0.4, 0.6]},
     "OpticalDistortion": {"distort_limit": 0.3},
-    "ThinPlateSpline": {"scale_range": [0.05, 0.1]},  # stronger folds the plate
+    "ThinPlateSpline": {"scale_range": [0.4, 0.6]},  # folds: the raster path
     "PiecewiseAffine": {"scale": [0.03, 0.05], "nb_rows": [3, 5], "nb_cols": [3, 5]},
     "GridElasticDeform": {"num_grid_xy": [4, 3], "magnitude": 8},
     "RandomGridShuffle": {"grid": [1, 4]},  # seams cut the polygon, the mask and the box
@@ -111,6 +120,18 @@ EXTRA = [
     ("Crop", {"x_min": 100, "y_min": 60, "x_max": 200, "y_max": 150, "pad_if_needed": True}),
     ("LetterBox", {"size": [100, 300], "fill": 0, "center": False}),
     ("GridDistortion", {"num_steps": 4, "distort_limit": 0.4, "normalized": False}),
+    ("ThinPlateSpline", {"scale_range": [0.05, 0.1]}),  # does not fold: the vector path
+]
+# Settings whose warps fold over themselves (the defaults of ThinPlateSpline among them).
+FOLDING = [
+    ("ThinPlateSpline", {}),
+    ("ThinPlateSpline", {"scale_range": [0.4, 0.6]}),
+    ("ThinPlateSpline", {"scale_range": [0.3, 0.4], "num_control_points": 6}),
+    ("Corrupt", {"name": "elastic_transform", "severity": 3}),
+    ("Corrupt", {"name": "elastic_transform", "severity": 4}),
+    ("Corrupt", {"name": "elastic_transform", "severity": 5}),
+    ("ElasticTransform", {"alpha": 100, "sigma": 6}),
+    ("GridElasticDeform", {"num_grid_xy": [6, 4], "magnitude": 20}),
 ]
 
 
@@ -172,15 +193,21 @@ class Run:
     op: object
     warp: object
     out: Sample
+    coords: np.ndarray | None = None  # the input point each output pixel shows, when the warp folds
 
 
-def run(name: str, cfg: dict, seed: int) -> Run:
+def run(name: str, cfg: dict, seed: int, meta: dict | None = None) -> Run:
     sample = scene()
+    sample = sample.replace(meta={**sample.meta, **(meta or {})})
     transform = REGISTRY[name](**cfg)
     context = SampleContext(width=W, height=H, get_sample=lambda: sample)
     op = transform.sample(np.random.default_rng(seed), context)
     assert op is not None, "p = 1 must always fire"
-    return Run(op, op.warp(W, H), op.apply(sample))
+    warp = op.warp(W, H)
+    coords = warped_coordinates(op, W, H) if isinstance(warp, GridWarp) else None
+    if coords is not None and not reversed_pixels(coords).any():
+        coords = None
+    return Run(op, warp, op.apply(sample), coords)
 
 
 def max_zoom(warp) -> float:
@@ -221,6 +248,7 @@ class Checker:
         assert out.image.shape[1::-1] == result.warp.out_size
         present = {int(label): row for row, label in enumerate(inst.labels)}
         original = scene()
+        folded = folded_pixels(result.coords) if result.coords is not None else None
         for label, colour in ((1, RED), (2, GREEN), (3, BLUE)):
             pixels = index == palette_index(colour)
             if label not in present:
@@ -229,14 +257,21 @@ class Checker:
                 assert pixels.sum() <= 0.02 * start, f"instance {label} dropped but visible"
                 continue
             row = present[label]
-            self._check_box(
-                inst.boxes[row], pixels, tight=label != 3, slack=0.5 + 0.75 * max_zoom(result.warp)
-            )
-            if label == 1:
+            if folded is not None and (pixels & folded).any():
+                self._check_box(inst.boxes[row], pixels, tight=True, slack=1e-6)  # from the raster
+            elif folded is None:
+                self._check_box(
+                    inst.boxes[row], pixels, tight=label != 3, slack=0.5 + 0.75 * max_zoom(result.warp)
+                )
+            if label == 1 and inst.polygons[row] is None:  # stored as a mask (an RLE writer)
+                self.ious.append(iou(rle.decode(inst.masks[row]), pixels))
+            elif label == 1:
                 self.ious.append(iou(rasterise(inst.polygons[row], out.height, out.width), pixels))
             elif label == 2:
                 self.ious.append(iou(rle.decode(inst.masks[row]), pixels))
-        if 4 in present:
+        if 4 in present and result.coords is not None:
+            self._check_folded_keypoints(result.coords, inst.keypoints[present[4]])
+        elif 4 in present:
             self._check_keypoints(result, index, inst.keypoints[present[4]], inst.boxes[present[4]])
 
     @staticmethod
@@ -280,6 +315,19 @@ class Checker:
             self.keypoint_errors.append(float(np.hypot(*(kps[k, :2] - centroid))))
             self.mirrored_points += int(mirrors and perm[k] != k)
             assert (box[:2] - 1 <= centroid).all() and (centroid <= box[2:] + 1).all()
+
+    def _check_folded_keypoints(self, coords: np.ndarray, kps: np.ndarray) -> None:
+        """Each keypoint sits on the copy of its point the rule picks (``fold_checks``)."""
+        height, width = coords.shape[:2]
+        for k, point in enumerate(KEYPOINTS):
+            target = expected_copy(copies(coords, point))
+            if target is None:
+                continue
+            inner = BORDER_MARGIN <= target[0] <= width - BORDER_MARGIN
+            if not inner or not BORDER_MARGIN <= target[1] <= height - BORDER_MARGIN:
+                continue
+            assert kps[k, 2] > 0, f"keypoint {k} dropped though its point shows at {target}"
+            self.keypoint_errors.append(float(np.hypot(*(kps[k, :2] - target))))
 
     def assert_quality(self, grid: bool) -> None:
         assert self.ious, "no shape instance survived any seed"
@@ -352,3 +400,20 @@ def test_checker_catches_a_misaligned_label():
     checker.keypoint_errors = [0.0]
     with pytest.raises(AssertionError):
         checker.assert_quality(grid=False)
+
+
+@pytest.mark.parametrize("holes", ["keep", "rle"])
+@pytest.mark.parametrize("name, overrides", [pytest.param(n, c, id=f"{n}-{c}") for n, c in FOLDING])
+def test_labels_follow_pixels_on_folds(name, overrides, holes):
+    """Folding warps meet the grid warps' bar; polygons on a fold become masks for RLE writers."""
+    cfg = config_for(name, dict(overrides))
+    checker = Checker()
+    runs = [run(name, cfg, seed, meta={"polygon_holes": holes}) for seed in SEEDS]
+    assert any(r.coords is not None for r in runs), f"{name} {cfg} never folded"
+    assert sum(r.out.meta.get("raster_path", 0) for r in runs) > 0, "no instance took the raster path"
+    for result in runs:
+        checker.check(result)
+    checker.assert_quality(grid=True)
+    if holes == "rle":
+        polygon_rows = [r for r in runs if r.coords is not None and 1 in list(r.out.instances.labels)]
+        assert any(r.out.instances.polygons[list(r.out.instances.labels).index(1)] is None for r in polygon_rows)
