@@ -21,6 +21,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     )
     for reason, count in report.dropped.items():
         table.add_row(f"instances dropped: {reason}", "", str(count))
+    if report.raster_path:
+        table.add_row("instances on folds (raster path)", "", str(report.raster_path))
     table.add_row("items skipped", "", str(len(report.skipped)))
     rate = f"{report.images_out / report.seconds:.1f}/s" if report.seconds else "-"
     table.add_row("seconds", "", f"{report.seconds:.2f} ({rate}, {report.workers} workers)")

@@ -17,6 +17,7 @@ class RunReport:
     annotations_in: int = 0
     annotations_out: int = 0
     dropped: dict[str, int] = field(default_factory=dict)  # instances dropped, by reason
+    raster_path: int = 0  # instances on a fold of a warp, labelled from warped rasters
     skipped: list[dict] = field(default_factory=list)  # items skipped, with where and why
     warnings: list[str] = field(default_factory=list)  # dataset oddities, what a conversion drops
     seconds: float = 0.0

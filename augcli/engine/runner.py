@@ -142,6 +142,7 @@ def expand(
         records.extend(result.records)
         provenance.extend(result.provenance)
         report.add_dropped(result.dropped)
+        report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
         if dry_run:
             report.images_out += len(result.provenance) + (0 if result.error else int(recipe.keep_original))
 
@@ -184,6 +185,8 @@ def _finalize(
     run_info.update(
         images_out=report.images_out, annotations_out=report.annotations_out, dropped=report.dropped
     )
+    if report.raster_path:
+        run_info["raster_path"] = report.raster_path
     try:
         write_jsonl(meta / "report.jsonl", normalize(report.skipped))
         write_jsonl(meta / "provenance.jsonl", provenance)
@@ -199,6 +202,7 @@ def _report_finished(report: RunReport, finished: dict) -> None:
     report.images_out = int(finished.get("images_out") or 0)
     report.annotations_out = int(finished.get("annotations_out") or 0)
     report.add_dropped(finished.get("dropped") or {})
+    report.raster_path = int(finished.get("raster_path") or 0)
     report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR / "report.jsonl")
 
 

@@ -20,6 +20,7 @@ from augcli.engine.plan import Task
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import remove_temp_files
 from augcli.formats.base import ItemRecord
+from augcli.geometry.fold_raster import RASTER_PATH
 from augcli.geometry.occlusion import DEFAULT_POLYGON_HOLES, POLYGON_HOLES
 
 
@@ -82,7 +83,10 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy
             )
             dropped.update(run.dropped)
-            result.provenance.append({"key": task.key, "copy": copy, "ops": run.ops})
+            entry = {"key": task.key, "copy": copy, "ops": run.ops}
+            if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters
+                entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
+            result.provenance.append(entry)
             if not ctx.dry_run:
                 result.records.append(ctx.writer.write_item(task.key, copy, run.sample))
     except AugcliError as err:

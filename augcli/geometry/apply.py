@@ -302,7 +302,6 @@ class _InstanceWarp:
             _swap_left_right(out, self.inst.labels, self.sample.meta.get("flip_perm") or {})
         return out
 
-
     def _keypoints_on_folds(
         self, points: np.ndarray, mapped: np.ndarray, inside: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

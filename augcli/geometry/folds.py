@@ -129,7 +129,10 @@ def point_copies(warp: GridWarp, folds: Folds, point: np.ndarray) -> tuple[np.nd
     rows, cols = np.nonzero(near)
     order = np.argsort(np.hypot(cx - point[0], cy - point[1])[rows, cols], kind="stable")[:_MAX_SEEDS]
     starts = np.stack(
-        [_COARSE_STEP // 2 + cols[order] * _COARSE_STEP + 0.5, _COARSE_STEP // 2 + rows[order] * _COARSE_STEP + 0.5],
+        [
+            _COARSE_STEP // 2 + cols[order] * _COARSE_STEP + 0.5,
+            _COARSE_STEP // 2 + rows[order] * _COARSE_STEP + 0.5,
+        ],
         axis=1,
     ).astype(np.float64)
     targets = np.repeat(np.asarray(point, dtype=np.float64).reshape(1, 2), len(starts), axis=0)

@@ -416,4 +416,6 @@ def test_labels_follow_pixels_on_folds(name, overrides, holes):
     checker.assert_quality(grid=True)
     if holes == "rle":
         polygon_rows = [r for r in runs if r.coords is not None and 1 in list(r.out.instances.labels)]
-        assert any(r.out.instances.polygons[list(r.out.instances.labels).index(1)] is None for r in polygon_rows)
+        assert any(
+            r.out.instances.polygons[list(r.out.instances.labels).index(1)] is None for r in polygon_rows
+        )
