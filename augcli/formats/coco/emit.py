@@ -5,7 +5,7 @@ fields survive in their original order; the geometry fields are recomputed:
 ``bbox`` from the instance box, ``area`` from the polygon (shoelace, summed
 over parts, as official COCO computes it) or the mask (pixel count) or the
 box, ``segmentation`` in the encoding it was read in, ``keypoints`` with
-integer visibility and ``num_keypoints`` recounted. A polygon that a dropout
+visibility as read and ``num_keypoints`` recounted. A polygon that a dropout
 hole turned into a mask is written as RLE: compressed (a counts string) for
 an ordinary instance, uncompressed runs for a crowd region, as COCO does.
 ``id`` and ``image_id`` are left as None for the writer to assign.
@@ -130,7 +130,8 @@ def _keypoint_fields(instances: Instances, i: int, raw: dict) -> dict:
         return {}
     points = instances.keypoints[i, :count]
     flat = numbers(points[:, :2])
-    visibility = np.rint(points[:, 2]).astype(int).tolist()
+    # v as read (0/1/2, or a confidence such as 0.5): integral values as ints
+    visibility = [int(v) if v.is_integer() else v for v in points[:, 2].tolist()]
     flat = [value for j, v in enumerate(visibility) for value in (flat[2 * j], flat[2 * j + 1], v)]
     return {"keypoints": flat, "num_keypoints": int(np.count_nonzero(points[:, 2] > 0))}
 

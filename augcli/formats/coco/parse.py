@@ -16,9 +16,14 @@ beyond ``MAX_COORDINATE`` anywhere in its geometry, a bbox with a negative
 size, a box-only annotation whose box is empty or lies wholly outside the
 image, polygon rings of odd length or without one ring of 3+ points, RLE
 whose size differs from the image or whose runs do not cover exactly
-height x width pixels (checked before pycocotools sees it), keypoints that
-are not triples or not one per keypoint name of the category, and visibilities
-other than 0, 1, 2.
+height x width pixels (checked before pycocotools sees it), and keypoints
+that are not triples.
+
+Keypoints as real files have them are valid: more or fewer triples than the
+category names (133-point whole-body files name 17), and fractional,
+confidence-style visibilities (``v > 0`` is labelled, ``v`` is written back
+as read). ``keypoint_oddities`` says which of these an annotation shows, so
+the reader can warn once per dataset.
 """
 
 from __future__ import annotations
@@ -77,14 +82,11 @@ def validate_annotation(
     ann: Any,
     image_size: tuple[int, int] | None,
     category_ids: Collection[int],
-    keypoint_counts: dict[int, int] | None = None,
 ) -> str:
     """Raise ``AnnotationError`` if ``ann`` cannot be used; return its segmentation encoding.
 
     ``image_size`` is (width, height) from the image entry, or None when the
-    entry has none; ``category_ids`` empty means "accept any category";
-    ``keypoint_counts`` maps a category to the number of keypoint names it
-    declares (categories without names accept any number).
+    entry has none; ``category_ids`` empty means "accept any category".
     """
     if not isinstance(ann, dict):
         raise AnnotationError(f"annotation is a {type(ann).__name__}, not an object")
@@ -97,7 +99,7 @@ def validate_annotation(
     if crowd not in (0, 1) or (not _is_int(crowd) and not isinstance(crowd, bool)):
         raise AnnotationError(f"iscrowd must be 0 or 1, not {crowd!r}")
     encoding = _validate_segmentation(ann, image_size)
-    has_keypoints = _validate_keypoints(ann.get("keypoints"), (keypoint_counts or {}).get(label))
+    has_keypoints = _validate_keypoints(ann.get("keypoints"))
     bbox = ann.get("bbox")
     if bbox is None:
         if encoding in (EMPTY, ABSENT) and not has_keypoints:
@@ -168,20 +170,45 @@ def _validate_rle(seg: dict, image_size: tuple[int, int] | None) -> str:
     raise AnnotationError(f"RLE counts must be a string or a list, not {type(counts).__name__}")
 
 
-def _validate_keypoints(keypoints: Any, declared: int | None) -> bool:
+def _validate_keypoints(keypoints: Any) -> bool:
     if keypoints is None:
         return False
     if not isinstance(keypoints, list) or not _all_numbers(keypoints):
         raise AnnotationError("keypoints must be a flat list of finite numbers")
     if len(keypoints) % 3:
         raise AnnotationError(f"keypoints length {len(keypoints)} is not a multiple of 3")
-    if declared and keypoints and len(keypoints) != 3 * declared:
-        raise AnnotationError(f"{len(keypoints) // 3} keypoints but the category names {declared}")
-    visibilities = keypoints[2::3]
-    if not all(v in (0, 1, 2) for v in visibilities):
-        bad = next(v for v in visibilities if v not in (0, 1, 2))
-        raise AnnotationError(f"keypoint visibility {bad!r} is not 0, 1 or 2")
     return bool(keypoints)
+
+
+COUNT_DIFFERS, FRACTIONAL_V = "count", "fractional"
+
+
+def keypoint_oddities(ann: dict, declared: int | None) -> set[str]:
+    """What a valid annotation's keypoints do that plain COCO does not (see the module doc)."""
+    keypoints = ann.get("keypoints")
+    if not isinstance(keypoints, list) or not keypoints:
+        return set()
+    out = set()
+    if declared and len(keypoints) != 3 * declared:
+        out.add(COUNT_DIFFERS)
+    if any(v not in (0, 1, 2) for v in keypoints[2::3]):
+        out.add(FRACTIONAL_V)
+    return out
+
+
+def keypoint_notes(oddities: set[str]) -> list[str]:
+    notes = []
+    if COUNT_DIFFERS in oddities:
+        notes.append(
+            "some annotations have more or fewer keypoints than their category names; "
+            "every point is kept (unnamed ones are not swapped by mirroring warps)"
+        )
+    if FRACTIONAL_V in oddities:
+        notes.append(
+            "some keypoint visibilities are not 0, 1 or 2 (confidence-style); "
+            "v > 0 counts as labelled and v is written back as read"
+        )
+    return notes
 
 
 def keypoint_count(ann: dict) -> int:

@@ -34,6 +34,8 @@ from augcli.formats.coco.parse import (
     RLE_UNCOMPRESSED,
     build_annotation,
     keypoint_count,
+    keypoint_notes,
+    keypoint_oddities,
     validate_annotation,
 )
 from augcli.formats.images import decode_image
@@ -114,6 +116,11 @@ class CocoReader:
         )
 
     # -- what the engine and the writer ask ---------------------------------------------------
+
+    @property
+    def notes(self) -> list[str]:
+        """Harmless oddities of the dataset, reported once as warnings."""
+        return keypoint_notes(self._keypoint_oddities)
 
     def image_index(self, key: str) -> int:
         try:
@@ -227,6 +234,7 @@ class CocoReader:
         where = str(self.annotation_file)
         keypoint_counts = {c.id: len(c.keypoints) for c in self.categories.items if c.keypoints}
         ids_seen: set = set()
+        self._keypoint_oddities: set[str] = set()
         for ann_index, ann in enumerate(self.annotations_raw):
             ann_id = ann.get("id") if isinstance(ann, dict) else None
             image_id = ann.get("image_id") if isinstance(ann, dict) else None
@@ -251,7 +259,7 @@ class CocoReader:
                     ids_seen.add(ann_id)
                 if self._non_finite and _has_non_finite(ann):
                     raise AnnotationError("the annotation holds NaN or Infinity")
-                encoding = validate_annotation(ann, self._sizes[index], self._category_ids, keypoint_counts)
+                encoding = validate_annotation(ann, self._sizes[index], self._category_ids)
             except AnnotationError as err:
                 self._problem(
                     err,
@@ -262,6 +270,7 @@ class CocoReader:
                 continue
             self._valid_anns[index].append((ann_index, encoding))
             self._note_targets(ann, encoding)
+            self._keypoint_oddities |= keypoint_oddities(ann, keypoint_counts.get(ann["category_id"]))
 
     def _note_targets(self, ann: dict, encoding: str) -> None:
         self._targets.add("boxes")
