@@ -42,6 +42,12 @@ class Instances:
       collapses to zero size); they never decide whether their instance
       survives, and their row count never changes, so per-part data can
       live in ``extra`` by index.
+    - ``box_sets`` name -> per-instance None or a (4,) xyxy box attached to
+      the instance (COCO-WholeBody ``face_box``...): moved like part boxes.
+    - ``point_sets`` name -> per-instance None or a (K, 3) x, y, v array of
+      extra keypoints (COCO-WholeBody ``face_kpts``...): moved like
+      ``keypoints``. Mirroring warps swap and permute both as
+      ``meta['set_mirror']`` says (see ``geometry.extras``).
     """
 
     labels: np.ndarray
@@ -54,6 +60,8 @@ class Instances:
     visibility: np.ndarray | None = None
     extra: dict[str, list] = field(default_factory=dict)
     part_boxes: list = field(default_factory=list)
+    box_sets: dict[str, list] = field(default_factory=dict)
+    point_sets: dict[str, list] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -101,6 +109,8 @@ class Instances:
             sizes["keypoints"] = len(self.keypoints)
             sizes["kp_count"] = len(self.kp_count)
         sizes.update({f"extra.{k}": len(v) for k, v in self.extra.items()})
+        sizes.update({f"box_sets.{k}": len(v) for k, v in self.box_sets.items()})
+        sizes.update({f"point_sets.{k}": len(v) for k, v in self.point_sets.items()})
         bad = {k: v for k, v in sizes.items() if v != n}
         if bad:
             raise ValueError(f"instance columns out of step with {n} labels: {bad}")
@@ -118,6 +128,8 @@ class Instances:
             visibility=self.visibility[idx],
             extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
             part_boxes=[self.part_boxes[i] for i in idx] or [],
+            box_sets={k: [v[i] for i in idx] for k, v in self.box_sets.items()},
+            point_sets={k: [v[i] for i in idx] for k, v in self.point_sets.items()},
         )
 
     def replace(self, **changes: Any) -> Instances:

@@ -19,7 +19,9 @@ arrays are never modified):
 - boxes: tight from the warped polygon or mask (``policy.box == 'tight'``),
   else from the warped box corners; clipped to the canvas;
 - part boxes (``Instances.part_boxes``): like box-only boxes, clipped; a part
-  that leaves the canvas collapses to zero size but keeps its row.
+  that leaves the canvas collapses to zero size but keeps its row;
+- extra box and keypoint sets (``Instances.box_sets`` / ``point_sets``):
+  ``geometry.extras``.
 
 ``visibility`` is multiplied by the fraction of the instance that stays on
 the canvas:
@@ -46,6 +48,7 @@ from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes, warp_boxes
+from augcli.geometry.extras import MIRROR_META, move_box_sets, move_point_sets
 from augcli.geometry.filtering import drop_instances, filter_instances, instance_areas
 from augcli.geometry.fold_raster import FoldRaster, count_raster_path
 from augcli.geometry.folds import find_folds, pick_copy, point_copies
@@ -133,6 +136,8 @@ class _InstanceWarp:
             keypoints=keypoints,
             visibility=self.visibility,
             part_boxes=self._part_boxes(),
+            box_sets=move_box_sets(self.inst, self.warp, self.sample.meta.get(MIRROR_META)),
+            point_sets=move_point_sets(self.inst, self.warp, self.sample.meta.get(MIRROR_META)),
         )
         return instances, self.outside
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.errors import RecipeError
-from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
+from augcli.core.policy import DEFAULT_POLICY, UNKNOWN_FIELDS_META, LabelPolicy
 from augcli.core.sample import Categories, Sample, flip_permutation, pairs_to_permutation
 from augcli.geometry.warp import MatrixWarp
 from augcli.recipe.compose import Container
@@ -88,6 +88,7 @@ def _prepare(sample: Sample, policy: LabelPolicy, categories: Categories | None)
     """A shallow copy with fresh drop counters and the keypoint flip permutations."""
     meta = dict(sample.meta)
     meta["dropped"] = {}
+    meta[UNKNOWN_FIELDS_META] = policy.unknown_fields
     pairs = policy.keypoint_flip_pairs
     explicit = isinstance(pairs, (list, tuple))
     if categories is not None:

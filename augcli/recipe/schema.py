@@ -10,6 +10,7 @@ labels:
   min_area: 1           # >= 0 (px^2)
   box: tight            # tight | corners
   keypoint_flip_pairs: auto   # auto | [[a, b], ...] 0-based
+  unknown_fields: drop  # drop | keep: annotation fields with coordinates no warp moves
 output:
   jpeg_quality: 95      # 1..100 (an augcli addition)
 pipeline: []            # see build.py
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, LabelPolicy
+from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, UNKNOWN_FIELD_MODES, LabelPolicy
 from augcli.recipe.build import build_steps
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
 from augcli.recipe.yaml_loader import YamlPath
@@ -58,6 +59,13 @@ LABEL_PARAMS = (
         DEFAULT_POLICY.box,
         "tight: from the transformed polygon/mask; corners: from the box corners",
         choices=BOX_MODES,
+    ),
+    Param(
+        "unknown_fields",
+        "choice",
+        DEFAULT_POLICY.unknown_fields,
+        "drop | keep annotation fields holding coordinates no warp moves (in augmented copies)",
+        choices=UNKNOWN_FIELD_MODES,
     ),
 )
 OUTPUT_PARAMS = (Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),)
@@ -153,6 +161,7 @@ def _labels(section: Any, problems: Problems) -> LabelPolicy:
         min_visibility=values.get("min_visibility", DEFAULT_POLICY.min_visibility),
         min_area=values.get("min_area", DEFAULT_POLICY.min_area),
         box=values.get("box", DEFAULT_POLICY.box),
+        unknown_fields=values.get("unknown_fields", DEFAULT_POLICY.unknown_fields),
         keypoint_flip_pairs=pairs if pairs is not None else "auto",
     )
 

@@ -9,6 +9,9 @@ visibility as read and ``num_keypoints`` recounted. A polygon that a dropout
 hole turned into a mask is written as RLE: compressed (a counts string) for
 an ordinary instance, uncompressed runs for a crowd region, as COCO does.
 ``id`` and ``image_id`` are left as None for the writer to assign.
+COCO-WholeBody boxes and keypoint sets are written as moved; other fields
+holding coordinates no warp moves are dropped unless ``keep_unknown``
+(see ``formats.coco.wholebody``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from augcli.core.errors import AnnotationError
 from augcli.core.sample import Instances
 from augcli.formats.coco import rle as rle_codec
+from augcli.formats.coco import wholebody
 from augcli.formats.coco.parse import ABSENT, POLYGON, RLE_UNCOMPRESSED
 from augcli.geometry.polygons import polygon_area
 
@@ -26,6 +30,7 @@ DECIMALS = 2  # COCO's own precision for coordinates and areas
 RAW_COLUMN = "coco_ann"  # extra column: the annotation dict as read
 ID_COLUMN = "coco_ann_id"  # extra column: its id (None when it had none)
 ENCODING_COLUMN = "coco_seg"  # extra column: segmentation encoding as read
+UNMOVABLE_COLUMN = "coco_unmovable"  # extra column: coordinate fields no warp moves
 _DEFAULT_ORDER = (
     "id",
     "image_id",
@@ -45,7 +50,9 @@ def number(value: float, decimals: int = DECIMALS) -> int | float:
     return int(rounded) if rounded.is_integer() else rounded
 
 
-def annotation_dict(instances: Instances, i: int, width: int, height: int) -> dict:
+def annotation_dict(
+    instances: Instances, i: int, width: int, height: int, keep_unknown: bool = False
+) -> dict:
     raw = _column(instances, RAW_COLUMN, i) or {}
     encoding = _column(instances, ENCODING_COLUMN, i) or ABSENT
     polygon, mask = instances.polygons[i], instances.masks[i]
@@ -72,6 +79,13 @@ def annotation_dict(instances: Instances, i: int, width: int, height: int) -> di
     for key in _DEFAULT_ORDER:
         if key in computed:
             out[key] = computed.pop(key)
+    unmovable = _column(instances, UNMOVABLE_COLUMN, i) or []
+    boxes = {name: column[i] for name, column in instances.box_sets.items()}
+    points = {name: column[i] for name, column in instances.point_sets.items()}
+    wholebody.write_sets(out, boxes, points, numbers, unmovable)
+    if not keep_unknown:
+        for name in unmovable:
+            out.pop(name, None)
     return out
 
 

@@ -26,8 +26,8 @@ import numpy as np
 from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Categories, Category, Instances, Sample, flip_permutation
 from augcli.formats.base import ImageLabels
-from augcli.formats.coco import layout
-from augcli.formats.coco.emit import ENCODING_COLUMN, ID_COLUMN, RAW_COLUMN
+from augcli.formats.coco import layout, wholebody
+from augcli.formats.coco.emit import ENCODING_COLUMN, ID_COLUMN, RAW_COLUMN, UNMOVABLE_COLUMN
 from augcli.formats.coco.parse import (
     POLYGON,
     RLE,
@@ -39,6 +39,7 @@ from augcli.formats.coco.parse import (
     validate_annotation,
 )
 from augcli.formats.images import decode_image
+from augcli.geometry.extras import MIRROR_META
 
 
 class CocoReader:
@@ -92,6 +93,8 @@ class CocoReader:
                 "flip_perm": self.flip_perm,
             }
         )
+        if self.wholebody:
+            meta[MIRROR_META] = wholebody.MIRROR
         return Sample(image=pixels, instances=instances, meta=meta)
 
     def labels(self, key: str) -> ImageLabels:
@@ -120,7 +123,13 @@ class CocoReader:
     @property
     def notes(self) -> list[str]:
         """Harmless oddities of the dataset, reported once as warnings."""
-        return keypoint_notes(self._keypoint_oddities)
+        notes = keypoint_notes(self._keypoint_oddities)
+        notes += [
+            f"annotation field {name!r} holds coordinates augcli cannot move: augmented copies "
+            "drop it (originals keep it; the recipe's labels.unknown_fields: keep keeps it as read)"
+            for name in sorted(self._unmovable)
+        ]
+        return notes
 
     def image_index(self, key: str) -> int:
         try:
@@ -235,6 +244,8 @@ class CocoReader:
         keypoint_counts = {c.id: len(c.keypoints) for c in self.categories.items if c.keypoints}
         ids_seen: set = set()
         self._keypoint_oddities: set[str] = set()
+        self.wholebody = any(isinstance(a, dict) and wholebody.has_sets(a) for a in self.annotations_raw)
+        self._unmovable: set[str] = set()
         for ann_index, ann in enumerate(self.annotations_raw):
             ann_id = ann.get("id") if isinstance(ann, dict) else None
             image_id = ann.get("image_id") if isinstance(ann, dict) else None
@@ -271,6 +282,7 @@ class CocoReader:
             self._valid_anns[index].append((ann_index, encoding))
             self._note_targets(ann, encoding)
             self._keypoint_oddities |= keypoint_oddities(ann, keypoint_counts.get(ann["category_id"]))
+            self._unmovable.update(wholebody.unmovable_fields(ann, self.wholebody))
 
     def _note_targets(self, ann: dict, encoding: str) -> None:
         self._targets.add("boxes")
@@ -298,6 +310,8 @@ class CocoReader:
             perm = np.arange(self.num_keypoints)
             names = category.keypoints[: self.num_keypoints]
             perm[: len(names)] = flip_permutation(names)
+            if len(names) == 17 and self.num_keypoints == wholebody.MERGED_POINTS:
+                perm[17:] = wholebody.merged_flip_tail()  # a merged whole-body file
             perms[category.id] = perm
         for label in self._labels_seen - set(perms):  # only when categories are not listed
             perms[label] = np.arange(self.num_keypoints)
@@ -332,6 +346,7 @@ class CocoReader:
                 if item.keypoints is not None:
                     keypoints[row, : len(item.keypoints)] = item.keypoints
                     kp_count[row] = len(item.keypoints)
+        box_sets, point_sets = self._sets(raws)
         return Instances(
             labels=np.array([p.label for p in parsed], dtype=np.int64),
             boxes=np.array([p.box for p in parsed], dtype=np.float64).reshape(count, 4),
@@ -340,8 +355,24 @@ class CocoReader:
             keypoints=keypoints,
             kp_count=kp_count,
             crowd=np.array([p.crowd for p in parsed], dtype=bool),
-            extra={RAW_COLUMN: raws, ID_COLUMN: ids, ENCODING_COLUMN: encodings},
+            extra={
+                RAW_COLUMN: raws,
+                ID_COLUMN: ids,
+                ENCODING_COLUMN: encodings,
+                UNMOVABLE_COLUMN: [wholebody.unmovable_fields(a, self.wholebody) for a in raws],
+            },
+            box_sets=box_sets,
+            point_sets=point_sets,
         )
+
+    def _sets(self, raws: list[dict]) -> tuple[dict, dict]:
+        """COCO-WholeBody boxes and keypoint sets as ``Instances`` columns (none otherwise)."""
+        if not self.wholebody:
+            return {}, {}
+        read = [wholebody.read_sets(a) for a in raws]
+        boxes = {name: [b[name] for b, _ in read] for name in wholebody.BOX_FIELDS}
+        points = {name: [p[name] for _, p in read] for name in wholebody.POINT_FIELDS}
+        return boxes, points
 
 
 def _hashable(value: object) -> bool:

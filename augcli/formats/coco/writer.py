@@ -23,6 +23,7 @@ from typing import IO
 import numpy as np
 
 from augcli.core.errors import ImageReadError, OutputError
+from augcli.core.policy import UNKNOWN_FIELDS_META
 from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open, atomic_write_bytes
 from augcli.formats.base import ItemRecord, WriteOptions
@@ -93,8 +94,9 @@ class CocoWriter:
         file_name = self.output_file_name(key, copy)
         relpath = self.output_relpath(key, copy)
         entry = image_dict(self.reader.images_raw[index], file_name, width, height)
+        keep = sample.meta.get(UNKNOWN_FIELDS_META) == "keep"
         annotations = [
-            annotation_dict(sample.instances, i, width, height) for i in range(len(sample.instances))
+            annotation_dict(sample.instances, i, width, height, keep) for i in range(len(sample.instances))
         ]
         info = dict(sample.meta)
         info["ext"] = relpath.suffix

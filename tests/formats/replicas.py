@@ -1,0 +1,114 @@
+"""Small, faithful replicas of public dataset layouts, generated under a test's tmp_path.
+
+Each builder writes the folder names, file-name patterns and annotation
+schema of the real dataset (checked against the datasets' own docs and
+loaders), with few, small, synthetic images.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from format_helpers import noise_image, save_image
+
+COCO_BODY = (
+    "nose left_eye right_eye left_ear right_ear left_shoulder right_shoulder left_elbow "
+    "right_elbow left_wrist right_wrist left_hip right_hip left_knee right_knee left_ankle right_ankle"
+).split()
+
+
+def _points(rng: np.random.Generator, count: int, box: tuple, v=2) -> list:
+    x, y, w, h = box
+    out = []
+    for _ in range(count):
+        out += [round(float(rng.uniform(x, x + w)), 2), round(float(rng.uniform(y, y + h)), 2), v]
+    return out
+
+
+def coco_wholebody(root: Path, width: int = 64, height: int = 48, merged: bool = False) -> Path:
+    """COCO-WholeBody v1.0 (``coco_wholebody_train_v1.0.json`` + ``train2017/``).
+
+    The person annotation keeps COCO's 17 ``keypoints`` and adds ``foot_kpts``
+    (6), ``face_kpts`` (68), ``lefthand_kpts`` / ``righthand_kpts`` (21),
+    ``face_box`` / ``lefthand_box`` / ``righthand_box`` (xywh) and the
+    ``*_valid`` flags; a second person has no right hand (zeros, valid false).
+    ``merged`` writes the 133-point variant instead (all points in
+    ``keypoints`` with confidence-style visibilities, 17 names).
+    """
+    rng = np.random.default_rng(9)
+    save_image(root / "train2017" / "000000000785.jpg", noise_image(width, height, 3), quality=95)
+    person = {
+        "id": 1,
+        "image_id": 785,
+        "category_id": 1,
+        "iscrowd": 0,
+        "bbox": [8.0, 4.0, 40.0, 40.0],
+        "area": 1600.0,
+        "segmentation": [[8, 4, 48, 4, 48, 44, 8, 44]],
+        "num_keypoints": 17,
+    }
+    body = _points(rng, 17, (8, 4, 40, 40))
+    foot = _points(rng, 6, (10, 38, 30, 6))
+    face = _points(rng, 68, (20, 5, 12, 10), v=1)
+    left, right = _points(rng, 21, (36, 20, 10, 8)), _points(rng, 21, (9, 22, 10, 8))
+    if merged:
+        points = body + foot + face + left + right
+        points[2::3] = [round(float(v), 3) for v in rng.uniform(0.05, 1.0, len(points) // 3)]
+        annotations = [dict(person, keypoints=points)]
+    else:
+        annotations = [
+            dict(
+                person,
+                keypoints=body,
+                foot_kpts=foot,
+                face_kpts=face,
+                lefthand_kpts=left,
+                righthand_kpts=right,
+                face_box=[20.0, 5.0, 12.0, 10.0],
+                lefthand_box=[36.0, 20.0, 10.0, 8.0],
+                righthand_box=[9.0, 22.0, 10.0, 8.0],
+                face_valid=True,
+                lefthand_valid=True,
+                righthand_valid=True,
+                foot_valid=True,
+                head_box=[18.0, 2.0, 16.0, 16.0],  # not WholeBody: coordinates nobody moves
+            ),
+            dict(
+                person,
+                id=2,
+                bbox=[30.0, 10.0, 20.0, 30.0],
+                segmentation=[[30, 10, 50, 10, 50, 40, 30, 40]],
+                keypoints=_points(rng, 17, (30, 10, 20, 30)),
+                foot_kpts=[0] * 18,
+                face_kpts=[0] * 204,
+                lefthand_kpts=_points(rng, 21, (31, 25, 6, 6)),
+                righthand_kpts=[0] * 63,
+                face_box=[0, 0, 0, 0],
+                lefthand_box=[31.0, 25.0, 6.0, 6.0],
+                righthand_box=[0, 0, 0, 0],
+                face_valid=False,
+                lefthand_valid=True,
+                righthand_valid=False,
+                foot_valid=False,
+            ),
+        ]
+    data = {
+        "info": {"description": "COCO-WholeBody"},
+        "images": [{"id": 785, "file_name": "000000000785.jpg", "width": width, "height": height}],
+        "annotations": annotations,
+        "categories": [
+            {
+                "id": 1,
+                "name": "person",
+                "supercategory": "person",
+                "keypoints": COCO_BODY,
+                "skeleton": [[16, 14], [14, 12], [17, 15], [15, 13]],
+            }
+        ],
+    }
+    path = root / "annotations" / "coco_wholebody_train_v1.0.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path
