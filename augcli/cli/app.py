@@ -278,26 +278,27 @@ def validate(
     def body():
         loaded = load_recipe(recipe)
         if dataset is None:
-            return loaded, [], []
+            return loaded, [], [], []
         from augcli.formats.convert.losses import upfront_warnings
         from augcli.formats.registry import SAME, check_output_format, open_reader
 
         check_output_format(to)
         reader = open_reader(dataset, fmt=fmt, images=images)
         problems = check_dataset(loaded, reader.categories, reader.targets())
-        problems += [str(p) for p in reader.problems]
+        unreadable = [str(p) for p in reader.problems]
         warnings = list(getattr(reader, "notes", []))
         warnings += upfront_warnings(reader, to) if to != SAME else []
-        return loaded, problems, warnings
+        return loaded, problems, unreadable, warnings
 
-    loaded, problems, warnings = _guarded(debug, body)
+    loaded, problems, unreadable, warnings = _guarded(debug, body)
     for warning in warnings:
         stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
-    if problems:
-        stderr.print(f"augcli: {len(problems)} problems:", highlight=False)
-        for problem in problems:
+    if problems or unreadable:
+        stderr.print(f"augcli: {len(problems) + len(unreadable)} problems:", highlight=False)
+        for problem in problems + unreadable:
             stderr.print(f"  {problem}", highlight=False, markup=False)
-        raise typer.Exit(3)
+        # 3: the recipe does not fit the dataset; 4: only the dataset has problems
+        raise typer.Exit(3 if problems else 4)
     stdout.print(f"{recipe}: ok ({len(loaded.pipeline)} top-level transforms)", highlight=False)
 
 

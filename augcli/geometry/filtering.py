@@ -8,7 +8,7 @@ from augcli.core.policy import LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes
-from augcli.geometry.polygons import polygon_area
+from augcli.geometry.polygons import polygon_area, polygon_bounds, polygon_to_mask_in_box
 
 _TOLERANCE = 1e-9  # area ratios of untouched shapes may come out as 0.9999999999
 
@@ -44,14 +44,37 @@ def instance_areas(instances: Instances, height: int, width: int) -> np.ndarray:
 
 def filter_instances(sample: Sample, policy: LabelPolicy) -> Sample:
     """Drop instances below ``policy.min_visibility`` (reason 'min_visibility'), then
-    those whose visible area is below ``policy.min_area`` (reason 'min_area')."""
+    those whose visible area is below ``policy.min_area`` (reason 'min_area'), and,
+    whatever ``min_area`` says, polygons and masks that cover no pixel any more
+    (reason 'empty': a sliver left along a crop's edge has no mask to write)."""
     inst = sample.instances
     if len(inst) == 0:
         return sample
     out = sample
     if policy.min_visibility > 0:
         out = drop_instances(out, inst.visibility >= policy.min_visibility - _TOLERANCE, "min_visibility")
-    if policy.min_area > 0 and len(out.instances):
-        areas = instance_areas(out.instances, out.height, out.width)
-        out = drop_instances(out, areas >= policy.min_area - _TOLERANCE, "min_area")
-    return out
+    if not len(out.instances):
+        return out
+    areas = instance_areas(out.instances, out.height, out.width)
+    if policy.min_area > 0:
+        keep = areas >= policy.min_area - _TOLERANCE
+        out, areas = drop_instances(out, keep, "min_area"), areas[keep]
+    empty = [_covers_no_pixel(out.instances, i, area) for i, area in enumerate(areas)]
+    return drop_instances(out, ~np.asarray(empty, dtype=bool), "empty")
+
+
+_SLIVER_PX = 1.0  # a shape thinner than a pixel (or smaller than one) may cover no pixel centre
+
+
+def _covers_no_pixel(instances: Instances, i: int, area: float) -> bool:
+    polygon, mask = instances.polygons[i], instances.masks[i]
+    if mask is not None and not polygon:
+        return area <= 0
+    if not polygon:
+        return False
+    x0, y0, x1, y1 = polygon_bounds(polygon)
+    if area >= _SLIVER_PX and min(x1 - x0, y1 - y0) >= _SLIVER_PX:
+        return False
+    left, top = int(np.floor(x0)), int(np.floor(y0))
+    window = polygon_to_mask_in_box(polygon, left, top, int(np.ceil(x1)) - left, int(np.ceil(y1)) - top)
+    return not window.any()

@@ -112,3 +112,104 @@ def coco_wholebody(root: Path, width: int = 64, height: int = 48, merged: bool =
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     return path
+
+
+def _coco_file(path: Path, images: list[dict], annotations: list[dict], categories: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"images": images, "annotations": annotations, "categories": categories}
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> list[float]:
+    return [x0, y0, x1, y0, x1, y1, x0, y1]
+
+
+def facade_coco(root: Path, width: int = 96, height: int = 64) -> Path:
+    """A facade-parsing export (CMP Facade / LabelMe style, as COCO): the windows are
+    drawn first and the whole building facade last, over them; one balcony is
+    mostly covered by a smaller sign."""
+    save_image(root / "images" / "cmp_b0001.png", noise_image(width, height, 4))
+    annotations, ann_id = [], 0
+    for row in range(3):
+        for col in range(5):
+            ann_id += 1
+            x, y = 8 + col * 17, 6 + row * 18
+            annotations.append(
+                {
+                    "id": ann_id,
+                    "image_id": 1,
+                    "category_id": 2,
+                    "iscrowd": 0,
+                    "bbox": [x, y, 9, 10],
+                    "area": 90,
+                    "segmentation": [_rect(x, y, x + 9, y + 10)],
+                }
+            )
+    annotations.append(
+        {
+            "id": 100,
+            "image_id": 1,
+            "category_id": 1,
+            "iscrowd": 0,
+            "bbox": [2, 2, 92, 60],
+            "area": 5520,
+            "segmentation": [_rect(2, 2, 94, 62)],
+        }
+    )
+    annotations.append(
+        {
+            "id": 101,
+            "image_id": 1,
+            "category_id": 3,
+            "iscrowd": 0,
+            "bbox": [60, 53, 10, 9],
+            "area": 90,
+            "segmentation": [_rect(60, 53, 70, 62)],
+        }
+    )
+    annotations.append(  # a sign over most of the balcony
+        {
+            "id": 102,
+            "image_id": 1,
+            "category_id": 4,
+            "iscrowd": 0,
+            "bbox": [60, 53, 8, 7],
+            "area": 56,
+            "segmentation": [_rect(60, 53, 68, 60)],
+        }
+    )
+    categories = [{"id": i, "name": n} for i, n in enumerate(("facade", "window", "balcony", "sign"), 1)]
+    images = [{"id": 1, "file_name": "cmp_b0001.png", "width": width, "height": height}]
+    return _coco_file(root / "annotations" / "instances_default.json", images, annotations, categories)
+
+
+def index_masks(root: Path, values: list[int], bits: int = 8, size: tuple[int, int] = (40, 30)) -> Path:
+    """``images/`` + ``masks/`` with greyscale class-index masks and no class list
+    (how many segmentation repositories ship, e.g. CamVid's ``trainannot/``)."""
+    width, height = size
+    for n, top in enumerate(values):
+        save_image(root / "images" / f"{n:04d}.png", noise_image(width, height, n))
+        mask = np.zeros((height, width), dtype=np.uint16 if bits == 16 else np.uint8)
+        mask[5:15, 5:20] = top
+        mask[18:25, 22:35] = max(top - 1, 1)
+        image = mask if bits == 8 else mask.astype(np.uint16)
+        save_image(root / "masks" / f"{n:04d}.png", image)
+    return root
+
+
+def roboflow_yolo(root: Path, lines: list[str], size: tuple[int, int] = (64, 48)) -> Path:
+    """A Roboflow "YOLOv8" export: ``train/images`` + ``train/labels`` and ``valid/...``
+    beside ``data.yaml`` (entries written relative to the YAML's folder, as Ultralytics
+    resolves them)."""
+    width, height = size
+    for n, split in enumerate(("train", "valid")):
+        name = f"IMG_000{n}_jpg.rf.3f2a{n}"
+        save_image(root / split / "images" / f"{name}.jpg", noise_image(width, height, 5 + n), quality=95)
+        labels = root / split / "labels" / f"{name}.txt"
+        labels.parent.mkdir(parents=True, exist_ok=True)
+        labels.write_text("".join(line + "\n" for line in lines))
+    (root / "data.yaml").write_text(
+        "train: train/images\nval: valid/images\n\nnc: 2\nnames: ['board', 'piece']\n"
+    )
+    return root / "data.yaml"

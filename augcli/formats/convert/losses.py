@@ -38,6 +38,10 @@ MESSAGES = {
     "unlabelled_semantic": "semantic maps dropped",
     "part_boxes_dropped": "VOC part boxes dropped",
     "keypoints_padded": "instances with fewer keypoints than kpt_shape were padded with unlabelled points",
+    "overlap_pixels_lost": "pixels of instances painted over by smaller overlapping instances "
+    "(painted largest first)",
+    "overlap_mostly_hidden": "instances lost more than half of their pixels to overlapping instances",
+    "objects_beyond_254": "objects beyond the 254th of an image share SegmentationObject value 254",
 }
 
 

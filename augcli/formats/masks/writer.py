@@ -10,7 +10,7 @@ From another format: ``images/[<split>/]<name>`` and
 ``masks/[<split>/]<stem>.png``; the semantic map is the source's own (VOC
 SegmentationClass) or is painted from the instances' polygons and masks
 (value = the category's position after ``background`` = 0, crowd regions =
-the ignore index, later instances over earlier ones); a ``dataset_meta.json``
+the ignore index, painted largest first so small objects stay on top); a ``dataset_meta.json``
 names the values.
 """
 
@@ -26,13 +26,12 @@ import numpy as np
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco.layout import augmented_file_name
-from augcli.formats.convert.classes import class_table
+from augcli.formats.convert.classes import class_table, complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
+from augcli.formats.convert.paint import owner_map, paint
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
 from augcli.formats.labelmaps import encode_label_map, voc_palette_bytes
-from augcli.geometry import rle
-from augcli.geometry.polygons import polygon_to_mask
 
 IGNORE = 255
 
@@ -109,7 +108,9 @@ class MaskFolderWriter:
             semantic = paint_semantic(sample, self.class_index, losses)
             info = _storage(sample.meta.get("semantic_info"), semantic)
         write_into(self.out, self.mask_relpath(key, copy), encode_label_map(semantic, info))
-        return ItemRecord(key=key, copy=copy, payload={"losses": losses.as_dict()})
+        ignore = sample.ignore_index if self.same else IGNORE
+        top = int(np.max(np.where(semantic == ignore, 0, semantic), initial=0))
+        return ItemRecord(key=key, copy=copy, payload={"losses": losses.as_dict(), "top": top})
 
     # -- parent -------------------------------------------------------------------------------
 
@@ -120,8 +121,11 @@ class MaskFolderWriter:
                 relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
                 copy_into(self.out, relpath, self.reader.source / name, durable=True)
         else:
+            top = max((r.payload.get("top", 0) for r in records), default=0)
+            names, unnamed = complete_names(self.class_names, top)
+            self.warnings += unnamed
             meta = {
-                "label_map": {str(v): name for v, name in enumerate(self.class_names)},
+                "label_map": {str(v): name for v, name in enumerate(names)},
                 "background_label": "0",
             }
             write_into(
@@ -141,21 +145,19 @@ class MaskFolderWriter:
 
 
 def paint_semantic(sample: Sample, class_index: dict[int, int], losses: Losses) -> np.ndarray:
-    """The sample's semantic map, or one painted from its instance shapes."""
+    """The sample's semantic map, or one painted from its instance shapes (largest first)."""
     if sample.semantic is not None:
         return np.asarray(sample.semantic)
     inst = sample.instances
     top = max(class_index.values(), default=0)
     out = np.zeros((sample.height, sample.width), dtype=np.uint8 if top < IGNORE else np.uint16)
-    for row in range(len(inst)):
-        if inst.masks[row] is not None:
-            pixels = rle.decode(inst.masks[row])
-        elif inst.polygons[row]:
-            pixels = polygon_to_mask(inst.polygons[row], sample.height, sample.width)
-        else:
-            losses["box_only_dropped"] += 1
-            continue
-        out[pixels] = IGNORE if inst.crowd[row] else class_index.get(int(inst.labels[row]), IGNORE)
+    values = [
+        IGNORE if inst.crowd[r] else class_index.get(int(inst.labels[r]), IGNORE) for r in range(len(inst))
+    ]
+    paint(owner_map(inst, sample.height, sample.width, losses), np.array(values, dtype=np.int64), out)
+    losses["box_only_dropped"] += sum(
+        1 for r in range(len(inst)) if inst.masks[r] is None and not inst.polygons[r]
+    )
     if inst.kp_count is not None:
         losses["keypoints_dropped"] += int(np.count_nonzero(inst.kp_count))
     return out

@@ -24,6 +24,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from augcli.core.sample import Instances, Sample
+from augcli.formats.convert.losses import Losses
+from augcli.formats.convert.paint import owner_map, paint
 from augcli.formats.voc.xml_doc import (
     BOX_TAGS,
     box_texts,
@@ -33,8 +35,6 @@ from augcli.formats.voc.xml_doc import (
     parse_element,
     serialise,
 )
-from augcli.geometry import rle
-from augcli.geometry.polygons import polygon_to_mask
 
 OBJECT_COLUMN = "voc_object"
 VOID = 255
@@ -159,35 +159,33 @@ def _update_parts(element: ET.Element, boxes: np.ndarray | None, sample: Sample)
         _write_box(bndbox, box, floats, sample)
 
 
-def object_map(sample: Sample) -> np.ndarray:
-    """SegmentationObject values: instance i -> i + 1, void where the class map is void."""
+def object_map(sample: Sample, losses: Losses | None = None) -> np.ndarray:
+    """SegmentationObject values: instance i -> i + 1, void where the class map is void;
+    overlaps painted largest first (``convert.paint``)."""
     out = np.zeros((sample.height, sample.width), dtype=np.uint8)
     if sample.semantic is not None:
         out[np.asarray(sample.semantic) == sample.ignore_index] = VOID
-    for row, pixels in shapes(sample.instances, sample.height, sample.width):
-        out[pixels] = min(row + 1, VOID - 1)
-    return out
+    count = len(sample.instances)
+    if losses is not None and count > VOID - 1:
+        losses["objects_beyond_254"] += count - (VOID - 1)
+    values = np.minimum(np.arange(1, count + 1), VOID - 1)
+    return paint(owner_map(sample.instances, sample.height, sample.width), values, out)
 
 
-def class_map(sample: Sample, class_index: dict[int, int]) -> np.ndarray:
+def class_map(sample: Sample, class_index: dict[int, int], losses: Losses | None = None) -> np.ndarray:
     """SegmentationClass values: the sample's semantic map, else painted from its shapes
-    (crowd regions as void)."""
+    (crowd regions as void; overlaps largest first, what they cost counted in ``losses``)."""
     if sample.semantic is not None:
         return np.asarray(sample.semantic)
-    out = np.zeros((sample.height, sample.width), dtype=np.uint8)
     inst = sample.instances
-    for row, pixels in shapes(inst, sample.height, sample.width):
-        out[pixels] = VOID if inst.crowd[row] else class_index.get(int(inst.labels[row]), VOID)
-    return out
-
-
-def shapes(inst: Instances, height: int, width: int):
-    """(row, boolean pixels) of every instance with a polygon or a mask."""
-    for row in range(len(inst)):
-        if inst.masks[row] is not None:
-            yield row, rle.decode(inst.masks[row])
-        elif inst.polygons[row]:
-            yield row, polygon_to_mask(inst.polygons[row], height, width)
+    values = np.array(
+        [VOID if inst.crowd[r] else class_index.get(int(inst.labels[r]), VOID) for r in range(len(inst))],
+        dtype=np.int64,
+    )
+    out = np.zeros(
+        (sample.height, sample.width), dtype=np.uint8 if values.max(initial=0) <= VOID else np.uint16
+    )
+    return paint(owner_map(inst, sample.height, sample.width, losses), values, out)
 
 
 def has_shapes(inst: Instances) -> bool:

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco.layout import augmented_file_name
-from augcli.formats.convert.classes import class_table
+from augcli.formats.convert.classes import class_table, complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
@@ -108,7 +109,7 @@ class VocWriter:
             if present:
                 copy_into(self.out, self._map_relpath(folder, key), path)
         objects = len(item.doc.objects) + len(item.doc.bad_objects) if item.doc else 0
-        return self._record(key, 0, objects, Losses())
+        return self._record(key, 0, objects, Losses(), 0)
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
         if copy < 1:
@@ -116,7 +117,8 @@ class VocWriter:
         write_sample_image(self.out, self.output_relpath(key, copy), sample, self.options.jpeg_quality)
         return self._record(key, copy, *self._write_labels(key, copy, sample))
 
-    def _write_labels(self, key: str, copy: int, sample: Sample) -> tuple[int, Losses]:
+    def _write_labels(self, key: str, copy: int, sample: Sample) -> tuple[int, Losses, int]:
+        """Objects written, what was lost, and the largest class value painted."""
         item_id = self.item_id(key, copy)
         image_name = self.output_relpath(key, copy).name
         losses = Losses()
@@ -131,30 +133,36 @@ class VocWriter:
             sample = _adapt(sample, losses)
             shaped = build.has_shapes(sample.instances) or sample.semantic is not None
             xml = build.annotation_xml(sample, image_name, self.names, None, segmented=shaped)
-            class_map = build.class_map(sample, self.class_index) if shaped else None
+            class_map = build.class_map(sample, self.class_index, losses) if shaped else None
             write_objects = shaped and build.has_shapes(sample.instances)
             palettes = ({"mode": "P", "palette": voc_palette_bytes()}, None)
-        write_into(self.out, self.xml_relpath(key, copy), xml)
+            if class_map is not None:
+                self._check_class_values(class_map)
+        # every map is encoded before anything is written: a map that cannot be stored
+        # fails the item without leaving an XML behind
+        maps, top = [], 0
         if class_map is not None:
-            write_into(
-                self.out,
-                self._map_relpath("SegmentationClass", item_id),
-                encode_label_map(class_map, _map_info(palettes[0])),
-            )
+            top = int(np.max(np.where(class_map == 255, 0, class_map), initial=0))
+            maps.append(("SegmentationClass", encode_label_map(class_map, _map_info(palettes[0]))))
         if write_objects:
-            write_into(
-                self.out,
-                self._map_relpath("SegmentationObject", item_id),
-                encode_label_map(build.object_map(sample), _map_info(palettes[1])),
-            )
-        return len(sample.instances), losses
+            objects = build.object_map(sample, losses)
+            maps.append(("SegmentationObject", encode_label_map(objects, _map_info(palettes[1]))))
+        write_into(self.out, self.xml_relpath(key, copy), xml)
+        for folder, data in maps:
+            write_into(self.out, self._map_relpath(folder, item_id), data)
+        return len(sample.instances), losses, top
 
-    def _record(self, key: str, copy: int, objects: int, losses: Losses) -> ItemRecord:
-        return ItemRecord(
-            key=key,
-            copy=copy,
-            payload={"id": self.item_id(key, copy), "objects": objects, "losses": losses.as_dict()},
-        )
+    @staticmethod
+    def _check_class_values(class_map: np.ndarray) -> None:
+        top = int(class_map.max(initial=0))
+        if top > 255:
+            raise OutputError(
+                f"class value {top} does not fit VOC's 8-bit SegmentationClass (values 0..254, 255 void)"
+            )
+
+    def _record(self, key: str, copy: int, objects: int, losses: Losses, top: int) -> ItemRecord:
+        payload = {"id": self.item_id(key, copy), "objects": objects, "losses": losses.as_dict(), "top": top}
+        return ItemRecord(key=key, copy=copy, payload=payload)
 
     # -- parent -------------------------------------------------------------------------------
 
@@ -170,7 +178,10 @@ class VocWriter:
                 copy_into(self.out, self._voc_rel / LABELMAP_NAME, labelmap, durable=True)
         else:
             self._write_splits(records)
-            write_into(self.out, LABELMAP_NAME, labelmap_text(self.class_names).encode("utf-8"), durable=True)
+            top = max((r.payload.get("top", 0) for r in records), default=0)
+            names, unnamed = complete_names(self.class_names, top)
+            self.warnings += unnamed
+            write_into(self.out, LABELMAP_NAME, labelmap_text(names).encode("utf-8"), durable=True)
         warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "voc")
         return {
             "images": len(records),

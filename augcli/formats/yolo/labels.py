@@ -6,8 +6,9 @@
 
 All values are fractions of the image width/height; ``x * W`` is a
 continuous pixel coordinate (no half-pixel shift: YOLO boxes and polygons
-describe the same continuous plane augcli uses). Written values have 6
-decimals, trailing zeros removed.
+describe the same continuous plane augcli uses). Written values are
+clipped to [0, 1] (real inputs carry 1.001; Ultralytics refuses them) and
+have 6 decimals, trailing zeros removed.
 
 Ultralytics reads a file as segments as soon as one line is longer than a
 box, so in a segment dataset a box-only instance is written as its four
@@ -102,20 +103,22 @@ def _numbers(values) -> str:
 
 
 def box_line(label: int, box: np.ndarray, width: int, height: int) -> str:
-    x0, y0, x1, y1 = (float(v) for v in box)
+    # Ultralytics refuses coordinates outside [0, 1]: boxes are clipped to the image
+    x0, x1 = (min(max(float(v), 0.0), width) for v in (box[0], box[2]))
+    y0, y1 = (min(max(float(v), 0.0), height) for v in (box[1], box[3]))
     centre_size = [(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height]
     return f"{label} {_numbers(centre_size)}"
 
 
 def segment_line(label: int, ring: np.ndarray, width: int, height: int) -> str:
     points = np.asarray(ring, dtype=np.float64).reshape(-1, 2) / np.array([width, height])
-    return f"{label} {_numbers(points)}"
+    return f"{label} {_numbers(np.clip(points, 0.0, 1.0))}"
 
 
 def pose_line(label: int, box: np.ndarray, keypoints: np.ndarray, dims: int, width: int, height: int) -> str:
     points = np.asarray(keypoints, dtype=np.float64).reshape(-1, 3).copy()
-    points[:, 0] /= width
-    points[:, 1] /= height
+    points[:, 0] = np.clip(points[:, 0] / width, 0.0, 1.0)
+    points[:, 1] = np.clip(points[:, 1] / height, 0.0, 1.0)
     columns = points[:, :dims].copy()
     if dims == 3:
         columns[:, 2] = np.rint(points[:, 2])

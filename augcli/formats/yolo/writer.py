@@ -31,6 +31,7 @@ from augcli.core.errors import AnnotationError
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco.layout import augmented_file_name
+from augcli.formats.convert.classes import complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
@@ -72,7 +73,8 @@ class YoloWriter:
                 else "detect"
             )
             self.kpt_shape = (int(joints), 3) if self.task == "pose" else None
-            self.class_of = {c.id: i for i, c in enumerate(reader.categories.items)}
+            # a source without class names: YOLO class = the source's label id, named class_<id>
+            self.class_of = {c.id: i for i, c in enumerate(reader.categories.items)} or None
 
     # -- names --------------------------------------------------------------------------------
 
@@ -121,7 +123,10 @@ class YoloWriter:
         lines = self.label_lines(sample, losses)
         text = "".join(line + "\n" for line in lines)
         write_into(self.out, self.label_path(key, copy), text.encode("utf-8"))
-        return ItemRecord(key=key, copy=copy, payload={"lines": len(lines), "losses": losses.as_dict()})
+        top = max((int(line.split(" ", 1)[0]) for line in lines), default=-1)
+        return ItemRecord(
+            key=key, copy=copy, payload={"lines": len(lines), "losses": losses.as_dict(), "top": top}
+        )
 
     def label_lines(self, sample: Sample, losses: Losses) -> list[str]:
         inst, width, height = sample.instances, sample.width, sample.height
@@ -131,8 +136,10 @@ class YoloWriter:
             if inst.crowd[row]:
                 losses["crowd_dropped"] += 1
                 continue
-            label = self.class_of.get(int(inst.labels[row]))
-            if label is None:
+            label = (
+                int(inst.labels[row]) if self.class_of is None else self.class_of.get(int(inst.labels[row]))
+            )
+            if label is None or label < 0:
                 raise AnnotationError(
                     f"category {int(inst.labels[row])} has no YOLO class (the source names no such category)",
                     where=f"instance {row}",
@@ -230,7 +237,12 @@ class YoloWriter:
         test = next((s for s in splits if s.startswith("test")), None)
         if test is not None:
             data["test"] = f"images/{test}"
-        data["names"] = {i: c.name for i, c in enumerate(self.reader.categories.items)}
+        names = [c.name for c in self.reader.categories.items]
+        if self.class_of is None:
+            top = max((r.payload.get("top", -1) for r in records), default=-1)
+            names, unnamed = complete_names([], top)
+            self.warnings += unnamed
+        data["names"] = dict(enumerate(names))
         if self.kpt_shape is not None:
             data["kpt_shape"] = list(self.kpt_shape)
             flip = _flip_idx(self.reader, self.kpt_shape[0])
