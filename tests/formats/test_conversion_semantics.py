@@ -31,7 +31,9 @@ def test_to_voc_paints_small_objects_over_the_facade_drawn_after_them(tmp_path):
     assert (classes[3, 3] == names.index("facade")) and objects[3, 3] == 16
     lost = [w for w in report.warnings if "painted over" in w]
     hidden = [w for w in report.warnings if "more than half" in w]
-    assert lost and lost[0].startswith(str(15 * 90 + 90 + 56))  # facade under windows + balcony, balcony under sign
+    assert lost and lost[0].startswith(
+        str(15 * 90 + 90 + 56)
+    )  # facade under windows + balcony, balcony under sign
     assert hidden and hidden[0].startswith("1 ")  # the balcony under the sign
 
 
