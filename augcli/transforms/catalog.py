@@ -10,5 +10,6 @@ def load_all() -> dict[str, type[Transform]]:
     import augcli.transforms.dropout  # noqa: F401
     import augcli.transforms.geometric  # noqa: F401
     import augcli.transforms.pixel  # noqa: F401
+    import augcli.transforms.policies  # noqa: F401
 
     return REGISTRY
