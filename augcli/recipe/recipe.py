@@ -111,8 +111,10 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
 def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: Iterable[str]) -> list[str]:
     """Problems applying ``recipe`` to a dataset with these categories and targets.
 
-    Reports every (transform, target) pair the pipeline cannot honour and
-    explicit keypoint flip pairs that do not fit a category's keypoints.
+    Reports every (transform, target) pair the pipeline cannot honour, every
+    transform whose ``requires_targets`` the dataset lacks (InsideBoxes needs
+    boxes) and explicit keypoint flip pairs that do not fit a category's
+    keypoints.
     """
     problems: list[str] = []
     present = [t for t in TARGETS if t in set(has_targets)]
@@ -122,6 +124,11 @@ def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: It
             problems.append(
                 f"{_where(node)}: {node.name} cannot transform the dataset's "
                 f"{', '.join(missing)} (it supports {', '.join(node.targets)})"
+            )
+        needed = [t for t in getattr(node, "requires_targets", ()) if t not in present]
+        if needed:
+            problems.append(
+                f"{_where(node)}: {node.name} needs the dataset's {', '.join(needed)}, which it does not have"
             )
         # a transform may check the dataset itself (e.g. that the categories it names exist)
         dataset_problems = getattr(node, "dataset_problems", None)

@@ -471,6 +471,8 @@ EXAMPLE_CONFIGS = {
     "CropNonEmptyMaskIfExists": {"height": 96, "width": 128},
     "GridElasticDeform": {"num_grid_xy": [4, 4], "magnitude": 10},
     "CropAndPad": {"px": [-12, 12]},
+    # policies (issue 13)
+    "InsideBoxes": {"transform": {"Rotate": {"limit": 20}}, "p_per_box": 1.0},
 }
 
 

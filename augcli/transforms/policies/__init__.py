@@ -7,4 +7,4 @@ steps run in order (``steps.py``); geometric steps are matrix warps through
 the geometry core, so every label follows the pixels.
 """
 
-from augcli.transforms.policies import detection, torchvision_policies  # noqa: F401
+from augcli.transforms.policies import augmix, detection, inside_boxes, torchvision_policies  # noqa: F401
