@@ -31,6 +31,17 @@ FIT = {
     "PadIfNeeded": {"min_height": 150, "min_width": 190, "position": "random"},
     "Rotate": {"limit": [-40, 40]},
     "Affine": {"rotate": [-30, 30], "scale": [0.8, 1.2], "translate_percent": [-0.1, 0.1]},
+    # policies (issue 13): their geometric ops only, as their colour ops repaint the scene
+    "RandAugment": {"ops": ["ShearX", "ShearY", "Rotate"], "magnitude": 14},
+    "TrivialAugmentWide": {"ops": ["ShearX", "ShearY", "Rotate"]},
+    "AutoAugment": {"policy": "custom", "sub_policies": [[["Rotate", 1.0, 9], ["ShearY", 0.8, 6]]]},
+    "DetectionAutoAugment": {
+        "policy": "custom",
+        "sub_policies": [[["Rotate_BBox", 1.0, 8]], [["ShearX_BBox", 1.0, 6]]],
+        "fill": 0,
+    },
+    "AugMix": {"geometry": "shared", "ops": ["Posterize"]},
+    "InsideBoxes": {"transform": {"Rotate": {"limit": [10, 20], "interpolation": 0}}, "p_per_box": 1.0},
 }
 
 

@@ -105,13 +105,20 @@ STRONG = {
     "Pad": {"padding": [12, 7, 3, 20]},
     "LetterBox": {"size": [256, 224], "fill": 0},  # grey 114 reads as a colour here
     # --- policies (issue 13): their geometric ops only, as colour ops repaint the scene ---
-    "RandAugment": {"num_ops": 2, "magnitude": 14, "ops": ["ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate"]},
+    "RandAugment": {
+        "num_ops": 2,
+        "magnitude": 14,
+        "ops": ["ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate"],
+    },
     # (TranslateY is left out: a whole-pixel shift that lays a polygon edge on the border
     # leaves a zero-width bridge in the clipped ring, which widens its tight box)
     "TrivialAugmentWide": {"ops": ["ShearX", "ShearY", "TranslateX", "Rotate"]},
     "AutoAugment": {
         "policy": "custom",
-        "sub_policies": [[["Rotate", 1.0, 9], ["ShearX", 0.8, 6]], [["TranslateY", 1.0, 5], ["ShearY", 1.0, 8]]],
+        "sub_policies": [
+            [["Rotate", 1.0, 9], ["ShearX", 0.8, 6]],
+            [["TranslateY", 1.0, 5], ["ShearY", 1.0, 8]],
+        ],
     },
     "DetectionAutoAugment": {
         "policy": "custom",

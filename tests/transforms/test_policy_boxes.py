@@ -57,7 +57,9 @@ def test_labels_follow_the_content_warped_inside_their_boxes(inner):
     assert not np.array_equal(out.image, before.image)
 
 
-@pytest.mark.parametrize("inner", [WarpStep("Rotate", 12.0), WarpStep("ShearX", -0.15), WarpStep("TranslateY", 4.0)])
+@pytest.mark.parametrize(
+    "inner", [WarpStep("Rotate", 12.0), WarpStep("ShearX", -0.15), WarpStep("TranslateY", 4.0)]
+)
 def test_keypoints_follow_their_dots_inside_their_box(inner):
     before = alignment.scene()
     out = inside_every_box(inner, before, rows=(3,))

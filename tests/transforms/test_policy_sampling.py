@@ -125,8 +125,22 @@ def test_same_seed_same_records_other_seed_other_records():
     assert len({repr(r) for r in first}) > 10
 
 
-@pytest.mark.parametrize("op", ["AutoContrast", "Equalize", "Invert", "Posterize", "Solarize", "SolarizeAdd",
-                                "Brightness", "Color", "Contrast", "Sharpness", "Identity"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "AutoContrast",
+        "Equalize",
+        "Invert",
+        "Posterize",
+        "Solarize",
+        "SolarizeAdd",
+        "Brightness",
+        "Color",
+        "Contrast",
+        "Sharpness",
+        "Identity",
+    ],
+)
 def test_photometric_steps_leave_labels_byte_equal(op):
     sample = labelled_sample()
     value = {"Posterize": 3, "Solarize": 100, "SolarizeAdd": 60}.get(op, 1.6)

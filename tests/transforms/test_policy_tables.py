@@ -27,12 +27,29 @@ def linear(low: float, high: float, bins: int, i: int) -> float:
 
 # (family, bins) -> op -> (low, high) of the documented linear ranges
 RANGES = {
-    "autoaugment": {"ShearX": (0, 0.3), "TranslateX": (0, 150 / 331 * W), "TranslateY": (0, 150 / 331 * H),
-                    "Rotate": (0, 30), "Brightness": (0, 0.9), "Solarize": (1, 0)},
-    "randaugment": {"ShearY": (0, 0.3), "TranslateX": (0, 150 / 331 * W), "Rotate": (0, 30), "Color": (0, 0.9),
-                    "Solarize": (1, 0)},
-    "wide": {"ShearX": (0, 0.99), "TranslateX": (0, 32), "TranslateY": (0, 32), "Rotate": (0, 135),
-             "Sharpness": (0, 0.99), "Solarize": (1, 0)},
+    "autoaugment": {
+        "ShearX": (0, 0.3),
+        "TranslateX": (0, 150 / 331 * W),
+        "TranslateY": (0, 150 / 331 * H),
+        "Rotate": (0, 30),
+        "Brightness": (0, 0.9),
+        "Solarize": (1, 0),
+    },
+    "randaugment": {
+        "ShearY": (0, 0.3),
+        "TranslateX": (0, 150 / 331 * W),
+        "Rotate": (0, 30),
+        "Color": (0, 0.9),
+        "Solarize": (1, 0),
+    },
+    "wide": {
+        "ShearX": (0, 0.99),
+        "TranslateX": (0, 32),
+        "TranslateY": (0, 32),
+        "Rotate": (0, 135),
+        "Sharpness": (0, 0.99),
+        "Solarize": (1, 0),
+    },
     "augmix": {"ShearX": (0, 0.3), "TranslateX": (0, W / 3), "TranslateY": (0, H / 3), "Rotate": (0, 30)},
 }
 BINS = {"autoaugment": 10, "randaugment": 31, "wide": 31, "augmix": 10}
@@ -50,16 +67,42 @@ def test_linear_ranges_follow_the_documented_formula(family):
 
 def test_op_sets_are_the_documented_ones():
     assert set(tables.space("randaugment", 31, W, H)) == {
-        "Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color",
-        "Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize",
+        "Identity",
+        "ShearX",
+        "ShearY",
+        "TranslateX",
+        "TranslateY",
+        "Rotate",
+        "Brightness",
+        "Color",
+        "Contrast",
+        "Sharpness",
+        "Posterize",
+        "Solarize",
+        "AutoContrast",
+        "Equalize",
     }
     assert set(tables.space("wide", 31, W, H)) == set(tables.space("randaugment", 31, W, H))
     autoaugment = set(tables.space("autoaugment", 10, W, H))
     assert autoaugment == set(tables.space("randaugment", 31, W, H)) - {"Identity"} | {"Invert"}
-    augmix = {"AutoContrast", "Equalize", "Posterize", "Rotate", "Solarize", "ShearX", "ShearY",
-              "TranslateX", "TranslateY"}
+    augmix = {
+        "AutoContrast",
+        "Equalize",
+        "Posterize",
+        "Rotate",
+        "Solarize",
+        "ShearX",
+        "ShearY",
+        "TranslateX",
+        "TranslateY",
+    }
     assert set(tables.space("augmix", 10, W, H)) == augmix
-    assert set(tables.space("augmix_all", 10, W, H)) == augmix | {"Color", "Contrast", "Brightness", "Sharpness"}
+    assert set(tables.space("augmix_all", 10, W, H)) == augmix | {
+        "Color",
+        "Contrast",
+        "Brightness",
+        "Sharpness",
+    }
 
 
 def test_posterize_bits_per_family():
@@ -103,7 +146,10 @@ def test_tpu_level_to_arg(level):
     threshold = int(f * 256)
     assert colour_step("Solarize", level, tpu=False).value == threshold
     assert colour_step("Solarize", level, tpu=True).value == (0 if threshold == 256 else threshold)
-    assert colour_step("Contrast", level, tpu=True).tpu_mean and not colour_step("Contrast", level, False).tpu_mean
+    assert (
+        colour_step("Contrast", level, tpu=True).tpu_mean
+        and not colour_step("Contrast", level, False).tpu_mean
+    )
 
 
 class _Ctx:
@@ -121,7 +167,9 @@ def test_v0_ops_give_the_parameters_of_the_reference_table():
     assert abs(draw_op(rng, "Rotate_BBox", 1.0, 10, _Ctx, 0, False).value) == pytest.approx(30.0)
     assert draw_op(rng, "Color", 1.0, 6, _Ctx, 0, False).value == pytest.approx(1.18)
     assert draw_op(rng, "Sharpness", 0.0, 8, _Ctx, 0, False) is None  # probability 0 never fires
-    many = [draw_op(np.random.default_rng(s), "TranslateY_Only_BBoxes", 0.6, 6, _Ctx, 4, False) for s in range(50)]
+    many = [
+        draw_op(np.random.default_rng(s), "TranslateY_Only_BBoxes", 0.6, 6, _Ctx, 4, False) for s in range(50)
+    ]
     values = [abs(inner.value) for step in many if step for inner in step.inners]
     assert values and np.allclose(values, 72.0)
 
@@ -137,8 +185,16 @@ def test_v0_to_v3_tables_have_the_documented_shape():
             for op, prob, level in sub:
                 assert op in dt.OPS and 0 <= prob <= 1 and 0 <= level <= 10
     used = {op for policy in (v0, v1, v2, v3) for sub in policy for op, _, _ in sub}
-    assert {"Rotate_BBox", "ShearX_Only_BBoxes", "Flip_Only_BBoxes", "Equalize_Only_BBoxes",
-            "Cutout_Only_BBoxes", "BBox_Cutout", "SolarizeAdd", "Posterize"} <= used
+    assert {
+        "Rotate_BBox",
+        "ShearX_Only_BBoxes",
+        "Flip_Only_BBoxes",
+        "Equalize_Only_BBoxes",
+        "Cutout_Only_BBoxes",
+        "BBox_Cutout",
+        "SolarizeAdd",
+        "Posterize",
+    } <= used
     # every op of the reference's NAME_TO_FUNC, once
     assert len(dt.OPS) == len(set(dt.OPS)) == 25
 
@@ -149,7 +205,10 @@ def test_v0_to_v3_tables_have_the_documented_shape():
         ({"RandAugment": {"magnitude": 31}}, "between 0 and 30"),
         ({"AutoAugment": {"policy": "coco"}}, "'imagenet', 'cifar10', 'svhn'"),
         ({"DetectionAutoAugment": {"policy": "v9"}}, "'v0', 'v1', 'v2', 'v3'"),
-        ({"DetectionAutoAugment": {"policy": "custom", "sub_policies": [[["Rotate_BBox", 1.0, 12]]]}}, "0..10"),
+        (
+            {"DetectionAutoAugment": {"policy": "custom", "sub_policies": [[["Rotate_BBox", 1.0, 12]]]}},
+            "0..10",
+        ),
         ({"RandAugment": {"ops": ["Rotate", "Warp"]}}, "ops: must be a non-empty list of ShearX"),
         ({"AutoAugment": {"policy": "custom", "sub_policies": [[["Blur", 0.5, 3]]]}}, "unknown op 'Blur'"),
     ],

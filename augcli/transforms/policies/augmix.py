@@ -46,7 +46,9 @@ class AugMixOp(PolicyOp):
         image = warped.image
         geometric = any(isinstance(step, WarpStep) for chain in self.chains for step in chain)
         if geometric and (len(warped.instances) or warped.semantic is not None):
-            raise TransformError("AugMix with geometry: chains cannot carry labels; use geometry: shared or none")
+            raise TransformError(
+                "AugMix with geometry: chains cannot carry labels; use geometry: shared or none"
+            )
         maxv = max_value(image)
         colour, alpha = split_alpha(image)
         mixed = np.zeros(colour.shape, np.float32)
@@ -111,7 +113,9 @@ class AugMix(Transform):
         else:
             bad = [op for op in self.ops if op not in known]
             if bad or not self.ops:
-                raise ParamError(f"ops must be a non-empty list of {', '.join(known)}; got {self.ops!r}", "ops")
+                raise ParamError(
+                    f"ops must be a non-empty list of {', '.join(known)}; got {self.ops!r}", "ops"
+                )
             self.chain_ops = tuple(self.ops)
         if self.geometry == "chains":
             self.targets = ("image",)  # the recipe check refuses spatial labels

@@ -70,7 +70,9 @@ class BoxStep:
             return warp_region(sample, rect, warp.matrix, inner.resampling(), policy)
         if isinstance(inner, LocalCutout):
             fill = settings["fill"]
-            return paint_region(sample, rect, lambda w: imageops.fill_rect(w, inner.rect_in(width, height), fill))
+            return paint_region(
+                sample, rect, lambda w: imageops.fill_rect(w, inner.rect_in(width, height), fill)
+            )
         assert isinstance(inner, (PixelStep, PixelOp)), inner
         where = own_pixels(sample, i, rect) if self.region == "mask" else None
         return paint_region(sample, rect, inner.apply_image, where)
@@ -113,5 +115,10 @@ class BBoxCutoutStep:
         cx = x0 + min(int(self.u * (x1 - x0)), x1 - x0 - 1)
         cy = y0 + min(int(self.v * (y1 - y0)), y1 - y0 - 1)
         half_w, half_h = int(self.pad_fraction * (x1 - x0) / 2), int(self.pad_fraction * (y1 - y0) / 2)
-        window = (max(0, cx - half_w), max(0, cy - half_h), min(sample.width, cx + half_w), min(sample.height, cy + half_h))
+        window = (
+            max(0, cx - half_w),
+            max(0, cy - half_h),
+            min(sample.width, cx + half_w),
+            min(sample.height, cy + half_h),
+        )
         return sample.replace(image=imageops.fill_rect(sample.image, window, settings["fill"]))

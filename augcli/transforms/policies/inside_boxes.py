@@ -34,7 +34,9 @@ class InsideBoxesOp(PolicyOp):
 def build_inner(item: Any) -> Transform:
     """``{Name: {params}}`` -> the inner transform, or ParamError naming what is allowed."""
     if not isinstance(item, dict) or len(item) != 1:
-        raise ParamError("transform must be one pipeline item like {GaussianBlur: {sigma_limit: 2}}", "transform")
+        raise ParamError(
+            "transform must be one pipeline item like {GaussianBlur: {sigma_limit: 2}}", "transform"
+        )
     ((name, config),) = item.items()
     cls = REGISTRY.get(name)
     if cls is None or cls.kind == "container":
@@ -53,7 +55,9 @@ def build_inner(item: Any) -> Transform:
         raise ParamError(f"transform: {name}: {err}", "transform") from None
     flag = _SIZE_CHANGING.get(name)
     if flag and getattr(inner, flag[0], None) == flag[1]:
-        raise ParamError(f"transform: {name} with {flag[0]}: {flag[1]} changes the size; not inside a box", "transform")
+        raise ParamError(
+            f"transform: {name} with {flag[0]}: {flag[1]} changes the size; not inside a box", "transform"
+        )
     return inner
 
 
@@ -86,7 +90,9 @@ class InsideBoxes(Transform):
     def check(self) -> None:
         self.inner = build_inner(self.transform)
         if self.region == "mask" and self.inner.kind != "pixel":
-            raise ParamError("region: mask works with pixel transforms only; use region: box for warps", "region")
+            raise ParamError(
+                "region: mask works with pixel transforms only; use region: box for warps", "region"
+            )
 
     def make_op(self, rng: np.random.Generator, ctx: SampleContext):
         sample = ctx.sample()

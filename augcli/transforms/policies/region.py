@@ -15,6 +15,7 @@ to the window:
   polygon;
 - a mask's pixels inside the window move; those outside stay;
 - labelled keypoints inside the window move; one leaving it becomes (0, 0, 0);
+- part boxes (VOC) lying in the window move like box-only boxes, clipped to it;
 - the semantic map's window moves (new pixels get ``fill_mask`` or the ignore
   index);
 - boxes never move (the op moves content, not boxes), except that an instance
@@ -138,18 +139,25 @@ class _Window:
         x0, y0, x1, y1 = rect
         self.offset = np.array([x0, y0], np.float64)
         n = len(inst)
-        self.polygon_rows = [i for i in range(n) if inst.polygons[i] and _placement(inst.polygons[i], rect) == "inside"]
+        self.polygon_rows = [
+            i for i in range(n) if inst.polygons[i] and _placement(inst.polygons[i], rect) == "inside"
+        ]
         self.mask_rows = [
-            i
-            for i in range(n)
-            if inst.masks[i] is not None and rle.decode(inst.masks[i])[y0:y1, x0:x1].any()
+            i for i in range(n) if inst.masks[i] is not None and rle.decode(inst.masks[i])[y0:y1, x0:x1].any()
         ]
         self.kp_inside = None
         if inst.keypoints is not None:
             kx, ky, kv = inst.keypoints[..., 0], inst.keypoints[..., 1], inst.keypoints[..., 2]
             self.kp_inside = (kv > 0) & (kx >= x0) & (kx < x1) & (ky >= y0) & (ky < y1)
         kp_rows = [] if self.kp_inside is None else list(np.flatnonzero(self.kp_inside.any(axis=1)))
-        self.rows = sorted(set(self.polygon_rows) | set(self.mask_rows) | {int(r) for r in kp_rows})
+        part_rows = [
+            i
+            for i in range(n)
+            if inst.part_boxes[i] is not None and self._parts_inside(inst.part_boxes[i]).any()
+        ]
+        self.rows = sorted(
+            set(self.polygon_rows) | set(self.mask_rows) | set(part_rows) | {int(r) for r in kp_rows}
+        )
 
     def local_instances(self) -> Instances:
         inst = self.sample.instances
@@ -166,6 +174,12 @@ class _Window:
             polygons.append(poly)
             masks.append(mask)
             boxes.append([0.0, 0.0, float(width), float(height)])
+        parts = []
+        for i in self.rows:
+            own = inst.part_boxes[i]
+            parts.append(
+                None if own is None else np.asarray(own, np.float64).reshape(-1, 4) - np.tile(self.offset, 2)
+            )
         keypoints = None
         if inst.keypoints is not None:
             keypoints = inst.keypoints[self.rows].copy()
@@ -178,13 +192,14 @@ class _Window:
             masks=masks,
             keypoints=keypoints,
             extra={"row": list(self.rows)},
+            part_boxes=parts,
         )
 
     def merge(self, moved: Instances, policy: LabelPolicy) -> tuple[Instances, np.ndarray]:
         """The full instances with the moved labels put back, and which rows lost their shape."""
         inst = self.sample.instances
         x0, y0, x1, y1 = self.rect
-        polygons, masks = list(inst.polygons), list(inst.masks)
+        polygons, masks, parts = list(inst.polygons), list(inst.masks), list(inst.part_boxes)
         boxes, visibility = inst.boxes.copy(), inst.visibility.copy()
         keypoints = None if inst.keypoints is None else inst.keypoints.copy()
         gone = np.zeros(len(inst), dtype=bool)
@@ -194,13 +209,17 @@ class _Window:
             if i in self.polygon_rows:
                 before = polygon_area(polygons[i])
                 polygons[i] = [] if k is None else [r + self.offset for r in moved.polygons[k]]
-                self._reshaped(i, polygons[i], polygon_area(polygons[i]), before, boxes, visibility, gone, policy)
+                self._reshaped(
+                    i, polygons[i], polygon_area(polygons[i]), before, boxes, visibility, gone, policy
+                )
             elif i in self.mask_rows:
                 full = rle.decode(masks[i]).copy()
                 before = int(full.sum())
                 full[y0:y1, x0:x1] = False if k is None else rle.decode(moved.masks[k])
                 masks[i] = rle.encode(full)
                 self._reshaped(i, masks[i], int(full.sum()), before, boxes, visibility, gone, policy)
+            if parts[i] is not None and k is not None:
+                parts[i] = self._moved_parts(np.asarray(parts[i], np.float64), moved.part_boxes[k])
             if keypoints is not None:
                 inside = self.kp_inside[i]
                 if k is None:
@@ -211,9 +230,28 @@ class _Window:
                     local[labelled, :2] += self.offset
                     keypoints[i][inside] = local[inside]
         merged = inst.replace(
-            boxes=boxes, polygons=polygons, masks=masks, keypoints=keypoints, visibility=visibility
+            boxes=boxes,
+            polygons=polygons,
+            masks=masks,
+            keypoints=keypoints,
+            visibility=visibility,
+            part_boxes=parts,
         )
         return merged, gone
+
+    def _parts_inside(self, parts) -> np.ndarray:
+        x0, y0, x1, y1 = self.rect
+        b = np.asarray(parts, np.float64).reshape(-1, 4)
+        return (
+            (b[:, 0] >= x0 - _EPS) & (b[:, 1] >= y0 - _EPS) & (b[:, 2] <= x1 + _EPS) & (b[:, 3] <= y1 + _EPS)
+        )
+
+    def _moved_parts(self, before: np.ndarray, moved: np.ndarray) -> np.ndarray:
+        """Part boxes lying in the window take their moved box; the others stay."""
+        inside = self._parts_inside(before)
+        out = before.copy()
+        out[inside] = np.asarray(moved, np.float64).reshape(-1, 4)[inside] + np.tile(self.offset, 2)
+        return out
 
     @staticmethod
     def _reshaped(i, shape, area_after, area_before, boxes, visibility, gone, policy) -> None:

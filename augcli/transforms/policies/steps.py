@@ -142,7 +142,12 @@ class PolicyOp(GeometricOp):
     box: str | None = None  # overrides labels.box (compat: tpu uses corner boxes)
 
     def settings(self) -> dict:
-        return {"interpolation": self.interpolation, "border_mode": 0, "fill": self.fill, "fill_mask": self.fill_mask}
+        return {
+            "interpolation": self.interpolation,
+            "border_mode": 0,
+            "fill": self.fill,
+            "fill_mask": self.fill_mask,
+        }
 
     def resampling(self) -> dict:
         return self.settings()

@@ -32,7 +32,17 @@ RANDAUGMENT_OPS = (
     "AutoContrast",
     "Equalize",
 )
-AUGMIX_OPS = ("AutoContrast", "Equalize", "Posterize", "Rotate", "Solarize", "ShearX", "ShearY", "TranslateX", "TranslateY")
+AUGMIX_OPS = (
+    "AutoContrast",
+    "Equalize",
+    "Posterize",
+    "Rotate",
+    "Solarize",
+    "ShearX",
+    "ShearY",
+    "TranslateX",
+    "TranslateY",
+)
 AUGMIX_ALL_OPS = (*AUGMIX_OPS, "Color", "Contrast", "Brightness", "Sharpness")
 GEOMETRIC_OPS = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
 ENHANCE_OPS = ("Brightness", "Color", "Contrast", "Sharpness")

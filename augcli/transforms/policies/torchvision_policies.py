@@ -34,7 +34,9 @@ def policy_params(interpolation: int = 0, fill=0) -> tuple[Param, ...]:
 
 def op_list_param(family: str) -> Param:
     names = ", ".join(tables.space(family, 2, 1, 1))
-    return Param("ops", "list", None, f"restrict the draw to these ops (default: all of {names})", nullable=True)
+    return Param(
+        "ops", "list", None, f"restrict the draw to these ops (default: all of {names})", nullable=True
+    )
 
 
 def check_ops(ops: list | None, family: str) -> tuple[str, ...]:
@@ -68,7 +70,11 @@ class AutoAugmentOp(PolicyOp):
 
 
 def _settings(transform: Transform) -> dict:
-    return {"interpolation": transform.interpolation, "fill": transform.fill, "fill_mask": transform.fill_mask}
+    return {
+        "interpolation": transform.interpolation,
+        "fill": transform.fill,
+        "fill_mask": transform.fill_mask,
+    }
 
 
 @register
@@ -85,7 +91,9 @@ class RandAugment(Transform):
         *policy_params(),
     )
     example = "- RandAugment: {num_ops: 2, magnitude: 9, p: 1.0}"
-    deviations = "p (default 1, as torchvision applies always) and ops (a subset) are additions. " + COMMON_DEVIATIONS
+    deviations = (
+        "p (default 1, as torchvision applies always) and ops (a subset) are additions. " + COMMON_DEVIATIONS
+    )
 
     def check(self) -> None:
         if self.magnitude >= self.num_magnitude_bins:
@@ -146,8 +154,12 @@ def parse_sub_policies(value, known: tuple[str, ...], max_level: int, param: str
                 raise ParamError(f"{param}[{s}]: unknown op {name!r} (known: {', '.join(known)})", param)
             if isinstance(prob, bool) or not isinstance(prob, (int, float)) or not 0 <= prob <= 1:
                 raise ParamError(f"{param}[{s}]: probability must be in [0, 1], got {prob!r}", param)
-            if level is not None and (isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= max_level):
-                raise ParamError(f"{param}[{s}]: level must be an integer 0..{max_level} or null, got {level!r}", param)
+            if level is not None and (
+                isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= max_level
+            ):
+                raise ParamError(
+                    f"{param}[{s}]: level must be an integer 0..{max_level} or null, got {level!r}", param
+                )
             ops.append((name, float(prob), level))
         out.append(tuple(ops))
     return tuple(out)
@@ -160,7 +172,13 @@ class AutoAugment(Transform):
     kind = "geometric"
     default_p = 1.0
     params = (
-        Param("policy", "choice", "imagenet", "the learned policy", choices=("imagenet", "cifar10", "svhn", "custom")),
+        Param(
+            "policy",
+            "choice",
+            "imagenet",
+            "the learned policy",
+            choices=("imagenet", "cifar10", "svhn", "custom"),
+        ),
         Param(
             "sub_policies",
             "list",
