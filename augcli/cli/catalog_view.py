@@ -36,7 +36,7 @@ def print_catalog(registry: dict, console: Console) -> None:
     table.add_column("kind")
     table.add_column("targets")
     table.add_column("parameters (defaults)")
-    order = {"geometric": 0, "dropout": 1, "pixel": 2, "container": 3}
+    order = {"geometric": 0, "dropout": 1, "pixel": 2, "mixing": 3, "container": 4}
     for name, cls in sorted(registry.items(), key=lambda kv: (order.get(kv[1].kind, 9), kv[0])):
         params = ", ".join(f"{p.name}={_short(p.default)}" for p in cls.all_params())
         table.add_row(name, cls.kind, ", ".join(cls.targets), escape(params))

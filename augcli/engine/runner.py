@@ -12,6 +12,7 @@ from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
 from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
+from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
@@ -101,6 +102,7 @@ def expand(
         raise RecipeError(
             f"recipe cannot be applied to this dataset: {problems[0]}", problems=problems, file=str(source)
         )
+    pool, partner_notes = check_partners(recipe, reader)
     out_path = prepare_output(Path(out), reader.root, overwrite, resume)
 
     report = RunReport(
@@ -108,6 +110,7 @@ def expand(
     )
     report.skipped.extend(p.to_record() for p in reader.problems)
     report.warnings.extend(getattr(reader, "notes", []))
+    report.warnings.extend(partner_notes)
     keys = reader.keys()
     report.images_in = len(keys)
     report.annotations_in = reader.annotation_count()
@@ -127,7 +130,13 @@ def expand(
     if on_start:
         on_start(len(pending))
     context = WorkContext(
-        reader=reader, recipe=recipe, writer=writer, seed=seed, dry_run=dry_run, debug=debug
+        reader=reader,
+        recipe=recipe,
+        writer=writer,
+        seed=seed,
+        dry_run=dry_run,
+        debug=debug,
+        partners=partner_source(pool, reader, recipe, seed, writer),
     )
     results = dict(done)
     results.update(

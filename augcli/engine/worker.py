@@ -32,6 +32,7 @@ class WorkContext:
     seed: int
     dry_run: bool = False
     debug: bool = False
+    partners: Any = None  # engine.partners.PartnerSource when the recipe combines images
 
 
 @dataclass
@@ -79,13 +80,16 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                     result.records.append(ctx.writer.write_original(task.key))
                 continue
             rng = task_rng(ctx.seed, task.key, copy)
+            draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
             run = ctx.recipe.pipeline.run(
-                source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy
+                source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy, draw=draw
             )
             dropped.update(run.dropped)
             entry = {"key": task.key, "copy": copy, "ops": run.ops}
             if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters
                 entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
+            if draw is not None and draw.keys:
+                entry["partners"] = list(draw.keys)
             result.provenance.append(entry)
             if not ctx.dry_run:
                 result.records.append(ctx.writer.write_item(task.key, copy, run.sample))

@@ -15,6 +15,7 @@ from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Categories
 from augcli.recipe.build import WHERE_ATTR
 from augcli.recipe.catalog import full_registry
+from augcli.recipe.partners import PartnerSpec
 from augcli.recipe.pipeline import Pipeline
 from augcli.recipe.problems import Problems
 from augcli.recipe.schema import parse_recipe
@@ -31,6 +32,8 @@ class Recipe:
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
     pipeline: Pipeline = field(default_factory=Pipeline)
+    partners: PartnerSpec = field(default_factory=PartnerSpec)
+    partner_pipeline: Pipeline = field(default_factory=Pipeline)  # run on each partner first
     source_text: str = ""
     source: str = "<dict>"  # the file it came from, for messages
 
@@ -103,6 +106,8 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
         policy=parts.policy,
         jpeg_quality=parts.jpeg_quality,
         pipeline=Pipeline(parts.steps, policy=parts.policy),
+        partners=parts.partners,
+        partner_pipeline=Pipeline(parts.partner_steps, policy=parts.policy),
         source_text=text,
         source=doc.source,
     )
@@ -118,7 +123,7 @@ def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: It
     """
     problems: list[str] = []
     present = [t for t in TARGETS if t in set(has_targets)]
-    for node in recipe.pipeline.leaves():
+    for node in [*recipe.pipeline.leaves(), *recipe.partner_pipeline.leaves()]:
         missing = [t for t in present if t not in node.targets]
         if missing:
             problems.append(
@@ -134,6 +139,13 @@ def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: It
         dataset_problems = getattr(node, "dataset_problems", None)
         if dataset_problems is not None:
             problems.extend(f"{_where(node)}: {text}" for text in dataset_problems(categories))
+    if recipe.partners.classes and categories is not None:
+        known = set(categories.by_id())
+        problems.extend(
+            f"partners.classes: category id {c} is not in the dataset"
+            for c in recipe.partners.classes
+            if c not in known
+        )
     pairs = recipe.policy.keypoint_flip_pairs
     if isinstance(pairs, (list, tuple)) and categories is not None:
         for category in categories.items:

@@ -13,6 +13,8 @@ labels:
   unknown_fields: drop  # drop | keep: annotation fields with coordinates no warp moves
 output:
   jpeg_quality: 95      # 1..100 (an augcli addition)
+partners: {}            # how multi-image transforms draw partners (see partners.py)
+partner_pipeline: []    # run on every partner first (see partners.py)
 pipeline: []            # see build.py
 ```
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, UNKNOWN_FIELD_MODES, LabelPolicy
 from augcli.recipe.build import build_steps
+from augcli.recipe.partners import PartnerSpec, parse_partner_pipeline, parse_partners
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
 from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.base import Transform
@@ -69,7 +72,13 @@ LABEL_PARAMS = (
     ),
 )
 OUTPUT_PARAMS = (Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),)
-TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + ("labels", "output", "pipeline")
+TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + (
+    "labels",
+    "output",
+    "partners",
+    "partner_pipeline",
+    "pipeline",
+)
 LABEL_KEYS = tuple(p.name for p in LABEL_PARAMS) + ("keypoint_flip_pairs",)
 
 
@@ -84,6 +93,8 @@ class RecipeParts:
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
     steps: list[Transform] = field(default_factory=list)
+    partners: PartnerSpec = field(default_factory=PartnerSpec)
+    partner_steps: list[Transform] = field(default_factory=list)
 
 
 def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transform]]) -> RecipeParts:
@@ -112,6 +123,8 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
     output = _section(data, "output", OUTPUT_PARAMS, problems)
     parts.jpeg_quality = output.get("jpeg_quality", parts.jpeg_quality)
     parts.steps = build_steps(data.get("pipeline"), ("pipeline",), problems, registry)
+    parts.partners = parse_partners(data.get("partners"), problems)
+    parts.partner_steps = parse_partner_pipeline(data.get("partner_pipeline"), problems, registry)
     return parts
 
 

@@ -22,7 +22,7 @@ from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Categories, Sample
 from augcli.transforms.params import Param, ParamError, validate_params
 
-KINDS = ("pixel", "geometric", "dropout", "container")
+KINDS = ("pixel", "geometric", "dropout", "mixing", "container")
 TARGETS = ("image", "boxes", "polygons", "masks", "keypoints", "semantic")
 
 

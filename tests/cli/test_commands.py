@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from augcli.cli.app import app
+from augcli.transforms.base import KINDS
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = sorted((REPO / "recipes").glob("*.yaml"))
@@ -99,7 +100,7 @@ def test_transforms_lists_every_issue_transform():
     missing = [name for name in ISSUE_TRANSFORMS if name not in listed]
     assert not missing
     for info in listed.values():
-        assert info["kind"] in {"pixel", "geometric", "dropout", "container"}
+        assert info["kind"] in set(KINDS)
         assert info["summary"] and info["example"]
         assert all(p["doc"] for p in info["params"])
 

@@ -86,8 +86,17 @@ def categories() -> Categories:
 
 
 def context_for(sample: Sample) -> SampleContext:
+    """The context a pipeline gives; multi-image transforms get copies of the sample as partners."""
+
+    def draw(rng, count=1):
+        return [sample.replace(meta={**sample.meta, "key": f"partner-{i}"}) for i in range(count)]
+
     return SampleContext(
-        width=sample.width, height=sample.height, get_sample=lambda: sample, categories=categories()
+        width=sample.width,
+        height=sample.height,
+        get_sample=lambda: sample,
+        categories=categories(),
+        draw=draw,
     )
 
 

@@ -1,0 +1,220 @@
+"""Partners of multi-image transforms: drawn reproducibly, from the same split, never the image itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import augcli
+from augcli.core.errors import ImageReadError, ItemError, RecipeError
+from augcli.core.sample import Categories, Instances, Sample
+from augcli.engine.partners import PartnerPool, PartnerSource, check_partners
+from augcli.recipe import recipe_from_dict
+
+MOSAIC_RECIPE = {
+    "version": 1,
+    "seed": 11,
+    "copies": 2,
+    "pipeline": [
+        {"HorizontalFlip": {"p": 0.5}},
+        {"Mosaic": {"grid": [2, 2], "output_size": [200, 240], "p": 0.8}},
+    ],
+}
+
+
+class FakeReader:
+    """Keys with a split each and one label class each; ``broken`` keys fail to load."""
+
+    def __init__(self, splits: dict[str, str | None], classes: dict[str, int] | None = None, broken=()):
+        self._splits = splits
+        self._classes = classes or {k: 1 for k in splits}
+        self.broken = set(broken)
+        self.categories = Categories([])
+        self.loads = Counter()
+
+    def keys(self):
+        return list(self._splits)
+
+    def split_of(self, key):
+        return self._splits[key]
+
+    def load(self, key):
+        self.loads[key] += 1
+        if key in self.broken:
+            raise ImageReadError("cannot decode", file=f"{key}.jpg")
+        inst = Instances(labels=[self._classes[key]], boxes=[[1, 1, 5, 5]])
+        return Sample(image=np.zeros((8, 8, 3), np.uint8), instances=inst, meta={"key": key})
+
+
+def draws(pool: PartnerPool, key: str, count: int, seeds=range(200)) -> list[list[str]]:
+    return [pool.choose(key, np.random.default_rng(s), count, {key}) for s in seeds]
+
+
+def test_partners_come_from_the_same_split_without_repeats_or_self():
+    splits = {f"t{i}": "train" for i in range(6)} | {f"v{i}": "val" for i in range(4)}
+    pool = PartnerPool.from_reader(FakeReader(splits))
+    for key in splits:
+        for chosen in draws(pool, key, 3):
+            assert key not in chosen
+            assert len(set(chosen)) == 3
+            assert {splits[k] for k in chosen} == {splits[key]}
+
+
+def test_the_draw_is_a_function_of_the_rng_and_ignores_key_order():
+    splits = {f"k{i}": None for i in range(9)}
+    forward = PartnerPool.from_reader(FakeReader(splits))
+    backward = PartnerPool.from_reader(FakeReader(dict(reversed(list(splits.items())))))
+    assert draws(forward, "k3", 3, range(20)) == draws(backward, "k3", 3, range(20))
+    assert len({tuple(d) for d in draws(forward, "k3", 3, range(20))}) > 5
+
+
+def test_a_small_split_draws_with_replacement_and_a_single_image_partners_itself():
+    pool = PartnerPool.from_reader(FakeReader({"a": "s", "b": "s", "c": "s", "solo": "t"}))
+    chosen = draws(pool, "a", 3, range(50))
+    assert all(set(c) <= {"b", "c"} for c in chosen)
+    assert any(len(set(c)) < 3 for c in chosen)
+    assert draws(pool, "solo", 2, range(3)) == [["solo", "solo"]] * 3
+
+
+def test_check_partners_warns_about_small_splits_and_refuses_one_image():
+    recipe = recipe_from_dict(MOSAIC_RECIPE)
+    pool, notes = check_partners(recipe, FakeReader({"a": "train", "b": "train", "c": "val", "d": "val"}))
+    assert pool is not None
+    assert len(notes) == 2 and all("with replacement" in n for n in notes)
+    with pytest.raises(RecipeError, match="1 image"):
+        check_partners(recipe, FakeReader({"only": None}))
+    plain = recipe_from_dict({"version": 1, "pipeline": [{"HorizontalFlip": {}}]})
+    assert check_partners(plain, FakeReader({"only": None})) == (None, [])
+
+
+def test_class_weighting_favours_images_of_rare_classes():
+    splits = {f"k{i}": None for i in range(10)}
+    classes = {k: (7 if k == "k9" else 1) for k in splits}
+    spec = recipe_from_dict({**MOSAIC_RECIPE, "partners": {"weighting": "class"}}).partners
+    weighted = PartnerPool.from_reader(FakeReader(splits, classes), spec)
+    uniform = PartnerPool.from_reader(FakeReader(splits, classes))
+    rare = sum(c == ["k9"] for c in draws(weighted, "k0", 1, range(400)))
+    plain = sum(c == ["k9"] for c in draws(uniform, "k0", 1, range(400)))
+    # k9 weighs 10 against 10/9 for the others: about half of the draws instead of a ninth
+    assert rare > 150 and plain < 80
+
+
+def test_a_classes_filter_keeps_only_images_holding_them():
+    splits = {f"k{i}": None for i in range(8)}
+    classes = {k: (3 if i % 2 else 1) for i, k in enumerate(splits)}
+    spec = recipe_from_dict({**MOSAIC_RECIPE, "partners": {"classes": [3]}}).partners
+    pool = PartnerPool.from_reader(FakeReader(splits, classes), spec)
+    assert {k for d in draws(pool, "k0", 2) for k in d} == {"k1", "k3", "k5", "k7"}
+
+
+def test_partners_are_cached_per_worker():
+    reader = FakeReader({f"k{i}": None for i in range(5)})
+    source = PartnerSource(PartnerPool.from_reader(reader), reader, seed=0)
+    for copy in range(6):
+        got = source.drawer("k0", copy)(np.random.default_rng(copy), 3)
+        assert [s.meta["key"] for s in got] == draws(source.pool, "k0", 3, [copy])[0]
+    assert set(reader.loads) <= {"k1", "k2", "k3", "k4"} and max(reader.loads.values()) == 1
+
+
+def test_a_partner_that_cannot_load_names_itself():
+    reader = FakeReader({"k0": None, "k1": None}, broken={"k1"})
+    source = PartnerSource(PartnerPool.from_reader(reader), reader, seed=0)
+    with pytest.raises(ItemError, match="partner image k1"):
+        source.drawer("k0", 1)(np.random.default_rng(0), 1)
+
+
+@pytest.mark.parametrize(
+    "section, text",
+    [
+        ({"partners": {"weighting": "rare"}}, "weighting"),
+        ({"partners": {"classes": []}}, "classes"),
+        ({"partners": {"from": "all"}}, "unknown key"),
+        ({"partner_pipeline": [{"Mosaic": {}}]}, "cannot run on a partner"),
+    ],
+)
+def test_recipe_validation_of_partner_settings(section, text):
+    with pytest.raises(RecipeError) as err:
+        recipe_from_dict({**MOSAIC_RECIPE, **section})
+    assert any(text in p for p in err.value.problems)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    skip = {"report.jsonl", "run.jsonl"}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in skip
+    }
+
+
+def provenance(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / ".augcli" / "provenance.jsonl").read_text().splitlines()]
+
+
+def test_mosaic_output_is_identical_for_one_and_two_workers_and_lists_partners(sample_dataset, tmp_path):
+    one = augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "w1", workers=1)
+    two = augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "w2", workers=2)
+    assert not one.skipped and one.images_out == two.images_out
+    assert tree_digest(tmp_path / "w1") == tree_digest(tmp_path / "w2")
+    rows = [r for r in provenance(tmp_path / "w1") if r.get("partners")]
+    assert rows, "the recipe must have drawn partners"
+    for row in rows:
+        assert row["key"] not in row["partners"] and len(set(row["partners"])) == len(row["partners"])
+        mosaic = [op for op in row["ops"] if op["op"] == "Mosaic"]
+        assert [k for op in mosaic for k in op["partners"]] == row["partners"]
+
+
+def test_mosaic_output_is_identical_after_an_interrupted_run_is_resumed(sample_dataset, tmp_path):
+    augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "whole", workers=1)
+
+    def interrupt(result, seen=[]):  # noqa: B006 (a counter shared by the calls of one run)
+        seen.append(result)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "cut", workers=1, on_result=interrupt)
+    augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "cut", workers=2, resume=True)
+    assert tree_digest(tmp_path / "whole") == tree_digest(tmp_path / "cut")
+
+
+def yolo_two_splits(root: Path) -> Path:
+    """A YOLO detection dataset with 5 train and 4 val images, each a coloured square."""
+    for split, count in (("train", 5), ("val", 4)):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(count):
+            pixels = np.full((48, 64, 3), 40 * i + (0 if split == "train" else 20), np.uint8)
+            pixels[10:30, 12:40] = (200, 30, 30)
+            Image.fromarray(pixels).save(root / "images" / split / f"{split}{i}.png")
+            (root / "labels" / split / f"{split}{i}.txt").write_text("0 0.406 0.417 0.4375 0.417\n")
+    (root / "data.yaml").write_text("path: .\ntrain: images/train\nval: images/val\nnames: ['thing']\n")
+    return root
+
+
+def test_partners_never_cross_splits(tmp_path):
+    data = yolo_two_splits(tmp_path / "data")
+    recipe = {**MOSAIC_RECIPE, "copies": 3, "pipeline": [{"Mosaic": {"grid": [2, 2], "p": 1.0}}]}
+    report = augcli.expand(data, recipe, tmp_path / "out", workers=1)
+    assert not report.skipped
+    rows = provenance(tmp_path / "out")
+    assert len(rows) == 9 * 3
+    for row in rows:
+        split = "train" if "train" in Path(row["key"]).name else "val"
+        assert row["partners"] and all(split in Path(k).name for k in row["partners"])
+        assert row["key"] not in row["partners"] and len(set(row["partners"])) == 3
+
+
+def test_a_partner_that_fails_to_load_costs_only_its_outputs(sample_dataset, tmp_path):
+    victim = sorted((sample_dataset / "images").iterdir())[0]
+    victim.write_bytes(b"not an image")
+    report = augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "out", workers=1)
+    partner_failures = [s for s in report.skipped if "partner image" in s["message"]]
+    assert partner_failures and all(victim.name in s["message"] for s in partner_failures)
+    assert report.images_out > 0
