@@ -118,10 +118,17 @@ def label_region(inst: Instances, i: int, height: int, width: int) -> np.ndarray
     return region
 
 
-def assert_aligned(out: Sample, regions: list[np.ndarray], min_iou: float = 0.99, slack: float = 1.0):
+def assert_aligned(
+    out: Sample,
+    regions: list[np.ndarray],
+    min_iou: float = 0.99,
+    slack: float = 1.0,
+    occluder: np.ndarray | None = None,
+):
     """Every instance agrees with the pixels of its colour inside ``regions[i]`` (where its
     source image shows); returns the IoUs measured. Keypoint discs cut by a region edge are
-    not measured, a disc entirely gone must have v=0."""
+    not measured; a disc entirely gone must have v=1 when its point lies under ``occluder``
+    (pixels pasted over it), else v=0."""
     index = colour_index(out.image)
     inst = out.instances
     ious = []
@@ -142,7 +149,8 @@ def assert_aligned(out: Sample, regions: list[np.ndarray], min_iou: float = 0.99
                 dot = (index == colour_id(palette, 3 + k)) & region
                 x, y, v = inst.keypoints[i, k]
                 if not dot.any():
-                    assert v == 0, f"keypoint {k} of instance {i} labelled but its disc is gone"
+                    hidden = occluder is not None and v > 0 and occluder[int(y), int(x)]
+                    assert v == (1 if hidden else 0), f"keypoint {k} of instance {i}: v={v}, its disc is gone"
                     continue
                 if _cut(dot, region):
                     continue
