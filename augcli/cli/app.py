@@ -273,6 +273,7 @@ def validate(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Check a recipe (and optionally a dataset against it) without touching pixels."""
+    from augcli.engine.partners import check_partners
     from augcli.recipe.recipe import check_dataset, load_recipe
 
     def body():
@@ -288,6 +289,7 @@ def validate(
         unreadable = [str(p) for p in reader.problems]
         warnings = list(getattr(reader, "notes", []))
         warnings += upfront_warnings(reader, to) if to != SAME else []
+        warnings += check_partners(loaded, reader)[1]  # refuses a one-image dataset
         return loaded, problems, unreadable, warnings
 
     loaded, problems, unreadable, warnings = _guarded(debug, body)

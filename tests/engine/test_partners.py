@@ -264,3 +264,28 @@ def test_the_partner_pipeline_runs_on_every_partner():
     partners = source.drawer("k0", 1)(np.random.default_rng(0), 2)
     assert [p.image.shape[:2] for p in partners] == [(20, 30), (20, 30)]
     assert reader.load("k1").image.shape[:2] == (8, 8)  # the cached original is untouched
+
+
+def one_image_dataset(sample_dataset: Path) -> Path:
+    (path,) = sorted((sample_dataset / "annotations").glob("*.json"))
+    doc = json.loads(path.read_text())
+    first = doc["images"][0]
+    doc["images"] = [first]
+    doc["annotations"] = [a for a in doc["annotations"] if a["image_id"] == first["id"]]
+    path.write_text(json.dumps(doc))
+    return sample_dataset
+
+
+def test_a_one_image_dataset_is_refused_before_the_run_and_by_validate(sample_dataset, tmp_path):
+    from typer.testing import CliRunner
+
+    from augcli.cli.app import app
+
+    data = one_image_dataset(sample_dataset)
+    with pytest.raises(RecipeError, match="partner images"):
+        augcli.expand(data, MOSAIC_RECIPE, tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()
+    recipe = tmp_path / "mosaic.json"
+    recipe.write_text(json.dumps(MOSAIC_RECIPE))
+    result = CliRunner().invoke(app, ["validate", str(recipe), "--dataset", str(data)])
+    assert result.exit_code == 3 and "partner images" in result.output
