@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ import numpy as np
 from augcli.core.errors import AugcliError, ItemError, RecipeError
 from augcli.core.sample import Sample
 from augcli.engine.seeds import stable_hash
-from augcli.engine.worker import with_writer_capabilities
 
 CACHE_SIZE = 12  # decoded partners kept per worker (a 3x3 Mosaic needs 8 at once)
 _PARTNER_STREAM = 0x706172  # spawn-key tag of the partner pre-pipeline streams ("par")
@@ -186,6 +184,10 @@ class PartnerSource:
         return sample
 
 
+class PartnerError(ItemError):
+    """A partner image could not be loaded: only the output that drew it is lost."""
+
+
 class PartnerDrawer:
     """The ``draw`` callable of one output: partners without repeats, keys kept for provenance."""
 
@@ -205,7 +207,7 @@ class PartnerDrawer:
         try:
             sample = self.source.load(partner)
         except AugcliError as err:
-            raise ItemError(f"partner image {partner} could not be loaded ({err})", image=self.key) from err
+            raise PartnerError(f"partner image {partner} could not be loaded ({err})", image=self.key) from err
         sample = sample.replace(meta={**sample.meta, "key": sample.meta.get("key", partner)})
         pipeline = self.source.partner_pipeline
         if pipeline is None or not len(pipeline):
@@ -220,15 +222,17 @@ def _partner_rng(seed: int, key: str, copy: int, nth: int) -> np.random.Generato
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=spawn_key))
 
 
-def partner_source(pool: PartnerPool | None, reader: Any, recipe: Any, seed: int, writer: Any):
-    """The workers' partner loader for a run, or None when the recipe draws no partners."""
+def partner_source(pool: PartnerPool | None, reader: Any, recipe: Any, seed: int, prepare: Any = None):
+    """The workers' partner loader for a run, or None when the recipe draws no partners.
+
+    ``prepare`` is applied to every loaded partner (the writer's capabilities)."""
     if pool is None:
         return None
     return PartnerSource(
         pool=pool,
         reader=reader,
         seed=seed,
-        prepare=partial(with_writer_capabilities, writer=writer),
+        prepare=prepare,
         partner_pipeline=recipe.partner_pipeline,
         policy=recipe.policy,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
-from augcli.engine.worker import TaskResult, WorkContext
+from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
 from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
@@ -136,7 +137,7 @@ def expand(
         seed=seed,
         dry_run=dry_run,
         debug=debug,
-        partners=partner_source(pool, reader, recipe, seed, writer),
+        partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
     )
     results = dict(done)
     results.update(
@@ -149,11 +150,14 @@ def expand(
         if result.error:
             report.skipped.append(result.error)
         records.extend(result.records)
-        provenance.extend(result.provenance)
+        # an output lost to a partner that failed to load is reported; its siblings were written
+        written = [row for row in result.provenance if "skipped" not in row]
+        report.skipped.extend(row["skipped"] for row in result.provenance if "skipped" in row)
+        provenance.extend(written)
         report.add_dropped(result.dropped)
         report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
         if dry_run:
-            report.images_out += len(result.provenance) + (0 if result.error else int(recipe.keep_original))
+            report.images_out += len(written) + (0 if result.error else int(recipe.keep_original))
 
     if writer is not None:
         try:

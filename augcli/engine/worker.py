@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError
+from augcli.engine.partners import PartnerError
 from augcli.engine.plan import Task
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import remove_temp_files
@@ -81,9 +82,14 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 continue
             rng = task_rng(ctx.seed, task.key, copy)
             draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
-            run = ctx.recipe.pipeline.run(
-                source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy, draw=draw
-            )
+            try:
+                run = ctx.recipe.pipeline.run(
+                    source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy, draw=draw
+                )
+            except PartnerError as err:  # costs this output only
+                skipped = {**err.to_record(), "file": _source_name(ctx, task.key), "where": f"copy {copy}"}
+                result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})
+                continue
             dropped.update(run.dropped)
             entry = {"key": task.key, "copy": copy, "ops": run.ops}
             if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters

@@ -217,7 +217,12 @@ def test_a_partner_that_fails_to_load_costs_only_its_outputs(sample_dataset, tmp
     report = augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "out", workers=1)
     partner_failures = [s for s in report.skipped if "partner image" in s["message"]]
     assert partner_failures and all(victim.name in s["message"] for s in partner_failures)
-    assert report.images_out > 0
+    lost = {(s["image"], s["where"]) for s in partner_failures}
+    written = {(r["key"], f"copy {r['copy']}") for r in provenance(tmp_path / "out")}
+    assert not lost & written
+    # the victim's own task fails; of the others, only the outputs that drew it are lost
+    others = report.images_in - 1
+    assert report.images_out == others * (1 + MOSAIC_RECIPE["copies"]) - len(lost)
 
 
 ALL_FOUR = {
