@@ -207,7 +207,9 @@ class PartnerDrawer:
         try:
             sample = self.source.load(partner)
         except AugcliError as err:
-            raise PartnerError(f"partner image {partner} could not be loaded ({err})", image=self.key) from err
+            raise PartnerError(
+                f"partner image {partner} could not be loaded ({err})", image=self.key
+            ) from err
         sample = sample.replace(meta={**sample.meta, "key": sample.meta.get("key", partner)})
         pipeline = self.source.partner_pipeline
         if pipeline is None or not len(pipeline):
