@@ -105,10 +105,10 @@ class PartnerPool:
 
 
 def _image_classes(reader: Any, key: str) -> set[int]:
-    """The classes an image holds: the reader's label index when it has one, else its labels."""
-    labels_of = getattr(reader, "labels_of", None)
+    """The classes an image holds, from the reader's label-only path (no pixels decoded)."""
+    labels_of = getattr(reader, "labels", None)
     try:
-        labels = labels_of(key) if labels_of is not None else reader.load(key).instances.labels
+        labels = labels_of(key).labels if labels_of is not None else reader.load(key).instances.labels
     except AugcliError:
         return set()  # an unreadable image is reported by the run itself
     return {int(v) for v in labels}
