@@ -15,6 +15,7 @@ import augcli
 from augcli.core.errors import ImageReadError, ItemError, RecipeError
 from augcli.core.sample import Categories, Instances, Sample
 from augcli.engine.partners import PartnerPool, PartnerSource, check_partners
+from augcli.formats.base import ImageLabels
 from augcli.recipe import recipe_from_dict
 
 MOSAIC_RECIPE = {
@@ -43,6 +44,9 @@ class FakeReader:
 
     def split_of(self, key):
         return self._splits[key]
+
+    def labels(self, key):
+        return ImageLabels.from_lists([self._classes[key]], [[1, 1, 5, 5]])
 
     def load(self, key):
         self.loads[key] += 1
@@ -99,6 +103,8 @@ def test_class_weighting_favours_images_of_rare_classes():
     spec = recipe_from_dict({**MOSAIC_RECIPE, "partners": {"weighting": "class"}}).partners
     weighted = PartnerPool.from_reader(FakeReader(splits, classes), spec)
     uniform = PartnerPool.from_reader(FakeReader(splits, classes))
+    reader = FakeReader(splits, classes)
+    assert PartnerPool.from_reader(reader, spec).weights and not reader.loads  # no pixels decoded
     rare = sum(c == ["k9"] for c in draws(weighted, "k0", 1, range(400)))
     plain = sum(c == ["k9"] for c in draws(uniform, "k0", 1, range(400)))
     # k9 weighs 10 against 10/9 for the others: about half of the draws instead of a ninth
