@@ -133,13 +133,36 @@ def shift_instances(inst: Instances, dx: int, dy: int, width: int, height: int) 
     part_boxes = [
         None if b is None else np.asarray(b, np.float64) + np.tile(offset, 2) for b in inst.part_boxes
     ]
+    box_sets = {name: [_shift_box(b, offset) for b in column] for name, column in inst.box_sets.items()}
+    point_sets = {
+        name: [_shift_points(p, offset) for p in column] for name, column in inst.point_sets.items()
+    }
     return inst.replace(
         boxes=inst.boxes + np.tile(offset, 2),
         polygons=polygons,
         masks=masks,
         keypoints=keypoints,
         part_boxes=part_boxes,
+        box_sets=box_sets,
+        point_sets=point_sets,
     )
+
+
+def _shift_box(box, offset: np.ndarray):
+    """An attached box moved; one collapsed to nothing (it left its window) stays (0, 0, 0, 0)."""
+    if box is None:
+        return None
+    box = np.asarray(box, np.float64)
+    return box if box[2] <= box[0] or box[3] <= box[1] else box + np.tile(offset, 2)
+
+
+def _shift_points(points, offset: np.ndarray):
+    """Attached keypoints moved; unlabelled ones (v = 0) stay at (0, 0)."""
+    if points is None:
+        return None
+    out = np.asarray(points, np.float64).copy()
+    out[out[:, 2] > 0, :2] += offset
+    return out
 
 
 def _embed_rle(mask: dict, dx: int, dy: int, width: int, height: int) -> dict:
@@ -167,10 +190,7 @@ def concat_instances(parts: Sequence[Instances]) -> Instances:
         kp_count = np.concatenate(
             [p.kp_count if p.kp_count is not None else np.zeros(len(p), np.int64) for p in parts]
         )
-    names = [n for p in parts for n in p.extra]
-    extra = {
-        name: [v for p in parts for v in p.extra.get(name, [None] * len(p))] for name in dict.fromkeys(names)
-    }
+    extra = _merged_columns([p.extra for p in parts], [len(p) for p in parts])
     return Instances(
         labels=np.concatenate([p.labels for p in parts]),
         boxes=np.concatenate([p.boxes for p in parts]),
@@ -182,7 +202,15 @@ def concat_instances(parts: Sequence[Instances]) -> Instances:
         visibility=np.concatenate([p.visibility for p in parts]),
         extra=extra,
         part_boxes=[x for p in parts for x in p.part_boxes],
+        box_sets=_merged_columns([p.box_sets for p in parts], [len(p) for p in parts]),
+        point_sets=_merged_columns([p.point_sets for p in parts], [len(p) for p in parts]),
     )
+
+
+def _merged_columns(columns: list[dict], sizes: list[int]) -> dict[str, list]:
+    """Named per-instance columns of several parts joined; None where a part lacks one."""
+    names = dict.fromkeys(n for c in columns for n in c)
+    return {name: [v for c, n in zip(columns, sizes) for v in c.get(name, [None] * n)] for name in names}
 
 
 def _padded_keypoints(inst: Instances, width: int) -> np.ndarray:
