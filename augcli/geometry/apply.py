@@ -50,7 +50,7 @@ from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes, warp_boxes
 from augcli.geometry.extras import MIRROR_META, move_box_sets, move_point_sets
 from augcli.geometry.filtering import drop_instances, filter_instances, instance_areas
-from augcli.geometry.fold_raster import FoldRaster, count_raster_path
+from augcli.geometry.fold_raster import FoldRaster, count_raster_path, folded_box_bounds
 from augcli.geometry.folds import find_folds, pick_copy, point_copies
 from augcli.geometry.piecewise import PiecewiseWarp, map_polygon
 from augcli.geometry.points import map_points
@@ -279,6 +279,12 @@ class _InstanceWarp:
         mapped = warp_boxes(stacked, self.warp)
         mapped[~np.isfinite(mapped).all(axis=1)] = 0.0  # unplaceable: collapse to a point
         clipped = clip_boxes(mapped, self.width, self.height)
+        if self.folds is not None:  # a part on a fold: the box of its warped raster
+            folded = folded_box_bounds(
+                stacked, self.folds, self.resampler, self.sample.height, self.sample.width
+            )
+            on_fold = np.isfinite(folded).all(axis=1)
+            clipped[on_fold] = folded[on_fold]
         cursor = 0
         for i in index:
             count = len(parts[i])

@@ -29,7 +29,7 @@ import numpy as np
 from augcli.core.sample import Sample
 from augcli.geometry import rle
 from augcli.geometry.folds import Folds
-from augcli.geometry.occlusion import instance_region, polygon_hole_mode
+from augcli.geometry.occlusion import box_region, instance_region, polygon_hole_mode
 from augcli.geometry.polygons import polygon_bounds
 from augcli.geometry.raster import Resampler
 from augcli.geometry.tracing import mask_to_rings
@@ -81,6 +81,28 @@ class FoldRaster:
             return None, encoded
         x0, y0, x1, y1 = (int(v) for v in rle.bounds(encoded))
         return mask_to_rings(mask[y0:y1, x0:x1], x0, y0), encoded
+
+
+def folded_box_bounds(
+    boxes: np.ndarray, folds: Folds, resampler: Resampler, height: int, width: int
+) -> np.ndarray:
+    """(N, 4) output boxes of input ``boxes`` whose region lies on a fold, from their warped
+    rasters (a box that left the canvas collapses to zeros); NaN rows for boxes off the folds."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    out = np.full((len(boxes), 4), np.nan)
+    rows = np.flatnonzero(folds.near(boxes))
+    if len(rows) == 0:
+        return out
+    regions = np.empty((height, width, len(rows)), dtype=bool, order="F")
+    for k, i in enumerate(rows):
+        regions[:, :, k] = box_region(boxes[i], height, width)
+    warped = resampler.mask_stack(regions)
+    for k, i in enumerate(rows):
+        if not (warped[:, :, k] & folds.region).any():
+            continue
+        ys, xs = np.nonzero(warped[:, :, k])
+        out[i] = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] if len(xs) else 0.0
+    return out
 
 
 def _input_box(inst, i: int) -> np.ndarray:

@@ -213,7 +213,14 @@ def instance_region(instances: Instances, i: int, height: int, width: int) -> np
                 return region
     elif mask is not None:
         return rle.decode(mask)
-    c0, r0, c1, r1 = windows.box_window(instances.boxes[i])
+    return box_region(instances.boxes[i], height, width)
+
+
+def box_region(box: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Boolean (H, W) map of the pixels whose centre is in ``box`` (the pixels it touches
+    when it is too thin for a centre)."""
+    region = np.zeros((height, width), dtype=bool)
+    c0, r0, c1, r1 = _Window(height, width).box_window(box)
     region[r0:r1, c0:c1] = True
     return region
 

@@ -5,7 +5,9 @@ a 3x3 matrix (flip, rotate, affine, perspective, crop, pad, resize). A
 ``GridWarp`` gives, for every output pixel centre, the continuous input
 coordinate to sample (elastic, grid distortion); points move through its
 inverse, computed by ``geometry.points.invert_grid`` unless the op supplies
-an exact ``point_map`` (a picklable module-level function).
+an exact ``point_map`` (a picklable module-level function). Where a grid folds
+over itself, labels take the raster path (``geometry.folds``); an op whose grid
+is monotone by construction says ``may_fold=False`` and skips the check.
 
 A discontinuous warp (a grid shuffle) is a ``geometry.piecewise.PiecewiseWarp``:
 a GridWarp that also knows its pieces, so polygons are cut along the seams.
@@ -52,6 +54,7 @@ class GridWarp:
     map_y: np.ndarray  # (H_out, W_out) float32
     point_map: Callable[[np.ndarray], np.ndarray] | None = None  # (N, 2) in -> (N, 2) out
     mirrors: bool = False
+    may_fold: bool = True  # False: the op guarantees a monotone grid (no fold check needed)
 
     @property
     def out_size(self) -> tuple[int, int]:

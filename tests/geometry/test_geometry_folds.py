@@ -173,3 +173,25 @@ def test_tracing_gives_back_the_mask_holes_included():
     ring = np.zeros((9, 9), bool)
     ring[1:8, 1:8], ring[3:6, 3:6] = True, False
     assert np.array_equal(rasterise(mask_to_rings(ring), 9, 9), ring)
+
+
+def test_part_boxes_on_a_fold_hold_every_copy():
+    sample = folded_sample()
+    parts = [None, np.array([[36.0, 26.0, 40.0, 30.0], [5.0, 26.0, 9.0, 30.0]]), None]
+    sample = sample.replace(instances=sample.instances.replace(part_boxes=parts))
+    out = apply_warp(sample, folding_warp())
+    folded, plain = out.instances.part_boxes[1]
+    # input columns 36..39 show at 36..39, 60..63 (mirrored) and 76..79
+    np.testing.assert_array_equal(folded, [36, 26, 80, 30])
+    np.testing.assert_allclose(plain, [5, 26, 9, 30], atol=1e-3)  # off the fold: the vector path
+
+
+@pytest.mark.parametrize("normalized", [True, False])
+def test_grid_distortion_that_skips_the_check_really_cannot_fold(normalized):
+    cls = REGISTRY["GridDistortion"]
+    context = SampleContext(width=160, height=120, get_sample=lambda: painted(Instances.empty()))
+    transform = cls(num_steps=7, distort_limit=[-1.0, 1.0], normalized=normalized, p=1.0)
+    for seed in range(20):
+        warp = transform.sample(np.random.default_rng(seed), context).warp(160, 120)
+        assert not warp.may_fold
+        assert not reversed_cells(warp.map_x, warp.map_y)[0].any()

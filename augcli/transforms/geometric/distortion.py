@@ -134,7 +134,8 @@ class GridDistortionOp(ResampledOp):
         point_map = PiecewiseLinearAxes(
             tuple(in_x.tolist()), tuple(out_x.tolist()), tuple(in_y.tolist()), tuple(out_y.tolist())
         )
-        return GridWarp(map_x=map_x, map_y=map_y, point_map=point_map)
+        # separable with increasing knots (cells >= _MIN_STEP): the grid cannot fold
+        return GridWarp(map_x=map_x, map_y=map_y, point_map=point_map, may_fold=False)
 
 
 @register
