@@ -21,7 +21,12 @@ arrays are never modified):
 - part boxes (``Instances.part_boxes``): like box-only boxes, clipped; a part
   that leaves the canvas collapses to zero size but keeps its row;
 - extra box and keypoint sets (``Instances.box_sets`` / ``point_sets``):
-  ``geometry.extras``.
+  ``geometry.extras``;
+- folds (a grid warp laying the image over itself, ``geometry.folds``):
+  instances whose region the folded pixels sample take the raster path
+  (``geometry.fold_raster``); part boxes and box sets there are the boxes of
+  their warped rasters; a keypoint shown more than once takes the top-most
+  upright copy (``folds.pick_copy``); everything else keeps the vector path.
 
 ``visibility`` is multiplied by the fraction of the instance that stays on
 the canvas:
@@ -129,6 +134,7 @@ class _InstanceWarp:
             self._raster_path(polygons, masks)
         boxes = self._boxes()
         keypoints = self._keypoints()
+        mirror, folds = self.sample.meta.get(MIRROR_META), self.folds is not None
         instances = self.inst.replace(
             boxes=boxes,
             polygons=polygons,
@@ -136,8 +142,10 @@ class _InstanceWarp:
             keypoints=keypoints,
             visibility=self.visibility,
             part_boxes=self._part_boxes(),
-            box_sets=move_box_sets(self.inst, self.warp, self.sample.meta.get(MIRROR_META)),
-            point_sets=move_point_sets(self.inst, self.warp, self.sample.meta.get(MIRROR_META)),
+            box_sets=move_box_sets(self.inst, self.warp, mirror, self._boxes_on_folds if folds else None),
+            point_sets=move_point_sets(
+                self.inst, self.warp, mirror, self._keypoints_on_folds if folds else None
+            ),
         )
         return instances, self.outside
 
@@ -279,12 +287,8 @@ class _InstanceWarp:
         mapped = warp_boxes(stacked, self.warp)
         mapped[~np.isfinite(mapped).all(axis=1)] = 0.0  # unplaceable: collapse to a point
         clipped = clip_boxes(mapped, self.width, self.height)
-        if self.folds is not None:  # a part on a fold: the box of its warped raster
-            folded = folded_box_bounds(
-                stacked, self.folds, self.resampler, self.sample.height, self.sample.width
-            )
-            on_fold = np.isfinite(folded).all(axis=1)
-            clipped[on_fold] = folded[on_fold]
+        if self.folds is not None:
+            clipped = self._boxes_on_folds(stacked, clipped)
         cursor = 0
         for i in index:
             count = len(parts[i])
@@ -311,6 +315,15 @@ class _InstanceWarp:
             out[rows[inside], cols[inside], 2] = kps[rows[inside], cols[inside], 2]
         if self.warp.mirrors:
             _swap_left_right(out, self.inst.labels, self.sample.meta.get("flip_perm") or {})
+        return out
+
+    def _boxes_on_folds(self, boxes: np.ndarray, moved: np.ndarray) -> np.ndarray:
+        """``moved`` (the vector path's boxes) with boxes on a fold replaced by the box of
+        their warped raster (``fold_raster.folded_box_bounds``)."""
+        folded = folded_box_bounds(boxes, self.folds, self.resampler, self.sample.height, self.sample.width)
+        on_fold = np.isfinite(folded).all(axis=1)
+        out = moved.copy()
+        out[on_fold] = folded[on_fold]
         return out
 
     def _keypoints_on_folds(

@@ -6,6 +6,9 @@
   instance survives.
 - Points: labelled points (``v > 0``) are mapped; those that leave the canvas
   become ``(0, 0, 0)``; ``v`` is kept as it was.
+- On a fold of the warp (``geometry.folds``) ``geometry.apply`` passes
+  ``refine_boxes`` / ``refine_points``: boxes there come from their warped
+  rasters and points take the keypoint rule's copy, as for the main columns.
 - Mirroring warps apply ``meta['set_mirror']``: ``{"swap": [[a, b], ...],
   "perm": {name: permutation}}``. ``swap`` exchanges two whole sets (left and
   right hand), ``perm`` reorders the points of one set (new[k] = old[perm[k]]),
@@ -13,6 +16,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,9 +27,13 @@ from augcli.geometry.points import map_points
 from augcli.geometry.warp import Warp
 
 MIRROR_META = "set_mirror"
+RefineBoxes = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (input boxes, moved boxes) -> boxes
+RefinePoints = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def move_box_sets(inst: Instances, warp: Warp, mirror: dict | None) -> dict[str, list]:
+def move_box_sets(
+    inst: Instances, warp: Warp, mirror: dict | None, refine_boxes: RefineBoxes | None = None
+) -> dict[str, list]:
     width, height = warp.out_size
     out = {}
     for name, column in inst.box_sets.items():
@@ -35,6 +44,8 @@ def move_box_sets(inst: Instances, warp: Warp, mirror: dict | None) -> dict[str,
             mapped = warp_boxes(boxes, warp)
             mapped[~np.isfinite(mapped).all(axis=1)] = 0.0
             clipped = clip_boxes(mapped, width, height)
+            if refine_boxes is not None:
+                clipped = refine_boxes(boxes, clipped)
             empty = (clipped[:, 2] <= clipped[:, 0]) | (clipped[:, 3] <= clipped[:, 1])
             clipped[empty] = 0.0
             for k, i in enumerate(rows):
@@ -43,7 +54,9 @@ def move_box_sets(inst: Instances, warp: Warp, mirror: dict | None) -> dict[str,
     return _mirrored(out, mirror, permute=False) if warp.mirrors else out
 
 
-def move_point_sets(inst: Instances, warp: Warp, mirror: dict | None) -> dict[str, list]:
+def move_point_sets(
+    inst: Instances, warp: Warp, mirror: dict | None, refine_points: RefinePoints | None = None
+) -> dict[str, list]:
     width, height = warp.out_size
     out = {}
     for name, column in inst.point_sets.items():
@@ -63,6 +76,8 @@ def move_point_sets(inst: Instances, warp: Warp, mirror: dict | None) -> dict[st
                     & (xy[:, 1] >= 0)
                     & (xy[:, 1] <= height)
                 )
+                if refine_points is not None:
+                    xy, inside = refine_points(points[labelled, :2], xy, inside)
                 rows = np.flatnonzero(labelled)[inside]
                 result[rows, :2] = xy[inside]
                 result[rows, 2] = points[rows, 2]

@@ -195,3 +195,31 @@ def test_grid_distortion_that_skips_the_check_really_cannot_fold(normalized):
         warp = transform.sample(np.random.default_rng(seed), context).warp(160, 120)
         assert not warp.may_fold
         assert not reversed_cells(warp.map_x, warp.map_y)[0].any()
+
+
+def test_box_and_point_sets_on_a_fold_follow_the_same_rules():
+    sample = folded_sample()
+    face = [None, np.array([36.0, 26.0, 40.0, 30.0]), np.array([5.0, 40.0, 9.0, 44.0])]
+    hand = [None, np.array([[40.5, 30.5, 2.0], [10.5, 45.5, 1.0]]), None]
+    inst = sample.instances.replace(box_sets={"face": face}, point_sets={"hand": hand})
+    out = apply_warp(sample.replace(instances=inst), folding_warp()).instances
+    np.testing.assert_array_equal(out.box_sets["face"][1], [36, 26, 80, 30])
+    np.testing.assert_allclose(out.box_sets["face"][2], [5, 40, 9, 44], atol=1e-3)
+    np.testing.assert_allclose(out.point_sets["hand"][1], [[40.5, 30.5, 2], [10.5, 45.5, 1]], atol=1e-2)
+
+
+def test_the_rule_overrides_the_copy_the_inverse_would_find():
+    """Rows fold: input row y shows at y - 20 (upright), 80 - y (mirrored) and y + 20 (off the
+    canvas). Newton's method from its usual start finds the copy off the canvas; the rule
+    keeps the point, on the upright copy."""
+    ys, xs = np.mgrid[0:H, 0:W] + 0.5
+    rows = np.where(ys < 30, ys + 20, np.where(ys < 50, 50 - (ys - 30), 30 + (ys - 50)))
+    warp = GridWarp(xs.astype(np.float32), rows.astype(np.float32))
+    keypoints = np.zeros((1, 1, 3))
+    keypoints[0, 0] = (30.5, 45.0, 2)
+    inst = Instances(labels=[1], boxes=[[20, 40, 40, 50]], polygons=[None], masks=[None], keypoints=keypoints)
+    out = apply_warp(painted(inst), warp)
+    np.testing.assert_allclose(out.instances.keypoints[0, 0], [30.5, 25.0, 2], atol=1e-2)
+    roots, upright = point_copies(warp, find_folds(warp), np.array([30.5, 45.0]))
+    np.testing.assert_allclose(roots[:, 1], [25.0, 35.0], atol=1e-2)
+    assert upright.tolist() == [True, False]
