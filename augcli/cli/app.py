@@ -77,6 +77,18 @@ def _guarded(debug: bool, body):
 
 
 FORMAT_HELP = "Input format: auto (detect), coco, voc, masks or yolo."
+MASKS_HELP = "Mask-folder datasets: the folder of masks (label maps)."
+MASK_PATTERN_HELP = "Mask-folder datasets: the mask file-name suffix after the image's stem (_L, _seg...)."
+PALETTE_HELP = (
+    "Mask-folder datasets: class names and colours (dataset_meta.json, class_dict.csv, "
+    "label_colors.txt, config.json, or a YAML/JSON mapping name: [r, g, b])."
+)
+
+
+def _mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | None) -> dict:
+    return {"masks": masks, "mask_pattern": mask_pattern, "palette": palette}
+
+
 TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
 
 
@@ -97,6 +109,9 @@ def expand(
     images: Path | None = typer.Option(
         None, "--images", help="Folder that image file_names resolve against."
     ),
+    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
+    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
+    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(
         False,
@@ -135,6 +150,7 @@ def expand(
                 images=images,
                 fmt=fmt,
                 to=to,
+                mask_options=_mask_options(masks, mask_pattern, palette),
                 overwrite=overwrite,
                 dry_run=dry_run,
                 debug=debug,
@@ -267,6 +283,9 @@ def validate(
         None, "--images", help="Folder that image file_names resolve against."
     ),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
+    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
+    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
     to: str = typer.Option(
         "same", "--to", help="Also list what converting the dataset to this format would drop or approximate."
     ),
@@ -284,7 +303,7 @@ def validate(
         from augcli.formats.registry import SAME, check_output_format, open_reader
 
         check_output_format(to)
-        reader = open_reader(dataset, fmt=fmt, images=images)
+        reader = open_reader(dataset, fmt=fmt, images=images, **_mask_options(masks, mask_pattern, palette))
         problems = check_dataset(loaded, reader.categories, reader.targets())
         unreadable = [str(p) for p in reader.problems]
         warnings = list(getattr(reader, "notes", []))

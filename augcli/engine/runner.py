@@ -67,6 +67,7 @@ def expand(
     images: str | Path | None = None,
     fmt: str = "auto",
     to: str = "same",
+    mask_options: dict | None = None,
     overwrite: bool = False,
     dry_run: bool = False,
     debug: bool = False,
@@ -84,6 +85,8 @@ def expand(
     one: what the conversion cannot keep is listed in ``report.warnings``).
     ``resume`` continues an interrupted run in ``out`` (see ``engine.resume``);
     ``item_timeout`` bounds the seconds one image may take in a worker.
+    ``mask_options`` (``masks``, ``mask_pattern``, ``palette``) name a mask
+    dataset's mask folder, mask-name suffix and palette file.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -97,7 +100,9 @@ def expand(
     if resume and (overwrite or dry_run):
         raise UsageError("--resume cannot be combined with --overwrite or --dry-run")
 
-    reader = open_reader(Path(source), fmt=fmt, images=Path(images) if images else None)
+    reader = open_reader(
+        Path(source), fmt=fmt, images=Path(images) if images else None, **(mask_options or {})
+    )
     problems = check_dataset(recipe, reader.categories, reader.targets())
     if problems:
         raise RecipeError(

@@ -10,6 +10,11 @@ written back the way it was stored:
   table (Datumaro's ``segmentation_colors``); a colour missing from the table
   is an error, because guessing a class would silently corrupt labels.
 
+ADE20K's ``*_seg.png`` is RGB with the class in R and G (``R / 10 * 256 +
+G``) and the object instance in B; ``read_ade20k_map`` decodes the class,
+and writing mode ``ADE20K`` encodes it back (B = 0: warped copies do not
+carry ADE20K's instance channel).
+
 ``voc_colormap`` is the PASCAL VOC palette (index bits spread over the
 channels' high bits), used wherever a palette must be invented.
 """
@@ -71,6 +76,20 @@ def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None) -
     return array, info
 
 
+ADE20K = "ADE20K"
+
+
+def read_ade20k_map(path: Path) -> tuple[np.ndarray, dict]:
+    """ADE20K class map (uint16) of a ``*_seg.png``, and its storage info."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            rgb = np.asarray(image.convert("RGB"), dtype=np.uint16)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        raise ImageReadError(f"cannot decode label map: {err}", file=str(path)) from err
+    return (rgb[..., 0] // 10) * 256 + rgb[..., 1], {"mode": ADE20K, "palette": None, "colours": None}
+
+
 def _indices(image: Image.Image, path: Path, colours) -> np.ndarray:
     mode = image.mode
     if mode in ("P", "L"):
@@ -122,7 +141,11 @@ def encode_label_map(array: np.ndarray, info: dict) -> bytes:
         raise OutputError(
             f"label values {int(values.min())}..{int(values.max())} do not fit a {mode} label map"
         )
-    if mode == "P":
+    if mode == ADE20K:
+        rgb = np.zeros(values.shape + (3,), dtype=np.uint8)
+        rgb[..., 0], rgb[..., 1] = (values // 256) * 10, values % 256
+        image = Image.fromarray(rgb, "RGB")
+    elif mode == "P":
         image = Image.fromarray(values.astype(np.uint8), "P")
         palette = bytes(info.get("palette") or b"")
         # PNG clamps indices beyond a short palette: complete it so every index survives

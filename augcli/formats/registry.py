@@ -68,15 +68,26 @@ def detect_format(source: Path) -> str:
     )
 
 
-def open_reader(source: Path, fmt: str = "auto", images: Path | None = None):
-    """A reader for ``source`` (``fmt="auto"`` detects the format)."""
+MASK_OPTIONS = ("masks", "mask_pattern", "palette")  # only mask-folder readers take these
+
+
+def open_reader(source: Path, fmt: str = "auto", images: Path | None = None, **mask_options):
+    """A reader for ``source`` (``fmt="auto"`` detects the format); ``mask_options``
+    (``masks``, ``mask_pattern``, ``palette``) name a mask dataset's parts."""
     source = Path(source)
     if not source.exists():
         raise DatasetError(f"dataset not found: {source}")
     if fmt != "auto" and fmt not in _FORMATS:
         raise UsageError(f"unknown dataset format {fmt!r}; known formats: {', '.join(_FORMATS)} (or auto)")
-    name = detect_format(source) if fmt == "auto" else fmt
-    return _load(_FORMATS[name].reader)(source, images=images)
+    given = {k: v for k, v in mask_options.items() if v is not None}
+    if set(given) - set(MASK_OPTIONS):
+        raise TypeError(f"unknown reader options {sorted(set(given) - set(MASK_OPTIONS))}")
+    name = ("masks" if given else detect_format(source)) if fmt == "auto" else fmt
+    if given and name != "masks":
+        raise UsageError(
+            "--masks, --mask-pattern and --palette apply to mask-folder datasets (--format masks)"
+        )
+    return _load(_FORMATS[name].reader)(source, images=images, **given)
 
 
 def check_output_format(to: str) -> None:
@@ -96,7 +107,7 @@ def open_writer(reader: Any, out: Path, options: WriteOptions | None = None, to:
     return _load(target)(reader, Path(out), options or WriteOptions())
 
 
-_NOT_COCO_JSON = ("dataset_meta.json",)
+_NOT_COCO_JSON = ("dataset_meta.json", "config.json")  # Datumaro's and Mapillary's class lists
 
 
 def _looks_like_coco(source: Path) -> str | None:
@@ -107,7 +118,13 @@ def _looks_like_coco(source: Path) -> str | None:
     if not source.is_dir():
         return None
     for pattern in ("*.json", "*/*.json"):
-        found = [p for p in source.glob(pattern) if p.name not in _NOT_COCO_JSON]
+        found = [
+            p
+            for p in source.glob(pattern)
+            if p.name not in _NOT_COCO_JSON
+            and not p.name.startswith("config_v")
+            and not p.with_name(f"{p.stem}_seg.png").exists()  # ADE20K's per-image JSON
+        ]
         if found:
             return f"{found[0].relative_to(source).as_posix()}"
     return None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from format_helpers import noise_image, save_image
+from PIL import Image
 
 COCO_BODY = (
     "nose left_eye right_eye left_ear right_ear left_shoulder right_shoulder left_elbow "
@@ -213,3 +214,120 @@ def roboflow_yolo(root: Path, lines: list[str], size: tuple[int, int] = (64, 48)
         "train: train/images\nval: valid/images\n\nnc: 2\nnames: ['board', 'piece']\n"
     )
     return root / "data.yaml"
+
+
+def _label_image(width: int, height: int, values: list[int], seed: int) -> np.ndarray:
+    """Blocks of ``values`` (one per vertical band), so every value is present."""
+    out = np.zeros((height, width), dtype=np.uint8)
+    bands = np.array_split(np.arange(width), len(values))
+    for band, value in zip(bands, values):
+        out[:, band] = value
+    out[: height // 3, : width // 4] = values[seed % len(values)]
+    return out
+
+
+def loveda(root: Path, size: tuple[int, int] = (32, 24)) -> Path:
+    """LoveDA: ``Train/{Urban,Rural}/images_png/<n>.png`` + ``masks_png/<n>.png`` (index masks,
+    0 no-data, 1..7 classes)."""
+    width, height = size
+    for n, scene in enumerate(("Urban", "Rural")):
+        for k in range(2):
+            name = f"{1366 + 2 * n + k}.png"
+            save_image(root / "Train" / scene / "images_png" / name, noise_image(width, height, n * 2 + k))
+            save_image(
+                root / "Train" / scene / "masks_png" / name, _label_image(width, height, [0, 1, 2, 5, 7], k)
+            )
+    return root
+
+
+def lip(root: Path, size: tuple[int, int] = (24, 32)) -> Path:
+    """LIP (Look Into Person): ``TrainVal_images/train_images/<id>.jpg`` +
+    ``TrainVal_parsing_annotations/train_segmentations/<id>.png`` (index masks 0..19)."""
+    width, height = size
+    for split in ("train", "val"):
+        for k in range(2):
+            stem = f"{k + 100}_{460 + k}"
+            save_image(
+                root / "TrainVal_images" / f"{split}_images" / f"{stem}.jpg",
+                noise_image(width, height, k),
+                quality=95,
+            )
+            save_image(
+                root / "TrainVal_parsing_annotations" / f"{split}_segmentations" / f"{stem}.png",
+                _label_image(width, height, [0, 2, 5, 13, 19], k),
+            )
+        (root / f"{split}_id.txt").write_text("".join(f"{k + 100}_{460 + k}\n" for k in range(2)))
+    return root
+
+
+def labelme_semantic(root: Path, size: tuple[int, int] = (32, 24)) -> Path:
+    """labelme2voc.py's semantic export: ``JPEGImages/``, ``SegmentationClass/*.npy``,
+    ``SegmentationClassPNG/*.png`` (palette), ``SegmentationClassVisualization/*.jpg`` and
+    ``class_names.txt`` (``_background_`` first)."""
+    width, height = size
+    (root / "class_names.txt").parent.mkdir(parents=True, exist_ok=True)
+    (root / "class_names.txt").write_text("_background_\ncat\ndog\n")
+    from augcli.formats.labelmaps import voc_palette_bytes
+
+    for k in range(2):
+        stem = f"2011_00000{k + 3}"
+        save_image(root / "JPEGImages" / f"{stem}.jpg", noise_image(width, height, k), quality=95)
+        labels = _label_image(width, height, [0, 1, 2], k)
+        (root / "SegmentationClass").mkdir(parents=True, exist_ok=True)
+        np.save(root / "SegmentationClass" / f"{stem}.npy", labels.astype(np.int32))
+        mask = Image.fromarray(labels, "P")
+        mask.putpalette(voc_palette_bytes())
+        (root / "SegmentationClassPNG").mkdir(parents=True, exist_ok=True)
+        mask.save(root / "SegmentationClassPNG" / f"{stem}.png")
+        save_image(
+            root / "SegmentationClassVisualization" / f"{stem}.jpg", noise_image(width, height, 9), quality=90
+        )
+    return root
+
+
+def kaggle_camvid(root: Path, size: tuple[int, int] = (30, 20)) -> Path:
+    """Kaggle's CamVid: ``train/<name>.png`` + ``train_labels/<name>_L.png`` colour masks and
+    ``class_dict.csv`` (``name,r,g,b``)."""
+    width, height = size
+    rows = [
+        ("Animal", (64, 128, 64)),
+        ("Road", (128, 64, 128)),
+        ("Sky", (128, 128, 128)),
+        ("Void", (0, 0, 0)),
+    ]
+    (root / "class_dict.csv").parent.mkdir(parents=True, exist_ok=True)
+    (root / "class_dict.csv").write_text(
+        "name,r,g,b\n" + "".join(f"{n},{c[0]},{c[1]},{c[2]}\n" for n, c in rows)
+    )
+    colours = np.array([c for _, c in rows], dtype=np.uint8)
+    for split in ("train", "val"):
+        for k in range(2):
+            stem = f"0001TP_00{6690 + 30 * k}"
+            save_image(root / split / f"{stem}.png", noise_image(width, height, k))
+            save_image(
+                root / f"{split}_labels" / f"{stem}_L.png",
+                colours[_label_image(width, height, [0, 1, 2, 3], k)],
+            )
+    return root
+
+
+ISPRS_COLOURS = {
+    "impervious_surfaces": (255, 255, 255),
+    "building": (0, 0, 255),
+    "low_vegetation": (0, 255, 255),
+    "tree": (0, 255, 0),
+    "car": (255, 255, 0),
+    "clutter": (255, 0, 0),
+}
+
+
+def isprs_rgb(root: Path, size: tuple[int, int] = (32, 32)) -> Path:
+    """ISPRS Potsdam / Vaihingen tiles as commonly re-shipped: ``images_png/`` +
+    ``masks_png/`` with RGB-coded labels and no class list (the palette is in the paper)."""
+    width, height = size
+    colours = np.array(list(ISPRS_COLOURS.values()), dtype=np.uint8)
+    for k in range(2):
+        name = f"top_potsdam_2_1{k}.png"
+        save_image(root / "images_png" / name, noise_image(width, height, k))
+        save_image(root / "masks_png" / name, colours[_label_image(width, height, [0, 1, 2, 3, 4, 5], k)])
+    return root

@@ -64,7 +64,7 @@ def test_classes_and_colours_come_from_dataset_meta():
         4: "Child",
         5: "Road",
     }
-    assert reader.classes.ignore_index == 0  # colour-coded: the background label
+    assert reader.ignore_index == 0  # colour-coded: the background label
     semantic = reader.load("0001.png").semantic
     assert semantic.tolist() == [[3, 3, 5, 3, 3]]  # Bicyclist (0,128,192), Road (128,64,128)
 

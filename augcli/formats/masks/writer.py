@@ -17,6 +17,7 @@ names the values.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,13 +26,14 @@ import numpy as np
 
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
-from augcli.formats.coco.layout import augmented_file_name
+from augcli.formats.coco.layout import is_inside
 from augcli.formats.convert.classes import class_table, complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.paint import owner_map, paint
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
-from augcli.formats.labelmaps import encode_label_map, voc_palette_bytes
+from augcli.formats.labelmaps import ADE20K, encode_label_map, voc_palette_bytes
+from augcli.formats.masks.layout import augmented_name
 
 IGNORE = 255
 
@@ -61,7 +63,7 @@ class MaskFolderWriter:
 
     def _relative_name(self, key: str, copy: int) -> str:
         if self.same:
-            return key if copy == 0 else augmented_file_name(key, copy)
+            return key if copy == 0 else augmented_name(key, copy, self.reader.layout.image_suffix)
         split = split_of(self.reader, key)
         name = self._output.name_in_split(key, copy, split)
         return f"{split}/{name}" if split else name
@@ -72,7 +74,7 @@ class MaskFolderWriter:
     def mask_relpath(self, key: str, copy: int) -> Path:
         if self.same:
             name = self.reader.mask_relpath(key)
-            name = name if copy == 0 else augmented_file_name(name, copy)
+            name = name if copy == 0 else augmented_name(name, copy, self.reader.layout.mask_suffix)
         else:
             name = str(PurePosixPath(self._relative_name(key, copy)).with_suffix(".png"))
         return self._mask_rel / Path(*PurePosixPath(name).parts)
@@ -114,12 +116,34 @@ class MaskFolderWriter:
 
     # -- parent -------------------------------------------------------------------------------
 
+    def _copy_the_rest(self) -> None:
+        """Lossless identity: every other file below the dataset root (lists, configs, instance
+        maps, polygons, images without masks...) is copied as it is."""
+        written = {p.resolve() for p in self.reader.indexed_files()}
+        root = self.reader.root
+        for current, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                path = Path(current) / name
+                if path.resolve() in written or not is_inside(path.resolve(), root):
+                    continue
+                relpath = path.relative_to(root)
+                if not (self.out / relpath).exists():
+                    copy_into(self.out, relpath, path, durable=True)
+
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
         records = list(records)
         if self.same:
             for name in self.reader.classes.files:
                 relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
                 copy_into(self.out, relpath, self.reader.source / name, durable=True)
+            if any(r.copy == 0 for r in records):
+                self._copy_the_rest()
+            if self.reader.layout.encoding == ADE20K.lower() and any(r.copy > 0 for r in records):
+                self.warnings.append(
+                    "ADE20K: augmented copies carry the class (R, G) of *_seg.png but not its instance "
+                    "channel (B), part masks or attribute files (originals keep them all)"
+                )
         else:
             top = max((r.payload.get("top", 0) for r in records), default=0)
             names, unnamed = complete_names(self.class_names, top)
@@ -164,7 +188,12 @@ def paint_semantic(sample: Sample, class_index: dict[int, int], losses: Losses) 
 
 
 def _storage(info: dict | None, semantic: np.ndarray) -> dict:
-    if info and info.get("mode"):
+    """How a converted mask is stored: as its source map was, except colour-coded RGB and
+    ADE20K maps, which become palette PNGs (same colours, values readable without a palette)."""
+    if info and info.get("mode") in ("RGB", "RGBA") and info.get("colours") and semantic.dtype == np.uint8:
+        colours = np.asarray(info["colours"], dtype=np.uint8).reshape(-1, 3)[:256]
+        return {"mode": "P", "palette": colours.tobytes()}
+    if info and info.get("mode") and info["mode"] not in ("RGB", "RGBA", ADE20K):
         return info
     if semantic.dtype == np.uint16:
         return {"mode": "I;16"}
