@@ -21,6 +21,7 @@ from PIL import Image
 
 from augcli.core.errors import DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Instances, Sample
+from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import image_problem
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_ade20k_map, read_label_map
@@ -158,6 +159,11 @@ class MaskFolderReader:
             }
         )
         return Sample(image=pixels, instances=Instances.empty(), semantic=semantic, meta=meta)
+
+    def labels(self, key: str) -> ImageLabels:
+        """No instances: a mask folder labels pixels, which statistics do not decode."""
+        self._check(key)
+        return ImageLabels.from_lists([], [])
 
     @property
     def ignore_index(self) -> int:
