@@ -300,3 +300,23 @@ def test_a_one_image_dataset_is_refused_before_the_run_and_by_validate(sample_da
     recipe.write_text(json.dumps(MOSAIC_RECIPE))
     result = CliRunner().invoke(app, ["validate", str(recipe), "--dataset", str(data)])
     assert result.exit_code == 3 and "partner images" in result.output
+
+
+def test_preview_captions_name_the_partners(sample_dataset, tmp_path, monkeypatch):
+    import augcli.cli.preview as preview
+    from augcli.cli.preview_command import make_preview
+
+    seen = {}
+    real = preview.render_grid
+
+    def capture(rows, categories, titles=None, **kw):
+        seen["titles"] = titles
+        return real(rows, categories, titles=titles, **kw)
+
+    monkeypatch.setattr(preview, "render_grid", capture)
+    recipe = tmp_path / "mosaic.json"
+    recipe.write_text(json.dumps({**MOSAIC_RECIPE, "pipeline": [{"Mosaic": {"p": 1.0}}]}))
+    out = make_preview(sample_dataset, recipe, tmp_path / "preview.png", n=2, versions=2)
+    assert out.is_file()
+    captions = [t for row in seen["titles"] for t in row[1:]]
+    assert len(captions) == 4 and all("Mosaic; partners: " in t for t in captions)

@@ -124,3 +124,16 @@ def test_bad_parameters_are_refused(cfg, param):
     with pytest.raises(ParamError) as err:
         MOSAIC(**cfg)
     assert err.value.param == param
+
+
+def test_min_size_drops_slivers_with_all_their_columns():
+    plain_op, plain = fire(MOSAIC(grid=[2, 2], p=1.0), scene(), 1)
+    op, out = fire(MOSAIC(grid=[2, 2], min_size=12, p=1.0), scene(), 1)
+    sizes = np.minimum(
+        plain.instances.boxes[:, 2] - plain.instances.boxes[:, 0],
+        plain.instances.boxes[:, 3] - plain.instances.boxes[:, 1],
+    )
+    assert (sizes < 12).any(), "the seed must cut a sliver"
+    assert len(out.instances) == int((sizes >= 12).sum())
+    assert out.meta["dropped"]["min_size"] == int((sizes < 12).sum())
+    assert out.instances.keypoints.shape[0] == len(out.instances.masks) == len(out.instances)

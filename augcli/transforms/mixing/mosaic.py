@@ -17,6 +17,7 @@ import numpy as np
 
 from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Sample
+from augcli.geometry.filtering import drop_instances
 from augcli.geometry.warp import scaling, translation
 from augcli.transforms.base import register
 from augcli.transforms.geometric._common import interpolation_param
@@ -55,6 +56,7 @@ class MosaicOp(MixingOp):
     fill: Any
     fill_mask: Any
     interpolation: int
+    min_size: float = 0.0
 
     def apply(self, sample: Sample, policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
         sources = (sample, *self.partners)
@@ -84,7 +86,12 @@ class MosaicOp(MixingOp):
                 meta = dict(piece.meta)  # the primary's drop counts; partners' cut-offs are not losses
         if "width" in meta:
             meta.update(width=width, height=height)
-        return sample.replace(image=image, semantic=semantic, instances=concat_instances(parts), meta=meta)
+        out = sample.replace(image=image, semantic=semantic, instances=concat_instances(parts), meta=meta)
+        if self.min_size <= 0 or not len(out.instances):
+            return out
+        boxes = out.instances.boxes
+        big = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= self.min_size
+        return drop_instances(out, big, "min_size")
 
     def record(self) -> dict:
         out = super().record()
@@ -148,6 +155,13 @@ class Mosaic(MixingTransform):
             "which cell the image itself takes: the largest visible one, the top-left one, or a random one",
             choices=PRIMARY_CELLS,
         ),
+        Param(
+            "min_size",
+            "float",
+            0.0,
+            "drop instances whose box is narrower or lower than this (px) after the cut (Ultralytics: 2)",
+            low=0.0,
+        ),
         Param("fill", "color", 114, "image value where no image covers the canvas"),
         FILL_MASK,
         interpolation_param(),
@@ -158,7 +172,7 @@ class Mosaic(MixingTransform):
         "buffer, with repeats). " + PARTNER_NOTE + " Every label type is clipped exactly to its cell: "
         "multi-part polygons, RLE masks, semantic maps (fill_mask where no image is), keypoints (outside "
         "their cell: v=0) and boxes, which are re-derived from the clipped polygon or mask. Filtering is "
-        "the recipe's labels: policy (min_visibility, min_area). center_range defaults to [0.25, 0.75] "
+        "the recipe's labels: policy (min_visibility, min_area), plus min_size (off by default). center_range defaults to [0.25, 0.75] "
         "(Albumentations 0.3-0.7); fill defaults to 114 as in Ultralytics; fit long_side is Ultralytics' "
         "tile placement (Albumentations: cover/contain only). Cells outside the output take no partner."
     )
@@ -222,6 +236,7 @@ class Mosaic(MixingTransform):
             fill=self.fill,
             fill_mask=self.fill_mask,
             interpolation=self.interpolation,
+            min_size=self.min_size,
         )
 
     def _primary_cell(self, cells: list, rng: np.random.Generator):
