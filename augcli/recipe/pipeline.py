@@ -24,7 +24,7 @@ from augcli.recipe.compose import Container
 from augcli.recipe.fusion import fused_settings, fuses_exactly
 from augcli.transforms.base import GeometricOp, Op, SampleContext, Transform
 
-Draw = Callable[[np.random.Generator], Sample]
+Draw = Callable[[np.random.Generator, int], list[Sample]]  # partner samples for multi-image ops
 
 
 @dataclass

@@ -40,7 +40,8 @@ class SampleContext:
     height: int
     get_sample: Callable[[], Sample]
     categories: Categories | None = None
-    draw: Callable[[np.random.Generator], Sample] | None = None
+    # draw(rng, count) -> count partner samples (multi-image transforms; see engine.partners)
+    draw: Callable[[np.random.Generator, int], list[Sample]] | None = None
 
     def sample(self) -> Sample:
         return self.get_sample()
