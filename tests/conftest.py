@@ -17,7 +17,6 @@ settings.load_profile("augcli-ci" if os.environ.get("CI") else "augcli")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "sample_data"
-CONFORMANCE = REPO.parent / "shared" / "conformance"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -153,6 +153,10 @@ class Transform:
 
     def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> Op | None:
         raise NotImplementedError
+
+    if TYPE_CHECKING:
+        # Declared params become attributes in __init__; mypy cannot see them.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.cfg.items())

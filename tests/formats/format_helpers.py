@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
-
 
 def save_image(path: Path, pixels: np.ndarray, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance_pair
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -59,7 +59,8 @@ TOLERANCE = 0.0051  # labels are written with 2 decimals
 
 def open_set(name: str):
     source, images = SETS[name]
-    return open_reader(CONFORMANCE / source, images=CONFORMANCE / images if images else None)
+    path, image_dir = conformance_pair(source, images)
+    return open_reader(path, images=image_dir)
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

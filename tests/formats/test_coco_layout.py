@@ -233,11 +233,11 @@ def test_unknown_format_name_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_non_ascii_file_names_round_trip(tmp_path: Path) -> None:
-    from format_helpers import CONFORMANCE
+    from conformance import conformance
 
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)
-    photo = CONFORMANCE / "labelimg_unicode" / "臉書.jpg"
+    photo = conformance("labelimg_unicode/臉書.jpg")
     (data / "images" / "臉書.jpg").write_bytes(photo.read_bytes())
     ann = write_json(data / "annotations" / "instances.json", coco_for("臉書.jpg", size=(33, 32)))
     reader = CocoReader(ann)

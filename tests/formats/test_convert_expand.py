@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance
 from typer.testing import CliRunner
 
 import augcli
@@ -26,24 +26,29 @@ GEOMETRIC_RECIPE = {
     ],
 }
 CONVERT_RECIPE = {"version": 1, "copies": 0, "keep_original": True, "pipeline": []}
-VOC1 = CONFORMANCE / "datumaro/voc_dataset/voc_dataset1"
-MASKS = CONFORMANCE / "datumaro/common_semantic_segmentation_dataset/dataset"
-KERAS_COCO = CONFORMANCE / "keras_retinanet_testdata/coco/annotations/instances_val2017.json"
-KERAS_VOC = CONFORMANCE / "keras_retinanet_testdata/pascal"
+VOC1 = "datumaro/voc_dataset/voc_dataset1"
+MASKS = "datumaro/common_semantic_segmentation_dataset/dataset"
+KERAS_COCO = "keras_retinanet_testdata/coco/annotations/instances_val2017.json"
+KERAS_VOC = "keras_retinanet_testdata/pascal"
 
 
 @pytest.fixture(scope="module")
 def yolo_source(tmp_path_factory) -> Path:
     """A YOLO segment dataset generated from a real COCO slice."""
     out = tmp_path_factory.mktemp("yolo_source") / "yolo"
-    coco = open_reader(KERAS_COCO)
+    coco = open_reader(conformance(KERAS_COCO))
     writer = open_writer(coco, out, to="yolo")
     writer.finalize([writer.write_original(key) for key in coco.keys()])
     return out
 
 
 def sources(yolo_source: Path) -> dict[str, Path]:
-    return {"coco": KERAS_COCO, "voc": VOC1, "masks": MASKS, "yolo": yolo_source}
+    return {
+        "coco": conformance(KERAS_COCO),
+        "voc": conformance(VOC1),
+        "masks": conformance(MASKS),
+        "yolo": yolo_source,
+    }
 
 
 def digest(root: Path) -> dict[str, str]:
@@ -93,8 +98,8 @@ def test_workers_one_and_two_write_identical_trees(fmt, yolo_source, tmp_path):
 
 
 def test_workers_one_and_two_agree_when_converting(tmp_path):
-    one = augcli.expand(VOC1, GEOMETRIC_RECIPE, tmp_path / "w1", workers=1, to="coco")
-    two = augcli.expand(VOC1, GEOMETRIC_RECIPE, tmp_path / "w2", workers=2, to="coco")
+    one = augcli.expand(conformance(VOC1), GEOMETRIC_RECIPE, tmp_path / "w1", workers=1, to="coco")
+    two = augcli.expand(conformance(VOC1), GEOMETRIC_RECIPE, tmp_path / "w2", workers=2, to="coco")
     assert one.images_out == two.images_out
     assert digest(tmp_path / "w1") == digest(tmp_path / "w2")
 
@@ -106,7 +111,7 @@ def test_empty_pipeline_converts_on_the_command_line(tmp_path):
         app,
         [
             "expand",
-            str(KERAS_VOC),
+            str(conformance(KERAS_VOC)),
             "--recipe",
             str(recipe),
             "--out",
@@ -133,10 +138,14 @@ def test_empty_pipeline_converts_on_the_command_line(tmp_path):
 def test_validate_lists_what_a_conversion_would_drop(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(json.dumps(CONVERT_RECIPE))
-    result = CliRunner().invoke(app, ["validate", str(recipe), "--dataset", str(VOC1), "--to", "coco"])
+    result = CliRunner().invoke(
+        app, ["validate", str(recipe), "--dataset", str(conformance(VOC1)), "--to", "coco"]
+    )
     assert result.exit_code == 0, result.output
     assert "semantic maps are dropped" in result.output
-    bad = CliRunner().invoke(app, ["validate", str(recipe), "--dataset", str(VOC1), "--to", "tfrecord"])
+    bad = CliRunner().invoke(
+        app, ["validate", str(recipe), "--dataset", str(conformance(VOC1)), "--to", "tfrecord"]
+    )
     assert bad.exit_code == 2 and "unknown output format" in bad.output
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance_pair
 
 from augcli.formats.registry import open_reader, open_writer
 from augcli.geometry.polygons import polygon_area
@@ -45,7 +45,8 @@ HALF_PIXEL = 0.5 + 1e-9
 
 def open_coco(name: str):
     source, images = COCO_SETS[name]
-    return open_reader(CONFORMANCE / source, images=CONFORMANCE / images if images else None)
+    path, image_dir = conformance_pair(source, images)
+    return open_reader(path, images=image_dir)
 
 
 def convert(reader, out: Path, to: str):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance
 from PIL import Image
 
 from augcli.core.errors import DatasetError, UsageError
@@ -28,7 +28,7 @@ KNOWN = [
 
 @pytest.mark.parametrize("relpath, expected", KNOWN)
 def test_conformance_layouts_are_recognised(relpath, expected):
-    assert detect_format(CONFORMANCE / relpath) == expected
+    assert detect_format(conformance(relpath)) == expected
 
 
 def _yolo(root: Path, with_yaml: bool) -> Path:

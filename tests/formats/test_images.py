@@ -8,20 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from format_helpers import CONFORMANCE, noise_image
+from conformance import conformance
+from format_helpers import noise_image
 from PIL import Image
 
 from augcli.core.errors import ImageReadError, OutputError
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.images import EXIF_ORIENTATION, decode_image, encode_image
 
-EXIF_DIR = CONFORMANCE / "exif_orientation"
-MMCV_DIR = CONFORMANCE / "mmcv_images"
+EXIF_DIR = "exif_orientation"
+MMCV_DIR = "mmcv_images"
 
 
 @functools.cache
 def upright(kind: str) -> np.ndarray:
-    return np.asarray(Image.open(EXIF_DIR / f"{kind}_1.jpg").convert("RGB"))
+    return np.asarray(Image.open(conformance(EXIF_DIR) / f"{kind}_1.jpg").convert("RGB"))
 
 
 def mean_difference(a: np.ndarray, b: np.ndarray, step: int = 1) -> float:
@@ -33,7 +34,7 @@ def mean_difference(a: np.ndarray, b: np.ndarray, step: int = 1) -> float:
 @pytest.mark.parametrize("kind, displayed", [("Landscape", (1800, 1200)), ("Portrait", (1200, 1800))])
 @pytest.mark.parametrize("orientation", [5, 6, 7, 8])
 def test_transposed_files_are_oriented_when_labels_say_so(kind, displayed, orientation) -> None:
-    pixels, info = decode_image(EXIF_DIR / f"{kind}_{orientation}.jpg", expected_size=displayed)
+    pixels, info = decode_image(conformance(EXIF_DIR) / f"{kind}_{orientation}.jpg", expected_size=displayed)
     assert info["exif_applied"] and info["exif_orientation"] == orientation
     assert pixels.shape == (displayed[1], displayed[0], 3)
     # the same photo as the untagged upright file, up to JPEG noise (a wrong turn differs by far more)
@@ -45,7 +46,7 @@ def test_transposed_files_are_oriented_when_labels_say_so(kind, displayed, orien
 @pytest.mark.parametrize("kind, displayed", [("Landscape", (1800, 1200)), ("Portrait", (1200, 1800))])
 @pytest.mark.parametrize("orientation", [0, 1, 2, 3, 4])
 def test_files_matching_their_labels_are_used_as_stored(kind, displayed, orientation) -> None:
-    path = EXIF_DIR / f"{kind}_{orientation}.jpg"
+    path = conformance(EXIF_DIR) / f"{kind}_{orientation}.jpg"
     pixels, info = decode_image(path, expected_size=displayed)
     assert not info["exif_applied"]
     assert np.array_equal(pixels, np.asarray(Image.open(path)))
@@ -54,19 +55,21 @@ def test_files_matching_their_labels_are_used_as_stored(kind, displayed, orienta
 @pytest.mark.parametrize("name", ["Landscape_1.jpg", "Landscape_3.jpg", "Landscape_6.jpg"])
 def test_size_disagreeing_with_labels_is_refused(name: str) -> None:
     with pytest.raises(ImageReadError, match="labels say 1000x700"):
-        decode_image(EXIF_DIR / name, expected_size=(1000, 700))
+        decode_image(conformance(EXIF_DIR) / name, expected_size=(1000, 700))
 
 
 def test_swapped_size_without_a_transposing_tag_is_refused() -> None:
     with pytest.raises(ImageReadError):
-        decode_image(EXIF_DIR / "Landscape_3.jpg", expected_size=(1200, 1800))
+        decode_image(conformance(EXIF_DIR) / "Landscape_3.jpg", expected_size=(1200, 1800))
 
 
 def test_reader_and_writer_follow_the_exif_policy(make_coco, tmp_path: Path) -> None:
-    image = np.asarray(Image.open(EXIF_DIR / "Landscape_6.jpg"))
+    image = np.asarray(Image.open(conformance(EXIF_DIR) / "Landscape_6.jpg"))
     root = tmp_path / "dataset"
     (root / "images" / "train").mkdir(parents=True)
-    (root / "images" / "train" / "photo.jpg").write_bytes((EXIF_DIR / "Landscape_6.jpg").read_bytes())
+    (root / "images" / "train" / "photo.jpg").write_bytes(
+        (conformance(EXIF_DIR) / "Landscape_6.jpg").read_bytes()
+    )
     coco = {
         "categories": [{"id": 1, "name": "x"}],
         "images": [{"id": 1, "file_name": "photo.jpg", "width": 1800, "height": 1200}],
@@ -82,7 +85,7 @@ def test_reader_and_writer_follow_the_exif_policy(make_coco, tmp_path: Path) -> 
     writer.write_original("photo.jpg")
     writer.write_item("photo.jpg", 1, sample)
     original = writer.out / writer.output_relpath("photo.jpg", 0)
-    assert original.read_bytes() == (EXIF_DIR / "Landscape_6.jpg").read_bytes()
+    assert original.read_bytes() == (conformance(EXIF_DIR) / "Landscape_6.jpg").read_bytes()
     with Image.open(writer.out / writer.output_relpath("photo.jpg", 1)) as written:
         assert written.size == (1800, 1200)
         assert written.getexif().get(EXIF_ORIENTATION) is None
@@ -113,7 +116,7 @@ def test_lossless_formats_round_trip_exactly(case: str, tmp_path: Path) -> None:
 
 
 def test_palette_images_keep_their_palette() -> None:
-    decoded, info = decode_image(MMCV_DIR / "palette.gif")
+    decoded, info = decode_image(conformance(MMCV_DIR) / "palette.gif")
     assert info["mode"] == "P" and decoded.ndim == 3
     flipped = np.ascontiguousarray(decoded[:, ::-1])
     with Image.open(io.BytesIO(encode_image(flipped, info))) as written:
@@ -138,14 +141,14 @@ def test_palette_png_with_transparency_comes_back_transparent(tmp_path: Path) ->
 
 def test_grey_alpha_and_greyscale_sources_keep_their_mode() -> None:
     for name, mode in (("gray_alpha.png", "LA"), ("grayscale.jpg", "L")):
-        decoded, info = decode_image(MMCV_DIR / name)
+        decoded, info = decode_image(conformance(MMCV_DIR) / name)
         assert info["mode"] == mode
         with Image.open(io.BytesIO(encode_image(decoded, info))) as written:
             assert written.mode == mode and written.format == info["format"]
 
 
 def test_jpeg_quality_is_honoured() -> None:
-    pixels, info = decode_image(MMCV_DIR / "color.jpg")
+    pixels, info = decode_image(conformance(MMCV_DIR) / "color.jpg")
     sizes = [len(encode_image(pixels, info, jpeg_quality=q)) for q in (40, 95)]
     assert sizes[0] < sizes[1] * 0.7
     with Image.open(io.BytesIO(encode_image(pixels, info, jpeg_quality=95))) as written:
@@ -162,7 +165,7 @@ def test_alpha_is_dropped_only_where_the_format_cannot_hold_it() -> None:
 
 def test_unreadable_and_unwritable_images_raise_augcli_errors(tmp_path: Path) -> None:
     with pytest.raises(ImageReadError):
-        decode_image(MMCV_DIR / "uint16-5channel.tif")
+        decode_image(conformance(MMCV_DIR) / "uint16-5channel.tif")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     with pytest.raises(ImageReadError):

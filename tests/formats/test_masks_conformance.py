@@ -12,25 +12,27 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance
 from PIL import Image
 
 from augcli.formats.masks.reader import MaskFolderReader
 from augcli.formats.registry import open_reader, open_writer
 
-ROOT = CONFORMANCE / "datumaro/common_semantic_segmentation_dataset"
+ROOT = "datumaro/common_semantic_segmentation_dataset"
 VARIANTS = ["dataset", "non_standard_dataset"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_identity_round_trip_is_byte_equal(variant, tmp_path):
-    reader = open_reader(ROOT / variant)
+    reader = open_reader(conformance(ROOT) / variant)
     assert isinstance(reader, MaskFolderReader) and reader.problems == []
     assert len(reader.keys()) == 2
     writer = open_writer(reader, tmp_path / "out")
     writer.finalize([writer.write_original(key) for key in reader.keys()])
     source = {
-        p.relative_to(ROOT / variant): p.read_bytes() for p in (ROOT / variant).rglob("*") if p.is_file()
+        p.relative_to(conformance(ROOT) / variant): p.read_bytes()
+        for p in (conformance(ROOT) / variant).rglob("*")
+        if p.is_file()
     }
     written = {p.relative_to(writer.out): p.read_bytes() for p in writer.out.rglob("*") if p.is_file()}
     assert written == source
@@ -38,7 +40,7 @@ def test_identity_round_trip_is_byte_equal(variant, tmp_path):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_untransformed_copy_keeps_values_and_storage(variant, tmp_path):
-    reader = open_reader(ROOT / variant)
+    reader = open_reader(conformance(ROOT) / variant)
     writer = open_writer(reader, tmp_path / "out")
     samples = {key: reader.load(key) for key in reader.keys()}
     writer.finalize([writer.write_item(key, 1, sample) for key, sample in samples.items()])
@@ -55,7 +57,7 @@ def test_untransformed_copy_keeps_values_and_storage(variant, tmp_path):
 
 
 def test_classes_and_colours_come_from_dataset_meta():
-    reader = open_reader(ROOT / "dataset")
+    reader = open_reader(conformance(ROOT) / "dataset")
     assert reader.categories.names() == {
         0: "Void",
         1: "Animal",
@@ -70,7 +72,7 @@ def test_classes_and_colours_come_from_dataset_meta():
 
 
 def test_prefixes_are_stripped_to_pair_files():
-    reader = open_reader(ROOT / "non_standard_dataset")
+    reader = open_reader(conformance(ROOT) / "non_standard_dataset")
     assert reader.mask_relpath("image_0001.png") == "gt_0001.png"
     assert reader.mask_relpath("image_0002.png") == "gt_0002.png"
 

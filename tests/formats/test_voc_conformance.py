@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from format_helpers import CONFORMANCE
+from conformance import conformance, conformance_pair
 from PIL import Image
 
 from augcli.formats.registry import open_reader, open_writer
@@ -35,13 +35,13 @@ SETS = {
     "datumaro_voc3": ("datumaro/voc_dataset/voc_dataset3", None),
     "roboflow_voc": ("datumaro/roboflow_dataset/voc", None),
 }
-VOC2 = CONFORMANCE / "datumaro/voc_dataset/voc_dataset2"
+VOC2 = "datumaro/voc_dataset/voc_dataset2"
 
 
 @pytest.fixture
 def voc2_with_images(tmp_path: Path) -> Path:
     root = tmp_path / "voc_dataset2"
-    shutil.copytree(VOC2, root)
+    shutil.copytree(conformance(VOC2), root)
     (root / "JPEGImages").mkdir()
     for xml in sorted((root / "Annotations").glob("*.xml")):
         Image.new("RGB", (12, 10), (90, 120, 150)).save(root / "JPEGImages" / f"{xml.stem}.jpg")
@@ -52,7 +52,8 @@ def open_set(name: str, tmp_path: Path, voc2: Path | None = None) -> VocReader:
     if name == "datumaro_voc2":
         return open_reader(voc2)
     source, images = SETS[name]
-    return open_reader(CONFORMANCE / source, images=CONFORMANCE / images if images else None)
+    path, image_dir = conformance_pair(source, images)
+    return open_reader(path, images=image_dir)
 
 
 ALL = sorted(SETS) + ["datumaro_voc2"]
@@ -176,7 +177,7 @@ def test_sets_drop_originals_that_were_not_written(tmp_path):
 
 
 def test_voc2_without_images_reports_every_item():
-    reader = open_reader(VOC2)
+    reader = open_reader(conformance(VOC2))
     assert reader.keys() == []
     assert len(reader.problems) == 5
     assert all("no image for this annotation" in p.message for p in reader.problems)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from format_helpers import CONFORMANCE
+from conformance import conformance_pair
 from geometric_cases import iou, rasterise
 
 from augcli.formats.registry import open_reader, open_writer
@@ -58,7 +58,8 @@ NORMALISED = 1e-6  # YOLO writes 6 decimals of a fraction of the image size
 
 def generate(name: str, out: Path):
     source, images, _ = SETS[name]
-    coco = open_reader(CONFORMANCE / source, images=CONFORMANCE / images if images else None)
+    path, image_dir = conformance_pair(source, images)
+    coco = open_reader(path, images=image_dir)
     writer = open_writer(coco, out, to="yolo")
     writer.finalize([writer.write_original(key) for key in coco.keys()])
     return coco, writer

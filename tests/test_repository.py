@@ -1,0 +1,102 @@
+"""The repository as a newcomer gets it: a tidy root, and a test suite that passes from a fresh clone."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Every entry the repository root is meant to hold; anything else is a stray file.
+ROOT_ENTRIES = {
+    ".ci",
+    ".gitignore",
+    "CONTRIBUTING.md",
+    "README.md",
+    "augcli",
+    "benchmarks",
+    "docs",
+    "pyproject.toml",
+    "recipes",
+    "sample_data",
+    "scripts",
+    "tests",
+}
+
+
+def git(*args: str, cwd: Path = REPO) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def require_git_checkout() -> None:
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("needs a git checkout of augcli")
+
+
+def readme_test_command() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"Run the tests.*?```sh\n(.+?)\n```", readme, re.S)
+    assert match, "README.md lost its 'Run the tests' command"
+    return match.group(1).strip()
+
+
+def test_repository_root_holds_only_the_intended_entries():
+    require_git_checkout()
+    tracked = {line.split("/", 1)[0] for line in git("ls-files").splitlines()}
+    assert tracked - ROOT_ENTRIES == set(), "stray files at the repository root"
+    assert ROOT_ENTRIES - tracked == set(), "an intended root entry is missing"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert ci[-1].strip() == readme_test_command()
+
+
+@pytest.mark.slow
+@pytest.mark.fresh_clone
+def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
+    """Clone HEAD without ../shared beside it and run the README's test command there."""
+    require_git_checkout()
+    clone = tmp_path / "augcli"
+    git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone))
+    assert not (clone.parent / "shared").exists()
+    venv = tmp_path / "venv"
+    # System site packages hold the dependencies already, so no download is needed.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYTEST", "VIRTUAL_ENV"))}
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        VIRTUAL_ENV=str(venv),
+        PIP_NO_INDEX="1",
+        PIP_NO_BUILD_ISOLATION="0",  # pip reads "0" here as: do not isolate the build
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PYTEST_ADDOPTS="-m 'not fresh_clone' -p no:cacheprovider",
+    )
+    run = subprocess.run(
+        ["bash", "-c", readme_test_command()],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    tail = "\n".join((run.stdout + run.stderr).splitlines()[-30:])
+    assert run.returncode == 0, tail
+    assert re.search(r"\d+ passed", run.stdout), tail
+    imported = subprocess.run(
+        ["python", "-c", "import augcli; print(augcli.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert Path(imported.strip()).is_relative_to(clone), "the clone's tests imported another augcli"
+    # Tests write only under tmp_path: the run left nothing new in the clone.
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
