@@ -67,14 +67,12 @@ def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
     git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone))
     assert not (clone.parent / "shared").exists()
     venv = tmp_path / "venv"
-    # System site packages hold the dependencies already, so no download is needed.
+    # System site packages hold the dependencies; pip fetches only the build backend, as .ci/run's does.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYTEST", "VIRTUAL_ENV"))}
     env.update(
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         VIRTUAL_ENV=str(venv),
-        PIP_NO_INDEX="1",
-        PIP_NO_BUILD_ISOLATION="0",  # pip reads "0" here as: do not isolate the build
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PYTEST_ADDOPTS="-m 'not fresh_clone' -p no:cacheprovider",
     )
@@ -91,7 +89,7 @@ def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
     assert re.search(r"\d+ passed", run.stdout), tail
     imported = subprocess.run(
         ["python", "-c", "import augcli; print(augcli.__file__)"],
-        cwd=tmp_path,
+        cwd=venv,
         env=env,
         capture_output=True,
         text=True,

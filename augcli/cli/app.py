@@ -4,29 +4,54 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from augcli.cli.conventions import HELP_OPTIONS, Command, Group, Terminated
 from augcli.core.errors import AugcliError, RecipeError
 
 app = typer.Typer(
-    add_completion=False,
+    cls=Group,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Expand a labeled image dataset offline with a YAML recipe of "
-    "label-aware augmentations. Exit codes: 0 ok, 1 internal error, 2 usage, "
-    "3 invalid recipe, 4 unreadable dataset, 5 items skipped with --strict, "
-    "6 output failure, 130 interrupted, 143 terminated.",
+    rich_markup_mode=None,
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
-stdout = Console()
+# Messages are never wrapped: a log or a pipe gets each one on one line.
+stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
-class Terminated(Exception):
-    """SIGTERM arrived; unwind like Ctrl-C so nothing is left half-written."""
+def _print_version(value: bool) -> None:
+    if value:
+        from augcli import __version__
+
+        print(f"augcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Expand a labeled image dataset offline with a YAML recipe of label-aware augmentations.
+
+    \b
+    Examples:
+      augcli transforms
+      augcli validate recipes/detection.yaml --dataset sample_data
+      augcli preview sample_data --recipe recipes/detection.yaml --out preview.png
+      augcli expand sample_data --recipe recipes/detection.yaml --out expanded
+      augcli convert sample_data --to yolo --out as-yolo
+
+    Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid recipe, 4 unreadable
+    dataset, 5 items skipped with --strict, 6 output failure, 130 interrupted,
+    143 terminated.
+    """
 
 
 def _on_sigterm(_signum, _frame):
@@ -90,13 +115,13 @@ def _mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | 
 
 
 TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
+SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+IMAGES_HELP = "Folder that image file_names resolve against."
 
 
-@app.command()
+@app.command(cls=Command)
 def expand(
-    source: Path = typer.Argument(
-        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
-    ),
+    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the input layout)."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
@@ -106,9 +131,7 @@ def expand(
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
-    images: Path | None = typer.Option(
-        None, "--images", help="Folder that image file_names resolve against."
-    ),
+    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
     palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
@@ -128,88 +151,132 @@ def expand(
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Apply RECIPE to every image of SOURCE and write the expanded dataset to OUT."""
-    from augcli.cli.progress import Progress
-    from augcli.cli.summary import print_summary
-    from augcli.engine.runner import expand as run_expand
+    """Apply RECIPE to every image of SOURCE and write the expanded dataset to OUT.
 
-    progress = Progress(enabled=not quiet)
+    \b
+    Examples:
+      augcli expand sample_data --recipe recipes/detection.yaml --out expanded
+      augcli expand data/annotations/instances_train.json -r recipe.yaml -o out --copies 4
+      augcli expand voc_data -r recipe.yaml -o out --to coco --workers 2
+      augcli expand data -r recipe.yaml -o out --resume    # after Ctrl-C or a crash
+    """
+    from augcli.cli.expand_command import run_with_progress, show_report
 
-    def body():
-        try:
-            return run_expand(
-                source,
-                recipe,
-                out,
-                copies=copies,
-                seed=seed,
-                workers=workers,
-                images=images,
-                fmt=fmt,
-                to=to,
-                mask_options=_mask_options(masks, mask_pattern, palette),
-                overwrite=overwrite,
-                dry_run=dry_run,
-                debug=debug,
-                resume=resume,
-                item_timeout=item_timeout or None,
-                on_start=progress.start,
-                on_result=progress.advance,
-            )
-        except (KeyboardInterrupt, Terminated):
-            if not dry_run:
-                stderr.print(
-                    f"augcli: {out} can be completed with the same command and --resume",
-                    highlight=False,
-                    markup=False,
-                )
-            raise
-        finally:
-            progress.close()
-
-    report = _guarded(debug, body)
-    if as_json:
-        print(report.to_json())
-    else:
-        print_summary(report, stdout)
-    if strict and report.skipped:
-        raise typer.Exit(5)
+    options = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
+    options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
+    options.update(mask_options=_mask_options(masks, mask_pattern, palette))
+    report = _guarded(
+        debug,
+        lambda: run_with_progress(
+            source,
+            recipe,
+            out,
+            quiet=quiet,
+            errors=stderr,
+            label="expand",
+            item_timeout=item_timeout or None,
+            **options,
+        ),
+    )
+    show_report(report, as_json=as_json, quiet=quiet, strict=strict, console=stdout, errors=stderr)
 
 
-@app.command()
+@app.command(cls=Command)
+def convert(
+    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
+    to: str = typer.Option(..., "--to", help="Output format: coco, voc, masks or yolo."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read everything, write nothing."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Write SOURCE in another format to OUT, image for image, without augmenting (no recipe).
+
+    \b
+    Examples:
+      augcli convert sample_data --to yolo --out as-yolo
+      augcli convert voc_data --to coco --out as-coco
+      augcli convert data.yaml --to voc --out as-voc --dry-run   # what would be dropped
+    """
+    from augcli.cli.expand_command import CONVERT_RECIPE, run_with_progress, show_report
+
+    options = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
+    options.update(dry_run=dry_run, debug=debug, resume=resume)
+    report = _guarded(
+        debug,
+        lambda: run_with_progress(
+            source, CONVERT_RECIPE, out, quiet=quiet, errors=stderr, label="convert", **options
+        ),
+    )
+    show_report(report, as_json=as_json, quiet=quiet, strict=strict, console=stdout, errors=stderr)
+
+
+@app.command(cls=Command)
 def preview(
-    source: Path = typer.Argument(
-        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
-    ),
+    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
-    out: Path = typer.Option(..., "--out", "-o", help="PNG file to write."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="PNG or JPEG file to write, or a folder (ending in /) to write preview.png in.",
+    ),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     n: int = typer.Option(6, "-n", min=1, max=64, help="Number of source images (rows)."),
-    versions: int = typer.Option(4, "--versions", min=1, max=16, help="Augmented versions per row."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    images: Path | None = typer.Option(
-        None, "--images", help="Folder that image file_names resolve against."
+    versions: int | None = typer.Option(
+        None, "--versions", min=1, max=16, help="Augmented versions per row (default: the recipe's copies)."
     ),
+    image: list[str] = typer.Option(
+        [],
+        "--image",
+        help="Preview this image (its file name or key; repeat for more) instead of a random pick.",
+    ),
+    names: bool = typer.Option(True, "--names/--no-names", help="Draw category names on boxes."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
+    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Draw a few samples, each as its original plus augmented versions, with labels, into one PNG."""
+    """Draw a few samples, each as its original plus augmented versions, with labels, into one picture.
+
+    \b
+    Examples:
+      augcli preview sample_data --recipe recipes/detection.yaml --out preview.png
+      augcli preview data -r recipe.yaml -o previews/ -n 3 --versions 6
+      augcli preview data -r recipe.yaml -o one.jpg --image 000000397133.jpg --no-names
+    """
     from augcli.cli.preview_command import make_preview
 
     path = _guarded(
         debug,
-        lambda: make_preview(source, recipe, out, n=n, versions=versions, seed=seed, images=images, fmt=fmt),
+        lambda: make_preview(
+            source,
+            recipe,
+            out,
+            n=n,
+            versions=versions,
+            seed=seed,
+            images=images,
+            fmt=fmt,
+            keys=image,
+            names=names,
+        ),
     )
-    stderr.print(f"wrote {path}", highlight=False)
+    stderr.print(f"wrote {path}", highlight=False, markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def stats(
-    source: Path = typer.Argument(
-        ..., help="Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
-    ),
+    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
     compare: Path | None = typer.Option(
         None, "--compare", help="Another dataset (e.g. the expanded OUT) to show side by side."
     ),
@@ -221,7 +288,14 @@ def stats(
     plot: Path | None = typer.Option(None, "--plot", help="Also draw the charts into this PNG."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Per split: images, instances and images per class, box sizes, crowd and keypoint counts."""
+    """Per split: images, instances and images per class, box sizes, crowd and keypoint counts.
+
+    \b
+    Examples:
+      augcli stats sample_data
+      augcli stats data --compare expanded --plot stats.png
+      augcli stats data.yaml --json
+    """
     from augcli.cli.stats_command import print_stats, read_stats, stats_json
 
     def body():
@@ -244,44 +318,31 @@ def stats(
         stderr.print(f"wrote {plot}", highlight=False, markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def transforms(
-    name: str | None = typer.Argument(None, help="Show one transform with a YAML example."),
+    name: str | None = typer.Argument(None, metavar="NAME", help="Show one transform with a YAML example."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
-    """List every transform with its kind, targets and parameters."""
-    from augcli.cli.catalog_view import print_catalog, print_transform, transform_info
-    from augcli.recipe.catalog import full_registry
+    """List every transform with its kind and parameters, or show one.
 
-    registry = full_registry()
-    if name is not None:
-        if name not in registry:
-            import difflib
+    \b
+    Examples:
+      augcli transforms
+      augcli transforms Affine
+      augcli transforms --json
+    """
+    from augcli.cli.catalog_view import show_catalog
 
-            close = difflib.get_close_matches(name, list(registry), n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            stderr.print(f"augcli: error: unknown transform {name!r}{hint}", highlight=False)
-            raise typer.Exit(2)
-        if as_json:
-            print(json.dumps(transform_info(registry[name]), indent=2))
-        else:
-            print_transform(registry[name], stdout)
-        return
-    if as_json:
-        print(json.dumps([transform_info(c) for _, c in sorted(registry.items())], indent=2))
-    else:
-        print_catalog(registry, stdout)
+    raise typer.Exit(show_catalog(name, as_json, stdout, stderr))
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
-    recipe: Path = typer.Argument(..., help="YAML recipe to check."),
+    recipe: Path = typer.Argument(..., metavar="RECIPE", help="YAML recipe to check."),
     dataset: Path | None = typer.Option(
         None, "--dataset", help="Also check the recipe against this dataset."
     ),
-    images: Path | None = typer.Option(
-        None, "--images", help="Folder that image file_names resolve against."
-    ),
+    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
@@ -291,27 +352,19 @@ def validate(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Check a recipe (and optionally a dataset against it) without touching pixels."""
-    from augcli.engine.partners import check_partners
-    from augcli.recipe.recipe import check_dataset, load_recipe
+    """Check a recipe (and optionally a dataset against it) without touching pixels.
 
-    def body():
-        loaded = load_recipe(recipe)
-        if dataset is None:
-            return loaded, [], [], []
-        from augcli.formats.convert.losses import upfront_warnings
-        from augcli.formats.registry import SAME, check_output_format, open_reader
+    \b
+    Examples:
+      augcli validate recipes/detection.yaml
+      augcli validate recipe.yaml --dataset data/annotations/instances_train.json
+      augcli validate recipe.yaml --dataset voc_data --to yolo
+    """
+    from augcli.cli.validate_command import check
 
-        check_output_format(to)
-        reader = open_reader(dataset, fmt=fmt, images=images, **_mask_options(masks, mask_pattern, palette))
-        problems = check_dataset(loaded, reader.categories, reader.targets())
-        unreadable = [str(p) for p in reader.problems]
-        warnings = list(getattr(reader, "notes", []))
-        warnings += upfront_warnings(reader, to) if to != SAME else []
-        warnings += check_partners(loaded, reader)[1]  # refuses a one-image dataset
-        return loaded, problems, unreadable, warnings
-
-    loaded, problems, unreadable, warnings = _guarded(debug, body)
+    loaded, problems, unreadable, warnings = _guarded(
+        debug, lambda: check(recipe, dataset, images, fmt, to, _mask_options(masks, mask_pattern, palette))
+    )
     for warning in warnings:
         stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
     if problems or unreadable:
@@ -320,7 +373,7 @@ def validate(
             stderr.print(f"  {problem}", highlight=False, markup=False)
         # 3: the recipe does not fit the dataset; 4: only the dataset has problems
         raise typer.Exit(3 if problems else 4)
-    stdout.print(f"{recipe}: ok ({len(loaded.pipeline)} top-level transforms)", highlight=False)
+    stdout.print(f"{recipe}: ok ({len(loaded.pipeline)} top-level transforms)", highlight=False, markup=False)
 
 
 def main() -> None:
@@ -328,4 +381,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

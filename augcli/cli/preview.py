@@ -62,6 +62,7 @@ class GridStyle:
     background: tuple = (26, 28, 33)
     text: tuple = (232, 234, 238)
     muted: tuple = (150, 156, 168)
+    names: bool = True  # category-name tags on boxes (off for dense scenes)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ def draw_cell(
     _draw_keypoints(draw, inst, by_id, colours, scale, style)
 
     tag_font = font(max(12, style.cell_height // 20))  # Aileron hints poorly below 12 px
-    for i in range(len(inst)):
+    for i in range(len(inst) if style.names else 0):
         label = int(inst.labels[i])
         name = by_id[label].name if label in by_id else f"id {label}"
         x0, y0, x1, y1 = inst.boxes[i] * scale
@@ -350,8 +351,12 @@ def layout_grid(
 
 
 def _fit_lines(draw, text: str, fnt, width: int, max_lines: int) -> list[str]:
-    """Greedy word wrap to ``max_lines``; the last line ends in '...' if text is left over."""
-    words, lines = text.split(), []
+    """Greedy word wrap to ``max_lines``; the last line ends in '...' if text is left over.
+
+    A word wider than ``width`` (a long file name) is cut into pieces that fit.
+    """
+    words = [piece for word in text.split() for piece in _split_wide(draw, word, fnt, width)]
+    lines: list[str] = []
     while words and len(lines) < max_lines:
         line = words.pop(0)
         while words and draw.textlength(line + " " + words[0], font=fnt) <= width:
@@ -363,6 +368,17 @@ def _fit_lines(draw, text: str, fnt, width: int, max_lines: int) -> list[str]:
             last = last[:-1]
         lines[-1] = last.rstrip() + "..."
     return lines
+
+
+def _split_wide(draw, word: str, fnt, width: int) -> list[str]:
+    pieces = []
+    while word and draw.textlength(word, font=fnt) > width:
+        cut = max(
+            1, next((k for k in range(len(word), 0, -1) if draw.textlength(word[:k], font=fnt) <= width), 1)
+        )
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return pieces + ([word] if word else [])
 
 
 def _legend_items(categories: Categories, colours, used: set[int], has_keypoints: bool, has_crowd: bool):

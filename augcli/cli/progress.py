@@ -1,4 +1,8 @@
-"""Progress on stderr: a tqdm bar on a terminal, plain lines otherwise (CI logs)."""
+"""Progress on stderr: a tqdm bar on a terminal, plain lines otherwise (CI logs).
+
+It counts output images (an original kept or a copy made), and only this
+run's: after ``--resume`` the total is what was still to do.
+"""
 
 from __future__ import annotations
 
@@ -24,19 +28,20 @@ class Progress:
 
             self.bar = tqdm(total=total, desc=self.label, unit="img", file=sys.stderr, leave=False)
         else:
-            print(f"{self.label}: {total} images to process", file=sys.stderr, flush=True)
+            print(f"{self.label}: {total} output images to make", file=sys.stderr, flush=True)
 
-    def advance(self, _result=None) -> None:
-        self.done += 1
+    def advance(self, _result=None, task=None) -> None:
+        step = len(task.copies) if task is not None else 1
+        self.done += step
         if not self.enabled:
             return
         if self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(step)
             return
         now = time.monotonic()
         if self.done == self.total or now - self._last_line >= 5.0:
             self._last_line = now
-            print(f"{self.label}: {self.done}/{self.total} images", file=sys.stderr, flush=True)
+            print(f"{self.label}: {self.done}/{self.total} output images", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -1,16 +1,24 @@
-"""Rendering run reports and problems for people (rich) and machines (JSON)."""
+"""Rendering run reports and problems for people (rich) and machines (JSON).
+
+The table goes to stdout; warnings and skipped items go to stderr, one line
+each, with rich markup escaped so ``[x, y, w, h]`` in a message survives.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from augcli.engine.report import RunReport
 
 MAX_SKIPS_SHOWN = 20
+REPORT_FILE = Path(".augcli") / "report.jsonl"
 
 
-def print_summary(report: RunReport, console: Console) -> None:
+def print_summary(report: RunReport, console: Console, errors: Console) -> None:
     table = Table(title="augcli expand" + (" (dry run)" if report.dry_run else ""), show_header=True)
     table.add_column("", style="bold")
     table.add_column("in", justify="right")
@@ -20,21 +28,38 @@ def print_summary(report: RunReport, console: Console) -> None:
         "annotations", str(report.annotations_in), "-" if report.dry_run else str(report.annotations_out)
     )
     for reason, count in report.dropped.items():
-        table.add_row(f"instances dropped: {reason}", "", str(count))
+        table.add_row(f"instances dropped: {escape(reason)}", "", str(count))
     if report.raster_path:
         table.add_row("instances on folds (raster path)", "", str(report.raster_path))
     table.add_row("items skipped", "", str(len(report.skipped)))
-    rate = f"{report.images_out / report.seconds:.1f}/s" if report.seconds else "-"
-    table.add_row("seconds", "", f"{report.seconds:.2f} ({rate}, {report.workers} workers)")
+    rate = report.rate()
+    table.add_row(
+        "seconds",
+        "",
+        f"{report.seconds:.2f} ({rate if rate is not None else '-'}/s, {report.workers} workers)",
+    )
     console.print(table)
-    for warning in report.warnings:
-        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
-    for skip in report.skipped[:MAX_SKIPS_SHOWN]:
-        console.print(f"[yellow]skipped[/yellow] {format_problem(skip)}", highlight=False)
-    if len(report.skipped) > MAX_SKIPS_SHOWN:
+    print_problems(report, errors)
+    if report.dry_run:
+        console.print("dry run: nothing was written", highlight=False, markup=False)
+    else:
+        console.print(f"output: {report.out}", highlight=False, markup=False)
+    if report.skipped and not report.dry_run:
         console.print(
-            f"... and {len(report.skipped) - MAX_SKIPS_SHOWN} more (see {report.out}/.augcli/report.jsonl)"
+            f"{len(report.skipped)} items skipped, each with its file, image and annotation: "
+            f"{Path(report.out) / REPORT_FILE}",
+            highlight=False,
+            markup=False,
         )
+
+
+def print_problems(report: RunReport, errors: Console) -> None:
+    for warning in report.warnings:
+        errors.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
+    for skip in report.skipped[:MAX_SKIPS_SHOWN]:
+        errors.print(f"[yellow]skipped[/yellow] {escape(format_problem(skip))}", highlight=False)
+    if len(report.skipped) > MAX_SKIPS_SHOWN:
+        errors.print(f"... and {len(report.skipped) - MAX_SKIPS_SHOWN} more", highlight=False, markup=False)
 
 
 def format_problem(record: dict) -> str:

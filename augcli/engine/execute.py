@@ -28,7 +28,7 @@ def execute(
     workers: int,
     journal: Journal | None,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
-    on_result: Callable[[TaskResult], None] | None = None,
+    on_result: Callable[[TaskResult, Task], None] | None = None,
 ) -> dict[int, TaskResult]:
     """Results of ``tasks`` by task index (see the module docstring)."""
     by_index = {task.index: task for task in tasks}
@@ -47,7 +47,7 @@ def execute(
             if journal is not None:
                 _journal(journal.record, result)
             if on_result:
-                on_result(result)
+                on_result(result, by_index[result.index])
     finally:
         iterator.close()  # stops the workers (busy ones are killed)
         if journal is not None:

@@ -14,13 +14,13 @@ from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
 from augcli.engine.partners import check_partners, partner_source
-from augcli.engine.plan import plan_tasks
+from augcli.engine.plan import Task, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
-from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
+from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
 
 
 def resolve_recipe(recipe: Any) -> Recipe:
@@ -73,7 +73,7 @@ def expand(
     debug: bool = False,
     resume: bool = False,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
-    on_result: Callable[[TaskResult], None] | None = None,
+    on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
@@ -87,6 +87,9 @@ def expand(
     ``item_timeout`` bounds the seconds one image may take in a worker.
     ``mask_options`` (``masks``, ``mask_pattern``, ``palette``) name a mask
     dataset's mask folder, mask-name suffix and palette file.
+    ``on_start(n)`` is told the number of output images this run will make
+    (after ``--resume``, only those still to do) and ``on_result(result, task)``
+    is told each finished task.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -115,6 +118,7 @@ def expand(
         source=str(source), out=str(out_path), workers=workers, seed=seed, copies=copies, dry_run=dry_run
     )
     report.skipped.extend(p.to_record() for p in reader.problems)
+    report.warnings.extend(recipe.warnings(copies))
     report.warnings.extend(getattr(reader, "notes", []))
     report.warnings.extend(partner_notes)
     keys = reader.keys()
@@ -134,7 +138,7 @@ def expand(
     done = state.done if state is not None else {}
     pending = [task for task in tasks if task.index not in done]
     if on_start:
-        on_start(len(pending))
+        on_start(sum(len(task.copies) for task in pending))
     context = WorkContext(
         reader=reader,
         recipe=recipe,
@@ -144,10 +148,11 @@ def expand(
         debug=debug,
         partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
     )
-    results = dict(done)
-    results.update(
-        execute(context, pending, workers, state.journal if state else None, item_timeout, on_result)
+    fresh = execute(context, pending, workers, state.journal if state else None, item_timeout, on_result)
+    report.images_this_run = sum(
+        len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].error
     )
+    results = {**done, **fresh}
 
     records, provenance = [], []
     for index in sorted(results):
@@ -164,6 +169,12 @@ def expand(
         if dry_run:
             report.images_out += len(written) + (0 if result.error else int(recipe.keep_original))
 
+    report.copies_short_of_min_ops = sum(1 for entry in provenance if entry.get("short_of_min_ops"))
+    if report.copies_short_of_min_ops:
+        report.warnings.append(
+            f"{report.copies_short_of_min_ops} copies still had fewer than min_ops={recipe.min_ops} "
+            f"ops after {MAX_DRAWS} draws (their ops are in .augcli/provenance.jsonl)"
+        )
     if writer is not None:
         try:
             _finalize(

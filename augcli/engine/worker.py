@@ -83,9 +83,7 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
             rng = task_rng(ctx.seed, task.key, copy)
             draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
             try:
-                run = ctx.recipe.pipeline.run(
-                    source, rng, categories=ctx.reader.categories, policy=ctx.recipe.policy, draw=draw
-                )
+                run, short = ctx.recipe.augment(source, rng, categories=ctx.reader.categories, draw=draw)
             except PartnerError as err:  # costs this output only
                 skipped = {**err.to_record(), "file": _source_name(ctx, task.key), "where": f"copy {copy}"}
                 result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})
@@ -96,6 +94,8 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
             if draw is not None and draw.keys:
                 entry["partners"] = list(draw.keys)
+            if short:
+                entry["short_of_min_ops"] = True
             result.provenance.append(entry)
             if not ctx.dry_run:
                 result.records.append(ctx.writer.write_item(task.key, copy, run.sample))

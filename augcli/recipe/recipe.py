@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from augcli.core.errors import RecipeError
 from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
-from augcli.core.sample import Categories
+from augcli.core.sample import Categories, Sample
 from augcli.recipe.build import WHERE_ATTR
 from augcli.recipe.catalog import full_registry
 from augcli.recipe.partners import PartnerSpec
-from augcli.recipe.pipeline import Pipeline
+from augcli.recipe.pipeline import Pipeline, RunResult
 from augcli.recipe.problems import Problems
 from augcli.recipe.schema import parse_recipe
 from augcli.recipe.yaml_loader import MAX_BYTES, YamlDocument, load_yaml
@@ -29,6 +30,7 @@ class Recipe:
     seed: int = 0
     copies: int = 1
     keep_original: bool = True
+    min_ops: int = 0  # redraw a copy until at least this many ops applied
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
     pipeline: Pipeline = field(default_factory=Pipeline)
@@ -36,6 +38,40 @@ class Recipe:
     partner_pipeline: Pipeline = field(default_factory=Pipeline)  # run on each partner first
     source_text: str = ""
     source: str = "<dict>"  # the file it came from, for messages
+
+    def augment(
+        self,
+        sample: Sample,
+        rng: np.random.Generator,
+        categories: Categories | None = None,
+        draw: Any = None,
+    ) -> tuple[RunResult, bool]:
+        """One augmented copy, and whether it still has fewer than ``min_ops`` ops.
+
+        A copy short of ``min_ops`` is drawn again from the same stream, so the
+        result depends only on the copy's seed; after ``MAX_DRAWS`` draws the
+        last one is kept.
+        """
+        run = self.pipeline.run(sample, rng, categories=categories, policy=self.policy, draw=draw)
+        for _ in range(MAX_DRAWS - 1):
+            if len(run.ops) >= self.min_ops:
+                break
+            run = self.pipeline.run(sample, rng, categories=categories, policy=self.policy, draw=draw)
+        return run, len(run.ops) < self.min_ops
+
+    def warnings(self, copies: int | None = None) -> list[str]:
+        """What is valid but probably not meant (``copies`` overrides the recipe's)."""
+        copies = self.copies if copies is None else copies
+        if copies > 0 and not self.pipeline.steps:
+            return [
+                f"the pipeline is empty, so each of the {copies} copies per image is identical to its "
+                "original; add transforms, or use `augcli convert` to only change the format"
+            ]
+        return []
+
+
+# How many times one copy is drawn at most to reach ``min_ops``.
+MAX_DRAWS = 20
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -103,6 +139,7 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
         seed=parts.seed,
         copies=parts.copies,
         keep_original=parts.keep_original,
+        min_ops=parts.min_ops,
         policy=parts.policy,
         jpeg_quality=parts.jpeg_quality,
         pipeline=Pipeline(parts.steps, policy=parts.policy),

@@ -5,6 +5,7 @@ version: 1              # required format version (only 1 exists)
 seed: 0                 # int >= 0
 copies: 1               # augmented outputs per input image, int >= 0
 keep_original: true     # also write each input image unchanged
+min_ops: 0              # redraw a copy until at least this many ops applied (bounded)
 labels:
   min_visibility: 0.0   # 0..1
   min_area: 1           # >= 0 (px^2)
@@ -39,6 +40,7 @@ TOP_PARAMS = (
     Param("seed", "int", 0, "random seed of the whole run", low=0),
     Param("copies", "int", 1, "augmented outputs per input image", low=0),
     Param("keep_original", "bool", True, "also write each input image unchanged"),
+    Param("min_ops", "int", 0, "redraw a copy until at least this many ops applied (bounded)", low=0),
 )
 LABEL_PARAMS = (
     Param(
@@ -90,6 +92,7 @@ class RecipeParts:
     seed: int = 0
     copies: int = 1
     keep_original: bool = True
+    min_ops: int = 0
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
     steps: list[Transform] = field(default_factory=list)
@@ -119,6 +122,7 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
     parts.seed = values.get("seed", parts.seed)
     parts.copies = values.get("copies", parts.copies)
     parts.keep_original = values.get("keep_original", parts.keep_original)
+    parts.min_ops = values.get("min_ops", parts.min_ops)
     parts.policy = _labels(data.get("labels"), problems)
     output = _section(data, "output", OUTPUT_PARAMS, problems)
     parts.jpeg_quality = output.get("jpeg_quality", parts.jpeg_quality)

@@ -14,6 +14,9 @@ from typing import Any
 PARAM_KINDS = ("float", "int", "bool", "str", "choice", "range", "int_range", "color", "list", "any")
 # How a single number given for a range parameter is widened, as in Albumentations.
 SCALAR_RULES = ("point", "symmetric", "around_one", "upto")
+# OpenCV flags by name, so a recipe may say ``border_mode: reflect`` as well as ``2``.
+INTERPOLATION_NAMES = (("nearest", 0), ("linear", 1), ("cubic", 2), ("area", 3), ("lanczos4", 4))
+BORDER_MODE_NAMES = (("constant", 0), ("replicate", 1), ("reflect", 2), ("wrap", 3), ("reflect_101", 4))
 
 
 class ParamError(ValueError):
@@ -34,14 +37,20 @@ class Param:
     scalar: str = "point"  # range kinds: what a single number means
     nullable: bool = False
     ordered: bool = True  # range kinds: require min <= max
+    names: tuple[tuple[str, Any], ...] = ()  # choice kinds: names accepted for values
+    shape: str = ""  # kind "any": the values it takes, as the catalogue shows them
 
     def __post_init__(self) -> None:
         assert self.kind in PARAM_KINDS, self.kind
         assert self.scalar in SCALAR_RULES, self.scalar
 
     def describe_type(self) -> str:
-        if self.kind == "choice":
+        if self.kind == "choice" and self.names:
+            text = " | ".join(f"{name!r} ({value})" for name, value in self.names)
+        elif self.kind == "choice":
             text = " | ".join(repr(c) for c in self.choices)
+        elif self.kind == "any":
+            text = self.shape or "see its meaning"
         elif self.kind in ("range", "int_range"):
             elem = "int" if self.kind == "int_range" else "float"
             text = f"[{elem}, {elem}] or {elem}"
@@ -78,9 +87,12 @@ class Param:
                 raise ParamError(f"{self.name} must be a string, got {value!r}", self.name)
             return value
         if kind == "choice":
+            if isinstance(value, str) and self.names:
+                value = dict(self.names).get(value.lower(), value)
             if value not in self.choices:
                 opts = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"{self.name} must be one of {opts}, got {value!r}", self.name)
+                named = f" (or a name: {', '.join(n for n, _ in self.names)})" if self.names else ""
+                raise ParamError(f"{self.name} must be one of {opts}{named}, got {value!r}", self.name)
             return value
         if kind in ("float", "int"):
             return self._number(value, integer=kind == "int")
@@ -104,9 +116,15 @@ class Param:
             raise ParamError(f"{self.name} must be an integer, got {value!r}", self.name)
         if not math.isfinite(value):
             raise ParamError(f"{self.name} must be finite, got {value!r}", self.name)
-        if self.low is not None and value < self.low:
+        below = self.low is not None and value < self.low
+        above = self.high is not None and value > self.high
+        if (below or above) and self.low is not None and self.high is not None:
+            raise ParamError(
+                f"{self.name} must be between {self.low:g} and {self.high:g}, got {value!r}", self.name
+            )
+        if below:
             raise ParamError(f"{self.name} must be >= {self.low:g}, got {value!r}", self.name)
-        if self.high is not None and value > self.high:
+        if above:
             raise ParamError(f"{self.name} must be <= {self.high:g}, got {value!r}", self.name)
         return int(value) if integer else float(value)
 

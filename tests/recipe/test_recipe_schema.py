@@ -112,12 +112,12 @@ def test_unknown_keys_in_sections_suggest_too():
         ("copies: -1", "copies (line 2): must be >= 0, got -1"),
         ("copies: true", "copies (line 2): must be an integer, got True"),
         ("keep_original: 'yes'", "keep_original (line 2): must be true or false, got 'yes'"),
-        ("labels: {min_visibility: 1.5}", "labels.min_visibility (line 2): must be <= 1, got 1.5"),
+        ("labels: {min_visibility: 1.5}", "labels.min_visibility (line 2): must be between 0 and 1, got 1.5"),
         ("labels: {min_area: -2}", "labels.min_area (line 2): must be >= 0, got -2"),
         ("labels: {box: loose}", "labels.box (line 2): must be one of 'tight', 'corners', got 'loose'"),
         ("labels: [1]", "labels (line 2): must be a mapping, got a list"),
-        ("output: {jpeg_quality: 0}", "output.jpeg_quality (line 2): must be >= 1, got 0"),
-        ("output: {jpeg_quality: 101}", "output.jpeg_quality (line 2): must be <= 100, got 101"),
+        ("output: {jpeg_quality: 0}", "output.jpeg_quality (line 2): must be between 1 and 100, got 0"),
+        ("output: {jpeg_quality: 101}", "output.jpeg_quality (line 2): must be between 1 and 100, got 101"),
         ("pipeline: {a: 1}", "pipeline (line 2): must be a list of transforms, got a mapping"),
     ],
 )
@@ -183,8 +183,8 @@ pipeline:
     assert problems_of(text) == [
         f"pipeline[0]._TestShift.amount (line {line_of(text, 'a lot')}): must be a number or "
         "[min, max], got 'a lot'",
-        f"pipeline[0]._TestShift.p (line {line_of(text, 'p: 1.5')}): must be <= 1, got 1.5",
-        f"pipeline[1]._TestPaint.value (line {line_of(text, '300')}): must be <= 255, got 300",
+        f"pipeline[0]._TestShift.p (line {line_of(text, 'p: 1.5')}): must be between 0 and 1, got 1.5",
+        f"pipeline[1]._TestPaint.value (line {line_of(text, '300')}): must be between 0 and 255, got 300",
     ]
 
 
@@ -240,7 +240,7 @@ pipeline:
 """
     assert problems_of(text) == [
         f"pipeline[0].OneOf.transforms[0]._TestPaint.value (line {line_of(text, '-1}')}): "
-        "must be >= 0, got -1",
+        "must be between 0 and 255, got -1",
         f"pipeline[0].OneOf.transforms[1].SomeOf.transforms[1].Qqqq "
         f"(line {line_of(text, 'Qqqq')}): unknown transform 'Qqqq' (`augcli transforms` lists them)",
         # the container's own checks still run around an invalid child

@@ -33,11 +33,11 @@ FILL_MASK_DOC = (
 
 
 def fill_param(default: Any = 0, doc: str = FILL_DOC) -> Param:
-    return Param("fill", "any", default, doc)
+    return Param("fill", "any", default, doc, shape="number, [numbers per channel] or a fill name")
 
 
 def fill_mask_param(default: int | None = None, doc: str = FILL_MASK_DOC) -> Param:
-    return Param("fill_mask", "any", default, doc, nullable=True)
+    return Param("fill_mask", "any", default, doc, nullable=True, shape="int")
 
 
 def holes_covered(holes: Sequence[Hole], height: int, width: int) -> np.ndarray:

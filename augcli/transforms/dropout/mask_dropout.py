@@ -73,6 +73,7 @@ class MaskDropout(Transform):
             0,
             "image fill of removed objects: a number, one number per channel, 'random', "
             "'random_uniform' (one colour per object), 'inpaint_telea' or 'inpaint_ns'",
+            shape="number, [numbers per channel] or a fill name",
         ),
         Param(
             "fill_mask",
@@ -80,6 +81,7 @@ class MaskDropout(Transform):
             0,
             "class written into the semantic map where objects were removed; null leaves the map",
             nullable=True,
+            shape="int",
         ),
     )
     default_p = 0.5

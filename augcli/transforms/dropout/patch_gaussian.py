@@ -59,6 +59,7 @@ class PatchGaussian(Transform):
             "any",
             (0.25, 0.5),
             "patch side range: two ints (pixels) or two floats (fractions of the shorter image side)",
+            shape="[int, int] or [float, float]",
         ),
         Param(
             "sigma_range",

@@ -84,6 +84,7 @@ class PixelDropout(Transform):
             "value of the dropped pixels: a number, one number per colour channel, or null for one "
             "random value per application",
             nullable=True,
+            shape="number or [numbers per channel]",
         ),
         Param(
             "mask_drop_value",
@@ -91,6 +92,7 @@ class PixelDropout(Transform):
             None,
             "class written into the semantic map at dropped pixels; null leaves the map as it is",
             nullable=True,
+            shape="int",
         ),
     )
     default_p = 0.5

@@ -16,7 +16,7 @@ import numpy as np
 
 from augcli.geometry.warp import MatrixWarp, scaling, translation
 from augcli.transforms.base import GeometricOp, Transform
-from augcli.transforms.params import Param, ParamError
+from augcli.transforms.params import BORDER_MODE_NAMES, INTERPOLATION_NAMES, Param, ParamError
 
 # cv2.INTER_NEAREST, INTER_LINEAR, INTER_CUBIC, INTER_AREA, INTER_LANCZOS4
 INTERPOLATIONS = (0, 1, 2, 3, 4)
@@ -31,8 +31,9 @@ def interpolation_param(default: int = 1) -> Param:
         "choice",
         default,
         "OpenCV interpolation flag for the image (0 nearest, 1 linear, 2 cubic, "
-        "3 area, 4 lanczos4); masks always use nearest",
+        "3 area, 4 lanczos4), by number or name; masks always use nearest",
         choices=INTERPOLATIONS,
+        names=INTERPOLATION_NAMES,
     )
 
 
@@ -42,8 +43,9 @@ def border_mode_param(default: int = 0) -> Param:
         "choice",
         default,
         "OpenCV border mode for pixels that come from outside the image "
-        "(0 constant, 1 replicate, 2 reflect, 3 wrap, 4 reflect_101)",
+        "(0 constant, 1 replicate, 2 reflect, 3 wrap, 4 reflect_101), by number or name",
         choices=BORDER_MODES,
+        names=BORDER_MODE_NAMES,
     )
 
 

@@ -202,13 +202,37 @@ class Affine(Transform):
     kind = "geometric"
     default_p = 0.5
     params = (
-        Param("scale", "any", (1.0, 1.0), f"scale factor, 1 = unchanged; {_XY_DOC}"),
         Param(
-            "translate_percent", "any", None, f"shift as a fraction of width/height; {_XY_DOC}", nullable=True
+            "scale",
+            "any",
+            (1.0, 1.0),
+            f"scale factor, 1 = unchanged; {_XY_DOC}",
+            shape="number, [min, max] or {x: ..., y: ...}",
         ),
-        Param("translate_px", "any", None, f"shift in pixels (integers); {_XY_DOC}", nullable=True),
+        Param(
+            "translate_percent",
+            "any",
+            None,
+            f"shift as a fraction of width/height; {_XY_DOC}",
+            nullable=True,
+            shape="number, [min, max] or {x: ..., y: ...}",
+        ),
+        Param(
+            "translate_px",
+            "any",
+            None,
+            f"shift in pixels (integers); {_XY_DOC}",
+            nullable=True,
+            shape="int, [min, max] or {x: ..., y: ...}",
+        ),
         Param("rotate", "range", (0.0, 0.0), "angle range in degrees (counter-clockwise)"),
-        Param("shear", "any", (0.0, 0.0), f"shear angle range in degrees; {_XY_DOC}"),
+        Param(
+            "shear",
+            "any",
+            (0.0, 0.0),
+            f"shear angle range in degrees; {_XY_DOC}",
+            shape="number, [min, max] or {x: ..., y: ...}",
+        ),
         *resampling_params(),
         Param("fit_output", "bool", False, "grow the canvas so the whole warped image stays visible"),
         Param("keep_ratio", "bool", False, "use the x scale for y too"),

@@ -205,6 +205,7 @@ class CropAndPad(Transform):
             "pixels per side, negative crops and positive pads: a number (all sides), "
             "[min, max] (drawn per side), or [top, right, bottom, left] each a number or "
             "[min, max]; give px or percent",
+            shape="int, [min, max] or [top, right, bottom, left]",
         ),
         Param(
             "percent",
@@ -212,6 +213,7 @@ class CropAndPad(Transform):
             None,
             "the same as px, as fractions of the height (top, bottom) or width (left, right)",
             nullable=True,
+            shape="number, [min, max] or [top, right, bottom, left]",
         ),
         Param("keep_size", "bool", True, "resize the result back to the input size"),
         Param(
@@ -300,6 +302,7 @@ class Pad(Transform):
             "any",
             0,
             "an integer for all sides, [x, y] (left/right, top/bottom), or [left, top, right, bottom]",
+            shape="int, [x, y] or [left, top, right, bottom]",
         ),
         FILL,
         FILL_MASK,

@@ -26,7 +26,7 @@ from augcli.transforms.geometric._common import (
     pad_split,
     resampling_of,
 )
-from augcli.transforms.params import Param, ParamError
+from augcli.transforms.params import BORDER_MODE_NAMES, Param, ParamError
 
 
 class RandomCropOp(WindowOp):
@@ -62,7 +62,14 @@ _CROP_PARAMS = (
     Param(
         "pad_position", "choice", "center", "where the image sits inside the padding", choices=PAD_POSITIONS
     ),
-    Param("border_mode", "choice", 0, "OpenCV border mode for the padding", choices=BORDER_MODES),
+    Param(
+        "border_mode",
+        "choice",
+        0,
+        "OpenCV border mode for the padding, by number or name",
+        choices=BORDER_MODES,
+        names=BORDER_MODE_NAMES,
+    ),
     FILL,
     FILL_MASK,
 )

@@ -147,6 +147,7 @@ def _aspect_params(side: str) -> tuple[Param, ...]:
             f"target length of the {side} side (int); a list picks one at random; "
             "1024 when neither max_size nor max_size_hw is given",
             nullable=True,
+            shape="int or [int, ...]",
         ),
         Param(
             "max_size_hw",
@@ -154,6 +155,7 @@ def _aspect_params(side: str) -> tuple[Param, ...]:
             None,
             "[height, width] limits instead of max_size (either may be null)",
             nullable=True,
+            shape="[int or null, int or null]",
         ),
         interpolation_param(),
         MASK_INTERPOLATION,

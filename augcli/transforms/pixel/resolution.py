@@ -72,6 +72,7 @@ class Downscale(Transform):
             {"downscale": 0, "upscale": 0},
             "OpenCV interpolation flags {downscale: flag, upscale: flag} "
             "(0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)",
+            shape="{downscale: int, upscale: int}",
         ),
     )
     default_p = 0.5

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from augcli.transforms.base import PixelOp
-from augcli.transforms.params import Param
+from augcli.transforms.params import INTERPOLATION_NAMES, Param
 from augcli.transforms.pixel.imageops import (
     join_alpha,
     keep_shape,
@@ -31,8 +31,10 @@ def interpolation_param(default: int = 1, name: str = "interpolation", what: str
         name,
         "choice",
         default,
-        f"OpenCV interpolation flag for the {what} (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)",
+        f"OpenCV interpolation flag for the {what} (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4), "
+        "by number or name",
         choices=INTERPOLATIONS,
+        names=INTERPOLATION_NAMES,
     )
 
 

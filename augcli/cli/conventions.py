@@ -1,0 +1,94 @@
+"""Command-line conventions on top of typer/click: one-line usage errors and plain help text.
+
+Usage errors print ``augcli: error: missing option --recipe (see augcli expand -h)``
+and exit 2 instead of click's boxed message. Help is click's plain layout
+(flags show no ``<bool>``), and usage lines show ``SOURCE``, not ``{source}``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# typer 0.29 carries its own copy of click (pinned in pyproject.toml).
+from typer._click import exceptions as click_errors
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.exceptions import Abort
+
+HELP_OPTIONS = ["-h", "--help"]
+USAGE_EXIT = 2
+
+
+def describe_usage_error(err: click_errors.UsageError) -> str:
+    """Click's message as one lower-case line that names the option as typed on a command line."""
+    param = getattr(err, "param", None)
+    name = _option_name(param) if param is not None else ""
+    if isinstance(err, click_errors.MissingParameter) and param is not None:
+        return f"missing {'option' if isinstance(param, TyperOption) else 'argument'} {name}"
+    if isinstance(err, click_errors.NoSuchOption):
+        close = [p for p in (err.possibilities or []) if p.startswith("-")]
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        return f"no such option {err.option_name}{hint}"
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if isinstance(err, click_errors.BadParameter) and (low is not None or high is not None):
+        bounds = (
+            f"between {low} and {high}"
+            if low is not None and high is not None
+            else f">= {low}"
+            if low is not None
+            else f"<= {high}"
+        )
+        return f"invalid value for {name}: it must be {bounds}"
+    message = " ".join(err.format_message().split())
+    message = message.replace("'", "").rstrip(".")
+    return message[:1].lower() + message[1:]
+
+
+def _option_name(param) -> str:
+    if isinstance(param, TyperOption):
+        long_names = [o for o in param.opts if o.startswith("--")] or param.opts
+        return long_names[0]
+    return (param.metavar or param.name or "").upper()
+
+
+def print_usage_error(err: click_errors.UsageError) -> None:
+    ctx = err.ctx
+    where = ctx.command_path if ctx is not None else "augcli"
+    print(f"augcli: error: {describe_usage_error(err)} (see {where} -h)", file=sys.stderr)
+
+
+class Terminated(Exception):
+    """SIGTERM arrived; unwind like Ctrl-C so nothing is left half-written."""
+
+
+class Command(TyperCommand):
+    """A command whose usage line shows arguments as SOURCE / [NAME]."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = (param.metavar or param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+class Group(TyperGroup):
+    """The top-level group: usage errors become one line and exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rc = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.UsageError as err:
+            print_usage_error(err)
+            sys.exit(USAGE_EXIT)
+        except click_errors.ClickException as err:
+            print(f"augcli: error: {err.format_message()}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        except Abort:
+            print("augcli: interrupted", file=sys.stderr)
+            sys.exit(130)
+        sys.exit(rc or 0)
