@@ -18,7 +18,9 @@ MAX_SKIPS_SHOWN = 20
 REPORT_FILE = Path(".augcli") / "report.jsonl"
 
 
-def print_summary(report: RunReport, console: Console, errors: Console) -> None:
+def print_summary(report: RunReport, console: Console, errors: Console | None = None) -> None:
+    """The table on ``console``; warnings and skipped items on ``errors`` (the CLI's stderr)."""
+    errors = errors or console
     table = Table(title="augcli expand" + (" (dry run)" if report.dry_run else ""), show_header=True)
     table.add_column("", style="bold")
     table.add_column("in", justify="right")
