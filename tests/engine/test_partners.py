@@ -179,7 +179,7 @@ def test_mosaic_output_is_identical_for_one_and_two_workers_and_lists_partners(s
 def test_mosaic_output_is_identical_after_an_interrupted_run_is_resumed(sample_dataset, tmp_path):
     augcli.expand(sample_dataset, MOSAIC_RECIPE, tmp_path / "whole", workers=1)
 
-    def interrupt(result, seen=[]):  # noqa: B006 (a counter shared by the calls of one run)
+    def interrupt(result, task, seen=[]):  # noqa: B006 (a counter shared by the calls of one run)
         seen.append(result)
         if len(seen) == 3:
             raise KeyboardInterrupt
