@@ -191,6 +191,9 @@ def convert(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
+    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
+    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
@@ -211,6 +214,7 @@ def convert(
     from augcli.cli.expand_command import CONVERT_RECIPE, run_with_progress, show_report
 
     options = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
+    options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume)
     report = _guarded(
         debug,

@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 import replicas
-from format_helpers import CONFORMANCE
+from conformance import conformance
 from typer.testing import CliRunner
 
 import augcli
@@ -24,7 +24,6 @@ from augcli.formats.masks.layout import augmented_name
 from augcli.formats.masks.reader import MaskFolderReader
 from augcli.formats.registry import open_reader
 
-DATUMARO = CONFORMANCE / "datumaro"
 CONVERT = {"version": 1, "copies": 0, "keep_original": True, "pipeline": []}
 FLIP = {"version": 1, "seed": 3, "copies": 1, "pipeline": [{"HorizontalFlip": {"p": 1.0}}]}
 FIXTURES = {
@@ -54,10 +53,7 @@ def tree(root) -> dict[str, str]:
 
 
 def _fixture(name):
-    path = DATUMARO / name
-    if not path.is_dir():
-        pytest.skip(f"conformance data not found: {path}")
-    return path
+    return conformance(f"datumaro/{name}")
 
 
 def _source(kind, name, tmp_path):
