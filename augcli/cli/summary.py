@@ -41,6 +41,7 @@ def print_summary(report: RunReport, console: Console, errors: Console | None = 
         f"{report.seconds:.2f} ({rate if rate is not None else '-'}/s, {report.workers} workers)",
     )
     console.print(table)
+    print_classes(report, console)
     print_problems(report, errors)
     if report.dry_run:
         console.print("dry run: nothing was written", highlight=False, markup=False)
@@ -53,6 +54,25 @@ def print_summary(report: RunReport, console: Console, errors: Console | None = 
             highlight=False,
             markup=False,
         )
+
+
+def print_classes(report: RunReport, console: Console) -> None:
+    """Instances per class in and out (dropped by reason); on a dry run, the copies plan."""
+    if report.classes:
+        table = Table(title="instances per class", title_justify="left")
+        for column in ("class", "in", "out", "dropped"):
+            table.add_column(column, justify="left" if column in ("class", "dropped") else "right")
+        for name, row in sorted(report.classes.items()):
+            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(row["dropped"].items()))
+            table.add_row(escape(name), str(row["in"]), str(row["out"]), escape(dropped))
+        console.print(table)
+    for split, rows in (report.class_plan or {}).items() if report.dry_run else ():
+        table = Table(title=escape(f"copies plan, split {split}"), title_justify="left")
+        for column in ("class", "instances now", "planned copies", "expected instances after"):
+            table.add_column(column, justify="left" if column == "class" else "right")
+        for name, row in rows.items():
+            table.add_row(escape(name), str(row["instances"]), str(row["copies"]), str(row["expected"]))
+        console.print(table)
 
 
 def print_problems(report: RunReport, errors: Console) -> None:

@@ -59,6 +59,8 @@ def result_to_dict(result: TaskResult) -> dict:
         "key": result.key,
         "records": [{"key": r.key, "copy": r.copy, "payload": r.payload} for r in result.records],
         "dropped": result.dropped,
+        "classes_out": result.classes_out,
+        "dropped_by_class": result.dropped_by_class,
         "provenance": result.provenance,
         "error": result.error,
     }
@@ -73,6 +75,8 @@ def result_from_dict(data: dict) -> TaskResult:
             for r in data.get("records") or []
         ],
         dropped=dict(data.get("dropped") or {}),
+        classes_out=dict(data.get("classes_out") or {}),
+        dropped_by_class={k: dict(v) for k, v in (data.get("dropped_by_class") or {}).items()},
         provenance=list(data.get("provenance") or []),
         error=data.get("error"),
     )

@@ -7,6 +7,7 @@ the output.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -17,8 +18,13 @@ class Task:
     copies: tuple[int, ...]  # 0 = the untouched original, 1..N = augmented copies
 
 
-def plan_tasks(keys: list[str], copies: int, keep_original: bool) -> list[Task]:
-    wanted = ((0,) if keep_original else ()) + tuple(range(1, copies + 1))
-    if not wanted:
-        return []
-    return [Task(i, key, wanted) for i, key in enumerate(keys)]
+def plan_tasks(keys: list[str], copies: int | Mapping[str, int], keep_original: bool) -> list[Task]:
+    """``copies`` is one count for every image, or a count per key (``engine.class_plan``)."""
+    original = (0,) if keep_original else ()
+    tasks = []
+    for key in keys:
+        count = copies if isinstance(copies, int) else copies.get(key, 0)
+        wanted = original + tuple(range(1, count + 1))
+        if wanted:
+            tasks.append(Task(len(tasks), key, wanted))
+    return tasks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,18 +29,40 @@ class RunReport:
     seconds: float = 0.0
     workers: int = 1
     seed: int = 0
-    copies: int = 0
+    copies: int | None = 0  # None when a copies: block planned them per image
     dry_run: bool = False
+    # class name -> {"in": instances read, "out": instances written, "dropped": {reason: n}}
+    classes: dict[str, dict] = field(default_factory=dict)
+    # a copies: block's plan: split -> class -> {"instances", "copies", "expected"} (see engine.class_plan)
+    class_plan: dict[str, dict] | None = None
 
     def add_dropped(self, counts: dict[str, int]) -> None:
         total = Counter(self.dropped)
         total.update(counts)
         self.dropped = dict(sorted(total.items()))
 
+    def add_classes(self, names: dict[str, str], out: dict[str, int], dropped: dict[str, dict]) -> None:
+        """Count one task's instances written and dropped (keyed by category id, ``names`` maps them)."""
+        for label, count in out.items():
+            self._class(names.get(label, label))["out"] += int(count)
+        for reason, counts in dropped.items():
+            for label, count in counts.items():
+                row = self._class(names.get(label, label))["dropped"]
+                row[reason] = row.get(reason, 0) + int(count)
+
+    def count_classes_in(self, per_image: Iterable[Counter]) -> None:
+        for counts in per_image:
+            for name, count in counts.items():
+                self._class(name)["in"] += count
+
+    def _class(self, name: str) -> dict:
+        return self.classes.setdefault(name, {"in": 0, "out": 0, "dropped": {}})
+
     def to_dict(self) -> dict:
         data = {"schema_version": REPORT_SCHEMA_VERSION, **asdict(self)}
         data["outputs_per_second"] = self.rate()
         data["seconds"] = round(self.seconds, 3)
+        data["classes"] = dict(sorted(self.classes.items()))
         return data
 
     def rate(self) -> float | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
+from augcli.engine.class_plan import image_classes, plan_dataset
 from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
@@ -94,6 +95,7 @@ def expand(
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else int(seed)
+    copies_override = copies
     copies = recipe.copies if copies is None else int(copies)
     if copies < 0:
         raise UsageError("--copies must be >= 0")
@@ -124,7 +126,14 @@ def expand(
     keys = reader.keys()
     report.images_in = len(keys)
     report.annotations_in = reader.annotation_count()
-    tasks = plan_tasks(keys, copies, recipe.keep_original)
+    images, instances = image_classes(reader, keys)
+    report.count_classes_in(instances.values())
+    per_image: int | dict[str, int] = copies
+    if copies_override is None and recipe.class_copies is not None:
+        plan = plan_dataset(reader, images, recipe.class_copies, seed, recipe.keep_original, instances)
+        per_image, report.class_plan, report.copies = plan.copies, plan.table, None
+        report.warnings.extend(plan.warnings)
+    tasks = plan_tasks(keys, per_image, recipe.keep_original)
 
     writer = state = None
     if not dry_run:
@@ -155,6 +164,7 @@ def expand(
     results = {**done, **fresh}
 
     records, provenance = [], []
+    label_names = {str(k): v for k, v in reader.categories.names().items()}
     for index in sorted(results):
         result = results[index]
         if result.error:
@@ -166,6 +176,7 @@ def expand(
         provenance.extend(written)
         report.add_dropped(result.dropped)
         report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
+        report.add_classes(label_names, result.classes_out, result.dropped_by_class)
         if dry_run:
             report.images_out += len(written) + (0 if result.error else int(recipe.keep_original))
 
@@ -212,7 +223,10 @@ def _finalize(
     report.annotations_out = stats.get("annotations", 0)
     report.warnings.extend(stats.get("warnings", []))
     run_info.update(
-        images_out=report.images_out, annotations_out=report.annotations_out, dropped=report.dropped
+        images_out=report.images_out,
+        annotations_out=report.annotations_out,
+        dropped=report.dropped,
+        classes=report.classes,
     )
     if report.raster_path:
         run_info["raster_path"] = report.raster_path
@@ -232,6 +246,7 @@ def _report_finished(report: RunReport, finished: dict) -> None:
     report.annotations_out = int(finished.get("annotations_out") or 0)
     report.add_dropped(finished.get("dropped") or {})
     report.raster_path = int(finished.get("raster_path") or 0)
+    report.classes = dict(finished.get("classes") or report.classes)
     report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR / "report.jsonl")
 
 

@@ -42,6 +42,9 @@ class TaskResult:
     key: str
     records: list[ItemRecord] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    # per category id (as a string, so journal round trips keep it): instances written / dropped by reason
+    classes_out: dict[str, int] = field(default_factory=dict)
+    dropped_by_class: dict[str, dict[str, int]] = field(default_factory=dict)
     provenance: list[dict] = field(default_factory=list)
     error: dict | None = None  # set when the item was skipped
     fatal: bool = False  # the output cannot be written at all (disk full...): stop the run
@@ -70,6 +73,8 @@ def with_writer_capabilities(sample: Any, writer: Any) -> Any:
 def run_task(ctx: WorkContext, task: Task) -> TaskResult:
     result = TaskResult(task.index, task.key)
     dropped: Counter = Counter()
+    written: Counter = Counter()
+    by_class: dict[str, Counter] = {}
     try:
         augmented = [c for c in task.copies if c > 0]
         source = ctx.reader.load(task.key) if augmented else None
@@ -79,6 +84,8 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
             if copy == 0:
                 if not ctx.dry_run:
                     result.records.append(ctx.writer.write_original(task.key))
+                labels = source.instances.labels if source is not None else ctx.reader.labels(task.key).labels
+                written.update(str(label) for label in labels.tolist())
                 continue
             rng = task_rng(ctx.seed, task.key, copy)
             draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
@@ -89,6 +96,9 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})
                 continue
             dropped.update(run.dropped)
+            for reason, counts in run.dropped_by_class.items():
+                by_class.setdefault(reason, Counter()).update({str(k): v for k, v in counts.items()})
+            written.update(str(label) for label in run.sample.instances.labels.tolist())
             entry = {"key": task.key, "copy": copy, "ops": run.ops}
             if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters
                 entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
@@ -118,6 +128,9 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
         )
         result.fatal = _caused_by(err, _DISK_FULL_ERRNOS)
     result.dropped = dict(dropped)
+    if result.error is None:
+        result.classes_out = dict(written)
+        result.dropped_by_class = {reason: dict(counts) for reason, counts in by_class.items()}
     return result
 
 

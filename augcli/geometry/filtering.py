@@ -14,12 +14,19 @@ _TOLERANCE = 1e-9  # area ratios of untouched shapes may come out as 0.999999999
 
 
 def drop_instances(sample: Sample, keep: np.ndarray, reason: str) -> Sample:
-    """Keep ``instances[keep]``; count the others under ``reason`` in a copied ``meta['dropped']``."""
+    """Keep ``instances[keep]``; count the others under ``reason`` in a copied ``meta['dropped']``,
+    and per category id in ``meta['dropped_by_class'][reason]``."""
     keep = np.asarray(keep, dtype=bool)
     dropped = int(len(keep) - np.count_nonzero(keep))
     if dropped == 0:
         return sample
-    return sample.replace(instances=sample.instances[keep], meta=count_dropped(sample.meta, reason, dropped))
+    meta = count_dropped(sample.meta, reason, dropped)
+    by_class = {k: dict(v) for k, v in (meta.get("dropped_by_class") or {}).items()}
+    tally = by_class.setdefault(reason, {})
+    for label in sample.instances.labels[~keep].tolist():
+        tally[label] = tally.get(label, 0) + 1
+    meta["dropped_by_class"] = by_class  # reason -> category id -> instances
+    return sample.replace(instances=sample.instances[keep], meta=meta)
 
 
 def count_dropped(meta: dict, reason: str, count: int) -> dict:

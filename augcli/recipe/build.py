@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from augcli.recipe.compose import Container
+from augcli.recipe.conditions import WHEN_ATTR, WHEN_KEY, parse_condition
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
 from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.base import Transform
@@ -78,12 +79,18 @@ def build_item(
         )
         return None
     cls = registry[name]
+    condition = None
+    if WHEN_KEY in config:  # any step may carry a condition on the sample's labels
+        config = dict(config)
+        condition = parse_condition(config.pop(WHEN_KEY), node_path, problems)
     if issubclass(cls, Container):
         node = _build_container(cls, config, node_path, problems, registry)
     else:
         node = _construct(cls, dict(config), node_path, problems, check_params=True)
     if node is not None:
         setattr(node, WHERE_ATTR, problems.where(node_path))
+        if condition is not None:
+            setattr(node, WHEN_ATTR, condition)
     return node
 
 

@@ -21,6 +21,7 @@ from augcli.core.policy import DEFAULT_POLICY, UNKNOWN_FIELDS_META, LabelPolicy
 from augcli.core.sample import Categories, Sample, flip_permutation, pairs_to_permutation
 from augcli.geometry.warp import MatrixWarp
 from augcli.recipe.compose import Container
+from augcli.recipe.conditions import condition_of
 from augcli.recipe.fusion import fused_settings, fuses_exactly
 from augcli.transforms.base import GeometricOp, Op, SampleContext, Transform
 
@@ -32,6 +33,7 @@ class RunResult:
     sample: Sample
     ops: list[dict] = field(default_factory=list)  # Op.record() of every op, in order
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> instances dropped
+    dropped_by_class: dict[str, dict[int, int]] = field(default_factory=dict)  # reason -> id -> count
 
 
 class Pipeline:
@@ -81,7 +83,8 @@ class Pipeline:
         runner.flush()
         out = geometry.filter_instances(runner.sample, policy)
         dropped = {str(k): int(v) for k, v in (out.meta.get("dropped") or {}).items() if v}
-        return RunResult(out, runner.records, dropped)
+        by_class = {str(k): dict(v) for k, v in (out.meta.get("dropped_by_class") or {}).items() if v}
+        return RunResult(out, runner.records, dropped, by_class)
 
 
 def _prepare(sample: Sample, policy: LabelPolicy, categories: Categories | None) -> Sample:
@@ -89,6 +92,7 @@ def _prepare(sample: Sample, policy: LabelPolicy, categories: Categories | None)
     meta = dict(sample.meta)
     meta["dropped"] = {}
     meta[UNKNOWN_FIELDS_META] = policy.unknown_fields
+    meta["dropped_by_class"] = {}
     pairs = policy.keypoint_flip_pairs
     explicit = isinstance(pairs, (list, tuple))
     if categories is not None:
@@ -141,6 +145,9 @@ class _Runner:
         self.width, self.height = sample.width, sample.height
 
     def run_node(self, node: Transform, forced: bool) -> None:
+        condition = condition_of(node)
+        if condition is not None and not condition.holds(self.current(), self.categories):
+            return  # `when:` is checked before the step's own p, on the labels as they are now
         if isinstance(node, Container):
             # Same as Transform.sample: always draw the coin unless the parent forced us.
             if not forced and self.rng.random() >= node.p:

@@ -16,6 +16,8 @@ from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Categories, Sample
 from augcli.recipe.build import WHERE_ATTR
 from augcli.recipe.catalog import full_registry
+from augcli.recipe.conditions import class_problem, condition_of, unknown_classes, walk
+from augcli.recipe.copies import CopiesSpec
 from augcli.recipe.partners import PartnerSpec
 from augcli.recipe.pipeline import Pipeline, RunResult
 from augcli.recipe.problems import Problems
@@ -28,7 +30,8 @@ from augcli.transforms.base import TARGETS, Transform
 class Recipe:
     version: int = 1
     seed: int = 0
-    copies: int = 1
+    copies: int = 1  # the constant copies per image (also used when a copies: block is overridden)
+    class_copies: CopiesSpec | None = None  # a copies: block: copies planned per image by class
     keep_original: bool = True
     min_ops: int = 0  # redraw a copy until at least this many ops applied
     policy: LabelPolicy = DEFAULT_POLICY
@@ -138,6 +141,7 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
         version=parts.version,
         seed=parts.seed,
         copies=parts.copies,
+        class_copies=parts.class_copies,
         keep_original=parts.keep_original,
         min_ops=parts.min_ops,
         policy=parts.policy,
@@ -155,8 +159,9 @@ def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: It
 
     Reports every (transform, target) pair the pipeline cannot honour, every
     transform whose ``requires_targets`` the dataset lacks (InsideBoxes needs
-    boxes) and explicit keypoint flip pairs that do not fit a category's
-    keypoints.
+    boxes), explicit keypoint flip pairs that do not fit a category's
+    keypoints, and class names (``when: has_class``, ``copies: classes``) the
+    dataset lacks.
     """
     problems: list[str] = []
     present = [t for t in TARGETS if t in set(has_targets)]
@@ -183,6 +188,15 @@ def check_dataset(recipe: Recipe, categories: Categories | None, has_targets: It
             for c in recipe.partners.classes
             if c not in known
         )
+    for node in walk(recipe.pipeline.steps):
+        condition = condition_of(node)
+        missing = unknown_classes(list(condition.has_class), categories) if condition else []
+        if missing:
+            problems.append(class_problem(f"{_where(node)}.when.has_class", missing, categories))
+    if recipe.class_copies is not None:
+        missing = unknown_classes(recipe.class_copies.class_names(), categories)
+        if missing:
+            problems.append(class_problem("copies.classes", missing, categories))
     pairs = recipe.policy.keypoint_flip_pairs
     if isinstance(pairs, (list, tuple)) and categories is not None:
         for category in categories.items:

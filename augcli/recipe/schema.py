@@ -3,7 +3,7 @@
 ```yaml
 version: 1              # required format version (only 1 exists)
 seed: 0                 # int >= 0
-copies: 1               # augmented outputs per input image, int >= 0
+copies: 1               # augmented outputs per input image, int >= 0, or a block (copies.py)
 keep_original: true     # also write each input image unchanged
 min_ops: 0              # redraw a copy until at least this many ops applied (bounded)
 labels:
@@ -27,6 +27,7 @@ from typing import Any
 
 from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, UNKNOWN_FIELD_MODES, LabelPolicy
 from augcli.recipe.build import build_steps
+from augcli.recipe.copies import CopiesSpec, parse_copies
 from augcli.recipe.partners import PartnerSpec, parse_partner_pipeline, parse_partners
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
 from augcli.recipe.yaml_loader import YamlPath
@@ -38,7 +39,6 @@ SUPPORTED_VERSIONS = (1,)
 TOP_PARAMS = (
     Param("version", "int", 1, "recipe format version"),
     Param("seed", "int", 0, "random seed of the whole run", low=0),
-    Param("copies", "int", 1, "augmented outputs per input image", low=0),
     Param("keep_original", "bool", True, "also write each input image unchanged"),
     Param("min_ops", "int", 0, "redraw a copy until at least this many ops applied (bounded)", low=0),
 )
@@ -75,6 +75,7 @@ LABEL_PARAMS = (
 )
 OUTPUT_PARAMS = (Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),)
 TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + (
+    "copies",
     "labels",
     "output",
     "partners",
@@ -91,6 +92,7 @@ class RecipeParts:
     version: int = 1
     seed: int = 0
     copies: int = 1
+    class_copies: CopiesSpec | None = None  # a copies: block, planned per image by its classes
     keep_original: bool = True
     min_ops: int = 0
     policy: LabelPolicy = DEFAULT_POLICY
@@ -120,7 +122,11 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
         )
     parts.version = values.get("version", parts.version)
     parts.seed = values.get("seed", parts.seed)
-    parts.copies = values.get("copies", parts.copies)
+    copies = parse_copies(data["copies"], problems) if "copies" in data else None
+    if isinstance(copies, CopiesSpec):
+        parts.class_copies = copies
+    elif copies is not None:
+        parts.copies = copies
     parts.keep_original = values.get("keep_original", parts.keep_original)
     parts.min_ops = values.get("min_ops", parts.min_ops)
     parts.policy = _labels(data.get("labels"), problems)
