@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +85,72 @@ def count_from_json(path: Path) -> dict:
         k: {"instances": v["instances"], "images": len(v["images"]), "crowd": v["crowd"]}
         for k, v in out.items()
     }
+
+
+def uniform(seed: int, split: str, key: str) -> float:
+    """The documented draw: SeedSequence(seed, spawn_key=(h("copies"), h(split), h(key))), h = sha256[:8] >> 1."""
+
+    def h(text: str) -> int:
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(h("copies"), h(split), h(key))))
+    return rng.random()
+
+
+def imbalanced_split(images: int = 500, rare_share: float = 0.02, seed: int = 0) -> dict[str, Counter]:
+    """``common`` nearly everywhere, ``medium`` in ~30 %, ``rare`` in exactly rare_share of the images."""
+    rng = np.random.default_rng(seed)
+    rare = set(rng.choice(images, size=round(rare_share * images), replace=False).tolist())
+    split = {}
+    for i in range(images):
+        classes = Counter()
+        if i % 20:
+            classes["common"] = int(rng.integers(1, 4))
+        if rng.random() < 0.3:
+            classes["medium"] = int(rng.integers(1, 3))
+        if i in rare:
+            classes["rare"] = int(rng.integers(1, 3))
+        split[f"img_{i:04d}.jpg"] = classes
+    return split
+
+
+def lvis_copies(split, threshold, exponent, base, seed, name, cap=math.inf) -> dict[str, int]:
+    """LVIS repeat factors with stochastic rounding, written out from the paper's formula."""
+    total = len(split)
+    frequency = {
+        c: sum(1 for cl in split.values() if cl.get(c, 0) > 0) / total for c in ("common", "medium", "rare")
+    }
+    out = {}
+    for key, classes in split.items():
+        factors = [
+            max(1.0, math.sqrt(threshold / frequency[c]))
+            if exponent == 0.5
+            else max(1.0, (threshold / frequency[c]) ** exponent)
+            for c in classes
+            if classes[c] > 0
+        ]
+        value = min(cap, base * (max(factors) if factors else 1.0))
+        whole = math.floor(value)
+        out[key] = whole + (1 if uniform(seed, name, key) < value - whole else 0)
+    return out
+
+
+def naive_greedy(split, target, cap=math.inf, limit=math.inf) -> dict[str, int]:
+    """The greedy rule, one full scan per step: the copy that brings the most missing instances."""
+    counts = Counter()
+    for classes in split.values():
+        counts.update(classes)
+    goal = max(counts.values(), default=0) if target == "max" else target
+    copies = dict.fromkeys(split, 0)
+    while sum(copies.values()) < limit:
+
+        def gain(key):
+            return sum(min(n, max(0, goal - counts[c])) for c, n in split[key].items())
+
+        options = [(-gain(k), k) for k in sorted(split) if copies[k] < cap and gain(k) > 0]
+        if not options:
+            break
+        _, best = min(options)
+        copies[best] += 1
+        counts.update(split[best])
+    return copies
