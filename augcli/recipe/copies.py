@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from augcli.recipe.problems import Problems, suggestion, type_name
+from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
 from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.params import Param, ParamError
 
@@ -79,7 +79,7 @@ def parse_copies(value: Any, problems: Problems) -> int | CopiesSpec | None:
         try:
             return Param("copies", "int", 1, "", low=0).validate(value)
         except ParamError as err:
-            problems.add(path, f"{err}; or a block like `{{mode: repeat_factor, threshold: 0.01}}`")
+            problems.add(path, strip_param_name(str(err), "copies"))
             return None
     mode = value.get("mode")
     if mode not in MODES:
