@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -165,7 +166,7 @@ def expand(
     """
     from augcli.cli.expand_command import run_with_progress, show_report
 
-    options = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
+    options: dict[str, Any] = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
@@ -213,7 +214,7 @@ def convert(
     """
     from augcli.cli.expand_command import CONVERT_RECIPE, run_with_progress, show_report
 
-    options = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
+    options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume)
     report = _guarded(

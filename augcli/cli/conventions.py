@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
 # typer 0.29 carries its own copy of click (pinned in pyproject.toml).
 from typer._click import exceptions as click_errors
+from typer._click.core import Context as ClickContext
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import Abort
 
@@ -65,7 +64,7 @@ class Terminated(Exception):
 class Command(TyperCommand):
     """A command whose usage line shows arguments as SOURCE / [NAME]."""
 
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: ClickContext) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if isinstance(param, TyperArgument):

@@ -108,7 +108,7 @@ def cell_size(width: int, height: int, style: GridStyle = GridStyle()) -> tuple[
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def font(size: int) -> ImageFont.ImageFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at a size (no download); the bitmap default on old Pillow."""
     try:
         return ImageFont.load_default(size=size)
@@ -144,7 +144,7 @@ def _rle_to_mask(rle: dict, size: tuple[int, int]) -> np.ndarray:
     if isinstance(rle.get("counts"), list):  # uncompressed: convert first
         rle = mask_utils.frPyObjects(rle, h, w)
     full = Image.fromarray(mask_utils.decode(rle).astype(np.uint8) * 255)
-    return np.asarray(full.resize(size, Image.NEAREST)) > 0
+    return np.asarray(full.resize(size, Image.Resampling.NEAREST)) > 0
 
 
 def _polygon_to_mask(rings: list, scale: float, size: tuple[int, int]) -> np.ndarray:
@@ -201,7 +201,7 @@ def draw_cell(
     scale = size[0] / w
     base = Image.fromarray(rgb)
     if size != (w, h):
-        base = base.resize(size, Image.LANCZOS if scale < 1 else Image.BICUBIC)
+        base = base.resize(size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
     pixels = np.asarray(base, dtype=np.float64).copy()
     inst = sample.instances
     crowd = np.asarray(inst.crowd, dtype=bool)
@@ -209,7 +209,9 @@ def draw_cell(
 
     if sample.semantic is not None:  # class 0 is background, the ignore index stays undrawn
         sem = np.asarray(
-            Image.fromarray(np.asarray(sample.semantic).astype(np.int32)).resize(size, Image.NEAREST)
+            Image.fromarray(np.asarray(sample.semantic).astype(np.int32)).resize(
+                size, Image.Resampling.NEAREST
+            )
         )
         for value in np.unique(sem):
             if value != 0 and value != sample.ignore_index:
@@ -315,7 +317,7 @@ def _draw_keypoints(draw, inst, by_id, colours, scale: float, style: GridStyle) 
 
 
 def _title_height(style: GridStyle) -> tuple[int, int]:
-    line = font(_title_font_size(style)).getbbox("Ag")[3] + 4
+    line = int(font(_title_font_size(style)).getbbox("Ag")[3]) + 4
     return line, line * (style.title_lines + 1) + 4
 
 

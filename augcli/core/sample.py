@@ -56,8 +56,9 @@ class Instances:
     masks: list = field(default_factory=list)
     keypoints: np.ndarray | None = None
     kp_count: np.ndarray | None = None
-    crowd: np.ndarray | None = None
-    visibility: np.ndarray | None = None
+    # None only until __post_init__ fills them in; an ndarray everywhere else.
+    crowd: np.ndarray = None  # type: ignore[assignment]
+    visibility: np.ndarray = None  # type: ignore[assignment]
     extra: dict[str, list] = field(default_factory=dict)
     part_boxes: list = field(default_factory=list)
     box_sets: dict[str, list] = field(default_factory=dict)
@@ -107,7 +108,7 @@ class Instances:
         }
         if self.keypoints is not None:
             sizes["keypoints"] = len(self.keypoints)
-            sizes["kp_count"] = len(self.kp_count)
+            sizes["kp_count"] = -1 if self.kp_count is None else len(self.kp_count)
         sizes.update({f"extra.{k}": len(v) for k, v in self.extra.items()})
         sizes.update({f"box_sets.{k}": len(v) for k, v in self.box_sets.items()})
         sizes.update({f"point_sets.{k}": len(v) for k, v in self.point_sets.items()})

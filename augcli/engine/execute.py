@@ -49,7 +49,9 @@ def execute(
             if on_result:
                 on_result(result, by_index[result.index])
     finally:
-        iterator.close()  # stops the workers (busy ones are killed)
+        close = getattr(iterator, "close", None)  # a generator: stops the workers (busy ones are killed)
+        if close is not None:
+            close()
         if journal is not None:
             _journal(journal.flush)
     if pool is not None and pool.faults and context.writer is not None:

@@ -124,6 +124,7 @@ class WorkerPool:
                         ready.append(outcome)
                         continue
                     task = worker.task
+                    assert task is not None, "only a busy worker can be lost"
                     self._replace(worker)
                     worker_module.discard_temp_files(self.context.writer, task)
                     self.faults += 1
@@ -131,7 +132,7 @@ class WorkerPool:
                     if attempts[task.index] == 1:
                         retry.append(task)
                     else:
-                        ready.append(self._failed(task, outcome))
+                        ready.append(self._failed(task, str(outcome)))
                 # Refill idle workers before the caller journals these results, so
                 # no worker waits on the parent's bookkeeping.
                 self._dispatch(queue, retry)

@@ -206,7 +206,8 @@ def expand(
         except OutputError as err:
             err.message = f"{err.message}; {RESUME_HINT}"
             raise
-        state.journal.remove()
+        if state is not None and state.journal is not None:
+            state.journal.remove()
     report.seconds = time.perf_counter() - started
     return report
 

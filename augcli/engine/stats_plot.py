@@ -85,8 +85,8 @@ def _per_image(ax, split: str, parts: list[tuple[str, SplitStats]]) -> None:
     shown = min(top, MAX_PER_IMAGE_BARS)  # the last bar gathers every larger count
     labels = [str(c) for c in range(shown)] + [f">={shown}" if top > shown else str(shown)]
 
-    def counts(split_stats: SplitStats) -> list[int]:
-        values = [split_stats.per_image[c] for c in range(shown)]
+    def counts(split_stats: SplitStats) -> list[float]:
+        values: list[float] = [split_stats.per_image[c] for c in range(shown)]
         return values + [sum(v for c, v in split_stats.per_image.items() if c >= shown)]
 
     _bars(ax, labels, [(label, counts(s)) for label, s in parts])

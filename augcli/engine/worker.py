@@ -146,7 +146,7 @@ def internal_error(ctx: WorkContext, key: str, message: str) -> dict:
     }
 
 
-def _caused_by(err: BaseException, errnos: frozenset) -> bool:
+def _caused_by(err: BaseException | None, errnos: frozenset) -> bool:
     """True if ``err`` or an exception it was raised from is an OSError with one of ``errnos``."""
     seen = 0
     while err is not None and seen < 8:

@@ -197,7 +197,8 @@ def _flip_pairs(value: Any, problems: Problems) -> object | None:
     if not isinstance(value, list):
         problems.add(path, f"must be auto or a list of [a, b] index pairs, got {type_name(value)}")
         return None
-    pairs, seen = [], {}
+    pairs: list = []
+    seen: dict = {}
     for i, pair in enumerate(value):
         at = path + (i,)
         if not (
