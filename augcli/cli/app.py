@@ -230,7 +230,7 @@ def convert(
 def preview(
     source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
-    out: Path = typer.Option(
+    out: str = typer.Option(  # a str: a Path drops the trailing / that names a folder
         ...,
         "--out",
         "-o",

@@ -49,7 +49,7 @@ def choose_keys(keys: list[str], wanted: list[str], n: int, seed: int, source: P
 def make_preview(
     source: Path,
     recipe_path: Path,
-    out: Path,
+    out: Path | str,
     *,
     n: int = 6,
     versions: int | None = None,

@@ -50,7 +50,7 @@ class Param:
         elif self.kind == "choice":
             text = " | ".join(repr(c) for c in self.choices)
         elif self.kind == "any":
-            text = self.shape or "see its meaning"
+            text = self.shape or "value"  # tests/cli require a shape for every catalogue param
         elif self.kind in ("range", "int_range"):
             elem = "int" if self.kind == "int_range" else "float"
             text = f"[{elem}, {elem}] or {elem}"

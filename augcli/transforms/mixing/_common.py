@@ -29,6 +29,7 @@ FILL_MASK = Param(
     "any",
     IGNORE,
     "semantic-map class of pixels no image covers: 'ignore' (the dataset's ignore index) or a class id",
+    shape="'ignore' or int",
 )
 PARTNER_NOTE = (
     "Partners are drawn by the engine from the primary's own split, without replacement, "

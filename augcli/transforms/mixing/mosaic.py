@@ -127,11 +127,23 @@ class Mosaic(MixingTransform):
 
     default_p = 1.0
     params = (
-        Param("grid", "any", [2, 2], "[rows, cols] of the grid"),
+        Param("grid", "any", [2, 2], "[rows, cols] of the grid", shape="[int, int]"),
         Param(
-            "output_size", "any", None, "[height, width] of the output; null: the image's size", nullable=True
+            "output_size",
+            "any",
+            None,
+            "[height, width] of the output; null: the image's size",
+            nullable=True,
+            shape="[int, int]",
         ),
-        Param("cell_size", "any", None, "[height, width] of one cell; null: output_size", nullable=True),
+        Param(
+            "cell_size",
+            "any",
+            None,
+            "[height, width] of one cell; null: output_size",
+            nullable=True,
+            shape="[int, int]",
+        ),
         Param(
             "fit",
             "choice",

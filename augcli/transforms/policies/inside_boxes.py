@@ -70,7 +70,13 @@ class InsideBoxes(Transform):
     needs_labels = True
     requires_targets: ClassVar[tuple[str, ...]] = ("boxes",)
     params = (
-        Param("transform", "any", None, "the pipeline item to apply inside boxes, e.g. {Equalize: {}}"),
+        Param(
+            "transform",
+            "any",
+            None,
+            "the pipeline item to apply inside boxes, e.g. {Equalize: {}}",
+            shape="a pipeline item",
+        ),
         Param("p_per_box", "float", 0.3, "probability that a given box is transformed", low=0.0, high=1.0),
         Param(
             "region",
