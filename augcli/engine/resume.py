@@ -128,7 +128,16 @@ def read_jsonl_rows(path: Path) -> list:
 def _check_same_run(previous: dict, identity: dict, out: Path) -> None:
     differs = [name for name in identity if previous.get(name) != identity[name]]
     if differs:
+        both = "; ".join(
+            f"{name} {_shown(previous.get(name))}, now {_shown(identity[name])}" for name in differs
+        )
         raise UsageError(
-            f"cannot resume: {out} holds a run with a different {', '.join(differs)}; "
+            f"cannot resume: {out} holds a run with a different {', '.join(differs)} ({both}); "
             "rerun with the same arguments, or with --overwrite instead of --resume to start over"
         )
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: digests shortened to 12 hex digits."""
+    text = str(value)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text

@@ -47,12 +47,15 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
-        if not (overwrite or resume):
-            raise UsageError(f"output folder {out} is not empty; pass --overwrite to replace it")
         if not (out / MARKER_DIR).is_dir() or (out / MARKER_DIR).is_symlink():
             raise UsageError(
                 f"output folder {out} is not empty and was not written by augcli; "
-                "refusing to delete it, remove it yourself"
+                "choose another --out (augcli never deletes files it did not write)"
+            )
+        if not (overwrite or resume):
+            raise UsageError(
+                f"output folder {out} holds an earlier augcli run; pass --overwrite to replace it "
+                "or --resume to finish it"
             )
     return out
 

@@ -57,6 +57,11 @@ def detect_format(source: Path) -> str:
             found[spec.name] = evidence
     if len(found) == 1:
         return next(iter(found))
+    if not found and _only_images(source):
+        raise DatasetError(
+            f"no annotations found in {source}: it holds images only; give the annotation file "
+            "or the dataset folder (COCO JSON, VOC Annotations/, mask folder or YOLO data.yaml)"
+        )
     if not found:
         raise DatasetError(
             f"cannot tell the dataset format of {source}; known formats: "
@@ -66,6 +71,17 @@ def detect_format(source: Path) -> str:
     raise DatasetError(
         f"{source} could be several dataset formats: {seen}; pass --format {' or --format '.join(found)}"
     )
+
+
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+def _only_images(source: Path) -> bool:
+    """A folder whose files (a few levels down) are all images: a folder of photos, not a dataset."""
+    if not source.is_dir():
+        return False
+    files = [p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".")][:1000]
+    return bool(files) and all(p.suffix.lower() in _IMAGE_SUFFIXES for p in files)
 
 
 MASK_OPTIONS = ("masks", "mask_pattern", "palette")  # only mask-folder readers take these

@@ -110,6 +110,13 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
             (), f"a recipe is a mapping of settings (version, seed, pipeline...), got {type_name(data)}"
         )
         return parts
+    if "version" not in data and {"images", "annotations"} <= set(data):
+        problems.add(
+            (),
+            "this looks like a COCO annotation file (it has images and annotations), not a recipe; "
+            "give it as SOURCE and a recipe YAML with --recipe (`augcli transforms` lists what a recipe holds)",
+        )
+        return parts
     _unknown_keys(data, (), TOP_KEYS, problems)
     if "version" not in data:
         problems.add((), "version is missing; start the recipe with `version: 1`")

@@ -119,3 +119,41 @@ def test_json_summary_carries_a_schema_version(sample_dataset, tmp_path):
     summary = json.loads(done.stdout)
     assert summary["schema_version"] == 1
     assert summary["images_this_run"] == summary["images_out"]  # a fresh run made everything
+
+
+def test_a_folder_not_written_by_augcli_is_refused_at_once(sample_dataset, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    for extra in ([], ["--overwrite"]):
+        done = augcli("expand", sample_dataset, "-r", RECIPE, "-o", out, *extra)
+        assert done.returncode == 2
+        assert "was not written by augcli" in done.stderr and "--overwrite" not in done.stderr
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_resume_mismatch_names_both_values(sample_dataset, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        augcli(
+            "expand", sample_dataset, "-r", RECIPE, "-o", out, "--seed", "1", "--workers", "1", "-q"
+        ).returncode
+        == 0
+    )
+    done = augcli("expand", sample_dataset, "-r", RECIPE, "-o", out, "--seed", "2", "--resume", "-q")
+    assert done.returncode == 2
+    assert "different seed (seed 1, now 2)" in done.stderr
+
+
+def test_an_images_folder_as_source_says_no_annotations(sample_dataset, tmp_path):
+    done = augcli("expand", sample_dataset / "images", "-r", RECIPE, "-o", tmp_path / "out")
+    assert done.returncode == 4
+    assert "no annotations found" in done.stderr and "--format" not in done.stderr
+
+
+def test_a_coco_json_given_as_recipe_says_what_it_looks_like(sample_dataset, tmp_path):
+    ann = next((sample_dataset / "annotations").glob("*.json"))
+    done = augcli("validate", ann)
+    assert done.returncode == 3
+    assert "looks like a COCO annotation file" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
