@@ -90,7 +90,11 @@ def test_non_empty_output_is_a_usage_error(sample_dataset, tmp_path):
     (tmp_path / "out" / "x").write_text("x")
     result = run("expand", sample_dataset, "--recipe", RECIPES[0], "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert "--overwrite" in result.output
+    assert "was not written by augcli" in result.output
+    args = ("expand", sample_dataset, "--recipe", RECIPES[0], "--out", tmp_path / "again", "--workers", "1")
+    assert run(*args).exit_code == 0
+    again = run(*args)  # an earlier augcli run: replace it or finish it
+    assert again.exit_code == 2 and "--overwrite" in again.output and "--resume" in again.output
 
 
 def test_transforms_lists_every_issue_transform():
