@@ -148,6 +148,12 @@ def expand(
         min=0.0,
         help="Seconds one image may take in a worker before it is skipped (0: no limit).",
     ),
+    splits: str | None = typer.Option(
+        None,
+        "--splits",
+        help="Comma list of the splits to augment (default: train, else every split); "
+        "the others are written unchanged.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -166,7 +172,7 @@ def expand(
     from augcli.cli.expand_command import run_with_progress, show_report
 
     options = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
-    options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
+    options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume, splits=splits)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,

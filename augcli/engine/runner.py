@@ -15,12 +15,13 @@ from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
 from augcli.engine.partners import check_partners, partner_source
-from augcli.engine.plan import Task, plan_tasks
+from augcli.engine.plan import Task, augmented_splits, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
+from augcli.formats.splits import normalize_split, overlapping_images, split_names_of, split_of
 from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
 
 
@@ -74,6 +75,7 @@ def expand(
     debug: bool = False,
     resume: bool = False,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
+    splits: str | list[str] | None = None,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
@@ -91,6 +93,9 @@ def expand(
     ``on_start(n)`` is told the number of output images this run will make
     (after ``--resume``, only those still to do) and ``on_result(result, task)``
     is told each finished task.
+    ``splits`` (a list or a comma list; default: the recipe's ``splits``)
+    names the splits that get augmented copies (see ``engine.plan``); the
+    others are written unchanged.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -133,12 +138,24 @@ def expand(
         plan = plan_dataset(reader, images, recipe.class_copies, seed, recipe.keep_original, instances)
         per_image, report.class_plan, report.copies = plan.copies, plan.table, None
         report.warnings.extend(plan.warnings)
-    tasks = plan_tasks(keys, per_image, recipe.keep_original)
+    items = [(split_of(reader, key), key) for key in keys]
+    present = split_names_of(reader)
+    choice = augmented_splits(present, _split_list(splits if splits is not None else recipe.splits))
+    report.warnings.extend(split_warnings(reader, present, items))
+    if choice.warning:
+        report.warnings.append(choice.warning)
+    report.splits = {
+        name: {"augmented": name in choice.augmented, "images_in": 0, "images_out": 0} for name in present
+    }
+    for split, _ in items:
+        report.splits[split]["images_in"] += 1
+    tasks = plan_tasks(items, per_image, recipe.keep_original, choice.augmented)
 
     writer = state = None
     if not dry_run:
         writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality), to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
+        identity["augmented_splits"] = list(choice.augmented)
         state = begin_run(out_path, identity, resume)
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
@@ -177,8 +194,12 @@ def expand(
         report.add_dropped(result.dropped)
         report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
         report.add_classes(label_names, result.classes_out, result.dropped_by_class)
+        task = tasks[index]
+        count = len(result.records)
         if dry_run:
-            report.images_out += len(written) + (0 if result.error else int(recipe.keep_original))
+            count = len(written) + (0 if result.error or 0 not in task.copies else 1)
+            report.images_out += count
+        report.splits[task.split]["images_out"] += count
 
     report.copies_short_of_min_ops = sum(1 for entry in provenance if entry.get("short_of_min_ops"))
     if report.copies_short_of_min_ops:
@@ -221,6 +242,12 @@ def _finalize(
     stats = writer.finalize(records)
     report.images_out = stats.get("images", 0)
     report.annotations_out = stats.get("annotations", 0)
+    per_split = stats.get("splits") or {}
+    if not per_split and len(report.splits) == 1:
+        per_split = {name: {"annotations": report.annotations_out} for name in report.splits}
+    for split, counts in per_split.items():
+        if split in report.splits and "annotations" in counts:
+            report.splits[split]["annotations_out"] = counts["annotations"]
     report.warnings.extend(stats.get("warnings", []))
     run_info.update(
         images_out=report.images_out,
@@ -236,6 +263,33 @@ def _finalize(
         write_jsonl(meta / RUN_FILE, [run_info])
     except OSError as err:
         raise OutputError(f"cannot write the reports in {meta}: {err.strerror or err}") from err
+
+
+def _split_list(value: str | list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [normalize_split(n.strip()) for n in names if n.strip()]
+    if not names:
+        raise UsageError("--splits needs at least one split name")
+    return names
+
+
+def split_warnings(reader: Any, present: list[str], items: list[tuple[str, str]]) -> list[str]:
+    """Empty splits and images shared by two splits (validation leaking into training)."""
+    warnings = []
+    used = {split for split, _ in items}
+    for name in present:
+        if name not in used:
+            warnings.append(f"split {name} has no images")
+    if len(present) > 1:
+        count, shown = overlapping_images(reader)
+        if count:
+            more = f" and {count - len(shown)} more" if count > len(shown) else ""
+            warnings.append(
+                f"{count} image(s) are in more than one split (leakage): {', '.join(shown)}{more}"
+            )
+    return warnings
 
 
 def _report_finished(report: RunReport, finished: dict) -> None:

@@ -5,6 +5,8 @@ atomically and returns a small ``ItemRecord``. The parent calls ``finalize``
 once with every record; it streams the annotation JSON to a temporary file
 and renames it into place:
 
+- an annotation file whose every image was written unchanged (a split
+  that is not augmented) is copied byte for byte; otherwise:
 - top-level fields (``info``, ``licenses``, ``categories``, anything unknown)
   exactly as read, in their original order;
 - the originals' images and annotations, in input order, as read (ids too);
@@ -147,9 +149,17 @@ class CocoWriter:
                     counts["annotations"] += 1
                     yield dict(ann, id=ann_id, image_id=image_id)
 
+        unchanged = not augmented and len(originals) == len(self.reader.images_raw)
         try:
-            with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
-                _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
+            if unchanged:  # every image written as it was: the file as it was, byte for byte
+                atomic_write_bytes(
+                    self.annotation_path, self.reader.annotation_file.read_bytes(), durable_dir=True
+                )
+                counts["images"] = len(originals)
+                counts["annotations"] = len(self.reader.annotations_raw)
+            else:
+                with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
+                    _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
         except OSError as err:
             raise OutputError(f"cannot write {self.annotation_path}: {err}") from None
         return {

@@ -2,8 +2,7 @@
 
 Every reader can say, for a key, the image's path below its images folder
 (``item_name``) and the split it belongs to (``split_of``); COCO readers
-predate both, so they are derived here (the split from the annotation
-file's name: ``instances_val2017.json`` -> ``val2017``).
+have no ``item_name``, so it is their ``file_name`` as read.
 
 ``OutputNames`` gives each key a unique output stem (``<stem>``,
 ``<stem>__2`` on a clash), computed once from the whole key list so every
@@ -17,8 +16,6 @@ from typing import Any
 
 from augcli.formats.coco.layout import augmented_file_name, clean_file_name
 
-_NO_SPLIT_STEMS = ("instances", "annotations", "_annotations.coco", "person_keypoints")
-
 
 def item_name(reader: Any, key: str) -> str:
     """Posix path of ``key``'s image below its images folder."""
@@ -31,16 +28,9 @@ def item_name(reader: Any, key: str) -> str:
 
 
 def split_of(reader: Any, key: str) -> str | None:
+    """The split's folder name in a converted layout (None: the dataset names no split)."""
     own = getattr(reader, "split_of", None)
-    if own is not None:
-        return own(key)
-    annotation_file = getattr(reader, "annotation_file", None)
-    if annotation_file is None:
-        return None
-    stem = annotation_file.stem
-    if stem in _NO_SPLIT_STEMS or "_" not in stem:
-        return None
-    return stem.rsplit("_", 1)[1] or None
+    return own(key) if own is not None else None
 
 
 class OutputNames:
