@@ -81,11 +81,14 @@ class CopyNames:
     def _taken(self, relpath: str) -> bool:
         return self._fold(relpath) in self._variants
 
-    def name(self, relpath: str, copy: int, salt: str, duplicate: int = 1) -> str:
+    def name(self, relpath: str, copy: int, salt: str, duplicate: int = 1, suffix: str = "") -> str:
         """The path of copy ``copy`` of the input ``relpath``; ``salt`` names the output
-        (``split``, ``key``, ``copy``) and feeds the hash of a shortened name."""
+        (``split``, ``key``, ``copy``) and feeds the hash of a shortened name. A stem ending
+        in the layout's ``suffix`` (Cityscapes ``_leftImg8bit``) keeps it last."""
         head, stem, ext = split_name(relpath)
         tag = copy_tag(copy, duplicate)
+        if suffix and stem.endswith(suffix) and len(stem) > len(suffix):
+            stem, ext = stem[: -len(suffix)], suffix + ext
         budget = NAME_MAX - max(0, LABEL_EXT_BYTES - _bytes(ext))
         plain = f"{stem}{tag}{ext}"
         case_twins = len(self._variants.get(self._fold(relpath), ())) > 1
@@ -98,6 +101,24 @@ class CopyNames:
             if not self._taken(candidate):
                 return candidate
         raise AssertionError("sha256 collision")  # pragma: no cover
+
+
+def same_marker(
+    source: str, copy_name: str, other: str, suffix: str = "", other_suffix: str = ""
+) -> str | None:
+    """``other`` (a file paired with ``source``: its mask) with the copy marker that turned
+    ``source`` into ``copy_name``, so the copies pair as their sources do; None when the
+    copy's stem was cut to fit (then ``other`` needs a name of its own)."""
+    _, stem, _ = split_name(source)
+    _, copy_stem, _ = split_name(copy_name)
+    stem, copy_stem = stem.removesuffix(suffix), copy_stem.removesuffix(suffix)
+    if not copy_stem.startswith(stem):
+        return None
+    marker = copy_stem[len(stem) :]
+    head, other_stem, other_ext = split_name(other)
+    if other_suffix and other_stem.endswith(other_suffix):
+        return f"{head}{other_stem[: -len(other_suffix)]}{marker}{other_suffix}{other_ext}"
+    return f"{head}{other_stem}{marker}{other_ext}"
 
 
 def copy_salt(split: str, key: str, copy: int) -> str:

@@ -30,14 +30,18 @@ from augcli.formats.base import ItemRecord
 DEFAULT_SPLIT = "default"  # the split of a dataset that names none
 _ALIASES = {"valid": "val", "validation": "val"}
 # names that say "this is a split" when a folder or file carries them
-_SPLIT_WORD = re.compile(r"^(train|val|valid|validation|test|trainval|minival|dev)[-_]?\d*$", re.IGNORECASE)
+_SPLIT_WORD = re.compile(
+    r"^(train|training|val|valid|validation|test|trainval|minival|dev)[-_]?\d*$", re.IGNORECASE
+)
 
 
 def normalize_split(name: str) -> str:
-    """``valid`` / ``validation`` (any case, any year suffix) -> ``val``; other names as given."""
-    match = re.match(r"^(valid|validation)([-_]?\d*)$", name, re.IGNORECASE)
+    """``valid`` / ``validation`` -> ``val`` and ``training`` -> ``train`` (any case, any year
+    suffix: ADE20K's ``training/``); other names as given."""
+    match = re.match(r"^(valid|validation|training)([-_]?\d*)$", name, re.IGNORECASE)
     if match:
-        return "val" + match.group(2)
+        base = "train" if match.group(1).lower() == "training" else "val"
+        return base + match.group(2)
     return name
 
 

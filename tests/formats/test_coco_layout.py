@@ -197,7 +197,9 @@ def test_duplicate_file_names_get_distinct_keys_and_outputs(tmp_path: Path) -> N
     ],
 )
 def test_augmented_names(file_name: str, copy: int, expected: str) -> None:
-    assert layout.augmented_file_name(file_name, copy) == expected
+    from augcli.formats.naming import CopyNames
+
+    assert CopyNames([file_name]).name(file_name, copy, "salt") == expected
 
 
 def test_backslash_file_names_resolve_and_mirror(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@
   a sibling named like the JSON's split, ``../images/<split>``).
 - ``dataset_root``: the deepest folder holding the JSON and the images; the
   output mirrors everything below it, and no input may resolve outside it.
-- ``clean_file_name`` / ``augmented_file_name`` / ``safe_output_path``: the
+- ``clean_file_name`` / ``safe_output_path``: the
   path rules that keep reads in the input tree and writes in OUT.
 """
 
@@ -238,19 +238,6 @@ def clean_file_name(file_name: object) -> str:
     if cleaned in ("", "."):
         raise ImageReadError(f"file_name {file_name!r} names no file")
     return cleaned
-
-
-def augmented_file_name(file_name: str, copy: int, duplicate: int = 1) -> str:
-    """``<stem>__aug<k><ext>`` beside the original, in the original's separator style.
-
-    ``duplicate`` > 1 tells apart image entries that share one file name.
-    """
-    cut = max(file_name.rfind("/"), file_name.rfind("\\")) + 1
-    head, name = file_name[:cut], file_name[cut:]
-    pure = PurePosixPath(name)
-    stem, ext = (pure.stem, pure.suffix) if pure.suffix else (name, "")
-    tag = f"__aug{copy}" if duplicate <= 1 else f"__aug{copy}_dup{duplicate}"
-    return f"{head}{stem}{tag}{ext}"
 
 
 def is_inside(path: Path, root: Path) -> bool:

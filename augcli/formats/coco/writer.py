@@ -33,6 +33,7 @@ from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dict, image_dict
 from augcli.formats.coco.reader import CocoReader
 from augcli.formats.images import encode_image
+from augcli.formats.naming import CopyNames, copy_salt
 
 _COPY_CHUNK = 1 << 20
 
@@ -48,6 +49,8 @@ class CocoWriter:
         self.out = Path(out).expanduser().absolute()
         self.options = options or WriteOptions()
         self.annotation_path = self.out / reader.annotation_relpath
+        names = (reader.clean_name(i) for i in range(len(reader.images_raw)))
+        self._copy_names = CopyNames(n for n in names if n is not None)
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -57,7 +60,8 @@ class CocoWriter:
         name = self.reader.images_raw[index]["file_name"]
         if copy == 0:
             return name
-        return layout.augmented_file_name(name, copy, self.reader.duplicate_number(index))
+        salt = copy_salt(self.reader.split, key, copy)
+        return self._copy_names.name(name, copy, salt, self.reader.duplicate_number(index))
 
     def output_relpath(self, key: str, copy: int) -> Path:
         name = layout.clean_file_name(self.output_file_name(key, copy))

@@ -6,7 +6,7 @@ have no ``item_name``, so it is their ``file_name`` as read.
 
 ``OutputNames`` gives each key a unique output stem (``<stem>``,
 ``<stem>__2`` on a clash), computed once from the whole key list so every
-worker agrees.
+worker agrees; copies are named by ``formats.naming`` against those names.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from augcli.formats.coco.layout import augmented_file_name, clean_file_name
+from augcli.formats.coco.layout import clean_file_name
+from augcli.formats.naming import CopyNames, copy_salt, fold
+from augcli.formats.splits import DEFAULT_SPLIT
 
 
 def item_name(reader: Any, key: str) -> str:
@@ -37,6 +39,7 @@ class OutputNames:
     """Unique, stable output names for a reader's keys."""
 
     def __init__(self, reader: Any, flatten: bool = False):
+        self._reader = reader
         self._names: dict[str, str] = {}
         taken: set[str] = set()
         for key in reader.keys():
@@ -45,16 +48,20 @@ class OutputNames:
                 name = posixpath.basename(name)
             stem, ext = posixpath.splitext(name)
             candidate, number = stem, 1
-            while candidate.lower() in taken:
+            while fold(candidate) in taken:
                 number += 1
                 candidate = f"{stem}__{number}"
-            taken.add(candidate.lower())
+            taken.add(fold(candidate))
             self._names[key] = candidate + ext
+        self._copies = CopyNames(self._names.values(), by_stem=True)
 
     def name(self, key: str, copy: int = 0) -> str:
         """The output image name (``<stem>__aug<k><ext>`` for copy k)."""
         name = self._names[key]
-        return name if copy == 0 else augmented_file_name(name, copy)
+        if copy == 0:
+            return name
+        salt = copy_salt(split_of(self._reader, key) or DEFAULT_SPLIT, key, copy)
+        return self._copies.name(name, copy, salt)
 
     def stem(self, key: str, copy: int = 0) -> str:
         return posixpath.splitext(self.name(key, copy))[0]

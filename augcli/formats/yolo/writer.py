@@ -30,13 +30,13 @@ import yaml
 from augcli.core.errors import AnnotationError
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
-from augcli.formats.coco.layout import augmented_file_name
 from augcli.formats.convert.classes import complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
 from augcli.formats.convert.trace import mask_to_rings
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
+from augcli.formats.naming import CopyNames, copy_salt
 from augcli.formats.yolo import labels as yolo_labels
 from augcli.formats.yolo.layout import label_relpath
 from augcli.formats.yolo.reader import KIND_COLUMN
@@ -59,6 +59,7 @@ class YoloWriter:
             self._data_rel = reader.data_root.resolve().relative_to(reader.root)
             self.task, self.kpt_shape = reader.task, reader.kpt_shape
             self.class_of = {c.id: c.id for c in reader.categories.items}
+            self._copy_names = CopyNames(reader.keys(), by_stem=True)
         else:
             self._data_rel = Path(".")
             self._output = OutputNames(reader)
@@ -81,7 +82,9 @@ class YoloWriter:
     def image_relpath(self, key: str, copy: int) -> str:
         """Relative to the data root, posix."""
         if self.same:
-            return key if copy == 0 else augmented_file_name(key, copy)
+            if copy == 0:
+                return key
+            return self._copy_names.name(key, copy, copy_salt(self.reader.split_of(key), key, copy))
         split = split_of(self.reader, key) or DEFAULT_SPLIT
         return f"images/{split}/{self._output.name_in_split(key, copy, split)}"
 
