@@ -154,6 +154,12 @@ def expand(
         help="Comma list of the splits to augment (default: train, else every split); "
         "the others are written unchanged.",
     ),
+    yolo_task: str | None = typer.Option(
+        None,
+        "--yolo-task",
+        help="YOLO output labels: detect, segment, pose or auto (pose when every category "
+        "has keypoints, else segment when there are polygons or masks, else detect).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -172,7 +178,8 @@ def expand(
     from augcli.cli.expand_command import run_with_progress, show_report
 
     options = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
-    options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume, splits=splits)
+    options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
+    options.update(splits=splits, yolo_task=yolo_task)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,

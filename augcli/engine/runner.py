@@ -76,6 +76,7 @@ def expand(
     resume: bool = False,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
     splits: str | list[str] | None = None,
+    yolo_task: str | None = None,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
@@ -95,7 +96,8 @@ def expand(
     is told each finished task.
     ``splits`` (a list or a comma list; default: the recipe's ``splits``)
     names the splits that get augmented copies (see ``engine.plan``); the
-    others are written unchanged.
+    others are written unchanged. ``yolo_task`` (default: the recipe's
+    ``output.yolo_task``, else auto) is the label kind of a YOLO output.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -153,9 +155,10 @@ def expand(
 
     writer = state = None
     if not dry_run:
-        writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality), to=to)
+        options = WriteOptions(jpeg_quality=recipe.jpeg_quality, yolo_task=yolo_task or recipe.yolo_task)
+        writer = open_writer(reader, out_path, options, to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
-        identity["augmented_splits"] = list(choice.augmented)
+        identity.update(augmented_splits=list(choice.augmented), yolo_task=getattr(writer, "task", None))
         state = begin_run(out_path, identity, resume)
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)

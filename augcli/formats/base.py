@@ -23,6 +23,7 @@ from augcli.core.sample import Categories, Sample
 @dataclass(frozen=True)
 class WriteOptions:
     jpeg_quality: int = 95
+    yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
 
 
 @dataclass

@@ -173,6 +173,15 @@ class SplitReader:
     def annotation_count(self) -> int:
         return sum(part.annotation_count() for part in self.parts.values())
 
+    def keypoint_categories(self) -> tuple[set[int], set[int]]:
+        used, with_points = set(), set()
+        for part in self.parts.values():
+            if hasattr(part, "keypoint_categories"):
+                part_used, part_points = part.keypoint_categories()
+                used |= part_used
+                with_points |= part_points
+        return used, with_points
+
 
 def _merge_categories(parts: dict[str, Any]) -> Categories:
     merged: dict[int, Any] = {}

@@ -156,6 +156,11 @@ class CocoReader:
             if t == "image" or t in self._targets
         )
 
+    def keypoint_categories(self) -> tuple[set[int], set[int]]:
+        """(category ids that annotations use, those with keypoints: declared names or on instances)."""
+        declared = {c.id for c in self.categories.items if c.keypoints}
+        return set(self._labels_seen), (self._keypoint_labels | declared)
+
     def annotation_count(self) -> int:
         """Annotations attached to readable images (what an identity run writes back)."""
         return sum(len(self._all_anns[i]) for i in self._key_to_index.values())
@@ -247,6 +252,7 @@ class CocoReader:
         self._valid_anns: list[list[tuple[int, str]]] = [[] for _ in self.images_raw]
         self._targets: set[str] = set()
         self._labels_seen: set[int] = set()
+        self._keypoint_labels: set[int] = set()
         self.num_keypoints = self.categories.max_keypoints()
         readable = {index for index in self._key_to_index.values()}
         where = str(self.annotation_file)
@@ -302,6 +308,7 @@ class CocoReader:
         self._labels_seen.add(ann["category_id"])
         count = keypoint_count(ann)
         if count:
+            self._keypoint_labels.add(ann["category_id"])
             self._targets.add("keypoints")
             self.num_keypoints = max(self.num_keypoints, count)
 
