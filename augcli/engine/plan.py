@@ -53,7 +53,7 @@ def augmented_splits(present: Sequence[str], wanted: Sequence[str] | None) -> Sp
     train = train_splits(present)
     if train:
         return SplitChoice(tuple(train))
-    if present == [DEFAULT_SPLIT]:  # a dataset without splits: nothing to tell apart
+    if present in ([DEFAULT_SPLIT], []):  # a dataset without splits: nothing to tell apart
         return SplitChoice(tuple(present))
     return SplitChoice(
         tuple(present),

@@ -99,20 +99,21 @@ def overlapping_images(reader: Any, limit: int = 5) -> tuple[int, list[str]]:
 
 
 class SplitReader:
-    """One dataset made of single-split readers (``parts``: split -> reader).
+    """One dataset made of single-split readers (``parts``: split -> reader) below ``source``.
 
     Categories are merged by id: an id that two parts name differently is a
     ``DatasetError``, an id only some parts list is kept. Everything else a
     part says (problems, notes, targets) is the union of the parts.
     """
 
-    def __init__(self, parts: dict[str, Any]):
+    def __init__(self, parts: dict[str, Any], source: Path | None = None):
         if not parts:
             raise DatasetError("no split to read")
         self.parts = parts
         first = next(iter(parts.values()))
         self.format_name = getattr(first, "format_name", None)
-        roots = [str(p.root.resolve()) for p in parts.values()]
+        # the output mirrors everything below SOURCE (a lone Roboflow test/ stays test/)
+        roots = [str(p.root.resolve()) for p in parts.values()] + ([str(source.resolve())] if source else [])
         self.root = Path(os.path.commonpath(roots))
         if self.root.parent == self.root:
             raise DatasetError("the splits share no folder below the filesystem root")

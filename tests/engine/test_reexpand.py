@@ -81,13 +81,18 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / (area(a) + area(b) - inter))
 
 
-def assert_labels_on_their_pixels(out: Path) -> int:
-    """Every output's one box lies on its own rectangle; returns how many outputs were checked."""
+def assert_labels_on_their_pixels(out: Path, originals: frozenset[str] = frozenset()) -> int:
+    """Every output's one box lies on its own rectangle, and no two images share a name
+    ignoring case (except ``originals``, names as the input had them); returns how many
+    outputs were checked."""
     reader = open_reader(out)
     assert reader.problems == []
     keys = reader.keys()
-    names = [fold(reader.source_path(k).relative_to(out).as_posix()) for k in keys]
+    names = [reader.source_path(k).relative_to(out).as_posix() for k in keys]
     assert len(set(names)) == len(names)
+    copies = [fold(n) for n in names if n not in originals]
+    assert len(set(copies)) == len(copies)
+    assert not set(copies) & {fold(n) for n in originals}
     for key in keys:
         sample = reader.load(key)
         assert len(sample.instances) == 1, key

@@ -403,7 +403,8 @@ def open_coco(source: Path, images: Path | None = None):
         )
     from augcli.formats.splits import SplitReader
 
-    return SplitReader({split: CocoReader(path, split=split) for split, path in files.items()})
+    parts = {split: CocoReader(path, split=split) for split, path in files.items()}
+    return SplitReader(parts, source=Path(source))
 
 
 def _hashable(value: object) -> bool:

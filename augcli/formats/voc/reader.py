@@ -30,6 +30,7 @@ from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map, voc_colormap
+from augcli.formats.splits import split_of
 from augcli.formats.voc import layout as voc_layout
 from augcli.formats.voc.build import OBJECT_COLUMN
 from augcli.formats.voc.categories import LABELMAP_NAME, class_colours, read_labelmap, voc_categories
@@ -157,6 +158,17 @@ class VocReader:
         if not self.layout.devkit and "/" in key:
             return key.split("/", 1)[0]
         return self._splits.get(key)
+
+    def split_names(self) -> list[str]:
+        """Splits of the readable items, then split files under ``ImageSets/Main`` that list no id."""
+        names = dict.fromkeys(split_of(self, key) for key in self._items)
+        for set_file in self.sets:
+            parts = set_file.relpath.split("/")
+            name = parts[-1][: -len(".txt")]
+            per_class = "_" in name and name.split("_", 1)[0] in self._label_of  # cat_train.txt
+            if len(parts) == 3 and parts[1] == "Main" and not set_file.lines and not per_class:
+                names.setdefault(name)
+        return list(names)
 
     def item_name(self, key: str) -> str:
         """The image's path below the images folder (what converted outputs are named after)."""
