@@ -68,8 +68,18 @@ class CopyNames:
     def __init__(self, relpaths: Iterable[str], by_stem: bool = False):
         self._by_stem = by_stem
         self._variants: dict[str, set[str]] = defaultdict(set)
+        self._twins: set[str] = set()
+        self.add(relpaths)
+
+    def add(self, relpaths: Iterable[str], other_split: bool = False) -> None:
+        """More input names in the same folders; ``other_split``: names of another split's
+        images written there, so a name both list is one image in two splits, whose copies
+        must differ."""
         for relpath in relpaths:
-            self._variants[self._fold(relpath)].add(relpath)
+            folded = self._fold(relpath)
+            if other_split and relpath in self._variants.get(folded, ()):
+                self._twins.add(folded)
+            self._variants[folded].add(relpath)
 
     def _fold(self, relpath: str) -> str:
         relpath = relpath.replace("\\", "/")
@@ -91,7 +101,8 @@ class CopyNames:
             stem, ext = stem[: -len(suffix)], suffix + ext
         budget = NAME_MAX - max(0, LABEL_EXT_BYTES - _bytes(ext))
         plain = f"{stem}{tag}{ext}"
-        case_twins = len(self._variants.get(self._fold(relpath), ())) > 1
+        folded = self._fold(relpath)
+        case_twins = len(self._variants.get(folded, ())) > 1 or folded in self._twins
         if _bytes(plain) <= budget and not case_twins and not self._taken(head + plain):
             return head + plain
         digest = hashlib.sha256(salt.encode("utf-8", "surrogatepass")).hexdigest()

@@ -218,9 +218,18 @@ class SplitWriter:
             rel = part.root.resolve().relative_to(reader.root)
             self._rel[split] = rel
             self.writers[split] = make_writer(part, self.out / rel)
+        self._share_image_folders()
         first = next(iter(self.writers.values()))
         self.format_name = getattr(first, "format_name", None)
         self.polygon_holes = getattr(first, "polygon_holes", None) or "polygon"
+
+    def _share_image_folders(self) -> None:
+        """Splits whose images share one folder name their copies against each other's names."""
+        writers = [w for w in self.writers.values() if hasattr(w, "copy_names")]
+        for writer in writers:
+            for other in writers:
+                if other is not writer and other.image_folder == writer.image_folder:
+                    writer.copy_names.add(other.input_names(), other_split=True)
 
     def output_relpath(self, key: str, copy: int) -> Path:
         split, _, inner = self.reader.part_of(key)

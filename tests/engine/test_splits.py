@@ -136,9 +136,17 @@ def test_an_image_in_two_splits_is_reported_as_leakage(tmp_path):
     root = tmp_path / "data"
     coco_split(root / "images", root / "annotations" / "instances_train.json", ["a.png", "b.png"], 0)
     coco_split(root / "images", root / "annotations" / "instances_val.json", ["a.png"], 0)
-    report = augcli.expand(root, RECIPE, tmp_path / "out", workers=1, dry_run=True)
+    report = augcli.expand(root, RECIPE, tmp_path / "out", workers=1, splits="train,val")
     leaks = [w for w in report.warnings if "leakage" in w]
     assert len(leaks) == 1 and "a.png" in leaks[0] and "b.png" not in leaks[0]
+    # both splits augmented into one images folder: no copy lands on another
+    entries = []
+    for split in ("train", "val"):
+        data = json.loads((tmp_path / "out" / "annotations" / f"instances_{split}.json").read_text())
+        entries += [e["file_name"] for e in data["images"]]
+    copies = [name for name in entries if "__aug" in name]
+    assert len(copies) == 3 * 2 and len(set(copies)) == len(copies)
+    assert set(entries) == {p.name for p in (tmp_path / "out" / "images").iterdir()}
 
 
 @needs_conformance(KERAS_COCO)

@@ -244,6 +244,16 @@ def test_split_files_that_disagree_on_categories_are_refused(tmp_path: Path) -> 
         open_reader(data)
 
 
+def test_two_files_of_one_split_are_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    save_image(data / "images" / "train2017" / "a.png", noise_image(8, 6))
+    write_json(data / "annotations" / "instances_train2017.json", coco_for("a.png"))
+    write_json(data / "annotations" / "person_keypoints_train2017.json", coco_for("a.png"))
+    with pytest.raises(DatasetError, match="both hold split 'train2017'; pass the one to use as SOURCE"):
+        open_reader(data)
+    assert open_reader(data / "annotations" / "instances_train2017.json").split_names() == ["train2017"]
+
+
 @pytest.mark.parametrize(
     "relpath, split",
     [

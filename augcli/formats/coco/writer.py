@@ -49,10 +49,19 @@ class CocoWriter:
         self.out = Path(out).expanduser().absolute()
         self.options = options or WriteOptions()
         self.annotation_path = self.out / reader.annotation_relpath
-        names = (reader.clean_name(i) for i in range(len(reader.images_raw)))
-        self._copy_names = CopyNames(n for n in names if n is not None)
+        self.copy_names = CopyNames(self.input_names())
 
     # -- names ----------------------------------------------------------------------------------
+
+    def input_names(self) -> list[str]:
+        """The input's image names, relative to ``image_folder``."""
+        names = (self.reader.clean_name(i) for i in range(len(self.reader.images_raw)))
+        return [n for n in names if n is not None]
+
+    @property
+    def image_folder(self) -> Path:
+        """The folder of the images below OUT (``file_name`` is relative to it)."""
+        return self.out / self.reader.image_dir_relpath
 
     def output_file_name(self, key: str, copy: int) -> str:
         """The ``file_name`` written into the JSON (relative to the mirrored images folder)."""
@@ -61,7 +70,7 @@ class CocoWriter:
         if copy == 0:
             return name
         salt = copy_salt(self.reader.split, key, copy)
-        return self._copy_names.name(name, copy, salt, self.reader.duplicate_number(index))
+        return self.copy_names.name(name, copy, salt, self.reader.duplicate_number(index))
 
     def output_relpath(self, key: str, copy: int) -> Path:
         name = layout.clean_file_name(self.output_file_name(key, copy))
