@@ -118,7 +118,6 @@ class SplitReader:
         if self.root.parent == self.root:
             raise DatasetError("the splits share no folder below the filesystem root")
         self.problems = [err for part in parts.values() for err in part.problems]
-        self.notes = [note for part in parts.values() for note in getattr(part, "notes", [])]
         self.categories = _merge_categories(parts)
         self.num_keypoints = max(getattr(p, "num_keypoints", 0) or 0 for p in parts.values())
         self.flip_perm = {}
@@ -159,6 +158,16 @@ class SplitReader:
     def source_path(self, key: str) -> Path:
         _, part, inner = self.part_of(key)
         return part.source_path(inner)
+
+    def labels(self, key: str):
+        _, part, inner = self.part_of(key)
+        return part.labels(inner)
+
+    @property
+    def notes(self) -> list[str]:
+        """The parts' notes, each said once."""
+        notes = [note for part in self.parts.values() for note in getattr(part, "notes", [])]
+        return list(dict.fromkeys(notes))
 
     def item_name(self, key: str) -> str:
         from augcli.formats.convert.names import item_name

@@ -189,3 +189,12 @@ def test_the_split_is_part_of_every_output_seed():
     a = task_rng(0, "train", "x.jpg", 1).random(4)
     assert np.array_equal(a, task_rng(0, "train", "x.jpg", 1).random(4))
     assert not np.array_equal(a, task_rng(0, "val", "x.jpg", 1).random(4))
+
+
+def test_stats_and_labels_of_a_split_tree(roboflow_export):
+    from augcli.engine.stats import dataset_stats
+
+    reader = open_reader(roboflow_export)
+    stats = dataset_stats(reader).to_dict()["splits"]
+    assert {name: split["images"] for name, split in stats.items()} == {"train": 3, "val": 2, "test": 2}
+    assert reader.labels("val/valid_0.png").boxes.tolist() == [[2.0, 2.0, 10.0, 8.0]]
