@@ -178,3 +178,15 @@ def test_roboflow_chess_test_split_alone(tmp_path):
     data = yaml.safe_load((tmp_path / "yolo" / "data.yaml").read_text())
     assert data["test"] == "images/test" and "val" not in data and "train" not in data
     assert converted.images_out == report.images_in
+
+
+def test_yolo_list_file_of_an_unchanged_split_is_copied(yolo_splits, tmp_path):
+    listed = "".join(f"images/val/val{i}.png\n" for i in range(2))  # no "./": kept as written
+    (yolo_splits / "val.txt").write_text(listed)
+    data = yaml.safe_load((yolo_splits / "data.yaml").read_text())
+    (yolo_splits / "data.yaml").write_text(yaml.safe_dump(dict(data, val="val.txt", train="train.txt")))
+    (yolo_splits / "train.txt").write_text("".join(f"images/train/train{i}.png\n" for i in range(3)))
+    augcli.expand(yolo_splits, RECIPE, tmp_path / "out", workers=1)
+    assert (tmp_path / "out" / "val.txt").read_text() == listed
+    train = (tmp_path / "out" / "train.txt").read_text().splitlines()
+    assert len(train) == 9 and train[0] == "./images/train/train0.png"

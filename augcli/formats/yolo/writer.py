@@ -242,6 +242,11 @@ class YoloWriter:
 
     def _write_list(self, entry: str, copies: dict[str, list[int]]) -> None:
         keys = set(self.reader.keys())
+        listed = self.reader.list_files.get(entry, [])
+        if listed and all(key in keys and copies.get(key) == [0] for key in listed):
+            # a split written unchanged keeps its list file byte for byte
+            copy_into(self.out, self._data_rel / entry, self.reader.data_root / entry, durable=True)
+            return
         lines = []
         for key in self.reader.list_files.get(entry, []):
             if key not in keys:
