@@ -190,3 +190,31 @@ def test_yolo_list_file_of_an_unchanged_split_is_copied(yolo_splits, tmp_path):
     assert (tmp_path / "out" / "val.txt").read_text() == listed
     train = (tmp_path / "out" / "train.txt").read_text().splitlines()
     assert len(train) == 9 and train[0] == "./images/train/train0.png"
+
+
+def voc_devkit(root: Path) -> Path:
+    """A VOC devkit: a in train, b in val (one box each)."""
+    for folder in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (root / folder).mkdir(parents=True)
+    for seed, item in enumerate("ab"):
+        Image.fromarray(noise(seed)).save(root / "JPEGImages" / f"{item}.jpg")
+        (root / "Annotations" / f"{item}.xml").write_text(
+            f"<annotation><filename>{item}.jpg</filename><size><width>30</width><height>20</height>"
+            "<depth>3</depth></size><object><name>dog</name><bndbox><xmin>3</xmin><ymin>3</ymin>"
+            "<xmax>12</xmax><ymax>10</ymax></bndbox></object></annotation>"
+        )
+    (root / "ImageSets/Main/train.txt").write_text("# written by a tool\na\n")
+    (root / "ImageSets/Main/val.txt").write_text("b\nghost\n")
+    return root
+
+
+def test_voc_split_listing_an_item_that_does_not_exist_is_reported(tmp_path):
+    source = voc_devkit(tmp_path / "voc")
+    report = augcli.expand(source, RECIPE, tmp_path / "out", workers=1)
+    assert list(report.splits) == ["train", "val"]  # the comment is no item
+    assert [s["image"] for s in report.skipped] == ["ghost"]
+    assert "ImageSets/Main/val.txt" in report.skipped[0]["message"]
+    assert (tmp_path / "out" / "Annotations" / "b.xml").read_bytes() == (
+        source / "Annotations" / "b.xml"
+    ).read_bytes()
+    assert len(list((tmp_path / "out" / "JPEGImages").iterdir())) == 3 + 1

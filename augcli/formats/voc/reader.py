@@ -209,6 +209,15 @@ class VocReader:
                 continue  # unreadable XML: already reported
             image = self._find_image(item_id, doc, images, real_image_dir, report=has_xml)
             if image is None:
+                if not has_xml:  # a split names it, and nothing of it exists
+                    self.problems.append(
+                        ImageReadError(
+                            f"listed in {self._set_of(item_id)} but has no annotation XML and no "
+                            f"image (looked for {item_id}.* in {self.layout.image_dir})",
+                            file=str(self.layout.voc_root / self._set_of(item_id)),
+                            image=item_id,
+                        )
+                    )
                 continue
             if doc is not None:
                 self._check_objects(item_id, doc)
@@ -257,6 +266,9 @@ class VocReader:
         for note in doc.notes if doc else []:
             self._note(note)
         return name
+
+    def _set_of(self, item_id: str) -> str:
+        return next(s.relpath for s in self.sets if any(i == item_id for i, _ in s.lines))
 
     def _check_objects(self, item_id: str, doc: VocDocument) -> None:
         where = str(self.layout.xml_path(item_id))
