@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from augcli.core.errors import UsageError
-from augcli.formats.splits import DEFAULT_SPLIT, train_splits
+from augcli.formats.splits import (
+    DEFAULT_SPLIT,
+    normalize_split,
+    overlapping_images,
+    split_names_of,
+    split_of,
+    train_splits,
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,67 @@ def augmented_splits(present: Sequence[str], wanted: Sequence[str] | None) -> Sp
         tuple(present),
         f"no split named train: augmenting every split ({', '.join(present)}); pass --splits to choose",
     )
+
+
+@dataclass
+class SplitsPlan:
+    """Each image's split, the splits present and those augmented, and what to warn about."""
+
+    items: list[tuple[str, str]]  # (split, key) in input order
+    present: list[str]
+    augmented: tuple[str, ...]
+    warnings: list[str]
+
+    def augmented_keys(self) -> list[str]:
+        return [key for split, key in self.items if split in self.augmented]
+
+    def table(self) -> dict[str, dict]:
+        """The report's per-split counts, before any output is written."""
+        table = {
+            name: {"augmented": name in self.augmented, "images_in": 0, "images_out": 0}
+            for name in self.present
+        }
+        for split, _ in self.items:
+            table[split]["images_in"] += 1
+        return table
+
+
+def plan_splits(reader: Any, keys: Sequence[str], wanted: str | Sequence[str] | None) -> SplitsPlan:
+    """Resolve ``--splits`` / the recipe's ``splits`` (a comma list or names) against the reader."""
+    items = [(split_of(reader, key), key) for key in keys]
+    present = split_names_of(reader)
+    choice = augmented_splits(present, _split_list(wanted))
+    warnings = _split_warnings(reader, present, items)
+    if choice.warning:
+        warnings.append(choice.warning)
+    return SplitsPlan(items, present, choice.augmented, warnings)
+
+
+def _split_list(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [normalize_split(n.strip()) for n in names if n.strip()]
+    if not names:
+        raise UsageError("--splits needs at least one split name")
+    return names
+
+
+def _split_warnings(reader: Any, present: list[str], items: list[tuple[str, str]]) -> list[str]:
+    """Empty splits and images shared by two splits (validation leaking into training)."""
+    warnings = []
+    used = {split for split, _ in items}
+    for name in present:
+        if name not in used:
+            warnings.append(f"split {name} has no images")
+    if len(present) > 1:
+        count, shown = overlapping_images(reader)
+        if count:
+            more = f" and {count - len(shown)} more" if count > len(shown) else ""
+            warnings.append(
+                f"{count} image(s) are in more than one split (leakage): {', '.join(shown)}{more}"
+            )
+    return warnings
 
 
 def plan_tasks(

@@ -15,13 +15,12 @@ from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
 from augcli.engine.partners import check_partners, partner_source
-from augcli.engine.plan import Task, augmented_splits, plan_tasks
+from augcli.engine.plan import Task, plan_splits, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
-from augcli.formats.splits import normalize_split, overlapping_images, split_names_of, split_of
 from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
 
 
@@ -133,32 +132,25 @@ def expand(
     keys = reader.keys()
     report.images_in = len(keys)
     report.annotations_in = reader.annotation_count()
+    splits_plan = plan_splits(reader, keys, splits if splits is not None else recipe.splits)
+    report.warnings.extend(splits_plan.warnings)
+    report.splits = splits_plan.table()
     images, instances = image_classes(reader, keys)
     report.count_classes_in(instances.values())
     per_image: int | dict[str, int] = copies
     if copies_override is None and recipe.class_copies is not None:
-        plan = plan_dataset(reader, images, recipe.class_copies, seed, recipe.keep_original, instances)
+        augmented = {k: images[k] for k in splits_plan.augmented_keys()}  # the others get no copies
+        plan = plan_dataset(reader, augmented, recipe.class_copies, seed, recipe.keep_original, instances)
         per_image, report.class_plan, report.copies = plan.copies, plan.table, None
         report.warnings.extend(plan.warnings)
-    items = [(split_of(reader, key), key) for key in keys]
-    present = split_names_of(reader)
-    choice = augmented_splits(present, _split_list(splits if splits is not None else recipe.splits))
-    report.warnings.extend(split_warnings(reader, present, items))
-    if choice.warning:
-        report.warnings.append(choice.warning)
-    report.splits = {
-        name: {"augmented": name in choice.augmented, "images_in": 0, "images_out": 0} for name in present
-    }
-    for split, _ in items:
-        report.splits[split]["images_in"] += 1
-    tasks = plan_tasks(items, per_image, recipe.keep_original, choice.augmented)
+    tasks = plan_tasks(splits_plan.items, per_image, recipe.keep_original, splits_plan.augmented)
 
     writer = state = None
     if not dry_run:
         options = WriteOptions(jpeg_quality=recipe.jpeg_quality, yolo_task=yolo_task or recipe.yolo_task)
         writer = open_writer(reader, out_path, options, to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
-        identity.update(augmented_splits=list(choice.augmented), yolo_task=getattr(writer, "task", None))
+        identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
         state = begin_run(out_path, identity, resume)
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
@@ -266,33 +258,6 @@ def _finalize(
         write_jsonl(meta / RUN_FILE, [run_info])
     except OSError as err:
         raise OutputError(f"cannot write the reports in {meta}: {err.strerror or err}") from err
-
-
-def _split_list(value: str | list[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = value.split(",") if isinstance(value, str) else list(value)
-    names = [normalize_split(n.strip()) for n in names if n.strip()]
-    if not names:
-        raise UsageError("--splits needs at least one split name")
-    return names
-
-
-def split_warnings(reader: Any, present: list[str], items: list[tuple[str, str]]) -> list[str]:
-    """Empty splits and images shared by two splits (validation leaking into training)."""
-    warnings = []
-    used = {split for split, _ in items}
-    for name in present:
-        if name not in used:
-            warnings.append(f"split {name} has no images")
-    if len(present) > 1:
-        count, shown = overlapping_images(reader)
-        if count:
-            more = f" and {count - len(shown)} more" if count > len(shown) else ""
-            warnings.append(
-                f"{count} image(s) are in more than one split (leakage): {', '.join(shown)}{more}"
-            )
-    return warnings
 
 
 def _report_finished(report: RunReport, finished: dict) -> None:

@@ -198,3 +198,10 @@ def test_stats_and_labels_of_a_split_tree(roboflow_export):
     stats = dataset_stats(reader).to_dict()["splits"]
     assert {name: split["images"] for name, split in stats.items()} == {"train": 3, "val": 2, "test": 2}
     assert reader.labels("val/valid_0.png").boxes.tolist() == [[2.0, 2.0, 10.0, 8.0]]
+
+
+def test_class_aware_copies_are_planned_for_augmented_splits_only(roboflow_export, tmp_path):
+    block = {"mode": "per_class", "classes": {"thing": 2}, "default": 1}
+    report = augcli.expand(roboflow_export, dict(RECIPE, copies=block), tmp_path / "out", workers=1)
+    assert list(report.class_plan) == ["train"]
+    assert {n: s["images_out"] for n, s in report.splits.items()} == {"train": 9, "val": 2, "test": 2}
