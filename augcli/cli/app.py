@@ -102,6 +102,10 @@ def _guarded(debug: bool, body):
         signal.signal(signal.SIGTERM, previous)
 
 
+YOLO_TASK_HELP = (
+    "YOLO output labels: detect, segment, pose or auto (pose when every category has "
+    "keypoints, else segment when there are polygons or masks, else detect)."
+)
 FORMAT_HELP = "Input format: auto (detect), coco, voc, masks or yolo."
 MASKS_HELP = "Mask-folder datasets: the folder of masks (label maps)."
 MASK_PATTERN_HELP = "Mask-folder datasets: the mask file-name suffix after the image's stem (_L, _seg...)."
@@ -149,6 +153,13 @@ def expand(
         min=0.0,
         help="Seconds one image may take in a worker before it is skipped (0: no limit).",
     ),
+    splits: str | None = typer.Option(
+        None,
+        "--splits",
+        help="Comma list of the splits to augment (default: train, else every split); "
+        "the others are written unchanged.",
+    ),
+    yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -168,6 +179,7 @@ def expand(
 
     options: dict[str, Any] = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
+    options.update(splits=splits, yolo_task=yolo_task)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,
@@ -195,6 +207,7 @@ def convert(
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
     palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
+    yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
@@ -216,7 +229,7 @@ def convert(
 
     options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
-    options.update(dry_run=dry_run, debug=debug, resume=resume)
+    options.update(dry_run=dry_run, debug=debug, resume=resume, yolo_task=yolo_task)
     report = _guarded(
         debug,
         lambda: run_with_progress(

@@ -13,6 +13,7 @@ from augcli.engine.runner import resolve_recipe
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import atomic_write_bytes
 from augcli.formats.registry import open_reader
+from augcli.formats.splits import split_of
 
 # What an --out suffix writes; a folder gets DEFAULT_NAME inside it.
 PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -78,7 +79,10 @@ def make_preview(
         for copy in range(1, versions + 1):
             draw = source_of_partners.drawer(key, copy) if source_of_partners is not None else None
             run, _ = recipe.augment(
-                sample, task_rng(seed, key, copy), categories=reader.categories, draw=draw
+                sample,
+                task_rng(seed, split_of(reader, key), key, copy),
+                categories=reader.categories,
+                draw=draw,
             )
             row.append(run.sample)
             caption = ", ".join(op["op"] for op in run.ops) if run.ops else "(no op fired)"

@@ -29,6 +29,10 @@ def print_summary(report: RunReport, console: Console, errors: Console | None = 
     table.add_row(
         "annotations", str(report.annotations_in), "-" if report.dry_run else str(report.annotations_out)
     )
+    if len(report.splits) > 1:
+        for name, counts in report.splits.items():
+            mark = "augmented" if counts["augmented"] else "unchanged"
+            table.add_row(f"  split {name} ({mark})", str(counts["images_in"]), str(counts["images_out"]))
     for reason, count in report.dropped.items():
         table.add_row(f"instances dropped: {escape(reason)}", "", str(count))
     if report.raster_path:

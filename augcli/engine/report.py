@@ -24,6 +24,8 @@ class RunReport:
     dropped: dict[str, int] = field(default_factory=dict)  # instances dropped, by reason
     raster_path: int = 0  # instances on a fold of a warp, labelled from warped rasters
     copies_short_of_min_ops: int = 0  # copies that kept fewer ops than min_ops after every draw
+    # per split, in the dataset's order: augmented, images_in, images_out (, annotations_out)
+    splits: dict[str, dict] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)  # items skipped, with where and why
     warnings: list[str] = field(default_factory=list)  # dataset oddities, what a conversion drops
     seconds: float = 0.0

@@ -50,6 +50,8 @@ def run_identity(source: Any, reader: Any, writer: Any, recipe: Any, seed: int, 
         "images": str(getattr(reader, "image_dir", reader.root)),
         "image_keys": keys,
         "annotation_file": _file_digest(annotation_file) if annotation_file else None,
+        # a dataset of several split files (formats.splits.SplitReader): each one's digest
+        "annotation_files": [_file_digest(p) for p in getattr(reader, "annotation_files", [])],
         "recipe": hashlib.sha256(recipe.source_text.encode("utf-8")).hexdigest(),
         "seed": int(seed),
         "copies": int(copies),

@@ -15,7 +15,7 @@ from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.journal import normalize
 from augcli.engine.partners import check_partners, partner_source
-from augcli.engine.plan import Task, plan_tasks
+from augcli.engine.plan import Task, plan_splits, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
@@ -77,6 +77,8 @@ def expand(
     debug: bool = False,
     resume: bool = False,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
+    splits: str | list[str] | None = None,
+    yolo_task: str | None = None,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
@@ -94,6 +96,10 @@ def expand(
     ``on_start(n)`` is told the number of output images this run will make
     (after ``--resume``, only those still to do) and ``on_result(result, task)``
     is told each finished task.
+    ``splits`` (a list or a comma list; default: the recipe's ``splits``)
+    names the splits that get augmented copies (see ``engine.plan``); the
+    others are written unchanged. ``yolo_task`` (default: the recipe's
+    ``output.yolo_task``, else auto) is the label kind of a YOLO output.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -129,19 +135,25 @@ def expand(
     keys = reader.keys()
     report.images_in = len(keys)
     report.annotations_in = reader.annotation_count()
+    splits_plan = plan_splits(reader, keys, splits if splits is not None else recipe.splits)
+    report.warnings.extend(splits_plan.warnings)
+    report.splits = splits_plan.table()
     images, instances = image_classes(reader, keys)
     report.count_classes_in(instances.values())
     per_image: int | dict[str, int] = copies
     if copies_override is None and recipe.class_copies is not None:
-        plan = plan_dataset(reader, images, recipe.class_copies, seed, recipe.keep_original, instances)
+        augmented = {k: images[k] for k in splits_plan.augmented_keys()}  # the others get no copies
+        plan = plan_dataset(reader, augmented, recipe.class_copies, seed, recipe.keep_original, instances)
         per_image, report.class_plan, report.copies = plan.copies, plan.table, None
         report.warnings.extend(plan.warnings)
-    tasks = plan_tasks(keys, per_image, recipe.keep_original)
+    tasks = plan_tasks(splits_plan.items, per_image, recipe.keep_original, splits_plan.augmented)
 
     writer = state = None
     if not dry_run:
-        writer = open_writer(reader, out_path, WriteOptions(jpeg_quality=recipe.jpeg_quality), to=to)
+        options = WriteOptions(jpeg_quality=recipe.jpeg_quality, yolo_task=yolo_task or recipe.yolo_task)
+        writer = open_writer(reader, out_path, options, to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
+        identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
         state = begin_run(out_path, identity, resume)
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
@@ -180,8 +192,12 @@ def expand(
         report.add_dropped(result.dropped)
         report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
         report.add_classes(label_names, result.classes_out, result.dropped_by_class)
+        task = tasks[index]
+        count = len(result.records)
         if dry_run:
-            report.images_out += len(written) + (0 if result.error else int(recipe.keep_original))
+            count = len(written) + (0 if result.error or 0 not in task.copies else 1)
+            report.images_out += count
+        report.splits[task.split]["images_out"] += count
 
     report.copies_short_of_min_ops = sum(1 for entry in provenance if entry.get("short_of_min_ops"))
     if report.copies_short_of_min_ops:
@@ -225,6 +241,12 @@ def _finalize(
     stats = writer.finalize(records)
     report.images_out = stats.get("images", 0)
     report.annotations_out = stats.get("annotations", 0)
+    per_split = stats.get("splits") or {}
+    if not per_split and len(report.splits) == 1:
+        per_split = {name: {"annotations": report.annotations_out} for name in report.splits}
+    for split, counts in per_split.items():
+        if split in report.splits and "annotations" in counts:
+            report.splits[split]["annotations_out"] = counts["annotations"]
     report.warnings.extend(stats.get("warnings", []))
     run_info.update(
         images_out=report.images_out,

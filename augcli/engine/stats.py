@@ -18,19 +18,12 @@ from typing import Any
 import numpy as np
 
 from augcli.core.errors import ItemError
+from augcli.formats.splits import split_of  # a dataset that names no split has one: "default"
 
-DEFAULT_SPLIT = "all"  # the name of a dataset's only split when its reader names none
 SMALL, MEDIUM = 32**2, 96**2  # COCO's area thresholds (px^2)
 SIZE_BUCKETS = ("small", "medium", "large")
 # histogram of sqrt(box area) in pixels; the last bin is open-ended
 SIZE_EDGES = (0, 4, 8, 16, 32, 64, 96, 128, 256, 512, 1024)
-
-
-def split_of(reader: Any, key: str) -> str:
-    """The split an image belongs to (``DEFAULT_SPLIT`` when the reader has no splits)."""
-    split_of = getattr(reader, "split_of", None)
-    name = split_of(key) if split_of is not None else None
-    return name or DEFAULT_SPLIT
 
 
 def class_name(names: dict[int, str], label: int) -> str:

@@ -87,7 +87,7 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 labels = source.instances.labels if source is not None else ctx.reader.labels(task.key).labels
                 written.update(str(label) for label in labels.tolist())
                 continue
-            rng = task_rng(ctx.seed, task.key, copy)
+            rng = task_rng(ctx.seed, task.split, task.key, copy)
             draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
             try:
                 run, short = ctx.recipe.augment(source, rng, categories=ctx.reader.categories, draw=draw)

@@ -3,12 +3,16 @@
 Data goes to a temporary file in the destination folder (so the final rename
 never crosses a filesystem), is flushed and fsynced, then ``os.replace``d
 over the destination. A crash leaves either the old file or the new one,
-plus at worst a stray ``.<name>.*.tmp`` file.
+plus at worst a stray ``.<name>.*.tmp`` file. A name too long for that
+(the temporary name adds 14 bytes to it) gets the prefix ``.<start of the
+name>~<hash of the name>.`` instead, so every name that fits the file
+system can be written atomically.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -25,6 +29,18 @@ _FILE_MODE = 0o666 & ~_UMASK
 _TEMP_SUFFIX = ".tmp"
 # ``.<name>.<8 random chars from mkstemp>.tmp``: what a killed writer leaves behind
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
+NAME_MAX = 255  # bytes in one file name on every common file system
+_TEMP_EXTRA = len(".") + len(".") + 8 + len(_TEMP_SUFFIX)
+
+
+def temp_prefix(name: str) -> str:
+    """``.<name>.``, or for a name too long for that, ``.<its start>~<hash>.``."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) + _TEMP_EXTRA <= NAME_MAX:
+        return f".{name}."
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    keep = raw[: NAME_MAX - _TEMP_EXTRA - len(digest) - 1].decode("utf-8", "ignore")
+    return f".{keep}~{digest}."
 
 
 @contextlib.contextmanager
@@ -49,7 +65,7 @@ def atomic_open(
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(path.name), suffix=_TEMP_SUFFIX)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _FILE_MODE)
@@ -98,7 +114,8 @@ def fsync_dir(folder: Path) -> None:
 
 
 def temp_file_target(file_name: str) -> str | None:
-    """The final name a leftover temporary file was meant for, or None if it is not one."""
+    """The final name a leftover temporary file was meant for (for a long name, its
+    shortened form), or None if it is not one."""
     match = _TEMP_NAME.match(file_name)
     return match.group("name") if match else None
 
@@ -110,9 +127,10 @@ def remove_temp_files(folder: Path, name: str | None = None) -> int:
         entries = list(os.scandir(folder))
     except OSError:
         return 0
+    wanted = None if name is None else temp_prefix(name)[1:-1]
     for entry in entries:
         target = temp_file_target(entry.name)
-        if target is None or (name is not None and target != name):
+        if target is None or (wanted is not None and target != wanted):
             continue
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False):

@@ -23,6 +23,7 @@ from augcli.core.sample import Categories, Sample
 @dataclass(frozen=True)
 class WriteOptions:
     jpeg_quality: int = 95
+    yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
 
 
 @dataclass
@@ -69,17 +70,26 @@ class ImageLabels:
 
 
 class DatasetReader(Protocol):
-    """Besides these, readers may offer what conversions and reports use:
+    """A dataset is a tree of named splits (see ``formats.splits``).
+
+    Besides these, readers may offer what conversions and reports use:
     ``format_name``, ``targets()``, ``annotation_count()``, ``notes`` (harmless
-    oddities, reported as warnings), ``split_of(key)`` and ``item_name(key)``
-    (see ``formats.convert.names``)."""
+    oddities, reported as warnings) and ``item_name(key)`` (see
+    ``formats.convert.names``)."""
 
     root: Path  # every input path must stay inside this folder
     categories: Categories
     problems: list[ItemError]  # item-level problems found while indexing
 
     def keys(self) -> list[str]:
-        """Stable image keys in input order."""
+        """Stable image keys in input order, unique across every split."""
+
+    def split_names(self) -> list[str]:
+        """The dataset's splits in input order, normalised (``valid`` -> ``val``);
+        ``["default"]`` for a dataset that names none (never ``train`` by default)."""
+
+    def split_of(self, key: str) -> str:
+        """The split ``key`` belongs to (one of ``split_names()``)."""
 
     def load(self, key: str) -> Sample:
         """Decode one image with its labels; raises ItemError."""

@@ -27,7 +27,7 @@ SAME = "same"
 class FormatSpec:
     name: str
     detect: Callable[[Path], str | None]  # cheap: looks at names, not contents; returns evidence
-    reader: str  # "module:Class" taking (source, images=None)
+    reader: str  # "module:callable" taking (source, images=None), returning a reader
     writer: str  # "module:Class" taking (reader, out, options)
     converter: str | None = None  # writer for other formats' readers (default: writer)
 
@@ -119,8 +119,14 @@ def open_writer(reader: Any, out: Path, options: WriteOptions | None = None, to:
     if name not in _FORMATS:
         raise UsageError(f"no writer for dataset format {name!r}")
     spec = _FORMATS[name]
+    options = options or WriteOptions()
+    if name == source and hasattr(reader, "parts"):  # a SplitReader: one writer per split
+        from augcli.formats.splits import SplitWriter
+
+        make = _load(spec.writer)
+        return SplitWriter(reader, Path(out), lambda part, part_out: make(part, part_out, options))
     target = spec.writer if name == source else (spec.converter or spec.writer)
-    return _load(target)(reader, Path(out), options or WriteOptions())
+    return _load(target)(reader, Path(out), options)
 
 
 _NOT_COCO_JSON = ("dataset_meta.json", "config.json")  # Datumaro's and Mapillary's class lists
@@ -168,7 +174,7 @@ register_format(
     FormatSpec(
         "coco",
         _looks_like_coco,
-        "augcli.formats.coco.reader:CocoReader",
+        "augcli.formats.coco.reader:open_coco",
         "augcli.formats.coco.writer:CocoWriter",
         "augcli.formats.convert.coco_writer:ConvertedCocoWriter",
     )

@@ -32,7 +32,7 @@ from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.filtering import drop_instances
-from augcli.geometry.polygons import polygon_bounds, polygon_to_mask_in_box
+from augcli.geometry.polygons import polygon_bounds, polygon_to_mask, polygon_to_mask_in_box
 
 POLYGON_HOLES = "polygon_holes"  # sample.meta key: 'rle' or 'keep'
 POLYGON_HOLE_MODES = ("rle", "keep")
@@ -120,7 +120,6 @@ class _Occluded:
     def polygons_lose_area(self) -> None:
         inst, covered = self.inst, self.covered
         height, width = covered.shape
-        canvas = None
         for i in range(len(inst)):
             if not inst.polygons[i]:
                 continue
@@ -142,11 +141,10 @@ class _Occluded:
                 continue
             self._hit(i, hit, total)
             if self.polygon_holes == "rle" and not self.whole[i]:
-                if canvas is None:
-                    canvas = np.zeros((height, width), dtype=np.uint8, order="F")
-                canvas[r0:r1, c0:c1] = shape & ~hidden
-                mask = rle.encode(canvas)
-                canvas[r0:r1, c0:c1] = 0
+                # rasterised in the full frame: pycocotools' polygon raster of a window
+                # can differ by a pixel on edges that fall on half pixels
+                left = polygon_to_mask(inst.polygons[i], height, width) & ~covered
+                mask = rle.encode(left)
                 self.polygons[i], self.masks[i] = None, mask
                 self.boxes[i] = rle.bounds(mask)
 

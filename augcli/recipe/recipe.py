@@ -36,6 +36,8 @@ class Recipe:
     min_ops: int = 0  # redraw a copy until at least this many ops applied
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
+    yolo_task: str | None = None  # None: --yolo-task or auto
+    splits: tuple[str, ...] | None = None  # None: --splits or the default choice
     pipeline: Pipeline = field(default_factory=Pipeline)
     partners: PartnerSpec = field(default_factory=PartnerSpec)
     partner_pipeline: Pipeline = field(default_factory=Pipeline)  # run on each partner first
@@ -146,6 +148,8 @@ def _build(doc: YamlDocument, text: str) -> Recipe:
         min_ops=parts.min_ops,
         policy=parts.policy,
         jpeg_quality=parts.jpeg_quality,
+        yolo_task=parts.yolo_task,
+        splits=parts.splits,
         pipeline=Pipeline(parts.steps, policy=parts.policy),
         partners=parts.partners,
         partner_pipeline=Pipeline(parts.partner_steps, policy=parts.policy),

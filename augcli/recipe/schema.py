@@ -6,6 +6,7 @@ seed: 0                 # int >= 0
 copies: 1               # augmented outputs per input image, int >= 0, or a block (copies.py)
 keep_original: true     # also write each input image unchanged
 min_ops: 0              # redraw a copy until at least this many ops applied (bounded)
+splits: [train]         # splits that get augmented copies (default: train, else all)
 labels:
   min_visibility: 0.0   # 0..1
   min_area: 1           # >= 0 (px^2)
@@ -14,6 +15,7 @@ labels:
   unknown_fields: drop  # drop | keep: annotation fields with coordinates no warp moves
 output:
   jpeg_quality: 95      # 1..100 (an augcli addition)
+  yolo_task: auto       # auto | detect | segment | pose (YOLO outputs only)
 partners: {}            # how multi-image transforms draw partners (see partners.py)
 partner_pipeline: []    # run on every partner first (see partners.py)
 pipeline: []            # see build.py
@@ -73,9 +75,14 @@ LABEL_PARAMS = (
         choices=UNKNOWN_FIELD_MODES,
     ),
 )
-OUTPUT_PARAMS = (Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),)
+YOLO_TASKS = ("auto", "detect", "segment", "pose")
+OUTPUT_PARAMS = (
+    Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),
+    Param("yolo_task", "choice", None, "YOLO label kind (auto: from the labels)", choices=YOLO_TASKS),
+)
 TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + (
     "copies",
+    "splits",
     "labels",
     "output",
     "partners",
@@ -97,6 +104,8 @@ class RecipeParts:
     min_ops: int = 0
     policy: LabelPolicy = DEFAULT_POLICY
     jpeg_quality: int = 95
+    yolo_task: str | None = None
+    splits: tuple[str, ...] | None = None
     steps: list[Transform] = field(default_factory=list)
     partners: PartnerSpec = field(default_factory=PartnerSpec)
     partner_steps: list[Transform] = field(default_factory=list)
@@ -139,10 +148,23 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
     parts.policy = _labels(data.get("labels"), problems)
     output = _section(data, "output", OUTPUT_PARAMS, problems)
     parts.jpeg_quality = output.get("jpeg_quality", parts.jpeg_quality)
+    parts.yolo_task = output.get("yolo_task", parts.yolo_task)
+    parts.splits = _splits(data.get("splits"), problems)
     parts.steps = build_steps(data.get("pipeline"), ("pipeline",), problems, registry)
     parts.partners = parse_partners(data.get("partners"), problems)
     parts.partner_steps = parse_partner_pipeline(data.get("partner_pipeline"), problems, registry)
     return parts
+
+
+def _splits(value: Any, problems: Problems) -> tuple[str, ...] | None:
+    """``splits: [train, extra]`` or ``splits: train,extra``: the splits to augment."""
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names) or not names:
+        problems.add(("splits",), f"must be a list of split names (e.g. [train]), got {value!r}")
+        return None
+    return tuple(n.strip() for n in names)
 
 
 def _unknown_keys(data: dict, path: YamlPath, known: tuple[str, ...], problems: Problems) -> None:

@@ -60,7 +60,7 @@ def test_repeat_factor_writes_the_formula_s_copies_per_image(rare_dataset, tmp_p
     block = {"mode": "repeat_factor", "threshold": 0.08, "exponent": 0.5}
     report = augcli.expand(rare_dataset, recipe(block), tmp_path / "out", workers=1)
     split = split_of_json(rare_dataset)
-    expected = lvis_copies(split, 0.08, 0.5, 1.0, seed=11, name="all")
+    expected = lvis_copies(split, 0.08, 0.5, 1.0, seed=11, name="default")
     written = copies_per_image(tmp_path / "out")
     assert {k: written[k] for k in split} == expected
     rare = [k for k, c in split.items() if c["rare"]]
@@ -74,7 +74,7 @@ def test_per_class_counts_after_expansion_match_stats_and_an_independent_count(r
     report = augcli.expand(rare_dataset, recipe(block, PIPELINE + [crop]), tmp_path / "out", workers=1)
     out_json = next((tmp_path / "out").rglob("*.json"))
     independent = count_from_json(out_json)
-    stats = dataset_stats(open_reader(tmp_path / "out")).to_dict()["splits"]["all"]["classes"]
+    stats = dataset_stats(open_reader(tmp_path / "out")).to_dict()["splits"]["default"]["classes"]
     source = count_from_json(rare_dataset)
     for name in ("common", "medium", "rare"):
         assert report.classes[name]["out"] == stats[name]["instances"] == independent[name]["instances"]
@@ -126,7 +126,7 @@ def test_dry_run_reports_the_plan_per_class(rare_dataset, tmp_path):
     planned = naive_greedy(split, "max")
     assert report.images_out == len(split) + sum(planned.values())
     everything = split_of_json(rare_dataset, crowd=True)
-    for name, row in report.class_plan["all"].items():
+    for name, row in report.class_plan["default"].items():
         holding = [k for k, c in everything.items() if c[name]]
         assert row["instances"] == sum(everything[k][name] for k in holding)
         assert row["copies"] == sum(planned[k] for k in holding)

@@ -207,7 +207,7 @@ def yolo_two_splits(root: Path) -> Path:
 def test_partners_never_cross_splits(tmp_path):
     data = yolo_two_splits(tmp_path / "data")
     recipe = {**MOSAIC_RECIPE, "copies": 3, "pipeline": [{"Mosaic": {"grid": [2, 2], "p": 1.0}}]}
-    report = augcli.expand(data, recipe, tmp_path / "out", workers=1)
+    report = augcli.expand(data, recipe, tmp_path / "out", workers=1, splits="train,val")
     assert not report.skipped
     rows = provenance(tmp_path / "out")
     assert len(rows) == 9 * 3

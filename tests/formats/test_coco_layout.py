@@ -197,7 +197,9 @@ def test_duplicate_file_names_get_distinct_keys_and_outputs(tmp_path: Path) -> N
     ],
 )
 def test_augmented_names(file_name: str, copy: int, expected: str) -> None:
-    assert layout.augmented_file_name(file_name, copy) == expected
+    from augcli.formats.naming import CopyNames
+
+    assert CopyNames([file_name]).name(file_name, copy, "salt") == expected
 
 
 def test_backslash_file_names_resolve_and_mirror(tmp_path: Path) -> None:
@@ -213,15 +215,59 @@ def test_backslash_file_names_resolve_and_mirror(tmp_path: Path) -> None:
     assert np.array_equal(CocoReader(ann).load("sub/a.png").image, noise_image(8, 6))
 
 
-def test_export_root_with_split_folders_names_the_choices(tmp_path: Path) -> None:
-    for split in ("train", "valid"):
-        save_image(tmp_path / "export" / split / "a.png", noise_image(8, 6))
+def test_export_root_with_split_folders_is_one_dataset_of_splits(tmp_path: Path) -> None:
+    for number, split in enumerate(("valid", "train")):
+        save_image(tmp_path / "export" / split / "a.png", noise_image(8, 6, seed=number))
         write_json(tmp_path / "export" / split / "_annotations.coco.json", coco_for("a.png"))
-    with pytest.raises(DatasetError) as caught:
-        open_reader(tmp_path / "export")
-    assert "train/_annotations.coco.json" in str(caught.value)
-    assert "valid/_annotations.coco.json" in str(caught.value)
-    assert open_reader(tmp_path / "export" / "valid").keys() == ["a.png"]
+    reader = open_reader(tmp_path / "export")
+    assert reader.split_names() == ["train", "val"]  # valid means val; train first
+    assert reader.keys() == ["train/a.png", "val/a.png"]
+    assert [reader.split_of(k) for k in reader.keys()] == ["train", "val"]
+    assert np.array_equal(reader.load("val/a.png").image, noise_image(8, 6, seed=0))
+    writer = open_writer(reader, tmp_path / "out")
+    assert writer.output_relpath("val/a.png", 0).as_posix() == "valid/a.png"
+    single = open_reader(tmp_path / "export" / "valid")
+    assert single.keys() == ["a.png"] and single.split_names() == ["val"]
+
+
+def test_split_files_that_disagree_on_categories_are_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for split in ("train", "val"):
+        save_image(data / "images" / split / "a.png", noise_image(8, 6))
+    write_json(data / "annotations" / "instances_train.json", coco_for("a.png"))
+    other = coco_for("a.png")
+    other["categories"] = [{"id": 1, "name": "other"}]
+    write_json(data / "annotations" / "instances_val.json", other)
+    with pytest.raises(
+        DatasetError, match="category id 1 is 'thing' in split train but 'other' in split val"
+    ):
+        open_reader(data)
+
+
+def test_two_files_of_one_split_are_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    save_image(data / "images" / "train2017" / "a.png", noise_image(8, 6))
+    write_json(data / "annotations" / "instances_train2017.json", coco_for("a.png"))
+    write_json(data / "annotations" / "person_keypoints_train2017.json", coco_for("a.png"))
+    with pytest.raises(DatasetError, match="both hold split 'train2017'; pass the one to use as SOURCE"):
+        open_reader(data)
+    assert open_reader(data / "annotations" / "instances_train2017.json").split_names() == ["train2017"]
+
+
+@pytest.mark.parametrize(
+    "relpath, split",
+    [
+        ("annotations/instances_val2017.json", "val2017"),
+        ("annotations/person_keypoints_train2017.json", "train2017"),
+        ("valid/_annotations.coco.json", "val"),
+        ("test/_annotations.coco.json", "test"),
+        ("annotations/test_coco.json", "default"),
+        ("export/_annotations.coco.json", "default"),
+        ("annotations/val.json", "val"),
+    ],
+)
+def test_split_names_come_from_the_file_or_its_folder(relpath: str, split: str) -> None:
+    assert layout.split_name(Path("/d") / relpath) == split
 
 
 def test_unknown_format_name_is_a_usage_error(tmp_path: Path) -> None:

@@ -59,12 +59,18 @@ def digest(root: Path) -> dict[str, str]:
     }
 
 
+def expected_outputs(report, copies: int = 2) -> int:
+    """Originals everywhere plus ``copies`` per image of the augmented splits only."""
+    assert any(s["augmented"] for s in report.splits.values())
+    return sum(s["images_in"] * (1 + copies * s["augmented"]) for s in report.splits.values())
+
+
 @pytest.mark.parametrize("fmt", ["voc", "masks", "yolo"])
 def test_expand_writes_the_same_format_and_reads_back(fmt, yolo_source, tmp_path):
     source = sources(yolo_source)[fmt]
     report = augcli.expand(source, GEOMETRIC_RECIPE, tmp_path / "out", workers=1)
     assert report.skipped == []
-    assert report.images_out == 3 * report.images_in
+    assert report.images_out == expected_outputs(report)
     again = open_reader(tmp_path / "out")
     assert again.format_name == fmt and again.problems == []
     assert len(again.keys()) == report.images_out
@@ -80,7 +86,7 @@ def test_expand_converts_every_format_to_every_other(fmt, to, yolo_source, tmp_p
     source = sources(yolo_source)[fmt]
     report = augcli.expand(source, GEOMETRIC_RECIPE, tmp_path / "out", workers=1, to=to)
     assert report.skipped == []
-    assert report.images_out == 3 * report.images_in
+    assert report.images_out == expected_outputs(report)
     # COCO gets one annotation file per split (VOC's train and test, YOLO's train...)
     files = sorted((tmp_path / "out" / "annotations").glob("*.json")) if to == "coco" else [tmp_path / "out"]
     readers = [open_reader(f) for f in files]

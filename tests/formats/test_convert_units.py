@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from augcli.core.sample import Categories, Category, Instances, Sample
 from augcli.formats.convert.classes import class_table
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
-from augcli.formats.convert.names import OutputNames, split_of
+from augcli.formats.convert.names import OutputNames
 from augcli.formats.convert.semantic import semantic_to_instances
 from augcli.formats.convert.trace import mask_to_rings
 from augcli.formats.masks.writer import paint_semantic
@@ -84,16 +83,6 @@ def test_output_names_are_unique_and_stable():
     )
     assert [names.name(k) for k in "abcd"] == ["img.jpg", "img__2.jpg", "IMG__3.png", "z.png"]
     assert names.name("a", 2) == "img__aug2.jpg" and names.stem("b", 1) == "img__2__aug1"
-
-
-def test_coco_splits_come_from_the_annotation_file_name():
-    def coco(name):
-        return SimpleNamespace(annotation_file=Path(f"/d/annotations/{name}.json"))
-
-    assert split_of(coco("instances_val2017"), "k") == "val2017"
-    assert split_of(coco("person_keypoints_train"), "k") == "train"
-    assert split_of(coco("_annotations.coco"), "k") is None
-    assert split_of(coco("instances"), "k") is None
 
 
 def test_class_tables():

@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 
 import augcli
 from augcli.cli.app import app
-from augcli.formats.masks.layout import augmented_name
 from augcli.formats.masks.reader import MaskFolderReader
+from augcli.formats.naming import CopyNames
 from augcli.formats.registry import open_reader
+from augcli.formats.splits import split_names_of
 
 CONVERT = {"version": 1, "copies": 0, "keep_original": True, "pipeline": []}
 FLIP = {"version": 1, "seed": 3, "copies": 1, "pipeline": [{"HorizontalFlip": {"p": 1.0}}]}
@@ -81,12 +82,14 @@ def test_layout_is_detected_and_identity_is_lossless(kind, name, layout, count, 
 def test_flipped_copies_pair_with_their_mirrored_masks(kind, name, layout, count, tmp_path):
     source = _source(kind, name, tmp_path)
     reader = open_reader(source)
-    augcli.expand(source, FLIP, tmp_path / "out", workers=1)
+    every_split = split_names_of(reader)  # by default only train would get copies
+    augcli.expand(source, FLIP, tmp_path / "out", workers=1, splits=every_split)
     again = open_reader(tmp_path / "out")
     assert again.problems == [] and len(again.keys()) == 2 * count
     for key in reader.keys():
         original = reader.load(key)
-        copy = again.load(augmented_name(key, 1, reader.layout.image_suffix))
+        copy_key = CopyNames(reader.keys(), by_stem=True).name(key, 1, "", suffix=reader.layout.image_suffix)
+        copy = again.load(copy_key)
         np.testing.assert_array_equal(copy.semantic, original.semantic[:, ::-1])
         np.testing.assert_array_equal(copy.image.shape, original.image.shape)
 
@@ -185,7 +188,8 @@ def test_workers_do_not_change_the_output_of_a_benchmark_layout(tmp_path):
         "copies": 3,
         "pipeline": [{"HorizontalFlip": {"p": 0.5}}, {"Affine": {"rotate": [-20, 20], "p": 0.8}}],
     }
-    augcli.expand(source, recipe, tmp_path / "one", workers=1)
-    augcli.expand(source, recipe, tmp_path / "two", workers=2)
+    every_split = split_names_of(open_reader(source))
+    augcli.expand(source, recipe, tmp_path / "one", workers=1, splits=every_split)
+    augcli.expand(source, recipe, tmp_path / "two", workers=2, splits=every_split)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
     assert json.dumps(sorted(tree(tmp_path / "one"))).count("__aug3") == 4 * 2  # image + mask per item

@@ -28,7 +28,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_counts_match_an_independent_count_of_the_json(tmp_path):
     path = make_imbalanced_coco(tmp_path / "d", images=60, rare_images=3)
-    split = dataset_stats(open_reader(path)).to_dict()["splits"]["all"]
+    split = dataset_stats(open_reader(path)).to_dict()["splits"]["default"]
     expected = count_from_json(path)
     assert split["classes"] == expected
     assert expected["unused"]["instances"] == 0 and expected["rare"]["images"] == 3
@@ -53,7 +53,7 @@ def test_keypoint_visibility_counts_on_the_sample(sample_dataset):
     doc = json.loads((next(sample_dataset.rglob("*.json"))).read_text())
     expected = Counter(v for a in doc["annotations"] for v in (a.get("keypoints") or [])[2::3])
     assert expected, "the sample data has keypoints"
-    split = dataset_stats(open_reader(sample_dataset)).to_dict()["splits"]["all"]
+    split = dataset_stats(open_reader(sample_dataset)).to_dict()["splits"]["default"]
     assert split["keypoint_visibility"] == {str(k): v for k, v in sorted(expected.items())}
 
 
@@ -124,11 +124,11 @@ def test_cli_json_and_compare(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     a, b = count_from_json(source), count_from_json(other)
-    rare = data["comparison"]["all"]["classes"]["rare"]
+    rare = data["comparison"]["default"]["classes"]["rare"]
     assert rare["instances"] == [a["rare"]["instances"], b["rare"]["instances"]]
     assert rare["images"] == [2, 6]
     assert rare["ratio"] == pytest.approx(b["rare"]["instances"] / a["rare"]["instances"], abs=1e-4)
-    assert data["comparison"]["all"]["classes"]["unused"]["ratio"] is None  # 0 before: no ratio
+    assert data["comparison"]["default"]["classes"]["unused"]["ratio"] is None  # 0 before: no ratio
 
     table = run_cli("stats", str(source), "--compare", str(other))
     assert table.returncode == 0, table.stderr

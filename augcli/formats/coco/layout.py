@@ -1,12 +1,14 @@
 """Where a COCO dataset's files are, and where their outputs go.
 
-- ``find_annotation_file``: SOURCE may be the JSON or a folder holding one.
+- ``find_annotation_file``: SOURCE may be the JSON or a folder holding one;
+  ``find_split_files``: a folder holding one JSON per split (see below), and
+  ``split_name``: the split a JSON holds.
 - ``choose_image_dir``: the folder ``file_name`` is relative to: ``--images``
   when given, else the JSON's folder, else the usual layouts (``../images``,
   a sibling named like the JSON's split, ``../images/<split>``).
 - ``dataset_root``: the deepest folder holding the JSON and the images; the
   output mirrors everything below it, and no input may resolve outside it.
-- ``clean_file_name`` / ``augmented_file_name`` / ``safe_output_path``: the
+- ``clean_file_name`` / ``safe_output_path``: the
   path rules that keep reads in the input tree and writes in OUT.
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
+from augcli.formats.splits import DEFAULT_SPLIT, is_split_word, normalize_split, split_rank
 
 PROBE_SIZE = 64  # images checked per candidate folder when guessing
 OTHER_TASK_PREFIXES = ("captions_", "panoptic_")  # COCO files that hold no instances
@@ -49,8 +52,87 @@ def find_annotation_file(source: Path) -> Path:
     raise DatasetError(f"no COCO annotation file (*.json) in {source} or {source / 'annotations'}{hint}")
 
 
-def split_names(annotation_file: Path) -> list[str]:
-    """Split names a JSON suggests: instances_val2017.json -> val2017."""
+# COCO's own file names: <task>_<split>.json (instances_val2017.json)
+_TASK_STEM = re.compile(r"^(instances|person_keypoints|image_info|annotations|labels)_(.+)$")
+
+
+def split_name(annotation_file: Path) -> str:
+    """The split a COCO JSON holds.
+
+    ``instances_val2017.json`` -> ``val2017``; a stem that is a split name
+    (``val.json``); else its folder when that is a split name (Roboflow
+    ``valid/_annotations.coco.json`` -> ``val``); else ``default``.
+    """
+    stem = (
+        annotation_file.name[: -len(".json")]
+        if annotation_file.name.lower().endswith(".json")
+        else annotation_file.stem
+    )
+    match = _TASK_STEM.match(stem)
+    if match:
+        return normalize_split(match.group(2))
+    if is_split_word(stem):
+        return normalize_split(stem)
+    folder = annotation_file.parent.name
+    if is_split_word(folder):
+        return normalize_split(folder)
+    return DEFAULT_SPLIT
+
+
+def _usable_json(folder: Path) -> list[Path]:
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+    return [p for p in found if not p.name.startswith(OTHER_TASK_PREFIXES)] or found
+
+
+def find_split_files(source: Path) -> dict[str, Path] | None:
+    """split -> annotation file, when the folder ``source`` holds one JSON per split.
+
+    Either several JSONs in ``source`` or ``source/annotations`` (COCO,
+    mmdetection: ``instances_train2017.json``, ``instances_val2017.json``),
+    or no JSON there and one in each of several sub-folders (Roboflow:
+    ``train/ valid/ test/``, each with ``_annotations.coco.json``; the
+    sub-folder names the split). None for a single-file dataset.
+    """
+    source = Path(source).expanduser()
+    if not source.is_dir():
+        return None
+    for folder in (source, source / "annotations"):
+        if folder.is_dir():
+            usable = _usable_json(folder)
+            if len(usable) > 1:
+                return _by_split(usable, source, split_name)
+            if usable:
+                return None
+    nested = []
+    for folder in sorted(p for p in source.iterdir() if p.is_dir() and p.name != "annotations"):
+        usable = _usable_json(folder)
+        if len(usable) == 1:
+            nested.append(usable[0])
+    if not nested:
+        return None
+
+    def folder_split(path: Path) -> str:
+        named = split_name(path)
+        return normalize_split(path.parent.name) if named == DEFAULT_SPLIT else named
+
+    return _by_split(nested, source, folder_split)
+
+
+def _by_split(files: list[Path], source: Path, name_of) -> dict[str, Path]:
+    splits: dict[str, Path] = {}
+    for path in files:
+        split = name_of(path)
+        if split in splits:
+            both = f"{splits[split].relative_to(source)} and {path.relative_to(source)}"
+            raise DatasetError(
+                f"{both} both hold split {split!r}; pass the one to use as SOURCE", file=str(source)
+            )
+        splits[split] = path.absolute()
+    return {name: splits[name] for name in sorted(splits, key=split_rank)}
+
+
+def _folder_guesses(annotation_file: Path) -> list[str]:
+    """Image folder names a JSON suggests: instances_val2017.json -> val2017."""
     stem = annotation_file.stem
     names = [stem.rsplit("_", 1)[1]] if "_" in stem else []
     names.append(stem)
@@ -61,7 +143,7 @@ def candidate_image_dirs(annotation_file: Path) -> list[Path]:
     folder = annotation_file.parent
     parent = folder.parent
     dirs = [folder, folder / "images", parent / "images"]
-    for split in split_names(annotation_file):
+    for split in _folder_guesses(annotation_file):
         dirs += [parent / split, parent / "images" / split]
     return list(dict.fromkeys(dirs))
 
@@ -156,19 +238,6 @@ def clean_file_name(file_name: object) -> str:
     if cleaned in ("", "."):
         raise ImageReadError(f"file_name {file_name!r} names no file")
     return cleaned
-
-
-def augmented_file_name(file_name: str, copy: int, duplicate: int = 1) -> str:
-    """``<stem>__aug<k><ext>`` beside the original, in the original's separator style.
-
-    ``duplicate`` > 1 tells apart image entries that share one file name.
-    """
-    cut = max(file_name.rfind("/"), file_name.rfind("\\")) + 1
-    head, name = file_name[:cut], file_name[cut:]
-    pure = PurePosixPath(name)
-    stem, ext = (pure.stem, pure.suffix) if pure.suffix else (name, "")
-    tag = f"__aug{copy}" if duplicate <= 1 else f"__aug{copy}_dup{duplicate}"
-    return f"{head}{stem}{tag}{ext}"
 
 
 def is_inside(path: Path, root: Path) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
+from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError, UsageError
 from augcli.core.sample import Categories, Category, Instances, Sample, flip_permutation
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco import layout, wholebody
@@ -47,8 +47,9 @@ class CocoReader:
 
     format_name = "coco"
 
-    def __init__(self, source: Path, images: Path | None = None):
+    def __init__(self, source: Path, images: Path | None = None, split: str | None = None):
         self.annotation_file = layout.find_annotation_file(Path(source))
+        self.split = split or layout.split_name(self.annotation_file)
         self.data, self._non_finite = _load_json(self.annotation_file)
         self.images_raw: list = self.data["images"]
         self.annotations_raw: list = self.data.get("annotations") or []
@@ -66,6 +67,13 @@ class CocoReader:
 
     def source_path(self, key: str) -> Path:
         return self._paths[self.image_index(key)]
+
+    def split_names(self) -> list[str]:
+        return [self.split]
+
+    def split_of(self, key: str) -> str:
+        self.image_index(key)
+        return self.split
 
     def load(self, key: str) -> Sample:
         index = self.image_index(key)
@@ -90,6 +98,7 @@ class CocoReader:
                 "width": width,
                 "height": height,
                 "source_format": "coco",
+                "split": self.split,
                 "flip_perm": self.flip_perm,
             }
         )
@@ -146,6 +155,11 @@ class CocoReader:
             for t in ("image", "boxes", "polygons", "masks", "keypoints")
             if t == "image" or t in self._targets
         )
+
+    def keypoint_categories(self) -> tuple[set[int], set[int]]:
+        """(category ids that annotations use, those with keypoints: declared names or on instances)."""
+        declared = {c.id for c in self.categories.items if c.keypoints}
+        return set(self._labels_seen), (self._keypoint_labels | declared)
 
     def annotation_count(self) -> int:
         """Annotations attached to readable images (what an identity run writes back)."""
@@ -238,6 +252,7 @@ class CocoReader:
         self._valid_anns: list[list[tuple[int, str]]] = [[] for _ in self.images_raw]
         self._targets: set[str] = set()
         self._labels_seen: set[int] = set()
+        self._keypoint_labels: set[int] = set()
         self.num_keypoints = self.categories.max_keypoints()
         readable = {index for index in self._key_to_index.values()}
         where = str(self.annotation_file)
@@ -293,6 +308,7 @@ class CocoReader:
         self._labels_seen.add(ann["category_id"])
         count = keypoint_count(ann)
         if count:
+            self._keypoint_labels.add(ann["category_id"])
             self._targets.add("keypoints")
             self.num_keypoints = max(self.num_keypoints, count)
 
@@ -373,6 +389,22 @@ class CocoReader:
         boxes = {name: [b[name] for b, _ in read] for name in wholebody.BOX_FIELDS}
         points = {name: [p[name] for _, p in read] for name in wholebody.POINT_FIELDS}
         return boxes, points
+
+
+def open_coco(source: Path, images: Path | None = None):
+    """A ``CocoReader``, or a ``SplitReader`` of one per split file (``layout.find_split_files``)."""
+    files = layout.find_split_files(Path(source))
+    if files is None:
+        return CocoReader(source, images=images)
+    if images is not None:
+        raise UsageError(
+            f"--images names one images folder, but {source} holds {len(files)} splits "
+            f"({', '.join(files)}); pass one annotation file as SOURCE to use --images"
+        )
+    from augcli.formats.splits import SplitReader
+
+    parts = {split: CocoReader(path, split=split) for split, path in files.items()}
+    return SplitReader(parts, source=Path(source))
 
 
 def _hashable(value: object) -> bool:

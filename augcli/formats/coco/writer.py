@@ -5,6 +5,8 @@ atomically and returns a small ``ItemRecord``. The parent calls ``finalize``
 once with every record; it streams the annotation JSON to a temporary file
 and renames it into place:
 
+- an annotation file whose every image was written unchanged (a split
+  that is not augmented) is copied byte for byte; otherwise:
 - top-level fields (``info``, ``licenses``, ``categories``, anything unknown)
   exactly as read, in their original order;
 - the originals' images and annotations, in input order, as read (ids too);
@@ -31,6 +33,7 @@ from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dict, image_dict
 from augcli.formats.coco.reader import CocoReader
 from augcli.formats.images import encode_image
+from augcli.formats.naming import CopyNames, copy_salt
 
 _COPY_CHUNK = 1 << 20
 
@@ -46,8 +49,19 @@ class CocoWriter:
         self.out = Path(out).expanduser().absolute()
         self.options = options or WriteOptions()
         self.annotation_path = self.out / reader.annotation_relpath
+        self.copy_names = CopyNames(self.input_names())
 
     # -- names ----------------------------------------------------------------------------------
+
+    def input_names(self) -> list[str]:
+        """The input's image names, relative to ``image_folder``."""
+        names = (self.reader.clean_name(i) for i in range(len(self.reader.images_raw)))
+        return [n for n in names if n is not None]
+
+    @property
+    def image_folder(self) -> Path:
+        """The folder of the images below OUT (``file_name`` is relative to it)."""
+        return self.out / self.reader.image_dir_relpath
 
     def output_file_name(self, key: str, copy: int) -> str:
         """The ``file_name`` written into the JSON (relative to the mirrored images folder)."""
@@ -55,7 +69,8 @@ class CocoWriter:
         name = self.reader.images_raw[index]["file_name"]
         if copy == 0:
             return name
-        return layout.augmented_file_name(name, copy, self.reader.duplicate_number(index))
+        salt = copy_salt(self.reader.split, key, copy)
+        return self.copy_names.name(name, copy, salt, self.reader.duplicate_number(index))
 
     def output_relpath(self, key: str, copy: int) -> Path:
         name = layout.clean_file_name(self.output_file_name(key, copy))
@@ -147,9 +162,17 @@ class CocoWriter:
                     counts["annotations"] += 1
                     yield dict(ann, id=ann_id, image_id=image_id)
 
+        unchanged = not augmented and len(originals) == len(self.reader.images_raw)
         try:
-            with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
-                _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
+            if unchanged:  # every image written as it was: the file as it was, byte for byte
+                atomic_write_bytes(
+                    self.annotation_path, self.reader.annotation_file.read_bytes(), durable_dir=True
+                )
+                counts["images"] = len(originals)
+                counts["annotations"] = len(self.reader.annotations_raw)
+            else:
+                with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
+                    _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
         except OSError as err:
             raise OutputError(f"cannot write {self.annotation_path}: {err}") from None
         return {

@@ -42,14 +42,19 @@ MESSAGES = {
     "(painted largest first)",
     "overlap_mostly_hidden": "instances lost more than half of their pixels to overlapping instances",
     "objects_beyond_254": "objects beyond the 254th of an image share SegmentationObject value 254",
+    "shape_dropped": "instances lost their polygon or mask (the YOLO task holds none)",
+    "box_as_polygon": "box-only instances written as their box's four corners (segment labels are polygons)",
+    "keypoints_missing": "instances without keypoints written with unlabelled keypoints (pose labels)",
 }
 
 
-def upfront_warnings(reader: Any, to: str) -> list[str]:
+def upfront_warnings(reader: Any, to: str, yolo_task: str | None = None) -> list[str]:
     source = getattr(reader, "format_name", None)
     if to == source:
         return []
     targets = set(reader.targets())
+    if to == "yolo" and yolo_task not in (None, "segment"):
+        targets.discard("masks")  # not traced: dropped, which the task's own warning says
     if "semantic" in targets and "boxes" not in targets and to in ("coco", "yolo"):
         targets.discard("semantic")  # a semantic-only source: regions become instances
         targets.add("masks")

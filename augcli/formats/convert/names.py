@@ -2,12 +2,11 @@
 
 Every reader can say, for a key, the image's path below its images folder
 (``item_name``) and the split it belongs to (``split_of``); COCO readers
-predate both, so they are derived here (the split from the annotation
-file's name: ``instances_val2017.json`` -> ``val2017``).
+have no ``item_name``, so it is their ``file_name`` as read.
 
 ``OutputNames`` gives each key a unique output stem (``<stem>``,
 ``<stem>__2`` on a clash), computed once from the whole key list so every
-worker agrees.
+worker agrees; copies are named by ``formats.naming`` against those names.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from augcli.formats.coco.layout import augmented_file_name, clean_file_name
-
-_NO_SPLIT_STEMS = ("instances", "annotations", "_annotations.coco", "person_keypoints")
+from augcli.formats.coco.layout import clean_file_name
+from augcli.formats.naming import CopyNames, copy_salt, fold
+from augcli.formats.splits import DEFAULT_SPLIT
 
 
 def item_name(reader: Any, key: str) -> str:
@@ -31,22 +30,16 @@ def item_name(reader: Any, key: str) -> str:
 
 
 def split_of(reader: Any, key: str) -> str | None:
+    """The split's folder name in a converted layout (None: the dataset names no split)."""
     own = getattr(reader, "split_of", None)
-    if own is not None:
-        return own(key)
-    annotation_file = getattr(reader, "annotation_file", None)
-    if annotation_file is None:
-        return None
-    stem = annotation_file.stem
-    if stem in _NO_SPLIT_STEMS or "_" not in stem:
-        return None
-    return stem.rsplit("_", 1)[1] or None
+    return own(key) if own is not None else None
 
 
 class OutputNames:
     """Unique, stable output names for a reader's keys."""
 
     def __init__(self, reader: Any, flatten: bool = False):
+        self._reader = reader
         self._names: dict[str, str] = {}
         taken: set[str] = set()
         for key in reader.keys():
@@ -55,16 +48,20 @@ class OutputNames:
                 name = posixpath.basename(name)
             stem, ext = posixpath.splitext(name)
             candidate, number = stem, 1
-            while candidate.lower() in taken:
+            while fold(candidate) in taken:
                 number += 1
                 candidate = f"{stem}__{number}"
-            taken.add(candidate.lower())
+            taken.add(fold(candidate))
             self._names[key] = candidate + ext
+        self._copies = CopyNames(self._names.values(), by_stem=True)
 
     def name(self, key: str, copy: int = 0) -> str:
         """The output image name (``<stem>__aug<k><ext>`` for copy k)."""
         name = self._names[key]
-        return name if copy == 0 else augmented_file_name(name, copy)
+        if copy == 0:
+            return name
+        salt = copy_salt(split_of(self._reader, key) or DEFAULT_SPLIT, key, copy)
+        return self._copies.name(name, copy, salt)
 
     def stem(self, key: str, copy: int = 0) -> str:
         return posixpath.splitext(self.name(key, copy))[0]

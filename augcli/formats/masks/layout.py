@@ -347,15 +347,3 @@ def _prefix(stems: dict[str, str]) -> int:
 def _strip(stem: str, cut: int) -> str:
     folder, _, name = stem.rpartition("/")
     return f"{folder}/{name[cut:]}" if folder else name[cut:]
-
-
-def augmented_name(relpath: str, copy: int, suffix: str) -> str:
-    """``a_leftImg8bit.png`` -> ``a__aug1_leftImg8bit.png``: the copy marker goes before the
-    layout's suffix, so an augmented image and its mask still pair."""
-    folder, _, name = relpath.rpartition("/")
-    stem, ext = os.path.splitext(name)
-    if suffix and stem.endswith(suffix):
-        stem = f"{stem[: -len(suffix)]}__aug{copy}{suffix}"
-    else:
-        stem = f"{stem}__aug{copy}"
-    return f"{folder}/{stem}{ext}" if folder else f"{stem}{ext}"

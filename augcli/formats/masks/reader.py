@@ -27,6 +27,7 @@ from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_ade20k_map, read_label_map
 from augcli.formats.masks import layout as layouts
 from augcli.formats.masks.palettes import DEFAULT_IGNORE, Palette, dataset_palette
+from augcli.formats.splits import normalize_split
 
 _PROBES = 4  # masks whose mode is looked at (header only) to refuse RGB without a palette
 
@@ -177,7 +178,8 @@ class MaskFolderReader:
         return len(self._masks)
 
     def split_of(self, key: str) -> str | None:
-        return key.split("/", 1)[0] if "/" in key else None
+        """The first sub-folder (``images/<split>/``; ``valid`` -> ``val``); None without one."""
+        return normalize_split(key.split("/", 1)[0]) if "/" in key else None
 
     def item_name(self, key: str) -> str:
         self._check(key)

@@ -33,7 +33,8 @@ from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.paint import owner_map, paint
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
 from augcli.formats.labelmaps import ADE20K, encode_label_map, voc_palette_bytes
-from augcli.formats.masks.layout import augmented_name
+from augcli.formats.naming import CopyNames, copy_salt, same_marker
+from augcli.formats.splits import DEFAULT_SPLIT
 
 IGNORE = 255
 
@@ -52,6 +53,8 @@ class MaskFolderWriter:
         if self.same:
             self._image_rel = reader.image_dir.resolve().relative_to(reader.root)
             self._mask_rel = reader.mask_dir.resolve().relative_to(reader.root)
+            self._copy_names = CopyNames(reader.keys(), by_stem=True)
+            self._mask_names = CopyNames((reader.mask_relpath(k) for k in reader.keys()), by_stem=True)
         else:
             self._image_rel, self._mask_rel = Path("images"), Path("masks")
             self._output = OutputNames(reader)
@@ -63,10 +66,16 @@ class MaskFolderWriter:
 
     def _relative_name(self, key: str, copy: int) -> str:
         if self.same:
-            return key if copy == 0 else augmented_name(key, copy, self.reader.layout.image_suffix)
+            if copy == 0:
+                return key
+            suffix = self.reader.layout.image_suffix
+            return self._copy_names.name(key, copy, self._salt(key, copy), suffix=suffix)
         split = split_of(self.reader, key)
         name = self._output.name_in_split(key, copy, split)
         return f"{split}/{name}" if split else name
+
+    def _salt(self, key: str, copy: int) -> str:
+        return copy_salt(split_of(self.reader, key) or DEFAULT_SPLIT, key, copy)
 
     def output_relpath(self, key: str, copy: int) -> Path:
         return self._image_rel / Path(*PurePosixPath(self._relative_name(key, copy)).parts)
@@ -74,7 +83,11 @@ class MaskFolderWriter:
     def mask_relpath(self, key: str, copy: int) -> Path:
         if self.same:
             name = self.reader.mask_relpath(key)
-            name = name if copy == 0 else augmented_name(name, copy, self.reader.layout.mask_suffix)
+            if copy:
+                layout = self.reader.layout
+                image = self._relative_name(key, copy)
+                paired = same_marker(key, image, name, layout.image_suffix, layout.mask_suffix)
+                name = paired or self._mask_names.name(name, copy, self._salt(key, copy))
         else:
             name = str(PurePosixPath(self._relative_name(key, copy)).with_suffix(".png"))
         return self._mask_rel / Path(*PurePosixPath(name).parts)

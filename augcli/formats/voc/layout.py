@@ -138,7 +138,7 @@ def read_sets(layout: VocLayout) -> list[SetFile]:
         lines = []
         for line in text.splitlines():
             stripped = line.strip()
-            if not stripped:
+            if not stripped or stripped.startswith("#"):  # Datumaro writes comments
                 continue
             item_id = stripped.split()[0]
             lines.append((item_id, line[line.index(item_id) + len(item_id) :]))

@@ -30,6 +30,7 @@ from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map, voc_colormap
+from augcli.formats.splits import split_of
 from augcli.formats.voc import layout as voc_layout
 from augcli.formats.voc.build import OBJECT_COLUMN
 from augcli.formats.voc.categories import LABELMAP_NAME, class_colours, read_labelmap, voc_categories
@@ -158,6 +159,17 @@ class VocReader:
             return key.split("/", 1)[0]
         return self._splits.get(key)
 
+    def split_names(self) -> list[str]:
+        """Splits of the readable items, then split files under ``ImageSets/Main`` that list no id."""
+        names = dict.fromkeys(split_of(self, key) for key in self._items)
+        for set_file in self.sets:
+            parts = set_file.relpath.split("/")
+            name = parts[-1][: -len(".txt")]
+            per_class = "_" in name and name.split("_", 1)[0] in self._label_of  # cat_train.txt
+            if len(parts) == 3 and parts[1] == "Main" and not set_file.lines and not per_class:
+                names.setdefault(name)
+        return list(names)
+
     def item_name(self, key: str) -> str:
         """The image's path below the images folder (what converted outputs are named after)."""
         return self.item(key).image
@@ -197,6 +209,15 @@ class VocReader:
                 continue  # unreadable XML: already reported
             image = self._find_image(item_id, doc, images, real_image_dir, report=has_xml)
             if image is None:
+                if not has_xml:  # a split names it, and nothing of it exists
+                    self.problems.append(
+                        ImageReadError(
+                            f"listed in {self._set_of(item_id)} but has no annotation XML and no "
+                            f"image (looked for {item_id}.* in {self.layout.image_dir})",
+                            file=str(self.layout.voc_root / self._set_of(item_id)),
+                            image=item_id,
+                        )
+                    )
                 continue
             if doc is not None:
                 self._check_objects(item_id, doc)
@@ -245,6 +266,9 @@ class VocReader:
         for note in doc.notes if doc else []:
             self._note(note)
         return name
+
+    def _set_of(self, item_id: str) -> str:
+        return next(s.relpath for s in self.sets if any(i == item_id for i, _ in s.lines))
 
     def _check_objects(self, item_id: str, doc: VocDocument) -> None:
         where = str(self.layout.xml_path(item_id))

@@ -27,16 +27,15 @@ import numpy as np
 from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
-from augcli.formats.coco.layout import augmented_file_name
 from augcli.formats.convert.classes import class_table, complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
 from augcli.formats.labelmaps import encode_label_map, voc_palette_bytes
+from augcli.formats.naming import CopyNames, copy_salt, split_name
+from augcli.formats.splits import DEFAULT_SPLIT
 from augcli.formats.voc import build
 from augcli.formats.voc.categories import LABELMAP_NAME, labelmap_text
-
-DEFAULT_SPLIT = "default"
 
 
 class VocWriter:
@@ -56,6 +55,9 @@ class VocWriter:
             self._ann_rel = reader.layout.annotation_dir.resolve().relative_to(root)
             self._img_rel = reader.layout.image_dir.resolve().relative_to(root)
             self._voc_rel = reader.layout.voc_root.resolve().relative_to(root)
+            # an item's id names its XML and segmentation PNGs: ids are compared like file names
+            self._id_names = CopyNames(f"{k}.xml" for k in reader.keys())
+            self._image_names = CopyNames((reader.item(k).image for k in reader.keys()), by_stem=True)
         else:
             self._ann_rel, self._img_rel, self._voc_rel = (Path("Annotations"), Path("JPEGImages"), Path("."))
             self._output = OutputNames(reader)
@@ -67,13 +69,23 @@ class VocWriter:
 
     def item_id(self, key: str, copy: int) -> str:
         if self.same:
-            return key if copy == 0 else f"{key}__aug{copy}"
+            if copy == 0:
+                return key
+            return self._id_names.name(f"{key}.xml", copy, self._salt(key, copy))[: -len(".xml")]
         return self._output.stem(key, copy)
+
+    def _salt(self, key: str, copy: int) -> str:
+        return copy_salt(split_of(self.reader, key) or DEFAULT_SPLIT, key, copy)
 
     def output_relpath(self, key: str, copy: int) -> Path:
         if self.same:
             name = self.reader.item(key).image
-            name = name if copy == 0 else augmented_file_name(name, copy)
+            if copy:
+                head, stem, ext = split_name(name)
+                if stem == key.rsplit("/", 1)[-1]:  # <id>.<ext>: the copy's image follows its id
+                    name = head + self.item_id(key, copy).rsplit("/", 1)[-1] + ext
+                else:
+                    name = self._image_names.name(name, copy, self._salt(key, copy))
         else:
             name = self._output.name(key, copy)
         return self._img_rel / Path(*PurePosixPath(name).parts)

@@ -22,6 +22,7 @@ from augcli.core.sample import Categories, Category, Instances, Sample
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import EXIF_ORIENTATION, decode_image
+from augcli.formats.splits import normalize_split
 from augcli.formats.yolo import labels as yolo_labels
 from augcli.formats.yolo import layout as yolo_layout
 
@@ -141,8 +142,17 @@ class YoloReader:
             folder = entry.strip("/").removeprefix("./")
             if item.image.startswith(folder + "/"):
                 name = folder.rsplit("/", 1)[-1]
-                return item.split if name in ("images", ".", "") else name
+                return item.split if name in ("images", ".", "", "..") else normalize_split(name)
         return item.split
+
+    def split_names(self) -> list[str]:
+        """Splits in YAML order; a YAML key whose images are all in an earlier split is listed too."""
+        names = dict.fromkeys(self.split_of(key) for key in self._items)
+        with_items = {item.split for item in self._items.values()}
+        for split in self.layout.splits:
+            if split not in with_items:
+                names[split] = None
+        return list(names)
 
     def item_name(self, key: str) -> str:
         """The image path below its split folder (``images/train/a.jpg`` -> ``a.jpg``)."""
@@ -157,11 +167,14 @@ class YoloReader:
 
     def _index(self) -> None:
         real_root = os.path.realpath(self.data_root)
+        shared: list[str] = []
         for split, entries in self.layout.splits.items():
             for entry in entries:
                 for image in self._split_images(split, entry):
                     if image in self._items:
-                        continue  # listed by an earlier split: stays there
+                        if self._items[image].split != split:  # listed by an earlier split: stays there
+                            shared.append(f"{image} ({self._items[image].split} and {split})")
+                        continue
                     problem = image_problem(real_root, image, self.root)
                     if problem is not None:
                         self.problems.append(
@@ -169,6 +182,12 @@ class YoloReader:
                         )
                         continue
                     self._items[image] = self._read_labels(image, split)
+        if shared:
+            more = f" and {len(shared) - 5} more" if len(shared) > 5 else ""
+            self.notes.append(
+                f"{len(shared)} image(s) are in more than one split (leakage), each kept in the "
+                f"first: {', '.join(shared[:5])}{more}"
+            )
 
     def _split_images(self, split: str, entry: str) -> list[str]:
         path = (self.data_root / entry).absolute()
@@ -179,8 +198,7 @@ class YoloReader:
         if path.is_file() and path.suffix.lower() == ".txt":
             self.list_files[entry] = self._list_file(path)
             return self.list_files[entry]
-        self.notes.append(f"split {split}: {entry} not found")
-        return []
+        raise DatasetError(f"split {split}: {entry} not found", file=str(self.layout.yaml_path or path))
 
     def _list_file(self, path: Path) -> list[str]:
         out = []

@@ -11,14 +11,16 @@ Ultralytics falls back to; else relative to the YAML), and rewrites
 From another format: ``images/<split>/``, ``labels/<split>/`` and a
 ``data.yaml`` (``train``/``val``/``test`` from the source's splits, names
 by class index in category order, ``kpt_shape`` and ``flip_idx`` for pose).
-The task is pose when the source has keypoints, segment when it has
-polygons or masks, else detect. Crowd regions are dropped; masks are traced
+The task comes from ``yolo.task`` (``--yolo-task``; auto: pose only when
+every category has keypoints, else segment with polygons or masks, else
+detect); what it drops is counted per item. Crowd regions are dropped; masks are traced
 into polygons (``convert.trace``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -27,21 +29,21 @@ from typing import Any
 import numpy as np
 import yaml
 
-from augcli.core.errors import AnnotationError
+from augcli.core.errors import AnnotationError, UsageError
 from augcli.core.sample import Sample
 from augcli.formats.base import ItemRecord, WriteOptions
-from augcli.formats.coco.layout import augmented_file_name
 from augcli.formats.convert.classes import complete_names
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
 from augcli.formats.convert.trace import mask_to_rings
 from augcli.formats.files import copy_into, write_converted_original, write_into, write_sample_image
+from augcli.formats.naming import CopyNames, copy_salt
+from augcli.formats.splits import DEFAULT_SPLIT, split_names_of
 from augcli.formats.yolo import labels as yolo_labels
 from augcli.formats.yolo.layout import label_relpath
 from augcli.formats.yolo.reader import KIND_COLUMN
-
-DEFAULT_SPLIT = "train"
+from augcli.formats.yolo.task import choose_task, task_warnings
 
 
 class YoloWriter:
@@ -54,34 +56,35 @@ class YoloWriter:
         self.out = Path(out).expanduser().absolute()
         self.options = options or WriteOptions()
         self.same = getattr(reader, "format_name", None) == "yolo"
-        self.warnings = upfront_warnings(reader, "yolo")
+        self.task, why = choose_task(reader, self.options.yolo_task)
+        self.warnings = upfront_warnings(reader, "yolo", self.task) + task_warnings(reader, self.task, why)
         if self.same:
             self._data_rel = reader.data_root.resolve().relative_to(reader.root)
-            self.task, self.kpt_shape = reader.task, reader.kpt_shape
+            joints = reader.kpt_shape[0] if reader.kpt_shape else 0
+            self.relabel = self.task != reader.task  # originals get new label files too
             self.class_of = {c.id: c.id for c in reader.categories.items}
+            self._copy_names = CopyNames(reader.keys(), by_stem=True)
         else:
             self._data_rel = Path(".")
             self._output = OutputNames(reader)
-            targets = set(reader.targets())
             joints = reader.categories.max_keypoints() or getattr(reader, "num_keypoints", 0)
-            semantic_only = "semantic" in targets and "boxes" not in targets
-            self.task = (
-                "pose"
-                if "keypoints" in targets and joints
-                else "segment"
-                if targets & {"polygons", "masks"} or semantic_only
-                else "detect"
-            )
-            self.kpt_shape = (int(joints), 3) if self.task == "pose" else None
             # a source without class names: YOLO class = the source's label id, named class_<id>
             self.class_of = {c.id: i for i, c in enumerate(reader.categories.items)} or None
+        if self.task == "pose" and not joints:
+            raise UsageError("--yolo-task pose needs keypoints, and this dataset has none")
+        if self.same and self.task == "pose":
+            self.kpt_shape = reader.kpt_shape
+        else:
+            self.kpt_shape = (int(joints), 3) if self.task == "pose" else None
 
     # -- names --------------------------------------------------------------------------------
 
     def image_relpath(self, key: str, copy: int) -> str:
         """Relative to the data root, posix."""
         if self.same:
-            return key if copy == 0 else augmented_file_name(key, copy)
+            if copy == 0:
+                return key
+            return self._copy_names.name(key, copy, copy_salt(self.reader.split_of(key), key, copy))
         split = split_of(self.reader, key) or DEFAULT_SPLIT
         return f"images/{split}/{self._output.name_in_split(key, copy, split)}"
 
@@ -94,6 +97,9 @@ class YoloWriter:
     # -- workers ------------------------------------------------------------------------------
 
     def write_original(self, key: str) -> ItemRecord:
+        if self.same and self.relabel:  # the image as it was, its labels for the new task
+            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+            return self._write_labels(key, 0, self.reader.load(key))
         if self.same:
             copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
             item = self.reader.item(key)
@@ -130,12 +136,13 @@ class YoloWriter:
 
     def label_lines(self, sample: Sample, losses: Losses) -> list[str]:
         inst, width, height = sample.instances, sample.width, sample.height
-        kinds = inst.extra.get(KIND_COLUMN) if self.same else None
+        kinds = inst.extra.get(KIND_COLUMN) if self.same and not self.relabel else None
         lines = []
         for row in range(len(inst)):
             if inst.crowd[row]:
                 losses["crowd_dropped"] += 1
                 continue
+            self._count_task_losses(inst, row, losses)
             label = (
                 int(inst.labels[row]) if self.class_of is None else self.class_of.get(int(inst.labels[row]))
             )
@@ -158,6 +165,16 @@ class YoloWriter:
                 lines.append(yolo_labels.box_line(label, box, width, height))
         return lines
 
+    def _count_task_losses(self, inst, row: int, losses: Losses) -> None:
+        has_shape = bool(inst.polygons[row]) or inst.masks[row] is not None
+        if has_shape and self.task != "segment":
+            losses["shape_dropped"] += 1
+        has_points = inst.keypoints is not None and bool(np.any(inst.keypoints[row, :, 2] > 0))
+        if has_points and self.task != "pose":
+            losses["keypoints_dropped"] += 1
+        if self.task == "pose" and not has_points:
+            losses["keypoints_missing"] += 1
+
     def _keypoints(self, inst, row: int, losses: Losses) -> np.ndarray:
         joints = self.kpt_shape[0]
         out = np.zeros((joints, 3))
@@ -174,6 +191,7 @@ class YoloWriter:
             rings = mask_to_rings(inst.masks[row])
             losses["mask_to_polygon"] += 1
         if not rings:
+            losses["box_as_polygon"] += 1
             return yolo_labels.box_ring(inst.boxes[row])
         if len(rings) > 1:
             losses["parts_joined"] += 1
@@ -184,10 +202,11 @@ class YoloWriter:
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
         records = list(records)
         if self.same:
-            self._write_same_yaml(records)
+            split_notes = self._write_same_yaml(records)
         else:
-            self._write_new_yaml(records)
-        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "yolo")
+            split_notes = self._write_new_yaml(records)
+        warnings = list(self.warnings) + split_notes
+        warnings += summarise((r.payload["losses"] for r in records), "yolo")
         return {
             "images": len(records),
             "annotations": sum(r.payload["lines"] for r in records),
@@ -196,7 +215,7 @@ class YoloWriter:
             "warnings": warnings,
         }
 
-    def _write_same_yaml(self, records: list[ItemRecord]) -> None:
+    def _write_same_yaml(self, records: list[ItemRecord]) -> list[str]:
         layout = self.reader.layout
         copies: dict[str, list[int]] = defaultdict(list)
         for record in records:
@@ -206,17 +225,28 @@ class YoloWriter:
                 if entry.lower().endswith(".txt") and (layout.data_root / entry).is_file():
                     self._write_list(entry, copies)
         if layout.yaml_path is None:
-            return
+            return []
         data = dict(layout.data)
+        if self.task != "pose":
+            data.pop("kpt_shape", None)
+            data.pop("flip_idx", None)
         yaml_dir = layout.yaml_path.parent.resolve()
         data.pop("path", None)
         if yaml_dir != layout.data_root.resolve():
             data = {"path": Path(_relative(layout.data_root.resolve(), yaml_dir)).as_posix(), **data}
         relpath = yaml_dir.relative_to(self.reader.root) / layout.yaml_path.name
         write_into(self.out, relpath, _dump(data), durable=True)
+        if layout.splits.get("val") and layout.splits.get("val") == layout.splits.get("train"):
+            return ["data.yaml's val is its train (as in the input): validation images are training images"]
+        return []
 
     def _write_list(self, entry: str, copies: dict[str, list[int]]) -> None:
         keys = set(self.reader.keys())
+        listed = self.reader.list_files.get(entry, [])
+        if listed and all(key in keys and copies.get(key) == [0] for key in listed):
+            # a split written unchanged keeps its list file byte for byte
+            copy_into(self.out, self._data_rel / entry, self.reader.data_root / entry, durable=True)
+            return
         lines = []
         for key in self.reader.list_files.get(entry, []):
             if key not in keys:
@@ -229,14 +259,11 @@ class YoloWriter:
             durable=True,
         )
 
-    def _write_new_yaml(self, records: list[ItemRecord]) -> None:
-        splits = sorted({split_of(self.reader, r.key) or DEFAULT_SPLIT for r in records}) or [DEFAULT_SPLIT]
-        train = next((s for s in splits if s.startswith("train")), splits[0])
-        val = next((s for s in splits if s.startswith("val")), train)
-        data: dict = {"train": f"images/{train}", "val": f"images/{val}"}
-        test = next((s for s in splits if s.startswith("test")), None)
-        if test is not None:
-            data["test"] = f"images/{test}"
+    def _write_new_yaml(self, records: list[ItemRecord]) -> list[str]:
+        """``train``/``val``/``test`` name the folders of the splits of that kind; returns warnings."""
+        written = {split_of(self.reader, r.key) or DEFAULT_SPLIT for r in records}
+        splits = [s for s in split_names_of(self.reader) if s in written] or [DEFAULT_SPLIT]
+        data, warnings = yaml_split_entries(splits)
         names = [c.name for c in self.reader.categories.items]
         if self.class_of is None:
             top = max((r.payload.get("top", -1) for r in records), default=-1)
@@ -249,6 +276,41 @@ class YoloWriter:
             if flip is not None:
                 data["flip_idx"] = flip
         write_into(self.out, "data.yaml", _dump(data), durable=True)
+        return warnings
+
+
+def yaml_split_entries(splits: list[str]) -> tuple[dict, list[str]]:
+    """data.yaml's split entries for split folders ``images/<split>``, and what to warn about.
+
+    A split is ``train``, ``val`` or ``test`` by its name without a year
+    (``val2017`` is val); several of a kind are listed together. Without a
+    training split the splits of no kind (``default``) are the training data.
+    Without a validation split there is no ``val``: pointing it at the training
+    images would make validation scores meaningless.
+    """
+    kinds: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    other = []
+    for split in splits:
+        kind = re.sub(r"[-_]?\d+$", "", split.lower())
+        (kinds[kind] if kind in kinds else other).append(split)
+    if not kinds["train"]:
+        kinds["train"], other = other, []
+    data: dict = {}
+    for kind, names in kinds.items():
+        if names:
+            folders = [f"images/{name}" for name in names]
+            data[kind] = folders[0] if len(folders) == 1 else folders
+    warnings = []
+    if "val" not in data:
+        warnings.append(
+            "the dataset has no validation split, so data.yaml has no val entry "
+            "(Ultralytics needs one: add a validation set of your own)"
+        )
+    if "train" not in data:
+        warnings.append("the dataset has no training split, so data.yaml has no train entry")
+    for name in other:
+        warnings.append(f"split {name} is written to images/{name}; data.yaml does not name it")
+    return data, warnings
 
 
 def _flip_idx(reader: Any, joints: int) -> list[int] | None:
