@@ -69,15 +69,23 @@ def repeat_factors(frequencies: Mapping[str, float], threshold: float, exponent:
     return {c: max(1.0, (threshold / f) ** exponent) for c, f in frequencies.items()}
 
 
+def _combine(aggregate: str, factors: list[float]) -> float:
+    """An image's repeat factor from its classes' factors (``max``, ``sum`` or ``mean``)."""
+    if aggregate == "max":
+        return max(factors)
+    if aggregate == "sum":
+        return float(sum(factors))
+    return sum(factors) / len(factors)
+
+
 def expected_copies(images: ImageClasses, spec: CopiesSpec) -> dict[str, float]:
     """Copies per image before rounding (``repeat_factor`` and ``per_class``), capped by max_copies."""
     if spec.mode == "repeat_factor":
         factors = repeat_factors(image_frequencies(images), spec.threshold, spec.exponent)
-        combine = {"max": max, "sum": sum, "mean": lambda v: sum(v) / len(v)}[spec.aggregate]
 
         def value(classes: Counter) -> float:
             present = [factors[c] for c, n in classes.items() if n > 0]
-            return spec.base * (combine(present) if present else 1.0)
+            return spec.base * (_combine(spec.aggregate, present) if present else 1.0)
 
     elif spec.mode == "per_class":
 
@@ -138,7 +146,7 @@ def _greedy(images: ImageClasses, spec: CopiesSpec, split: str) -> SplitPlan:
     counts: Counter = Counter()
     for classes in images.values():
         counts.update(classes)
-    target = max(counts.values(), default=0) if spec.target == "max" else int(spec.target)
+    target = max(counts.values(), default=0) if spec.target == "max" else int(spec.target or 0)
     deficit = {c: max(0, target - n) for c, n in counts.items()}
 
     def gain(key: str) -> int:

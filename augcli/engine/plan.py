@@ -150,7 +150,7 @@ def plan_tasks(
     else:
         count = copies_of
     chosen = None if augmented is None else frozenset(augmented)
-    tasks = []
+    tasks: list[Task] = []
     for split, key in items:
         if chosen is not None and split not in chosen:
             wanted: tuple[int, ...] = (0,)

@@ -138,11 +138,11 @@ def expand(
     splits_plan = plan_splits(reader, keys, splits if splits is not None else recipe.splits)
     report.warnings.extend(splits_plan.warnings)
     report.splits = splits_plan.table()
-    images, instances = image_classes(reader, keys)
+    classes_of_image, instances = image_classes(reader, keys)
     report.count_classes_in(instances.values())
     per_image: int | dict[str, int] = copies
     if copies_override is None and recipe.class_copies is not None:
-        augmented = {k: images[k] for k in splits_plan.augmented_keys()}  # the others get no copies
+        augmented = {k: classes_of_image[k] for k in splits_plan.augmented_keys()}  # the others get no copies
         plan = plan_dataset(reader, augmented, recipe.class_copies, seed, recipe.keep_original, instances)
         per_image, report.class_plan, report.copies = plan.copies, plan.table, None
         report.warnings.extend(plan.warnings)

@@ -83,8 +83,8 @@ def unknown_classes(names: list[str], categories: Categories | None) -> list[str
     return [n for n in names if n not in known]
 
 
-def class_problem(where: str, names: list[str], categories: Categories) -> str:
-    have = ", ".join(sorted(c.name for c in categories.items))
+def class_problem(where: str, names: list[str], categories: Categories | None) -> str:
+    have = ", ".join(sorted(c.name for c in categories.items)) if categories else "(none)"
     listed = ", ".join(repr(n) for n in names)
     return f"{where}: the dataset has no class {listed}; its classes are: {have}"
 
