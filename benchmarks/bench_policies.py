@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     image = load_image()
     results = []
     if args.torchvision_only:
-        for item, constructor in ROWS:
+        for _, constructor in ROWS:
             if constructor:
                 ms = best_ms(torchvision_runner(constructor, image), args.rounds, args.calls)
                 results.append({"item": constructor, "torchvision_ms": ms})
