@@ -169,3 +169,18 @@ def test_bbox_cutout_fills_a_fraction_of_one_box():
     assert xs.min() >= x0 and xs.max() < x1 and ys.min() >= y0 and ys.max() < y1
     assert xs.max() - xs.min() + 1 == 2 * int(0.5 * (x1 - x0) / 2)
     np.testing.assert_array_equal(out.instances.boxes, before.instances.boxes)
+
+
+def test_extra_box_and_point_sets_inside_a_warped_box_move_with_it():
+    before = alignment.scene()
+    inst = before.instances
+    face = [None, None, np.array([110.0, 80.0, 120.0, 90.0]), None]
+    points = [None, None, np.array([[112.0, 84.0, 2.0], [200.0, 5.0, 2.0]]), None]
+    sample = before.replace(
+        instances=inst.replace(box_sets={"face_box": face}, point_sets={"face_kpts": points})
+    )
+    out = inside_every_box(WarpStep("TranslateX", 5.0), sample, rows=(2,))
+    np.testing.assert_allclose(out.instances.box_sets["face_box"][2], [115.0, 80.0, 125.0, 90.0])
+    moved = out.instances.point_sets["face_kpts"][2]
+    np.testing.assert_allclose(moved[0], [117.0, 84.0, 2.0])  # inside the box: moved
+    np.testing.assert_allclose(moved[1], [200.0, 5.0, 2.0])  # outside it: untouched

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from contract_samples import context_for, label_snapshot, labelled_sample
+from contract_samples import context_for, label_snapshot, labelled_sample, textured_image
 
+from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.transforms.policies import tables
 from augcli.transforms.policies.boxes import BoxStep
@@ -159,3 +160,41 @@ def test_geometric_steps_move_labels():
     moved, before = rle.decode(out.instances.masks[1]), rle.decode(sample.instances.masks[1])
     assert np.array_equal(moved[:, 7:], before[:, :-7]) and moved.sum() == before.sum()
     assert np.array_equal(out.semantic[:, 7:], sample.semantic[:, :-7])
+
+
+LAYOUTS = {
+    "grey2d": dict(channels=None),
+    "grey1": dict(channels=1),
+    "rgba": dict(channels=4),
+    "rgb16": dict(channels=3, dtype=np.uint16),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize(
+    "op",
+    [
+        "AutoContrast",
+        "Equalize",
+        "Invert",
+        "Posterize",
+        "Solarize",
+        "SolarizeAdd",
+        "Brightness",
+        "Color",
+        "Contrast",
+        "Sharpness",
+    ],
+)
+def test_photometric_steps_keep_layout_dtype_and_alpha(op, layout):
+    image = textured_image(24, 30, **LAYOUTS[layout])
+    sample = Sample(image=image, instances=Instances.empty())
+    value = {"Posterize": 3, "Solarize": 100, "SolarizeAdd": 60}.get(op, 1.6)
+    out = PolicyOp(steps=(PixelStep(op, value),)).apply(sample).image
+    assert out.dtype == image.dtype and out.shape == image.shape
+    if layout == "rgba":
+        assert np.array_equal(out[..., 3], image[..., 3])
+    grey_colour = op == "Color" and layout.startswith("grey")  # saturation leaves grey as it is
+    few_pixels = op == "Equalize" and layout == "rgb16"  # PIL's step: fewer pixels than levels
+    if not (grey_colour or few_pixels):
+        assert not np.array_equal(out, image)

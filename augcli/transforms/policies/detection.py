@@ -20,6 +20,7 @@ from augcli.transforms.policies import detection_tables as dt
 from augcli.transforms.policies.boxes import BBoxCutoutStep, BoxStep, LocalCutout
 from augcli.transforms.policies.steps import CutoutStep, PixelStep, PolicyOp, WarpStep, cutout_rect, signed
 from augcli.transforms.policies.torchvision_policies import parse_sub_policies, policy_params
+from augcli.transforms.policies.tpu_compat import SliverWarpStep
 
 _WARP_FAMILIES = ("Rotate", "ShearX", "ShearY", "TranslateX", "TranslateY")
 
@@ -70,7 +71,8 @@ def draw_op(rng: np.random.Generator, op: str, prob: float, level: float, ctx, n
         return BBoxCutoutStep(choice, u, v, dt.bbox_cutout_fraction(level))
     if op in dt.GEOMETRIC_OPS:
         family = _family(op)
-        return WarpStep(family, signed(rng, warp_value(family, level, inside_box=False)))
+        step = SliverWarpStep if tpu else WarpStep
+        return step(family, signed(rng, warp_value(family, level, inside_box=False)))
     return colour_step(op, level, tpu)
 
 
@@ -121,8 +123,8 @@ class DetectionAutoAugment(Transform):
             "compat",
             "choice",
             "augcli",
-            "augcli: quirks fixed; tpu: reproduce the reference (corner boxes, 0-bit posterize, "
-            "count/256 contrast mean, solarize wrap at level 10)",
+            "augcli: quirks fixed; tpu: reproduce the reference (corner boxes, 5% sliver boxes, "
+            "0-bit posterize, count/256 contrast mean, solarize wrap at level 10)",
             choices=("augcli", "tpu"),
         ),
         *policy_params(interpolation=0, fill=dt.TPU_FILL),
@@ -131,7 +133,8 @@ class DetectionAutoAugment(Transform):
     deviations = (
         "Boxes of warped instances are re-derived from their polygons or masks (labels.box: "
         "tight), tighter than the reference's rotated corners; compat: tpu uses the corners. "
-        "A box pushed off the canvas is dropped and counted (the reference keeps a 5% sliver). "
+        "A box pushed off the canvas is dropped and counted (the reference keeps a 5% sliver; "
+        "compat: tpu does too, for box-only instances). "
         "compat: augcli maps Posterize to int(L/10*4)+4 bits (the paper's 4..8; the reference's "
         "L<=2 gives 0 bits, a black image), uses the true mean grey level in Contrast (the "
         "reference uses pixel count/256) and keeps Solarize monotonic at L=10 (the reference's "

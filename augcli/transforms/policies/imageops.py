@@ -23,7 +23,6 @@ from augcli.transforms.pixel.imageops import (
     luma,
     max_value,
     split_alpha,
-    to_dtype,
 )
 
 SHARPNESS_KERNEL = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13.0
@@ -35,15 +34,18 @@ def _colour_only(image: np.ndarray, fn) -> np.ndarray:
     return join_alpha(keep_shape(out, colour), alpha)
 
 
-def blend(degenerate: np.ndarray, colour: np.ndarray, factor: float, maxv: int) -> np.ndarray:
-    """``degenerate + factor * (colour - degenerate)``, clipped: PIL's ImageEnhance rule."""
-    base = np.asarray(degenerate, np.float32)
-    out = base + np.float32(factor) * (colour.astype(np.float32) - base)
-    return to_dtype(out, colour.dtype, maxv)
+def blend(degenerate, colour: np.ndarray, factor: float) -> np.ndarray:
+    """``degenerate + factor * (colour - degenerate)``, rounded and clipped: PIL's ImageEnhance rule.
+
+    ``degenerate`` is an image like ``colour`` or a number (one OpenCV pass either way).
+    """
+    if np.ndim(degenerate) == 0:
+        return cv2.addWeighted(colour, float(factor), colour, 0.0, (1.0 - factor) * float(degenerate))
+    return cv2.addWeighted(colour, float(factor), degenerate, 1.0 - float(factor), 0.0)
 
 
 def brightness(image: np.ndarray, factor: float) -> np.ndarray:
-    return _colour_only(image, lambda c, m: blend(np.zeros((), np.float32), c, factor, m))
+    return _colour_only(image, lambda c, m: blend(0.0, c, factor))
 
 
 def color(image: np.ndarray, factor: float) -> np.ndarray:
@@ -52,7 +54,7 @@ def color(image: np.ndarray, factor: float) -> np.ndarray:
     def run(c, m):
         if not is_rgb(c):
             return c
-        return blend(luma(c)[..., None], c, factor, m)
+        return blend(cv2.cvtColor(luma(c), cv2.COLOR_GRAY2RGB), c, factor)
 
     return _colour_only(image, run)
 
@@ -62,8 +64,8 @@ def contrast(image: np.ndarray, factor: float, tpu_mean: bool = False) -> np.nda
 
     def run(c, m):
         grey = luma(c)
-        mean = grey.size / 256.0 if tpu_mean else float(np.mean(grey))
-        return blend(np.float32(mean), c, factor, m)
+        mean = grey.size / 256.0 if tpu_mean else float(cv2.mean(grey)[0])
+        return blend(mean, c, factor)
 
     return _colour_only(image, run)
 
@@ -74,11 +76,9 @@ def sharpness(image: np.ndarray, factor: float) -> np.ndarray:
     def run(c, m):
         if c.shape[0] < 3 or c.shape[1] < 3:
             return c
-        smooth = cv2.filter2D(c.astype(np.float32), -1, SHARPNESS_KERNEL, borderType=cv2.BORDER_REPLICATE)
-        smooth = keep_shape(np.rint(smooth), c)
-        degenerate = c.astype(np.float32)
-        degenerate[1:-1, 1:-1] = smooth[1:-1, 1:-1]
-        return blend(degenerate, c, factor, m)
+        degenerate = keep_shape(cv2.filter2D(c, -1, SHARPNESS_KERNEL, borderType=cv2.BORDER_REPLICATE), c)
+        degenerate[0], degenerate[-1], degenerate[:, 0], degenerate[:, -1] = c[0], c[-1], c[:, 0], c[:, -1]
+        return blend(degenerate, c, factor)
 
     return _colour_only(image, run)
 

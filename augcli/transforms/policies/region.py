@@ -15,7 +15,9 @@ to the window:
   polygon;
 - a mask's pixels inside the window move; those outside stay;
 - labelled keypoints inside the window move; one leaving it becomes (0, 0, 0);
-- part boxes (VOC) lying in the window move like box-only boxes, clipped to it;
+- part boxes (VOC) and extra boxes (``box_sets``, COCO-WholeBody faces and hands)
+  lying in the window move like box-only boxes, clipped to it; extra points
+  (``point_sets``) move like keypoints;
 - the semantic map's window moves (new pixels get ``fill_mask`` or the ignore
   index);
 - boxes never move (the op moves content, not boxes), except that an instance
@@ -34,6 +36,7 @@ from augcli.core.policy import LabelPolicy
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.apply import apply_warp
+from augcli.geometry.extras import MIRROR_META
 from augcli.geometry.filtering import drop_instances
 from augcli.geometry.occlusion import polygon_hole_mode
 from augcli.geometry.polygons import polygon_area, polygon_bounds, polygon_to_mask_in_box, polygon_to_rle
@@ -79,7 +82,7 @@ def warp_region(
         image=np.ascontiguousarray(sample.image[y0:y1, x0:x1]),
         instances=plan.local_instances(),
         semantic=None if sample.semantic is None else np.ascontiguousarray(sample.semantic[y0:y1, x0:x1]),
-        meta={k: sample.meta[k] for k in ("flip_perm", "ignore_index") if k in sample.meta},
+        meta={k: sample.meta[k] for k in ("flip_perm", "ignore_index", MIRROR_META) if k in sample.meta},
     )
     moved = apply_warp(local, MatrixWarp(matrix, size), policy=policy, **settings)
     image = sample.image.copy()
@@ -150,13 +153,32 @@ class _Window:
             kx, ky, kv = inst.keypoints[..., 0], inst.keypoints[..., 1], inst.keypoints[..., 2]
             self.kp_inside = (kv > 0) & (kx >= x0) & (kx < x1) & (ky >= y0) & (ky < y1)
         kp_rows = [] if self.kp_inside is None else list(np.flatnonzero(self.kp_inside.any(axis=1)))
+        self.set_boxes_inside = {
+            name: [b is not None and bool(self._parts_inside(b)[0]) for b in column]
+            for name, column in inst.box_sets.items()
+        }
+        self.set_points_inside = {
+            name: [None if pts is None else self._points_inside(pts) for pts in column]
+            for name, column in inst.point_sets.items()
+        }
+        set_rows = {i for flags in self.set_boxes_inside.values() for i, f in enumerate(flags) if f}
+        set_rows |= {
+            i
+            for flags in self.set_points_inside.values()
+            for i, f in enumerate(flags)
+            if f is not None and f.any()
+        }
         part_rows = [
             i
             for i in range(n)
             if inst.part_boxes[i] is not None and self._parts_inside(inst.part_boxes[i]).any()
         ]
         self.rows = sorted(
-            set(self.polygon_rows) | set(self.mask_rows) | set(part_rows) | {int(r) for r in kp_rows}
+            set(self.polygon_rows)
+            | set(self.mask_rows)
+            | set(part_rows)
+            | set_rows
+            | {int(r) for r in kp_rows}
         )
 
     def local_instances(self) -> Instances:
@@ -193,7 +215,31 @@ class _Window:
             keypoints=keypoints,
             extra={"row": list(self.rows)},
             part_boxes=parts,
+            box_sets={
+                name: [self._local_box(column[i]) for i in self.rows]
+                for name, column in inst.box_sets.items()
+            },
+            point_sets={
+                name: [self._local_points(column[i], self.set_points_inside[name][i]) for i in self.rows]
+                for name, column in inst.point_sets.items()
+            },
         )
+
+    def _local_box(self, box):
+        return None if box is None else np.asarray(box, np.float64).reshape(4) - np.tile(self.offset, 2)
+
+    def _local_points(self, points, inside):
+        if points is None:
+            return None
+        local = np.asarray(points, np.float64).reshape(-1, 3).copy()
+        local[:, :2] -= self.offset
+        local[~inside] = 0.0
+        return local
+
+    def _points_inside(self, points) -> np.ndarray:
+        x0, y0, x1, y1 = self.rect
+        p = np.asarray(points, np.float64).reshape(-1, 3)
+        return (p[:, 2] > 0) & (p[:, 0] >= x0) & (p[:, 0] < x1) & (p[:, 1] >= y0) & (p[:, 1] < y1)
 
     def merge(self, moved: Instances, policy: LabelPolicy) -> tuple[Instances, np.ndarray]:
         """The full instances with the moved labels put back, and which rows lost their shape."""
@@ -229,6 +275,7 @@ class _Window:
                     labelled = local[:, 2] > 0
                     local[labelled, :2] += self.offset
                     keypoints[i][inside] = local[inside]
+        box_sets, point_sets = self._merge_sets(moved, found)
         merged = inst.replace(
             boxes=boxes,
             polygons=polygons,
@@ -236,8 +283,39 @@ class _Window:
             keypoints=keypoints,
             visibility=visibility,
             part_boxes=parts,
+            box_sets=box_sets,
+            point_sets=point_sets,
         )
         return merged, gone
+
+    def _merge_sets(self, moved: Instances, found: dict) -> tuple[dict, dict]:
+        """Extra boxes lying in the window and extra points in it take their moved values."""
+        inst = self.sample.instances
+        shift = np.tile(self.offset, 2)
+        box_sets = {name: list(column) for name, column in inst.box_sets.items()}
+        for name, column in box_sets.items():
+            for i, inside in enumerate(self.set_boxes_inside[name]):
+                if not inside:
+                    continue
+                k = found.get(i)
+                box = None if k is None else np.asarray(moved.box_sets[name][k], np.float64)
+                column[i] = np.zeros(4) if box is None or not (box[2:] > box[:2]).all() else box + shift
+        point_sets = {name: list(column) for name, column in inst.point_sets.items()}
+        for name, column in point_sets.items():
+            for i, inside in enumerate(self.set_points_inside[name]):
+                if inside is None or not inside.any():
+                    continue
+                k = found.get(i)
+                points = np.asarray(column[i], np.float64).reshape(-1, 3).copy()
+                if k is None:
+                    points[inside] = 0.0
+                else:
+                    local = np.asarray(moved.point_sets[name][k], np.float64).reshape(-1, 3).copy()
+                    labelled = local[:, 2] > 0
+                    local[labelled, :2] += self.offset
+                    points[inside] = local[inside]
+                column[i] = points
+        return box_sets, point_sets
 
     def _parts_inside(self, parts) -> np.ndarray:
         x0, y0, x1, y1 = self.rect

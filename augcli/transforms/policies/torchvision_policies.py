@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from augcli.transforms.base import Transform, register
-from augcli.transforms.geometric._common import FILL, FILL_MASK, interpolation_param
+from augcli.transforms.geometric._common import FILL_MASK, interpolation_param
 from augcli.transforms.params import Param, ParamError
 from augcli.transforms.policies import tables
 from augcli.transforms.policies.steps import PolicyOp
@@ -28,7 +28,7 @@ COMMON_DEVIATIONS = (
 
 
 def policy_params(interpolation: int = 0, fill=0) -> tuple[Param, ...]:
-    fill_param = Param(FILL.name, FILL.kind, fill, FILL.doc)
+    fill_param = Param("fill", "color", fill, "image value for pixels a warp uncovers and for cutouts")
     return (interpolation_param(interpolation), fill_param, FILL_MASK)
 
 
