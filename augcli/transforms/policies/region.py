@@ -146,7 +146,7 @@ class _Window:
             i for i in range(n) if inst.polygons[i] and _placement(inst.polygons[i], rect) == "inside"
         ]
         self.mask_rows = [
-            i for i in range(n) if inst.masks[i] is not None and rle.decode(inst.masks[i])[y0:y1, x0:x1].any()
+            i for i in range(n) if inst.masks[i] is not None and self._mask_meets(inst.masks[i])
         ]
         self.kp_inside = None
         if inst.keypoints is not None:
@@ -180,6 +180,14 @@ class _Window:
             | set_rows
             | {int(r) for r in kp_rows}
         )
+
+    def _mask_meets(self, mask) -> bool:
+        """True when the mask has a pixel in the window (its bounds first: no decode when apart)."""
+        x0, y0, x1, y1 = self.rect
+        bx0, by0, bx1, by1 = rle.bounds(mask)
+        if bx1 <= x0 or bx0 >= x1 or by1 <= y0 or by0 >= y1:
+            return False
+        return bool(rle.decode(mask)[y0:y1, x0:x1].any())
 
     def local_instances(self) -> Instances:
         inst = self.sample.instances
