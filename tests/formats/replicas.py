@@ -331,3 +331,52 @@ def isprs_rgb(root: Path, size: tuple[int, int] = (32, 32)) -> Path:
         save_image(root / "images_png" / name, noise_image(width, height, k))
         save_image(root / "masks_png" / name, colours[_label_image(width, height, [0, 1, 2, 3, 4, 5], k)])
     return root
+
+
+def labelme_instances(root: Path, size: tuple[int, int] = (40, 30)) -> Path:
+    """labelme2voc.py's instance export: ``JPEGImages/``, ``SegmentationClass/`` and
+    ``SegmentationObject/`` palette PNGs (object values 1..N, 255 ignore), their
+    ``*Visualization/`` JPEGs and ``class_names.txt``; no ``Annotations/``."""
+    from augcli.formats.labelmaps import voc_palette_bytes
+
+    width, height = size
+    (root).mkdir(parents=True, exist_ok=True)
+    (root / "class_names.txt").write_text("_background_\ncat\ndog\n")
+    for k in range(2):
+        stem = f"2011_00000{k + 3}"
+        save_image(root / "JPEGImages" / f"{stem}.jpg", noise_image(width, height, k), quality=95)
+        objects = np.zeros((height, width), np.uint8)
+        objects[3:12, 4 + k : 15] = 1
+        objects[15:27, 20:36] = 2
+        objects[2:8, 30:38] = 3
+        objects[0, :] = 255
+        classes = np.choose(objects.clip(0, 4) % 4, [0, 1, 2, 1]).astype(np.uint8)
+        classes[objects == 255] = 255
+        for folder, values in (("SegmentationClass", classes), ("SegmentationObject", objects)):
+            image = Image.fromarray(values, "P")
+            image.putpalette(voc_palette_bytes())
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            image.save(root / folder / f"{stem}.png")
+            save_image(
+                root / f"{folder}Visualization" / f"{stem}.jpg", noise_image(width, height, 7), quality=90
+            )
+    return root
+
+
+def voc_repository(root: Path, size: tuple[int, int] = (48, 36)) -> Path:
+    """A VOC-XML repository as many GitHub datasets ship it: ``annotations/<name>.xml``
+    beside ``images/<name>.jpg`` (no ``Annotations/``, no ``ImageSets/``)."""
+    width, height = size
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(("maksssksksss0", "maksssksksss1")):
+        save_image(root / "images" / f"{name}.png", noise_image(width, height, k))
+        (root / "annotations" / f"{name}.xml").write_text(
+            f"<annotation><folder>images</folder><filename>{name}.png</filename>"
+            f"<size><width>{width}</width><height>{height}</height><depth>3</depth></size>"
+            "<segmented>0</segmented>"
+            "<object><name>with_mask</name><pose>Unspecified</pose><truncated>0</truncated>"
+            "<occluded>0</occluded><difficult>0</difficult>"
+            f"<bndbox><xmin>{5 + k}</xmin><ymin>4</ymin><xmax>20</xmax><ymax>18</ymax></bndbox></object>"
+            "</annotation>"
+        )
+    return root

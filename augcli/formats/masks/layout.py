@@ -112,8 +112,8 @@ def find_layout(
 
 
 def looks_like_masks(source: Path) -> str | None:
-    if not source.is_dir() or (source / "Annotations").is_dir():  # a VOC devkit folder
-        return None
+    if not source.is_dir() or any((source / d).is_dir() for d in ("Annotations", "SegmentationObject")):
+        return None  # a VOC devkit folder (labelme's instance export too)
     layout = _known(source)
     if layout is None:
         return None

@@ -49,6 +49,7 @@ VOC_CLASSES = (
     "tvmonitor",
 )
 LABELMAP_NAME = "labelmap.txt"
+CLASS_NAMES = "class_names.txt"  # labelme's export: one name per line, the line number is the value
 BACKGROUND = "background"
 _HEADER = "# label:color_rgb:parts:actions\n"
 
@@ -82,6 +83,15 @@ def read_labelmap(path: Path) -> list[LabelMapEntry]:
                 raise DatasetError(f"line {number}: colour {fields[1]!r} is not r,g,b", file=str(path))
         entries.append(LabelMapEntry(name, colour, *(f.strip() for f in fields[2:4])))
     return entries
+
+
+def read_class_names(path: Path) -> list[LabelMapEntry]:
+    """labelme's ``class_names.txt`` as label-map entries (VOC colours by position)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise DatasetError(f"cannot read the class names: {err}", file=str(path)) from None
+    return [LabelMapEntry(line.strip(), None) for line in lines if line.strip()]
 
 
 def labelmap_text(names: Iterable[str]) -> str:

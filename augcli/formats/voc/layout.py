@@ -1,10 +1,17 @@
 """Where a VOC dataset's files are.
 
-Two layouts:
+Layouts:
 
-- devkit: ``SOURCE/Annotations/<id>.xml`` with ``JPEGImages/``,
+- devkit: ``SOURCE/Annotations/<id>.xml`` (sub-folders allowed, as augcli
+  writes them for COCO file names with folders) with ``JPEGImages/``,
   ``ImageSets/``, ``SegmentationClass/``, ``SegmentationObject/`` and an
   optional ``labelmap.txt`` beside it;
+- repository: ``annotations/`` (or ``Annotation/``, ``xml/``...) beside
+  ``images/`` (or ``imgs/``, ``JPEGImages/``...), as many GitHub datasets
+  ship VOC XML;
+- segmentation only (labelme's ``labelme2voc.py``): ``SegmentationClass/``
+  and ``SegmentationObject/`` PNGs with ``JPEGImages/`` and no XML; every
+  object value becomes an instance (its class: the class map under it);
 - bare (LabelImg, Roboflow): XML files directly in ``SOURCE`` (or one level
   down, one folder per split), each beside its image.
 
@@ -54,9 +61,12 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
     source = Path(source).expanduser().absolute()
     if not source.is_dir():
         raise DatasetError(f"a VOC dataset is a folder; {source} is not one")
-    if (source / "Annotations").is_dir():
-        annotation_dir, devkit = source / "Annotations", True
+    folder = _annotation_folder(source)
+    if folder is not None:
+        annotation_dir, devkit = folder, True
         ids = _xml_ids(annotation_dir, recursive=True)
+    elif _segmentation_only(source):
+        annotation_dir, devkit, ids = source / "Annotations", True, []
     else:
         annotation_dir, devkit = source, False
         ids = _xml_ids(source, recursive=False) or _xml_ids(source, recursive=False, depth=1)
@@ -70,7 +80,7 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
         if not image_dir.is_dir():
             raise DatasetError(f"--images folder not found: {image_dir}")
     elif devkit:
-        image_dir = source / "JPEGImages"
+        image_dir = _first(source, IMAGE_FOLDERS) or annotation_dir
     else:
         image_dir = source
     return VocLayout(
@@ -89,12 +99,39 @@ def _xml_ids(folder: Path, recursive: bool, depth: int = 0) -> list[str]:
     return sorted(ids)
 
 
+ANNOTATION_FOLDERS = ("Annotations", "annotations", "Annotation", "annotation", "xml", "xmls")
+IMAGE_FOLDERS = ("JPEGImages", "images", "Images", "imgs", "img", "JPEGImage")
+
+
+def _first(source: Path, names: tuple[str, ...]) -> Path | None:
+    return next((source / n for n in names if (source / n).is_dir()), None)
+
+
+def _annotation_folder(source: Path) -> Path | None:
+    """The devkit's ``Annotations/``, or a repository's ``annotations/`` holding XML."""
+    for name in ANNOTATION_FOLDERS:
+        folder = source / name
+        if folder.is_dir() and (name == "Annotations" or next(folder.rglob("*.xml"), None) is not None):
+            return folder
+    return None
+
+
+def _segmentation_only(source: Path) -> bool:
+    return all(
+        (source / d).is_dir() and next((source / d).glob("*.png"), None) is not None
+        for d in ("SegmentationClass", "SegmentationObject")
+    )
+
+
 def looks_like_voc(source: Path) -> str | None:
     """Evidence that ``source`` is a VOC dataset (for format detection), or None."""
     if not source.is_dir():
         return None
-    if (source / "Annotations").is_dir() and any((source / "Annotations").glob("*.xml")):
-        return "Annotations/*.xml"
+    folder = _annotation_folder(source)
+    if folder is not None and next(folder.rglob("*.xml"), None) is not None:
+        return f"{folder.name}/*.xml"
+    if _segmentation_only(source):
+        return "SegmentationClass/ and SegmentationObject/ PNGs (no Annotations/)"
     if any(source.glob("*.xml")):
         return "*.xml files"
     if any(True for child in source.iterdir() if child.is_dir() for _ in child.glob("*.xml")):

@@ -33,7 +33,14 @@ from augcli.formats.labelmaps import read_label_map, voc_colormap
 from augcli.formats.splits import split_of
 from augcli.formats.voc import layout as voc_layout
 from augcli.formats.voc.build import OBJECT_COLUMN
-from augcli.formats.voc.categories import LABELMAP_NAME, class_colours, read_labelmap, voc_categories
+from augcli.formats.voc.categories import (
+    CLASS_NAMES,
+    LABELMAP_NAME,
+    class_colours,
+    read_class_names,
+    read_labelmap,
+    voc_categories,
+)
 from augcli.formats.voc.xml_doc import VocDocument, parse_document
 from augcli.geometry import rle
 
@@ -62,6 +69,8 @@ class VocReader:
         self._notes: Counter = Counter()
         labelmap_path = self.layout.voc_root / LABELMAP_NAME
         self.labelmap = read_labelmap(labelmap_path) if labelmap_path.is_file() else None
+        if self.labelmap is None and (self.layout.voc_root / CLASS_NAMES).is_file():
+            self.labelmap = read_class_names(self.layout.voc_root / CLASS_NAMES)
         self.sets = voc_layout.read_sets(self.layout)
         docs = self._parse_documents()
         segmentation = any(
@@ -112,9 +121,11 @@ class VocReader:
                 "flip_perm": {},
             }
         )
-        return Sample(
-            image=pixels, instances=self._instances(objects, object_map), semantic=semantic, meta=meta
-        )
+        if item.doc is None and object_map is not None:
+            instances = objects_from_maps(object_map, semantic)
+        else:
+            instances = self._instances(objects, object_map)
+        return Sample(image=pixels, instances=instances, semantic=semantic, meta=meta)
 
     def labels(self, key: str) -> ImageLabels:
         doc = self.item(key).doc
@@ -141,7 +152,7 @@ class VocReader:
         items = self._items.values()
         found = {"boxes"} if any(i.doc and i.doc.objects for i in items) else set()
         if any(i.object_map for i in items):
-            found.add("masks")
+            found.update(("boxes", "masks"))
         if any(i.class_map for i in items):
             found.add("semantic")
         return tuple(
@@ -200,6 +211,9 @@ class VocReader:
     def _index_items(self, docs: dict[str, VocDocument | None]) -> None:
         images = voc_layout.image_index(self.layout.image_dir)
         listed = [i for s in self.sets for i, _ in s.lines]
+        if not docs:  # segmentation only (labelme): the object maps name the items
+            object_dir = self.layout.voc_root / "SegmentationObject"
+            listed += sorted(p.stem for p in object_dir.glob("*.png")) if object_dir.is_dir() else []
         extra_ids = sorted(set(listed) - set(docs))
         real_image_dir = os.path.realpath(self.layout.image_dir)
         for item_id in list(docs) + extra_ids:
@@ -311,6 +325,21 @@ class VocReader:
             ],
             extra={OBJECT_COLUMN: [o.xml for o in objects]},
         )
+
+
+def objects_from_maps(object_map: np.ndarray, class_map: np.ndarray | None) -> Instances:
+    """Instances of an item without XML: one per object value (not 0, not void), in value
+    order, its class the most common class-map value under it, its box its mask's bounds."""
+    values = [int(v) for v in np.unique(object_map) if 0 < int(v) < IGNORE_INDEX]
+    masks, labels = [], []
+    for value in values:
+        pixels = object_map == value
+        masks.append(rle.encode(pixels))
+        classes = class_map[pixels] if class_map is not None else np.zeros(1, np.int64)
+        classes = classes[classes != IGNORE_INDEX]
+        labels.append(int(np.bincount(classes).argmax()) if classes.size else 0)
+    boxes = np.array([rle.bounds(m) for m in masks], dtype=np.float64).reshape(len(values), 4)
+    return Instances(labels=np.array(labels, dtype=np.int64), boxes=boxes, masks=masks)
 
 
 def _dataset_root(layout: voc_layout.VocLayout) -> Path:

@@ -159,7 +159,8 @@ class VocWriter:
         if write_objects:
             objects = build.object_map(sample, losses)
             maps.append(("SegmentationObject", encode_label_map(objects, _map_info(palettes[1]))))
-        write_into(self.out, self.xml_relpath(key, copy), xml)
+        if not self.same or self.reader.layout.xml_ids:  # a segmentation-only source has no XML
+            write_into(self.out, self.xml_relpath(key, copy), xml)
         for folder, data in maps:
             write_into(self.out, self._map_relpath(folder, item_id), data)
         return len(sample.instances), losses, top
