@@ -150,7 +150,11 @@ def expand(
 
     writer = state = None
     if not dry_run:
-        options = WriteOptions(jpeg_quality=recipe.jpeg_quality, yolo_task=yolo_task or recipe.yolo_task)
+        options = WriteOptions(
+            jpeg_quality=recipe.jpeg_quality,
+            yolo_task=yolo_task or recipe.yolo_task,
+            keep_original=recipe.keep_original,
+        )
         writer = open_writer(reader, out_path, options, to=to)
         identity = run_identity(source, reader, writer, recipe, seed, copies)
         identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))

@@ -24,6 +24,7 @@ from augcli.core.sample import Categories, Sample
 class WriteOptions:
     jpeg_quality: int = 95
     yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
+    keep_original: bool = True  # identity is lossless: label files keep every entry as read
 
 
 @dataclass

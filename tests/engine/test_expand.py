@@ -147,4 +147,9 @@ def test_missing_image_is_skipped_and_reported(sample_dataset, tmp_path):
     lines = (tmp_path / "out" / ".augcli" / "report.jsonl").read_text().splitlines()
     assert any(victim.name in line for line in lines)
     out = json.loads(annotation_file(tmp_path / "out").read_text())
-    assert all(victim.stem not in im["file_name"] for im in out["images"])
+    # no copies of it; its entry stays as read (docs/guarantees.md: the identity is lossless)
+    names = [im["file_name"] for im in out["images"] if victim.stem in im["file_name"]]
+    assert names == [victim.name]
+    assert not any(
+        p.stem.startswith(victim.stem) for p in (tmp_path / "out").rglob("*.*") if p.suffix != ".json"
+    )

@@ -130,6 +130,11 @@ class CocoReader:
     # -- what the engine and the writer ask ---------------------------------------------------
 
     @property
+    def may_hold_non_finite(self) -> bool:
+        """True if NaN or Infinity may appear somewhere in the file (a cheap byte scan said so)."""
+        return bool(self._non_finite)
+
+    @property
     def notes(self) -> list[str]:
         """Harmless oddities of the dataset, reported once as warnings."""
         notes = keypoint_notes(self._keypoint_oddities)

@@ -9,7 +9,10 @@ and renames it into place:
   that is not augmented) is copied byte for byte; otherwise:
 - top-level fields (``info``, ``licenses``, ``categories``, anything unknown)
   exactly as read, in their original order;
-- the originals' images and annotations, in input order, as read (ids too);
+- the originals' images and annotations, in input order, as read (ids too):
+  with ``keep_original`` also the entries the reader could not use (a
+  missing image, invalid annotations, annotations of unknown images; each
+  reported), so an identity run is lossless;
 - then augmented images and annotations ordered by (input order, copy), with
   fresh ids counting up from the input's largest ids.
 """
@@ -17,6 +20,7 @@ and renames it into place:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -127,6 +131,54 @@ class CocoWriter:
 
     # -- parent ---------------------------------------------------------------------------------
 
+    def _original_entries(self, written: set[int]) -> list[int]:
+        """Image entries written back as read: those whose original was written and, with
+        ``keep_original``, those the reader could not index (a missing image, an invalid
+        size: reported, kept as in the input; refused names are not). An item that failed
+        in a worker goes with its files."""
+        if not self.options.keep_original:
+            return sorted(written)
+        readable = {self.reader.image_index(key) for key in self.reader.keys()}
+        return [
+            i
+            for i in range(len(self.reader.images_raw))
+            if i in written or (i not in readable and self._carried(self.reader.images_raw[i]))
+        ]
+
+    def _carried(self, entry) -> bool:
+        """An entry the reader could not use is written back unless its name is refused
+        (absolute, ``..``, escaping the dataset, unusable) or it holds what JSON cannot."""
+        try:
+            name = layout.clean_file_name(entry.get("file_name") if isinstance(entry, dict) else None)
+        except ImageReadError:
+            return False
+        problem = layout.image_problem(os.path.realpath(self.reader.image_dir), name, self.reader.root)
+        if problem not in (None, "not found", "not a regular file"):
+            return False  # escapes the dataset, or no path the system can use
+        return self._writable(entry)
+
+    def _original_annotations(self, entries: list[int]) -> list[int]:
+        """Annotations of those entries (valid or not) and, with ``keep_original``, those
+        naming no image of the file, in input order."""
+        kept = {a for i in entries for a in self.reader.annotation_indices(i)}
+        if self.options.keep_original:
+            attached = {
+                a for i in range(len(self.reader.images_raw)) for a in self.reader.annotation_indices(i)
+            }
+            kept |= set(range(len(self.reader.annotations_raw))) - attached
+        raw = self.reader.annotations_raw
+        return sorted(a for a in kept if self._writable(raw[a]))
+
+    def _writable(self, value) -> bool:
+        """False for what JSON cannot hold (NaN, Infinity): such entries are not written back."""
+        if not self.reader.may_hold_non_finite:
+            return True
+        try:
+            json.dumps(value, allow_nan=False, default=_json_default)
+        except ValueError:
+            return False
+        return True
+
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
         originals: set[int] = set()
         augmented: list[tuple[int, int, dict]] = []
@@ -139,8 +191,10 @@ class CocoWriter:
         augmented.sort(key=lambda item: (item[0], item[1]))
         counts = {"images": 0, "annotations": 0}
 
+        entries = self._original_entries(originals)
+
         def images() -> Iterator:
-            for index in sorted(originals):
+            for index in entries:
                 counts["images"] += 1
                 yield self.reader.images_raw[index]
             image_id = self.reader.max_image_id
@@ -151,7 +205,7 @@ class CocoWriter:
 
         def annotations() -> Iterator:
             raw = self.reader.annotations_raw
-            for ann_index in sorted(a for i in originals for a in self.reader.annotation_indices(i)):
+            for ann_index in self._original_annotations(entries):
                 counts["annotations"] += 1
                 yield raw[ann_index]
             image_id, ann_id = self.reader.max_image_id, self.reader.max_annotation_id
