@@ -77,12 +77,13 @@ def make_preview(
         sample = reader.load(key)
         row, captions = [sample], [f"{Path(key).name} (original)"]
         for copy in range(1, versions + 1):
-            draw = source_of_partners.drawer(key, copy) if source_of_partners is not None else None
-            run, _ = recipe.augment(
+            partners = source_of_partners
+            new_draw = (lambda: partners.drawer(key, copy)) if partners is not None else None  # noqa: B023
+            run, _, draw = recipe.augment(
                 sample,
                 task_rng(seed, split_of(reader, key), key, copy),
                 categories=reader.categories,
-                draw=draw,
+                new_draw=new_draw,
             )
             row.append(run.sample)
             caption = ", ".join(op["op"] for op in run.ops) if run.ops else "(no op fired)"

@@ -88,9 +88,12 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
                 written.update(str(label) for label in labels.tolist())
                 continue
             rng = task_rng(ctx.seed, task.split, task.key, copy)
-            draw = ctx.partners.drawer(task.key, copy) if ctx.partners is not None else None
+            partners = ctx.partners
+            new_draw = (lambda: partners.drawer(task.key, copy)) if partners is not None else None  # noqa: B023
             try:
-                run, short = ctx.recipe.augment(source, rng, categories=ctx.reader.categories, draw=draw)
+                run, short, draw = ctx.recipe.augment(
+                    source, rng, categories=ctx.reader.categories, new_draw=new_draw
+                )
             except PartnerError as err:  # costs this output only
                 skipped = {**err.to_record(), "file": _source_name(ctx, task.key), "where": f"copy {copy}"}
                 result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})

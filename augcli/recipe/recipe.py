@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,20 +49,21 @@ class Recipe:
         sample: Sample,
         rng: np.random.Generator,
         categories: Categories | None = None,
-        draw: Any = None,
-    ) -> tuple[RunResult, bool]:
-        """One augmented copy, and whether it still has fewer than ``min_ops`` ops.
+        new_draw: Callable[[], Any] | None = None,
+    ) -> tuple[RunResult, bool, Any]:
+        """One augmented copy, whether it still has fewer than ``min_ops`` ops, and its partner drawer.
 
         A copy short of ``min_ops`` is drawn again from the same stream, so the
         result depends only on the copy's seed; after ``MAX_DRAWS`` draws the
-        last one is kept.
+        last one is kept. ``new_draw`` makes a fresh partner drawer for each
+        draw, so the provenance lists only the kept draw's partners.
         """
-        run = self.pipeline.run(sample, rng, categories=categories, policy=self.policy, draw=draw)
-        for _ in range(MAX_DRAWS - 1):
+        for _ in range(MAX_DRAWS):
+            draw = new_draw() if new_draw is not None else None
+            run = self.pipeline.run(sample, rng, categories=categories, policy=self.policy, draw=draw)
             if len(run.ops) >= self.min_ops:
                 break
-            run = self.pipeline.run(sample, rng, categories=categories, policy=self.policy, draw=draw)
-        return run, len(run.ops) < self.min_ops
+        return run, len(run.ops) < self.min_ops, draw
 
     def warnings(self, copies: int | None = None) -> list[str]:
         """What is valid but probably not meant (``copies`` overrides the recipe's)."""
