@@ -2,18 +2,21 @@
 
 ``map_points`` returns NaN for a point it cannot place (behind a
 perspective's horizon, or where a grid's inverse does not converge);
-callers treat NaN as outside the canvas.
+callers treat NaN as outside the canvas. An op's exact point map is trusted
+where the sampling grid agrees with it (within a pixel).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from augcli.geometry.piecewise import PiecewiseWarp
 from augcli.geometry.warp import MatrixWarp, Warp
 
 _TOLERANCE_PX = 1e-3  # residual in input pixels at which the grid inverse stops
 _MAX_ITERATIONS = 30
 _COARSE_SAMPLES = 64  # per side, for the fallback starting guess
+_POINT_MAP_TOLERANCE_PX = 1.0  # an exact point map and the grid agree far closer than this
 
 
 def map_points(points: np.ndarray, warp: Warp) -> np.ndarray:
@@ -23,9 +26,28 @@ def map_points(points: np.ndarray, warp: Warp) -> np.ndarray:
         return pts.copy()
     if isinstance(warp, MatrixWarp):
         return _map_matrix(pts, warp.matrix)
+    if warp.point_map is not None and isinstance(warp, PiecewiseWarp):
+        return np.asarray(warp.point_map(pts), dtype=np.float64).reshape(-1, 2)  # seams: exact per piece
     if warp.point_map is not None:
-        return np.asarray(warp.point_map(pts), dtype=np.float64).reshape(-1, 2)
+        return _checked_point_map(warp, pts)
     return invert_grid(warp.map_x, warp.map_y, pts)
+
+
+def _checked_point_map(warp, pts: np.ndarray) -> np.ndarray:
+    """The op's exact forward map, checked against the sampling grid that moves the pixels:
+    a point it puts on the canvas where the grid samples elsewhere (a mesh's extrapolation
+    beyond its input triangles, at strong settings) moves through the inverted grid instead."""
+    mapped = np.array(warp.point_map(pts), dtype=np.float64).reshape(-1, 2)  # a copy: fixed in place
+    width, height = warp.out_size
+    x, y = mapped[:, 0], mapped[:, 1]
+    on_canvas = np.isfinite(mapped).all(axis=1) & (x >= 0) & (x <= width) & (y >= 0) & (y <= height)
+    if not on_canvas.any() or min(width, height) < 2:
+        return mapped
+    sampled, _ = sample_grid((np.asarray(warp.map_x), np.asarray(warp.map_y)), mapped[on_canvas])
+    wrong = np.flatnonzero(on_canvas)[np.hypot(*(sampled - pts[on_canvas]).T) > _POINT_MAP_TOLERANCE_PX]
+    if len(wrong):
+        mapped[wrong] = invert_grid(warp.map_x, warp.map_y, pts[wrong])
+    return mapped
 
 
 def _map_matrix(pts: np.ndarray, m: np.ndarray) -> np.ndarray:

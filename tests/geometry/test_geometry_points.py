@@ -99,3 +99,21 @@ def test_folded_grid_reports_unreachable_points_as_nan():
     got = invert_grid(map_x, map_y, np.array([[30.0, 20.0], [W / 2 + 30.0, 20.0]]))
     assert np.allclose(got[0], [30.0, 20.0], atol=1e-3)
     assert np.isnan(got[1]).all()
+
+
+def _shift_right(points):
+    return np.asarray(points, float) + [5.0, 0.0]
+
+
+def _identity(points):
+    return np.asarray(points, float)
+
+
+def test_an_exact_point_map_is_kept_where_the_grid_agrees_and_overruled_where_not():
+    ys, xs = np.mgrid[0:40, 0:50] + 0.5
+    grid = ((xs - 5).astype(np.float32), ys.astype(np.float32))  # output x shows input x - 5
+    pts = np.array([[10.0, 10.0], [30.25, 20.5]])
+    agreeing = GridWarp(*grid, point_map=_shift_right)
+    assert np.array_equal(map_points(pts, agreeing), _shift_right(pts))  # bit for bit
+    wrong = GridWarp(*grid, point_map=_identity)  # puts points on the canvas where the grid disagrees
+    np.testing.assert_allclose(map_points(pts, wrong), _shift_right(pts), atol=1e-3)
