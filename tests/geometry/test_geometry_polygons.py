@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from augcli.geometry.polygons import (
@@ -122,13 +122,17 @@ def distance_to_ring(points, ring):
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10_000), st.floats(-15, 55), st.floats(-15, 45))
+@example(452, 11.875, 4.875)  # a pixel centre 0.258 px from its edge (seen once)
 def test_rasterisation_disagrees_with_exact_centres_only_right_at_the_edges(seed, cx, cy):
-    """pycocotools rounds vertices to 1/5 px, also for rings that leave the canvas."""
+    """pycocotools draws the ring upsampled 5x with vertices rounded to that grid:
+    a rounded vertex moves by up to 0.1*sqrt(2) px and the upsampled scan of a
+    steep edge by about as much again, so a centre up to 0.3 px from the exact
+    edge may fall on either side; anything farther is a real raster error."""
     rng = np.random.default_rng(seed)
     ring = star_ring(rng, cx, cy, rng.uniform(3, 25), int(rng.integers(3, 12)))
     differ = np.argwhere(polygon_to_mask([ring], H, W) != centres_inside(ring, H, W))
     centres = differ[:, ::-1] + 0.5
-    assert np.all(distance_to_ring(centres, ring) < 0.25)
+    assert np.all(distance_to_ring(centres, ring) < 0.3)
 
 
 def test_clipping_edge_cases():
