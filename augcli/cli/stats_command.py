@@ -8,7 +8,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from augcli.engine.stats import SIZE_BUCKETS, DatasetStats, SplitStats, compare, dataset_stats, ratio
+from augcli.engine.stats import (
+    SIZE_BUCKETS,
+    STATS_SCHEMA_VERSION,
+    DatasetStats,
+    SplitStats,
+    compare,
+    dataset_stats,
+    ratio,
+)
 from augcli.formats.registry import open_reader
 
 
@@ -21,7 +29,12 @@ def read_stats(source: Path, fmt: str = "auto", images: Path | None = None) -> t
 def stats_json(stats: DatasetStats, other: DatasetStats | None) -> dict:
     if other is None:
         return stats.to_dict()
-    return {"source": stats.to_dict(), "other": other.to_dict(), "comparison": compare(stats, other)}
+    return {
+        "schema_version": STATS_SCHEMA_VERSION,
+        "source": stats.to_dict(),
+        "other": other.to_dict(),
+        "comparison": compare(stats, other),
+    }
 
 
 def print_stats(stats: DatasetStats, other: DatasetStats | None, console: Console) -> None:

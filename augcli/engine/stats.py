@@ -20,6 +20,7 @@ import numpy as np
 from augcli.core.errors import ItemError
 from augcli.formats.splits import split_of  # a dataset that names no split has one: "default"
 
+STATS_SCHEMA_VERSION = 1  # of the --json output: changes when a key changes meaning or goes away
 SMALL, MEDIUM = 32**2, 96**2  # COCO's area thresholds (px^2)
 SIZE_BUCKETS = ("small", "medium", "large")
 # histogram of sqrt(box area) in pixels; the last bin is open-ended
@@ -85,6 +86,7 @@ class DatasetStats:
 
     def to_dict(self) -> dict:
         return {
+            "schema_version": STATS_SCHEMA_VERSION,
             "source": self.source,
             "format": self.format,
             "problems": self.problems,

@@ -13,7 +13,7 @@ import pytest
 from class_data import count_from_json, make_imbalanced_coco
 
 import augcli
-from augcli.engine.stats import SIZE_EDGES, dataset_stats
+from augcli.engine.stats import SIZE_EDGES, STATS_SCHEMA_VERSION, dataset_stats
 from augcli.formats.registry import open_reader
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +123,7 @@ def test_cli_json_and_compare(tmp_path):
     result = run_cli("stats", str(source), "--compare", str(other), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
+    assert data["schema_version"] == STATS_SCHEMA_VERSION == data["source"]["schema_version"]
     a, b = count_from_json(source), count_from_json(other)
     rare = data["comparison"]["default"]["classes"]["rare"]
     assert rare["instances"] == [a["rare"]["instances"], b["rare"]["instances"]]
