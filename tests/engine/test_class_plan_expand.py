@@ -195,3 +195,22 @@ def test_cli_recipe_errors_are_one_line_with_exit_3(rare_dataset, tmp_path):
             [sys.executable, "-m", "augcli", "validate", str(bad)], capture_output=True, text=True, cwd=REPO
         )
         assert result.returncode == 3 and "copies" in result.stderr and "(line 2)" in result.stderr
+
+
+def test_an_interrupted_class_planned_run_resumes_to_the_same_tree_and_counts(tmp_path):
+    data = make_imbalanced_coco(tmp_path / "d", images=30, rare_images=2, seed=8)
+    block = {"mode": "repeat_factor", "threshold": 0.2}
+    whole = augcli.expand(data, recipe(block), tmp_path / "whole", workers=1)
+
+    def interrupt(result, task, seen=[]):  # noqa: B006 (a counter shared by the calls of one run)
+        seen.append(result)
+        if len(seen) == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        augcli.expand(data, recipe(block), tmp_path / "cut", workers=1, on_result=interrupt)
+    resumed = augcli.expand(data, recipe(block), tmp_path / "cut", workers=2, resume=True)
+    assert tree_digest(tmp_path / "whole") == tree_digest(tmp_path / "cut")
+    assert resumed.classes == whole.classes
+    again = augcli.expand(data, recipe(block), tmp_path / "cut", workers=1, resume=True)  # finished
+    assert again.classes == whole.classes
