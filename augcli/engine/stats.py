@@ -145,8 +145,10 @@ class _Collector:
         image = np.repeat(np.arange(len(counts)), counts)
         out.instances.update(_by_class(labels, names))
         out.crowd.update(_by_class(labels[crowd], names))
-        pairs = np.unique(np.stack([image, labels]), axis=1)  # one (image, class) pair per image
-        out.images_with.update(_by_class(pairs[1], names))
+        # one (image, class) pair per image holding the class, as one integer per pair
+        low, span = int(labels.min()), int(labels.max() - labels.min()) + 1
+        pairs = np.unique(image * span + (labels - low))
+        out.images_with.update(_by_class(pairs % span + low, names))
         areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
         small = int(np.count_nonzero(areas < SMALL))
         large = int(np.count_nonzero(areas >= MEDIUM))

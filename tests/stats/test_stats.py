@@ -143,3 +143,16 @@ def test_cli_bad_source_is_one_line_exit_4(tmp_path):
     assert result.returncode == 4
     assert result.stderr.strip().count("\n") == 0 and "not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_box_less_annotation_gets_the_box_load_derives(tmp_path):
+    path = make_imbalanced_coco(tmp_path / "d", images=3, rare_images=1)
+    doc = json.loads(path.read_text())
+    ann = doc["annotations"][0]
+    x, y, w, h = ann.pop("bbox")
+    ann["segmentation"] = [[x, y, x + w, y, x + w * 0.5, y + h]]
+    path.write_text(json.dumps(doc))
+    reader = open_reader(path)
+    key = next(k for k in reader.keys() if reader.labels(k).labels.size)
+    np.testing.assert_allclose(reader.labels(key).boxes, reader.load(key).instances.boxes)
+    np.testing.assert_allclose(reader.labels(key).boxes[0], [x, y, x + w, y + h])

@@ -109,11 +109,13 @@ class CocoReader:
     def labels(self, key: str) -> ImageLabels:
         index = self.image_index(key)
         anns = [self.annotations_raw[i] for i, _ in self._valid_anns[index]]
-        boxes = np.array([a.get("bbox") or (0, 0, 0, 0) for a in anns], dtype=np.float64).reshape(-1, 4)
+        given = [a.get("bbox") for a in anns]
+        boxes = np.array([b or (0, 0, 0, 0) for b in given], dtype=np.float64).reshape(-1, 4)
         boxes[:, 2:] += boxes[:, :2]
-        for row, (ann_index, encoding) in enumerate(self._valid_anns[index]):
-            if anns[row].get("bbox") is None:  # rare: the box comes from the geometry, as in load()
-                boxes[row] = build_annotation(self.annotations_raw[ann_index], encoding).box
+        if None in given:  # rare: the box comes from the geometry, as in load()
+            for row, (ann_index, encoding) in enumerate(self._valid_anns[index]):
+                if given[row] is None:
+                    boxes[row] = build_annotation(self.annotations_raw[ann_index], encoding).box
         visibility = None
         if self.num_keypoints:
             visibility = np.array([v for a in anns for v in (a.get("keypoints") or ())[2::3]])
