@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from mixing_scenes import H, W, assert_aligned, assert_complete, colour_id, colour_index, fire, scene
 
 from augcli.core.errors import TransformError
@@ -137,3 +139,27 @@ def test_min_size_drops_slivers_with_all_their_columns():
     assert len(out.instances) == int((sizes >= 12).sum())
     assert out.meta["dropped"]["min_size"] == int((sizes < 12).sum())
     assert out.instances.keypoints.shape[0] == len(out.instances.masks) == len(out.instances)
+
+
+@settings(max_examples=40)
+@given(
+    rows=st.integers(1, 3),
+    cols=st.integers(2, 3),
+    cell=st.tuples(st.integers(40, 130), st.integers(40, 170)),
+    out=st.tuples(st.integers(30, 120), st.integers(30, 160)),
+    fit=st.sampled_from(["long_side", "cover", "contain"]),
+    seed=st.integers(0, 2**16),
+)
+def test_tiles_partition_the_output_and_hold_their_labels(rows, cols, cell, out, fit, seed):
+    assume(rows * cell[0] >= out[0] and cols * cell[1] >= out[1])
+    mosaic = MOSAIC(grid=[rows, cols], cell_size=list(cell), output_size=list(out), fit=fit, p=1.0)
+    op, result = fire(mosaic, scene(), seed)
+    owner = np.zeros(out, int)
+    for tile in op.tiles:
+        x0, y0, w, h = tile.window
+        owner[y0 : y0 + h, x0 : x0 + w] += 1
+    assert (owner == 1).all()
+    regions, _ = tile_regions(op, result)
+    for box, region in zip(result.instances.boxes, regions):
+        ys, xs = np.nonzero(region)
+        assert xs.min() <= box[0] <= box[2] <= xs.max() + 1 and ys.min() <= box[1] <= box[3] <= ys.max() + 1
