@@ -8,9 +8,11 @@ out, and no key drawn twice for one output. The choice uses the rng the
 transform passes, which is the task's own stream, so the partners of an
 output depend only on (seed, split, key, copy) and the recipe.
 
-Weighting is ``uniform`` or ``class``: an image weighs the inverse frequency
-of its rarest class (the fraction of images of its split holding it), so
-rare classes come up more often. ``partners: {classes: [...]}`` keeps only
+Weighting is ``uniform`` or ``class``: an image weighs the copies the
+recipe's class-aware ``copies:`` block plans for it (repeat factors or
+per-class copies), else the inverse frequency of its rarest class (the
+fraction of images of its split holding it), so rare classes come up more
+often. ``partners: {classes: [...]}`` keeps only
 images that hold one of the given classes. A split with fewer candidates than
 an output needs draws with replacement (``check_partners`` warns); a split of
 one image uses the image itself; a dataset of one image is refused.
@@ -31,6 +33,7 @@ import numpy as np
 
 from augcli.core.errors import AugcliError, ItemError, RecipeError
 from augcli.core.sample import Sample
+from augcli.engine.class_plan import expected_copies, image_classes
 from augcli.engine.seeds import stable_hash
 
 CACHE_SIZE = 12  # decoded partners kept per worker (a 3x3 Mosaic needs 8 at once)
@@ -60,7 +63,9 @@ class PartnerPool:
     eligible: frozenset[str] | None = None  # None = every image
 
     @classmethod
-    def from_reader(cls, reader: Any, spec: Any = None) -> PartnerPool:
+    def from_reader(cls, reader: Any, spec: Any = None, class_copies: Any = None) -> PartnerPool:
+        """``class_copies`` is the recipe's ``copies:`` block: with ``weighting: class`` its
+        per-image copies (repeat factors, per-class counts) weigh the partners too."""
         lookup = split_lookup(reader)
         keys = sorted(reader.keys())
         split = {key: lookup(key) for key in keys}
@@ -76,7 +81,10 @@ class PartnerPool:
         if classes:
             wanted = {int(c) for c in classes}
             eligible = frozenset(k for k in keys if labels[k] & wanted)
-        weights = _inverse_frequency(by_split, labels) if weighting == "class" else None
+        weights = None
+        if weighting == "class":
+            planned = _planned_weights(reader, by_split, class_copies)
+            weights = planned if planned is not None else _inverse_frequency(by_split, labels)
         return cls(by_split, split, weights, eligible)
 
     def candidates(self, key: str) -> list[str]:
@@ -114,6 +122,20 @@ def _image_classes(reader: Any, key: str) -> set[int]:
     return {int(v) for v in labels}
 
 
+def _planned_weights(reader: Any, by_split: dict, class_copies: Any) -> dict[str, float] | None:
+    """Per image, the copies the class-aware plan gives it before rounding, when the recipe
+    plans copies per image (repeat_factor, per_class); None otherwise."""
+    if class_copies is None or class_copies.mode not in ("repeat_factor", "per_class"):
+        return None
+    weights: dict[str, float] = {}
+    for keys in by_split.values():
+        planned, _ = image_classes(reader, keys)
+        weights.update(expected_copies(planned, class_copies))
+    positive = [w for w in weights.values() if w > 0]
+    floor = min(positive) / 1000 if positive else 1.0  # an image planned no copies stays drawable
+    return {k: max(w, floor) for k, w in weights.items()}
+
+
 def _inverse_frequency(by_split: dict, labels: dict[str, set[int]]) -> dict[str, float]:
     """Per image: 1 / (fraction of its split's images holding its rarest class)."""
     weights: dict[str, float] = {}
@@ -141,7 +163,9 @@ def check_partners(recipe: Any, reader: Any) -> tuple[PartnerPool | None, list[s
             f"the recipe's multi-image transforms need partner images, but the dataset has "
             f"{len(keys)} image{'s' if len(keys) != 1 else ''}; remove them or add images"
         )
-    pool = PartnerPool.from_reader(reader, getattr(recipe, "partners", None))
+    pool = PartnerPool.from_reader(
+        reader, getattr(recipe, "partners", None), getattr(recipe, "class_copies", None)
+    )
     notes = []
     for split, members in sorted(pool.by_split.items(), key=lambda item: str(item[0])):
         name = "the dataset" if split is None else f"split {split!r}"

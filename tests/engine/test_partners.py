@@ -320,3 +320,22 @@ def test_preview_captions_name_the_partners(sample_dataset, tmp_path, monkeypatc
     assert out.is_file()
     captions = [t for row in seen["titles"] for t in row[1:]]
     assert len(captions) == 4 and all("Mosaic; partners: " in t for t in captions)
+
+
+def test_class_weighting_follows_a_class_aware_copies_plan():
+    from augcli.core.sample import Category
+
+    splits = {f"k{i}": None for i in range(10)}
+    reader = FakeReader(splits, {k: (7 if k == "k9" else 1) for k in splits})
+    reader.categories = Categories([Category(1, "common"), Category(7, "rare")])
+    recipe = recipe_from_dict(
+        {
+            **MOSAIC_RECIPE,
+            "copies": {"mode": "per_class", "classes": {"rare": 6}, "default": 2},
+            "partners": {"weighting": "class"},
+        }
+    )
+    pool, _ = check_partners(recipe, reader)
+    assert pool.weights == {k: (6.0 if k == "k9" else 2.0) for k in splits}
+    rare = sum(c == ["k9"] for c in draws(pool, "k0", 1, range(400)))
+    assert 0.2 < rare / 400 < 0.35  # 6 / (6 + 8 * 2) = 0.27
