@@ -35,6 +35,7 @@ from augcli.core.errors import AugcliError, ItemError, RecipeError
 from augcli.core.sample import Sample
 from augcli.engine.class_plan import expected_copies, image_classes
 from augcli.engine.seeds import stable_hash
+from augcli.formats.splits import split_of
 
 CACHE_SIZE = 12  # decoded partners kept per worker (a 3x3 Mosaic needs 8 at once)
 _PARTNER_STREAM = 0x706172  # spawn-key tag of the partner pre-pipeline streams ("par")
@@ -43,14 +44,6 @@ _PARTNER_STREAM = 0x706172  # spawn-key tag of the partner pre-pipeline streams 
 def partners_needed(recipe: Any) -> int:
     """The most partners one output of ``recipe`` can ask for (0: no multi-image transform)."""
     return max((int(getattr(node, "partners_needed", 0)) for node in recipe.pipeline.leaves()), default=0)
-
-
-def split_lookup(reader: Any):
-    """``key -> split`` from the reader's split model; one split (None) when it has none."""
-    split_of = getattr(reader, "split_of", None)
-    if split_of is None:
-        return lambda key: None
-    return split_of
 
 
 @dataclass
@@ -66,9 +59,8 @@ class PartnerPool:
     def from_reader(cls, reader: Any, spec: Any = None, class_copies: Any = None) -> PartnerPool:
         """``class_copies`` is the recipe's ``copies:`` block: with ``weighting: class`` its
         per-image copies (repeat factors, per-class counts) weigh the partners too."""
-        lookup = split_lookup(reader)
         keys = sorted(reader.keys())
-        split = {key: lookup(key) for key in keys}
+        split = {key: split_of(reader, key) for key in keys}
         by_split: dict[Any, list[str]] = {}
         for key in keys:
             by_split.setdefault(split[key], []).append(key)
@@ -168,7 +160,7 @@ def check_partners(recipe: Any, reader: Any) -> tuple[PartnerPool | None, list[s
     )
     notes = []
     for split, members in sorted(pool.by_split.items(), key=lambda item: str(item[0])):
-        name = "the dataset" if split is None else f"split {split!r}"
+        name = f"split {split!r}"
         usable = max((len(pool.candidates(k)) for k in members), default=0)
         if usable == 0:
             notes.append(f"partners: {name} has no partner image for its images; each partners itself")
