@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from augcli.cli.conventions import HELP_OPTIONS, Command, Group, Terminated
-from augcli.core.errors import AugcliError, RecipeError
+from augcli.core.errors import AugcliError, RecipeError, one_line
 
 app = typer.Typer(
     cls=Group,
@@ -64,12 +64,12 @@ def _fail(err: Exception, debug: bool) -> typer.Exit:
         raise err
     if isinstance(err, RecipeError) and len(err.problems) > 1:
         stderr.print(
-            f"augcli: error: {len(err.problems)} problems in {err.file or 'the recipe'}:",
+            f"augcli: error: {len(err.problems)} problems in {one_line(err.file or 'the recipe')}:",
             highlight=False,
             markup=False,
         )
         for problem in err.problems:
-            stderr.print(f"  {problem}", highlight=False, markup=False)
+            stderr.print(f"  {one_line(problem)}", highlight=False, markup=False)
     else:
         stderr.print(f"augcli: error: {err}", highlight=False, markup=False)
     return typer.Exit(getattr(err, "exit_code", 1))
@@ -82,9 +82,11 @@ def _guarded(debug: bool, body):
     except AugcliError as err:
         raise _fail(err, debug) from None
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not change the exit code
         stderr.print("augcli: interrupted")
         raise typer.Exit(130) from None
     except Terminated:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stderr.print("augcli: terminated")
         raise typer.Exit(143) from None
     except (typer.Exit, SystemExit):
@@ -93,7 +95,8 @@ def _guarded(debug: bool, body):
         if debug:
             raise
         stderr.print(
-            f"augcli: internal error: {type(err).__name__}: {err} (rerun with --debug for a traceback)",
+            f"augcli: internal error: {type(err).__name__}: {one_line(err)} "
+            "(rerun with --debug for a traceback)",
             highlight=False,
             markup=False,
         )
@@ -327,7 +330,7 @@ def stats(
 
     first, other, warnings = _guarded(debug, body)
     for warning in warnings:
-        stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
+        stderr.print(f"augcli: warning: {one_line(warning)}", highlight=False, markup=False)
     if as_json:
         print(json.dumps(stats_json(first, other), sort_keys=True))
     else:
@@ -384,11 +387,11 @@ def validate(
         debug, lambda: check(recipe, dataset, images, fmt, to, _mask_options(masks, mask_pattern, palette))
     )
     for warning in warnings:
-        stderr.print(f"augcli: warning: {warning}", highlight=False, markup=False)
+        stderr.print(f"augcli: warning: {one_line(warning)}", highlight=False, markup=False)
     if problems or unreadable:
         stderr.print(f"augcli: {len(problems) + len(unreadable)} problems:", highlight=False)
         for problem in problems + unreadable:
-            stderr.print(f"  {problem}", highlight=False, markup=False)
+            stderr.print(f"  {one_line(problem)}", highlight=False, markup=False)
         # 3: the recipe does not fit the dataset; 4: only the dataset has problems
         raise typer.Exit(3 if problems else 4)
     stdout.print(f"{recipe}: ok ({len(loaded.pipeline)} top-level transforms)", highlight=False, markup=False)

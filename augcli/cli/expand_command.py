@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from augcli.cli.conventions import Terminated
+from augcli.core.errors import one_line
 from augcli.engine.report import RunReport
 
 # ``convert`` is ``expand`` with this recipe: every original, no copies, no transform.
@@ -27,7 +28,7 @@ def run_with_progress(
     except (KeyboardInterrupt, Terminated):
         if not options.get("dry_run"):
             errors.print(
-                f"augcli: {out} can be completed with the same command and --resume",
+                f"augcli: {one_line(out)} can be completed with the same command and --resume",
                 highlight=False,
                 markup=False,
             )

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from augcli.core.errors import one_line
 from augcli.engine.report import RunReport
 
 MAX_SKIPS_SHOWN = 20
@@ -81,7 +82,7 @@ def print_classes(report: RunReport, console: Console) -> None:
 
 def print_problems(report: RunReport, errors: Console) -> None:
     for warning in report.warnings:
-        errors.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
+        errors.print(f"[yellow]warning[/yellow] {escape(one_line(warning))}", highlight=False)
     for skip in report.skipped[:MAX_SKIPS_SHOWN]:
         errors.print(f"[yellow]skipped[/yellow] {escape(format_problem(skip))}", highlight=False)
     if len(report.skipped) > MAX_SKIPS_SHOWN:
@@ -99,4 +100,4 @@ def format_problem(record: dict) -> str:
         )
         if x
     )
-    return f"{where}: {record.get('message')}" if where else str(record.get("message"))
+    return one_line(f"{where}: {record.get('message')}" if where else record.get("message"))

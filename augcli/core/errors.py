@@ -3,10 +3,26 @@
 Dataset-level errors stop a run before anything is written; item-level errors
 skip one image or one annotation and are reported with where they happened.
 Every error renders as one line: ``str(err)`` names the file, image and
-annotation when known.
+annotation when known, with control characters, line breaks and lone
+surrogates escaped (``one_line``), so no name can forge another line.
 """
 
 from __future__ import annotations
+
+import re
+
+# C0/C1 controls, DEL, Unicode line/paragraph separators, and lone surrogates (undecodable bytes of
+# file names, kept by surrogateescape): none may reach a terminal or a log raw
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(text: object) -> str:
+    """``text`` with every character that could break or fake a line escaped (``\\n``, ``\\x1b``...)."""
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def _escape(match: re.Match) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 class AugcliError(Exception):
@@ -44,7 +60,7 @@ class AugcliError(Exception):
 
     def __str__(self) -> str:
         loc = self.location()
-        return f"{loc}: {self.message}" if loc else self.message
+        return one_line(f"{loc}: {self.message}" if loc else self.message)
 
     def to_record(self) -> dict:
         return {

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.errors import ItemError
+from augcli.core.limits import MAX_COPIES
 from augcli.engine.seeds import stable_hash
 from augcli.engine.stats import class_name, split_of
 from augcli.recipe.copies import CopiesSpec
@@ -95,7 +96,7 @@ def expected_copies(images: ImageClasses, spec: CopiesSpec) -> dict[str, float]:
 
     else:
         raise ValueError(f"{spec.mode} is planned greedily, not per image")
-    cap = math.inf if spec.max_copies is None else spec.max_copies
+    cap = MAX_COPIES if spec.max_copies is None else spec.max_copies
     return {key: min(cap, value(classes)) for key, classes in images.items()}
 
 
@@ -152,7 +153,7 @@ def _greedy(images: ImageClasses, spec: CopiesSpec, split: str) -> SplitPlan:
     def gain(key: str) -> int:
         return sum(min(n, deficit[c]) for c, n in images[key].items() if n > 0)
 
-    cap = math.inf if spec.max_copies is None else spec.max_copies
+    cap = MAX_COPIES if spec.max_copies is None else spec.max_copies
     limit = math.inf if spec.max_total is None else spec.max_total
     copies = dict.fromkeys(images, 0)
     # lazy greedy: gains only shrink as classes fill up, so a stored gain is an upper bound

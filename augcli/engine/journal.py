@@ -12,6 +12,9 @@ tasks, so the per-image fsync stays skipped). A killed run therefore loses at
 most the tasks of its last unflushed batch, which the resumed run redoes with
 the same seeds and the same bytes. A line cut short by a kill or a full disk
 ends the journal; everything after it is ignored and truncated away on resume.
+A whole line (newline-terminated) that does not read back as a task is no
+tear but damage or forgery: ``JournalError``, never a silent truncation.
+The journal is opened without following symlinks (``engine.lock.open_meta``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from augcli.engine.lock import open_meta, read_meta
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import fsync_dir
 from augcli.formats.base import ItemRecord
@@ -29,6 +33,17 @@ from augcli.formats.base import ItemRecord
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
 FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable
+
+
+class JournalError(ValueError):
+    """The journal cannot be trusted: unreadable header, or a whole line that is no task.
+
+    ``torn`` marks a header cut short by a kill while the journal was created:
+    nothing was journaled, so the run may simply start afresh."""
+
+    def __init__(self, message: str, torn: bool = False):
+        super().__init__(message)
+        self.torn = torn
 
 
 def normalize(value: Any) -> Any:
@@ -98,7 +113,7 @@ class Journal:
         """Start a new journal (replacing any old one) for the run ``identity``."""
         path = Path(meta_dir) / JOURNAL_NAME
         header = _line({"augcli_journal": JOURNAL_VERSION, "identity": identity})
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
+        fd = open_meta(Path(meta_dir), JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
         journal = cls(path, fd)
         journal._write(header)
         os.fsync(fd)
@@ -110,11 +125,11 @@ class Journal:
         """Open an existing journal for appending: (journal, header identity, finished tasks).
 
         Cuts off a torn last line (and anything after it) so new lines follow
-        whole ones. Raises ``ValueError`` when the header itself is unreadable.
+        whole ones. Raises ``JournalError`` when it cannot be trusted.
         """
         path = Path(meta_dir) / JOURNAL_NAME
         identity, done, good_bytes = read_journal(path)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        fd = open_meta(Path(meta_dir), JOURNAL_NAME, os.O_WRONLY | os.O_APPEND)
         if os.fstat(fd).st_size != good_bytes:
             os.ftruncate(fd, good_bytes)
             os.fsync(fd)
@@ -161,8 +176,12 @@ class Journal:
 
 def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
     """(identity, finished tasks by index, length in bytes of the whole lines read)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    try:
+        data = read_meta(path.parent, path.name)
+    except OSError as err:
+        raise JournalError(f"the journal cannot be read: {err.strerror or err}") from None
+    if b"\n" not in data:
+        raise JournalError("the journal header was cut short", torn=True)
     lines = data.split(b"\n")
     try:
         header = json.loads(lines[0]) if data.endswith(b"\n") or len(lines) > 1 else None
@@ -173,14 +192,14 @@ def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
         or header.get("augcli_journal") != JOURNAL_VERSION
         or not isinstance(header.get("identity"), dict)
     ):
-        raise ValueError("the journal header is unreadable")
+        raise JournalError(f"the journal header of {path} is unreadable")
     done: dict[int, TaskResult] = {}
     good = len(lines[0]) + 1
-    for line in lines[1:-1]:  # the last element follows the last newline: torn or empty
+    for number, line in enumerate(lines[1:-1], 2):  # the last element follows the last newline: torn
         try:
             result = result_from_dict(json.loads(line))
-        except (ValueError, KeyError, TypeError):
-            break
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise JournalError(f"line {number} of {path} is not a task record augcli wrote") from None
         done[result.index] = result
         good += len(line) + 1
     return header["identity"], done, good

@@ -8,6 +8,10 @@
   leftover temporary files of the killed run are removed first. An OUT with
   no journal but a matching ``run.jsonl`` is a finished run: nothing to do.
   An empty OUT, or one augcli started but never journaled, starts afresh.
+- The identity includes the fingerprint of every input file (see
+  ``engine.inputs``), so ``--resume`` refuses inputs that changed, naming them.
+- The caller holds the OUT lock (``engine.lock``) throughout; every file in
+  ``OUT/.augcli/`` is opened without following symlinks.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from augcli import __version__
-from augcli.core.errors import UsageError
-from augcli.engine.journal import JOURNAL_NAME, Journal
+from augcli.core.errors import OutputError, UsageError
+from augcli.engine import inputs
+from augcli.engine.journal import JOURNAL_NAME, Journal, JournalError
+from augcli.engine.lock import LOCK_NAME, MARKER_DIR, read_meta
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import remove_temp_files_below
 
-MARKER_DIR = ".augcli"  # present in every folder augcli wrote; --overwrite only clears such folders
 RUN_FILE = "run.jsonl"
 _HASH_CHUNK = 1 << 20
 
@@ -38,7 +43,9 @@ class RunState:
     resumed: bool = False
 
 
-def run_identity(source: Any, reader: Any, writer: Any, recipe: Any, seed: int, copies: int) -> dict:
+def run_identity(
+    source: Any, reader: Any, writer: Any, recipe: Any, seed: int, copies: int, input_rows: list[dict]
+) -> dict:
     """Everything that decides the output bytes (workers and timeouts do not)."""
     keys = hashlib.sha256("\n".join(reader.keys()).encode("utf-8", "surrogatepass")).hexdigest()
     annotation_file = getattr(reader, "annotation_file", None)
@@ -56,6 +63,7 @@ def run_identity(source: Any, reader: Any, writer: Any, recipe: Any, seed: int, 
         "seed": int(seed),
         "copies": int(copies),
         "keep_original": bool(recipe.keep_original),
+        "inputs": inputs.digest(input_rows),
     }
 
 
@@ -68,67 +76,116 @@ def _file_digest(path: Path) -> str:
 
 
 def clear_output(out: Path) -> None:
-    """Empty OUT (an augcli output or a new folder) and leave the marker folder in it."""
+    """Empty OUT (an augcli output or a new folder) but for its marker folder and lock."""
     meta = out / MARKER_DIR
     if _real_folder(meta):
         for name in (JOURNAL_NAME, RUN_FILE):  # first: a half-cleared OUT must not look resumable
             (meta / name).unlink(missing_ok=True)
     if out.is_dir():
         for child in sorted(out.iterdir(), key=lambda p: p.name == MARKER_DIR):
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
+            if child.name == MARKER_DIR and _real_folder(child):
+                for inner in child.iterdir():  # the lock stays: it is held by this run
+                    if inner.name != LOCK_NAME:
+                        _remove(inner)
             else:
-                child.unlink()
+                _remove(child)
     out.mkdir(parents=True, exist_ok=True)
     meta.mkdir(exist_ok=True)
 
 
-def begin_run(out: Path, identity: dict, resume: bool) -> RunState:
-    """Prepare OUT for the run (see the module docstring)."""
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def begin_run(
+    out: Path, identity: dict, resume: bool, input_rows: list[dict], task_keys: dict[int, str]
+) -> RunState:
+    """Prepare OUT for the run (see the module docstring); write failures are ``OutputError``."""
+    try:
+        return _begin_run(out, identity, resume, input_rows, task_keys)
+    except OSError as err:
+        raise OutputError(f"cannot prepare the output folder {out}: {err.strerror or err}") from None
+
+
+def _begin_run(
+    out: Path, identity: dict, resume: bool, input_rows: list[dict], task_keys: dict[int, str]
+) -> RunState:
     meta = out / MARKER_DIR
     if resume and not _real_folder(meta):
         resume = False  # nothing of ours to resume (a linked marker is never followed)
-    if resume and (meta / JOURNAL_NAME).is_file():
+    journal = None
+    if resume and _exists(meta / JOURNAL_NAME):
         try:
             journal, previous, done = Journal.reopen(meta)
-        except (ValueError, OSError):
+        except JournalError as err:
+            if not err.torn:
+                raise UsageError(
+                    f"cannot resume: {err}; start over with --overwrite instead of --resume"
+                ) from None
             journal = None
-        if journal is not None:
-            try:
-                _check_same_run(previous, identity, out)
-            except UsageError:
-                journal.close()
-                raise
-            remove_temp_files_below(out)
-            return RunState(journal, done, resumed=True)
-    elif resume and (meta / RUN_FILE).is_file():
-        finished = read_run_file(meta / RUN_FILE)
+    if journal is not None:
+        try:
+            _check_same_run(previous, identity, out, input_rows)
+            _check_done(done, task_keys, meta / JOURNAL_NAME)
+        except UsageError:
+            journal.close()
+            raise
+        remove_temp_files_below(out)
+        return RunState(journal, done, resumed=True)
+    elif resume and _exists(meta / RUN_FILE):
+        finished = read_run_file(meta)
         if finished is not None:
-            _check_same_run(finished.get("identity") or {}, identity, out)
+            _check_same_run(finished.get("identity") or {}, identity, out, input_rows)
             return RunState(None, finished=finished, resumed=True)
     clear_output(out)
+    inputs.save_rows(meta, input_rows)
     return RunState(Journal.create(meta, identity))
+
+
+def _exists(path: Path) -> bool:
+    return path.is_symlink() or path.exists()  # a planted link counts (and is refused on open)
+
+
+def _check_done(done: dict[int, TaskResult], task_keys: dict[int, str], where: Path) -> None:
+    """Every journaled task must be one of this run's plan (a forged line names another)."""
+    for index, result in done.items():
+        if task_keys.get(index) != result.key:
+            raise UsageError(
+                f"cannot resume: {where} records task {index} for image {result.key!r}, "
+                "which this run's plan does not hold (a forged or damaged journal); "
+                "start over with --overwrite instead of --resume"
+            )
 
 
 def _real_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def read_run_file(path: Path) -> dict | None:
-    rows = read_jsonl_rows(path)
+def read_run_file(meta: Path) -> dict | None:
+    rows = read_jsonl_rows(meta, RUN_FILE)
     return rows[0] if rows and isinstance(rows[0], dict) else None
 
 
-def read_jsonl_rows(path: Path) -> list:
-    """The rows of a JSON-lines file augcli wrote (empty if it is missing or unreadable)."""
+def read_jsonl_rows(meta: Path, name: str) -> list:
+    """The rows of a JSON-lines file augcli wrote in ``meta`` (empty if missing or unreadable)."""
     try:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    except (OSError, ValueError):
+        return [json.loads(line) for line in read_meta(meta, name).decode("utf-8").splitlines() if line]
+    except (OSError, ValueError, OutputError):
         return []
 
 
-def _check_same_run(previous: dict, identity: dict, out: Path) -> None:
+def _check_same_run(previous: dict, identity: dict, out: Path, input_rows: list[dict]) -> None:
     differs = [name for name in identity if previous.get(name) != identity[name]]
+    if "inputs" in differs and set(differs) <= {"inputs", "image_keys", "annotation_file"}:
+        changed = inputs.changed_files(out / MARKER_DIR, input_rows)
+        named = f": {', '.join(changed)}" if changed else ""
+        raise UsageError(
+            f"cannot resume: input files changed since the run in {out} started{named}; "
+            "rerun with --overwrite instead of --resume to start over with the new inputs"
+        )
     if differs:
         both = "; ".join(
             f"{name} {_shown(previous.get(name))}, now {_shown(identity[name])}" for name in differs

@@ -10,15 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
+from augcli.core.limits import MAX_COPIES
 from augcli.engine.class_plan import image_classes, plan_dataset
 from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
+from augcli.engine.inputs import fingerprint_rows
 from augcli.engine.journal import normalize
+from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import Task, plan_splits, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
-from augcli.engine.resume import MARKER_DIR, RUN_FILE, begin_run, run_identity
+from augcli.engine.resume import RUN_FILE, begin_run, run_identity
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
+from augcli.formats import contained
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
 from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
@@ -46,6 +50,9 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
         raise UsageError(f"output folder {out} contains the input dataset {root}; choose another --out")
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} exists and is not a folder")
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UsageError(f"output folder {out} cannot be made: {blocking} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not (out / MARKER_DIR).is_dir() or (out / MARKER_DIR).is_symlink():
             raise UsageError(
@@ -60,6 +67,7 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
     return out
 
 
+@releases_locks
 def expand(
     source: str | Path,
     recipe: Any,
@@ -108,15 +116,18 @@ def expand(
     copies = recipe.copies if copies is None else int(copies)
     if copies < 0:
         raise UsageError("--copies must be >= 0")
+    if copies > MAX_COPIES:
+        raise RecipeError(f"copies {copies} is above the limit of {MAX_COPIES} per image")
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise UsageError("--workers must be >= 1")
     if resume and (overwrite or dry_run):
         raise UsageError("--resume cannot be combined with --overwrite or --dry-run")
 
-    reader = open_reader(
-        Path(source), fmt=fmt, images=Path(images) if images else None, **(mask_options or {})
-    )
+    with contained.recording() as seen:  # every input file, for --resume to notice changes
+        reader = open_reader(
+            Path(source), fmt=fmt, images=Path(images) if images else None, **(mask_options or {})
+        )
     problems = check_dataset(recipe, reader.categories, reader.targets())
     if problems:
         raise RecipeError(
@@ -124,6 +135,8 @@ def expand(
         )
     pool, partner_notes = check_partners(recipe, reader)
     out_path = prepare_output(Path(out), reader.root, overwrite, resume)
+    if not dry_run:
+        OutputLock(out_path)  # held until expand returns or raises (releases_locks)
 
     report = RunReport(
         source=str(source), out=str(out_path), workers=workers, seed=seed, copies=copies, dry_run=dry_run
@@ -156,9 +169,10 @@ def expand(
             keep_original=recipe.keep_original,
         )
         writer = open_writer(reader, out_path, options, to=to)
-        identity = run_identity(source, reader, writer, recipe, seed, copies)
+        input_rows = fingerprint_rows(seen)
+        identity = run_identity(source, reader, writer, recipe, seed, copies, input_rows)
         identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
-        state = begin_run(out_path, identity, resume)
+        state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in tasks})
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
             report.seconds = time.perf_counter() - started
@@ -277,7 +291,7 @@ def _report_finished(report: RunReport, finished: dict) -> None:
     report.add_dropped(finished.get("dropped") or {})
     report.raster_path = int(finished.get("raster_path") or 0)
     report.classes = dict(finished.get("classes") or report.classes)
-    report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR / "report.jsonl")
+    report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR, "report.jsonl")
 
 
 __all__ = ["expand", "AugcliError"]

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-from augcli.core.errors import ImageReadError, OutputError
+from augcli.core.errors import ImageReadError, OutputError, TransformError
 
 EXIF_ORIENTATION = 0x0112
 _TRANSPOSING = (5, 6, 7, 8)  # orientations that swap width and height
@@ -48,6 +48,9 @@ _NO_ALPHA_FORMATS = ("JPEG", "BMP")
 DECODABLE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM")
 MAX_PIXELS_ENV = "AUGCLI_MAX_PIXELS"
 DEFAULT_MAX_PIXELS = 1 << 27  # 134 megapixels: ~400 MB as RGB before any transform
+# augcli checks max_pixels() itself from the header, for images and label maps alike, so Pillow's own
+# (lower, unconfigurable) bomb limit must not refuse what AUGCLI_MAX_PIXELS allows
+Image.MAX_IMAGE_PIXELS = None
 
 
 def max_pixels() -> int:
@@ -79,6 +82,7 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
             warnings.simplefilter("ignore")
             with Image.open(path, formats=DECODABLE_FORMATS) as opened:
                 _check_dimensions(opened.size, path, expected_size)
+                check_pixel_limit(opened.size, path)
                 opened.load()  # before EXIF: reading it may decode, and must not hide errors
                 image, info = _orient(opened, path, expected_size)
                 array = _to_array(image, path)
@@ -107,15 +111,30 @@ def _check_dimensions(size: tuple[int, int], path: Path, expected: tuple[int, in
         raise ImageReadError(
             f"image is {width}x{height} but its labels say {expected[0]}x{expected[1]}", file=str(path)
         )
+
+
+def check_pixel_limit(size: tuple[int, int], path: Path, what: str = "image") -> None:
+    """Refuse, from the header, a file of more than ``max_pixels()`` pixels (or none)."""
+    width, height = size
     limit = max_pixels()
     if width <= 0 or height <= 0:
-        raise ImageReadError(f"image header says {width}x{height} pixels", file=str(path))
+        raise ImageReadError(f"{what} header says {width}x{height} pixels", file=str(path))
     if width * height > limit:
         raise ImageReadError(
-            f"image is {width}x{height} = {width * height} pixels, above the limit of {limit} "
+            f"{what} is {width}x{height} = {width * height} pixels, above the limit of {limit} "
             f"(a possible decompression bomb; set {MAX_PIXELS_ENV} to allow larger images); "
             "refused before decoding",
             file=str(path),
+        )
+
+
+def check_output_size(array: np.ndarray) -> None:
+    """An augmented image larger than augcli reads back is an item error, never written."""
+    height, width = array.shape[:2]
+    if width * height > max_pixels():
+        raise TransformError(
+            f"the augmented image is {width}x{height} = {width * height} pixels, above the limit of "
+            f"{max_pixels()} that augcli reads back ({MAX_PIXELS_ENV}); not written"
         )
 
 

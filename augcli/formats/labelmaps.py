@@ -29,8 +29,11 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from augcli.core.errors import ImageReadError, OutputError
+from augcli.formats.images import check_pixel_limit
 
 LABEL_MODES = ("P", "L", "1", "I;16", "I;16B", "I;16L", "I", "RGB")
+# lossless formats only: a lossy or exotic file (JPEG, PCX...) would hold values no one labelled
+LABEL_FORMATS = ("PNG", "TIFF", "BMP", "DIB")
 
 
 def voc_colormap(count: int = 256) -> np.ndarray:
@@ -57,14 +60,20 @@ def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None) -
     """
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=LABEL_FORMATS) as image:
+            check_pixel_limit(image.size, path, "label map")  # before any pixel is decoded
             image.load()
             mode = image.mode
             palette = bytes(image.getpalette("RGB") or b"") if mode == "P" else None
             array = _indices(image, path, colours)
     except ImageReadError:
         raise
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"not a label map augcli can read (only lossless {', '.join(LABEL_FORMATS)} files)",
+            file=str(path),
+        ) from None
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise ImageReadError(f"cannot decode label map: {err}", file=str(path)) from err
     info = {
         "mode": mode,
@@ -83,9 +92,12 @@ def read_ade20k_map(path: Path) -> tuple[np.ndarray, dict]:
     """ADE20K class map (uint16) of a ``*_seg.png``, and its storage info."""
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=("PNG",)) as image:
+            check_pixel_limit(image.size, path, "label map")  # before any pixel is decoded
             rgb = np.asarray(image.convert("RGB"), dtype=np.uint16)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+    except UnidentifiedImageError:
+        raise ImageReadError("not a PNG label map (ADE20K *_seg.png)", file=str(path)) from None
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise ImageReadError(f"cannot decode label map: {err}", file=str(path)) from err
     return (rgb[..., 0] // 10) * 256 + rgb[..., 1], {"mode": ADE20K, "palette": None, "colours": None}
 

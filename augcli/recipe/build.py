@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from augcli.core.plain_yaml import YamlPath
 from augcli.recipe.compose import Container
 from augcli.recipe.conditions import WHEN_ATTR, WHEN_KEY, parse_condition
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
-from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.base import Transform
 from augcli.transforms.params import ParamError, collect_param_errors
 

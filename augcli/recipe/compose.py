@@ -23,6 +23,7 @@ import numpy as np
 from augcli.transforms.base import TARGETS, Transform
 from augcli.transforms.params import Param, ParamError
 
+MAX_CHILDREN = 256  # SomeOf draws at most this many children: a bound before any sampling
 _TRANSFORMS = Param("transforms", "list", (), "the pipeline items to compose (at least one)")
 
 # (child, forced): a forced child skips its own probability roll.
@@ -156,7 +157,9 @@ class SomeOf(Container):
     default_p = 1.0
     params = (
         _TRANSFORMS,
-        Param("n", "int_range", 1, "how many children to pick: a number or [min, max]", low=0),
+        Param(
+            "n", "int_range", 1, "how many children to pick: a number or [min, max]", low=0, high=MAX_CHILDREN
+        ),
         Param("replace", "bool", False, "pick with replacement (a child may run twice)"),
     )
     deviations = (

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.plain_yaml import YamlPath
 from augcli.core.sample import Categories, Sample
 from augcli.recipe.problems import Problems, type_name
-from augcli.recipe.yaml_loader import YamlPath
 
 WHEN_KEY = "when"
 WHEN_ATTR = "recipe_when"  # the Condition set on a built node that has `when:`

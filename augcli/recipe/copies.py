@@ -23,15 +23,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from augcli.core.limits import MAX_COPIES
+from augcli.core.plain_yaml import YamlPath
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
-from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.params import Param, ParamError
 
 MODES = ("repeat_factor", "per_class", "target_instances")
 AGGREGATES = ("max", "mean", "sum")
 
 _CAPS = (
-    Param("max_copies", "int", None, "most copies one image gets", low=0, nullable=True),
+    Param(
+        "max_copies",
+        "int",
+        None,
+        f"most copies one image gets (at most {MAX_COPIES})",
+        low=0,
+        high=MAX_COPIES,
+        nullable=True,
+    ),
     Param("max_total", "int", None, "most copies of one split", low=0, nullable=True),
 )
 MODE_PARAMS: dict[str, tuple[Param, ...]] = {
@@ -77,7 +86,10 @@ def parse_copies(value: Any, problems: Problems) -> int | CopiesSpec | None:
     path: YamlPath = ("copies",)
     if not isinstance(value, dict):
         try:
-            return Param("copies", "int", 1, "", low=0).validate(value)
+            copies = Param("copies", "int", 1, "", low=0).validate(value)
+            if copies > MAX_COPIES:  # a bound before any work (a separate message keeps ">= 0" as it was)
+                raise ParamError(f"copies must be <= {MAX_COPIES}, got {copies}", "copies")
+            return copies
         except ParamError as err:
             problems.add(path, strip_param_name(str(err), "copies"))
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from augcli.recipe.yaml_loader import YamlDocument, YamlPath, format_path
+from augcli.core.plain_yaml import YamlDocument, YamlPath, format_path
 
 
 class Problems:

@@ -12,6 +12,7 @@ import numpy as np
 import yaml
 
 from augcli.core.errors import RecipeError
+from augcli.core.plain_yaml import MAX_BYTES, YamlDocument, load_yaml
 from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Categories, Sample
 from augcli.recipe.build import WHERE_ATTR
@@ -22,7 +23,6 @@ from augcli.recipe.partners import PartnerSpec
 from augcli.recipe.pipeline import Pipeline, RunResult
 from augcli.recipe.problems import Problems
 from augcli.recipe.schema import parse_recipe
-from augcli.recipe.yaml_loader import MAX_BYTES, YamlDocument, load_yaml
 from augcli.transforms.base import TARGETS, Transform
 
 

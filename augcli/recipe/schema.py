@@ -27,12 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from augcli.core.plain_yaml import YamlPath
 from augcli.core.policy import BOX_MODES, DEFAULT_POLICY, UNKNOWN_FIELD_MODES, LabelPolicy
 from augcli.recipe.build import build_steps
 from augcli.recipe.copies import CopiesSpec, parse_copies
 from augcli.recipe.partners import PartnerSpec, parse_partner_pipeline, parse_partners
 from augcli.recipe.problems import Problems, strip_param_name, suggestion, type_name
-from augcli.recipe.yaml_loader import YamlPath
 from augcli.transforms.base import Transform
 from augcli.transforms.params import Param, ParamError
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from augcli.core.policy import DEFAULT_POLICY, LabelPolicy
 from augcli.core.sample import Categories, Sample
-from augcli.transforms.params import Param, ParamError, validate_params
+from augcli.transforms.params import Param, ParamError, validate_params, with_cost_bounds
 
 KINDS = ("pixel", "geometric", "dropout", "mixing", "container")
 TARGETS = ("image", "boxes", "polygons", "masks", "keypoints", "semantic")
@@ -173,6 +173,7 @@ def register(cls: type[Transform]) -> type[Transform]:
         raise RuntimeError(f"transform {cls.name} registered twice")
     if cls.kind not in KINDS:
         raise RuntimeError(f"{cls.name}: unknown kind {cls.kind}")
+    cls.params = with_cost_bounds(cls.params)
     REGISTRY[cls.name] = cls
     return cls
 

@@ -8,8 +8,47 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+# Upper bounds of the parameters that decide how much memory or time one image costs (output sizes,
+# kernels, grids, counts). ``register`` gives every transform parameter of these names its bound
+# unless it declares one; ``augcli transforms`` shows them. Far above any useful value, they turn
+# a typo like ``height: 1e9`` into a recipe error (exit 3) instead of an out-of-memory kill.
+MAX_SIDE = 16384  # pixels of one output side
+MAX_KERNEL = 255  # kernel sizes and radii (OpenCV's median blur stops at 255)
+MAX_GRID = 256  # cells of a grid along one side
+MAX_COUNT = 1000  # holes, masks, patches, circles... drawn per image
+COST_BOUNDS = {
+    **dict.fromkeys(
+        ("height", "width", "min_height", "min_width", "size", "max_size", "max_size_hw", "x_max", "y_max",
+         "x_min", "y_min", "padding", "px", "pad_height_divisor", "pad_width_divisor", "src_radius",
+         "plasma_size", "reference_size", "drop_length", "mask_x_length", "mask_y_length", "stride"),
+        MAX_SIDE,
+    ),
+    **dict.fromkeys(("blur_limit", "kernel_size", "radius", "blur_value", "max_delta", "drop_width"), MAX_KERNEL),
+    **dict.fromkeys(
+        ("grid", "tile_grid_size", "nb_rows", "nb_cols", "num_steps", "num_control_points", "num_grid_xy",
+         "holes_number_xy", "shadow_dimension"),
+        MAX_GRID,
+    ),
+    **dict.fromkeys(
+        ("num_holes_range", "num_masks_x", "num_masks_y", "num_flare_circles_range", "num_shadows_limit",
+         "number_of_patches", "iterations", "trials", "max_objects", "n_segments"),
+        MAX_COUNT,
+    ),
+    "side_range": 16.0,  # RandomZoomOut: output side = input side x this
+    "scale_limit": 15.0,  # RandomScale / ShiftScaleRotate: 1 + this
+}  # fmt: skip
+
+
+def with_cost_bounds(params: Iterable[Param]) -> tuple[Param, ...]:
+    """``params`` with the ``COST_BOUNDS`` of their names where they declare no upper bound."""
+    return tuple(
+        replace(p, high=COST_BOUNDS[p.name]) if p.high is None and p.name in COST_BOUNDS else p
+        for p in params
+    )
+
 
 PARAM_KINDS = ("float", "int", "bool", "str", "choice", "range", "int_range", "color", "list", "any")
 # How a single number given for a range parameter is widened, as in Albumentations.
@@ -77,6 +116,7 @@ class Param:
             raise ParamError(f"{self.name} may not be null", self.name)
         kind = self.kind
         if kind == "any":
+            self._numbers_within_high(value)
             return value
         if kind == "bool":
             if not isinstance(value, bool):
@@ -107,6 +147,18 @@ class Param:
                 raise ParamError(f"{self.name} must be a list, got {value!r}", self.name)
             return list(value)
         raise AssertionError(kind)
+
+    def _numbers_within_high(self, value: Any) -> None:
+        """Free-form values (sizes as a number, a pair or a mapping): every number <= ``high``."""
+        if self.high is None or isinstance(value, bool):
+            return
+        if isinstance(value, int | float) and value > self.high:
+            raise ParamError(f"{self.name} must be <= {self.high:g}, got {value!r}", self.name)
+        items = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+        )
+        for item in items:
+            self._numbers_within_high(item)
 
     def _number(self, value: Any, integer: bool = False) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augcli.core.errors import RecipeError
+from augcli.core.plain_yaml import MAX_BYTES, MAX_DEPTH, RecipeLoader, format_path, load_yaml
 from augcli.recipe.recipe import load_recipe
-from augcli.recipe.yaml_loader import MAX_BYTES, MAX_DEPTH, RecipeLoader, format_path, load_yaml
 
 TEXT = """\
 version: 1

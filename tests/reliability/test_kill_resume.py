@@ -28,6 +28,7 @@ from reliability_helpers import (
 
 import augcli
 from augcli.engine.journal import JOURNAL_NAME, read_journal
+from augcli.engine.lock import LOCK_NAME
 
 TASKS = 4  # one per image
 IMAGE_WRITES = 12  # 4 images x (original + 2 copies)
@@ -52,7 +53,7 @@ def assert_nothing_partial(out: Path, reference: dict[str, str]) -> None:
     """Every file under a final name is byte-equal to the uninterrupted run's file."""
     if not out.exists():
         return
-    now = tree_digest(out, skip=lambda p: is_temp(p) or p.name == JOURNAL_NAME)
+    now = tree_digest(out, skip=lambda p: is_temp(p) or p.name in (JOURNAL_NAME, LOCK_NAME))
     for rel, digest in now.items():
         assert reference.get(rel) == digest, f"{rel} differs from the uninterrupted run"
 

@@ -18,6 +18,7 @@ from reliability_helpers import RECIPE, REPO, is_temp, make_dataset, tree_digest
 import augcli
 from augcli.core.errors import OutputError
 from augcli.engine.journal import JOURNAL_NAME
+from augcli.engine.lock import LOCK_NAME
 
 HERE = Path(__file__).resolve().parent
 VICTIM = "img_02.png"
@@ -146,7 +147,7 @@ def _faulty_cli(spec: dict, dataset: Path, out: Path, recipe: Path, *extra: str)
 
 
 def _no_partial_files(out: Path, reference: dict) -> None:
-    now = tree_digest(out, skip=lambda p: is_temp(p) or p.name == JOURNAL_NAME)
+    now = tree_digest(out, skip=lambda p: is_temp(p) or p.name in (JOURNAL_NAME, LOCK_NAME))
     assert all(reference.get(rel) == digest for rel, digest in now.items())
 
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
+from augcli.formats.contained import note_checked
 from augcli.formats.splits import DEFAULT_SPLIT, is_split_word, normalize_split, split_rank
 
 PROBE_SIZE = 64  # images checked per candidate folder when guessing
@@ -217,6 +218,7 @@ def image_problem(real_dir: str, name: str, root: Path) -> str | None:
             return f"cannot be read: {err.strerror}"
     if info is None or not stat.S_ISREG(info.st_mode):
         return "not a regular file"
+    note_checked(current, info)
     return None
 
 

@@ -36,7 +36,7 @@ from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dict, image_dict
 from augcli.formats.coco.reader import CocoReader
-from augcli.formats.images import encode_image
+from augcli.formats.images import check_output_size, encode_image
 from augcli.formats.naming import CopyNames, copy_salt
 
 _COPY_CHUNK = 1 << 20
@@ -119,6 +119,7 @@ class CocoWriter:
         ]
         info = dict(sample.meta)
         info["ext"] = relpath.suffix
+        check_output_size(sample.image)
         data = encode_image(sample.image, info, jpeg_quality=self.options.jpeg_quality)
         target = layout.safe_output_path(self.out, relpath)
         try:

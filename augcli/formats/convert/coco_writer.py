@@ -67,6 +67,7 @@ class ConvertedCocoWriter:
             self.reader.source_path(key),
             sample,
             self.options.jpeg_quality,
+            root=self.reader.root,
         )
         return self._record(key, 0, sample)
 

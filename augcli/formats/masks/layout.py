@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augcli.core.errors import DatasetError
+from augcli.formats import contained
 
 IMAGE_DIRS = ("images", "imgs", "img", "JPEGImages")
 MASK_DIRS = (
@@ -72,6 +73,7 @@ class MaskLayout:
     image_extensions: tuple[str, ...] = IMAGE_EXTENSIONS
     version: str | None = None  # mapillary: the labels version read
     notes: list[str] = field(default_factory=list)
+    problems: list = field(default_factory=list)  # entries skipped while listing (links out, FIFOs)
 
     @property
     def key_dir(self) -> Path:
@@ -274,26 +276,29 @@ def _has_mask_files(folder: Path) -> bool:
     )
 
 
-def list_files(folder: Path, extensions: tuple[str, ...]) -> dict[str, str]:
-    """relative path without extension -> relative path, for every file below ``folder``."""
+def list_files(folder: Path, extensions: tuple[str, ...], root: Path, problems: list) -> dict[str, str]:
+    """relative path without extension -> relative path, for every file below ``folder``
+    (entries skipped while listing, see ``contained.walk_files``, go to ``problems``)."""
     found: dict[str, str] = {}
-    for current, dirs, files in os.walk(folder, followlinks=True):
-        dirs.sort()
-        rel = Path(current).relative_to(folder)
-        for name in sorted(files):
-            stem, ext = os.path.splitext(name)
-            if ext.lower() in extensions:
-                found.setdefault(
-                    (rel / stem).as_posix().removeprefix("./"), (rel / name).as_posix().removeprefix("./")
-                )
+    paths, skipped = contained.walk_files(folder, root, extensions)
+    problems.extend(skipped)
+    for path in paths:
+        rel = path.relative_to(folder).as_posix()
+        found.setdefault(os.path.splitext(rel)[0], rel)
     return found
 
 
 def group_pairs(layout: MaskLayout, group: Group) -> tuple[dict[str, str], list[str], list[str]]:
     """(image -> mask, images without a mask, masks without an image), paths relative to root."""
     image_dir, mask_dir = layout.root / group.images, layout.root / group.masks
-    images = _strip_suffix(list_files(image_dir, layout.image_extensions), layout.image_suffix)
-    masks = _strip_suffix(list_files(mask_dir, MASK_EXTENSIONS), layout.mask_suffix, required=True)
+    # the folders the user named (--images/--masks) may sit beside the root: contain in all three
+    root = Path(os.path.commonpath([os.path.realpath(p) for p in (layout.root, image_dir, mask_dir)]))
+    images = _strip_suffix(
+        list_files(image_dir, layout.image_extensions, root, layout.problems), layout.image_suffix
+    )
+    masks = _strip_suffix(
+        list_files(mask_dir, MASK_EXTENSIONS, root, layout.problems), layout.mask_suffix, required=True
+    )
     if image_dir == mask_dir:  # ADE20K: images and masks side by side
         mask_names = set(masks.values())
         images = {s: r for s, r in images.items() if r not in mask_names and not _ade_sidecar(r)}

@@ -23,12 +23,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
-import yaml
-
 from augcli.core.errors import DatasetError
+from augcli.core.plain_yaml import load_yaml
 from augcli.core.sample import Categories, Category
+from augcli.formats import contained
 
 CITYSCAPES_LABEL_IDS = (
     "unlabeled, ego vehicle, rectification border, out of roi, static, dynamic, ground, road, "
@@ -99,10 +100,10 @@ class Palette:
 
 
 def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DatasetError(f"cannot read the class list: {err}", file=str(path)) from None
+    """The file's text, read without blocking on a FIFO and recorded for --resume (whether a
+    dataset's own class list stays inside the dataset is checked in ``dataset_palette``)."""
+    real_folder = Path(os.path.realpath(path)).parent
+    return contained.dataset_file(contained.read_text, path, real_folder, limit=contained.MAX_YAML_BYTES)
 
 
 def read_palette_file(path: Path) -> Palette:
@@ -179,7 +180,7 @@ def _name_lines(path: Path) -> Palette:
 
 
 def _mapping(path: Path) -> Palette:
-    data = yaml.safe_load(_text(path))
+    data = load_yaml(_text(path), str(path), error=DatasetError, what="dataset YAML file").data
     if isinstance(data, dict) and "names" in data:
         data = data["names"]
     if isinstance(data, list):
@@ -225,7 +226,7 @@ def dataset_palette(source: Path, layout, palette_file: Path | None = None) -> P
         candidates.insert(0, f"config_{layout.version}.json" if layout.version else "config.json")
         candidates.insert(1, "config.json")
     for name in candidates:
-        if (source / name).is_file():
+        if contained.dataset_file(contained.find_file, source / name, source) is not None:
             return _with_ignore(read_palette_file(source / name), layout)
     if layout.name == "cityscapes":
         train = layout.mask_suffix.endswith("TrainIds")

@@ -23,6 +23,7 @@ from augcli.core.errors import DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Instances, Sample
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import image_problem
+from augcli.formats.contained import contain
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_ade20k_map, read_label_map
 from augcli.formats.masks import layout as layouts
@@ -53,6 +54,7 @@ class MaskFolderReader:
         self.notes: list[str] = list(self.layout.notes)
         self._masks: dict[str, str] = {}
         self._index()
+        self.problems.extend(self.layout.problems)
         self.classes = self._palette(palette)
         self.categories = self.classes.categories()
         if not self.categories.items and self._masks:
@@ -134,9 +136,11 @@ class MaskFolderReader:
     def load(self, key: str) -> Sample:
         path = self.source_path(key)
         if self.layout.encoding == "ade20k":
-            semantic, mask_info = read_ade20k_map(self.mask_path(key))
+            semantic, mask_info = read_ade20k_map(contain(self.mask_path(key), self.root))
         else:
-            semantic, mask_info = read_label_map(self.mask_path(key), self.classes.colours)
+            semantic, mask_info = read_label_map(
+                contain(self.mask_path(key), self.root), self.classes.colours
+            )
         # the mask's size decides, as a COCO entry's does (an EXIF-rotated photo is turned to match)
         pixels, info = decode_image(path, (semantic.shape[1], semantic.shape[0]))
         if semantic.shape != pixels.shape[:2]:

@@ -96,8 +96,10 @@ class MaskFolderWriter:
 
     def write_original(self, key: str) -> ItemRecord:
         if self.same:
-            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
-            copy_into(self.out, self.mask_relpath(key, 0), self.reader.mask_path(key))
+            copy_into(
+                self.out, self.output_relpath(key, 0), self.reader.source_path(key), root=self.reader.root
+            )
+            copy_into(self.out, self.mask_relpath(key, 0), self.reader.mask_path(key), root=self.reader.root)
             return ItemRecord(key=key, copy=0, payload={"losses": {}})
         sample = self.reader.load(key)
         write_converted_original(
@@ -106,6 +108,7 @@ class MaskFolderWriter:
             self.reader.source_path(key),
             sample,
             self.options.jpeg_quality,
+            root=self.reader.root,
         )
         return self._write_mask(key, 0, sample)
 
@@ -138,18 +141,18 @@ class MaskFolderWriter:
             dirs.sort()
             for name in sorted(files):
                 path = Path(current) / name
-                if path.resolve() in written or not is_inside(path.resolve(), root):
-                    continue
+                if path.resolve() in written or not is_inside(path.resolve(), root) or not path.is_file():
+                    continue  # FIFOs and devices are no dataset files
                 relpath = path.relative_to(root)
                 if not (self.out / relpath).exists():
-                    copy_into(self.out, relpath, path, durable=True)
+                    copy_into(self.out, relpath, path, durable=True, root=root)
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
         records = list(records)
         if self.same:
             for name in self.reader.classes.files:
                 relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
-                copy_into(self.out, relpath, self.reader.source / name, durable=True)
+                copy_into(self.out, relpath, self.reader.source / name, durable=True, root=self.reader.root)
             if any(r.copy == 0 for r in records):
                 self._copy_the_rest()
             if self.reader.layout.encoding == ADE20K.lower() and any(r.copy > 0 for r in records):

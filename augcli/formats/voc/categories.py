@@ -23,6 +23,7 @@ import numpy as np
 
 from augcli.core.errors import DatasetError
 from augcli.core.sample import Categories, Category
+from augcli.formats import contained
 from augcli.formats.labelmaps import voc_colormap
 
 VOC_CLASSES = (
@@ -62,12 +63,9 @@ class LabelMapEntry:
     actions: str = ""
 
 
-def read_labelmap(path: Path) -> list[LabelMapEntry]:
+def read_labelmap(path: Path, root: Path) -> list[LabelMapEntry]:
     entries = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DatasetError(f"cannot read the label map: {err}", file=str(path)) from None
+    lines = contained.dataset_file(contained.read_text, path, root).splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augcli.core.errors import DatasetError
+from augcli.formats import contained
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 SET_FOLDERS = ("Main", "Segmentation", "Action", "Layout")
@@ -42,6 +43,7 @@ class VocLayout:
     image_dir: Path
     devkit: bool
     xml_ids: list[str] = field(default_factory=list)  # sorted
+    problems: list = field(default_factory=list)  # entries skipped while listing (links out, FIFOs)
 
     @property
     def sets_dir(self) -> Path:
@@ -61,15 +63,18 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
     source = Path(source).expanduser().absolute()
     if not source.is_dir():
         raise DatasetError(f"a VOC dataset is a folder; {source} is not one")
+    problems: list = []
     folder = _annotation_folder(source)
     if folder is not None:
         annotation_dir, devkit = folder, True
-        ids = _xml_ids(annotation_dir, recursive=True)
+        ids = _xml_ids(annotation_dir, source, problems, recursive=True)
     elif _segmentation_only(source):
         annotation_dir, devkit, ids = source / "Annotations", True, []
     else:
         annotation_dir, devkit = source, False
-        ids = _xml_ids(source, recursive=False) or _xml_ids(source, recursive=False, depth=1)
+        ids = _xml_ids(source, source, problems, recursive=False) or _xml_ids(
+            source, source, problems, recursive=False, depth=1
+        )
         if not ids:
             raise DatasetError(
                 f"no VOC annotations: neither {source / 'Annotations'} nor *.xml "
@@ -84,13 +89,19 @@ def find_layout(source: Path, images: Path | None) -> VocLayout:
     else:
         image_dir = source
     return VocLayout(
-        voc_root=source, annotation_dir=annotation_dir, image_dir=image_dir, devkit=devkit, xml_ids=ids
+        voc_root=source,
+        annotation_dir=annotation_dir,
+        image_dir=image_dir,
+        devkit=devkit,
+        xml_ids=ids,
+        problems=problems,
     )
 
 
-def _xml_ids(folder: Path, recursive: bool, depth: int = 0) -> list[str]:
+def _xml_ids(folder: Path, root: Path, problems: list, recursive: bool, depth: int = 0) -> list[str]:
     if recursive:
-        found = folder.rglob("*.xml")
+        found, skipped = contained.walk_files(folder, root, (".xml",))
+        problems.extend(skipped)
     elif depth:
         found = (p for child in sorted(folder.iterdir()) if child.is_dir() for p in child.glob("*.xml"))
     else:
@@ -139,20 +150,17 @@ def looks_like_voc(source: Path) -> str | None:
     return None
 
 
-def image_index(image_dir: Path) -> dict[str, list[str]]:
-    """Image files below ``image_dir`` by id (relative path without extension)."""
+def image_index(image_dir: Path, root: Path, problems: list) -> dict[str, list[str]]:
+    """Image files below ``image_dir`` by id (relative path without extension); entries
+    skipped while listing go to ``problems``."""
     index: dict[str, list[str]] = {}
     if not image_dir.is_dir():
         return index
-    for folder, dirs, files in os.walk(image_dir, followlinks=True):
-        dirs.sort()
-        rel = Path(folder).relative_to(image_dir)
-        for name in sorted(files):
-            stem, ext = os.path.splitext(name)
-            if ext.lower() in IMAGE_EXTENSIONS:
-                index.setdefault((rel / stem).as_posix().removeprefix("./"), []).append(
-                    (rel / name).as_posix().removeprefix("./")
-                )
+    found, skipped = contained.walk_files(image_dir, root, IMAGE_EXTENSIONS)
+    problems.extend(skipped)
+    for path in found:
+        rel = path.relative_to(image_dir).as_posix()
+        index.setdefault(os.path.splitext(rel)[0], []).append(rel)
     return index
 
 
@@ -162,16 +170,20 @@ class SetFile:
     lines: list[tuple[str, str]]  # (id, rest of the line as written)
 
 
-def read_sets(layout: VocLayout) -> list[SetFile]:
-    """Every ``ImageSets/**/*.txt``: ids with whatever followed them on their line."""
+def read_sets(layout: VocLayout, root: Path) -> list[SetFile]:
+    """Every ``ImageSets/**/*.txt``: ids with whatever followed them on their line. A set
+    file that cannot be read inside ``root`` is skipped and listed in ``layout.problems``."""
     sets = []
     if not layout.sets_dir.is_dir():
         return sets
-    for path in sorted(layout.sets_dir.rglob("*.txt")):
+    found, skipped = contained.walk_files(layout.sets_dir, root, (".txt",))
+    layout.problems.extend(skipped)
+    for path in sorted(found):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise DatasetError(f"cannot read image set: {err}", file=str(path)) from None
+            text = contained.read_text(path, root)
+        except contained.ContainmentError as err:
+            layout.problems.append(err)
+            continue
         lines = []
         for line in text.splitlines():
             stripped = line.strip()

@@ -26,8 +26,9 @@ import numpy as np
 
 from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Instances, Sample
+from augcli.formats import contained
 from augcli.formats.base import ImageLabels
-from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
+from augcli.formats.coco.layout import clean_file_name, image_problem
 from augcli.formats.images import decode_image
 from augcli.formats.labelmaps import read_label_map, voc_colormap
 from augcli.formats.splits import split_of
@@ -68,10 +69,12 @@ class VocReader:
         self.problems: list[ItemError] = []
         self._notes: Counter = Counter()
         labelmap_path = self.layout.voc_root / LABELMAP_NAME
-        self.labelmap = read_labelmap(labelmap_path) if labelmap_path.is_file() else None
+        found = contained.dataset_file(contained.find_file, labelmap_path, self.root)
+        self.labelmap = read_labelmap(labelmap_path, self.root) if found else None
         if self.labelmap is None and (self.layout.voc_root / CLASS_NAMES).is_file():
             self.labelmap = read_class_names(self.layout.voc_root / CLASS_NAMES)
-        self.sets = voc_layout.read_sets(self.layout)
+        self.sets = voc_layout.read_sets(self.layout, self.root)
+        self.problems.extend(self.layout.problems)
         docs = self._parse_documents()
         segmentation = any(
             (self.layout.voc_root / d).is_dir() for d in ("SegmentationClass", "SegmentationObject")
@@ -199,17 +202,15 @@ class VocReader:
         for item_id in self.layout.xml_ids:
             path = self.layout.xml_path(item_id)
             try:
-                if not is_inside(path.resolve(), self.root):
-                    raise DatasetError(f"resolves outside the dataset folder {self.root}")
-                docs[item_id] = parse_document(path.read_bytes(), str(path))
-            except (DatasetError, OSError) as err:
-                message = err.message if isinstance(err, DatasetError) else str(err)
+                docs[item_id] = parse_document(contained.read_bytes(path, self.root), str(path))
+            except (DatasetError, ItemError) as err:
+                message = err.message
                 self.problems.append(AnnotationError(message, file=str(path), image=item_id))
                 docs[item_id] = None
         return docs
 
     def _index_items(self, docs: dict[str, VocDocument | None]) -> None:
-        images = voc_layout.image_index(self.layout.image_dir)
+        images = voc_layout.image_index(self.layout.image_dir, self.root, self.problems)
         listed = [i for s in self.sets for i, _ in s.lines]
         if not docs:  # segmentation only (labelme): the object maps name the items
             object_dir = self.layout.voc_root / "SegmentationObject"
@@ -233,6 +234,12 @@ class VocReader:
                         )
                     )
                 continue
+            try:
+                class_map = contained.find_file(self.layout.class_map_path(item_id), self.root) is not None
+                object_map = contained.find_file(self.layout.object_map_path(item_id), self.root) is not None
+            except contained.ContainmentError as err:
+                self.problems.append(ImageReadError(err.message, file=err.file, image=item_id))
+                continue
             if doc is not None:
                 self._check_objects(item_id, doc)
             self._items[item_id] = _Item(
@@ -240,8 +247,8 @@ class VocReader:
                 image=image,
                 xml=self.layout.xml_path(item_id) if has_xml else None,
                 doc=doc,
-                class_map=self.layout.class_map_path(item_id).is_file(),
-                object_map=self.layout.object_map_path(item_id).is_file(),
+                class_map=class_map,
+                object_map=object_map,
             )
 
     def _find_image(
@@ -300,7 +307,7 @@ class VocReader:
 
     def _label_map(self, path: Path, width: int, height: int, colours: np.ndarray) -> tuple[np.ndarray, dict]:
         # colour-coded (RGB) maps, as Datumaro writes them, are read through the palette
-        values, info = read_label_map(path, colours)
+        values, info = read_label_map(contained.contain(path, self.root), colours)
         if values.shape != (height, width):
             raise ImageReadError(
                 f"label map is {values.shape[1]}x{values.shape[0]} but the image is {width}x{height}",

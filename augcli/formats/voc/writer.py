@@ -107,19 +107,20 @@ class VocWriter:
                 self.reader.source_path(key),
                 sample,
                 self.options.jpeg_quality,
+                root=self.reader.root,
             )
             return self._record(key, 0, *self._write_labels(key, 0, sample))
         item = self.reader.item(key)
-        copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+        copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key), root=self.reader.root)
         layout = self.reader.layout
         if item.xml is not None:
-            copy_into(self.out, self.xml_relpath(key, 0), item.xml)
+            copy_into(self.out, self.xml_relpath(key, 0), item.xml, root=self.reader.root)
         for folder, present, path in (
             ("SegmentationClass", item.class_map, layout.class_map_path(key)),
             ("SegmentationObject", item.object_map, layout.object_map_path(key)),
         ):
             if present:
-                copy_into(self.out, self._map_relpath(folder, key), path)
+                copy_into(self.out, self._map_relpath(folder, key), path, root=self.reader.root)
         objects = len(item.doc.objects) + len(item.doc.bad_objects) if item.doc else 0
         return self._record(key, 0, objects, Losses(), 0)
 
@@ -188,7 +189,9 @@ class VocWriter:
             self._write_sets(written)
             labelmap = self.reader.layout.voc_root / LABELMAP_NAME
             if labelmap.is_file():
-                copy_into(self.out, self._voc_rel / LABELMAP_NAME, labelmap, durable=True)
+                copy_into(
+                    self.out, self._voc_rel / LABELMAP_NAME, labelmap, durable=True, root=self.reader.root
+                )
         else:
             self._write_splits(records)
             top = max((r.payload.get("top", 0) for r in records), default=0)
@@ -223,7 +226,13 @@ class VocWriter:
                     self.out, relpath, "".join(line + "\n" for line in lines).encode("utf-8"), durable=True
                 )
             else:
-                copy_into(self.out, relpath, self.reader.layout.voc_root / relpath, durable=True)
+                copy_into(
+                    self.out,
+                    relpath,
+                    self.reader.layout.voc_root / relpath,
+                    durable=True,
+                    root=self.reader.root,
+                )
 
     def _write_splits(self, records: list[ItemRecord]) -> None:
         splits: dict[str, list[str]] = defaultdict(list)

@@ -46,7 +46,7 @@ def parse_line(line: str, width: int, height: int, kpt_shape: tuple[int, int] | 
     if not np.isfinite(values).all():
         raise ValueError(f"label line {line.strip()!r} holds a non-finite number")
     label = values[0]
-    if not label.is_integer() or label < 0:
+    if not fields[0].isdecimal() or not fields[0].isascii():  # "1.0", "1e0", "+1": not a class number
         raise ValueError(f"class {fields[0]!r} is not a non-negative integer")
     scale = np.array([width, height], dtype=np.float64)
     rest = np.array(values[1:], dtype=np.float64)

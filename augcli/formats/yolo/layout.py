@@ -19,10 +19,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from augcli.core.errors import DatasetError
+from augcli.core.limits import MAX_CLASSES, MAX_KEYPOINTS
 from augcli.core.sample import Categories, Category
+from augcli.formats import contained
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".dng", ".mpo", ".pfm")
 SPLIT_KEYS = ("train", "val", "test")
@@ -73,11 +73,26 @@ def find_layout(source: Path) -> YoloLayout:
         entries = value if isinstance(value, list) else [value]
         if not all(isinstance(e, str) for e in entries):
             raise DatasetError(f"'{split}' must be a path or a list of paths", file=str(yaml_path))
-        splits[split] = entries
+        splits[split] = [_relative_entry(root, split, e, yaml_path) for e in entries]
     if not splits:
         raise DatasetError("no train/val/test entry in the YAML", file=str(yaml_path))
     kpt_shape, flip_idx = _pose_fields(data, yaml_path)
     return YoloLayout(yaml_path, data, root, splits, _names(data, yaml_path), kpt_shape, flip_idx, notes)
+
+
+def _relative_entry(root: Path, split: str, entry: str, yaml_path: Path) -> str:
+    """A split entry relative to the data root; an absolute one must lie below it (checked
+    here, so the writers never meet a path they cannot mirror)."""
+    if not os.path.isabs(entry):
+        return entry
+    relative = os.path.relpath(os.path.realpath(entry), os.path.realpath(root))
+    if relative == ".." or relative.startswith(".." + os.sep):
+        raise DatasetError(
+            f"'{split}: {entry}' is an absolute path outside the data root {root}; "
+            "make it relative to the data root",
+            file=str(yaml_path),
+        )
+    return Path(relative).as_posix()
 
 
 def _find_yaml(source: Path) -> Path | None:
@@ -97,10 +112,7 @@ def _find_yaml(source: Path) -> Path | None:
 
 
 def _load_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise DatasetError(f"cannot read the dataset YAML: {err}", file=str(path)) from None
+    data = contained.dataset_yaml(path, path.resolve().parent if path.is_symlink() else path.parent)
     if not isinstance(data, dict) or ("names" not in data and "nc" not in data):
         raise DatasetError("not a YOLO dataset YAML (no 'names')", file=str(path))
     return data
@@ -120,8 +132,13 @@ def _data_root(yaml_path: Path, value: object, notes: list[str]) -> Path:
 
 def _names(data: dict, where: Path) -> Categories:
     names = data.get("names")
+    count = data.get("nc") or 0
+    if not isinstance(count, int | float) or isinstance(count, bool) or not 0 <= count <= MAX_CLASSES:
+        raise DatasetError(
+            f"nc {count!r} must be a number of classes from 0 to {MAX_CLASSES}", file=str(where)
+        )
     if names is None:
-        names = [f"class_{i}" for i in range(int(data.get("nc") or 0))]
+        names = [f"class_{i}" for i in range(int(count))]
     if isinstance(names, dict):
         try:
             items = sorted((int(k), str(v)) for k, v in names.items())
@@ -131,6 +148,8 @@ def _names(data: dict, where: Path) -> Categories:
         items = [(i, str(n)) for i, n in enumerate(names)]
     else:
         raise DatasetError("'names' must be a list or a mapping", file=str(where))
+    if items and not (len(items) <= MAX_CLASSES and 0 <= min(items)[0] and max(items)[0] < MAX_CLASSES):
+        raise DatasetError(f"'names' must number classes from 0 below {MAX_CLASSES}", file=str(where))
     return Categories([Category(id=i, name=n) for i, n in items])
 
 
@@ -142,10 +161,12 @@ def _pose_fields(data: dict, where: Path) -> tuple[tuple[int, int] | None, list[
         not isinstance(shape, list)
         or len(shape) != 2
         or not all(isinstance(v, int) for v in shape)
-        or shape[0] < 1
+        or not 1 <= shape[0] <= MAX_KEYPOINTS
         or shape[1] not in (2, 3)
     ):
-        raise DatasetError(f"kpt_shape {shape!r} must be [keypoints, 2 or 3]", file=str(where))
+        raise DatasetError(
+            f"kpt_shape {shape!r} must be [keypoints (1 to {MAX_KEYPOINTS}), 2 or 3]", file=str(where)
+        )
     flip = data.get("flip_idx")
     if flip is not None and (not isinstance(flip, list) or sorted(flip) != list(range(shape[0]))):
         raise DatasetError(f"flip_idx {flip!r} is not a permutation of 0..{shape[0] - 1}", file=str(where))
@@ -160,10 +181,11 @@ def _layout_without_yaml(source: Path) -> YoloLayout:
     splits = {name: [f"images/{name}"] for name in subfolders}
     if not splits or any(p.suffix.lower() in IMAGE_EXTENSIONS for p in images.iterdir()):
         splits = {"train": ["images"]}
-    classes = source / "classes.txt"
+    classes = contained.dataset_file(contained.find_file, source / "classes.txt", source)
     names: list[str] = []
-    if classes.is_file():
-        names = [n.strip() for n in classes.read_text(encoding="utf-8").splitlines() if n.strip()]
+    if classes is not None:
+        text = contained.dataset_file(contained.read_text, source / "classes.txt", source)
+        names = [n.strip() for n in text.splitlines() if n.strip()]
     data = {"names": names}
     notes = [] if names else ["no data.yaml or classes.txt: classes are named by number"]
     return YoloLayout(None, data, source, splits, _names(data, source), None, None, notes)
@@ -179,13 +201,6 @@ def label_relpath(image_relpath: str) -> str:
     return str(PurePosixPath(*parts).with_suffix(".txt"))
 
 
-def list_images(folder: Path) -> list[Path]:
-    found = []
-    for current, dirs, files in os.walk(folder, followlinks=True):
-        dirs.sort()
-        found += [
-            Path(current) / name
-            for name in sorted(files)
-            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-        ]
-    return found
+def list_images(folder: Path, root: Path) -> tuple[list[Path], list]:
+    """Images below ``folder`` and the entries skipped (see ``contained.walk_files``)."""
+    return contained.walk_files(folder, root, IMAGE_EXTENSIONS)

@@ -19,6 +19,7 @@ from PIL import Image
 
 from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, ItemError
 from augcli.core.sample import Categories, Category, Instances, Sample
+from augcli.formats import contained
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco.layout import clean_file_name, image_problem, is_inside
 from augcli.formats.images import EXIF_ORIENTATION, decode_image
@@ -181,7 +182,10 @@ class YoloReader:
                             ImageReadError(problem, file=str(self.data_root / image), image=image)
                         )
                         continue
-                    self._items[image] = self._read_labels(image, split)
+                    try:
+                        self._items[image] = self._read_labels(image, split)
+                    except contained.ContainmentError as err:  # the label file: the item goes
+                        self.problems.append(AnnotationError(err.message, file=err.file, image=image))
         if shared:
             more = f" and {len(shared) - 5} more" if len(shared) > 5 else ""
             self.notes.append(
@@ -192,17 +196,25 @@ class YoloReader:
     def _split_images(self, split: str, entry: str) -> list[str]:
         path = (self.data_root / entry).absolute()
         if not is_inside(Path(os.path.realpath(path)), self.root):
-            raise DatasetError(f"'{split}: {entry}' resolves outside the dataset folder {self.root}")
+            raise DatasetError(
+                f"'{split}: {entry}' resolves outside the dataset folder {self.root}", file=str(path)
+            )
         if path.is_dir():
-            return [p.relative_to(self.data_root).as_posix() for p in yolo_layout.list_images(path)]
+            found, skipped = yolo_layout.list_images(path, self.root)
+            self.problems.extend(skipped)
+            return [p.relative_to(self.data_root).as_posix() for p in found]
         if path.is_file() and path.suffix.lower() == ".txt":
-            self.list_files[entry] = self._list_file(path)
+            try:
+                self.list_files[entry] = self._list_file(path)
+            except contained.ContainmentError as err:
+                self.problems.append(err)
+                return []
             return self.list_files[entry]
         raise DatasetError(f"split {split}: {entry} not found", file=str(self.layout.yaml_path or path))
 
     def _list_file(self, path: Path) -> list[str]:
         out = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(contained.read_text(path, self.root).splitlines(), 1):
             line = line.strip()
             if not line:
                 continue
@@ -216,11 +228,11 @@ class YoloReader:
     def _read_labels(self, image: str, split: str) -> _Item:
         relpath = yolo_layout.label_relpath(image)
         path = self.data_root / relpath
-        if not path.is_file():
+        if contained.find_file(path, self.root) is None:
             return _Item(image, None, split, [])
         lines = []
         known = self.layout.categories.by_id() if self.layout.categories.items else None
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(contained.read_text(path, self.root).splitlines(), 1):
             if not line.strip():
                 continue
             try:

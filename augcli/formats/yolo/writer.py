@@ -101,10 +101,17 @@ class YoloWriter:
             copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
             return self._write_labels(key, 0, self.reader.load(key))
         if self.same:
-            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+            copy_into(
+                self.out, self.output_relpath(key, 0), self.reader.source_path(key), root=self.reader.root
+            )
             item = self.reader.item(key)
             if item.label is not None:
-                copy_into(self.out, self.label_path(key, 0), self.reader.data_root / item.label)
+                copy_into(
+                    self.out,
+                    self.label_path(key, 0),
+                    self.reader.data_root / item.label,
+                    root=self.reader.root,
+                )
             return ItemRecord(key=key, copy=0, payload={"lines": len(item.lines), "losses": {}})
         sample = self.reader.load(key)
         write_converted_original(
@@ -113,6 +120,7 @@ class YoloWriter:
             self.reader.source_path(key),
             sample,
             self.options.jpeg_quality,
+            root=self.reader.root,
         )
         return self._write_labels(key, 0, sample)
 

@@ -1,11 +1,14 @@
-"""Safe YAML for recipes: plain data only, with the line of every key and item.
+"""Safe YAML for recipes and dataset files (data.yaml, classes.yaml): plain data only,
+with the line of every key and item.
 
 The loader subclasses ``yaml.SafeLoader`` but only composes nodes with it; the
 conversion to Python values is ours, so we can remember where each mapping key
 and sequence item sits, report duplicate keys, and allow nothing but plain
 scalars, lists and mappings. Aliases are refused outright: a recipe is short
 enough to write out, and refusing them makes "billion laughs" documents
-impossible. Size and nesting depth are bounded.
+impossible. Size and nesting depth are bounded. Problems raise ``error``
+(``RecipeError`` for recipes, ``DatasetError`` for dataset files), and the
+messages name ``what`` is being read.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from augcli.core.errors import RecipeError
+from augcli.core.errors import AugcliError, RecipeError
 
 MAX_BYTES = 1 << 20  # a recipe is a few KB; anything near this is not a recipe
 MAX_DEPTH = 64  # nesting of lists/mappings (PyYAML composes recursively)
@@ -64,23 +67,24 @@ class YamlDocument:
 class RecipeLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases and deep nesting while composing."""
 
-    def __init__(self, stream: str):
+    def __init__(self, stream: str, error: type[AugcliError] = RecipeError, what: str = "recipe"):
         super().__init__(stream)
         self._depth = 0
+        self.error, self.what = error, what
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise RecipeError(
+            raise self.error(
                 f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
-                "allowed in recipes; write the value out in full"
+                f"allowed in {self.what}s; write the value out in full"
             )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise RecipeError(
-                    f"line {mark.line + 1}: the recipe is nested more than {MAX_DEPTH} levels deep"
+                raise self.error(
+                    f"line {mark.line + 1}: the {self.what} is nested more than {MAX_DEPTH} levels deep"
                 )
             return super().compose_node(parent, index)
         finally:
@@ -93,32 +97,36 @@ RecipeLoader.add_implicit_resolver(
 )
 
 
-def load_yaml(text: str, source: str = "<text>") -> YamlDocument:
-    """Parse one YAML document of plain data; raise RecipeError when that is impossible."""
+def load_yaml(
+    text: str, source: str = "<text>", error: type[AugcliError] = RecipeError, what: str = "recipe"
+) -> YamlDocument:
+    """Parse one YAML document of plain data; raise ``error`` when that is impossible."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise RecipeError(f"the recipe is larger than {MAX_BYTES // 1024} KiB", file=source)
-    loader = RecipeLoader(text)
+        raise error(f"the {what} is larger than {MAX_BYTES // 1024} KiB", file=source)
+    loader = RecipeLoader(text, error, what)
     try:
         root = loader.get_single_node()
         if root is None:
-            raise RecipeError("the recipe is empty", file=source)
+            raise error(f"the {what} is empty", file=source)
         converter = _Converter(loader)
         data = converter.convert(root, ())
-    except RecipeError as err:
+    except AugcliError as err:
         err.file = err.file or source
         raise
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = ", ".join(t for t in (err.context, err.problem) if t) or "unreadable YAML"
-        raise RecipeError(f"{where}invalid YAML: {problem}", file=source) from None
+        raise error(f"{where}invalid YAML: {problem}", file=source) from None
     except yaml.YAMLError as err:
-        raise RecipeError(f"invalid YAML: {err}", file=source) from None
+        raise error(f"invalid YAML: {err}", file=source) from None
     finally:
         loader.dispose()
     if converter.fatal:
         problems = converter.fatal + converter.problems
-        raise RecipeError(_summary(problems), problems=problems, file=source)
+        if error is RecipeError:
+            raise RecipeError(_summary(problems), problems=problems, file=source)
+        raise error(_summary(problems), file=source)
     return YamlDocument(data=data, lines=converter.lines, source=source, problems=converter.problems)
 
 
@@ -175,7 +183,7 @@ class _Converter:
                 continue
             if key_node.tag == _STD + "merge":
                 self.fatal.append(
-                    f"{self._where(path, key_node)}: merge keys (<<) are not supported in recipes"
+                    f"{self._where(path, key_node)}: merge keys (<<) are not supported in {self.loader.what}s"
                 )
                 continue
             key = self._scalar(key_node, path)
@@ -206,6 +214,6 @@ class _Converter:
     def _forbidden(self, node: Node, path: YamlPath) -> None:
         self.fatal.append(
             f"{self._where(path, node)}: the YAML tag {_tag_text(node.tag)} is "
-            "not allowed; a recipe holds plain values, lists and mappings only"
+            f"not allowed; a {self.loader.what} holds plain values, lists and mappings only"
         )
         return None
