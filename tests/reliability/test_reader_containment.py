@@ -67,8 +67,9 @@ def test_planted_links_loops_and_fifos_never_leak_or_hang(tmp_path_factory, fmt,
         return
     assert SECRET not in _output_bytes(out)
     named = " ".join(str(s.get("file")) for s in report.skipped)
-    for path in planted_paths:
-        assert str(path) in named, f"{path} was not reported"
+    skipped_stems = {os.path.splitext(os.path.basename(str(s.get("file"))))[0] for s in report.skipped}
+    for path in planted_paths:  # named itself, or its item was refused for another planted file
+        assert str(path) in named or path.stem in skipped_stems, f"{path} was not reported"
     if fifo and fmt != "coco":  # COCO lists no folder: its JSON names the images
         assert "fifo.png" in named
     listed = [p for p in (out / IMAGE_FOLDERS[fmt]).rglob("*.png") if "__aug" not in p.name]
