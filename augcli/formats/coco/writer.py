@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ from augcli.formats.images import check_output_size, encode_image
 from augcli.formats.naming import CopyNames, copy_salt
 
 _COPY_CHUNK = 1 << 20
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class CocoWriter:
@@ -263,8 +265,12 @@ def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> Non
 
 
 def dumps_json(value) -> str:
-    """Compact UTF-8 JSON of label values (numpy scalars/arrays and RLE bytes included)."""
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
+    """Compact UTF-8 JSON of label values (numpy scalars/arrays and RLE bytes included).
+
+    Lone surrogates (a ``\\udcff`` escape in the input, an undecodable file name) cannot be
+    UTF-8: they are written as the same JSON escapes, so the file reads back as it was."""
+    text = json.dumps(value, ensure_ascii=False, default=_json_default)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _json_default(value):

@@ -51,7 +51,7 @@ def annotation_xml(
 ) -> bytes:
     """The annotation file for ``sample`` whose image is called ``image_name``."""
     if template is not None:
-        root = parse_element(template.decode("utf-8"))
+        root = parse_element(template)
         indent, declaration = indent_of(template), declaration_of(template)
     else:
         root, indent, declaration = ET.Element("annotation"), "\t", ""

@@ -180,7 +180,8 @@ def read_sets(layout: VocLayout, root: Path) -> list[SetFile]:
     layout.problems.extend(skipped)
     for path in sorted(found):
         try:
-            text = contained.read_text(path, root)
+            # ids are file names: undecodable bytes stay as they are (surrogateescape)
+            text = contained.read_bytes(path, root).decode("utf-8", "surrogateescape").removeprefix("\ufeff")
         except contained.ContainmentError as err:
             layout.problems.append(err)
             continue

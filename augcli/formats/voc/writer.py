@@ -223,7 +223,10 @@ class VocWriter:
             relpath = Path(set_file.relpath)
             if changed:
                 write_into(
-                    self.out, relpath, "".join(line + "\n" for line in lines).encode("utf-8"), durable=True
+                    self.out,
+                    relpath,
+                    "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape"),
+                    durable=True,
                 )
             else:
                 copy_into(
@@ -243,7 +246,7 @@ class VocWriter:
             write_into(
                 self.out,
                 Path("ImageSets") / "Main" / f"{split}.txt",
-                "".join(i + "\n" for i in ids).encode("utf-8"),
+                "".join(i + "\n" for i in ids).encode("utf-8", "surrogateescape"),
                 durable=True,
             )
 

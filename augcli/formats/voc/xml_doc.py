@@ -18,7 +18,9 @@ stays in the object's XML text, which the writer edits in place.
 
 from __future__ import annotations
 
+import codecs
 import math
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -171,7 +173,7 @@ def _float_text(value: float) -> str:
 
 def indent_of(data: bytes) -> str:
     """The indentation unit a file uses (tab, 2 spaces...), for re-serialising it."""
-    text = data.decode("utf-8", errors="replace")
+    text = _rough_text(data)
     start = text.find("<annotation")
     newline = text.find("\n", start)
     if newline < 0:
@@ -183,18 +185,27 @@ def indent_of(data: bytes) -> str:
 
 def declaration_of(data: bytes) -> str:
     """The file's XML declaration line (empty if it had none)."""
-    head = data.lstrip()[:200].decode("utf-8", errors="replace")
+    head = _rough_text(data).lstrip("\ufeff \t\r\n")[:200]
     if head.startswith("<?xml"):
-        return head.split("?>", 1)[0] + "?>\n"
+        # written back as UTF-8 (see ``serialise``), whatever the source declared
+        return re.sub(r"""encoding=(["'])[^"']*\1""", 'encoding="utf-8"', head.split("?>", 1)[0]) + "?>\n"
     return ""
+
+
+def _rough_text(data: bytes) -> str:
+    """Enough of the file as text to see its layout (UTF-16 by its BOM, else UTF-8)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 def serialise(root: ET.Element, indent: str = "\t", declaration: str = "") -> bytes:
     ET.indent(root, space=indent)
     text = ET.tostring(root, encoding="unicode", short_empty_elements=False)  # <folder></folder>
-    return (declaration + text + "\n").encode("utf-8")
+    return (declaration + text + "\n").encode("utf-8", "surrogateescape")  # file names as on disk
 
 
-def parse_element(text: str) -> ET.Element:
-    """Re-parse an element this module serialised (already checked when read)."""
-    return SafeET.fromstring(text.encode("utf-8"))
+def parse_element(text: str | bytes) -> ET.Element:
+    """Re-parse a document already checked when read: text, or the file's bytes in the
+    encoding they declare (ISO-8859-1, UTF-16...)."""
+    return SafeET.fromstring(text if isinstance(text, bytes) else text.encode("utf-8"))

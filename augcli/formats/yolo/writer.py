@@ -136,7 +136,7 @@ class YoloWriter:
             sample = semantic_to_instances(sample, background_of(self.reader))
         lines = self.label_lines(sample, losses)
         text = "".join(line + "\n" for line in lines)
-        write_into(self.out, self.label_path(key, copy), text.encode("utf-8"))
+        write_into(self.out, self.label_path(key, copy), text.encode("utf-8", "surrogateescape"))
         top = max((int(line.split(" ", 1)[0]) for line in lines), default=-1)
         return ItemRecord(
             key=key, copy=copy, payload={"lines": len(lines), "losses": losses.as_dict(), "top": top}
@@ -263,7 +263,7 @@ class YoloWriter:
         write_into(
             self.out,
             self._data_rel / entry,
-            "".join(line + "\n" for line in lines).encode("utf-8"),
+            "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape"),  # names as on disk
             durable=True,
         )
 
