@@ -135,8 +135,6 @@ def expand(
         )
     pool, partner_notes = check_partners(recipe, reader)
     out_path = prepare_output(Path(out), reader.root, overwrite, resume)
-    if not dry_run:
-        OutputLock(out_path)  # held until expand returns or raises (releases_locks)
 
     report = RunReport(
         source=str(source), out=str(out_path), workers=workers, seed=seed, copies=copies, dry_run=dry_run
@@ -172,6 +170,7 @@ def expand(
         input_rows = fingerprint_rows(seen)
         identity = run_identity(source, reader, writer, recipe, seed, copies, input_rows)
         identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
+        OutputLock(out_path)  # every check passed; held until expand returns or raises (releases_locks)
         state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in tasks})
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)

@@ -98,7 +98,9 @@ class YoloWriter:
 
     def write_original(self, key: str) -> ItemRecord:
         if self.same and self.relabel:  # the image as it was, its labels for the new task
-            copy_into(self.out, self.output_relpath(key, 0), self.reader.source_path(key))
+            copy_into(
+                self.out, self.output_relpath(key, 0), self.reader.source_path(key), root=self.reader.root
+            )
             return self._write_labels(key, 0, self.reader.load(key))
         if self.same:
             copy_into(
@@ -253,7 +255,13 @@ class YoloWriter:
         listed = self.reader.list_files.get(entry, [])
         if listed and all(key in keys and copies.get(key) == [0] for key in listed):
             # a split written unchanged keeps its list file byte for byte
-            copy_into(self.out, self._data_rel / entry, self.reader.data_root / entry, durable=True)
+            copy_into(
+                self.out,
+                self._data_rel / entry,
+                self.reader.data_root / entry,
+                durable=True,
+                root=self.reader.root,
+            )
             return
         lines = []
         for key in self.reader.list_files.get(entry, []):
