@@ -105,6 +105,10 @@ def _guarded(debug: bool, body):
         signal.signal(signal.SIGTERM, previous)
 
 
+KEEP_INVALID_HELP = (
+    "Write invalid or unusable label entries back as read (default: left out of the label "
+    "files and kept, raw, in OUT/.augcli/report.jsonl)."
+)
 YOLO_TASK_HELP = (
     "YOLO output labels: detect, segment, pose or auto (pose when every category has "
     "keypoints, else segment when there are polygons or masks, else detect)."
@@ -163,6 +167,7 @@ def expand(
         "the others are written unchanged.",
     ),
     yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
+    keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -182,7 +187,7 @@ def expand(
 
     options: dict[str, Any] = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
-    options.update(splits=splits, yolo_task=yolo_task)
+    options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,
@@ -211,6 +216,7 @@ def convert(
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
     palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
     yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
+    keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
@@ -233,6 +239,7 @@ def convert(
     options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume, yolo_task=yolo_task)
+    options.update(keep_invalid=keep_invalid)
     report = _guarded(
         debug,
         lambda: run_with_progress(

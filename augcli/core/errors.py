@@ -96,9 +96,19 @@ class DatasetError(AugcliError):
 
 
 class ItemError(AugcliError):
-    """One image or annotation is unusable; the run skips it and reports it."""
+    """One image or annotation is unusable; the run skips it and reports it.
+
+    ``raw`` holds the input entry as read when it is left out of the output's
+    label files, so ``report.jsonl`` keeps it (nothing is lost)."""
 
     exit_code = 5
+    raw: object = None
+
+    def to_record(self) -> dict:
+        record = super().to_record()
+        if self.raw is not None:
+            record["raw"] = self.raw
+        return record
 
 
 class ImageReadError(ItemError):

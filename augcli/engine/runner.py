@@ -87,6 +87,7 @@ def expand(
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
     splits: str | list[str] | None = None,
     yolo_task: str | None = None,
+    keep_invalid: bool = False,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunReport:
@@ -98,7 +99,8 @@ def expand(
     format (``auto`` detects it), ``to`` the output format (``same``, or another
     one: what the conversion cannot keep is listed in ``report.warnings``).
     ``resume`` continues an interrupted run in ``out`` (see ``engine.resume``);
-    ``item_timeout`` bounds the seconds one image may take in a worker.
+    ``item_timeout`` bounds the seconds one image may take in a worker. ``keep_invalid``
+    writes invalid and unusable label entries back as read (default: left out, reported raw).
     ``mask_options`` (``masks``, ``mask_pattern``, ``palette``) name a mask
     dataset's mask folder, mask-name suffix and palette file.
     ``on_start(n)`` is told the number of output images this run will make
@@ -165,11 +167,13 @@ def expand(
             jpeg_quality=recipe.jpeg_quality,
             yolo_task=yolo_task or recipe.yolo_task,
             keep_original=recipe.keep_original,
+            keep_invalid=keep_invalid,
         )
         writer = open_writer(reader, out_path, options, to=to)
         input_rows = fingerprint_rows(seen)
         identity = run_identity(source, reader, writer, recipe, seed, copies, input_rows)
         identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
+        identity.update(keep_invalid=keep_invalid)
         OutputLock(out_path)  # every check passed; held until expand returns or raises (releases_locks)
         state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in tasks})
         if state.finished is not None:  # --resume of a run that had finished: nothing to do

@@ -24,7 +24,8 @@ from augcli.core.sample import Categories, Sample
 class WriteOptions:
     jpeg_quality: int = 95
     yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
-    keep_original: bool = True  # identity is lossless: label files keep every entry as read
+    keep_original: bool = True  # originals (and, with keep_invalid, their unusable entries) are written
+    keep_invalid: bool = False  # --keep-invalid: label files keep invalid and unusable entries as read
 
 
 @dataclass

@@ -147,9 +147,11 @@ def test_missing_image_is_skipped_and_reported(sample_dataset, tmp_path):
     lines = (tmp_path / "out" / ".augcli" / "report.jsonl").read_text().splitlines()
     assert any(victim.name in line for line in lines)
     out = json.loads(annotation_file(tmp_path / "out").read_text())
-    # no copies of it; its entry stays as read (docs/guarantees.md: the identity is lossless)
-    names = [im["file_name"] for im in out["images"] if victim.stem in im["file_name"]]
-    assert names == [victim.name]
+    # no copies of it and no entry naming a file OUT lacks (the report keeps the entry raw)
+    assert not [im for im in out["images"] if victim.stem in im["file_name"]]
+    assert any(
+        isinstance(s.get("raw"), dict) and s["raw"].get("file_name") == victim.name for s in report.skipped
+    )
     assert not any(
         p.stem.startswith(victim.stem) for p in (tmp_path / "out").rglob("*.*") if p.suffix != ".json"
     )

@@ -19,6 +19,7 @@ from pycocotools import mask as mask_utils
 
 from augcli.core.errors import AnnotationError, ImageReadError
 from augcli.core.sample import Instances, Sample
+from augcli.formats.base import WriteOptions
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.coco.emit import annotation_dict
 
@@ -309,9 +310,14 @@ def test_bad_annotation_is_reported_and_skipped(problem: str, make_coco, tmp_pat
     error = reader.problems[0]
     assert isinstance(error, AnnotationError) and error.annotation == 555 and error.image == 10
     assert 555 not in reader.load("scene.png").instances.extra["coco_ann_id"]
+    assert reader.problems[0].to_record()["raw"] == bad  # reported with the annotation as read
     _, written = write_run(reader, tmp_path / "out")
-    assert written["annotations"][:6] == coco["annotations"]  # the original passes through as it was
-    assert len(written["annotations"]) == 6 + 5
+    valid = [a for a in coco["annotations"] if a["id"] != 555]
+    assert written["annotations"][:5] == valid  # the original's valid annotations as they were
+    assert len(written["annotations"]) == 5 + 5
+    kept = CocoWriter(reader, tmp_path / "kept", WriteOptions(keep_invalid=True))
+    kept.finalize([kept.write_original(k) for k in reader.keys()])
+    assert json.loads(kept.annotation_path.read_bytes())["annotations"] == coco["annotations"]
 
 
 def test_orphan_annotation_is_reported(make_coco) -> None:

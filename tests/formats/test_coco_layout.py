@@ -11,6 +11,7 @@ import pytest
 from format_helpers import noise_image, save_image
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
+from augcli.formats.base import WriteOptions
 from augcli.formats.coco import CocoReader, CocoWriter, layout
 from augcli.formats.registry import open_reader, open_writer
 
@@ -118,13 +119,16 @@ def test_missing_images_are_reported_one_by_one(tmp_path: Path) -> None:
     assert "not found" in str(problem) and "'b.png'" in str(problem)
     assert reader.annotation_count() == 2
 
-    # the identity is lossless (docs/guarantees.md): the entry of the missing image stays as read
-    writer = CocoWriter(reader, tmp_path / "out")
-    writer.finalize([writer.write_original(k) for k in reader.keys()])
-    written = json.loads(writer.annotation_path.read_text())
-    assert written["images"] == json.loads(ann.read_text())["images"]
-    assert [a["image_id"] for a in written["annotations"]] == [1, 2, 3]
-    assert sorted(p.name for p in (tmp_path / "out").rglob("*.png")) == ["a.png", "c.png"]
+    # the label file names only written images; --keep-invalid keeps the entry as read
+    for keep, image_ids in ((False, [1, 3]), (True, [1, 2, 3])):
+        out = tmp_path / f"out-{keep}"
+        writer = CocoWriter(reader, out, WriteOptions(keep_invalid=keep))
+        writer.finalize([writer.write_original(k) for k in reader.keys()])
+        written = json.loads(writer.annotation_path.read_text())
+        assert [im["id"] for im in written["images"]] == image_ids
+        assert [a["image_id"] for a in written["annotations"]] == image_ids
+        assert sorted(p.name for p in out.rglob("*.png")) == ["a.png", "c.png"]
+    assert problem.to_record()["raw"] == json.loads(ann.read_text())["images"][1]
 
 
 @pytest.mark.parametrize(

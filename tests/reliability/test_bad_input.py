@@ -79,12 +79,11 @@ def test_case_behaves_as_documented(case, tmp_path):
     if case.behaviour == "skip_image":
         assert row["image"] == case.expect.get("image", VICTIM_ID)
         written = {im["id"] for im in coco["images"]}
-        if _carried_as_read(fx, row):  # nothing to write but the entry: it stays as read (lossless)
-            assert report.images_out == 3 * per_image + 1 and VICTIM_ID in written
-            victim = next(im for im in coco["images"] if im["id"] == VICTIM_ID)
-            assert victim == next(im for im in CocoReader(fx.ann).images_raw if im.get("id") == VICTIM_ID)
-        else:  # failed while being written (the entry goes with its files), refused, or not JSON
-            assert report.images_out == 3 * per_image and VICTIM_ID not in written
+        # the label file names only images that were written; the entry is kept raw in the report
+        assert report.images_out == 3 * per_image and VICTIM_ID not in written
+        if _carried_as_read(fx, row):
+            victim = next(im for im in CocoReader(fx.ann).images_raw if im.get("id") == VICTIM_ID)
+            assert row["raw"] == json.loads(json.dumps(victim))
         assert f"image {row['image']}" in format_problem(row)
         return
 
@@ -98,6 +97,10 @@ def test_case_behaves_as_documented(case, tmp_path):
         [a for a in fx.coco["annotations"] if isinstance(a, dict) and a.get("image_id") == VICTIM_ID]
     )
     victim_valid -= row["image"] == VICTIM_ID  # the skipped one was among them
+    if row["image"] == VICTIM_ID:  # the invalid annotation is left out of the original's labels too
+        kept = [a for a in coco["annotations"] if isinstance(a, dict) and a.get("image_id") == VICTIM_ID]
+        assert len(kept) == victim_valid
+        assert "raw" in row
     victim_copies = [im["id"] for im in coco["images"] if im["file_name"].startswith("img_01__aug")]
     assert len(victim_copies) == per_image - 1
     for image_id in victim_copies:
@@ -106,8 +109,8 @@ def test_case_behaves_as_documented(case, tmp_path):
 
 
 def _carried_as_read(fx, row) -> bool:
-    """The documented rule: an entry the reader could not use is written back as read
-    unless its name is refused (absolute, ``..``, escaping) or JSON cannot hold it."""
+    """An entry the reader could not use, which ``--keep-invalid`` would write back as read
+    (its name is not refused and JSON can hold it): the report keeps it raw."""
     reader = CocoReader(fx.ann)  # the entries as read (a case may substitute raw JSON text)
     if not any(p.image == row["image"] for p in reader.problems):
         return False

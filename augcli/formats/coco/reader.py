@@ -172,6 +172,10 @@ class CocoReader:
         """Annotations attached to readable images (what an identity run writes back)."""
         return sum(len(self._all_anns[i]) for i in self._key_to_index.values())
 
+    def valid_annotation_indices(self, index: int) -> list[int]:
+        """The annotations of image ``index`` that passed validation, in input order."""
+        return [ann_index for ann_index, _ in self._valid_anns[index]]
+
     def annotation_indices(self, index: int) -> list[int]:
         """Every input annotation of image ``index`` (valid or not), in input order."""
         return self._all_anns[index]
@@ -221,7 +225,7 @@ class CocoReader:
                 name, size = layout.clean_file_name(entry.get("file_name")), _image_size(entry)
                 self._names[index], self._sizes[index] = name, size
             except ImageReadError as err:
-                self._problem(err, file=where, image=image_id)
+                self._problem(_with_raw(err, entry), file=where, image=image_id)
         valid_names = [n for n in self._names if n is not None]
         self.image_dir = layout.choose_image_dir(self.annotation_file, valid_names, images)
         self.root = layout.dataset_root(self.annotation_file, self.image_dir)
@@ -250,7 +254,8 @@ class CocoReader:
         if problem == "not found":
             problem = f"image not found (file_name {name!r} resolved against {self.image_dir})"
         if problem is not None:
-            self._problem(ImageReadError(problem), file=str(path), image=image_id)
+            entry = self.images_raw[self._id_to_index[image_id]]
+            self._problem(_with_raw(ImageReadError(problem), entry), file=str(path), image=image_id)
             return None
         return path
 
@@ -274,7 +279,9 @@ class CocoReader:
             index = self._id_to_index.get(image_id) if _hashable(image_id) else None
             if index is None:
                 self._problem(
-                    AnnotationError(f"refers to image id {image_id!r}, which is not in images"),
+                    _with_raw(
+                        AnnotationError(f"refers to image id {image_id!r}, which is not in images"), ann
+                    ),
                     file=where,
                     image=image_id if _hashable(image_id) else None,
                     annotation=ann_id if ann_id is not None else f"#{ann_index}",
@@ -295,7 +302,7 @@ class CocoReader:
                 encoding = validate_annotation(ann, self._sizes[index], self._category_ids)
             except AnnotationError as err:
                 self._problem(
-                    err,
+                    _with_raw(err, ann),
                     file=where,
                     image=image_id,
                     annotation=ann_id if ann_id is not None else f"#{ann_index}",
@@ -537,3 +544,9 @@ def _parse_categories(raw: object, path: Path) -> tuple[Categories, list[int]]:
             )
         )
     return Categories(items), [c.id for c in items]
+
+
+def _with_raw(err: ItemError, entry: object) -> ItemError:
+    """``err`` carrying the annotation as read (reported when it is left out of the output)."""
+    err.raw = entry
+    return err

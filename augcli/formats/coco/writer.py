@@ -9,10 +9,11 @@ and renames it into place:
   that is not augmented) is copied byte for byte; otherwise:
 - top-level fields (``info``, ``licenses``, ``categories``, anything unknown)
   exactly as read, in their original order;
-- the originals' images and annotations, in input order, as read (ids too):
-  with ``keep_original`` also the entries the reader could not use (a
-  missing image, invalid annotations, annotations of unknown images; each
-  reported), so an identity run is lossless;
+- the originals' images and their valid annotations, in input order, as read
+  (ids too); what the reader could not use (a missing image, invalid
+  annotations, annotations of unknown images) is left out and reported with
+  its raw JSON, unless ``keep_invalid`` (``--keep-invalid``) writes it back
+  as read, so that an identity run is lossless;
 - then augmented images and annotations ordered by (input order, copy), with
   fresh ids counting up from the input's largest ids.
 """
@@ -136,10 +137,10 @@ class CocoWriter:
 
     def _original_entries(self, written: set[int]) -> list[int]:
         """Image entries written back as read: those whose original was written and, with
-        ``keep_original``, those the reader could not index (a missing image, an invalid
+        ``keep_original`` and ``keep_invalid``, those the reader could not index (a missing image, an invalid
         size: reported, kept as in the input; refused names are not). An item that failed
         in a worker goes with its files."""
-        if not self.options.keep_original:
+        if not (self.options.keep_original and self.options.keep_invalid):
             return sorted(written)
         readable = {self.reader.image_index(key) for key in self.reader.keys()}
         return [
@@ -147,6 +148,10 @@ class CocoWriter:
             for i in range(len(self.reader.images_raw))
             if i in written or (i not in readable and self._carried(self.reader.images_raw[i]))
         ]
+
+    def _every_annotation_valid(self) -> bool:
+        valid = sum(len(self.reader.valid_annotation_indices(i)) for i in range(len(self.reader.images_raw)))
+        return valid == len(self.reader.annotations_raw)
 
     def _carried(self, entry) -> bool:
         """An entry the reader could not use is written back unless its name is refused
@@ -161,8 +166,10 @@ class CocoWriter:
         return self._writable(entry)
 
     def _original_annotations(self, entries: list[int]) -> list[int]:
-        """Annotations of those entries (valid or not) and, with ``keep_original``, those
-        naming no image of the file, in input order."""
+        """The valid annotations of those entries; with ``keep_invalid`` all of them and,
+        with ``keep_original`` too, those naming no image of the file, in input order."""
+        if not self.options.keep_invalid:  # invalid annotations are in report.jsonl, not here
+            return [a for i in entries for a in self.reader.valid_annotation_indices(i)]
         kept = {a for i in entries for a in self.reader.annotation_indices(i)}
         if self.options.keep_original:
             attached = {
@@ -219,7 +226,11 @@ class CocoWriter:
                     counts["annotations"] += 1
                     yield dict(ann, id=ann_id, image_id=image_id)
 
-        unchanged = not augmented and len(originals) == len(self.reader.images_raw)
+        unchanged = (
+            not augmented
+            and len(originals) == len(self.reader.images_raw)
+            and (self.options.keep_invalid or self._every_annotation_valid())
+        )
         try:
             if unchanged:  # every image written as it was: the file as it was, byte for byte
                 atomic_write_bytes(
