@@ -7,4 +7,4 @@ is written.
 
 MAX_COPIES = 10_000  # augmented copies of one image
 MAX_CLASSES = 1 << 16  # categories of one dataset (LVIS has 1,203; Objects365 365)
-MAX_KEYPOINTS = 1024  # keypoints of one category (COCO-WholeBody has 133)
+MAX_KEYPOINTS = 1024  # keypoints of one category or annotation (COCO-WholeBody has 133)

@@ -152,3 +152,25 @@ def test_outputs_augcli_would_refuse_to_read_are_not_written(tmp_path, monkeypat
     report = augcli.expand(root, recipe, tmp_path / "o", workers=1)
     assert not list((tmp_path / "o").rglob("*__aug*"))
     assert any("reads back" in s["message"] for s in report.skipped)
+
+
+def test_an_annotation_with_20000_keypoints_costs_only_that_annotation(tmp_path):
+    import json
+
+    from augcli.core.errors import AnnotationError
+    from augcli.formats.coco import CocoReader
+
+    (tmp_path / "a.png").write_bytes(encode(np.zeros((8, 8, 3), np.uint8), "PNG"))
+    huge = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 4, 4], "keypoints": [1, 1, 2] * 20_000}
+    plain = {"id": 2, "image_id": 1, "category_id": 1, "bbox": [2, 2, 3, 3], "keypoints": [3, 3, 2]}
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 8, "height": 8}],
+        "categories": [{"id": 1, "name": "person", "keypoints": ["nose"]}],
+        "annotations": [huge, plain],
+    }
+    (tmp_path / "instances.json").write_text(json.dumps(coco))
+    reader = CocoReader(tmp_path / "instances.json")
+    assert [(type(p), p.annotation) for p in reader.problems] == [(AnnotationError, 1)]
+    assert "1024" in str(reader.problems[0])
+    instances = reader.load("a.png").instances
+    assert len(instances) == 1 and instances.keypoints.shape[1] == 1  # rows stay as wide as the names

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from augcli.core.errors import AnnotationError
+from augcli.core.limits import MAX_KEYPOINTS
 from augcli.formats.coco import rle as rle_codec
 
 POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT = "polygon", "rle", "rle_uncompressed", "empty", "absent"
@@ -177,6 +178,8 @@ def _validate_keypoints(keypoints: Any) -> bool:
         raise AnnotationError("keypoints must be a flat list of finite numbers")
     if len(keypoints) % 3:
         raise AnnotationError(f"keypoints length {len(keypoints)} is not a multiple of 3")
+    if len(keypoints) > 3 * MAX_KEYPOINTS:  # every instance row is as wide as the widest one
+        raise AnnotationError(f"{len(keypoints) // 3} keypoints is more than augcli holds ({MAX_KEYPOINTS})")
     return bool(keypoints)
 
 
