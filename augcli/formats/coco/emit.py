@@ -22,7 +22,7 @@ from augcli.core.errors import AnnotationError
 from augcli.core.sample import Instances
 from augcli.formats.coco import rle as rle_codec
 from augcli.formats.coco import wholebody
-from augcli.formats.coco.parse import ABSENT, POLYGON, RLE_UNCOMPRESSED
+from augcli.formats.coco.parse import ABSENT, ANNOTATION_FIELDS, POLYGON, RLE_UNCOMPRESSED
 from augcli.geometry.polygons import polygon_area
 
 DECIMALS = 2  # COCO's own precision for coordinates and areas
@@ -31,17 +31,7 @@ RAW_COLUMN = "coco_ann"  # extra column: the annotation dict as read
 ID_COLUMN = "coco_ann_id"  # extra column: its id (None when it had none)
 ENCODING_COLUMN = "coco_seg"  # extra column: segmentation encoding as read
 UNMOVABLE_COLUMN = "coco_unmovable"  # extra column: coordinate fields no warp moves
-_DEFAULT_ORDER = (
-    "id",
-    "image_id",
-    "category_id",
-    "segmentation",
-    "area",
-    "bbox",
-    "iscrowd",
-    "keypoints",
-    "num_keypoints",
-)
+_DEFAULT_ORDER = ANNOTATION_FIELDS
 
 
 def number(value: float, decimals: int = DECIMALS) -> int | float:

@@ -44,6 +44,20 @@ MIN_RING_VALUES = 6  # a ring needs three points to enclose anything
 MAX_COORDINATE = 1e7  # pixels; far beyond any image, small enough for every float32 and int32 path
 
 
+# The fields of a plain COCO annotation, in the order the COCO tools write them.
+ANNOTATION_FIELDS = (
+    "id",
+    "image_id",
+    "category_id",
+    "segmentation",
+    "area",
+    "bbox",
+    "iscrowd",
+    "keypoints",
+    "num_keypoints",
+)
+
+
 @dataclass
 class ParsedAnnotation:
     label: int

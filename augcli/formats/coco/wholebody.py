@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from augcli.formats.coco.parse import ANNOTATION_FIELDS
+
 BOX_FIELDS = ("face_box", "lefthand_box", "righthand_box")
 POINT_FIELDS = {"foot_kpts": 6, "face_kpts": 68, "lefthand_kpts": 21, "righthand_kpts": 21}
 VALID_FLAGS = {
@@ -57,15 +59,7 @@ MERGED_POINTS = 17 + 6 + 68 + 21 + 21
 
 _KNOWN = frozenset(
     (
-        "id",
-        "image_id",
-        "category_id",
-        "segmentation",
-        "area",
-        "bbox",
-        "iscrowd",
-        "keypoints",
-        "num_keypoints",
+        *ANNOTATION_FIELDS,
         *BOX_FIELDS,
         *POINT_FIELDS,
         *VALID_FLAGS.values(),
