@@ -78,6 +78,7 @@ def result_to_dict(result: TaskResult) -> dict:
         "dropped_by_class": result.dropped_by_class,
         "provenance": result.provenance,
         "error": result.error,
+        "warnings": result.warnings,
     }
 
 
@@ -94,6 +95,7 @@ def result_from_dict(data: dict) -> TaskResult:
         dropped_by_class={k: dict(v) for k, v in (data.get("dropped_by_class") or {}).items()},
         provenance=list(data.get("provenance") or []),
         error=data.get("error"),
+        warnings=list(data.get("warnings") or []),
     )
 
 

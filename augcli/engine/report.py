@@ -28,6 +28,7 @@ class RunReport:
     splits: dict[str, dict] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)  # items skipped, with where and why
     warnings: list[str] = field(default_factory=list)  # dataset oddities, what a conversion drops
+    library_warnings: list[dict] = field(default_factory=list)  # numpy/Pillow/... (engine.library_warnings)
     seconds: float = 0.0
     workers: int = 1
     seed: int = 0

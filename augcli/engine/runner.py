@@ -16,6 +16,7 @@ from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.inputs import fingerprint_rows
 from augcli.engine.journal import normalize
+from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import Task, plan_splits, plan_tasks
@@ -68,6 +69,7 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
 
 
 @releases_locks
+@records_warnings
 def expand(
     source: str | Path,
     recipe: Any,
@@ -205,6 +207,7 @@ def expand(
         result = results[index]
         if result.error:
             report.skipped.append(result.error)
+        report.library_warnings.extend(result.warnings)
         records.extend(result.records)
         # an output lost to a partner that failed to load is reported; its siblings were written
         written = [row for row in result.provenance if "skipped" not in row]
@@ -295,6 +298,7 @@ def _report_finished(report: RunReport, finished: dict) -> None:
     report.raster_path = int(finished.get("raster_path") or 0)
     report.classes = dict(finished.get("classes") or report.classes)
     report.skipped = read_jsonl_rows(Path(report.out) / MARKER_DIR, "report.jsonl")
+    report.library_warnings = read_jsonl_rows(Path(report.out) / MARKER_DIR, WARNINGS_FILE)
 
 
 __all__ = ["expand", "AugcliError"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError
+from augcli.engine.library_warnings import captured
 from augcli.engine.partners import PartnerError
 from augcli.engine.plan import Task
 from augcli.engine.seeds import task_rng
@@ -47,6 +48,7 @@ class TaskResult:
     dropped_by_class: dict[str, dict[str, int]] = field(default_factory=dict)
     provenance: list[dict] = field(default_factory=list)
     error: dict | None = None  # set when the item was skipped
+    warnings: list[dict] = field(default_factory=list)  # library warnings (engine.library_warnings)
     fatal: bool = False  # the output cannot be written at all (disk full...): stop the run
 
 
@@ -71,6 +73,16 @@ def with_writer_capabilities(sample: Any, writer: Any) -> Any:
 
 
 def run_task(ctx: WorkContext, task: Task) -> TaskResult:
+    """The task's outputs; library warnings raised meanwhile are recorded, never printed."""
+    with captured(task.key) as rows:
+        result = _run_task(ctx, task)
+    if rows:
+        file = _source_name(ctx, task.key)
+        result.warnings = [{**row, "file": file} for row in rows]
+    return result
+
+
+def _run_task(ctx: WorkContext, task: Task) -> TaskResult:
     result = TaskResult(task.index, task.key)
     dropped: Counter = Counter()
     written: Counter = Counter()
