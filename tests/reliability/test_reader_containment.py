@@ -86,3 +86,24 @@ def test_a_symlink_loop_in_the_image_folder_lists_every_image_once(tmp_path, fmt
     reference = augcli.expand(*(TREES[fmt](tmp_path / "clean")[:1]), RECIPE, tmp_path / "out2", workers=1)
     assert report.images_in == reference.images_in
     assert any("loop" in str(s.get("message")) for s in report.skipped)
+
+
+@pytest.mark.parametrize("layout", ["single", "splits"])
+def test_a_coco_json_found_in_the_folder_must_not_link_outside(tmp_path, layout):
+    """An annotation file that the folder SOURCE lists is a dataset file like any other;
+    a JSON given as SOURCE itself is the user's choice and may be a link."""
+    from reliability_helpers import make_dataset
+
+    json_path = make_dataset(tmp_path / "data")  # data/annotations/instances_train.json
+    if layout == "splits":
+        (json_path.parent / "instances_val.json").write_bytes(json_path.read_bytes())
+    outside = tmp_path / "elsewhere.json"
+    outside.write_bytes(json_path.read_bytes())
+    json_path.unlink()
+    json_path.symlink_to(outside)
+    with pytest.raises(DatasetError, match="outside the dataset folder") as caught:
+        augcli.expand(tmp_path / "data", RECIPE, tmp_path / "out", workers=1)
+    assert caught.value.file == str(json_path)
+    assert not (tmp_path / "out").exists()
+    report = augcli.expand(json_path, RECIPE, tmp_path / "direct", workers=1)  # named by the user
+    assert report.images_out > 0

@@ -39,8 +39,7 @@ def find_annotation_file(source: Path) -> Path:
     for folder in (source, source / "annotations"):
         if not folder.is_dir():
             continue
-        found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
-        usable = [p for p in found if not p.name.startswith(OTHER_TASK_PREFIXES)] or found
+        usable = _usable_json(folder, source)
         if len(usable) == 1:
             return usable[0].absolute()
         if len(usable) > 1:
@@ -80,9 +79,21 @@ def split_name(annotation_file: Path) -> str:
     return DEFAULT_SPLIT
 
 
-def _usable_json(folder: Path) -> list[Path]:
+def _usable_json(folder: Path, source: Path) -> list[Path]:
     found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+    for path in found:
+        _check_inside(path, source)
     return [p for p in found if not p.name.startswith(OTHER_TASK_PREFIXES)] or found
+
+
+def _check_inside(path: Path, source: Path) -> None:
+    """An annotation file found in the dataset folder must not be a link out of it
+    (a file given as SOURCE is the user's own choice)."""
+    real, root = Path(os.path.realpath(path)), Path(os.path.realpath(source))
+    if not is_inside(real, root):
+        raise DatasetError(
+            f"annotation file resolves to {real}, outside the dataset folder {root}", file=str(path)
+        )
 
 
 def find_split_files(source: Path) -> dict[str, Path] | None:
@@ -99,14 +110,14 @@ def find_split_files(source: Path) -> dict[str, Path] | None:
         return None
     for folder in (source, source / "annotations"):
         if folder.is_dir():
-            usable = _usable_json(folder)
+            usable = _usable_json(folder, source)
             if len(usable) > 1:
                 return _by_split(usable, source, split_name)
             if usable:
                 return None
     nested = []
     for folder in sorted(p for p in source.iterdir() if p.is_dir() and p.name != "annotations"):
-        usable = _usable_json(folder)
+        usable = _usable_json(folder, source)
         if len(usable) == 1:
             nested.append(usable[0])
     if not nested:
