@@ -107,3 +107,22 @@ def test_a_coco_json_found_in_the_folder_must_not_link_outside(tmp_path, layout)
     assert not (tmp_path / "out").exists()
     report = augcli.expand(json_path, RECIPE, tmp_path / "direct", workers=1)  # named by the user
     assert report.images_out > 0
+
+
+@pytest.mark.parametrize("layout", ["labelme_instances", "labelme_semantic"])
+def test_labelme_class_names_must_not_link_outside(tmp_path, layout):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "formats"))
+    import replicas
+
+    source = getattr(replicas, layout)(tmp_path / "data")
+    names = source / "class_names.txt"
+    outside = tmp_path / "names.txt"
+    outside.write_bytes(names.read_bytes() + SECRET)
+    names.unlink()
+    names.symlink_to(outside)
+    with pytest.raises(DatasetError, match="outside the dataset folder") as caught:
+        augcli.expand(source, RECIPE, tmp_path / "out", workers=1)
+    assert caught.value.file == str(names)

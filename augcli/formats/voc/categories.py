@@ -83,12 +83,15 @@ def read_labelmap(path: Path, root: Path) -> list[LabelMapEntry]:
     return entries
 
 
-def read_class_names(path: Path) -> list[LabelMapEntry]:
-    """labelme's ``class_names.txt`` as label-map entries (VOC colours by position)."""
+def read_class_names(path: Path, root: Path) -> list[LabelMapEntry]:
+    """labelme's ``class_names.txt`` as label-map entries (VOC colours by position);
+    like every dataset file it must stay inside ``root``."""
+    from augcli.formats import contained
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DatasetError(f"cannot read the class names: {err}", file=str(path)) from None
+        lines = contained.dataset_file(contained.read_text, path, root).splitlines()
+    except OSError as err:
+        raise DatasetError(f"cannot read the class names: {err.strerror or err}", file=str(path)) from None
     return [LabelMapEntry(line.strip(), None) for line in lines if line.strip()]
 
 

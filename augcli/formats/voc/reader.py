@@ -71,8 +71,8 @@ class VocReader:
         labelmap_path = self.layout.voc_root / LABELMAP_NAME
         found = contained.dataset_file(contained.find_file, labelmap_path, self.root)
         self.labelmap = read_labelmap(labelmap_path, self.root) if found else None
-        if self.labelmap is None and (self.layout.voc_root / CLASS_NAMES).is_file():
-            self.labelmap = read_class_names(self.layout.voc_root / CLASS_NAMES)
+        if self.labelmap is None and os.path.lexists(self.layout.voc_root / CLASS_NAMES):
+            self.labelmap = read_class_names(self.layout.voc_root / CLASS_NAMES, self.root)
         self.sets = voc_layout.read_sets(self.layout, self.root)
         self.problems.extend(self.layout.problems)
         docs = self._parse_documents()
