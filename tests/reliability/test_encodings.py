@@ -66,3 +66,26 @@ def test_non_utf8_file_names_survive(tmp_path, fmt):
     written = [os.fsencode(p.name) for p in (tmp_path / "out").rglob("*")]
     assert any(name.startswith(b"caf\xe9") and b"__aug" in name for name in written), report.skipped
     assert any(name.startswith(b"caf\xe9") and b"__aug" not in name for name in written)
+
+
+def test_voc_xml_naming_a_non_utf8_file_is_valid_xml_with_the_name_as_on_disk(tmp_path):
+    """UTF-8 XML cannot hold the byte 0xE9 of ``caf\\xe9.png``: such a document is written as
+    ISO-8859-1, which stores that byte as itself, and stays well-formed."""
+    import xml.etree.ElementTree as ET
+
+    source, _ = TREES["voc"](tmp_path / "data")
+    root = tmp_path / "data"
+    odd = os.fsdecode(b"caf\xe9")
+    for folder, ext in (("JPEGImages", ".png"), ("Annotations", ".xml"), ("SegmentationClass", ".png")):
+        os.rename(root / folder / f"b{ext}", root / folder / f"{odd}{ext}")
+    (root / "ImageSets" / "Main" / "train.txt").write_bytes(b"a\ncaf\xe9\n")
+    augcli.expand(source, RECIPE, tmp_path / "out", workers=1)
+    written = sorted((tmp_path / "out" / "Annotations").glob("*.xml"))
+    augmented = [p for p in written if os.fsencode(p.name).startswith(b"caf\xe9__aug")]
+    assert augmented
+    for path in written:
+        named = ET.parse(path).getroot().find("filename").text  # raises if not well-formed
+        image = os.fsencode(path.name)[: -len(".xml")] + b".png"
+        if path in augmented:
+            assert named.encode("latin-1") == image
+            assert (tmp_path / "out" / "JPEGImages" / os.fsdecode(image)).is_file()

@@ -202,7 +202,17 @@ def _rough_text(data: bytes) -> str:
 def serialise(root: ET.Element, indent: str = "\t", declaration: str = "") -> bytes:
     ET.indent(root, space=indent)
     text = ET.tostring(root, encoding="unicode", short_empty_elements=False)  # <folder></folder>
-    return (declaration + text + "\n").encode("utf-8", "surrogateescape")  # file names as on disk
+    if not _ESCAPED_BYTE.search(text):
+        return (declaration + text + "\n").encode("utf-8")
+    # A file name that is not UTF-8 (its bytes kept as surrogate escapes) cannot be written
+    # in valid UTF-8 XML; ISO-8859-1 stores each such byte as itself, the name as on disk,
+    # and every other character outside Latin-1 as a character reference.
+    latin = _ESCAPED_BYTE.sub(lambda m: chr(ord(m.group()) - 0xDC00), text)
+    head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+    return (head + latin + "\n").encode("latin-1", "xmlcharrefreplace")
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte >= 0x80
 
 
 def parse_element(text: str | bytes) -> ET.Element:
