@@ -51,9 +51,12 @@ def _option_name(param) -> str:
     return (param.metavar or param.name or "").upper()
 
 
-def print_usage_error(err: click_errors.UsageError) -> None:
+def print_usage_error(err: click_errors.UsageError, command: str | None = None) -> None:
+    """``command`` names the subcommand typed, for errors Click raises before its context exists."""
     ctx = err.ctx
     where = ctx.command_path if ctx is not None else "augcli"
+    if command and " " not in where:
+        where = f"{where} {command}"
     print(f"augcli: error: {describe_usage_error(err)} (see {where} -h)", file=sys.stderr)
 
 
@@ -82,7 +85,8 @@ class Group(TyperGroup):
         try:
             rc = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click_errors.UsageError as err:
-            print_usage_error(err)
+            typed = sys.argv[1:] if args is None else list(args)
+            print_usage_error(err, next((a for a in typed if a in self.commands), None))
             sys.exit(USAGE_EXIT)
         except click_errors.ClickException as err:
             print(f"augcli: error: {err.format_message()}", file=sys.stderr)

@@ -56,6 +56,11 @@ def test_version_and_completion():
             "augcli: error: invalid value for -n: it must be between 1 and 64 (see augcli preview -h)",
         ),
         (["frobnicate"], "augcli: error: no such command frobnicate (see augcli -h)"),
+        (  # raised while parsing, before the subcommand's context exists: still named
+            ["expand", "data", "-o", "out", "--recipe"],
+            "augcli: error: option --recipe requires an argument (see augcli expand -h)",
+        ),
+        (["--frobnicate"], "augcli: error: no such option --frobnicate (see augcli -h)"),
     ],
 )
 def test_usage_errors_are_one_line_with_exit_2(args, line):

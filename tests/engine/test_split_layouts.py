@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conformance import conformance
 from PIL import Image
 
 import augcli
@@ -17,10 +18,8 @@ from augcli.core.errors import DatasetError
 from augcli.formats.registry import open_reader
 from augcli.formats.splits import split_names_of, split_of
 
-REPO = Path(__file__).resolve().parents[2]
-CONFORMANCE = REPO.parent / "shared" / "conformance"
-VOC_SETS = CONFORMANCE / "datumaro" / "voc_dataset"
-CHESS = CONFORMANCE / "roboflow_chess"
+VOC_SETS = "datumaro/voc_dataset"
+CHESS = "roboflow_chess"
 
 RECIPE = {
     "version": 1,
@@ -29,10 +28,6 @@ RECIPE = {
     "pipeline": [{"HorizontalFlip": {"p": 0.5}}, {"Affine": {"rotate": [-10, 10], "p": 0.8}}],
 }
 CONVERT = {"version": 1, "copies": 0, "pipeline": []}
-
-
-def needs(path: Path):
-    return pytest.mark.skipif(not path.exists(), reason=f"conformance data not present: {path}")
 
 
 def files(root: Path) -> dict[str, str]:
@@ -136,10 +131,9 @@ def test_one_validation_file_never_becomes_train(tmp_path):
     assert list(report.splits) == ["val"]
 
 
-@needs(VOC_SETS)
 @pytest.mark.parametrize("name, splits", [("voc_dataset1", ["train", "test"]), ("voc_dataset3", ["train"])])
 def test_datumaro_voc_image_sets_give_the_splits(name, splits, tmp_path):
-    source = VOC_SETS / name
+    source = conformance(f"{VOC_SETS}/{name}")
     reader = open_reader(source)
     assert split_names_of(reader) == splits
     out = tmp_path / "out"
@@ -159,22 +153,23 @@ def test_datumaro_voc_image_sets_give_the_splits(name, splits, tmp_path):
     assert len(trains) == 3 * report.splits["train"]["images_in"]
 
 
-@needs(VOC_SETS)
 def test_datumaro_voc_set_without_images(tmp_path):
-    report = augcli.expand(VOC_SETS / "voc_dataset2", RECIPE, tmp_path / "out", workers=1, dry_run=True)
+    report = augcli.expand(
+        conformance(f"{VOC_SETS}/voc_dataset2"), RECIPE, tmp_path / "out", workers=1, dry_run=True
+    )
     assert report.images_in == 0 and report.splits == {}
 
 
-@needs(CHESS)
 @pytest.mark.slow
 def test_roboflow_chess_test_split_alone(tmp_path):
-    report = augcli.expand(CHESS, dict(RECIPE, copies=1), tmp_path / "out", workers=2)
+    chess = conformance(CHESS)
+    report = augcli.expand(chess, dict(RECIPE, copies=1), tmp_path / "out", workers=2)
     assert list(report.splits) == ["test"] and report.splits["test"]["augmented"]
     assert any("no split named train" in w and "(test)" in w for w in report.warnings)
     assert report.images_out == 2 * report.images_in
     out = json.loads((tmp_path / "out" / "test" / "_annotations.coco.json").read_text())
     assert len(out["images"]) == report.images_out
-    converted = augcli.expand(CHESS / "test", CONVERT, tmp_path / "yolo", workers=2, to="yolo")
+    converted = augcli.expand(chess / "test", CONVERT, tmp_path / "yolo", workers=2, to="yolo")
     data = yaml.safe_load((tmp_path / "yolo" / "data.yaml").read_text())
     assert data["test"] == "images/test" and "val" not in data and "train" not in data
     assert converted.images_out == report.images_in
