@@ -221,7 +221,7 @@ class _InstanceWarp:
                 kept_input = kept_pixels * self.resampler.inverse_area_scale()
             else:
                 x0, y0, x1, y1 = (int(v) for v in box)
-                scale = self.resampler.inverse_area_scale((x0, y0, x1, y1))
+                scale = np.asarray(self.resampler.inverse_area_scale((x0, y0, x1, y1)))
                 kept_input = float(scale[warped[y0:y1, x0:x1, k]].sum())
             area_in = rle.area(masks[i])
             if area_in > 0:
@@ -232,6 +232,7 @@ class _InstanceWarp:
     def _raster_path(self, polygons: list, masks: list) -> None:
         """Labels of the instances on a fold, from their warped rasters (``fold_raster``)."""
         raster = self.raster
+        assert raster is not None  # only called for a warp with folds
         for k, i in enumerate(raster.rows):
             polygon, mask = raster.labels(k)
             self.shaped[i] = True
@@ -243,7 +244,7 @@ class _InstanceWarp:
                 if polygon is None:  # the writer stores the mask itself
                     masks[i] = mask
             x0, y0, x1, y1 = (int(v) for v in rle.bounds(mask))
-            scale = self.resampler.inverse_area_scale((x0, y0, x1, y1))
+            scale = np.asarray(self.resampler.inverse_area_scale((x0, y0, x1, y1)))
             shown = float(scale[raster.masks[y0:y1, x0:x1, k]].sum())
             if raster.input_areas[k] > 0:
                 self.visibility[i] *= min(1.0, shown / raster.input_areas[k])
@@ -320,6 +321,7 @@ class _InstanceWarp:
     def _boxes_on_folds(self, boxes: np.ndarray, moved: np.ndarray) -> np.ndarray:
         """``moved`` (the vector path's boxes) with boxes on a fold replaced by the box of
         their warped raster (``fold_raster.folded_box_bounds``)."""
+        assert self.folds is not None
         folded = folded_box_bounds(boxes, self.folds, self.resampler, self.sample.height, self.sample.width)
         on_fold = np.isfinite(folded).all(axis=1)
         out = moved.copy()
@@ -331,6 +333,7 @@ class _InstanceWarp:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Points a fold shows more than once land on the top-most upright copy (``folds.pick_copy``);
         so do points the vector path could not place on the canvas (its inverse may miss a copy)."""
+        assert self.folds is not None and isinstance(self.warp, GridWarp)  # folds exist on grids only
         mapped, inside = mapped.copy(), inside.copy()
         for n in np.flatnonzero(self.folds.holds(points) | ~inside):
             roots, upright = point_copies(self.warp, self.folds, points[n])

@@ -38,7 +38,7 @@ def bounds_of_points(points: np.ndarray) -> np.ndarray:
     """(N, K, 2) -> (N, 4) xyxy over the finite points; all-NaN rows give NaN boxes."""
     pts = np.asarray(points, dtype=np.float64)
     out = np.full((pts.shape[0], 4), np.nan)
-    finite = np.isfinite(pts).all(axis=2)
+    finite = np.asarray(np.isfinite(pts).all(axis=2))
     rows = finite.any(axis=1)
     if rows.any():
         masked = np.where(finite[rows][:, :, None], pts[rows], np.nan)
@@ -107,8 +107,8 @@ def boxes_from_masks(masks: np.ndarray) -> np.ndarray:
     """(H, W, N) boolean stack -> (N, 4) tight boxes; NaN rows for empty masks."""
     stack = np.asarray(masks, dtype=bool)
     out = np.full((stack.shape[2], 4), np.nan)
-    any_row = stack.any(axis=1)  # (H, N)
-    any_col = stack.any(axis=0)  # (W, N)
+    any_row = np.asarray(stack.any(axis=1))  # (H, N)
+    any_col = np.asarray(stack.any(axis=0))  # (W, N)
     for k in range(stack.shape[2]):
         rows = np.flatnonzero(any_row[:, k])
         if len(rows):

@@ -79,7 +79,10 @@ def _covers_no_pixel(instances: Instances, i: int, area: float) -> bool:
         return area <= 0
     if not polygon:
         return False
-    x0, y0, x1, y1 = polygon_bounds(polygon)
+    bounds = polygon_bounds(polygon)
+    if bounds is None:  # rings without vertices
+        return True
+    x0, y0, x1, y1 = bounds
     if area >= _SLIVER_PX and min(x1 - x0, y1 - y0) >= _SLIVER_PX:
         return False
     left, top = int(np.floor(x0)), int(np.floor(y0))

@@ -51,7 +51,7 @@ class Folds:
         s = self.sources[None]
         overlap = (b[..., 0] <= s[..., 2]) & (b[..., 2] >= s[..., 0]) & (b[..., 1] <= s[..., 3])
         overlap &= b[..., 3] >= s[..., 1]
-        return overlap.any(axis=1) | ~np.isfinite(b[:, 0]).all(axis=1)
+        return np.asarray(overlap.any(axis=1) | ~np.isfinite(b[:, 0]).all(axis=1))
 
     def holds(self, points: np.ndarray) -> np.ndarray:
         """(N,) bool: which (N, 2) input points lie in an input box of a fold."""
@@ -59,12 +59,10 @@ class Folds:
         s = self.sources[None]
         inside = (p[..., 0] >= s[..., 0]) & (p[..., 0] <= s[..., 2])
         inside &= (p[..., 1] >= s[..., 1]) & (p[..., 1] <= s[..., 3])
-        return inside.any(axis=1)
+        return np.asarray(inside.any(axis=1))
 
 
-def reversed_cells(
-    map_x: np.ndarray, map_y: np.ndarray, mirrors: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
+def reversed_cells(map_x: np.ndarray, map_y: np.ndarray, mirrors: bool = False) -> tuple[np.ndarray, float]:
     """(H-1, W-1) bool of grid cells whose Jacobian determinant is negative (positive when
     the warp ``mirrors``), and the largest absolute forward difference (the input step
     between neighbouring centres)."""

@@ -90,6 +90,13 @@ class PiecewiseWarp(GridWarp):
     output pixel samples, -1 for none) are built on first use: a warp of whole-pixel
     shifts (a grid shuffle) moves rasters by copying and never needs them."""
 
+    # set once through object.__setattr__ (GridWarp is a frozen dataclass)
+    pieces: tuple[Piece, ...]
+    _size: tuple[int, int]
+    _mirrors: bool
+    _grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    _moves: list[tuple[tuple[int, int, int, int], tuple[int, int]]] | None
+
     def __init__(self, pieces: Sequence[Piece], out_size: tuple[int, int]):
         pieces = tuple(pieces)
         if not pieces:
@@ -142,6 +149,7 @@ class PiecewiseWarp(GridWarp):
             for k, piece in enumerate(self.pieces):
                 _paint_piece(piece, k, map_x, map_y, owner)
             object.__setattr__(self, "_grid", (map_x, map_y, owner))
+        assert self._grid is not None
         return self._grid
 
     def transposed(self) -> PiecewiseWarp:

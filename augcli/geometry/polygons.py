@@ -25,7 +25,7 @@ Polygon = list
 MIN_RING_AREA = 1e-6  # px^2; a clipped sliver below this is dropped
 
 
-def as_ring(points: Sequence) -> Ring:
+def as_ring(points: Sequence | np.ndarray) -> Ring:
     """Anything shaped like K points (or a flat COCO list) -> (K, 2) float64."""
     return np.asarray(points, dtype=np.float64).reshape(-1, 2)
 

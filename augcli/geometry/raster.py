@@ -57,11 +57,13 @@ class Resampler:
 
     @cached_property
     def _inverse_cv(self) -> np.ndarray:
+        assert isinstance(self.warp, MatrixWarp)
         return np.linalg.inv(opencv_matrix(self.warp.matrix))
 
     @cached_property
     def _cv_maps(self) -> tuple[np.ndarray, np.ndarray]:
         w = self.warp
+        assert isinstance(w, GridWarp)
         return (
             (np.asarray(w.map_x, dtype=np.float32) - np.float32(0.5)),
             (np.asarray(w.map_y, dtype=np.float32) - np.float32(0.5)),
@@ -242,6 +244,7 @@ class Resampler:
         Such a warp is ``cv2.resize`` of that window (centre-aligned like our
         matrices, and INTER_AREA works); None for any other warp.
         """
+        assert isinstance(self.warp, MatrixWarp)
         m = self.warp.matrix
         sx, sy = m[0, 0], m[1, 1]
         if (
@@ -281,7 +284,7 @@ def _copy_pieces(image: np.ndarray, warp: PiecewiseWarp) -> np.ndarray | None:
 def _per_channel(fill: float | Sequence[float], channels: int) -> list[float]:
     """One fill value per channel; a short list is padded with 0 (as OpenCV pads a Scalar)."""
     if np.ndim(fill) == 0:
-        return [float(fill)] * channels
+        return [float(np.asarray(fill))] * channels
     values = [float(v) for v in np.ravel(fill)]
     if len(values) == 1:
         return values * channels
