@@ -10,9 +10,16 @@ from PIL import Image, ImageDraw
 
 
 def make_dataset(
-    root: Path, count: int = 120, size: tuple[int, int] = (640, 480), objects: int = 6, seed: int = 0
+    root: Path,
+    count: int = 120,
+    size: tuple[int, int] = (640, 480),
+    objects: int = 6,
+    seed: int = 0,
+    polygons: bool = True,
 ) -> Path:
-    """Write ``root/images/*.jpg`` and ``root/annotations/instances.json``; return the JSON path."""
+    """Write ``root/images/*.jpg`` and ``root/annotations/instances.json``; return the JSON path.
+
+    ``polygons=False`` leaves the segmentation out: a box-only detection dataset."""
     rng = np.random.default_rng(seed)
     width, height = size
     (root / "images").mkdir(parents=True, exist_ok=True)
@@ -32,17 +39,18 @@ def make_dataset(
             draw.polygon([tuple(p) for p in ring], fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
             x0, y0 = ring.min(0)
             x1, y1 = ring.max(0)
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": i + 1,
-                    "category_id": int(rng.integers(1, 4)),
-                    "segmentation": [np.round(ring, 2).ravel().tolist()],
-                    "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                    "area": round(float((x1 - x0) * (y1 - y0)) * 0.7, 2),
-                    "iscrowd": 0,
-                }
-            )
+            annotation = {
+                "id": len(annotations) + 1,
+                "image_id": i + 1,
+                "category_id": int(rng.integers(1, 4)),
+                "segmentation": [np.round(ring, 2).ravel().tolist()],
+                "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                "area": round(float((x1 - x0) * (y1 - y0)) * 0.7, 2),
+                "iscrowd": 0,
+            }
+            if not polygons:
+                del annotation["segmentation"]
+            annotations.append(annotation)
         name = f"img_{i:05d}.jpg"
         canvas.save(root / "images" / name, quality=90)
         images.append({"id": i + 1, "file_name": name, "width": width, "height": height})

@@ -22,6 +22,7 @@ from augcli.engine.plan import Task
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import remove_temp_files
 from augcli.formats.base import ItemRecord
+from augcli.formats.images import shared_encodes
 from augcli.geometry.fold_raster import RASTER_PATH
 from augcli.geometry.occlusion import DEFAULT_POLYGON_HOLES, POLYGON_HOLES
 
@@ -74,7 +75,7 @@ def with_writer_capabilities(sample: Any, writer: Any) -> Any:
 
 def run_task(ctx: WorkContext, task: Task) -> TaskResult:
     """The task's outputs; library warnings raised meanwhile are recorded, never printed."""
-    with captured(task.key) as rows:
+    with captured(task.key) as rows, shared_encodes():  # unchanged copies share one encode
         result = _run_task(ctx, task)
     if rows:
         file = _source_name(ctx, task.key)

@@ -31,12 +31,15 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from augcli.core.errors import ImageReadError, OutputError, TransformError
+from augcli.formats.jpeg_codec import fast_jpeg, reference_codec
 
 EXIF_ORIENTATION = 0x0112
 _TRANSPOSING = (5, 6, 7, 8)  # orientations that swap width and height
@@ -219,6 +222,23 @@ def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95, fmt: 
     is dropped only where the format cannot hold it (JPEG, BMP).
     """
     fmt = fmt or info.get("format") or format_for_suffix(info.get("ext", "")) or "PNG"
+    memo = _shared if _shared is not None and not reference_codec() else None
+    settings = (fmt, jpeg_quality, *(info.get(k) for k in _ENCODER_KEYS))
+    if memo is not None:
+        for seen, seen_settings, data in memo.get(id(array), ()):
+            if seen is array and seen_settings == settings:
+                return data
+    data = _encode(array, info, jpeg_quality, fmt)
+    if memo is not None:
+        memo.setdefault(id(array), []).append((array, settings, data))
+    return data
+
+
+def _encode(array: np.ndarray, info: dict, jpeg_quality: int, fmt: str) -> bytes:
+    if fmt == "JPEG" and not info.get("icc_profile") and not reference_codec():
+        data = fast_jpeg(np.asarray(array), jpeg_quality, info.get("jpeg_subsampling"))
+        if data is not None:
+            return data
     image = _from_array(array)
     image = _match_source_mode(image, info, fmt)
     buffer = io.BytesIO()
@@ -227,6 +247,24 @@ def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95, fmt: 
     except (OSError, ValueError, KeyError) as err:
         raise OutputError(f"cannot encode a {image.mode} image as {fmt}: {err}") from err
     return buffer.getvalue()
+
+
+# What an encode depends on besides the pixels, the format and the quality.
+_ENCODER_KEYS = ("mode", "palette", "transparency", "icc_profile", "jpeg_subsampling", "tiff_compression")
+_shared: dict[int, list] | None = None
+
+
+@contextmanager
+def shared_encodes() -> Iterator[None]:
+    """Within this block, encoding the same array object again with the same settings
+    returns the first encode's bytes: the copies of one task whose pixels no op changed
+    (ops never modify their input, so the same object holds the same pixels)."""
+    global _shared
+    previous, _shared = _shared, {}
+    try:
+        yield
+    finally:
+        _shared = previous
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
