@@ -63,6 +63,9 @@ class HoleDropout(Transform):
 
     kind = "dropout"
     deviations = LABELS_NOTE
+    # parameters, set from the recipe by Transform and normalised by check()
+    fill: Any
+    fill_mask: int | None
 
     def check(self) -> None:
         self.fill = check_fill(self.fill)

@@ -93,6 +93,10 @@ class MaskDropout(Transform):
         "fill also accepts the random modes."
     )
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    fill: Any
+    fill_mask: int | None
+
     def check(self) -> None:
         self.fill = check_fill(self.fill)
         self.fill_mask = check_class(self.fill_mask)

@@ -43,7 +43,7 @@ class PixelDropoutOp(Op):
     def apply(self, sample: Sample, policy: LabelPolicy = DEFAULT_POLICY) -> Sample:
         image = sample.image
         dropped = self.dropped(image)
-        covered = dropped.all(axis=2) if dropped.ndim == 3 else dropped
+        covered = np.asarray(dropped.all(axis=2)) if dropped.ndim == 3 else dropped
         out = image.copy()
         colours = num_channels(split_alpha(image)[0])
         value = self._value(image)
@@ -102,6 +102,10 @@ class PixelDropout(Transform):
         "were dropped; alpha is never dropped; mask_drop_value is one semantic "
         "class."
     )
+
+    # parameters, set from the recipe by Transform and normalised by check()
+    drop_value: Any
+    mask_drop_value: int | None
 
     def check(self) -> None:
         if self.drop_value is not None:

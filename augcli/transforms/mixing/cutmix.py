@@ -115,6 +115,9 @@ class CutMix(MixingTransform):
         "with segments), clipped to it. The semantic map takes the partner's labels inside the cut."
     )
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    fill_mask: Any
+
     def check(self) -> None:
         self.fill_mask = check_fill_mask(self.fill_mask)
 

@@ -103,6 +103,9 @@ class MixUp(MixingTransform):
         "primary's label). The ratio is recorded in the provenance log."
     )
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    fill_mask: Any
+
     def check(self) -> None:
         self.fill_mask = check_fill_mask(self.fill_mask)
 

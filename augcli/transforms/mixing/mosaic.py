@@ -189,6 +189,12 @@ class Mosaic(MixingTransform):
         "tile placement (Albumentations: cover/contain only). Cells outside the output take no partner."
     )
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    grid: Any
+    output_size: Any
+    cell_size: Any
+    fill_mask: Any
+
     def check(self) -> None:
         grid = self.grid
         if not (

@@ -118,7 +118,8 @@ class AugMix(Transform):
                 )
             self.chain_ops = tuple(self.ops)
         if self.geometry == "chains":
-            self.targets = ("image",)  # the recipe check refuses spatial labels
+            # per instance: the recipe check then refuses spatial labels for this configuration only
+            self.targets = ("image",)  # type: ignore[misc]
 
     def make_op(self, rng, ctx):
         space = tables.space("augmix_all" if self.all_ops else "augmix", 10, ctx.width, ctx.height)

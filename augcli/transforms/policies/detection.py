@@ -83,8 +83,11 @@ def _box_only(rng, op: str, prob: float, level: float, n_boxes: int, tpu: bool) 
     if family == "Cutout":
         centres = rng.random((n_boxes, 2))
         pad = dt.cutout_pad(level, inside_box=True)
-        inners = [LocalCutout(float(centres[i, 0]), float(centres[i, 1]), pad) for i in order]
+        inners: list[LocalCutout | WarpStep | PixelStep] = [
+            LocalCutout(float(centres[i, 0]), float(centres[i, 1]), pad) for i in order
+        ]
     else:
+        inner: WarpStep | PixelStep
         if family == "Flip":
             inner = WarpStep("FlipX")
         elif family in _WARP_FAMILIES:

@@ -125,6 +125,8 @@ def _placement(polygon, rect: Rect) -> str:
     ):
         return "inside"
     bounds = polygon_bounds(polygon)
+    if bounds is None:
+        return "outside"
     if bounds[2] <= x0 or bounds[0] >= x1 or bounds[3] <= y0 or bounds[1] >= y1:
         return "outside"
     if not polygon_to_mask_in_box(polygon, x0, y0, x1 - x0, y1 - y0).any():
@@ -148,7 +150,7 @@ class _Window:
         self.mask_rows = [
             i for i in range(n) if inst.masks[i] is not None and self._mask_meets(inst.masks[i])
         ]
-        self.kp_inside = None
+        self.kp_inside: np.ndarray | None = None  # (N, J) keypoints labelled inside the window
         if inst.keypoints is not None:
             kx, ky, kv = inst.keypoints[..., 0], inst.keypoints[..., 1], inst.keypoints[..., 2]
             self.kp_inside = (kv > 0) & (kx >= x0) & (kx < x1) & (ky >= y0) & (ky < y1)
@@ -211,7 +213,7 @@ class _Window:
                 None if own is None else np.asarray(own, np.float64).reshape(-1, 4) - np.tile(self.offset, 2)
             )
         keypoints = None
-        if inst.keypoints is not None:
+        if inst.keypoints is not None and self.kp_inside is not None:
             keypoints = inst.keypoints[self.rows].copy()
             keypoints[..., :2] -= self.offset
             keypoints[~self.kp_inside[self.rows]] = 0.0
@@ -274,12 +276,12 @@ class _Window:
                 self._reshaped(i, masks[i], int(full.sum()), before, boxes, visibility, gone, policy)
             if parts[i] is not None and k is not None:
                 parts[i] = self._moved_parts(np.asarray(parts[i], np.float64), moved.part_boxes[k])
-            if keypoints is not None:
+            if keypoints is not None and self.kp_inside is not None:
                 inside = self.kp_inside[i]
                 if k is None:
                     keypoints[i][inside] = 0.0
                 else:
-                    local = moved.keypoints[k].copy()
+                    local = np.asarray(moved.keypoints)[k].copy()  # moved from these keypoints
                     labelled = local[:, 2] > 0
                     local[labelled, :2] += self.offset
                     keypoints[i][inside] = local[inside]
@@ -310,18 +312,18 @@ class _Window:
                 column[i] = np.zeros(4) if box is None or not (box[2:] > box[:2]).all() else box + shift
         point_sets = {name: list(column) for name, column in inst.point_sets.items()}
         for name, column in point_sets.items():
-            for i, inside in enumerate(self.set_points_inside[name]):
-                if inside is None or not inside.any():
+            for i, points_inside in enumerate(self.set_points_inside[name]):
+                if points_inside is None or not points_inside.any():
                     continue
                 k = found.get(i)
                 points = np.asarray(column[i], np.float64).reshape(-1, 3).copy()
                 if k is None:
-                    points[inside] = 0.0
+                    points[points_inside] = 0.0
                 else:
                     local = np.asarray(moved.point_sets[name][k], np.float64).reshape(-1, 3).copy()
                     labelled = local[:, 2] > 0
                     local[labelled, :2] += self.offset
-                    points[inside] = local[inside]
+                    points[points_inside] = local[points_inside]
                 column[i] = points
         return box_sets, point_sets
 

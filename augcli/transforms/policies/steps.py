@@ -17,6 +17,7 @@ box step finds the boxes it drew for after earlier steps dropped some.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
@@ -39,16 +40,17 @@ class PixelStep:
     tpu_mean: bool = False  # Contrast only: the reference's pixel-count/256 "mean"
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
-        fn = _PIXEL[self.op]
         if self.op == "Contrast":
             return imageops.contrast(image, self.value, self.tpu_mean)
+        fn = _PIXEL[self.op]
+        assert fn is not None
         return fn(image, self.value)
 
     def apply(self, sample: Sample, settings: dict, policy: LabelPolicy) -> Sample:
         return sample.replace(image=self.apply_image(sample.image))
 
 
-_PIXEL = {
+_PIXEL: dict[str, Callable[[np.ndarray, float], np.ndarray] | None] = {
     "Identity": lambda image, value: image,
     "AutoContrast": lambda image, value: imageops.autocontrast(image),
     "Equalize": lambda image, value: imageops.equalize(image),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class SliverWarpStep(WarpStep):
 
 
 def _concat(a: Instances, b: Instances) -> Instances:
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(Instances):
         x, y = getattr(a, f.name), getattr(b, f.name)
         if isinstance(x, np.ndarray):
