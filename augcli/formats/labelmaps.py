@@ -51,7 +51,9 @@ def voc_palette_bytes() -> bytes:
     return voc_colormap(256).tobytes()
 
 
-def read_label_map(path: Path, colours: Sequence[Sequence[int]] | None = None) -> tuple[np.ndarray, dict]:
+def read_label_map(
+    path: Path, colours: Sequence[Sequence[int]] | np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """Decode a label map; returns the index array and how it was stored.
 
     ``info``: ``mode`` (as stored), ``palette`` (bytes or None), ``colours``

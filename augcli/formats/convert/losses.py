@@ -22,7 +22,7 @@ _TARGET_LOSSES = {
     ("boxes", "masks"): "instances are painted into a semantic map by category (instance identity "
     "and box-only instances are lost)",
 }
-_SOURCE_LOSSES = {
+_SOURCE_LOSSES: dict[tuple[str | None, str], str] = {
     ("voc", "coco"): "VOC difficult/truncated/occluded/pose/actions and part boxes are dropped",
     ("voc", "yolo"): "VOC difficult/truncated/occluded/pose/actions and part boxes are dropped",
 }

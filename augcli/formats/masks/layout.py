@@ -98,6 +98,7 @@ def find_layout(
         for what, folder in (("images", image_dir), ("masks", mask_dir)):
             if folder is None or not folder.is_dir():
                 raise DatasetError(f"no {what} folder: {folder or source}")
+        assert image_dir is not None and mask_dir is not None
         root = Path(os.path.commonpath([source, image_dir, mask_dir]))
         group = Group(_rel(image_dir, root), _rel(mask_dir, root))
         return MaskLayout("folders", root, [group], mask_suffix=suffix or "")
@@ -232,7 +233,7 @@ def _folders(source: Path) -> MaskLayout | None:
 
 def _sibling_groups(source: Path) -> list[Group]:
     """Folders named like an image folder with the image word swapped for a mask word."""
-    folders = {}
+    folders: dict = {}
     base = len(source.parts)
     for current, dirs, _ in os.walk(source):
         if len(Path(current).parts) - base >= _MAX_DEPTH:

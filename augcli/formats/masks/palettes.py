@@ -84,7 +84,7 @@ class Palette:
     def __init__(
         self,
         names: dict[int, str] | None = None,
-        colours: list[tuple[int, int, int]] | None = None,
+        colours: list[tuple[int, ...]] | None = None,  # (r, g, b) per class
         files: list[str] | None = None,
         background: int | None = None,
         ignore: int | None = None,
@@ -154,7 +154,8 @@ def _class_dict(path: Path) -> Palette:
 
 
 def _label_colors(path: Path) -> Palette:
-    names, colours = {}, []
+    names: dict[int, str] = {}
+    colours: list[tuple[int, ...]] = []
     for line in _text(path).splitlines():
         parts = line.split()
         if not parts or line.lstrip().startswith("#"):

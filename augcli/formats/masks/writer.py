@@ -122,6 +122,7 @@ class MaskFolderWriter:
         losses = Losses()
         if self.same:
             semantic, info = sample.semantic, sample.meta.get("semantic_info") or {}
+            assert semantic is not None  # a mask source's samples all have one
         else:
             semantic = paint_semantic(sample, self.class_index, losses)
             info = _storage(sample.meta.get("semantic_info"), semantic)

@@ -123,8 +123,10 @@ def object_element(sample: Sample, row: int, names: dict[int, str]) -> ET.Elemen
     else:
         element = parse_element(raw)
         _child(element, "name").text = name
-        bndbox = element.find("bndbox")
-        floats = parse_box(bndbox)[1]
+        found = element.find("bndbox")
+        floats = parse_box(found)[1]  # raises without one
+        assert found is not None
+        bndbox = found
     _write_box(bndbox, inst.boxes[row], floats, sample)
     if _clipped(inst, row, sample.width, sample.height):
         _child(element, "truncated", after="pose").text = "1"
@@ -148,6 +150,8 @@ def _update_parts(element: ET.Element, boxes: np.ndarray | None, sample: Sample)
     rows = iter(np.zeros((0, 4)) if boxes is None else np.asarray(boxes).reshape(-1, 4))
     for part in element.findall("part"):
         bndbox = part.find("bndbox")
+        if bndbox is None:
+            continue  # never read as a box: left as it was
         try:
             floats = parse_box(bndbox)[1]
         except ValueError:

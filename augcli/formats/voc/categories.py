@@ -58,7 +58,7 @@ _HEADER = "# label:color_rgb:parts:actions\n"
 @dataclass
 class LabelMapEntry:
     name: str
-    colour: tuple[int, int, int] | None
+    colour: tuple[int, ...] | None  # (r, g, b)
     parts: str = ""
     actions: str = ""
 

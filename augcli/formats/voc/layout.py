@@ -173,7 +173,7 @@ class SetFile:
 def read_sets(layout: VocLayout, root: Path) -> list[SetFile]:
     """Every ``ImageSets/**/*.txt``: ids with whatever followed them on their line. A set
     file that cannot be read inside ``root`` is skipped and listed in ``layout.problems``."""
-    sets = []
+    sets: list = []
     if not layout.sets_dir.is_dir():
         return sets
     found, skipped = contained.walk_files(layout.sets_dir, root, (".txt",))

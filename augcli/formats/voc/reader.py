@@ -317,7 +317,7 @@ class VocReader:
 
     def _instances(self, objects: list, object_map: np.ndarray | None) -> Instances:
         count = len(objects)
-        masks = [None] * count
+        masks: list[dict | None] = [None] * count
         if object_map is not None and count:
             for row, obj in enumerate(objects):
                 pixels = object_map == obj.position + 1

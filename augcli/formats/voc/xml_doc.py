@@ -135,9 +135,10 @@ def parse_box(bndbox: ET.Element | None) -> tuple[np.ndarray, bool]:
     """A <bndbox> -> (continuous xyxy, written with decimals?); raises ValueError."""
     if bndbox is None:
         raise ValueError("object has no <bndbox>")
-    texts = [_text(bndbox, tag) for tag in BOX_TAGS]
-    if any(t is None for t in texts):
-        missing = [tag for tag, t in zip(BOX_TAGS, texts) if t is None]
+    found = [_text(bndbox, tag) for tag in BOX_TAGS]
+    texts = [t for t in found if t is not None]
+    if len(texts) < len(found):
+        missing = [tag for tag, t in zip(BOX_TAGS, found) if t is None]
         raise ValueError(f"<bndbox> lacks {', '.join(missing)}")
     try:
         xmin, ymin, xmax, ymax = (float(t) for t in texts)

@@ -100,7 +100,7 @@ class YoloReader:
         parsed = [yolo_labels.parse_line(line, width, height, self.kpt_shape) for line in item.lines]
         visibility = None
         if self.kpt_shape is not None:
-            visibility = np.array([v for p in parsed for v in p.keypoints[:, 2]])
+            visibility = np.array([v for p in parsed if p.keypoints is not None for v in p.keypoints[:, 2]])
         return ImageLabels.from_lists(
             [p.label for p in parsed],
             [p.box for p in parsed],

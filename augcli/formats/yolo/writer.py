@@ -62,7 +62,7 @@ class YoloWriter:
             self._data_rel = reader.data_root.resolve().relative_to(reader.root)
             joints = reader.kpt_shape[0] if reader.kpt_shape else 0
             self.relabel = self.task != reader.task  # originals get new label files too
-            self.class_of = {c.id: c.id for c in reader.categories.items}
+            self.class_of: dict[int, int] | None = {c.id: c.id for c in reader.categories.items}
             self._copy_names = CopyNames(reader.keys(), by_stem=True)
         else:
             self._data_rel = Path(".")
@@ -305,7 +305,7 @@ def yaml_split_entries(splits: list[str]) -> tuple[dict, list[str]]:
     images would make validation scores meaningless.
     """
     kinds: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    other = []
+    other: list[str] = []
     for split in splits:
         kind = re.sub(r"[-_]?\d+$", "", split.lower())
         (kinds[kind] if kind in kinds else other).append(split)

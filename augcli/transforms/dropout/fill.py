@@ -201,5 +201,7 @@ def hole_range(name: str, value: Any) -> tuple[str, float, float]:
 def draw_size(rng: np.random.Generator, spec: tuple[str, float, float], extent: int) -> int:
     """A side length in [1, extent] from a ``hole_range`` spec."""
     unit, lo, hi = spec
-    size = int(rng.integers(int(lo), int(hi) + 1)) if unit == "px" else int(round(extent * rng.uniform(lo, hi)))
+    size = (
+        int(rng.integers(int(lo), int(hi) + 1)) if unit == "px" else int(round(extent * rng.uniform(lo, hi)))
+    )
     return min(max(size, 1), extent)
