@@ -48,6 +48,8 @@ def _root(
       augcli preview sample_data --recipe recipes/detection.yaml --out preview.png
       augcli expand sample_data --recipe recipes/detection.yaml --out expanded
       augcli convert sample_data --to yolo --out as-yolo
+      augcli expand data -r recipe.yaml -o part-0 --num-shards 2 --shard-index 0
+      augcli merge part-0 part-1 --out expanded
 
     Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid recipe, 4 unreadable
     dataset, 5 items skipped with --strict, 6 output failure, 130 interrupted,
@@ -129,6 +131,22 @@ def _mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | 
 TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
 SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
 IMAGES_HELP = "Folder that image file_names resolve against."
+NUM_SHARDS_HELP = (
+    "Split the run into N shards and run only one (default: SLURM_ARRAY_TASK_COUNT); "
+    "join the shards' outputs with augcli merge."
+)
+SHARD_INDEX_HELP = (
+    "The shard to run, 0 to N-1 (default: SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, "
+    "else JOB_COMPLETION_INDEX of a Kubernetes Indexed Job)."
+)
+
+
+def _shard(num_shards: int | None, shard_index: int | None):
+    import os
+
+    from augcli.engine.shards import resolve_shard
+
+    return resolve_shard(num_shards, shard_index, os.environ)
 
 
 @app.command(cls=Command)
@@ -168,6 +186,8 @@ def expand(
     ),
     yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
     keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
+    num_shards: int | None = typer.Option(None, "--num-shards", help=NUM_SHARDS_HELP),
+    shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -182,6 +202,7 @@ def expand(
       augcli expand data/annotations/instances_train.json -r recipe.yaml -o out --copies 4
       augcli expand voc_data -r recipe.yaml -o out --to coco --workers 2
       augcli expand data -r recipe.yaml -o out --resume    # after Ctrl-C or a crash
+      augcli expand data -r recipe.yaml -o out-$SLURM_ARRAY_TASK_ID --num-shards 8   # in a Slurm array
     """
     from augcli.cli.expand_command import run_with_progress, show_report
 
@@ -199,6 +220,7 @@ def expand(
             errors=stderr,
             label="expand",
             item_timeout=item_timeout or None,
+            shard=_shard(num_shards, shard_index),
             **options,
         ),
     )
@@ -218,6 +240,8 @@ def convert(
     yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
     keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    num_shards: int | None = typer.Option(None, "--num-shards", help=NUM_SHARDS_HELP),
+    shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read everything, write nothing."),
@@ -243,10 +267,53 @@ def convert(
     report = _guarded(
         debug,
         lambda: run_with_progress(
-            source, CONVERT_RECIPE, out, quiet=quiet, errors=stderr, label="convert", **options
+            source,
+            CONVERT_RECIPE,
+            out,
+            quiet=quiet,
+            errors=stderr,
+            label="convert",
+            shard=_shard(num_shards, shard_index),
+            **options,
         ),
     )
     show_report(report, as_json=as_json, quiet=quiet, strict=strict, console=stdout, errors=stderr)
+
+
+@app.command(cls=Command)
+def merge(
+    parts: list[Path] = typer.Argument(..., metavar="PARTS", help="The output folders of every shard."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder of the merged run."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Join the outputs of an expand or convert run with --num-shards into OUT, as one run writes it.
+
+    The parts must be every shard of one run (same recipe, seed, copies, source,
+    formats, augcli version and --num-shards); they are only read. OUT is byte for
+    byte the output of that run without shards. Rerun the same merge after a crash.
+
+    \b
+    Examples:
+      augcli merge part-0 part-1 part-2 --out expanded
+      augcli merge parts/* --out expanded --overwrite
+    """
+    from augcli.cli.expand_command import show_report
+    from augcli.cli.merge_command import run_merge
+
+    report = _guarded(debug, lambda: run_merge(parts, out, overwrite=overwrite, quiet=quiet, debug=debug))
+    show_report(
+        report,
+        as_json=as_json,
+        quiet=quiet,
+        strict=strict,
+        console=stdout,
+        errors=stderr,
+        title="augcli merge",
+    )
 
 
 @app.command(cls=Command)

@@ -71,7 +71,7 @@ class Command(TyperCommand):
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
             if isinstance(param, TyperArgument):
-                name = (param.metavar or param.name or "").upper()
+                name = (param.metavar or param.name or "").upper() + ("..." if param.nargs == -1 else "")
                 pieces.append(name if param.required else f"[{name}]")
         return pieces
 

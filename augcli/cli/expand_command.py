@@ -38,13 +38,20 @@ def run_with_progress(
 
 
 def show_report(
-    report: RunReport, *, as_json: bool, quiet: bool, strict: bool, console: Console, errors: Console
+    report: RunReport,
+    *,
+    as_json: bool,
+    quiet: bool,
+    strict: bool,
+    console: Console,
+    errors: Console,
+    title: str = "augcli expand",
 ) -> None:
     from augcli.cli.summary import print_summary
 
     if as_json:
         print(report.to_json())
     elif not quiet:
-        print_summary(report, console, errors)
+        print_summary(report, console, errors, title=title)
     if strict and report.skipped:
         raise typer.Exit(5)

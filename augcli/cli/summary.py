@@ -19,10 +19,16 @@ MAX_SKIPS_SHOWN = 20
 REPORT_FILE = Path(".augcli") / "report.jsonl"
 
 
-def print_summary(report: RunReport, console: Console, errors: Console | None = None) -> None:
+def print_summary(
+    report: RunReport, console: Console, errors: Console | None = None, title: str = "augcli expand"
+) -> None:
     """The table on ``console``; warnings and skipped items on ``errors`` (the CLI's stderr)."""
     errors = errors or console
-    table = Table(title="augcli expand" + (" (dry run)" if report.dry_run else ""), show_header=True)
+    title += " (dry run)" if report.dry_run else ""
+    if report.shard:
+        shard = report.shard
+        title += f" (shard {shard['index']} of {shard['count']}: {shard['tasks']} of {shard['of']} images)"
+    table = Table(title=title, show_header=True)
     table.add_column("", style="bold")
     table.add_column("in", justify="right")
     table.add_column("out", justify="right")

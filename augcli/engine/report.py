@@ -38,6 +38,8 @@ class RunReport:
     classes: dict[str, dict] = field(default_factory=dict)
     # a copies: block's plan: split -> class -> {"instances", "copies", "expected"} (see engine.class_plan)
     class_plan: dict[str, dict] | None = None
+    # a --num-shards run: {"index", "count", "tasks": this shard's tasks, "of": the whole plan's}
+    shard: dict | None = None
 
     def add_dropped(self, counts: dict[str, int]) -> None:
         total = Counter(self.dropped)

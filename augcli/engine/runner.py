@@ -22,8 +22,10 @@ from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import Task, plan_splits, plan_tasks
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import RUN_FILE, begin_run, run_identity
+from augcli.engine.shards import Shard, run_arguments
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats import contained
+from augcli.formats.atomic import recording_writes
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
 from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
@@ -92,6 +94,9 @@ def expand(
     keep_invalid: bool = False,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    shard: Shard | None = None,
+    imported: Any = None,
+    source_label: str | None = None,
 ) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
 
@@ -108,6 +113,10 @@ def expand(
     ``on_start(n)`` is told the number of output images this run will make
     (after ``--resume``, only those still to do) and ``on_result(result, task)``
     is told each finished task.
+    ``shard`` runs only that shard's tasks (``engine.shards``) and keeps their
+    records for ``augcli merge``; ``imported`` (``engine.merge``) takes the
+    tasks' results from finished shards instead of running them, and
+    ``source_label`` is the source as run.jsonl names it (default: ``source``).
     ``splits`` (a list or a comma list; default: the recipe's ``splits``)
     names the splits that get augmented copies (see ``engine.plan``); the
     others are written unchanged. ``yolo_task`` (default: the recipe's
@@ -162,6 +171,9 @@ def expand(
         per_image, report.class_plan, report.copies = plan.copies, plan.table, None
         report.warnings.extend(plan.warnings)
     tasks = plan_tasks(splits_plan.items, per_image, recipe.keep_original, splits_plan.augmented)
+    own = tasks if shard is None else shard.select(tasks)
+    if shard is not None:
+        report.shard = {"index": shard.index, "count": shard.count, "tasks": len(own), "of": len(tasks)}
 
     writer = state = None
     if not dry_run:
@@ -176,14 +188,18 @@ def expand(
         identity = run_identity(source, reader, writer, recipe, seed, copies, input_rows)
         identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
         identity.update(keep_invalid=keep_invalid)
+        if shard is not None:
+            identity.update(shard.identity())
+        if imported is not None:
+            imported.check(identity, tasks)  # the shards must be of this very run
         OutputLock(out_path)  # every check passed; held until expand returns or raises (releases_locks)
-        state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in tasks})
+        state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in own})
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
             report.seconds = time.perf_counter() - started
             return report
     done = state.done if state is not None else {}
-    pending = [task for task in tasks if task.index not in done]
+    pending = [task for task in own if task.index not in done]
     if on_start:
         on_start(sum(len(task.copies) for task in pending))
     context = WorkContext(
@@ -195,7 +211,9 @@ def expand(
         debug=debug,
         partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
     )
-    fresh = execute(context, pending, workers, state.journal if state else None, item_timeout, on_result)
+    journal = state.journal if state else None
+    start = imported.start if imported is not None else None
+    fresh = execute(context, pending, workers, journal, item_timeout, on_result, start=start)
     report.images_this_run = sum(
         len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].error
     )
@@ -230,27 +248,30 @@ def expand(
             f"ops after {MAX_DRAWS} draws (their ops are in .augcli/provenance.jsonl)"
         )
     if writer is not None:
-        try:
-            _finalize(
-                report,
-                writer,
-                records,
-                provenance,
-                out_path / MARKER_DIR,
-                {
-                    "source": str(source),
-                    "seed": seed,
-                    "copies": copies,
-                    "keep_original": recipe.keep_original,
-                    "recipe": recipe.source_text,
-                    "identity": identity,
-                },
+        run_info = {
+            "source": str(source) if source_label is None else source_label,
+            "seed": seed,
+            "copies": copies,
+            "keep_original": recipe.keep_original,
+            "recipe": recipe.source_text,
+            "identity": identity,
+        }
+        if shard is not None:  # what augcli merge needs to redo this run's plan
+            arguments = run_arguments(source, source_label, fmt, to, images, mask_options, splits)
+            arguments.update(
+                yolo_task=yolo_task, keep_invalid=keep_invalid, copies=copies_override, seed=seed
             )
+            run_info["shard"] = {"index": shard.index, "count": shard.count, "arguments": arguments}
+        try:
+            _finalize(report, writer, records, provenance, out_path / MARKER_DIR, run_info)
         except OutputError as err:
             err.message = f"{err.message}; {RESUME_HINT}"
             raise
         if state is not None and state.journal is not None:
-            state.journal.remove()
+            if shard is None:
+                state.journal.remove()
+            else:
+                state.journal.close()  # a shard's journal holds the records augcli merge assembles
     report.seconds = time.perf_counter() - started
     return report
 
@@ -262,7 +283,11 @@ def _finalize(
     # Images were renamed into place without one fsync each; one sync here
     # makes them durable before the annotation file that names them.
     os.sync()
-    stats = writer.finalize(records)
+    with recording_writes() as written:
+        stats = writer.finalize(records)
+    if "shard" in run_info:  # the shard's own label files: augcli merge writes the whole run's instead
+        root = Path(writer.out)
+        run_info["shard"]["label_files"] = sorted({str(path.relative_to(root)) for path in written})
     report.images_out = stats.get("images", 0)
     report.annotations_out = stats.get("annotations", 0)
     per_split = stats.get("splits") or {}

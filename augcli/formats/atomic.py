@@ -31,6 +31,19 @@ _TEMP_SUFFIX = ".tmp"
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 NAME_MAX = 255  # bytes in one file name on every common file system
 _TEMP_EXTRA = len(".") + len(".") + 8 + len(_TEMP_SUFFIX)
+_RECORDERS: list[list[Path]] = []  # open ``recording_writes`` blocks of this process
+
+
+@contextlib.contextmanager
+def recording_writes() -> Iterator[list[Path]]:
+    """The paths every atomic write of this process put in place while the block runs
+    (a shard's label files, which ``augcli merge`` must not take for task outputs)."""
+    written: list[Path] = []
+    _RECORDERS.append(written)
+    try:
+        yield written
+    finally:
+        _RECORDERS[:] = [other for other in _RECORDERS if other is not written]
 
 
 def temp_prefix(name: str) -> str:
@@ -79,6 +92,8 @@ def atomic_open(
             if durable:
                 os.fsync(handle.fileno())
         os.replace(tmp_name, path)
+        for written in _RECORDERS:
+            written.append(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)

@@ -1,0 +1,314 @@
+"""``augcli merge``: join the outputs of ``--num-shards`` runs into the tree of a single run.
+
+Each part is a finished shard (``engine.shards``): its images, label files
+holding only its items, reports, and its journal of task records. Merging
+
+1. reads every part's ``run.jsonl`` and refuses parts of different runs
+   (recipe, seed, copies, source, formats, augcli version, number of
+   shards...), naming the field and both values, and a set of parts that does
+   not hold every shard exactly once (``UsageError``, exit 2; a part whose
+   records cannot be read is ``DatasetError``, exit 4);
+2. reruns the plan of that run on the source (``runner.expand`` with the
+   shards' arguments) and checks that the source did not change;
+3. instead of running tasks, hardlinks (copies, across file systems) each
+   part's task outputs into OUT and hands their journaled results to the
+   runner, which journals and assembles them exactly as after its own
+   workers: label files and reports last, so the bytes equal a single run's.
+
+Parts are only read (and locked while merging), never changed. A merge cut
+short leaves OUT's journal; rerunning the same merge continues it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from augcli.core.errors import DatasetError, OutputError, UsageError
+from augcli.engine.journal import JOURNAL_NAME, JournalError, read_journal
+from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
+from augcli.engine.plan import Task
+from augcli.engine.report import RunReport
+from augcli.engine.resume import read_run_file
+from augcli.engine.shards import Shard
+from augcli.engine.worker import TaskResult, WorkContext
+from augcli.formats.atomic import atomic_open, temp_file_target, temp_prefix
+
+SHARD_KEYS = ("shard_index",)  # identity keys that differ between the shards of one run
+# names the refusal uses for identity and argument fields
+_FIELD_NAMES = {
+    "augcli": "augcli version",
+    "recipe": "recipe (sha256)",
+    "inputs": "input files (fingerprint)",
+    "image_keys": "image list (sha256)",
+    "annotation_file": "annotation file (sha256)",
+    "annotation_files": "annotation files (sha256)",
+    "num_shards": "--num-shards",
+    "fmt": "--format",
+    "to": "--to",
+    "splits": "--splits",
+    "yolo_task": "--yolo-task",
+    "keep_invalid": "--keep-invalid",
+    "mask_options": "--masks/--mask-pattern/--palette",
+}
+_FIRST = ("augcli", "num_shards", "source", "recipe", "seed", "copies", "format", "output_format")
+_LINK_FALLBACK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES})
+_COPY_CHUNK = 1 << 20
+
+
+@dataclass
+class Part:
+    """One finished shard output given to ``merge``."""
+
+    path: Path
+    run: dict  # its run.jsonl
+    shard: Shard
+    label_files: frozenset[str]  # written by its finalize: merge writes the whole run's instead
+
+    @property
+    def identity(self) -> dict:
+        return self.run["identity"]
+
+    @property
+    def arguments(self) -> dict:
+        return self.run["shard"]["arguments"]
+
+    def run_identity(self) -> dict:
+        """The identity of the whole run this shard belongs to (that of a single run)."""
+        return {k: v for k, v in self.identity.items() if k not in (*SHARD_KEYS, "num_shards")}
+
+
+def read_part(path: str | Path) -> Part:
+    """The finished shard in ``path``; ``UsageError`` when it is none."""
+    folder = Path(path).expanduser().resolve()
+    meta = folder / MARKER_DIR
+    if not folder.is_dir() or not meta.is_dir() or meta.is_symlink():
+        raise UsageError(f"{folder} is not an augcli output (no {MARKER_DIR} folder); pass shard outputs")
+    run = read_run_file(meta)
+    if run is None:
+        unfinished = (meta / JOURNAL_NAME).exists()
+        raise UsageError(
+            f"{folder} holds an unfinished run: finish it with the same augcli expand command and --resume"
+            if unfinished
+            else f"{folder} holds no finished augcli run"
+        )
+    shard = run.get("shard")
+    if not isinstance(shard, dict) or not isinstance(run.get("identity"), dict):
+        raise UsageError(f"{folder} holds a whole run, not a shard (it was not made with --num-shards)")
+    try:
+        return Part(
+            folder,
+            run,
+            Shard(int(shard["index"]), int(shard["count"])),
+            frozenset(str(name) for name in shard["label_files"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise DatasetError(f"{meta / 'run.jsonl'} is damaged: its shard entry cannot be read") from None
+
+
+def check_parts(parts: Sequence[Part]) -> list[Part]:
+    """The parts in shard order, once it is sure they are every shard of one run (else ``UsageError``)."""
+    if not parts:
+        raise UsageError("augcli merge needs the output folders of the shards")
+    first = parts[0]
+    for other in parts[1:]:
+        _same_run(first, other)
+    by_index: dict[int, Part] = {}
+    for part in parts:
+        if part.shard.index in by_index:
+            raise UsageError(
+                f"cannot merge: {part.shard.label()} is given twice: {by_index[part.shard.index].path} "
+                f"and {part.path}"
+            )
+        by_index[part.shard.index] = part
+    count = first.shard.count
+    missing = [i for i in range(count) if i not in by_index]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        raise UsageError(
+            f"cannot merge: shard(s) {shown} of {count} are missing; pass all {count} parts "
+            f"(shard indices 0 to {count - 1})"
+        )
+    return [by_index[i] for i in range(count)]
+
+
+def _same_run(first: Part, other: Part) -> None:
+    for mine, theirs in ((first.identity, other.identity), (first.arguments, other.arguments)):
+        for name in _in_order(set(mine) | set(theirs)):
+            if name in (*SHARD_KEYS, "source_label") or mine.get(name) == theirs.get(name):
+                continue
+            raise UsageError(
+                f"cannot merge: {other.path} and {first.path} are shards of different runs: "
+                f"{_FIELD_NAMES.get(name, name)} {_shown(theirs.get(name))} vs {_shown(mine.get(name))}"
+            )
+
+
+def _in_order(names: set[str]) -> list[str]:
+    """The fields a user chooses first (the rest mostly follow from them), then the others."""
+    return [name for name in _FIRST if name in names] + sorted(names - set(_FIRST))
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text
+
+
+class ShardImport:
+    """The runner's task source for a merge: finished shards instead of workers."""
+
+    def __init__(self, parts: Sequence[Part]):
+        self.parts = list(parts)
+        self._results: list[dict[int, TaskResult]] = []
+
+    def check(self, identity: dict, tasks: list[Task]) -> None:
+        """The source must still be the shards' and each journal must hold exactly its shard's tasks."""
+        expected = self.parts[0].run_identity()
+        for name in _in_order(set(identity) | set(expected)):
+            if identity.get(name) != expected.get(name):
+                raise UsageError(
+                    f"cannot merge: the dataset or arguments changed since the shards ran: "
+                    f"{_FIELD_NAMES.get(name, name)} was {_shown(expected.get(name))}, now "
+                    f"{_shown(identity.get(name))}; rerun the shards"
+                )
+        for part in self.parts:
+            self._results.append(_read_records(part, part.shard.select(tasks)))
+
+    def start(
+        self, context: WorkContext, tasks: list[Task], workers: int, item_timeout: float | None
+    ) -> tuple[Iterator[TaskResult], None]:
+        return self._import(context.writer.out, {task.index for task in tasks}), None
+
+    def _import(self, out: Path, wanted: set[int]) -> Iterator[TaskResult]:
+        for part, results in zip(self.parts, self._results, strict=True):
+            link_tree(part.path, Path(out), part.label_files)
+            for index in sorted(results):  # the runner assembles in task order whatever comes first
+                if index in wanted:
+                    yield results[index]
+
+
+def _read_records(part: Part, own: list[Task]) -> dict[int, TaskResult]:
+    meta = part.path / MARKER_DIR
+    try:
+        identity, done, _ = read_journal(meta / JOURNAL_NAME)
+    except JournalError as err:
+        raise DatasetError(f"cannot read the records of {part.shard.label()} in {part.path}: {err}") from None
+    if identity != part.identity:
+        raise DatasetError(f"{meta / JOURNAL_NAME} is not the journal of the run in {meta / 'run.jsonl'}")
+    keys = {task.index: task.key for task in own}
+    foreign = [index for index, result in done.items() if keys.get(index) != result.key]
+    missing = [task for task in own if task.index not in done]
+    if foreign:
+        raise DatasetError(
+            f"{meta / JOURNAL_NAME} records task {foreign[0]}, which is not one of {part.shard.label()}'s "
+            "(a damaged or forged journal); rerun that shard with --overwrite"
+        )
+    if missing:
+        raise UsageError(
+            f"{part.shard.label()} in {part.path} lacks {len(missing)} of its {len(own)} tasks "
+            f"(image {missing[0].key!r} first); finish it with the same augcli expand command and --resume"
+        )
+    return done
+
+
+def link_tree(part: Path, out: Path, skip: frozenset[str]) -> None:
+    """Every task output of ``part`` (all but its marker folder and ``skip``) at the same place in ``out``."""
+    for folder, dirs, files in os.walk(part):
+        rel = os.path.relpath(folder, part)
+        if rel == os.curdir:
+            dirs[:] = [name for name in dirs if name != MARKER_DIR]
+            rel = ""
+        dirs.sort()
+        target_dir = out / rel
+        target_dir.mkdir(parents=True, exist_ok=True)  # empty folders too: the single run has them
+        for name in dirs + sorted(files):
+            source = Path(folder) / name
+            info = os.lstat(source)
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):  # a link or a device: augcli writes neither
+                raise UsageError(
+                    f"{source} is not a regular file (augcli never writes links); remove it and merge again"
+                )
+            relpath = os.path.join(rel, name)
+            if relpath in skip or temp_file_target(name) is not None:
+                continue
+            place(source, target_dir / name)
+
+
+def place(source: Path, target: Path) -> None:
+    """``target`` as a hardlink of ``source`` (a copy across file systems), replaced atomically."""
+    try:
+        if target.exists() and not target.is_symlink() and os.path.samefile(source, target):
+            return  # linked by an earlier, interrupted merge
+        temp = target.parent / f"{temp_prefix(target.name)}mergelnk.tmp"
+        temp.unlink(missing_ok=True)
+        try:
+            os.link(source, temp)
+        except OSError as err:
+            if err.errno not in _LINK_FALLBACK:
+                raise
+            with open(source, "rb") as src, atomic_open(target, "wb", durable=False) as dst:
+                shutil.copyfileobj(src, dst, _COPY_CHUNK)
+            return
+        os.replace(temp, target)
+    except OSError as err:
+        raise OutputError(f"cannot place {target} (from {source}): {err.strerror or err}") from None
+
+
+@releases_locks
+def merge(
+    parts: Sequence[str | Path],
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    debug: bool = False,
+    on_start: Any = None,
+    on_result: Any = None,
+) -> RunReport:
+    """Merge the shard outputs ``parts`` into ``out``; returns the run report (see the module docstring)."""
+    from augcli.engine.runner import expand
+    from augcli.recipe.recipe import recipe_from_text
+
+    ordered = check_parts([read_part(path) for path in parts])
+    out_path = Path(out).expanduser().resolve()
+    for part in ordered:
+        if out_path == part.path or out_path.is_relative_to(part.path) or part.path.is_relative_to(out_path):
+            raise UsageError(f"--out {out_path} overlaps the part {part.path}; merge into another folder")
+    for part in ordered:
+        OutputLock(part.path)  # no shard may still be writing (a --resume of it, say)
+    arguments = ordered[0].arguments
+    masks = {
+        name: (Path(value) if value is not None and name != "mask_pattern" else value)
+        for name, value in (arguments.get("mask_options") or {}).items()
+    }
+    resume = not overwrite and (out_path / MARKER_DIR / JOURNAL_NAME).is_file()
+    return expand(
+        arguments["source"],
+        recipe_from_text(ordered[0].run["recipe"], source=f"the recipe of {ordered[0].path}"),
+        out_path,
+        copies=arguments.get("copies"),
+        seed=arguments.get("seed"),
+        workers=1,
+        images=arguments.get("images"),
+        fmt=arguments.get("fmt", "auto"),
+        to=arguments.get("to", "same"),
+        mask_options=masks,
+        overwrite=overwrite,
+        debug=debug,
+        resume=resume,
+        splits=arguments.get("splits"),
+        yolo_task=arguments.get("yolo_task"),
+        keep_invalid=bool(arguments.get("keep_invalid")),
+        on_start=on_start,
+        on_result=on_result,
+        imported=ShardImport(ordered),
+        source_label=arguments.get("source_label"),
+    )

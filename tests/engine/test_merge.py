@@ -1,0 +1,214 @@
+"""Shards plus ``augcli merge`` write the tree of a single run, byte for byte, in every format."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from shard_trees import TREES, tree_digest
+
+import augcli
+from augcli.core.errors import UsageError
+from augcli.engine import resume
+from augcli.engine.merge import merge
+from augcli.engine.shards import Shard
+
+RECIPE = {
+    "version": 1,
+    "seed": 5,
+    "copies": 2,
+    "pipeline": [
+        {"HorizontalFlip": {"p": 0.5}},
+        {"Affine": {"rotate": [-20, 20], "scale": [0.8, 1.2], "p": 0.8}},
+        {"RandomBrightnessContrast": {"p": 0.5}},
+    ],
+}
+CASES = {
+    "coco": ("coco", {}),
+    "voc": ("voc", {}),
+    "yolo-splits": ("yolo", {}),
+    "masks": ("masks", {}),
+    "split-tree": ("split_tree", {}),
+    "coco-to-yolo": ("coco", {"to": "yolo"}),
+    "voc-to-coco": ("voc", {"to": "coco"}),
+}
+
+
+def run_shards(source: Path, folder: Path, count: int, recipe=RECIPE, **options) -> list[Path]:
+    parts = []
+    for index in range(count):
+        part = folder / f"part-{index}-of-{count}"
+        augcli.expand(source, recipe, part, workers=1, shard=Shard(index, count), **options)
+        parts.append(part)
+    return parts
+
+
+def image_files(root: Path, skip: set[str]) -> set[str]:
+    files = {name for name, digest in tree_digest(root).items() if digest != "dir"}
+    return {name for name in files if not name.startswith(".augcli") and name not in skip}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_one_two_and_three_shards_merge_to_the_single_run(case, tmp_path):
+    tree, options = CASES[case]
+    source = TREES[tree](tmp_path / "data")
+    single = augcli.expand(source, RECIPE, tmp_path / "single", workers=2, **options)
+    want = tree_digest(tmp_path / "single")
+    assert single.images_out > 0 and not single.skipped
+    for count in (1, 2, 3):
+        parts = run_shards(source, tmp_path / "parts", count, **options)
+        # each part holds only its own items, and together they hold every output once
+        runs = [json.loads((p / ".augcli" / "run.jsonl").read_text()) for p in parts]
+        assert sum(run["images_out"] for run in runs) == single.images_out
+        assert count == 1 or max(run["images_out"] for run in runs) < single.images_out
+        owned = [image_files(p, set(run["shard"]["label_files"])) for p, run in zip(parts, runs, strict=True)]
+        assert sum(map(len, owned)) == len(set().union(*owned))
+        merged = merge(parts[::-1], tmp_path / f"merged-{count}")  # any order of PARTS
+        assert merged.images_out == single.images_out
+        assert tree_digest(tmp_path / f"merged-{count}") == want, f"{count} shards"
+
+
+def test_merge_bytes_do_not_depend_on_the_order_of_the_parts(tmp_path):
+    source = TREES["coco"](tmp_path / "data", count=9)
+    parts = run_shards(source, tmp_path / "parts", 3)
+    merge([parts[1], parts[2], parts[0]], tmp_path / "a")
+    merge([parts[2], parts[0], parts[1]], tmp_path / "b")
+    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
+
+
+def test_a_resumed_shard_merges_to_the_single_run(tmp_path):
+    source = TREES["yolo"](tmp_path / "data")
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
+    parts = run_shards(source, tmp_path / "parts", 2)
+    shutil.rmtree(parts[1])
+    seen = []
+
+    def stop_after_two(result, task):
+        seen.append(task.index)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        augcli.expand(source, RECIPE, parts[1], workers=1, shard=Shard(1, 2), on_result=stop_after_two)
+    with pytest.raises(UsageError, match="unfinished run"):
+        merge(parts, tmp_path / "early")
+    with pytest.raises(UsageError, match="shard_index 1, now 0"):  # another shard is another run
+        augcli.expand(source, RECIPE, parts[1], workers=1, shard=Shard(0, 2), resume=True)
+    again = augcli.expand(source, RECIPE, parts[1], workers=1, shard=Shard(1, 2), resume=True)
+    assert 0 < again.images_this_run < again.images_out
+    merge(parts, tmp_path / "merged")
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+
+
+def test_a_merge_cut_short_is_finished_by_running_it_again(tmp_path):
+    source = TREES["voc"](tmp_path / "data")
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
+    parts = run_shards(source, tmp_path / "parts", 2)
+    before = [tree_digest(p) for p in parts]
+    calls = []
+
+    def stop(result, task):
+        calls.append(task.index)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        merge(parts, tmp_path / "merged", on_result=stop)
+    assert not (tmp_path / "merged" / "ImageSets" / "Main" / "train.txt").exists()  # label files last
+    again = merge(parts, tmp_path / "merged")
+    assert again.images_this_run < again.images_out
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+    assert [tree_digest(p) for p in parts] == before  # parts are only read
+    with pytest.raises(UsageError, match="--overwrite"):
+        merge(parts, tmp_path / "merged")
+    merge(parts, tmp_path / "merged", overwrite=True)
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+
+
+# -- refusals ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    return TREES["coco"](tmp_path / "data", count=4)
+
+
+def _other_version(monkeypatch):
+    monkeypatch.setattr(resume, "__version__", "9.9.9")
+    return {}
+
+
+VARIANTS = {
+    "recipe": (lambda mp, src: {"recipe": {**RECIPE, "pipeline": RECIPE["pipeline"][:1]}}, "recipe (sha256)"),
+    "seed": (lambda mp, src: {"seed": 6}, "seed 6 vs 5"),
+    "copies": (lambda mp, src: {"copies": 1}, "copies 1 vs 2"),
+    "format": (lambda mp, src: {"to": "voc"}, "output_format voc vs coco"),
+    "yolo_task": (lambda mp, src: {"to": "yolo", "yolo_task": "detect"}, "output_format yolo vs coco"),
+    "augcli": (lambda mp, src: _other_version(mp), "augcli version 9.9.9 vs 0.1.0"),
+    "source": (lambda mp, src: {"source": shutil.copytree(src, src.parent / "copy")}, "source"),
+}
+
+
+@pytest.mark.parametrize("field", list(VARIANTS))
+def test_parts_of_different_runs_are_refused_naming_the_field_and_both_values(
+    field, tiny, tmp_path, monkeypatch
+):
+    first = tmp_path / "p0"
+    augcli.expand(tiny, RECIPE, first, workers=1, shard=Shard(0, 2))
+    make, words = VARIANTS[field]
+    changed = make(monkeypatch, tiny)
+    options = {k: v for k, v in changed.items() if k not in ("recipe", "source")}
+    augcli.expand(
+        changed.get("source", tiny),
+        changed.get("recipe", RECIPE),
+        tmp_path / "p1",
+        workers=1,
+        shard=Shard(1, 2),
+        **options,
+    )
+    monkeypatch.undo()
+    with pytest.raises(UsageError) as caught:
+        merge([first, tmp_path / "p1"], tmp_path / "out")
+    message = str(caught.value)
+    assert "different runs" in message and words in message and "\n" not in message
+    assert caught.value.exit_code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_different_number_of_shards_is_refused(tiny, tmp_path):
+    two = run_shards(tiny, tmp_path / "two", 2)
+    three = run_shards(tiny, tmp_path / "three", 3)
+    with pytest.raises(UsageError, match="--num-shards 3 vs 2"):
+        merge([two[0], three[1], three[2]], tmp_path / "out")
+
+
+def test_missing_and_duplicate_shards_are_refused(tiny, tmp_path):
+    parts = run_shards(tiny, tmp_path / "parts", 3)
+    with pytest.raises(UsageError, match=r"shard\(s\) 1 of 3 are missing.*0 to 2"):
+        merge([parts[0], parts[2]], tmp_path / "out")
+    with pytest.raises(UsageError, match="shard 2 of 3 is given twice"):
+        merge([parts[0], parts[1], parts[2], parts[2]], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_what_is_not_a_shard_is_refused(tiny, tmp_path):
+    augcli.expand(tiny, RECIPE, tmp_path / "whole", workers=1)
+    parts = run_shards(tiny, tmp_path / "parts", 2)
+    with pytest.raises(UsageError, match="not a shard"):
+        merge([tmp_path / "whole"], tmp_path / "out")
+    with pytest.raises(UsageError, match="not an augcli output"):
+        merge([tiny], tmp_path / "out")
+    with pytest.raises(UsageError, match="overlaps the part"):
+        merge(parts, parts[0] / "inside")
+
+
+def test_a_source_changed_since_the_shards_ran_is_refused(tiny, tmp_path):
+    parts = run_shards(tiny, tmp_path / "parts", 2)
+    label = tiny / "annotations" / "instances_train.json"
+    doc = json.loads(label.read_text())
+    doc["annotations"][0]["bbox"][0] += 1
+    label.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match="changed since the shards ran"):
+        merge(parts, tmp_path / "out")
