@@ -1,8 +1,9 @@
 """Sensor noise: ISONoise, ShotNoise, SaltAndPepper, MultiplicativeNoise.
 
-Noise fields are generated inside the op from its seed (OpenCV's generator
-for normal and uniform fields, numpy's for Poisson counts), so an op
-pickles to a few bytes and replays exactly.
+Noise fields are generated inside the op from its seed (ISONoise reads
+seeded windows of the pooled tables of ``noise_pool``; the others use
+OpenCV's generator for normal and uniform fields, numpy's for Poisson
+counts), so an op pickles to a few bytes and replays exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from augcli.transforms.base import SampleContext, Transform, register
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, num_channels
+from augcli.transforms.pixel.noise_pool import normal_pool, pooled_field, uniform16_pool
 from augcli.transforms.pixel.support import (
     ColourOp,
     grey_view,
@@ -49,15 +51,17 @@ class ISONoiseOp(ColourOp):
         std_light = float(cv2.meanStdDev(light)[1][0, 0])
         # Luminance: Poisson counts (in uint8 steps) scaled towards white, more in dark areas.
         counts = poisson_constant(std_light * self.intensity * 255.0, light.shape, count_seed)
-        light += counts * np.float32(1.0 / 255.0) * (1.0 - light)
+        headroom = np.subtract(np.float32(1.0), light)
+        headroom *= counts
+        light += headroom * np.float32(1.0 / 255.0)
         np.clip(light, 0.0, 1.0, out=light)
         if not rgb:
             return to_image(light, colour.dtype, maxv, scale=maxv)
         # Colour: a normal hue jitter whose spread is a fraction of the full circle.
-        jitter = np.empty((height, width), np.float32)
-        cv2.setRNGSeed(hue_seed)
-        cv2.randn(jitter, 0.0, self.color_shift * 360.0 * self.intensity)
-        hue = np.mod(cv2.extractChannel(hls, 0) + jitter, 360.0)
+        jitter = pooled_field(normal_pool(), (height, width), hue_seed)
+        jitter *= np.float32(self.color_shift * 360.0 * self.intensity)
+        jitter += cv2.extractChannel(hls, 0)
+        hue = np.mod(jitter, np.float32(360.0), out=jitter)
         out = cv2.cvtColor(cv2.merge([hue, light, cv2.extractChannel(hls, 2)]), cv2.COLOR_HLS2RGB)
         return to_image(out, colour.dtype, maxv, scale=maxv)
 
@@ -65,9 +69,10 @@ class ISONoiseOp(ColourOp):
 def poisson_constant(lam: float, shape: tuple, seed: int) -> np.ndarray:
     """float32 Poisson(lam) counts of the given shape, by inverting the CDF.
 
-    One 16-bit uniform draw per value indexes a 65536-entry table of counts,
-    several times faster than numpy's Poisson sampler; the distribution is
-    exact up to the 1/65536 resolution of the draws.
+    One 16-bit uniform value per count, read from the pooled table
+    (``noise_pool``), indexes a 65536-entry table of counts, several times
+    faster than numpy's Poisson sampler; the distribution is exact up to the
+    1/65536 resolution of the draws.
     """
     if lam <= 0:
         return np.zeros(shape, np.float32)
@@ -82,10 +87,7 @@ def poisson_constant(lam: float, shape: tuple, seed: int) -> np.ndarray:
     pmf[1:] = lam / np.arange(1, top + 1)
     cdf = np.cumsum(np.cumprod(pmf))
     table = np.searchsorted(cdf, (np.arange(65536) + 0.5) / 65536).astype(np.float32)
-    draws = np.empty(shape, np.uint16)
-    cv2.setRNGSeed(seed)
-    cv2.randu(draws.reshape(shape[0], -1), 0, 65536)
-    return np.take(table, draws)
+    return np.take(table, pooled_field(uniform16_pool(), shape, seed))
 
 
 @register
@@ -110,7 +112,8 @@ class ISONoise(Transform):
         "Follows the documented scales (hue jitter std = color_shift * intensity * 360 "
         "degrees, Poisson luminance counts in uint8 steps, as Albumentations 1.x did); "
         "Albumentations 2.0.8 drops both factors and its noise is far weaker. Grey images "
-        "get the luminance noise only; alpha is untouched."
+        "get the luminance noise only; alpha is untouched. Both noises read seeded windows of "
+        "fixed tables of 2^21 draws (see GaussNoise), not fresh draws for every pixel."
     )
 
     def make_op(self, rng: np.random.Generator, ctx: SampleContext) -> ISONoiseOp | None:
