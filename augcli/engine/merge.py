@@ -167,6 +167,7 @@ class ShardImport:
     def __init__(self, parts: Sequence[Part]):
         self.parts = list(parts)
         self._results: list[dict[int, TaskResult]] = []
+        self._files: list[tuple[list[str], list[str]]] = []  # per part: its folders and files to bring
 
     def check(self, identity: dict, tasks: list[Task]) -> None:
         """The source must still be the shards' and each journal must hold exactly its shard's tasks."""
@@ -179,6 +180,7 @@ class ShardImport:
                     f"{_shown(identity.get(name))}; rerun the shards"
                 )
         for part in self.parts:
+            self._files.append(part_files(part.path, part.label_files))
             self._results.append(_read_records(part, part.shard.select(tasks)))
 
     def start(
@@ -187,8 +189,8 @@ class ShardImport:
         return self._import(context.writer.out, {task.index for task in tasks}), None
 
     def _import(self, out: Path, wanted: set[int]) -> Iterator[TaskResult]:
-        for part, results in zip(self.parts, self._results, strict=True):
-            link_tree(part.path, Path(out), part.label_files)
+        for part, results, (folders, files) in zip(self.parts, self._results, self._files, strict=True):
+            link_tree(part.path, Path(out), folders, files)
             for index in sorted(results):  # the runner assembles in task order whatever comes first
                 if index in wanted:
                     yield results[index]
@@ -218,29 +220,35 @@ def _read_records(part: Part, own: list[Task]) -> dict[int, TaskResult]:
     return done
 
 
-def link_tree(part: Path, out: Path, skip: frozenset[str]) -> None:
-    """Every task output of ``part`` (all but its marker folder and ``skip``) at the same place in ``out``."""
-    for folder, dirs, files in os.walk(part):
+def part_files(part: Path, skip: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(folders, files) of ``part`` to bring into OUT, relative: all but its marker folder,
+    ``skip`` and temporary files. A link or a device there is refused (augcli writes neither)."""
+    folders, files = [], []
+    for folder, dirs, names in os.walk(part):
         rel = os.path.relpath(folder, part)
         if rel == os.curdir:
             dirs[:] = [name for name in dirs if name != MARKER_DIR]
             rel = ""
         dirs.sort()
-        target_dir = out / rel
-        target_dir.mkdir(parents=True, exist_ok=True)  # empty folders too: the single run has them
-        for name in dirs + sorted(files):
-            source = Path(folder) / name
-            info = os.lstat(source)
-            if stat.S_ISDIR(info.st_mode):
-                continue
-            if not stat.S_ISREG(info.st_mode):  # a link or a device: augcli writes neither
+        folders.append(rel)  # empty folders too: the single run has them
+        for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            path = os.path.join(folder, name)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
                 raise UsageError(
-                    f"{source} is not a regular file (augcli never writes links); remove it and merge again"
+                    f"{path} is not a regular file (augcli never writes links); remove it and merge again"
                 )
             relpath = os.path.join(rel, name)
-            if relpath in skip or temp_file_target(name) is not None:
-                continue
-            place(source, target_dir / name)
+            if relpath not in skip and temp_file_target(name) is None:
+                files.append(relpath)
+    return folders, files
+
+
+def link_tree(part: Path, out: Path, folders: list[str], files: list[str]) -> None:
+    """``files`` of ``part`` at the same place in ``out`` (see ``place``)."""
+    for folder in folders:
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    for relpath in files:
+        place(part / relpath, out / relpath)
 
 
 def place(source: Path, target: Path) -> None:

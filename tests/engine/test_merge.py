@@ -212,3 +212,59 @@ def test_a_source_changed_since_the_shards_ran_is_refused(tiny, tmp_path):
     label.write_text(json.dumps(doc))
     with pytest.raises(UsageError, match="changed since the shards ran"):
         merge(parts, tmp_path / "out")
+
+
+PARTNER_AND_CLASS_RECIPES = {
+    "mosaic-mixup": {
+        "version": 1,
+        "seed": 2,
+        "copies": 2,
+        "pipeline": [
+            {"Mosaic": {"grid": [2, 2], "output_size": [48, 40], "p": 0.7}},
+            {"MixUp": {"p": 0.5}},
+        ],
+    },
+    "class-plan": {
+        "version": 1,
+        "seed": 3,
+        "copies": {"mode": "repeat_factor", "threshold": 0.6, "base": 1, "max_copies": 3},
+        "pipeline": [{"HorizontalFlip": {"p": 0.5}}, {"Affine": {"rotate": [-10, 10], "p": 0.9}}],
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(PARTNER_AND_CLASS_RECIPES))
+def test_partners_and_class_plans_are_the_whole_runs_in_every_shard(name, tmp_path):
+    recipe = PARTNER_AND_CLASS_RECIPES[name]
+    source = TREES["coco"](tmp_path / "data", count=8)
+    augcli.expand(source, recipe, tmp_path / "single", workers=1)
+    parts = run_shards(source, tmp_path / "parts", 3, recipe=recipe)
+    merge(parts, tmp_path / "merged")
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+
+
+def test_across_file_systems_the_files_are_copied_to_the_same_tree(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    source = TREES["masks"](tmp_path / "data")
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
+    parts = run_shards(source, tmp_path / "parts", 2)
+
+    def cross_device(src, dst, *args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    merge(parts, tmp_path / "merged")
+    monkeypatch.undo()
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+    some = next((tmp_path / "merged" / "images").iterdir())
+    assert os.stat(some).st_nlink == 1  # copies, not links
+
+
+def test_a_link_planted_in_a_part_is_refused_not_followed(tiny, tmp_path):
+    parts = run_shards(tiny, tmp_path / "parts", 2)
+    (parts[0] / "images" / "planted.png").symlink_to(tmp_path / "data" / "images" / "img_0.png")
+    with pytest.raises(UsageError, match="planted.png is not a regular file"):
+        merge(parts, tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # refused before OUT is touched
