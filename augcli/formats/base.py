@@ -22,7 +22,7 @@ from augcli.core.sample import Categories, Sample
 
 @dataclass(frozen=True)
 class WriteOptions:
-    jpeg_quality: int = 95
+    jpeg_quality: int | str = 95  # or "source": each JPEG input's quantization tables
     yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
     keep_original: bool = True  # originals (and, with keep_invalid, their unusable entries) are written
     keep_invalid: bool = False  # --keep-invalid: label files keep invalid and unusable entries as read

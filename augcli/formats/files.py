@@ -50,7 +50,7 @@ def copy_into(out: Path, relpath: str | Path, source: Path, *, root: Path, durab
 
 
 def write_converted_original(
-    out: Path, relpath: str | Path, source: Path, sample, jpeg_quality: int, *, root: Path
+    out: Path, relpath: str | Path, source: Path, sample, jpeg_quality: int | str, *, root: Path
 ) -> Path:
     """An original written into another format: its bytes, unless it has an EXIF
     orientation (other tools would turn it, or not, differently from the source
@@ -60,7 +60,7 @@ def write_converted_original(
     return write_sample_image(out, relpath, sample, jpeg_quality)
 
 
-def write_sample_image(out: Path, relpath: str | Path, sample, jpeg_quality: int) -> Path:
+def write_sample_image(out: Path, relpath: str | Path, sample, jpeg_quality: int | str) -> Path:
     """Encode a sample's pixels in the format ``relpath``'s extension names (no EXIF).
 
     An image larger than augcli reads back (``AUGCLI_MAX_PIXELS``) is refused

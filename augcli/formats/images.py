@@ -155,6 +155,7 @@ def _orient(image: Image.Image, path: Path, expected: tuple[int, int] | None):
         "raw_size": raw_size,
         "icc_profile": image.info.get("icc_profile"),
         "jpeg_subsampling": _jpeg_subsampling(image),
+        "jpeg_qtables": _jpeg_qtables(image),
         "tiff_compression": image.info.get("compression") if image.format == "TIFF" else None,
     }
     if expected is None or raw_size == tuple(expected):
@@ -192,6 +193,14 @@ def _jpeg_subsampling(image: Image.Image) -> int | None:
     return value if value in (0, 1, 2) else None
 
 
+def _jpeg_qtables(image: Image.Image) -> tuple | None:
+    """The quantization tables, for ``jpeg_quality: source`` (a tuple: info is compared)."""
+    tables = getattr(image, "quantization", None) if image.format == "JPEG" else None
+    if not tables:
+        return None
+    return tuple(tuple(int(v) for v in tables[k]) for k in sorted(tables))
+
+
 def _to_array(image: Image.Image, path: Path) -> np.ndarray:
     mode = image.mode
     if mode in ("L", "RGB", "RGBA"):
@@ -214,12 +223,17 @@ def _to_array(image: Image.Image, path: Path) -> np.ndarray:
     raise ImageReadError(f"unsupported image mode {mode!r}", file=str(path))
 
 
-def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95, fmt: str | None = None) -> bytes:
+def encode_image(
+    array: np.ndarray, info: dict, *, jpeg_quality: int | str = 95, fmt: str | None = None
+) -> bytes:
     """Encode ``array`` as the same kind of file ``info`` describes.
 
     ``fmt`` overrides the format (else ``info['format']``, else the
     extension). Palette sources are re-quantised to their own palette; alpha
     is dropped only where the format cannot hold it (JPEG, BMP).
+    ``jpeg_quality="source"`` writes a JPEG with the quantization tables the
+    source JPEG had (``info['jpeg_qtables']``), so it comes out about the
+    source's size; a source that was no JPEG (and WebP) gets quality 95.
     """
     fmt = fmt or info.get("format") or format_for_suffix(info.get("ext", "")) or "PNG"
     memo = _shared if _shared is not None and not reference_codec() else None
@@ -234,8 +248,13 @@ def encode_image(array: np.ndarray, info: dict, *, jpeg_quality: int = 95, fmt: 
     return data
 
 
-def _encode(array: np.ndarray, info: dict, jpeg_quality: int, fmt: str) -> bytes:
-    if fmt == "JPEG" and not info.get("icc_profile") and not reference_codec():
+def _encode(array: np.ndarray, info: dict, jpeg_quality: int | str, fmt: str) -> bytes:
+    if (
+        fmt == "JPEG"
+        and isinstance(jpeg_quality, int)
+        and not info.get("icc_profile")
+        and not reference_codec()
+    ):
         data = fast_jpeg(np.asarray(array), jpeg_quality, info.get("jpeg_subsampling"))
         if data is not None:
             return data
@@ -250,7 +269,17 @@ def _encode(array: np.ndarray, info: dict, jpeg_quality: int, fmt: str) -> bytes
 
 
 # What an encode depends on besides the pixels, the format and the quality.
-_ENCODER_KEYS = ("mode", "palette", "transparency", "icc_profile", "jpeg_subsampling", "tiff_compression")
+_ENCODER_KEYS = (
+    "mode",
+    "palette",
+    "transparency",
+    "icc_profile",
+    "jpeg_subsampling",
+    "jpeg_qtables",
+    "tiff_compression",
+)
+SOURCE_QUALITY = "source"
+_DEFAULT_QUALITY = 95
 _shared: dict[int, list] | None = None
 
 
@@ -317,16 +346,21 @@ def _quantize_to_palette(image: Image.Image, info: dict) -> Image.Image:
     return quantized
 
 
-def _save_options(image: Image.Image, info: dict, fmt: str, jpeg_quality: int) -> dict:
+def _save_options(image: Image.Image, info: dict, fmt: str, jpeg_quality: int | str) -> dict:
     options: dict = {}
     if info.get("icc_profile") and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
         options["icc_profile"] = info["icc_profile"]
+    tables = info.get("jpeg_qtables") if jpeg_quality == SOURCE_QUALITY else None
+    quality = _DEFAULT_QUALITY if jpeg_quality == SOURCE_QUALITY else int(jpeg_quality)
     if fmt == "JPEG":
-        options["quality"] = int(jpeg_quality)
+        if tables:
+            options["qtables"] = [list(table) for table in tables]  # no quality: the tables as they are
+        else:
+            options["quality"] = quality
         if info.get("jpeg_subsampling") is not None and image.mode != "L":
             options["subsampling"] = info["jpeg_subsampling"]
     elif fmt == "WEBP":
-        options["quality"] = int(jpeg_quality)
+        options["quality"] = quality
     elif fmt == "TIFF" and info.get("tiff_compression") not in (None, "raw"):
         options["compression"] = info["tiff_compression"]
     if image.mode == "P" and isinstance(image.info.get("transparency"), int):

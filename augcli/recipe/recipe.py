@@ -35,7 +35,7 @@ class Recipe:
     keep_original: bool = True
     min_ops: int = 0  # redraw a copy until at least this many ops applied
     policy: LabelPolicy = DEFAULT_POLICY
-    jpeg_quality: int = 95
+    jpeg_quality: int | str = 95  # or "source": each JPEG input's quantization tables
     yolo_task: str | None = None  # None: --yolo-task or auto
     splits: tuple[str, ...] | None = None  # None: --splits or the default choice
     pipeline: Pipeline = field(default_factory=Pipeline)

@@ -14,7 +14,7 @@ labels:
   keypoint_flip_pairs: auto   # auto | [[a, b], ...] 0-based
   unknown_fields: drop  # drop | keep: annotation fields with coordinates no warp moves
 output:
-  jpeg_quality: 95      # 1..100 (an augcli addition)
+  jpeg_quality: 95      # 1..100, or source: the input's quantization tables (an augcli addition)
   yolo_task: auto       # auto | detect | segment | pose (YOLO outputs only)
 partners: {}            # how multi-image transforms draw partners (see partners.py)
 partner_pipeline: []    # run on every partner first (see partners.py)
@@ -37,6 +37,7 @@ from augcli.transforms.base import Transform
 from augcli.transforms.params import Param, ParamError
 
 SUPPORTED_VERSIONS = (1,)
+SOURCE = "source"  # output.jpeg_quality: reuse each JPEG input's quantization tables
 
 TOP_PARAMS = (
     Param("version", "int", 1, "recipe format version"),
@@ -77,7 +78,14 @@ LABEL_PARAMS = (
 )
 YOLO_TASKS = ("auto", "detect", "segment", "pose")
 OUTPUT_PARAMS = (
-    Param("jpeg_quality", "int", 95, "quality of JPEG outputs", low=1, high=100),
+    Param(
+        "jpeg_quality",
+        "int",
+        95,
+        "quality of JPEG outputs, or source: each JPEG input's own quantization tables",
+        low=1,
+        high=100,
+    ),
     Param("yolo_task", "choice", None, "YOLO label kind (auto: from the labels)", choices=YOLO_TASKS),
 )
 TOP_KEYS = tuple(p.name for p in TOP_PARAMS) + (
@@ -103,7 +111,7 @@ class RecipeParts:
     keep_original: bool = True
     min_ops: int = 0
     policy: LabelPolicy = DEFAULT_POLICY
-    jpeg_quality: int = 95
+    jpeg_quality: int | str = 95  # or SOURCE
     yolo_task: str | None = None
     splits: tuple[str, ...] | None = None
     steps: list[Transform] = field(default_factory=list)
@@ -146,8 +154,11 @@ def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transfo
     parts.keep_original = values.get("keep_original", parts.keep_original)
     parts.min_ops = values.get("min_ops", parts.min_ops)
     parts.policy = _labels(data.get("labels"), problems)
+    source_quality = isinstance(data.get("output"), dict) and data["output"].get("jpeg_quality") == SOURCE
+    if source_quality:  # the one value that is not a number
+        data = {**data, "output": {k: v for k, v in data["output"].items() if k != "jpeg_quality"}}
     output = _section(data, "output", OUTPUT_PARAMS, problems)
-    parts.jpeg_quality = output.get("jpeg_quality", parts.jpeg_quality)
+    parts.jpeg_quality = SOURCE if source_quality else output.get("jpeg_quality", parts.jpeg_quality)
     parts.yolo_task = output.get("yolo_task", parts.yolo_task)
     parts.splits = _splits(data.get("splits"), problems)
     parts.steps = build_steps(data.get("pipeline"), ("pipeline",), problems, registry)
