@@ -268,3 +268,17 @@ def test_a_link_planted_in_a_part_is_refused_not_followed(tiny, tmp_path):
     with pytest.raises(UsageError, match="planted.png is not a regular file"):
         merge(parts, tmp_path / "out")
     assert not (tmp_path / "out").exists()  # refused before OUT is touched
+
+
+@pytest.mark.parametrize("tree", list(TREES))
+def test_shards_without_images_still_write_a_dataset_and_merge(tree, tmp_path):
+    source = TREES[tree](tmp_path / "data", count=1)
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1, debug=True)
+    parts = []
+    for index in range(8):  # more shards than the dataset has images
+        parts.append(tmp_path / f"part-{index}")
+        report = augcli.expand(source, RECIPE, parts[-1], workers=1, debug=True, shard=Shard(index, 8))
+        assert report.shard is not None and report.shard["of"] >= report.shard["tasks"]
+    assert any(json.loads((p / ".augcli" / "run.jsonl").read_text())["images_out"] == 0 for p in parts)
+    merge(parts, tmp_path / "merged")
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
