@@ -1,7 +1,10 @@
-"""Run the pending tasks of a plan: collect, journal, clean up, stop on a dead disk.
+"""Run the pending tasks of a plan: journal, clean up, stop on a dead disk.
 
-Every result is normalized the way the journal stores it, so a resumed run
-assembles exactly what an uninterrupted one would. A skipped item's files
+Results are journaled as they come and only a small ``Done`` is kept per
+task (``engine.assemble`` reads the results back in plan order), so the
+parent's memory does not grow with the dataset. Every result is normalized
+the way the journal stores it, so a resumed run assembles exactly what an
+uninterrupted one would. A skipped item's files
 are removed (a task that failed half-way must not leave an orphan image).
 A write failure no item can escape (disk full, read-only, no permission)
 stops the run with ``OutputError`` (exit 6); an interruption stops it too.
@@ -15,7 +18,7 @@ from typing import Any
 
 from augcli.core.errors import OutputError
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
-from augcli.engine.journal import Journal, normalize_result
+from augcli.engine.journal import Done, Journal, normalize_result
 from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext, discard_outputs
 from augcli.formats.atomic import remove_temp_files_below
@@ -31,13 +34,14 @@ def execute(
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
     on_result: Callable[[TaskResult, Task], None] | None = None,
     start: Callable[..., tuple[Iterator[TaskResult], Any]] | None = None,
-) -> dict[int, TaskResult]:
-    """Results of ``tasks`` by task index (see the module docstring).
+) -> dict[int, Done]:
+    """The finished ``tasks`` by task index (see the module docstring); without a
+    journal (a dry run) each ``Done`` holds its result.
 
-    ``start`` is where they come from (default ``executors.start_tasks``;
+    ``start`` is where results come from (default ``executors.start_tasks``;
     ``augcli merge`` takes them from finished shards)."""
     by_index = {task.index: task for task in tasks}
-    results: dict[int, TaskResult] = {}
+    results: dict[int, Done] = {}
     stopped: TaskResult | None = None
     iterator, pool = (start or start_tasks)(context, tasks, workers, item_timeout)
     try:
@@ -48,9 +52,10 @@ def execute(
             result = normalize_result(result)
             if result.error:
                 discard_outputs(context.writer, by_index[result.index])
-            results[result.index] = result
             if journal is not None:
-                _journal(journal.record, result)
+                results[result.index] = _journal(journal.record, result)
+            else:
+                results[result.index] = Done(result.index, result.key, bool(result.error), result=result)
             if on_result:
                 on_result(result, by_index[result.index])
     finally:
@@ -70,9 +75,9 @@ def execute(
     return results
 
 
-def _journal(action, *args) -> None:
+def _journal(action, *args):
     try:
-        action(*args)
+        return action(*args)
     except OSError as err:
         raise OutputError(
             f"cannot write the journal: {err.strerror or err}; {RESUME_HINT} once it can be written"

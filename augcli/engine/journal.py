@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,31 @@ from augcli.formats.base import ItemRecord
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
 FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable
+
+
+@dataclass(frozen=True)
+class PartRef:
+    """Where one task's result line is: ``file`` (relative to ``OUT/.augcli/``, or absolute),
+    its byte ``offset`` and ``length`` (the newline excluded)."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished task as the journal knows it: small, whatever the task's size.
+
+    ``ref`` locates its full result (``engine.assemble.load_result`` reads it back);
+    ``result`` holds it instead when nothing is written (a dry run).
+    """
+
+    index: int
+    key: str
+    failed: bool
+    ref: PartRef | None = None
+    result: TaskResult | None = None
 
 
 class JournalError(ValueError):
@@ -102,9 +128,10 @@ def result_from_dict(data: dict) -> TaskResult:
 class Journal:
     """Append-only log of finished tasks; see the module docstring."""
 
-    def __init__(self, path: Path, fd: int):
+    def __init__(self, path: Path, fd: int, size: int = 0):
         self.path = path
         self._fd = fd
+        self._size = size  # bytes in the file once every queued line is written
         self._pending: list[bytes] = []
         self._last_flush = time.monotonic()
 
@@ -118,12 +145,13 @@ class Journal:
         fd = open_meta(Path(meta_dir), JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
         journal = cls(path, fd)
         journal._write(header)
+        journal._size = len(header)
         os.fsync(fd)
         fsync_dir(path.parent)
         return journal
 
     @classmethod
-    def reopen(cls, meta_dir: Path) -> tuple[Journal, dict, dict[int, TaskResult]]:
+    def reopen(cls, meta_dir: Path) -> tuple[Journal, dict, dict[int, Done]]:
         """Open an existing journal for appending: (journal, header identity, finished tasks).
 
         Cuts off a torn last line (and anything after it) so new lines follow
@@ -135,15 +163,19 @@ class Journal:
         if os.fstat(fd).st_size != good_bytes:
             os.ftruncate(fd, good_bytes)
             os.fsync(fd)
-        return cls(path, fd), identity, done
+        return cls(path, fd, good_bytes), identity, done
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record(self, result: TaskResult) -> None:
+    def record(self, result: TaskResult) -> Done:
         """Queue a finished task; it becomes durable at the next flush."""
-        self._pending.append(_line(result_to_dict(result)))
+        line = _line(result_to_dict(result))
+        ref = PartRef(JOURNAL_NAME, self._size, len(line) - 1)
+        self._pending.append(line)
+        self._size += len(line)
         if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
             self.flush()
+        return Done(result.index, result.key, bool(result.error), ref)
 
     def flush(self) -> None:
         """Sync the output files written so far, then append and sync the queued tasks."""
@@ -176,7 +208,7 @@ class Journal:
         fsync_dir(self.path.parent)
 
 
-def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
+def read_journal(path: Path) -> tuple[dict, dict[int, Done], int]:
     """(identity, finished tasks by index, length in bytes of the whole lines read)."""
     try:
         data = read_meta(path.parent, path.name)
@@ -195,14 +227,15 @@ def read_journal(path: Path) -> tuple[dict, dict[int, TaskResult], int]:
         or not isinstance(header.get("identity"), dict)
     ):
         raise JournalError(f"the journal header of {path} is unreadable")
-    done: dict[int, TaskResult] = {}
+    done: dict[int, Done] = {}
     good = len(lines[0]) + 1
     for number, line in enumerate(lines[1:-1], 2):  # the last element follows the last newline: torn
         try:
             result = result_from_dict(json.loads(line))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise JournalError(f"line {number} of {path} is not a task record augcli wrote") from None
-        done[result.index] = result
+        ref = PartRef(path.name, good, len(line))
+        done[result.index] = Done(result.index, result.key, bool(result.error), ref)
         good += len(line) + 1
     return header["identity"], done, good
 

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import DatasetError, OutputError, UsageError
-from augcli.engine.journal import JOURNAL_NAME, JournalError, read_journal
+from augcli.engine.assemble import PartReader
+from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, read_journal
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport
@@ -166,7 +167,7 @@ class ShardImport:
 
     def __init__(self, parts: Sequence[Part]):
         self.parts = list(parts)
-        self._results: list[dict[int, TaskResult]] = []
+        self._results: list[dict[int, Done]] = []
         self._files: list[tuple[list[str], list[str]]] = []  # per part: its folders and files to bring
 
     def check(self, identity: dict, tasks: list[Task]) -> None:
@@ -191,12 +192,16 @@ class ShardImport:
     def _import(self, out: Path, wanted: set[int]) -> Iterator[TaskResult]:
         for part, results, (folders, files) in zip(self.parts, self._results, self._files, strict=True):
             link_tree(part.path, Path(out), folders, files)
-            for index in sorted(results):  # the runner assembles in task order whatever comes first
-                if index in wanted:
-                    yield results[index]
+            reader = PartReader(part.path / MARKER_DIR)  # one result read at a time
+            try:
+                for index in sorted(results):  # the runner assembles in task order whatever comes first
+                    if index in wanted:
+                        yield reader.load(results[index])
+            finally:
+                reader.close()
 
 
-def _read_records(part: Part, own: list[Task]) -> dict[int, TaskResult]:
+def _read_records(part: Part, own: list[Task]) -> dict[int, Done]:
     meta = part.path / MARKER_DIR
     try:
         identity, done, _ = read_journal(meta / JOURNAL_NAME)

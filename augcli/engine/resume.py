@@ -26,9 +26,8 @@ from typing import Any
 from augcli import __version__
 from augcli.core.errors import OutputError, UsageError
 from augcli.engine import inputs
-from augcli.engine.journal import JOURNAL_NAME, Journal, JournalError
+from augcli.engine.journal import JOURNAL_NAME, Done, Journal, JournalError
 from augcli.engine.lock import LOCK_NAME, MARKER_DIR, read_meta
-from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import remove_temp_files_below
 
 RUN_FILE = "run.jsonl"
@@ -38,7 +37,7 @@ _HASH_CHUNK = 1 << 20
 @dataclass
 class RunState:
     journal: Journal | None  # None for a finished run (nothing left to do)
-    done: dict[int, TaskResult] = field(default_factory=dict)
+    done: dict[int, Done] = field(default_factory=dict)
     finished: dict | None = None  # run.jsonl of a finished run
     resumed: bool = False
 
@@ -149,7 +148,7 @@ def _exists(path: Path) -> bool:
     return path.is_symlink() or path.exists()  # a planted link counts (and is refused on open)
 
 
-def _check_done(done: dict[int, TaskResult], task_keys: dict[int, str], where: Path) -> None:
+def _check_done(done: dict[int, Done], task_keys: dict[int, str], where: Path) -> None:
     """Every journaled task must be one of this run's plan (a forged line names another)."""
     for index, result in done.items():
         if task_keys.get(index) != result.key:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from functools import partial
@@ -11,24 +10,23 @@ from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
 from augcli.core.limits import MAX_COPIES
+from augcli.engine.assemble import assemble, results_in_order
 from augcli.engine.class_plan import image_classes, plan_dataset
 from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
 from augcli.engine.inputs import fingerprint_rows
-from augcli.engine.journal import normalize
 from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import Task, plan_splits, plan_tasks
-from augcli.engine.report import RunReport, write_jsonl
-from augcli.engine.resume import RUN_FILE, begin_run, run_identity
+from augcli.engine.report import RunReport
+from augcli.engine.resume import begin_run, run_identity
 from augcli.engine.shards import Shard, run_arguments
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats import contained
-from augcli.formats.atomic import recording_writes
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
-from augcli.recipe.recipe import MAX_DRAWS, Recipe, check_dataset, load_recipe, recipe_from_dict
+from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
 
 
 def resolve_recipe(recipe: Any) -> Recipe:
@@ -215,38 +213,12 @@ def expand(
     start = imported.start if imported is not None else None
     fresh = execute(context, pending, workers, journal, item_timeout, on_result, start=start)
     report.images_this_run = sum(
-        len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].error
+        len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].failed
     )
-    results = {**done, **fresh}
-
-    records, provenance = [], []
+    meta = out_path / MARKER_DIR
+    results = results_in_order(meta if writer is not None else None, {**done, **fresh})
     label_names = {str(k): v for k, v in reader.categories.names().items()}
-    for index in sorted(results):
-        result = results[index]
-        if result.error:
-            report.skipped.append(result.error)
-        report.library_warnings.extend(result.warnings)
-        records.extend(result.records)
-        # an output lost to a partner that failed to load is reported; its siblings were written
-        written = [row for row in result.provenance if "skipped" not in row]
-        report.skipped.extend(row["skipped"] for row in result.provenance if "skipped" in row)
-        provenance.extend(written)
-        report.add_dropped(result.dropped)
-        report.raster_path += sum(int(p.get("raster_path", 0)) for p in result.provenance)
-        report.add_classes(label_names, result.classes_out, result.dropped_by_class)
-        task = tasks[index]
-        count = len(result.records)
-        if dry_run:
-            count = len(written) + (0 if result.error or 0 not in task.copies else 1)
-            report.images_out += count
-        report.splits[task.split]["images_out"] += count
-
-    report.copies_short_of_min_ops = sum(1 for entry in provenance if entry.get("short_of_min_ops"))
-    if report.copies_short_of_min_ops:
-        report.warnings.append(
-            f"{report.copies_short_of_min_ops} copies still had fewer than min_ops={recipe.min_ops} "
-            f"ops after {MAX_DRAWS} draws (their ops are in .augcli/provenance.jsonl)"
-        )
+    run_info = None
     if writer is not None:
         run_info = {
             "source": str(source) if source_label is None else source_label,
@@ -262,55 +234,27 @@ def expand(
                 yolo_task=yolo_task, keep_invalid=keep_invalid, copies=copies_override, seed=seed
             )
             run_info["shard"] = {"index": shard.index, "count": shard.count, "arguments": arguments}
-        try:
-            _finalize(report, writer, records, provenance, out_path / MARKER_DIR, run_info)
-        except OutputError as err:
-            err.message = f"{err.message}; {RESUME_HINT}"
-            raise
-        if state is not None and state.journal is not None:
-            if shard is None:
-                state.journal.remove()
-            else:
-                state.journal.close()  # a shard's journal holds the records augcli merge assembles
+    try:
+        assemble(
+            results,
+            tasks,
+            report,
+            label_names=label_names,
+            min_ops=recipe.min_ops,
+            writer=writer,
+            meta=meta,
+            run_info=run_info,
+        )
+    except OutputError as err:
+        err.message = f"{err.message}; {RESUME_HINT}"
+        raise
+    if state is not None and state.journal is not None:
+        if shard is None:
+            state.journal.remove()
+        else:
+            state.journal.close()  # a shard's journal holds the records augcli merge assembles
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _finalize(
-    report: RunReport, writer: Any, records: list, provenance: list, meta: Path, run_info: dict
-) -> None:
-    """Assemble the label files and the reports; the journal still holds everything until then."""
-    # Images were renamed into place without one fsync each; one sync here
-    # makes them durable before the annotation file that names them.
-    os.sync()
-    with recording_writes() as written:
-        stats = writer.finalize(records)
-    if "shard" in run_info:  # the shard's own label files: augcli merge writes the whole run's instead
-        root = Path(writer.out)
-        run_info["shard"]["label_files"] = sorted({str(path.relative_to(root)) for path in written})
-    report.images_out = stats.get("images", 0)
-    report.annotations_out = stats.get("annotations", 0)
-    per_split = stats.get("splits") or {}
-    if not per_split and len(report.splits) == 1:
-        per_split = {name: {"annotations": report.annotations_out} for name in report.splits}
-    for split, counts in per_split.items():
-        if split in report.splits and "annotations" in counts:
-            report.splits[split]["annotations_out"] = counts["annotations"]
-    report.warnings.extend(stats.get("warnings", []))
-    run_info.update(
-        images_out=report.images_out,
-        annotations_out=report.annotations_out,
-        dropped=report.dropped,
-        classes=report.classes,
-    )
-    if report.raster_path:
-        run_info["raster_path"] = report.raster_path
-    try:
-        write_jsonl(meta / "report.jsonl", normalize(report.skipped))
-        write_jsonl(meta / "provenance.jsonl", provenance)
-        write_jsonl(meta / RUN_FILE, [run_info])
-    except OSError as err:
-        raise OutputError(f"cannot write the reports in {meta}: {err.strerror or err}") from err
 
 
 def _report_finished(report: RunReport, finished: dict) -> None:

@@ -3,8 +3,10 @@
 A reader maps files to canonical ``Sample``s; a writer maps samples back to
 files. No format knows any transform. Writers work in two phases: workers call
 ``write_item`` (image files, per-image label files) and get back a small
-picklable ``ItemRecord``; the parent calls ``finalize`` once with every record
-in task order to assemble global files (COCO JSON) atomically.
+picklable ``ItemRecord``; the parent calls ``finalize`` once with an iterator of
+every record in task order (``engine.assemble`` streams them from disk) to
+assemble global files (COCO JSON) atomically, in one pass, without holding
+every record.
 """
 
 from __future__ import annotations
@@ -117,4 +119,5 @@ class DatasetWriter(Protocol):
         """Write one augmented sample's image (and per-image labels)."""
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        """Assemble global label files from records in task order; returns stats."""
+        """Assemble global label files from records in task order (one pass over an
+        iterator; records out of order are a ``ValueError``); returns stats."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,13 +253,25 @@ class SplitWriter:
         return _outer(key, self.writers[split].write_item(inner, copy, sample))
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        by_split: dict[str, list[ItemRecord]] = {split: [] for split in self.writers}
-        for record in records:
-            split, _, inner = self.reader.part_of(record.key)
-            by_split[split].append(ItemRecord(key=inner, copy=record.copy, payload=record.payload))
+        """Each split's writer finalizes its run of records (task order keeps a split's records
+        together, in the dataset's split order); a split without records still gets its files."""
         total: dict = {"images": 0, "annotations": 0, "warnings": [], "splits": {}}
+        stream = iter(records)
+        pending = next(stream, None)
         for split, writer in self.writers.items():
-            stats = writer.finalize(by_split[split])
+
+            def of_split(split: str = split) -> Iterator[ItemRecord]:
+                nonlocal pending
+                while pending is not None:
+                    name, _, inner = self.reader.part_of(pending.key)
+                    if name != split:
+                        return
+                    yield ItemRecord(key=inner, copy=pending.copy, payload=pending.payload)
+                    pending = next(stream, None)
+
+            stats = writer.finalize(of_split())
+            for _ in of_split():  # what the part's writer left unread
+                pass
             total["images"] += stats.get("images", 0)
             total["annotations"] += stats.get("annotations", 0)
             total["warnings"] += stats.get("warnings", [])
@@ -267,6 +279,8 @@ class SplitWriter:
                 "images": stats.get("images", 0),
                 "annotations": stats.get("annotations", 0),
             }
+        if pending is not None:
+            raise ValueError("finalize needs the records in task order (split by split)")
         return total
 
 

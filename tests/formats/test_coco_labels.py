@@ -8,7 +8,6 @@ against the written pixels.
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -251,17 +250,17 @@ def test_empty_instances_write_an_image_without_annotations(make_coco, tmp_path:
     assert coco["annotations"] == []
 
 
-def test_ids_are_fresh_and_do_not_depend_on_record_order(make_coco, tmp_path: Path) -> None:
+def test_ids_are_fresh_and_records_out_of_task_order_are_refused(make_coco, tmp_path: Path) -> None:
     reader = CocoReader(painted_dataset(make_coco))
     writer = CocoWriter(reader, tmp_path / "out")
     key = reader.keys()[0]
     records = [writer.write_original(key)] + [writer.write_item(key, c, reader.load(key)) for c in (1, 2, 3)]
-    writer.finalize(records)
+    writer.finalize(iter(records))  # streamed: one pass, in task order
     expected = writer.annotation_path.read_bytes()
-    shuffled = records[:]
-    random.Random(0).shuffle(shuffled)
-    writer.finalize(shuffled)
-    assert writer.annotation_path.read_bytes() == expected
+    swapped = [records[0], records[2], records[1], records[3]]
+    with pytest.raises(ValueError, match="task order"):
+        writer.finalize(swapped)
+    assert writer.annotation_path.read_bytes() == expected  # the refused call wrote nothing
     coco = json.loads(expected)
     assert [img["id"] for img in coco["images"]] == [10, 11, 12, 13]
     assert [img["file_name"] for img in coco["images"][1:]] == [f"scene__aug{c}.png" for c in (1, 2, 3)]

@@ -10,6 +10,7 @@ from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_f
 
 import augcli
 from augcli.core.errors import UsageError
+from augcli.engine.assemble import PartReader
 from augcli.engine.journal import JOURNAL_NAME, Journal, read_journal
 from augcli.engine.lock import LOCK_NAME
 from augcli.engine.worker import TaskResult
@@ -105,7 +106,8 @@ def test_a_torn_journal_line_is_cut_off_and_later_lines_follow_whole_ones(tmp_pa
         handle.write(b'{"index": 1, "key": "b", "reco')  # killed mid-line
     reopened, identity, done = Journal.reopen(meta)
     assert identity == {"seed": 1} and list(done) == [0]
-    assert done[0].records[0].payload == {"image": {"id": None}, "ann": [1.5, [2, 3]]}
+    back = PartReader(meta).load(done[0])
+    assert back.records[0].payload == {"image": {"id": None}, "ann": [1.5, [2, 3]]}
     reopened.record(TaskResult(2, "c"))
     reopened.flush()
     reopened.close()

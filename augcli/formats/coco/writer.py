@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
-
-import numpy as np
 
 from augcli.core.errors import ImageReadError, OutputError
 from augcli.core.policy import UNKNOWN_FIELDS_META
@@ -38,11 +34,13 @@ from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dict, image_dict
 from augcli.formats.coco.reader import CocoReader
+from augcli.formats.coco.stream import JsonSpool, dumps_json, json_default, stream_json
 from augcli.formats.images import check_output_size, encode_image
 from augcli.formats.naming import CopyNames, copy_salt
 
 _COPY_CHUNK = 1 << 20
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+__all__ = ["CocoWriter", "dumps_json"]
 
 
 class CocoWriter:
@@ -184,111 +182,63 @@ class CocoWriter:
         if not self.reader.may_hold_non_finite:
             return True
         try:
-            json.dumps(value, allow_nan=False, default=_json_default)
+            json.dumps(value, allow_nan=False, default=json_default)
         except ValueError:
             return False
         return True
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
+        """One pass over ``records`` (task order: input order, then copy): augmented entries are
+        numbered and spooled as they come, then written after the originals'."""
+        folder = self.annotation_path.parent
         originals: set[int] = set()
-        augmented: list[tuple[int, int, dict]] = []
-        for record in records:
-            index = record.payload["image_index"]
-            if record.copy == 0:
-                originals.add(index)
-            else:
-                augmented.append((index, record.copy, record.payload))
-        augmented.sort(key=lambda item: (item[0], item[1]))
-        counts = {"images": 0, "annotations": 0}
-
-        entries = self._original_entries(originals)
-
-        def images() -> Iterator:
-            for index in entries:
-                counts["images"] += 1
-                yield self.reader.images_raw[index]
-            image_id = self.reader.max_image_id
-            for _, _, payload in augmented:
-                image_id += 1
-                counts["images"] += 1
-                yield dict(payload["image"], id=image_id)
-
-        def annotations() -> Iterator:
-            raw = self.reader.annotations_raw
-            for ann_index in self._original_annotations(entries):
-                counts["annotations"] += 1
-                yield raw[ann_index]
+        with JsonSpool(folder) as new_images, JsonSpool(folder) as new_annotations:
             image_id, ann_id = self.reader.max_image_id, self.reader.max_annotation_id
-            for _, _, payload in augmented:
+            last = (-1, 0)
+            for record in records:
+                index = record.payload["image_index"]
+                if record.copy == 0:
+                    originals.add(index)
+                    continue
+                if (index, record.copy) <= last:
+                    raise ValueError("finalize needs the records in task order (input order, then copy)")
+                last = (index, record.copy)
                 image_id += 1
-                for ann in payload["annotations"]:
+                new_images.add(dict(record.payload["image"], id=image_id))
+                for ann in record.payload["annotations"]:
                     ann_id += 1
-                    counts["annotations"] += 1
-                    yield dict(ann, id=ann_id, image_id=image_id)
-
-        unchanged = (
-            not augmented
-            and len(originals) == len(self.reader.images_raw)
-            and (self.options.keep_invalid or self._every_annotation_valid())
-        )
-        try:
-            if unchanged:  # every image written as it was: the file as it was, byte for byte
-                atomic_write_bytes(
-                    self.annotation_path, self.reader.annotation_file.read_bytes(), durable_dir=True
-                )
-                counts["images"] = len(originals)
-                counts["annotations"] = len(self.reader.annotations_raw)
+                    new_annotations.add(dict(ann, id=ann_id, image_id=image_id))
+            entries = self._original_entries(originals)
+            kept = self._original_annotations(entries)
+            unchanged = (
+                not new_images.count
+                and len(originals) == len(self.reader.images_raw)
+                and (self.options.keep_invalid or self._every_annotation_valid())
+            )
+            try:
+                if unchanged:  # every image written as it was: the file as it was, byte for byte
+                    atomic_write_bytes(
+                        self.annotation_path, self.reader.annotation_file.read_bytes(), durable_dir=True
+                    )
+                else:
+                    images_raw, annotations_raw = self.reader.images_raw, self.reader.annotations_raw
+                    lists = {
+                        "images": [(images_raw[i] for i in entries), new_images],
+                        "annotations": [(annotations_raw[a] for a in kept), new_annotations],
+                    }
+                    with atomic_open(self.annotation_path, "wb", durable_dir=True) as handle:
+                        stream_json(handle, self.reader.data, lists)
+            except OSError as err:
+                raise OutputError(f"cannot write {self.annotation_path}: {err}") from None
+            augmented = new_images.count
+            if unchanged:
+                images, annotations = len(originals), len(self.reader.annotations_raw)
             else:
-                with atomic_open(self.annotation_path, "w", durable_dir=True) as handle:
-                    _stream_json(handle, self.reader.data, {"images": images(), "annotations": annotations()})
-        except OSError as err:
-            raise OutputError(f"cannot write {self.annotation_path}: {err}") from None
+                images, annotations = len(entries) + augmented, len(kept) + new_annotations.count
         return {
-            "images": counts["images"],
-            "annotations": counts["annotations"],
+            "images": images,
+            "annotations": annotations,
             "images_original": len(originals),
-            "images_augmented": len(augmented),
+            "images_augmented": augmented,
             "annotation_file": str(self.annotation_path),
         }
-
-
-def _stream_json(handle: IO[str], data: dict, lists: dict[str, Iterator]) -> None:
-    """Write ``data`` with some top-level lists replaced by iterators, one item per line."""
-    keys = list(data)
-    keys += [k for k in lists if k not in data]
-    handle.write("{")
-    for position, key in enumerate(keys):
-        handle.write("," if position else "")
-        handle.write(f"\n{dumps_json(key)}: ")
-        if key not in lists:
-            handle.write(dumps_json(data[key]))
-            continue
-        wrote = False
-        for item in lists[key]:
-            handle.write(",\n" if wrote else "[\n")
-            handle.write(dumps_json(item))
-            wrote = True
-        if wrote:
-            handle.write("\n]")
-        else:  # nothing to list: keep an input null as null
-            handle.write("null" if key in data and data[key] is None else "[]")
-    handle.write("\n}\n")
-
-
-def dumps_json(value) -> str:
-    """Compact UTF-8 JSON of label values (numpy scalars/arrays and RLE bytes included).
-
-    Lone surrogates (a ``\\udcff`` escape in the input, an undecodable file name) cannot be
-    UTF-8: they are written as the same JSON escapes, so the file reads back as it was."""
-    text = json.dumps(value, ensure_ascii=False, default=_json_default)
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, bytes):
-        return value.decode("ascii")
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")

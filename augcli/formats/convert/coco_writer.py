@@ -13,7 +13,7 @@ and are announced as warnings.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,7 +24,7 @@ from augcli.formats.atomic import atomic_open
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco.emit import annotation_dict
 from augcli.formats.coco.layout import safe_output_path
-from augcli.formats.coco.writer import dumps_json
+from augcli.formats.coco.stream import JsonSpool, stream_json
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
@@ -100,56 +100,64 @@ class ConvertedCocoWriter:
     # -- parent -------------------------------------------------------------------------------
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        records = list(records)
-        by_split: dict[str | None, list[ItemRecord]] = defaultdict(list)
-        for record in records:
-            by_split[record.payload["split"]].append(record)
-        if not by_split:
-            by_split[split_of(self.reader, self.reader.keys()[0]) if self.reader.keys() else None] = []
-        counts = {"images": 0, "annotations": 0}
-        files = []
-        for split in sorted(by_split, key=lambda s: s or ""):
-            path = safe_output_path(self.out, self.annotation_relpath(split))
-            self._write_file(path, by_split[split], counts)
-            files.append(str(path))
-        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "coco")
+        """One pass over ``records``: each split's images and annotations are numbered and
+        spooled as they come, then each split's file is written."""
+        spools: dict[str | None, _SplitSpool] = {}
+        losses: Counter = Counter()
+        originals = augmented = 0
+        try:
+            for record in records:
+                split = record.payload["split"]
+                spool = spools.get(split)
+                if spool is None:
+                    spool = spools[split] = _SplitSpool(self.out / "annotations")
+                spool.add(record)
+                losses.update(record.payload["losses"] or {})
+                originals += record.copy == 0
+                augmented += record.copy > 0
+            if not spools:
+                split = split_of(self.reader, self.reader.keys()[0]) if self.reader.keys() else None
+                spools[split] = _SplitSpool(self.out / "annotations")
+            counts = {"images": 0, "annotations": 0}
+            files = []
+            for split in sorted(spools, key=lambda s: s or ""):
+                path = safe_output_path(self.out, self.annotation_relpath(split))
+                self._write_file(path, spools[split])
+                counts["images"] += spools[split].images.count
+                counts["annotations"] += spools[split].annotations.count
+                files.append(str(path))
+        finally:
+            for spool in spools.values():
+                spool.close()
+        warnings = list(self.warnings) + summarise([dict(losses)], "coco")
         return {
             "images": counts["images"],
             "annotations": counts["annotations"],
-            "images_original": sum(1 for r in records if r.copy == 0),
-            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "images_original": originals,
+            "images_augmented": augmented,
             "annotation_files": files,
             "warnings": warnings,
         }
 
-    def _write_file(self, path: Path, records: list[ItemRecord], counts: dict) -> None:
-        images, annotations = [], []
-        ann_id = 0
-        for image_id, record in enumerate(records, start=1):
-            images.append(dict(record.payload["image"], id=image_id))
-            for ann in record.payload["annotations"]:
-                ann_id += 1
-                annotations.append(dict(ann, id=ann_id, image_id=image_id))
-        counts["images"] += len(images)
-        counts["annotations"] += len(annotations)
+    def _write_file(self, path: Path, spool: _SplitSpool) -> None:
         data = {
             "info": {"description": f"converted by augcli from {self.reader.format_name}"},
             "licenses": [],
-            "categories": self._categories(annotations),
-            "images": images,
-            "annotations": annotations,
+            "categories": [],  # listed from ``lists`` below
         }
+        categories = self._categories(spool.labels)  # one per line, like the images
+        lists = {"categories": [categories], "images": [spool.images], "annotations": [spool.annotations]}
         try:
-            with atomic_open(path, "w", durable_dir=True) as handle:
-                handle.write(_json_lines(data))
+            with atomic_open(path, "wb", durable_dir=True) as handle:
+                stream_json(handle, data, lists)
         except OSError as err:
             raise OutputError(f"cannot write {path}: {err}") from None
 
-    def _categories(self, annotations: list[dict]) -> list[dict]:
+    def _categories(self, labels: set) -> list[dict]:
         """The reader's categories, plus any label the annotations use that it does not name."""
         out = []
         listed = {c.id for c in self.reader.categories.items}
-        for label in sorted({a["category_id"] for a in annotations} - listed):
+        for label in sorted(labels - listed):
             out.append({"id": label, "name": str(label), "supercategory": ""})
         for category in self.reader.categories.items:
             entry: dict = {"id": category.id, "name": category.name, "supercategory": ""}
@@ -160,13 +168,21 @@ class ConvertedCocoWriter:
         return out
 
 
-def _json_lines(data: dict) -> str:
-    """JSON with one list item per line (diffable, and what the COCO writer writes)."""
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list) and value:
-            body = ",\n".join(dumps_json(item) for item in value)
-            parts.append(f"{dumps_json(key)}: [\n{body}\n]")
-        else:
-            parts.append(f"{dumps_json(key)}: {dumps_json(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+class _SplitSpool:
+    """One split's images and annotations, numbered from 1 in task order, and the labels used."""
+
+    def __init__(self, folder: Path):
+        self.images = JsonSpool(folder)
+        self.annotations = JsonSpool(folder)
+        self.labels: set = set()
+
+    def add(self, record: ItemRecord) -> None:
+        image_id = self.images.count + 1
+        self.images.add(dict(record.payload["image"], id=image_id))
+        for ann in record.payload["annotations"]:
+            self.annotations.add(dict(ann, id=self.annotations.count + 1, image_id=image_id))
+            self.labels.add(ann["category_id"])
+
+    def close(self) -> None:
+        self.images.close()
+        self.annotations.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -149,20 +150,25 @@ class MaskFolderWriter:
                     copy_into(self.out, relpath, path, durable=True, root=root)
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        records = list(records)
+        losses: Counter = Counter()
+        images = originals = top = 0
+        for record in records:
+            losses.update(record.payload["losses"] or {})
+            images += 1
+            originals += record.copy == 0
+            top = max(top, record.payload.get("top", 0))
         if self.same:
             for name in self.reader.classes.files:
                 relpath = self.reader.source.resolve().relative_to(self.reader.root) / name
                 copy_into(self.out, relpath, self.reader.source / name, durable=True, root=self.reader.root)
-            if any(r.copy == 0 for r in records):
+            if originals:
                 self._copy_the_rest()
-            if self.reader.layout.encoding == ADE20K.lower() and any(r.copy > 0 for r in records):
+            if self.reader.layout.encoding == ADE20K.lower() and images > originals:
                 self.warnings.append(
                     "ADE20K: augmented copies carry the class (R, G) of *_seg.png but not its instance "
                     "channel (B), part masks or attribute files (originals keep them all)"
                 )
         else:
-            top = max((r.payload.get("top", 0) for r in records), default=0)
             names, unnamed = complete_names(self.class_names, top)
             self.warnings += unnamed
             meta = {
@@ -175,12 +181,12 @@ class MaskFolderWriter:
                 (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
                 durable=True,
             )
-        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "masks")
+        warnings = list(self.warnings) + summarise([dict(losses)], "masks")
         return {
-            "images": len(records),
-            "annotations": len(records),
-            "images_original": sum(1 for r in records if r.copy == 0),
-            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "images": images,
+            "annotations": images,
+            "images_original": originals,
+            "images_augmented": images - originals,
             "warnings": warnings,
         }
 

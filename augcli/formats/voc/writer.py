@@ -17,7 +17,7 @@ objects (both counted in the run's warnings).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -181,10 +181,19 @@ class VocWriter:
     # -- parent -------------------------------------------------------------------------------
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        records = list(records)
         written: dict[str, list[int]] = defaultdict(list)
+        ids_by_split: dict[str, list[str]] = defaultdict(list)
+        losses: Counter = Counter()
+        images = originals = objects = top = 0
         for record in records:
             written[record.key].append(record.copy)
+            if not self.same:
+                ids_by_split[split_of(self.reader, record.key) or DEFAULT_SPLIT].append(record.payload["id"])
+            losses.update(record.payload["losses"] or {})
+            images += 1
+            originals += record.copy == 0
+            objects += record.payload["objects"]
+            top = max(top, record.payload.get("top", 0))
         if self.same:
             self._write_sets(written)
             labelmap = self.reader.layout.voc_root / LABELMAP_NAME
@@ -193,17 +202,16 @@ class VocWriter:
                     self.out, self._voc_rel / LABELMAP_NAME, labelmap, durable=True, root=self.reader.root
                 )
         else:
-            self._write_splits(records)
-            top = max((r.payload.get("top", 0) for r in records), default=0)
+            self._write_splits(ids_by_split)
             names, unnamed = complete_names(self.class_names, top)
             self.warnings += unnamed
             write_into(self.out, LABELMAP_NAME, labelmap_text(names).encode("utf-8"), durable=True)
-        warnings = list(self.warnings) + summarise((r.payload["losses"] for r in records), "voc")
+        warnings = list(self.warnings) + summarise([dict(losses)], "voc")
         return {
-            "images": len(records),
-            "annotations": sum(r.payload["objects"] for r in records),
-            "images_original": sum(1 for r in records if r.copy == 0),
-            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "images": images,
+            "annotations": objects,
+            "images_original": originals,
+            "images_augmented": images - originals,
             "warnings": warnings,
         }
 
@@ -237,11 +245,7 @@ class VocWriter:
                     root=self.reader.root,
                 )
 
-    def _write_splits(self, records: list[ItemRecord]) -> None:
-        splits: dict[str, list[str]] = defaultdict(list)
-        for record in records:
-            split = split_of(self.reader, record.key) or DEFAULT_SPLIT
-            splits[split].append(record.payload["id"])
+    def _write_splits(self, splits: dict[str, list[str]]) -> None:
         for split, ids in sorted(splits.items()):
             write_into(
                 self.out,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -210,26 +210,25 @@ class YoloWriter:
     # -- parent -------------------------------------------------------------------------------
 
     def finalize(self, records: Iterable[ItemRecord]) -> dict:
-        records = list(records)
+        seen = _Seen()
+        for record in records:
+            seen.add(record)
         if self.same:
-            split_notes = self._write_same_yaml(records)
+            split_notes = self._write_same_yaml(seen.copies)
         else:
-            split_notes = self._write_new_yaml(records)
+            split_notes = self._write_new_yaml(seen)
         warnings = list(self.warnings) + split_notes
-        warnings += summarise((r.payload["losses"] for r in records), "yolo")
+        warnings += summarise([dict(seen.losses)], "yolo")
         return {
-            "images": len(records),
-            "annotations": sum(r.payload["lines"] for r in records),
-            "images_original": sum(1 for r in records if r.copy == 0),
-            "images_augmented": sum(1 for r in records if r.copy > 0),
+            "images": seen.images,
+            "annotations": seen.lines,
+            "images_original": seen.originals,
+            "images_augmented": seen.images - seen.originals,
             "warnings": warnings,
         }
 
-    def _write_same_yaml(self, records: list[ItemRecord]) -> list[str]:
+    def _write_same_yaml(self, copies: dict[str, list[int]]) -> list[str]:
         layout = self.reader.layout
-        copies: dict[str, list[int]] = defaultdict(list)
-        for record in records:
-            copies[record.key].append(record.copy)
         for entries in layout.splits.values():
             for entry in entries:
                 if entry.lower().endswith(".txt") and (layout.data_root / entry).is_file():
@@ -275,15 +274,14 @@ class YoloWriter:
             durable=True,
         )
 
-    def _write_new_yaml(self, records: list[ItemRecord]) -> list[str]:
+    def _write_new_yaml(self, seen: _Seen) -> list[str]:
         """``train``/``val``/``test`` name the folders of the splits of that kind; returns warnings."""
-        written = {split_of(self.reader, r.key) or DEFAULT_SPLIT for r in records}
+        written = {split_of(self.reader, key) or DEFAULT_SPLIT for key in seen.copies}
         splits = [s for s in split_names_of(self.reader) if s in written] or [DEFAULT_SPLIT]
         data, warnings = yaml_split_entries(splits)
         names = [c.name for c in self.reader.categories.items]
         if self.class_of is None:
-            top = max((r.payload.get("top", -1) for r in records), default=-1)
-            names, unnamed = complete_names([], top)
+            names, unnamed = complete_names([], seen.top)
             self.warnings += unnamed
         data["names"] = dict(enumerate(names))
         if self.kpt_shape is not None:
@@ -293,6 +291,24 @@ class YoloWriter:
                 data["flip_idx"] = flip
         write_into(self.out, "data.yaml", _dump(data), durable=True)
         return warnings
+
+
+class _Seen:
+    """What ``finalize`` needs from the records, gathered in one pass."""
+
+    def __init__(self) -> None:
+        self.copies: dict[str, list[int]] = defaultdict(list)
+        self.losses: Counter = Counter()
+        self.images = self.originals = self.lines = 0
+        self.top = -1
+
+    def add(self, record: ItemRecord) -> None:
+        self.copies[record.key].append(record.copy)
+        self.losses.update(record.payload["losses"] or {})
+        self.images += 1
+        self.originals += record.copy == 0
+        self.lines += record.payload["lines"]
+        self.top = max(self.top, record.payload.get("top", -1))
 
 
 def yaml_split_entries(splits: list[str]) -> tuple[dict, list[str]]:

@@ -1,0 +1,103 @@
+"""COCO JSON written as a stream: one list item per line, never the whole document in memory.
+
+``stream_json`` writes a document whose big lists come from iterators and
+``JsonSpool``s: a spool holds items already serialised, in an anonymous
+temporary file next to the output, so a writer can collect the augmented
+images and annotations in one pass over the records and copy them into
+place after the originals. The bytes are the same as serialising the whole
+document with ``dumps_json`` item by item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SEPARATOR = b",\n"
+_COPY_CHUNK = 1 << 20
+
+
+def dumps_json(value) -> str:
+    """Compact UTF-8 JSON of label values (numpy scalars/arrays and RLE bytes included).
+
+    Lone surrogates (a ``\\udcff`` escape in the input, an undecodable file name) cannot be
+    UTF-8: they are written as the same JSON escapes, so the file reads back as it was."""
+    text = json.dumps(value, ensure_ascii=False, default=json_default)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+class JsonSpool:
+    """List items serialised now, copied into a document later (see the module docstring)."""
+
+    def __init__(self, folder: Path):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder)  # unnamed: a kill leaves nothing
+        self.count = 0
+
+    def add(self, value: Any) -> None:
+        self._file.write(_SEPARATOR + dumps_json(value).encode("utf-8"))
+        self.count += 1
+
+    def copy_to(self, handle: IO[bytes], first: bool) -> None:
+        """Append the items to ``handle``; ``first``: no item of the list precedes them."""
+        self._file.flush()
+        self._file.seek(len(_SEPARATOR) if first else 0)
+        shutil.copyfileobj(self._file, handle, _COPY_CHUNK)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> JsonSpool:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+def stream_json(handle: IO[bytes], data: dict, lists: dict[str, list[Iterable | JsonSpool]]) -> None:
+    """Write ``data`` with some top-level lists replaced by the items of ``lists[key]``'s sources
+    (iterables and spools, in order), one item per line."""
+    keys = list(data)
+    keys += [k for k in lists if k not in data]
+    handle.write(b"{")
+    for position, key in enumerate(keys):
+        handle.write(b"," if position else b"")
+        handle.write(f"\n{dumps_json(key)}: ".encode())
+        if key not in lists:
+            handle.write(dumps_json(data[key]).encode("utf-8"))
+            continue
+        wrote = False
+        for source in lists[key]:
+            if isinstance(source, JsonSpool):
+                if source.count:
+                    handle.write(b"" if wrote else b"[\n")
+                    source.copy_to(handle, first=not wrote)
+                    wrote = True
+                continue
+            for item in source:
+                handle.write(_SEPARATOR if wrote else b"[\n")
+                handle.write(dumps_json(item).encode("utf-8"))
+                wrote = True
+        if wrote:
+            handle.write(b"\n]")
+        else:  # nothing to list: keep an input null as null
+            handle.write(b"null" if key in data and data[key] is None else b"[]")
+    handle.write(b"\n}\n")
