@@ -140,13 +140,17 @@ class ConvertedCocoWriter:
         }
 
     def _write_file(self, path: Path, spool: _SplitSpool) -> None:
-        data = {
+        data: dict = {
             "info": {"description": f"converted by augcli from {self.reader.format_name}"},
             "licenses": [],
             "categories": [],  # listed from ``lists`` below
         }
         categories = self._categories(spool.labels)  # one per line, like the images
-        lists = {"categories": [categories], "images": [spool.images], "annotations": [spool.annotations]}
+        lists: dict[str, list[Iterable | JsonSpool]] = {
+            "categories": [categories],
+            "images": [spool.images],
+            "annotations": [spool.annotations],
+        }
         try:
             with atomic_open(path, "wb", durable_dir=True) as handle:
                 stream_json(handle, data, lists)
