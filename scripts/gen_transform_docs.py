@@ -1,14 +1,17 @@
 """Write the catalogue section of docs/transforms.md from the transform registry.
 
-    python scripts/gen_transform_docs.py          # rewrite the section
-    python scripts/gen_transform_docs.py --check  # exit 1 when the file is out of date
+    python scripts/gen_transform_docs.py          # rewrite the section and the catalogue file
+    python scripts/gen_transform_docs.py --check  # exit 1 when either is out of date
 
 The section sits between the two marker comments below; everything else in
-the page is written by hand. tests/test_transform_docs.py keeps it in sync.
+the page is written by hand. It also writes augcli/cli/catalogue.json, what
+``augcli transforms`` shows without importing a transform.
+tests/test_transform_docs.py keeps both in sync.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -57,15 +60,27 @@ def updated(text: str) -> str:
     return text.rstrip("\n") + "\n\n" + render_catalogue()
 
 
+def render_catalogue_file() -> str:
+    """The text of ``augcli/cli/catalogue.json`` for the current registry."""
+    from augcli.cli.catalog_view import build_catalogue
+    from augcli.recipe.catalog import full_registry
+
+    return json.dumps(build_catalogue(full_registry()), indent=1, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str]) -> int:
-    text = DOC.read_text(encoding="utf-8")
-    new = updated(text)
+    from augcli.cli.catalog_view import CATALOGUE_FILE
+
+    outputs = {DOC: updated(DOC.read_text(encoding="utf-8")), CATALOGUE_FILE: render_catalogue_file()}
     if "--check" in argv:
-        if new != text:
-            print(f"{DOC} is out of date: run python scripts/gen_transform_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(new, encoding="utf-8")
+        stale = [
+            path for path, text in outputs.items() if not path.exists() or path.read_text("utf-8") != text
+        ]
+        for path in stale:
+            print(f"{path} is out of date: run python scripts/gen_transform_docs.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -472,7 +473,25 @@ def validate(
 
 
 def main() -> None:
+    request = catalogue_request(sys.argv[1:])
+    if request is not None:  # typer's argument parsing alone would double the start-up
+        from augcli.cli.catalog_view import show_catalog
+
+        sys.exit(show_catalog(*request, stdout, stderr))
     app(prog_name="augcli")
+
+
+def catalogue_request(args: list[str]) -> tuple[str | None, bool] | None:
+    """``(NAME or None, --json)`` when ``args`` is exactly ``transforms [NAME] [--json]`` (the
+    command people run to look something up), else None: typer parses everything else."""
+    if not args or args[0] != "transforms":
+        return None
+    rest = args[1:]
+    as_json = "--json" in rest
+    names = [a for a in rest if a != "--json"]
+    if rest.count("--json") > 1 or len(names) > 1 or any(a.startswith("-") for a in names):
+        return None
+    return (names[0] if names else None), as_json
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,42 +1,62 @@
-"""``augcli transforms``: the catalogue as tables, YAML examples or JSON."""
+"""``augcli transforms``: the catalogue as tables, YAML examples or JSON.
+
+The command reads ``catalogue.json`` beside this module, generated from the
+registry by ``scripts/gen_transform_docs.py`` (a test keeps it in step), so
+listing the transforms imports none of them (nor numpy or OpenCV).
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from augcli.transforms.base import TARGETS
-
 KIND_ORDER = {"geometric": 0, "dropout": 1, "pixel": 2, "mixing": 3, "container": 4}
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 
 
 def show_catalog(name: str | None, as_json: bool, console: Console, errors: Console) -> int:
     """``augcli transforms [NAME] [--json]``; returns the exit code."""
-    from augcli.recipe.catalog import full_registry
-
-    registry = full_registry()
-    if name is not None and name not in registry:
-        close = difflib.get_close_matches(name, list(registry), n=3)
+    catalogue = load_catalogue()
+    if name is not None and name not in catalogue:
+        close = difflib.get_close_matches(name, list(catalogue), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         errors.print(f"augcli: error: unknown transform {name!r}{hint}", highlight=False, markup=False)
         return 2
     if as_json:
-        infos = (
-            transform_info(registry[name])
-            if name
-            else [transform_info(c) for _, c in sorted(registry.items())]
-        )
+        infos = catalogue[name]["info"] if name else [catalogue[n]["info"] for n in sorted(catalogue)]
         print(json.dumps(infos, indent=2))
     elif name:
-        print_transform(registry[name], _unwrapped(console))
+        print_transform(catalogue[name], _unwrapped(console))
     else:
-        print_catalog(registry, _unwrapped(console))
+        print_catalog(catalogue, _unwrapped(console))
     return 0
+
+
+def load_catalogue() -> dict[str, dict]:
+    """Name -> catalogue entry (``catalogue_entry``), as generated."""
+    entries = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    return {entry["info"]["name"]: entry for entry in entries}
+
+
+def build_catalogue(registry: dict) -> list[dict]:
+    """The entries ``catalogue.json`` holds, from the registry (``recipe.catalog.full_registry``)."""
+    return [catalogue_entry(registry[name]) for name in sorted(registry)]
+
+
+def catalogue_entry(cls: Any) -> dict:
+    """What the command shows of one transform: its ``transform_info``, what it does to
+    the labels, and each parameter's default as the tables print it."""
+    return {
+        "info": transform_info(cls),
+        "labels": labels_effect(cls),
+        "defaults": [_short(p.default) for p in cls.all_params()],
+    }
 
 
 def _unwrapped(console: Console) -> Console:
@@ -67,15 +87,18 @@ def transform_info(cls: Any) -> dict:
     }
 
 
-def print_catalog(registry: dict, console: Console) -> None:
-    table = Table(title=f"{len(registry)} transforms", show_lines=False)
+def print_catalog(catalogue: dict[str, dict], console: Console) -> None:
+    table = Table(title=f"{len(catalogue)} transforms", show_lines=False)
     table.add_column("name", style="bold")
     table.add_column("kind")
     table.add_column("labels")
     table.add_column("parameters (defaults)", overflow="fold")
-    for name, cls in sorted(registry.items(), key=lambda kv: (KIND_ORDER.get(kv[1].kind, 9), kv[0])):
-        params = ", ".join(f"{p.name}={_short(p.default)}" for p in cls.all_params())
-        table.add_row(name, cls.kind, labels_effect(cls), escape(params))
+    for name, entry in sorted(
+        catalogue.items(), key=lambda kv: (KIND_ORDER.get(kv[1]["info"]["kind"], 9), kv[0])
+    ):
+        info = entry["info"]
+        params = ", ".join(f"{p['name']}={short}" for p, short in zip(info["params"], entry["defaults"]))
+        table.add_row(name, info["kind"], entry["labels"], escape(params))
     console.print(table)
     console.print(
         "labels: what the transform does to boxes, polygons, masks and keypoints "
@@ -87,6 +110,8 @@ def print_catalog(registry: dict, console: Console) -> None:
 
 def labels_effect(cls: Any) -> str:
     """What a transform of this kind does to the labels (the targets are the same for all)."""
+    from augcli.transforms.base import TARGETS
+
     missing = [t for t in TARGETS if t not in cls.targets]
     effect = {
         "pixel": "unchanged",
@@ -98,15 +123,15 @@ def labels_effect(cls: Any) -> str:
     return effect + (f" (not {', '.join(missing)})" if missing else "")
 
 
-def print_transform(cls: Any, console: Console) -> None:
-    info = transform_info(cls)
+def print_transform(entry: dict, console: Console) -> None:
+    info = entry["info"]
     console.print(f"[bold]{info['name']}[/bold] ({info['kind']}): {escape(info['summary'])}", highlight=False)
-    console.print(f"labels: {labels_effect(cls)}", highlight=False, markup=False)
+    console.print(f"labels: {entry['labels']}", highlight=False, markup=False)
     table = Table(show_header=True)
     for col in ("parameter", "type", "default", "meaning"):
         table.add_column(col)
-    for p in info["params"]:
-        table.add_row(p["name"], escape(p["type"]), escape(_short(p["default"])), escape(p["doc"]))
+    for p, short in zip(info["params"], entry["defaults"]):
+        table.add_row(p["name"], escape(p["type"]), escape(short), escape(p["doc"]))
     console.print(table)
     if info["deviations"]:
         console.print(f"differs from Albumentations: {info['deviations']}", highlight=False, markup=False)

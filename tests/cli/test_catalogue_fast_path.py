@@ -1,0 +1,78 @@
+"""``augcli transforms`` reads the generated catalogue: the same output as the typer
+command built from the registry, without importing a transform."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from augcli.cli import app as cli
+from augcli.cli.catalog_view import CATALOGUE_FILE, build_catalogue, load_catalogue
+from augcli.recipe.catalog import full_registry
+
+REPO = Path(__file__).resolve().parents[2]
+FORMS = [
+    ["transforms"],
+    ["transforms", "Affine"],
+    ["transforms", "--json"],
+    ["transforms", "OneOf", "--json"],
+]
+
+
+def test_the_catalogue_file_is_what_the_registry_gives():
+    entries = build_catalogue(full_registry())
+    assert list(load_catalogue().values()) == entries, (
+        f"{CATALOGUE_FILE} is out of date: run python scripts/gen_transform_docs.py"
+    )
+
+
+@pytest.mark.parametrize("args", FORMS + [["transforms", "Afine"]])
+def test_fast_path_prints_what_the_typer_command_prints(args, capsys, monkeypatch):
+    assert cli.catalogue_request(args) is not None
+    monkeypatch.setattr(sys, "argv", ["augcli", *args])
+    with pytest.raises(SystemExit) as fast_exit:
+        cli.main()
+    fast = capsys.readouterr()
+    monkeypatch.setattr(cli, "catalogue_request", lambda args: None)  # the typer route
+    with pytest.raises(SystemExit) as typer_exit:
+        cli.main()
+    slow = capsys.readouterr()
+    assert (fast.out, fast.err, fast_exit.value.code) == (slow.out, slow.err, typer_exit.value.code)
+    assert fast_exit.value.code == (2 if "Afine" in args else 0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["transforms", "-h"],
+        ["transforms", "--help"],
+        ["transforms", "A", "B"],
+        ["transforms", "--json", "--json"],
+    ],
+)
+def test_anything_else_goes_through_typer(args):
+    assert cli.catalogue_request(args) is None
+    assert cli.catalogue_request(["expand", *args[1:]]) is None
+
+
+def test_listing_imports_no_transform():
+    code = (
+        "import sys; sys.argv = ['augcli', 'transforms']\n"
+        "from augcli.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('numpy', 'cv2', 'PIL', 'augcli.transforms.base') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0 and done.stderr.strip() == "[]", done.stderr
+    assert "Affine" in done.stdout
