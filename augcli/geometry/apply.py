@@ -59,7 +59,7 @@ from augcli.geometry.fold_raster import FoldRaster, count_raster_path, folded_bo
 from augcli.geometry.folds import find_folds, pick_copy, point_copies
 from augcli.geometry.piecewise import PiecewiseWarp, map_polygon
 from augcli.geometry.points import map_points
-from augcli.geometry.polygons import clip_polygon, densify, polygon_area, polygon_bounds
+from augcli.geometry.polygons import clip_polygon_measured, densify, polygon_bounds
 from augcli.geometry.raster import Resampler
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp
 
@@ -160,15 +160,15 @@ class _InstanceWarp:
         for k, i in enumerate(index):
             parts = [_clean_ring(r, grid) for r in moved[k]]
             parts = [r for r in parts if r is not None]
-            before = polygon_area(parts) + lost[k]
-            clipped = clip_polygon(parts, self.width, self.height)
+            clipped, area_in, area_out = clip_polygon_measured(parts, self.width, self.height)
+            before = area_in + lost[k]
             out[i] = clipped
             self.shaped[i] = True
             if not clipped:
                 self.outside[i] = True
                 continue
             if before > 0:
-                self.visibility[i] *= min(1.0, polygon_area(clipped) / before)
+                self.visibility[i] *= min(1.0, area_out / before)
             self.tight[i] = polygon_bounds(clipped)
         return out
 

@@ -14,15 +14,13 @@ from augcli.geometry.warp import GridWarp, Warp
 
 _GRID_EDGE_STEP_PX = 4.0  # box outlines are sampled this finely before a grid warp
 _GRID_EDGE_MAX_SAMPLES = 128
+_CORNER_COLUMNS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
 
 def box_corners(boxes: np.ndarray) -> np.ndarray:
     """(N, 4) xyxy -> (N, 4, 2) corners, clockwise on screen from the top-left."""
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    x0, y0, x1, y1 = b.T
-    return np.stack(
-        [np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], axis=1
-    )
+    return b[:, _CORNER_COLUMNS]  # (x0, y0), (x1, y0), (x1, y1), (x0, y1) in one gather
 
 
 def box_outlines(boxes: np.ndarray, samples_per_edge: int) -> np.ndarray:
@@ -37,6 +35,8 @@ def box_outlines(boxes: np.ndarray, samples_per_edge: int) -> np.ndarray:
 def bounds_of_points(points: np.ndarray) -> np.ndarray:
     """(N, K, 2) -> (N, 4) xyxy over the finite points; all-NaN rows give NaN boxes."""
     pts = np.asarray(points, dtype=np.float64)
+    if pts.shape[1] and np.isfinite(pts).all():  # the usual case: plain min and max
+        return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
     out = np.full((pts.shape[0], 4), np.nan)
     finite = np.asarray(np.isfinite(pts).all(axis=2))
     rows = finite.any(axis=1)
@@ -76,11 +76,15 @@ def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     return b
 
 
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
 def box_areas(boxes: np.ndarray) -> np.ndarray:
     """(N,) areas; inverted or NaN boxes count as 0."""
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    w = np.nan_to_num(b[:, 2] - b[:, 0], nan=0.0).clip(min=0.0)
-    h = np.nan_to_num(b[:, 3] - b[:, 1], nan=0.0).clip(min=0.0)
+    # fmax drops NaN (-> 0) and fmin caps +inf as np.nan_to_num(...).clip(min=0) would, in two ufuncs
+    w = np.fmin(np.fmax(b[:, 2] - b[:, 0], 0.0), _FLOAT_MAX)
+    h = np.fmin(np.fmax(b[:, 3] - b[:, 1], 0.0), _FLOAT_MAX)
     return w * h
 
 

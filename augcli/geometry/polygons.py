@@ -78,25 +78,8 @@ def clip_ring_to_rect(ring: Ring, width: float, height: float) -> Ring | None:
     one ring with zero-width bridges along the border; its area and its
     rasterisation are still right.
     """
-    ring = as_ring(ring)
-    if len(ring) < 3 or not np.isfinite(ring).all():
-        return None
-    lo, hi = ring.min(axis=0), ring.max(axis=0)
-    if lo[0] >= 0 and lo[1] >= 0 and hi[0] <= width and hi[1] <= height:
-        out = ring
-    else:
-        out = ring
-        for axis, bound, keep_below in (
-            (0, 0.0, False),
-            (0, float(width), True),
-            (1, 0.0, False),
-            (1, float(height), True),
-        ):
-            out = _clip_half_plane(out, axis, bound, keep_below)
-            if len(out) < 3:
-                return None
-        out = _drop_repeats(out)
-    if len(out) < 3 or ring_area(out) < MIN_RING_AREA:
+    out, _ = _clip_ring(as_ring(ring), width, height)
+    if out is None or len(out) < 3 or ring_area(out) < MIN_RING_AREA:
         return None
     return out
 
@@ -107,6 +90,45 @@ def clip_polygon(polygon: Polygon | None, width: float, height: float) -> Polygo
         return []
     clipped = (clip_ring_to_rect(r, width, height) for r in polygon)
     return [r for r in clipped if r is not None]
+
+
+def clip_polygon_measured(polygon: Polygon, width: float, height: float) -> tuple[Polygon, float, float]:
+    """``clip_polygon`` with ``polygon_area`` of the polygon and of the result: each ring's
+    area is computed once when clipping leaves it whole (the same sums, bit for bit)."""
+    kept, before, after = [], [], []
+    for ring in polygon:
+        ring = as_ring(ring)
+        area = ring_area(ring)
+        before.append(area)
+        out, whole = _clip_ring(ring, width, height)
+        if out is None or len(out) < 3:
+            continue
+        clipped_area = area if whole else ring_area(out)
+        if clipped_area >= MIN_RING_AREA:
+            kept.append(out)
+            after.append(clipped_area)
+    return kept, float(sum(before)), float(sum(after))
+
+
+def _clip_ring(ring: Ring, width: float, height: float) -> tuple[Ring | None, bool]:
+    """The clipped ring (None when fewer than 3 vertices are left), and whether the ring
+    lay inside the canvas and comes back as it was."""
+    if len(ring) < 3 or not np.isfinite(ring).all():
+        return None, False
+    lo, hi = ring.min(axis=0), ring.max(axis=0)
+    if lo[0] >= 0 and lo[1] >= 0 and hi[0] <= width and hi[1] <= height:
+        return ring, True
+    out = ring
+    for axis, bound, keep_below in (
+        (0, 0.0, False),
+        (0, float(width), True),
+        (1, 0.0, False),
+        (1, float(height), True),
+    ):
+        out = _clip_half_plane(out, axis, bound, keep_below)
+        if len(out) < 3:
+            return None, False
+    return _drop_repeats(out), False
 
 
 def _clip_half_plane(ring: Ring, axis: int, bound: float, keep_below: bool) -> Ring:

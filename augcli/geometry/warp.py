@@ -36,7 +36,9 @@ class MatrixWarp:
 
     @property
     def is_affine(self) -> bool:
-        return bool(np.allclose(self.matrix[2], [0.0, 0.0, 1.0]))
+        # np.allclose(self.matrix[2], [0, 0, 1]) (rtol 1e-5, atol 1e-8) written out: it is asked often
+        a, b, c = (float(v) for v in self.matrix[2])
+        return abs(a) <= 1e-8 and abs(b) <= 1e-8 and abs(c - 1.0) <= 1e-8 + 1e-5
 
     @property
     def mirrors(self) -> bool:
