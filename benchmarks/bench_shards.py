@@ -13,7 +13,9 @@ Rounds are interleaved and the medians compared:
 
 The issue's goal is sharded >= 0.9x single (same cores, wall time); serial
 shows what N extra dataset reads and the merge cost when shards share one
-machine. The merged tree is checked byte for byte against the single run.
+machine. CPU seconds (of every augcli process) are printed beside the wall
+time: on a busy shared machine they show the overhead the wall clock blurs.
+The merged tree is checked byte for byte against the single run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,15 +65,24 @@ def wait(*processes: subprocess.Popen) -> None:
             raise SystemExit(f"augcli failed: {process.args}")
 
 
-def single(source: Path, recipe: Path, out: Path, workers: int) -> float:
+def children_cpu() -> float:
+    """CPU seconds of every finished child process so far (a busy shared machine distorts wall time)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def single(source: Path, recipe: Path, out: Path, workers: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds)."""
     shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
+    cpu, start = children_cpu(), time.perf_counter()
     wait(augcli("expand", source, "-r", recipe, "-o", out, "--workers", workers))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def sharded(source: Path, recipe: Path, folder: Path, count: int, together: bool) -> tuple[float, float]:
-    """(seconds in all, seconds of the merge alone)."""
+def sharded(
+    source: Path, recipe: Path, folder: Path, count: int, together: bool
+) -> tuple[float, float, float]:
+    """(wall seconds in all, wall seconds of the merge alone, CPU seconds in all)."""
     shutil.rmtree(folder, ignore_errors=True)
     parts = [folder / f"part-{i}" for i in range(count)]
 
@@ -79,7 +91,7 @@ def sharded(source: Path, recipe: Path, folder: Path, count: int, together: bool
         options = ("--num-shards", count, "--shard-index", index, "--workers", workers)
         return augcli("expand", source, "-r", recipe, "-o", parts[index], *options)
 
-    start = time.perf_counter()
+    cpu, start = children_cpu(), time.perf_counter()
     if together:
         wait(*[shard(i) for i in range(count)])
     else:
@@ -88,7 +100,7 @@ def sharded(source: Path, recipe: Path, folder: Path, count: int, together: bool
     merged = time.perf_counter()
     wait(augcli("merge", *parts, "--out", folder / "merged"))
     end = time.perf_counter()
-    return end - start, end - merged
+    return end - start, end - merged, children_cpu() - cpu
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -112,28 +124,37 @@ def main() -> None:
         source = make_dataset(root / "data", count=args.images)
         recipe = root / "recipe.yaml"
         recipe.write_text(RECIPE)
-        times: dict[str, list[float]] = {"single": [], "sharded": [], "serial": [], "merge": []}
+        times: dict[str, list[float]] = {name: [] for name in ("single", "sharded", "serial", "merge")}
+        cpu: dict[str, list[float]] = {name: [] for name in ("single", "sharded", "serial")}
         for _ in range(args.rounds):  # interleaved: machine load drifts alike for all three
-            times["single"].append(single(source, recipe, root / "single", args.shards))
-            total, merge_alone = sharded(source, recipe, root / "sharded", args.shards, together=True)
-            times["sharded"].append(total)
+            wall, used = single(source, recipe, root / "single", args.shards)
+            times["single"].append(wall)
+            cpu["single"].append(used)
+            wall, merge_alone, used = sharded(source, recipe, root / "sharded", args.shards, together=True)
+            times["sharded"].append(wall)
             times["merge"].append(merge_alone)
-            times["serial"].append(sharded(source, recipe, root / "serial", args.shards, together=False)[0])
+            cpu["sharded"].append(used)
+            wall, _, used = sharded(source, recipe, root / "serial", args.shards, together=False)
+            times["serial"].append(wall)
+            cpu["serial"].append(used)
         same = tree(root / "single") == tree(root / "sharded" / "merged") == tree(root / "serial" / "merged")
         outputs = json.loads((root / "single" / ".augcli" / "run.jsonl").read_text())["images_out"]
         median = {name: statistics.median(values) for name, values in times.items()}
+        work = {name: statistics.median(values) for name, values in cpu.items()}
+
+        def row(label: str, name: str, extra: str = "") -> None:
+            print(
+                f"  {label:<40} {median[name]:6.2f} s wall  {work[name]:6.2f} s CPU  "
+                f"ratio {median['single'] / median[name]:.2f}x wall, {work['single'] / work[name]:.2f}x CPU{extra}"
+            )
+
         print(
             f"{args.images} images x 2 copies = {outputs} outputs, {args.shards} shards, {args.rounds} rounds"
         )
-        print(f"  single run, --workers {args.shards}:            {median['single']:6.2f} s")
-        print(
-            f"  {args.shards} shards at once (--workers 1) + merge: {median['sharded']:6.2f} s "
-            f"(merge {median['merge']:.2f} s)  ratio {median['single'] / median['sharded']:.2f}x  (goal >= 0.9x)"
-        )
-        print(
-            f"  {args.shards} shards one by one + merge:          {median['serial']:6.2f} s  "
-            f"ratio {median['single'] / median['serial']:.2f}x"
-        )
+        row(f"single run, --workers {args.shards}", "single")
+        row(f"{args.shards} shards at once (--workers 1) + merge", "sharded", "  (goal >= 0.9x)")
+        row(f"{args.shards} shards one by one + merge", "serial")
+        print(f"  the merge alone: {median['merge']:.2f} s wall")
         print(f"  merged tree byte-identical to the single run: {same}")
         if not same:
             raise SystemExit(1)

@@ -11,12 +11,14 @@ holding only its items, reports, and its journal of task records. Merging
 2. reruns the plan of that run on the source (``runner.expand`` with the
    shards' arguments) and checks that the source did not change;
 3. instead of running tasks, hardlinks (copies, across file systems) each
-   part's task outputs into OUT and hands their journaled results to the
-   runner, which journals and assembles them exactly as after its own
-   workers: label files and reports last, so the bytes equal a single run's.
+   part's task outputs into OUT and hands the runner where each task's
+   record is (the part's journal, read in place); the runner assembles them
+   exactly as after its own workers, through ``engine.assemble``: label
+   files and reports last, so the bytes equal a single run's.
 
 Parts are only read (and locked while merging), never changed. A merge cut
-short leaves OUT's journal; rerunning the same merge continues it.
+short leaves no label file in OUT; running it again redoes it (the links
+already in place are kept).
 """
 
 from __future__ import annotations
@@ -25,20 +27,19 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import DatasetError, OutputError, UsageError
-from augcli.engine.assemble import PartReader
-from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, read_journal
+from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, PartRef, read_journal
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport
 from augcli.engine.resume import read_run_file
 from augcli.engine.shards import Shard
-from augcli.engine.worker import TaskResult, WorkContext
+from augcli.engine.worker import WorkContext
 from augcli.formats.atomic import atomic_open, temp_file_target, temp_prefix
 
 SHARD_KEYS = ("shard_index",)  # identity keys that differ between the shards of one run
@@ -184,21 +185,27 @@ class ShardImport:
             self._files.append(part_files(part.path, part.label_files))
             self._results.append(_read_records(part, part.shard.select(tasks)))
 
-    def start(
-        self, context: WorkContext, tasks: list[Task], workers: int, item_timeout: float | None
-    ) -> tuple[Iterator[TaskResult], None]:
-        return self._import(context.writer.out, {task.index for task in tasks}), None
-
-    def _import(self, out: Path, wanted: set[int]) -> Iterator[TaskResult]:
+    def run(
+        self, context: WorkContext, tasks: list[Task], on_result: Callable[[None, Task], None] | None = None
+    ) -> dict[int, Done]:
+        """Bring each part's files into OUT, then hand over its records where they are (its journal)."""
+        wanted = {task.index: task for task in tasks}
+        done: dict[int, Done] = {}
+        out = Path(context.writer.out)
         for part, results, (folders, files) in zip(self.parts, self._results, self._files, strict=True):
-            link_tree(part.path, Path(out), folders, files)
-            reader = PartReader(part.path / MARKER_DIR)  # one result read at a time
-            try:
-                for index in sorted(results):  # the runner assembles in task order whatever comes first
-                    if index in wanted:
-                        yield reader.load(results[index])
-            finally:
-                reader.close()
+            link_tree(part.path, out, folders, files)
+            journal = str(part.path / MARKER_DIR / JOURNAL_NAME)  # absolute: read in place by assemble
+            for index in sorted(results):
+                if index not in wanted:
+                    continue
+                entry = results[index]
+                if entry.ref is None:
+                    raise DatasetError(f"{journal} does not say where task {index} is")
+                ref = PartRef(journal, entry.ref.offset, entry.ref.length)
+                done[index] = Done(entry.index, entry.key, entry.failed, ref)
+                if on_result:
+                    on_result(None, wanted[index])
+        return done
 
 
 def _read_records(part: Part, own: list[Task]) -> dict[int, Done]:
@@ -296,7 +303,10 @@ def merge(
         if out_path == part.path or out_path.is_relative_to(part.path) or part.path.is_relative_to(out_path):
             raise UsageError(f"--out {out_path} overlaps the part {part.path}; merge into another folder")
     for part in ordered:
-        OutputLock(part.path)  # no shard may still be writing (a --resume of it, say)
+        try:
+            OutputLock(part.path)  # no shard may still be writing (a --resume of it, say)
+        except OutputError:
+            pass  # a read-only part (its lock file cannot be opened): nothing can write there either
     arguments = ordered[0].arguments
     masks = {
         name: (Path(value) if value is not None and name != "mask_pattern" else value)

@@ -112,8 +112,9 @@ def expand(
     (after ``--resume``, only those still to do) and ``on_result(result, task)``
     is told each finished task.
     ``shard`` runs only that shard's tasks (``engine.shards``) and keeps their
-    records for ``augcli merge``; ``imported`` (``engine.merge``) takes the
-    tasks' results from finished shards instead of running them, and
+    records for ``augcli merge``; ``imported`` (``engine.merge.ShardImport``)
+    takes the tasks from finished shards instead of running them (``on_result``
+    is then told ``(None, task)``), and
     ``source_label`` is the source as run.jsonl names it (default: ``source``).
     ``splits`` (a list or a comma list; default: the recipe's ``splits``)
     names the splits that get augmented copies (see ``engine.plan``); the
@@ -210,8 +211,10 @@ def expand(
         partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
     )
     journal = state.journal if state else None
-    start = imported.start if imported is not None else None
-    fresh = execute(context, pending, workers, journal, item_timeout, on_result, start=start)
+    if imported is not None:  # finished elsewhere: their files are brought in, their records read in place
+        fresh = imported.run(context, pending, on_result)
+    else:
+        fresh = execute(context, pending, workers, journal, item_timeout, on_result)
     report.images_this_run = sum(
         len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].failed
     )
