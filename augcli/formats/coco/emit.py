@@ -40,9 +40,44 @@ def number(value: float, decimals: int = DECIMALS) -> int | float:
     return int(rounded) if rounded.is_integer() else rounded
 
 
+def annotation_dicts(instances: Instances, width: int, height: int, keep_unknown: bool = False) -> list[dict]:
+    """``annotation_dict`` for every instance of a sample, its polygon vertices rounded in one pass."""
+    rings = _rounded_rings(instances)
+    return [
+        annotation_dict(instances, i, width, height, keep_unknown, rings.get(i))
+        for i in range(len(instances))
+    ]
+
+
+def _rounded_rings(instances: Instances) -> dict[int, list]:
+    """Instance index -> its segmentation's rings as ``numbers`` writes them (one np.round
+    over every vertex of the sample: the same values, elementwise)."""
+    index = [i for i, polygon in enumerate(instances.polygons) if polygon]
+    if not index:
+        return {}
+    rings = [np.asarray(ring, dtype=np.float64).reshape(-1) for i in index for ring in instances.polygons[i]]
+    flat = numbers(np.concatenate(rings))
+    out, start, cursor = {}, 0, 0
+    for i in index:
+        parts = []
+        for _ in instances.polygons[i]:
+            size = len(rings[cursor])
+            parts.append(flat[start : start + size])
+            start, cursor = start + size, cursor + 1
+        out[i] = parts
+    return out
+
+
 def annotation_dict(
-    instances: Instances, i: int, width: int, height: int, keep_unknown: bool = False
+    instances: Instances,
+    i: int,
+    width: int,
+    height: int,
+    keep_unknown: bool = False,
+    rounded_rings: list | None = None,
 ) -> dict:
+    """Instance ``i`` as a COCO annotation; ``rounded_rings``: its polygon already rounded
+    (``annotation_dicts`` rounds a whole sample at once)."""
     raw = _column(instances, RAW_COLUMN, i) or {}
     encoding = _column(instances, ENCODING_COLUMN, i) or ABSENT
     polygon, mask = instances.polygons[i], instances.masks[i]
@@ -60,7 +95,12 @@ def annotation_dict(
         "area": number(_area(polygon, mask, x2 - x1, y2 - y1)),
         "iscrowd": _crowd_value(raw.get("iscrowd"), bool(instances.crowd[i])),
     }
-    segmentation = _segmentation(polygon, mask, encoding, raw.get("segmentation"), bool(instances.crowd[i]))
+    if polygon is not None and rounded_rings is not None:
+        segmentation: list | dict | None = rounded_rings
+    else:
+        segmentation = _segmentation(
+            polygon, mask, encoding, raw.get("segmentation"), bool(instances.crowd[i])
+        )
     if segmentation is not None:
         computed["segmentation"] = segmentation
     computed.update(_keypoint_fields(instances, i, raw))

@@ -32,7 +32,7 @@ from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open, atomic_write_bytes
 from augcli.formats.base import ItemRecord, WriteOptions
 from augcli.formats.coco import layout
-from augcli.formats.coco.emit import annotation_dict, image_dict
+from augcli.formats.coco.emit import annotation_dicts, image_dict
 from augcli.formats.coco.reader import CocoReader
 from augcli.formats.coco.stream import JsonSpool, dumps_json, json_default, stream_json
 from augcli.formats.images import check_output_size, encode_image
@@ -115,9 +115,7 @@ class CocoWriter:
         relpath = self.output_relpath(key, copy)
         entry = image_dict(self.reader.images_raw[index], file_name, width, height)
         keep = sample.meta.get(UNKNOWN_FIELDS_META) == "keep"
-        annotations = [
-            annotation_dict(sample.instances, i, width, height, keep) for i in range(len(sample.instances))
-        ]
+        annotations = annotation_dicts(sample.instances, width, height, keep)
         info = dict(sample.meta)
         info["ext"] = relpath.suffix
         check_output_size(sample.image)

@@ -22,7 +22,7 @@ from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open
 from augcli.formats.base import ItemRecord, WriteOptions
-from augcli.formats.coco.emit import annotation_dict
+from augcli.formats.coco.emit import annotation_dicts
 from augcli.formats.coco.layout import safe_output_path
 from augcli.formats.coco.stream import JsonSpool, stream_json
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
@@ -85,7 +85,7 @@ class ConvertedCocoWriter:
         losses["part_boxes_dropped"] += sum(len(b) for b in inst.part_boxes if b is not None)
         width, height = sample.width, sample.height
         image = {"id": None, "file_name": self.file_name(key, copy), "width": width, "height": height}
-        annotations = [annotation_dict(inst, i, width, height) for i in range(len(inst))]
+        annotations = annotation_dicts(inst, width, height)
         return ItemRecord(
             key=key,
             copy=copy,
