@@ -5,7 +5,9 @@ whole run, ``--overwrite``'s delete included; a second run on the same OUT
 fails at once (exit 2) naming the holder's pid, which the lock file holds.
 The kernel drops the lock when the holder dies, even by ``kill -9``; forked
 workers close their inherited copy at once, so a worker that outlives its
-killed parent for a moment never keeps ``--resume`` out.
+killed parent for a moment never keeps ``--resume`` out; a lock whose
+recorded run is dead (a child forked at the instant of the kill still holds
+a copy) is waited for up to ``STALE_WAIT_SECONDS``.
 
 ``open_meta`` opens a file in ``OUT/.augcli/`` through a descriptor of that
 folder opened with ``O_NOFOLLOW``, and the file itself with ``O_NOFOLLOW``:
@@ -19,6 +21,7 @@ import errno
 import fcntl
 import functools
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from augcli.core.errors import OutputError, UsageError
 
 MARKER_DIR = ".augcli"  # present in every folder augcli wrote; --overwrite only clears such folders
 LOCK_NAME = "lock"
+STALE_WAIT_SECONDS = 5.0  # how long a lock left by a dead run may take to be freed by the kernel
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _HELD: set[int] = set()  # lock descriptors of this process, closed in forked children
 _TAKEN: list[OutputLock] = []  # locks not released yet, for releases_locks
@@ -91,9 +95,7 @@ class OutputLock:
             self._fd = open_meta(meta, LOCK_NAME, os.O_RDWR | os.O_CREAT)
         except OSError as err:
             raise OutputError(f"cannot create the lock file in {meta}: {err.strerror or err}") from None
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _take(self._fd):
             holder = _holder(self._fd)
             os.close(self._fd)
             raise UsageError(
@@ -119,6 +121,36 @@ class OutputLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _take(fd: int) -> bool:
+    """Lock ``fd``; False if another run holds it. A lock whose recorded run has died is
+    waited for a moment: after ``kill -9`` of a run, its workers may take a moment to die
+    and a worker forked at that instant still holds a copy."""
+    deadline = None
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if _alive(_holder(fd)):
+                return False
+            deadline = deadline or time.monotonic() + STALE_WAIT_SECONDS
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _alive(holder: str) -> bool:
+    if not holder.isdigit():
+        return True  # no pid recorded yet: the holder is starting
+    try:
+        os.kill(int(holder), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _holder(fd: int) -> str:

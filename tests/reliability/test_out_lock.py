@@ -65,6 +65,56 @@ def test_a_lock_held_by_a_killed_run_or_its_workers_does_not_block_resume(datase
     assert (out / MARKER_DIR / LOCK_NAME).read_bytes() == b""  # a finished OUT names no holder
 
 
+def _linger_with_lock(out, holder_pid: int, seconds: float) -> int:
+    """A child that holds OUT's lock under a dead run's pid for ``seconds``, like a worker
+    forked at the instant its run was killed; returns its pid."""
+    (out / MARKER_DIR).mkdir(parents=True, exist_ok=True)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        import fcntl
+        import time
+
+        fd = os.open(out / MARKER_DIR / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.pwrite(fd, f"{holder_pid}\n".encode(), 0)
+        os.write(ready_w, b"x")
+        time.sleep(seconds)
+        os._exit(0)
+    os.read(ready_r, 1)
+    os.close(ready_r)
+    os.close(ready_w)
+    return pid
+
+
+def test_a_lock_left_by_a_dead_run_is_waited_for_a_moment(dataset, tmp_path):
+    out = tmp_path / "out"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lingering = _linger_with_lock(out, dead.pid, 0.6)
+    try:
+        report = augcli.expand(dataset, RECIPE, out, workers=1, overwrite=True)  # waits, then runs
+        assert report.images_out > 0
+    finally:
+        os.waitpid(lingering, 0)
+
+
+def test_a_lock_a_dead_run_never_frees_is_refused_after_the_wait(dataset, tmp_path, monkeypatch):
+    import augcli.engine.lock as lock_module
+
+    monkeypatch.setattr(lock_module, "STALE_WAIT_SECONDS", 0.2)
+    out = tmp_path / "out"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lingering = _linger_with_lock(out, dead.pid, 3.0)
+    try:
+        with pytest.raises(UsageError, match=f"pid {dead.pid}"):
+            OutputLock(out)
+    finally:
+        os.kill(lingering, signal.SIGKILL)
+        os.waitpid(lingering, 0)
+
+
 def test_a_planted_journal_symlink_is_refused_and_its_target_untouched(dataset, tmp_path):
     out = tmp_path / "out"
 
