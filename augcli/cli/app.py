@@ -131,6 +131,10 @@ def _mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | 
 
 TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
 SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+URL_SOURCE_HELP = (
+    "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder; "
+    "or an fsspec URL of one (s3://, gs://, memory://, file://)."
+)
 IMAGES_HELP = "Folder that image file_names resolve against."
 NUM_SHARDS_HELP = (
     "Split the run into N shards and run only one (default: SLURM_ARRAY_TASK_COUNT); "
@@ -150,11 +154,20 @@ def _shard(num_shards: int | None, shard_index: int | None):
     return resolve_shard(num_shards, shard_index, os.environ)
 
 
+URL_IMAGES_HELP = "Folder (or URL) that image file_names resolve against."
+CACHE_HELP = (
+    "Folder for mirrors of remote inputs and the staging of a remote OUT "
+    "(default: $AUGCLI_CACHE, else ~/.cache/augcli)."
+)
+
+
 @app.command(cls=Command)
 def expand(
-    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
+    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the input layout)."),
+    out: str = typer.Option(
+        ..., "--out", "-o", help="Output folder or URL (s3://...; mirrors the input layout)."
+    ),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     to: str = typer.Option("same", "--to", help=TO_HELP),
     copies: int | None = typer.Option(
@@ -162,7 +175,7 @@ def expand(
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
-    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
     palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
@@ -189,6 +202,7 @@ def expand(
     keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
     num_shards: int | None = typer.Option(None, "--num-shards", help=NUM_SHARDS_HELP),
     shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -209,7 +223,7 @@ def expand(
 
     options: dict[str, Any] = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
-    options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid)
+    options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid, cache_dir=cache_dir)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,
@@ -230,11 +244,11 @@ def expand(
 
 @app.command(cls=Command)
 def convert(
-    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
+    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
     to: str = typer.Option(..., "--to", help="Output format: coco, voc, masks or yolo."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    out: str = typer.Option(..., "--out", "-o", help="Output folder or URL (s3://...)."),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
     palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
@@ -245,6 +259,7 @@ def convert(
     shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read everything, write nothing."),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
@@ -264,7 +279,7 @@ def convert(
     options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume, yolo_task=yolo_task)
-    options.update(keep_invalid=keep_invalid)
+    options.update(keep_invalid=keep_invalid, cache_dir=cache_dir)
     report = _guarded(
         debug,
         lambda: run_with_progress(

@@ -17,7 +17,14 @@ CONVERT_RECIPE = {"version": 1, "copies": 0, "keep_original": True, "pipeline": 
 
 
 def run_with_progress(
-    source: Path, recipe: Any, out: Path, *, quiet: bool, errors: Console, label: str, **options: Any
+    source: str | Path,
+    recipe: Any,
+    out: str | Path,
+    *,
+    quiet: bool,
+    errors: Console,
+    label: str,
+    **options: Any,
 ) -> RunReport:
     from augcli.cli.progress import Progress
     from augcli.engine.runner import expand

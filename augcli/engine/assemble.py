@@ -31,6 +31,7 @@ from augcli.engine.resume import RUN_FILE
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import atomic_open, recording_writes
 from augcli.recipe.recipe import MAX_DRAWS
+from augcli.storage.mirror import public_records
 
 REPORT_FILE = "report.jsonl"
 PROVENANCE_FILE = "provenance.jsonl"
@@ -77,7 +78,7 @@ def assemble(
                 run_info["shard"]["label_files"] = sorted({str(path.relative_to(root)) for path in written})
             tally.warn_short(warn_at, min_ops)
             _apply_stats(report, stats, run_info)
-            write_jsonl(meta / REPORT_FILE, normalize(report.skipped))
+            write_jsonl(meta / REPORT_FILE, normalize(public_records(report.skipped)))
         write_jsonl(meta / RUN_FILE, [run_info])
     except OSError as err:
         raise OutputError(f"cannot write the reports in {meta}: {err.strerror or err}") from err

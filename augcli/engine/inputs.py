@@ -25,6 +25,7 @@ from pathlib import Path
 
 from augcli.engine.lock import read_meta
 from augcli.formats.atomic import atomic_write_bytes
+from augcli.storage.mirror import public_rows
 
 INPUTS_FILE = "inputs.jsonl"
 _CHUNK = 1 << 20
@@ -34,9 +35,10 @@ _SECOND = 1_000_000_000
 def fingerprint_rows(seen: dict[str, dict]) -> list[dict]:
     """One row per recorded file, in path order, coarse timestamps replaced by a hash."""
     rows = []
+    seen = public_rows(seen)  # mirrored files: by URL and remote ETag, the same on every machine
     for path in sorted(seen):
         fingerprint = dict(seen[path])
-        if "sha256" not in fingerprint and _coarse(fingerprint):
+        if "sha256" not in fingerprint and "mtime_ns" in fingerprint and _coarse(fingerprint):
             fingerprint = {"size": fingerprint["size"], "sha256": _hash_file(path)}
         rows.append({"path": path, **fingerprint})
     return rows

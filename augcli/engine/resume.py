@@ -29,6 +29,7 @@ from augcli.engine import inputs
 from augcli.engine.journal import JOURNAL_NAME, Done, Journal, JournalError
 from augcli.engine.lock import LOCK_NAME, MARKER_DIR, read_meta
 from augcli.formats.atomic import remove_temp_files_below
+from augcli.storage.mirror import public_name
 
 RUN_FILE = "run.jsonl"
 _HASH_CHUNK = 1 << 20
@@ -50,10 +51,10 @@ def run_identity(
     annotation_file = getattr(reader, "annotation_file", None)
     return {
         "augcli": __version__,
-        "source": str(Path(source).expanduser().resolve()),
+        "source": public_name(Path(source).expanduser().resolve()),
         "format": getattr(reader, "format_name", None),
         "output_format": getattr(writer, "format_name", None),
-        "images": str(getattr(reader, "image_dir", reader.root)),
+        "images": public_name(getattr(reader, "image_dir", reader.root)),
         "image_keys": keys,
         "annotation_file": _file_digest(annotation_file) if annotation_file else None,
         # a dataset of several split files (formats.splits.SplitReader): each one's digest

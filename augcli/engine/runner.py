@@ -19,6 +19,7 @@ from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.plan import Task, plan_splits, plan_tasks
+from augcli.engine.remote_run import claim_output, with_storage
 from augcli.engine.report import RunReport
 from augcli.engine.resume import begin_run, run_identity
 from augcli.engine.shards import Shard, run_arguments
@@ -27,6 +28,7 @@ from augcli.formats import contained
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_reader, open_writer
 from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
+from augcli.storage.mirror import public_name
 
 
 def resolve_recipe(recipe: Any) -> Recipe:
@@ -68,6 +70,7 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
     return out
 
 
+@with_storage
 @releases_locks
 @records_warnings
 def expand(
@@ -97,6 +100,9 @@ def expand(
     source_label: str | None = None,
 ) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
+
+    ``source``, ``images`` and ``out`` may be fsspec URLs (``s3://...``; see
+    ``engine.remote_run``), with ``cache_dir`` for their local mirror and staging.
 
     Raises an ``AugcliError`` subclass for dataset-level problems, before
     anything is written. Item-level problems are skipped and listed in
@@ -192,6 +198,7 @@ def expand(
         if imported is not None:
             imported.check(identity, tasks)  # the shards must be of this very run
         OutputLock(out_path)  # every check passed; held until expand returns or raises (releases_locks)
+        claim_output(out_path, overwrite=overwrite, resume=resume)  # a remote OUT: lock, clear or download
         state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in own})
         if state.finished is not None:  # --resume of a run that had finished: nothing to do
             _report_finished(report, state.finished)
@@ -224,7 +231,7 @@ def expand(
     run_info = None
     if writer is not None:
         run_info = {
-            "source": str(source) if source_label is None else source_label,
+            "source": public_name(source) if source_label is None else source_label,
             "seed": seed,
             "copies": copies,
             "keep_original": recipe.keep_original,

@@ -12,7 +12,9 @@ import errno
 import os
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import AugcliError, OutputError
@@ -173,9 +175,15 @@ def _caused_by(err: BaseException | None, errnos: frozenset) -> bool:
     return False
 
 
+# told of every file a failed task may have written (a remote OUT deletes it in the store too)
+DISCARD_LISTENERS: list[Callable[[Path], None]] = []
+
+
 def discard_outputs(writer, task: Task) -> None:
     """Remove the files a failed task may have written, so a skipped item leaves nothing behind."""
     for target in _output_files(writer, task):
+        for listener in DISCARD_LISTENERS:
+            listener(target)
         try:
             target.unlink()
         except OSError:

@@ -1,0 +1,116 @@
+"""``expand`` with URL arguments: mirrored inputs, an OUT staged locally and uploaded.
+
+``with_storage`` wraps ``runner.expand``. Plain paths pass straight through.
+For URLs it mirrors SOURCE and ``--images`` (``storage.mirror``), points the
+run at a staging folder for a remote OUT (``storage.remote_out``), and
+afterwards uploads what is left, the manifest last. The remote OUT is
+claimed (its lock taken, an earlier run cleared or downloaded for
+``--resume``) only once every check of the run passed, from the one place the
+runner takes the local OUT lock (``claim_output``), so a usage error touches
+nothing in the store. Messages name remote files by URL, not by cache path.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from augcli.core.errors import AugcliError, UsageError
+from augcli.engine import worker
+
+_ACTIVE: contextvars.ContextVar[Any] = contextvars.ContextVar("augcli_remote_out", default=None)
+
+
+def claim_output(out: Path, *, overwrite: bool, resume: bool) -> None:
+    """Claim the remote OUT this local ``out`` stages, if any (see the module docstring)."""
+    remote = _ACTIVE.get()
+    if remote is not None and Path(out) == remote.staging and not remote.claimed:
+        remote.claim(overwrite=overwrite, resume=resume)
+
+
+def with_storage(expand: Callable) -> Callable:
+    @functools.wraps(expand)
+    def wrapper(source: Any, recipe: Any, out: Any, **options: Any) -> Any:
+        from augcli.storage.urls import protocol
+
+        cache_dir = options.pop("cache_dir", None)
+        if not any(protocol(v) for v in (source, options.get("images"), out)):
+            return expand(source, recipe, out, **options)
+        return _expand_urls(expand, source, recipe, out, cache_dir, options)
+
+    return wrapper
+
+
+def _expand_urls(expand: Callable, source: Any, recipe: Any, out: Any, cache_dir: Any, options: dict) -> Any:
+    from augcli.storage import mirror
+    from augcli.storage.remote_out import RemoteOutput
+    from augcli.storage.urls import is_remote, local_path
+
+    images = options.get("images")
+    local_source = mirror.mirror(source, cache_dir) if is_remote(source) else local_path(source)
+    if images is not None:
+        options["images"] = (
+            mirror.mirror(images, cache_dir, what="images folder")
+            if is_remote(images)
+            else local_path(images)
+        )
+    if not is_remote(out):
+        return _public(lambda: expand(local_source, recipe, local_path(out), **options), source, out)
+    _check_apart(str(out), [local_source, options.get("images")])
+    remote = RemoteOutput(str(out), cache_dir)
+    on_result = options.get("on_result")
+
+    def checked(result: Any, task: Any) -> None:
+        remote.check()  # an upload failure stops the run here; the journal is flushed on the way out
+        if on_result is not None:
+            on_result(result, task)
+
+    options["on_result"] = checked
+    token = _ACTIVE.set(remote)
+    worker.DISCARD_LISTENERS.append(remote.note_discarded)
+    try:
+        report = _public(
+            lambda: expand(local_source, recipe, remote.prepare_staging(), **options), source, out
+        )
+        if remote.claimed:
+            _public(remote.finish, source, out)
+        return report
+    finally:
+        remote.abort()  # after finish: a no-op; after a failure: what is durable, never the manifest
+        worker.DISCARD_LISTENERS.remove(remote.note_discarded)
+        _ACTIVE.reset(token)
+
+
+def _check_apart(out: str, inputs: list) -> None:
+    """A remote OUT must neither lie inside a remote input nor contain it."""
+    from augcli.storage.mirror import root_url
+    from augcli.storage.urls import strip
+
+    target = strip(out) + "/"
+    for local in inputs:
+        url = root_url(local) if local is not None else None
+        if url is None:
+            continue
+        if target.startswith(url + "/") or (url + "/").startswith(target):
+            raise UsageError(f"output {strip(out)} overlaps the input {url}; choose another --out")
+
+
+def _public(run: Callable, source: Any, out: Any) -> Any:
+    """``run()`` with cache and staging paths in its errors and report written as URLs."""
+    from augcli.storage.mirror import public_text
+
+    try:
+        report = run()
+    except AugcliError as err:
+        err.message = public_text(err.message)
+        err.file = public_text(err.file) if err.file else err.file
+        raise
+    if report is not None and hasattr(report, "skipped"):
+        report.source, report.out = str(source), str(out)
+        for record in report.skipped:
+            if isinstance(record, dict) and isinstance(record.get("file"), str):
+                record["file"] = public_text(record["file"])
+    return report

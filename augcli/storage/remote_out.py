@@ -1,0 +1,374 @@
+"""A remote OUT: the run writes a local staging folder, an uploader mirrors it to the store.
+
+Order is what lets a reader and ``--resume`` trust the remote tree:
+
+- Every round (every few seconds while the run goes on) first reads the
+  journal (``.augcli/journal.jsonl``) as it is, then uploads every finished
+  output file (temporary files never), then every other file under
+  ``.augcli/`` (part files...), and only then the journal bytes read at the
+  start. A task the remote journal names therefore has its images and part
+  bytes in the store already: an object store has no rename, so this order is
+  what replaces the local "synced before journaled" rule.
+- Label files appear when the run finalizes; the last round uploads them,
+  then the reports, and last of all the manifest ``.augcli/run.jsonl``.
+  **A remote dataset is complete when its ``.augcli/run.jsonl`` exists**;
+  ``--overwrite`` deletes that object first, so a half-replaced dataset never
+  looks complete.
+- ``--resume`` (on this machine or another) downloads only what is in the
+  store under ``.augcli/`` into a fresh staging folder and continues from it.
+- Files under ``.augcli/`` are uploaded whole when they changed (append-only
+  files are re-sent in full; rounds are spaced by at least four times what
+  the last one spent on them, so re-sending stays a small share of the run).
+- One run per OUT: a lock object ``.augcli/lock`` created with an exclusive
+  put (``If-None-Match: *`` on S3; check-then-write on stores without one),
+  refreshed every round. A lock is stale when its holder was this machine's
+  process that is gone, or when it was not refreshed for ``LEASE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from augcli.core.errors import OutputError, UsageError, one_line
+from augcli.formats.atomic import temp_file_target
+from augcli.storage.mirror import cache_key, register_name
+from augcli.storage.urls import cache_root, filesystem, join, storage_error, strip
+
+META = ".augcli"  # engine.lock.MARKER_DIR (storage does not import the engine)
+JOURNAL = "journal.jsonl"  # engine.journal.JOURNAL_NAME: the index of the other meta files
+MANIFEST = "run.jsonl"  # engine.resume.RUN_FILE: written last, uploaded last
+LOCK = "lock"
+LEASE_SECONDS = 120.0
+ROUND_SECONDS = float(os.environ.get("AUGCLI_UPLOAD_SECONDS", "5"))
+_FORBIDDEN = (MANIFEST, JOURNAL, LOCK)
+
+
+class RemoteOutput:
+    """OUT at ``url``, written through ``staging`` (see the module docstring)."""
+
+    def __init__(self, url: str, cache_dir: str | Path | None = None):
+        self.url = strip(url)
+        self.fs, self.path = filesystem(self.url)
+        folder = cache_root(cache_dir).resolve() / "staging" / cache_key(self.url)
+        self.staging = folder / f"run-{os.getpid()}"
+        self._uploaded: dict[str, tuple] = {}  # relpath -> (size, mtime_ns, inode) as uploaded
+        self._remote_meta: set[str] = set()  # meta relpaths the store holds
+        self._discarded: set[str] = set()
+        self._lock_key = f"{self.path}/{META}/{LOCK}"
+        self._token = f"{socket.gethostname()} {os.getpid()} {time.time_ns()}"
+        self._claimed = False
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._failure: OutputError | None = None
+        self._last_heartbeat = 0.0
+
+    # -- before the run: lock, check, clear or download ----------------------------------------
+
+    def prepare_staging(self) -> Path:
+        """A fresh, empty staging folder (earlier ones of this URL are removed once claimed)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging.parent.mkdir(parents=True, exist_ok=True)
+        register_name(self.staging, self.url)
+        return self.staging
+
+    def claim(self, *, overwrite: bool, resume: bool) -> None:
+        """Take the lock object, then clear the store (fresh run) or download its state (--resume)."""
+        try:
+            entries = self._top_level()
+            ours = META in entries
+            if entries - {META} and not ours:
+                raise UsageError(
+                    f"output {self.url} is not empty and was not written by augcli; choose another "
+                    "--out (augcli never deletes objects it did not write)"
+                )
+            if ours and not (overwrite or resume) and self._holds_data():
+                raise UsageError(
+                    f"output {self.url} holds an earlier augcli run; pass --overwrite to replace it "
+                    "or --resume to finish it"
+                )
+            self._take_lock()
+            self._claimed = True
+            if resume:
+                self._download_state()
+            else:
+                self._clear()
+        except (UsageError, OutputError):
+            raise
+        except Exception as err:
+            raise storage_error(err, self.url, "write to", OutputError) from None
+        for sibling in self.staging.parent.iterdir():  # stagings of killed runs on this machine
+            if sibling != self.staging:
+                shutil.rmtree(sibling, ignore_errors=True)
+        self._thread = threading.Thread(target=self._loop, name="augcli-upload", daemon=True)
+        self._thread.start()
+
+    def _top_level(self) -> set[str]:
+        self.fs.invalidate_cache()  # listings cached earlier in this process may be stale
+        if not self.fs.exists(self.path):
+            return set()
+        return {name.rstrip("/").rsplit("/", 1)[-1] for name in self.fs.ls(self.path, detail=False)}
+
+    def _holds_data(self) -> bool:
+        """More than a lock left by a run killed before it wrote anything."""
+        return any(not key.endswith(f"/{LOCK}") for key in self._find(f"{self.path}/{META}"))
+
+    def _find(self, prefix: str) -> list[str]:
+        self.fs.invalidate_cache(prefix)
+        try:
+            return sorted(self.fs.find(prefix))
+        except FileNotFoundError:
+            return []
+
+    def _clear(self) -> None:
+        """Delete an earlier run's objects: the manifest first, the journal next, ``.augcli/`` last."""
+        keys = [k for k in self._find(self.path) if k != self._lock_key]
+        meta = f"{self.path}/{META}/"
+        first = [k for k in keys if k in (meta + MANIFEST, meta + JOURNAL)]
+        rest = [k for k in keys if k not in first]
+        rest.sort(key=lambda k: k.startswith(meta))
+        for batch in (sorted(first, key=lambda k: not k.endswith(MANIFEST)), rest):
+            if batch:
+                self.fs.rm(batch)
+
+    def _download_state(self) -> None:
+        """Copy the store's ``.augcli/`` (but the lock) into the empty staging folder."""
+        prefix = f"{self.path}/{META}/"
+        keys = [k for k in self._find(prefix.rstrip("/")) if k != self._lock_key and k.startswith(prefix)]
+        if not keys:
+            return
+        locals_ = [self.staging / META / k[len(prefix) :] for k in keys]
+        for path in locals_:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.fs.get(keys, [str(p) for p in locals_])
+        for key, path in zip(keys, locals_):
+            rel = f"{META}/{key[len(prefix) :]}"
+            self._uploaded[rel] = _stat_key(path)
+            self._remote_meta.add(rel)
+
+    # -- the lock object -----------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        body = self._lock_body()
+        for _attempt in range(2):
+            if self._create(body):
+                self._last_heartbeat = time.monotonic()
+                return
+            holder = self._read_lock()
+            if not _stale(holder):
+                raise UsageError(
+                    f"another augcli run ({_describe(holder)}) is writing to {self.url}; wait for it to "
+                    f"finish, or stop it; a lock not refreshed for {LEASE_SECONDS:g} s is taken over"
+                )
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(self._lock_key)
+        raise UsageError(f"another augcli run took the lock of {self.url} at the same moment; retry")
+
+    def _create(self, body: bytes) -> bool:
+        """Write the lock object unless it exists (False); exclusive where the store can do it."""
+        try:
+            self.fs.pipe_file(self._lock_key, body, mode="create")
+            return True
+        except TypeError:  # a file system without exclusive writes: check, then write
+            if self.fs.exists(self._lock_key):
+                return False
+            self.fs.pipe_file(self._lock_key, body)
+            return True
+        except Exception:
+            self.fs.invalidate_cache(self._lock_key)
+            if self.fs.exists(self._lock_key):  # the precondition failed (FileExistsError or EINVAL)
+                return False
+            raise
+
+    def _lock_body(self) -> bytes:
+        host, pid, _ = self._token.split(" ")
+        return json.dumps({"host": host, "pid": int(pid), "token": self._token, "time": time.time()}).encode()
+
+    def _read_lock(self) -> dict:
+        try:
+            data = json.loads(self.fs.cat_file(self._lock_key))
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return {"gone": True}
+        except ValueError:
+            return {}
+
+    def _heartbeat(self) -> None:
+        if time.monotonic() - self._last_heartbeat >= LEASE_SECONDS / 4:
+            self.fs.pipe_file(self._lock_key, self._lock_body())
+            self._last_heartbeat = time.monotonic()
+
+    # -- uploading -----------------------------------------------------------------------------
+
+    def note_discarded(self, path: Path) -> None:
+        """An output file a failed task may have written: it must not stay in the store."""
+        try:
+            rel = Path(path).relative_to(self.staging).as_posix()
+        except ValueError:
+            return
+        with self._mutex:
+            self._discarded.add(rel)
+
+    def check(self) -> None:
+        """Raise the uploader's failure in the run's thread (stops the run; --resume continues it)."""
+        if self._failure is not None:
+            raise self._failure
+
+    def _loop(self) -> None:
+        pause = ROUND_SECONDS
+        while not self._stop.wait(pause):
+            try:
+                meta_seconds = self._round(final=False)
+            except Exception as err:
+                self._failure = _upload_failure(err, self.url)
+                return
+            pause = max(ROUND_SECONDS, 4 * meta_seconds)  # re-sending .augcli/ stays a small share
+
+    def _round(self, final: bool) -> float:
+        """One upload round (see the module docstring); returns the seconds spent on ``.augcli/``."""
+        with self._mutex:
+            discarded, self._discarded = self._discarded, set()
+        meta = self.staging / META
+        journal = _read_or_none(meta / JOURNAL)  # first: every task it names is on disk by now
+        outputs, metas = self._scan()
+        self._put(outputs)
+        gone = [rel for rel in self._uploaded if not rel.startswith(META + "/") and rel not in outputs]
+        gone += [rel for rel in discarded if rel not in outputs]
+        self._delete(gone)
+        started = time.monotonic()
+        self._put({rel: key for rel, key in metas.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
+        if journal is not None and self._uploaded.get(f"{META}/{JOURNAL}") != ("bytes", len(journal)):
+            self.fs.pipe_file(f"{self.path}/{META}/{JOURNAL}", journal)
+            self._uploaded[f"{META}/{JOURNAL}"] = ("bytes", len(journal))
+            self._remote_meta.add(f"{META}/{JOURNAL}")
+        if final and (meta / MANIFEST).is_file():
+            self._put({f"{META}/{MANIFEST}": metas.get(f"{META}/{MANIFEST}")})
+            self._delete([rel for rel in self._remote_meta if rel not in metas and rel != f"{META}/{LOCK}"])
+        self._heartbeat()
+        return time.monotonic() - started
+
+    def _scan(self) -> tuple[dict[str, tuple], dict[str, tuple]]:
+        """(output files, files under .augcli/) of the staging folder, by relpath, with their stat."""
+        outputs: dict[str, tuple] = {}
+        metas: dict[str, tuple] = {}
+        for folder, dirs, names in os.walk(self.staging):
+            dirs.sort()
+            rel_folder = Path(folder).relative_to(self.staging).as_posix()
+            for name in sorted(names):
+                if temp_file_target(name) is not None:
+                    continue
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+                try:
+                    key = _stat_key(Path(folder) / name)
+                except OSError:
+                    continue  # removed while listed
+                (metas if rel.startswith(META + "/") else outputs)[rel] = key
+        return outputs, metas
+
+    def _put(self, files: dict[str, Any]) -> None:
+        todo = [rel for rel, key in files.items() if key is not None and self._uploaded.get(rel) != key]
+        if not todo:
+            return
+        self.fs.put([str(self.staging / rel) for rel in todo], [f"{self.path}/{rel}" for rel in todo])
+        for rel in todo:
+            self._uploaded[rel] = files[rel]
+            if rel.startswith(META + "/"):
+                self._remote_meta.add(rel)
+
+    def _delete(self, rels: list[str]) -> None:
+        if not rels:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm([f"{self.path}/{rel}" for rel in sorted(set(rels))])
+        for rel in rels:
+            self._uploaded.pop(rel, None)
+            self._remote_meta.discard(rel)
+
+    # -- after the run -------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Upload what is left, the manifest last; remove the staging folder; release the lock."""
+        self._halt()
+        self.check()
+        try:
+            self._round(final=True)
+        except Exception as err:
+            raise _upload_failure(err, self.url) from None
+        self._release()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def abort(self) -> None:
+        """The run stopped: upload what is durable (never the manifest), release the lock."""
+        self._halt()
+        if self._failure is None and self._claimed:
+            with contextlib.suppress(Exception):
+                self._round(final=False)
+        self._release()
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _release(self) -> None:
+        if self._claimed:
+            self._claimed = False
+            with contextlib.suppress(Exception):
+                if self._read_lock().get("token") == self._token:
+                    self.fs.rm(self._lock_key)
+
+    @property
+    def claimed(self) -> bool:
+        return self._claimed
+
+
+def _stat_key(path: Path) -> tuple:
+    info = os.stat(path)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _stale(holder: dict) -> bool:
+    if holder.get("gone"):
+        return True
+    if not holder:
+        return False  # unreadable: someone else's lock format; never taken over blindly
+    if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
+        if holder["pid"] == os.getpid():
+            return True  # this process: an earlier run of it that could not release the lock
+        try:
+            os.kill(holder["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return time.time() - float(holder.get("time") or 0) > LEASE_SECONDS
+
+
+def _describe(holder: dict) -> str:
+    return one_line(f"host {holder.get('host', 'unknown')}, pid {holder.get('pid', 'unknown')}")
+
+
+def _upload_failure(err: BaseException, url: str) -> OutputError:
+    failure = storage_error(err, url, "upload to", OutputError)
+    failure.message += "; the run stopped: rerun the same command with --resume to continue"
+    return failure  # type: ignore[return-value]
+
+
+__all__ = ["RemoteOutput", "join"]

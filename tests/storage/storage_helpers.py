@@ -1,0 +1,69 @@
+"""Helpers of the object-storage tests: sample trees, uploads, digests of local and remote trees."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample_data"
+RECIPE = REPO / "recipes" / "detection.yaml"
+
+
+def upload_tree(fs, local: Path, remote: str) -> None:
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    fs.put([str(p) for p in files], [f"{remote}/{p.relative_to(local).as_posix()}" for p in files])
+
+
+def local_tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def remote_tree(fs, prefix: str) -> dict[str, str]:
+    """{relpath: sha256} of every object below ``prefix`` (a path in ``fs``)."""
+    fs.invalidate_cache()
+    start = len(prefix.strip("/")) + 1
+    return {key.strip("/")[start:]: hashlib.sha256(fs.cat_file(key)).hexdigest() for key in fs.find(prefix)}
+
+
+def outputs(tree: dict[str, str]) -> dict[str, str]:
+    """What must match a local run byte for byte: every output file and the per-output reports
+    (run.jsonl and inputs.jsonl name the source, which differs between the two runs)."""
+    kept = {".augcli/provenance.jsonl", ".augcli/report.jsonl"}
+    return {k: v for k, v in tree.items() if not k.startswith(".augcli/") or k in kept}
+
+
+def reference_run(tmp_path: Path, source: Path = SAMPLE, **options) -> dict[str, str]:
+    """The tree of a plain local run (what a URL run must match)."""
+    from augcli.engine.runner import expand
+
+    out = tmp_path / "reference"
+    shutil.rmtree(out, ignore_errors=True)
+    expand(source, RECIPE, out, **options)
+    return local_tree(out)
+
+
+def replicated_sample(target: Path, times: int) -> Path:
+    """sample_data with every image ``times`` times (renamed), for a run long enough to kill."""
+    data = json.loads((SAMPLE / "annotations" / "instances_default.json").read_text("utf-8"))
+    images, annotations = [], []
+    for k in range(times):
+        ids = {}
+        for image in data["images"]:
+            ids[image["id"]] = len(images) + 1
+            name = f"r{k}_{image['file_name']}"
+            images.append({**image, "id": ids[image["id"]], "file_name": name})
+            (target / "images").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(SAMPLE / "images" / image["file_name"], target / "images" / name)
+        for ann in data["annotations"]:
+            annotations.append({**ann, "id": len(annotations) + 1, "image_id": ids[ann["image_id"]]})
+    (target / "annotations").mkdir(parents=True, exist_ok=True)
+    payload = {**data, "images": images, "annotations": annotations}
+    (target / "annotations" / "instances_default.json").write_text(json.dumps(payload), "utf-8")
+    return target

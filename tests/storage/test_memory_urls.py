@@ -1,0 +1,147 @@
+"""SOURCE and OUT as ``memory://`` and ``file://`` URLs: the same bytes as a local run, a
+remote OUT that is complete only once its manifest exists, and ``--resume`` from the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+import pytest
+
+from augcli.core.errors import OutputError, UsageError
+from augcli.engine import journal as journal_module
+from augcli.engine.runner import expand
+from augcli.storage import remote_out
+from augcli.storage.remote_out import RemoteOutput
+from tests.storage.storage_helpers import (
+    RECIPE,
+    SAMPLE,
+    local_tree,
+    outputs,
+    reference_run,
+    remote_tree,
+    upload_tree,
+)
+
+pytest.importorskip("fsspec")
+
+
+def url(prefix: str, *parts: str) -> str:
+    return "memory://" + "/".join([prefix.strip("/"), *parts])
+
+
+def test_memory_source_and_out_match_a_local_run(memfs, tmp_path):
+    fs, prefix = memfs
+    upload_tree(fs, SAMPLE, f"{prefix}/in")
+    report = expand(url(prefix, "in"), RECIPE, url(prefix, "out"), workers=2, cache_dir=tmp_path / "cache")
+    remote = remote_tree(fs, f"{prefix}/out")
+    assert outputs(remote) == outputs(reference_run(tmp_path, workers=1))
+    assert ".augcli/run.jsonl" in remote  # the manifest: the dataset is complete
+    assert not {".augcli/journal.jsonl", ".augcli/lock"} & set(remote)
+    assert report.out == url(prefix, "out") and report.source == url(prefix, "in")
+    assert not any((tmp_path / "cache" / "staging").rglob("*.jpg"))  # the staging folder is gone
+    finished = json.loads(fs.cat_file(f"{prefix}/out/.augcli/run.jsonl"))
+    assert finished["identity"]["source"] == url(prefix, "in")  # not the cache path
+
+
+def test_file_urls_are_plain_paths(tmp_path):
+    out = tmp_path / "out"
+    expand(SAMPLE.as_uri(), RECIPE, out.as_uri(), cache_dir=tmp_path / "cache")
+    assert outputs(local_tree(out)) == outputs(reference_run(tmp_path))
+    assert not (tmp_path / "cache").exists()  # nothing mirrored, nothing staged
+
+
+def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_path, monkeypatch):
+    """The uploader fails once the store holds a journaled task: the run stops (exit 6) with no
+    manifest; --resume from another cache folder (another machine) trusts what was uploaded."""
+    fs, prefix = memfs
+    monkeypatch.setattr(remote_out, "ROUND_SECONDS", 0.02)
+    monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 0.0)
+    journal_key = f"{prefix}/out/.augcli/journal.jsonl"
+    put = RemoteOutput._put
+
+    def failing_put(self, files):
+        if fs.exists(journal_key) and fs.cat_file(journal_key).count(b"\n") >= 2:
+            raise OSError(5, "injected upload failure")
+        put(self, files)
+
+    monkeypatch.setattr(RemoteOutput, "_put", failing_put)
+    with pytest.raises(OutputError) as failure:
+        expand(SAMPLE, RECIPE, url(prefix, "out"), workers=1, cache_dir=tmp_path / "machine-a")
+    assert failure.value.exit_code == 6
+    assert url(prefix, "out") in str(failure.value) and "--resume" in str(failure.value)
+    remote = remote_tree(fs, f"{prefix}/out")
+    assert ".augcli/run.jsonl" not in remote and ".augcli/journal.jsonl" in remote
+    assert ".augcli/lock" not in remote  # released on the way out
+
+    monkeypatch.setattr(RemoteOutput, "_put", put)
+    report = expand(
+        SAMPLE, RECIPE, url(prefix, "out"), workers=2, resume=True, cache_dir=tmp_path / "machine-b"
+    )
+    assert report.images_this_run < report.images_out  # it continued, it did not start over
+    assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(reference_run(tmp_path, workers=1))
+
+
+def test_resume_of_a_finished_remote_run_does_nothing(memfs, tmp_path):
+    fs, prefix = memfs
+    expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "a")
+    before = remote_tree(fs, f"{prefix}/out")
+    report = expand(SAMPLE, RECIPE, url(prefix, "out"), resume=True, cache_dir=tmp_path / "b")
+    assert report.images_this_run == 0 and report.images_out == 40
+    assert remote_tree(fs, f"{prefix}/out") == before
+
+
+def test_resume_names_a_changed_remote_input_by_its_url(memfs, tmp_path):
+    fs, prefix = memfs
+    upload_tree(fs, SAMPLE, f"{prefix}/in")
+    expand(url(prefix, "in"), RECIPE, url(prefix, "out"), cache_dir=tmp_path / "a")
+    fs.pipe_file(f"{prefix}/in/images/park_02.jpg", (SAMPLE / "images" / "park_05.jpg").read_bytes())
+    with pytest.raises(UsageError, match="input files changed") as refused:
+        expand(url(prefix, "in"), RECIPE, url(prefix, "out"), resume=True, cache_dir=tmp_path / "b")
+    assert url(prefix, "in", "images", "park_02.jpg") in str(refused.value)
+
+
+def test_remote_out_refuses_foreign_objects_and_overwrite_clears_its_own(memfs, tmp_path):
+    fs, prefix = memfs
+    fs.pipe_file(f"{prefix}/foreign/notes.txt", b"not augcli's")
+    with pytest.raises(UsageError, match="not written by augcli"):
+        expand(SAMPLE, RECIPE, url(prefix, "foreign"), cache_dir=tmp_path / "c")
+    assert list(remote_tree(fs, f"{prefix}/foreign")) == ["notes.txt"]  # nothing written there
+    expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    fs.pipe_file(f"{prefix}/out/images/left_over.jpg", b"from an earlier run")
+    with pytest.raises(UsageError, match="--overwrite"):
+        expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    expand(SAMPLE, RECIPE, url(prefix, "out"), overwrite=True, cache_dir=tmp_path / "c")
+    assert "images/left_over.jpg" not in remote_tree(fs, f"{prefix}/out")
+    assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(reference_run(tmp_path))
+
+
+def test_a_live_lock_refuses_a_second_run_and_a_dead_one_is_taken_over(memfs, tmp_path):
+    fs, prefix = memfs
+    lock = f"{prefix}/out/.augcli/lock"
+    held = {"host": socket.gethostname(), "pid": os.getppid(), "token": "x", "time": 4e9}
+    fs.pipe_file(lock, json.dumps(held).encode())
+    with pytest.raises(UsageError, match=f"another augcli run .*pid {os.getppid()}") as refused:
+        expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    assert refused.value.exit_code == 2
+    dead = {**held, "pid": _dead_pid()}
+    fs.pipe_file(lock, json.dumps(dead).encode())
+    expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    assert ".augcli/run.jsonl" in remote_tree(fs, f"{prefix}/out")
+
+
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_missing_fsspec_is_one_line_naming_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    with pytest.raises(UsageError, match=r"pip install 'augcli\[s3\]'") as missing:
+        expand("s3://bucket/data", RECIPE, tmp_path / "out")
+    assert missing.value.exit_code == 2 and "\n" not in str(missing.value)
