@@ -104,6 +104,8 @@ def read_part(path: str | Path) -> Part:
     if not isinstance(shard, dict) or not isinstance(run.get("identity"), dict):
         raise UsageError(f"{folder} holds a whole run, not a shard (it was not made with --num-shards)")
     try:
+        if not isinstance(shard["arguments"], dict) or not isinstance(run["recipe"], str):
+            raise TypeError("not a shard entry")
         return Part(
             folder,
             run,
@@ -194,14 +196,15 @@ class ShardImport:
         out = Path(context.writer.out)
         for part, results, (folders, files) in zip(self.parts, self._results, self._files, strict=True):
             link_tree(part.path, out, folders, files)
-            journal = str(part.path / MARKER_DIR / JOURNAL_NAME)  # absolute: read in place by assemble
+            meta = part.path / MARKER_DIR
             for index in sorted(results):
                 if index not in wanted:
                     continue
                 entry = results[index]
                 if entry.ref is None:
-                    raise DatasetError(f"{journal} does not say where task {index} is")
-                ref = PartRef(journal, entry.ref.offset, entry.ref.length)
+                    raise DatasetError(f"{meta / JOURNAL_NAME} does not say where task {index} is")
+                where = os.path.join(meta, entry.ref.file)  # absolute: assemble reads it in place
+                ref = PartRef(where, entry.ref.offset, entry.ref.length)
                 done[index] = Done(entry.index, entry.key, entry.failed, ref)
                 if on_result:
                     on_result(None, wanted[index])

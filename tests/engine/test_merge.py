@@ -10,7 +10,7 @@ import pytest
 from shard_trees import TREES, tree_digest
 
 import augcli
-from augcli.core.errors import UsageError
+from augcli.core.errors import DatasetError, UsageError
 from augcli.engine import resume
 from augcli.engine.merge import merge
 from augcli.engine.shards import Shard
@@ -284,3 +284,20 @@ def test_shards_without_images_still_write_a_dataset_and_merge(tree, tmp_path):
     assert any(json.loads((p / ".augcli" / "run.jsonl").read_text())["images_out"] == 0 for p in parts)
     merge(parts, tmp_path / "merged")
     assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+
+
+def test_a_damaged_part_is_exit_4_naming_its_file(tiny, tmp_path):
+    parts = run_shards(tiny, tmp_path / "parts", 2)
+    run_file = parts[1] / ".augcli" / "run.jsonl"
+    row = json.loads(run_file.read_text())
+    del row["shard"]["arguments"]
+    run_file.write_text(json.dumps(row) + "\n")
+    with pytest.raises(DatasetError, match="run.jsonl is damaged") as caught:
+        merge(parts, tmp_path / "out")
+    assert caught.value.exit_code == 4
+    parts = run_shards(tiny, tmp_path / "again", 2)
+    journal = parts[0] / ".augcli" / "journal.jsonl"
+    journal.write_text(journal.read_text() + "not a record\n")
+    with pytest.raises(DatasetError, match="cannot read the records of shard 0 of 2") as caught:
+        merge(parts, tmp_path / "out")
+    assert caught.value.exit_code == 4 and not (tmp_path / "out").exists()
