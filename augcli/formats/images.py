@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from augcli.core.errors import ImageReadError, OutputError, TransformError
-from augcli.formats.jpeg_codec import fast_jpeg, reference_codec
+from augcli.formats.jpeg_codec import fast_jpeg, fast_jpeg_decode, reference_codec
 
 EXIF_ORIENTATION = 0x0112
 _TRANSPOSING = (5, 6, 7, 8)  # orientations that swap width and height
@@ -86,9 +86,11 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
             with Image.open(path, formats=DECODABLE_FORMATS) as opened:
                 _check_dimensions(opened.size, path, expected_size)
                 check_pixel_limit(opened.size, path)
-                opened.load()  # before EXIF: reading it may decode, and must not hide errors
-                image, info = _orient(opened, path, expected_size)
-                array = _to_array(image, path)
+                array, info = _decode_plain_jpeg(opened, path, expected_size)
+                if array is None:
+                    opened.load()  # before EXIF: reading it may decode, and must not hide errors
+                    image, info = _orient(opened, path, expected_size)
+                    array = _to_array(image, path)
     except ImageReadError:
         raise
     except Image.DecompressionBombError as err:
@@ -105,6 +107,20 @@ def decode_image(path: Path, expected_size: tuple[int, int] | None = None) -> tu
         detail = str(err) or type(err).__name__
         raise ImageReadError(f"cannot decode image: {detail}", file=str(path)) from err
     return array, info
+
+
+def _decode_plain_jpeg(opened: Image.Image, path: Path, expected: tuple[int, int] | None):
+    """(pixels, info) of an RGB or greyscale JPEG used as stored, through the faster
+    decoder (``jpeg_codec``), or (None, None): Pillow decodes it."""
+    if opened.format != "JPEG" or opened.mode not in ("RGB", "L"):
+        return None, None
+    if expected is not None and tuple(opened.size) != tuple(expected):
+        return None, None  # EXIF may turn it: Pillow's path
+    pixels = fast_jpeg_decode(path.read_bytes(), opened.mode, _jpeg_subsampling(opened), opened.size)
+    if pixels is None:
+        return None, None
+    _, info = _orient(opened, path, expected)
+    return pixels, info
 
 
 def _check_dimensions(size: tuple[int, int], path: Path, expected: tuple[int, int] | None) -> None:

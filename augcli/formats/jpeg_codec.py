@@ -1,18 +1,26 @@
-"""The faster JPEG encode: ``cv2.imencode``, used only where it writes Pillow's exact bytes.
+"""Faster JPEG paths, used only where they give Pillow's exact bytes or pixels.
 
-Pillow and OpenCV both drive libjpeg(-turbo) with the same defaults
-(baseline, standard Huffman tables, ISLOW DCT, a JFIF header), so for uint8
-RGB or greyscale pixels at one quality and chroma subsampling they usually
-write the same file; OpenCV skips Pillow's array-to-image copy. "Usually" is
-not enough for byte-identical outputs, so each (quality, subsampling,
-channels) combination is proven once per process: a small textured probe is
-encoded both ways and the fast path is used only if the bytes agree (a
-different libjpeg in either wheel falls back to Pillow by itself).
-Everything else (ICC profiles, alpha, 16 bits, source quantization tables,
-other formats) always goes through Pillow.
+Encode: ``cv2.imencode``. Pillow and OpenCV both drive libjpeg(-turbo) with
+the same defaults (baseline, standard Huffman tables, ISLOW DCT, a JFIF
+header), so for uint8 RGB or greyscale pixels at one quality and chroma
+subsampling they usually write the same file; OpenCV skips Pillow's
+array-to-image copy. "Usually" is not enough for byte-identical outputs, so
+each (quality, subsampling, channels) combination is proven once per
+process: a small textured probe is encoded both ways and the fast path is
+used only if the bytes agree (a different libjpeg in either wheel falls
+back to Pillow by itself). ICC profiles, alpha, 16 bits, source
+quantization tables and other formats always go through Pillow.
 
-``AUGCLI_REFERENCE_CODEC=1`` turns the fast path (and the shared encodes of
-``formats.images``) off: the reference the tests compare against.
+Decode: ``simplejpeg`` (TurboJPEG, about 3x Pillow's decoder here) for plain
+RGB and greyscale JPEGs, in strict mode: any warning (truncation, corrupt
+data, extraneous bytes) raises, and the file is then decoded by Pillow, so
+what Pillow refuses or repairs is refused or repaired as before. Pillow
+still reads the header, EXIF and info; each (mode, subsampling) is proven
+against Pillow's pixels on a probe first, and without simplejpeg installed
+Pillow decodes everything.
+
+``AUGCLI_REFERENCE_CODEC=1`` turns every fast path (and the shared encodes
+of ``formats.images``) off: the reference the tests compare against.
 """
 
 from __future__ import annotations
@@ -88,3 +96,56 @@ def _probe(channels: int) -> np.ndarray:
     planes = [(xx * 5 + yy * 3) % 256, (yy * 7) % 256, np.where((xx // 8 + yy // 8) % 2, 230, 20)]
     image = (0.7 * np.stack(planes, 2) + 0.3 * noise).astype(np.uint8)
     return image[:, :, 0].copy() if channels == 1 else image
+
+
+# --- decode ------------------------------------------------------------------------------
+
+_decoder_proven: dict[tuple, bool] = {}
+
+
+def fast_jpeg_decode(
+    data: bytes, mode: str, subsampling: int | None, size: tuple[int, int]
+) -> np.ndarray | None:
+    """Pixels of a plain JPEG file's bytes as Pillow would decode them ((H, W, 3) for
+    ``mode`` RGB, (H, W) for L), or None: the caller decodes with Pillow."""
+    if mode not in ("RGB", "L") or (mode == "RGB" and subsampling not in (0, 1, 2)) or reference_codec():
+        return None
+    key = (mode, subsampling if mode == "RGB" else None)
+    proven = _decoder_proven.get(key)
+    if proven is None:
+        proven = _decoder_proven[key] = _decoders_agree(mode, subsampling)
+    if not proven:
+        return None
+    try:
+        pixels = _simplejpeg_decode(data, mode)
+    except Exception:  # noqa: BLE001 - a warning in strict mode, or anything else: Pillow decides
+        return None
+    width, height = size
+    if pixels.shape[:2] != (height, width):
+        return None
+    pixels.flags.writeable = False  # as Pillow's arrays are: no op may write into its input
+    return pixels
+
+
+def _simplejpeg_decode(data: bytes, mode: str) -> np.ndarray:
+    import simplejpeg
+
+    colorspace = "GRAY" if mode == "L" else "RGB"
+    pixels = simplejpeg.decode_jpeg(
+        data, colorspace=colorspace, fastdct=False, fastupsample=False, strict=True
+    )
+    return pixels[:, :, 0] if mode == "L" else pixels
+
+
+def _decoders_agree(mode: str, subsampling: int | None) -> bool:
+    try:
+        probe = _probe(1 if mode == "L" else 3)
+        buffer = io.BytesIO()
+        options = {"quality": 90} if mode == "L" else {"quality": 90, "subsampling": subsampling}
+        Image.fromarray(probe).save(buffer, format="JPEG", **options)
+        data = buffer.getvalue()
+        with Image.open(io.BytesIO(data)) as im:
+            reference = np.asarray(im)
+        return bool(np.array_equal(_simplejpeg_decode(data, mode), reference))
+    except Exception:  # noqa: BLE001 - simplejpeg missing or unusable: Pillow it is
+        return False
