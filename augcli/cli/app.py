@@ -301,6 +301,7 @@ def merge(
     parts: list[Path] = typer.Argument(..., metavar="PARTS", help="The output folders of every shard."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder of the merged run."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -320,7 +321,10 @@ def merge(
     from augcli.cli.expand_command import show_report
     from augcli.cli.merge_command import run_merge
 
-    report = _guarded(debug, lambda: run_merge(parts, out, overwrite=overwrite, quiet=quiet, debug=debug))
+    report = _guarded(
+        debug,
+        lambda: run_merge(parts, out, overwrite=overwrite, quiet=quiet, debug=debug, cache_dir=cache_dir),
+    )
     show_report(
         report,
         as_json=as_json,

@@ -295,14 +295,20 @@ def merge(
     debug: bool = False,
     on_start: Any = None,
     on_result: Any = None,
+    cache_dir: str | Path | None = None,
 ) -> RunReport:
-    """Merge the shard outputs ``parts`` into ``out``; returns the run report (see the module docstring)."""
+    """Merge the shard outputs ``parts`` into ``out``; returns the run report (see the module docstring).
+
+    ``cache_dir`` holds the mirror of a remote SOURCE (or the staging of a remote ``out``)."""
     from augcli.engine.runner import expand
     from augcli.recipe.recipe import recipe_from_text
+    from augcli.storage.urls import is_remote
 
     ordered = check_parts([read_part(path) for path in parts])
-    out_path = Path(out).expanduser().resolve()
-    for part in ordered:
+    remote = is_remote(out)
+    out_path: str | Path = str(out) if remote else Path(out).expanduser().resolve()
+    for part in ordered if not remote else ():
+        assert isinstance(out_path, Path)
         if out_path == part.path or out_path.is_relative_to(part.path) or part.path.is_relative_to(out_path):
             raise UsageError(f"--out {out_path} overlaps the part {part.path}; merge into another folder")
     for part in ordered:
@@ -315,7 +321,8 @@ def merge(
         name: (Path(value) if value is not None and name != "mask_pattern" else value)
         for name, value in (arguments.get("mask_options") or {}).items()
     }
-    resume = not overwrite and (out_path / MARKER_DIR / JOURNAL_NAME).is_file()
+    # a local merge cut short left its journal; a remote OUT is resumed from the store's own state
+    resume = not overwrite and not remote and (Path(out_path) / MARKER_DIR / JOURNAL_NAME).is_file()
     return expand(
         arguments["source"],
         recipe_from_text(ordered[0].run["recipe"], source=f"the recipe of {ordered[0].path}"),
@@ -337,4 +344,5 @@ def merge(
         on_result=on_result,
         imported=ShardImport(ordered),
         source_label=arguments.get("source_label"),
+        cache_dir=cache_dir,
     )

@@ -239,7 +239,7 @@ def expand(
             "identity": identity,
         }
         if shard is not None:  # what augcli merge needs to redo this run's plan
-            arguments = run_arguments(source, source_label, fmt, to, images, mask_options, splits)
+            arguments = run_arguments(source, run_info["source"], fmt, to, images, mask_options, splits)
             arguments.update(
                 yolo_task=yolo_task, keep_invalid=keep_invalid, copies=copies_override, seed=seed
             )

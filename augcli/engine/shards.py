@@ -146,4 +146,9 @@ def run_arguments(
 
 
 def _absolute(path: PathArg) -> str | None:
-    return None if path is None else os.path.abspath(os.path.expanduser(os.fspath(path)))
+    """An absolute path; a mirror of a remote input as its URL (mirrored again where merge runs)."""
+    from augcli.storage.mirror import public_name
+
+    if path is None:
+        return None
+    return public_name(os.path.abspath(os.path.expanduser(os.fspath(path))))
