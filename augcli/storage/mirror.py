@@ -1,7 +1,7 @@
 """Remote inputs read through a local mirror: the path-based readers run unchanged on it.
 
 ``mirror(url)`` copies every object below ``url`` into
-``<cache>/mirror/<key>/`` (``key`` from the URL), downloading in parallel
+``<cache>/mirror/<protocol>/<bucket>/<path>/``, downloading in parallel
 (fsspec's batched ``get``) only what changed: an object whose size and ETag
 (or modification time, where the store has no ETag) match the last download
 is kept. Files the store no longer holds are removed, so the mirror is the
@@ -74,12 +74,25 @@ def mirror(url: str, cache_dir: str | Path | None = None, *, what: str = "datase
     if not files:
         raise DatasetError(f"dataset not found: {url} (no objects there)")
     folder_url = _url_of(url, path, folder_path)
-    root = cache_root(cache_dir).resolve() / "mirror" / cache_key(folder_url)
-    with _locked(root.with_name(root.name + ".lock")):
-        _sync(fs, files, root, folder_url)
+    cache = cache_root(cache_dir).resolve()
+    root = cache / "mirror" / _local_part(folder_url, folder_path)
+    state = cache / "mirror-state" / cache_key(folder_url)
+    with _locked(state.with_suffix(".lock")):
+        _sync(fs, files, root, folder_url, state.with_suffix(".json"))
     _MIRRORS[str(root)] = (folder_url, {rel: fp for rel, (_, fp) in files.items()})
     register_name(root, folder_url)
     return root / path[len(prefix) :] if is_file else root
+
+
+def _local_part(url: str, path: str) -> str:
+    """``<protocol>/<bucket>/<path>``: mirrors keep the store's paths, so a SOURCE and an
+    ``--images`` folder in one bucket lie where they lie in the bucket, as local folders would
+    (an OUT mirrors their common folder). A path that cannot be a folder name is hashed."""
+    name = (url.split("://", 1)[0] or "file").lower()
+    parts = [p for p in path.strip("/").split("/")]
+    if not all(part not in ("", ".", "..") and "\0" not in part for part in parts):
+        parts = [cache_key(url)]
+    return "/".join([name, *parts])
 
 
 def _url_of(url: str, path: str, folder_path: str) -> str:
@@ -95,8 +108,7 @@ def _safe(rel: str) -> bool:
     return all(part not in ("", ".", "..") for part in parts) and "\0" not in rel
 
 
-def _sync(fs: Any, files: dict[str, tuple[str, dict]], root: Path, url: str) -> None:
-    manifest_path = root.with_name(root.name + ".json")
+def _sync(fs: Any, files: dict[str, tuple[str, dict]], root: Path, url: str, manifest_path: Path) -> None:
     try:
         known = json.loads(manifest_path.read_text("utf-8")).get("files", {})
     except (OSError, ValueError, AttributeError):

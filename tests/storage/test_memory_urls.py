@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 
@@ -44,6 +45,24 @@ def test_memory_source_and_out_match_a_local_run(memfs, tmp_path):
     assert not any((tmp_path / "cache" / "staging").rglob("*.jpg"))  # the staging folder is gone
     finished = json.loads(fs.cat_file(f"{prefix}/out/.augcli/run.jsonl"))
     assert finished["identity"]["source"] == url(prefix, "in")  # not the cache path
+
+
+def test_images_url_beside_a_json_url_gives_the_local_layout(memfs, tmp_path):
+    """A JSON and an --images folder in one store keep their relative places, as on disk."""
+    fs, prefix = memfs
+    local = tmp_path / "local"
+    shutil.copytree(SAMPLE / "images", local / "b" / "pics")
+    (local / "a" / "labels").mkdir(parents=True)
+    shutil.copy(SAMPLE / "annotations" / "instances_default.json", local / "a" / "labels")
+    upload_tree(fs, local, f"{prefix}/data")
+    source = url(prefix, "data", "a", "labels", "instances_default.json")
+    expand(
+        source, RECIPE, url(prefix, "out"), images=url(prefix, "data", "b", "pics"), cache_dir=tmp_path / "c"
+    )
+    json_file = local / "a" / "labels" / "instances_default.json"
+    expected = reference_run(tmp_path, source=json_file, images=local / "b" / "pics")
+    assert "b/pics/park_02__aug1.jpg" in expected
+    assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(expected)
 
 
 def test_file_urls_are_plain_paths(tmp_path):
@@ -145,3 +164,28 @@ def test_missing_fsspec_is_one_line_naming_the_extra(monkeypatch, tmp_path):
     with pytest.raises(UsageError, match=r"pip install 'augcli\[s3\]'") as missing:
         expand("s3://bucket/data", RECIPE, tmp_path / "out")
     assert missing.value.exit_code == 2 and "\n" not in str(missing.value)
+
+
+def test_a_mirror_downloads_only_what_changed_and_drops_what_is_gone(memfs, tmp_path, monkeypatch):
+    from augcli.storage.mirror import mirror
+
+    fs, prefix = memfs
+    upload_tree(fs, SAMPLE, f"{prefix}/in")
+    fetched: list[str] = []
+    get = type(fs).get
+
+    def counting_get(self, remote, local, **kwargs):
+        fetched.extend(remote)
+        return get(self, remote, local, **kwargs)
+
+    monkeypatch.setattr(type(fs), "get", counting_get)
+    root = mirror(url(prefix, "in"), tmp_path / "c")
+    assert len(fetched) == 9 and local_tree(root) == local_tree(SAMPLE)
+    fetched.clear()
+    assert mirror(url(prefix, "in"), tmp_path / "c") == root and fetched == []
+    fs.pipe_file(f"{prefix}/in/images/park_02.jpg", b"changed")
+    fs.rm(f"{prefix}/in/images/road_06.jpg")
+    mirror(url(prefix, "in"), tmp_path / "c")
+    assert [f.rsplit("/", 1)[-1] for f in fetched] == ["park_02.jpg"]
+    assert (root / "images" / "park_02.jpg").read_bytes() == b"changed"
+    assert not (root / "images" / "road_06.jpg").exists()
