@@ -167,7 +167,7 @@ def _drop_repeats(ring: Ring) -> Ring:
 
 def ring_bounds(ring: Ring) -> np.ndarray:
     lo, hi = ring.min(axis=0), ring.max(axis=0)
-    return np.array([lo[0], lo[1], hi[0], hi[1]], dtype=np.float64)
+    return np.concatenate((lo[:2], hi[:2])).astype(np.float64, copy=False)
 
 
 def polygon_bounds(polygon: Polygon | None) -> np.ndarray | None:
@@ -175,8 +175,8 @@ def polygon_bounds(polygon: Polygon | None) -> np.ndarray | None:
     rings = [r for r in (polygon or []) if len(r)]
     if not rings:
         return None
-    points = np.concatenate(rings, axis=0)
-    return ring_bounds(points)
+    points = rings[0] if len(rings) == 1 else np.concatenate(rings, axis=0)
+    return ring_bounds(np.asarray(points))
 
 
 def polygon_to_rle(polygon: Polygon, height: int, width: int) -> dict:

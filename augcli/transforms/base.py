@@ -58,10 +58,22 @@ class Op:
 
     def record(self) -> dict:
         out: dict[str, Any] = {"op": self.name or type(self).__name__}
-        if dataclasses.is_dataclass(self):
-            for f in dataclasses.fields(self):
-                out[f.name] = _plain(getattr(self, f.name))
+        for name in _field_names(type(self)):
+            out[name] = _plain(getattr(self, name))
         return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """An op class's dataclass fields, in order (``dataclasses.fields`` costs more than
+    the record it serves, and ops are recorded once per output)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return names
 
 
 class PixelOp(Op):
