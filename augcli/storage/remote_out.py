@@ -49,6 +49,7 @@ LOCK = "lock"
 LEASE_SECONDS = 120.0
 ROUND_SECONDS = float(os.environ.get("AUGCLI_UPLOAD_SECONDS", "5"))
 _FORBIDDEN = (MANIFEST, JOURNAL, LOCK)
+_BATCH = 512  # files per parallel put
 
 
 class RemoteOutput:
@@ -201,10 +202,18 @@ class RemoteOutput:
         except ValueError:
             return {}
 
-    def _heartbeat(self) -> None:
-        if time.monotonic() - self._last_heartbeat >= LEASE_SECONDS / 4:
-            self.fs.pipe_file(self._lock_key, self._lock_body())
-            self._last_heartbeat = time.monotonic()
+    def _heartbeat(self, force: bool = False) -> None:
+        """Refresh the lock, after checking it is still ours (a run that lost it must stop)."""
+        if not force and time.monotonic() - self._last_heartbeat < LEASE_SECONDS / 4:
+            return
+        holder = self._read_lock()
+        if holder.get("token") != self._token:
+            raise OutputError(
+                f"the lock of {self.url} was taken over by another run ({_describe(holder)}) "
+                f"after {LEASE_SECONDS:g} s without a refresh"
+            )
+        self.fs.pipe_file(self._lock_key, self._lock_body())
+        self._last_heartbeat = time.monotonic()
 
     # -- uploading -----------------------------------------------------------------------------
 
@@ -250,6 +259,7 @@ class RemoteOutput:
             self._uploaded[f"{META}/{JOURNAL}"] = ("bytes", len(journal))
             self._remote_meta.add(f"{META}/{JOURNAL}")
         if final and (meta / MANIFEST).is_file():
+            self._heartbeat(force=True)  # never a manifest from a run that lost its lock
             self._put({f"{META}/{MANIFEST}": metas.get(f"{META}/{MANIFEST}")})
             self._delete([rel for rel in self._remote_meta if rel not in metas and rel != f"{META}/{LOCK}"])
         self._heartbeat()
@@ -275,13 +285,14 @@ class RemoteOutput:
 
     def _put(self, files: dict[str, Any]) -> None:
         todo = [rel for rel, key in files.items() if key is not None and self._uploaded.get(rel) != key]
-        if not todo:
-            return
-        self.fs.put([str(self.staging / rel) for rel in todo], [f"{self.path}/{rel}" for rel in todo])
-        for rel in todo:
-            self._uploaded[rel] = files[rel]
-            if rel.startswith(META + "/"):
-                self._remote_meta.add(rel)
+        for start in range(0, len(todo), _BATCH):  # batches: the lock stays fresh in a long upload
+            batch = todo[start : start + _BATCH]
+            self.fs.put([str(self.staging / rel) for rel in batch], [f"{self.path}/{rel}" for rel in batch])
+            for rel in batch:
+                self._uploaded[rel] = files[rel]
+                if rel.startswith(META + "/"):
+                    self._remote_meta.add(rel)
+            self._heartbeat()
 
     def _delete(self, rels: list[str]) -> None:
         if not rels:
@@ -301,7 +312,8 @@ class RemoteOutput:
         try:
             self._round(final=True)
         except Exception as err:
-            raise _upload_failure(err, self.url) from None
+            self._failure = _upload_failure(err, self.url)  # abort() then uploads nothing more
+            raise self._failure from None
         self._release()
         shutil.rmtree(self.staging, ignore_errors=True)
 

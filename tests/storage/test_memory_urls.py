@@ -189,3 +189,24 @@ def test_a_mirror_downloads_only_what_changed_and_drops_what_is_gone(memfs, tmp_
     assert [f.rsplit("/", 1)[-1] for f in fetched] == ["park_02.jpg"]
     assert (root / "images" / "park_02.jpg").read_bytes() == b"changed"
     assert not (root / "images" / "road_06.jpg").exists()
+
+
+def test_a_run_that_lost_its_lock_stops_without_a_manifest(memfs, tmp_path, monkeypatch):
+    """Another run took the lock over (this one's lease looked expired): no manifest is written."""
+    fs, prefix = memfs
+    lock = f"{prefix}/out/.augcli/lock"
+    heartbeat = RemoteOutput._heartbeat
+
+    def overtaken(self, force=False):
+        if force:
+            fs.pipe_file(
+                lock, json.dumps({"host": "elsewhere", "pid": 1, "token": "t", "time": 4e9}).encode()
+            )
+        heartbeat(self, force)
+
+    monkeypatch.setattr(RemoteOutput, "_heartbeat", overtaken)
+    with pytest.raises(OutputError, match="taken over by another run .*host elsewhere") as lost:
+        expand(SAMPLE, RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    assert lost.value.exit_code == 6
+    remote = remote_tree(fs, f"{prefix}/out")
+    assert ".augcli/run.jsonl" not in remote and ".augcli/lock" in remote  # the other run's lock stays
