@@ -301,3 +301,72 @@ def test_a_damaged_part_is_exit_4_naming_its_file(tiny, tmp_path):
     with pytest.raises(DatasetError, match="cannot read the records of shard 0 of 2") as caught:
         merge(parts, tmp_path / "out")
     assert caught.value.exit_code == 4 and not (tmp_path / "out").exists()
+
+
+def _killed_merge(parts: list[Path], out: Path, where: str, nth: int) -> int:
+    """Run ``merge`` in a forked child that SIGKILLs itself at the ``nth`` event ``where``."""
+    import os
+    import signal
+
+    from augcli.engine import assemble
+    from augcli.engine import merge as merge_module
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            seen = {"n": 0, "synced": False}
+
+            def tick(kind: str) -> None:
+                if kind == where:
+                    seen["n"] += 1
+                    if seen["n"] == nth:
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+            real_place, real_sync, real_replace = merge_module.place, os.sync, os.replace
+
+            def place(source, target):
+                tick("link")
+                real_place(source, target)
+
+            def sync():
+                seen["synced"] = True
+                tick("sync")
+                real_sync()
+
+            def replace(src, dst, **kwargs):
+                real_replace(src, dst, **kwargs)
+                if seen["synced"]:
+                    tick("label-file")  # a label file or a report just put in place
+
+            merge_module.place = place
+            assemble.os.sync = sync
+            os.replace = replace
+            merge(parts, out)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+@pytest.mark.parametrize(
+    "where, nth", [("link", 1), ("link", 9), ("sync", 1), ("label-file", 1), ("label-file", 3)]
+)
+def test_a_merge_killed_anywhere_leaves_nothing_partial_and_finishes_when_rerun(where, nth, tmp_path):
+    import os
+
+    from augcli.formats.atomic import temp_file_target
+
+    source = TREES["yolo"](tmp_path / "data")
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
+    want = tree_digest(tmp_path / "single")
+    parts = run_shards(source, tmp_path / "parts", 2)
+    status = _killed_merge(parts, tmp_path / "merged", where, nth)
+    assert os.WIFSIGNALED(status), f"the merge was not killed at {where} {nth}"
+    now = tree_digest(tmp_path / "merged")
+    for name, digest in now.items():
+        if temp_file_target(Path(name).name) or name in (".augcli/journal.jsonl", ".augcli/lock"):
+            continue
+        assert want.get(name) == digest, f"{name} after a kill at {where} {nth}"
+    assert "data.yaml" not in now or where == "label-file"  # label files only once assembly began
+    merge(parts, tmp_path / "merged")
+    assert tree_digest(tmp_path / "merged") == want
