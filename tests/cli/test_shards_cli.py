@@ -98,3 +98,28 @@ def test_the_help_lists_merge_and_the_shard_options():
     expand_help = runner.invoke(app, ["expand", "-h"]).output
     assert "--num-shards" in expand_help and "--shard-index" in expand_help
     assert "merge [OPTIONS] PARTS..." in runner.invoke(app, ["merge", "-h"]).output
+
+
+def test_convert_in_shards_merges_to_the_single_conversion_and_a_dry_run_plans_one_shard(
+    sample_dataset, tmp_path
+):
+    def convert(out: Path, *extra: str):
+        args = ["convert", str(sample_dataset), "--to", "yolo", "-o", str(out), "-q", *extra]
+        return runner.invoke(app, args)
+
+    assert convert(tmp_path / "single").exit_code == 0
+    for index in (0, 1, 2):
+        assert (
+            convert(tmp_path / f"part-{index}", "--num-shards", "3", "--shard-index", str(index)).exit_code
+            == 0
+        )
+    result = runner.invoke(
+        app, ["merge", *(str(tmp_path / f"part-{i}") for i in range(3)), "-o", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    assert digest(tmp_path / "m") == digest(tmp_path / "single")
+    planned = json.loads(
+        convert(tmp_path / "dry", "--num-shards", "3", "--shard-index", "1", "--dry-run", "--json").stdout
+    )
+    assert planned["shard"]["index"] == 1 and planned["shard"]["tasks"] < planned["shard"]["of"]
+    assert planned["images_out"] == planned["shard"]["tasks"] and not (tmp_path / "dry").exists()
