@@ -253,7 +253,11 @@ class RemoteOutput:
         gone += [rel for rel in discarded if rel not in outputs]
         self._delete(gone)
         started = time.monotonic()
-        self._put({rel: key for rel, key in metas.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
+        torn = self._put({rel: key for rel, key in metas.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
+        # a part file removed before it was sent (the run is finishing): the journal read at the
+        # start may name bytes the store does not have yet, so it waits for the next round
+        if torn:
+            journal = None
         if journal is not None and self._uploaded.get(f"{META}/{JOURNAL}") != ("bytes", len(journal)):
             self.fs.pipe_file(f"{self.path}/{META}/{JOURNAL}", journal)
             self._uploaded[f"{META}/{JOURNAL}"] = ("bytes", len(journal))
@@ -283,16 +287,29 @@ class RemoteOutput:
                 (metas if rel.startswith(META + "/") else outputs)[rel] = key
         return outputs, metas
 
-    def _put(self, files: dict[str, Any]) -> None:
+    def _put(self, files: dict[str, Any]) -> list[str]:
+        """Upload the files that changed since their last upload; returns those that vanished
+        locally since the scan (a failed item's image, the part files of a finishing run)."""
         todo = [rel for rel, key in files.items() if key is not None and self._uploaded.get(rel) != key]
+        vanished: list[str] = []
         for start in range(0, len(todo), _BATCH):  # batches: the lock stays fresh in a long upload
             batch = todo[start : start + _BATCH]
-            self.fs.put([str(self.staging / rel) for rel in batch], [f"{self.path}/{rel}" for rel in batch])
+            while batch:
+                try:
+                    self.fs.put([str(self.staging / r) for r in batch], [f"{self.path}/{r}" for r in batch])
+                    break
+                except FileNotFoundError:
+                    still = [rel for rel in batch if (self.staging / rel).is_file()]
+                    if len(still) == len(batch):
+                        raise
+                    vanished += [rel for rel in batch if rel not in still]
+                    batch = still
             for rel in batch:
                 self._uploaded[rel] = files[rel]
                 if rel.startswith(META + "/"):
                     self._remote_meta.add(rel)
             self._heartbeat()
+        return vanished
 
     def _delete(self, rels: list[str]) -> None:
         if not rels:

@@ -210,3 +210,30 @@ def test_a_run_that_lost_its_lock_stops_without_a_manifest(memfs, tmp_path, monk
     assert lost.value.exit_code == 6
     remote = remote_tree(fs, f"{prefix}/out")
     assert ".augcli/run.jsonl" not in remote and ".augcli/lock" in remote  # the other run's lock stays
+
+
+def test_a_round_whose_part_file_vanished_holds_the_journal_back(memfs, tmp_path):
+    """A part file removed between the scan and its upload (a finishing run) must not let the
+    journal read at the round's start reach the store: it may name bytes the store lacks."""
+    fs, prefix = memfs
+    remote = RemoteOutput(url(prefix, "out"), tmp_path / "c")
+    meta = remote.prepare_staging() / ".augcli"
+    remote._take_lock()  # what claim() does first (without its upload thread)
+    (meta / "parts").mkdir(parents=True)
+    (meta / "journal.jsonl").write_bytes(b'{"header": 1}\n{"task": 0, "part": "parts/a.jsonl"}\n')
+    (meta / "parts" / "a.jsonl").write_bytes(b'{"records": []}\n')
+    scan = remote._scan
+
+    def scan_then_remove():
+        found = scan()
+        (meta / "parts" / "a.jsonl").unlink()
+        return found
+
+    remote._scan = scan_then_remove  # type: ignore[method-assign]
+    remote._round(final=False)
+    assert not fs.exists(f"{prefix}/out/.augcli/journal.jsonl")
+    remote._scan = scan  # type: ignore[method-assign]
+    (meta / "parts" / "a.jsonl").write_bytes(b'{"records": []}\n')
+    remote._round(final=False)
+    assert fs.cat_file(f"{prefix}/out/.augcli/parts/a.jsonl") == b'{"records": []}\n'
+    assert fs.exists(f"{prefix}/out/.augcli/journal.jsonl")
