@@ -1,6 +1,6 @@
 """Shards + ``augcli merge`` against a single run of the same job, side by side.
 
-Run: python benchmarks/bench_shards.py [--images 120] [--rounds 3] [--shards 2]
+Run: python benchmarks/bench_shards.py [--images 480] [--rounds 3] [--shards 2]
 
 Each run is the command line (``python -m augcli ...``), as a batch scheduler
 starts it, on the same generated JPEG COCO dataset with a typical recipe.
@@ -115,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--images", type=int, default=480)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shards", type=int, default=2)
     args = parser.parse_args()

@@ -27,7 +27,7 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,6 @@ class ShardImport:
     def __init__(self, parts: Sequence[Part]):
         self.parts = list(parts)
         self._results: list[dict[int, Done]] = []
-        self._files: list[tuple[list[str], list[str]]] = []  # per part: its folders and files to bring
 
     def check(self, identity: dict, tasks: list[Task]) -> None:
         """The source must still be the shards' and each journal must hold exactly its shard's tasks."""
@@ -184,7 +183,8 @@ class ShardImport:
                     f"{_shown(identity.get(name))}; rerun the shards"
                 )
         for part in self.parts:
-            self._files.append(part_files(part.path, part.label_files))
+            for _ in walk_part(part.path, part.label_files):  # refuses links before OUT is touched
+                pass
             self._results.append(_read_records(part, part.shard.select(tasks)))
 
     def run(
@@ -194,17 +194,19 @@ class ShardImport:
         wanted = {task.index: task for task in tasks}
         done: dict[int, Done] = {}
         out = Path(context.writer.out)
-        for part, results, (folders, files) in zip(self.parts, self._results, self._files, strict=True):
-            link_tree(part.path, out, folders, files)
+        for number, part in enumerate(self.parts):
+            link_tree(part.path, out, part.label_files)
             meta = part.path / MARKER_DIR
+            absolute: dict[str, str] = {}  # one string per record file, not per task
+            results, self._results[number] = self._results[number], {}
             for index in sorted(results):
                 if index not in wanted:
                     continue
                 entry = results[index]
                 if entry.ref is None:
                     raise DatasetError(f"{meta / JOURNAL_NAME} does not say where task {index} is")
-                where = os.path.join(meta, entry.ref.file)  # absolute: assemble reads it in place
-                ref = PartRef(where, entry.ref.offset, entry.ref.length)
+                where = absolute.setdefault(entry.ref.file, os.path.join(meta, entry.ref.file))
+                ref = PartRef(where, entry.ref.offset, entry.ref.length)  # absolute: read in place
                 done[index] = Done(entry.index, entry.key, entry.failed, ref)
                 if on_result:
                     on_result(None, wanted[index])
@@ -235,17 +237,17 @@ def _read_records(part: Part, own: list[Task]) -> dict[int, Done]:
     return done
 
 
-def part_files(part: Path, skip: frozenset[str]) -> tuple[list[str], list[str]]:
-    """(folders, files) of ``part`` to bring into OUT, relative: all but its marker folder,
-    ``skip`` and temporary files. A link or a device there is refused (augcli writes neither)."""
-    folders, files = [], []
+def walk_part(part: Path, skip: frozenset[str]) -> Iterator[tuple[bool, str]]:
+    """(is a folder, relative path) of what ``part`` brings into OUT: all but its marker
+    folder, ``skip`` and temporary files; empty folders too (the single run has them).
+    A link or a device there is refused (augcli writes neither). Nothing is held in memory."""
     for folder, dirs, names in os.walk(part):
         rel = os.path.relpath(folder, part)
         if rel == os.curdir:
             dirs[:] = [name for name in dirs if name != MARKER_DIR]
             rel = ""
         dirs.sort()
-        folders.append(rel)  # empty folders too: the single run has them
+        yield True, rel
         for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
             path = os.path.join(folder, name)
             if not stat.S_ISREG(os.lstat(path).st_mode):
@@ -254,16 +256,16 @@ def part_files(part: Path, skip: frozenset[str]) -> tuple[list[str], list[str]]:
                 )
             relpath = os.path.join(rel, name)
             if relpath not in skip and temp_file_target(name) is None:
-                files.append(relpath)
-    return folders, files
+                yield False, relpath
 
 
-def link_tree(part: Path, out: Path, folders: list[str], files: list[str]) -> None:
-    """``files`` of ``part`` at the same place in ``out`` (see ``place``)."""
-    for folder in folders:
-        (out / folder).mkdir(parents=True, exist_ok=True)
-    for relpath in files:
-        place(part / relpath, out / relpath)
+def link_tree(part: Path, out: Path, skip: frozenset[str]) -> None:
+    """What ``part`` brings (``walk_part``) at the same place in ``out`` (see ``place``)."""
+    for is_folder, relpath in walk_part(part, skip):
+        if is_folder:
+            (out / relpath).mkdir(parents=True, exist_ok=True)
+        else:
+            place(part / relpath, out / relpath)
 
 
 def place(source: Path, target: Path) -> None:
