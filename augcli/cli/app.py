@@ -159,6 +159,14 @@ CACHE_HELP = (
     "Folder for mirrors of remote inputs and the staging of a remote OUT "
     "(default: $AUGCLI_CACHE, else ~/.cache/augcli)."
 )
+EXECUTOR_HELP = (
+    "Where images are processed: local (worker processes on this machine) or ray "
+    "(a Ray cluster; pip install 'augcli[ray]'). The output is the same."
+)
+ADDRESS_HELP = (
+    "With --executor ray: the cluster, auto, host:port or ray://host:10001 "
+    "(default: RAY_ADDRESS, else a local cluster of --workers CPUs)."
+)
 
 
 @app.command(cls=Command)
@@ -175,6 +183,8 @@ def expand(
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
     workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
+    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
     images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
@@ -218,12 +228,14 @@ def expand(
       augcli expand voc_data -r recipe.yaml -o out --to coco --workers 2
       augcli expand data -r recipe.yaml -o out --resume    # after Ctrl-C or a crash
       augcli expand data -r recipe.yaml -o out-$SLURM_ARRAY_TASK_ID --num-shards 8   # in a Slurm array
+      augcli expand /shared/data -r recipe.yaml -o /shared/out --executor ray --address auto
     """
     from augcli.cli.expand_command import run_with_progress, show_report
 
     options: dict[str, Any] = dict(copies=copies, seed=seed, workers=workers, images=images, fmt=fmt, to=to)
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
     options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid, cache_dir=cache_dir)
+    options.update(executor=executor, address=address)
     options.update(mask_options=_mask_options(masks, mask_pattern, palette))
     report = _guarded(
         debug,

@@ -13,7 +13,8 @@ Either way the journal is flushed first, so ``--resume`` picks up from there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from augcli.core.errors import OutputError
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
@@ -32,13 +33,17 @@ def execute(
     journal: Journal | None,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
     on_result: Callable[[TaskResult, Task], None] | None = None,
+    start: Callable[..., tuple[Iterator[TaskResult], Any]] | None = None,
 ) -> dict[int, Done]:
     """The finished ``tasks`` by task index (see the module docstring); without a
-    journal (a dry run) each ``Done`` holds its result."""
+    journal (a dry run) each ``Done`` holds its result.
+
+    ``start`` runs the tasks (default ``executors.start_tasks``, the local pool; the
+    Ray executor's ``RayExecutor.start``): results in completion order, and what runs them."""
     by_index = {task.index: task for task in tasks}
     results: dict[int, Done] = {}
     stopped: TaskResult | None = None
-    iterator, pool = start_tasks(context, tasks, workers, item_timeout)
+    iterator, pool = (start or start_tasks)(context, tasks, workers, item_timeout)
     try:
         for result in iterator:
             if result.fatal:

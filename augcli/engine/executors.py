@@ -5,19 +5,27 @@ and the runner orders results by task index. Normally tasks run in forked
 worker processes (``pool.WorkerPool``), even with one worker, so a crash or
 a hang in native code costs one item instead of the run. ``--debug`` runs
 them in this process instead, where tracebacks and debuggers work.
+``--executor ray`` runs them on a Ray cluster instead (``engine.ray_executor``,
+imported only then); the session it needs is opened before OUT is touched,
+so a missing Ray or an unreachable cluster writes nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
+from augcli.core.errors import UsageError
 from augcli.engine.plan import Task
 from augcli.engine.pool import WorkerPool, quiet_kernels
 from augcli.engine.worker import TaskResult, WorkContext, run_task
 
 DEFAULT_ITEM_TIMEOUT = 600.0  # seconds one image (all its copies) may take in a worker
+EXECUTORS = ("local", "ray")
+_SESSIONS: list[Any] = []  # cluster sessions opened by the call in progress (closes_sessions)
 
 
 def run_serial(context: WorkContext, tasks: Iterable[Task]) -> Iterator[TaskResult]:
@@ -46,3 +54,38 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
         return os.cpu_count() or 1
+
+
+def check_executor(executor: str, address: str | None) -> None:
+    """Usage errors of ``--executor`` / ``--address``, found before anything is read."""
+    if executor not in EXECUTORS:
+        raise UsageError(f"unknown executor {executor!r}; choose {' or '.join(EXECUTORS)}")
+    if address and executor != "ray":
+        raise UsageError("--address names a Ray cluster: it needs --executor ray")
+
+
+def open_session(executor: str, address: str | None, workers: int) -> Any:
+    """The cluster session of ``executor`` (None for the local pool), closed by ``closes_sessions``."""
+    if executor != "ray":
+        return None
+    from augcli.engine.ray_executor import RaySession
+
+    session = RaySession.open(address, workers)
+    _SESSIONS.append(session)
+    return session
+
+
+def closes_sessions(func: Callable) -> Callable:
+    """``func`` with every session it opened closed when it returns or raises
+    (a local cluster it started stops; an attached cluster is only disconnected from)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        before = len(_SESSIONS)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            while len(_SESSIONS) > before:
+                _SESSIONS.pop().close()
+
+    return wrapper

@@ -12,8 +12,15 @@ from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
 from augcli.core.limits import MAX_COPIES
 from augcli.engine.assemble import assemble, results_in_order
 from augcli.engine.class_plan import image_classes, plan_dataset
+from augcli.engine.context_spec import context_spec
 from augcli.engine.execute import RESUME_HINT, execute
-from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, default_workers
+from augcli.engine.executors import (
+    DEFAULT_ITEM_TIMEOUT,
+    check_executor,
+    closes_sessions,
+    default_workers,
+    open_session,
+)
 from augcli.engine.inputs import fingerprint_rows
 from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
@@ -73,6 +80,7 @@ def prepare_output(out: Path, input_root: Path, overwrite: bool, resume: bool = 
 @with_storage
 @releases_locks
 @records_warnings
+@closes_sessions
 def expand(
     source: str | Path,
     recipe: Any,
@@ -98,6 +106,8 @@ def expand(
     shard: Shard | None = None,
     imported: Any = None,
     source_label: str | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> RunReport:
     """Expand the dataset at ``source`` with ``recipe`` into ``out``; returns the report.
 
@@ -126,6 +136,9 @@ def expand(
     names the splits that get augmented copies (see ``engine.plan``); the
     others are written unchanged. ``yolo_task`` (default: the recipe's
     ``output.yolo_task``, else auto) is the label kind of a YOLO output.
+    ``executor`` is ``local`` (worker processes on this machine) or ``ray`` (Ray tasks on the
+    cluster at ``address``, else ``RAY_ADDRESS``, else a local cluster of ``workers`` CPUs;
+    needs ``augcli[ray]``, see ``engine.ray_executor``). The output is the same either way.
     """
     started = time.perf_counter()
     recipe = resolve_recipe(recipe)
@@ -141,6 +154,7 @@ def expand(
         raise UsageError("--workers must be >= 1")
     if resume and (overwrite or dry_run):
         raise UsageError("--resume cannot be combined with --overwrite or --dry-run")
+    check_executor(executor, address)
 
     with contained.recording() as seen:  # every input file, for --resume to notice changes
         reader = open_reader(
@@ -180,7 +194,8 @@ def expand(
     if shard is not None:
         report.shard = {"index": shard.index, "count": shard.count, "tasks": len(own), "of": len(tasks)}
 
-    writer = state = None
+    session = open_session(executor, address, workers)  # before OUT is touched: a bad cluster writes nothing
+    writer = state = options = None
     if not dry_run:
         options = WriteOptions(
             jpeg_quality=recipe.jpeg_quality,
@@ -217,11 +232,30 @@ def expand(
         debug=debug,
         partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
     )
+    remote = None
+    if session is not None:
+        from augcli.engine.ray_executor import RayExecutor
+
+        spec = context_spec(
+            source=source,
+            reader=reader,
+            recipe=recipe,
+            images=images,
+            mask_options=mask_options,
+            out=out_path if writer is not None else None,
+            write_options=options,
+            to=to,
+            seed=seed,
+            dry_run=dry_run,
+            debug=debug,
+        )
+        remote = RayExecutor(session, spec, context, item_timeout)
     journal = state.journal if state else None
     if imported is not None:  # finished elsewhere: their files are brought in, their records read in place
         fresh = imported.run(context, pending, on_result)
     else:
-        fresh = execute(context, pending, workers, journal, item_timeout, on_result)
+        start = remote.start if remote is not None else None
+        fresh = execute(context, pending, workers, journal, item_timeout, on_result, start=start)
     report.images_this_run = sum(
         len(t.copies) for t in pending if t.index in fresh and not fresh[t.index].failed
     )

@@ -1,0 +1,277 @@
+"""The Ray executor: the same tasks, run as Ray Core tasks on a local or remote cluster.
+
+Tasks travel in chunks of a few images (one Ray task each), and only a
+bounded number of chunks is in flight (``ray.wait``), so the driver never
+queues the whole plan on the cluster and results stream back as chunks
+finish. Each chunk runs ``worker.run_task`` for its tasks in a Ray worker,
+which writes the outputs into OUT itself (OUT must be a path every worker
+sees) and returns the results to the driver, which journals them as it does
+for the local pool. Output bytes are the local pool's: the work and the
+seeds are the same, only where ``run_task`` runs differs.
+
+A Ray worker cannot inherit the driver's memory, so it rebuilds the run's
+``WorkContext`` from a ``ContextSpec`` once per process (``_context``).
+
+Faults, as in ``engine.pool``: a chunk whose worker dies is retried by Ray
+(``max_retries``), then split and each of its tasks retried once on its own;
+a task that still kills its worker is reported as that item's error
+(``WorkerLost``) and the run goes on. A chunk that overruns the item timeout
+is cancelled (its worker killed) and treated the same way. Stopping (Ctrl-C,
+a fatal write error) cancels every chunk in flight.
+
+Ray is an optional extra (``augcli[ray]``), imported only here and only when
+``--executor ray`` is used.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from augcli.core.errors import AugcliError, UsageError, one_line
+from augcli.engine import worker as worker_module
+from augcli.engine.context_spec import ContextSpec, build_context
+from augcli.engine.plan import Task
+from augcli.engine.worker import TaskResult, WorkContext
+
+RAY_MISSING = "--executor ray needs Ray, which is not installed: pip install 'augcli[ray]'"
+AUTH_HINT = (
+    "the Ray cluster refused this driver's authentication token; Ray >= 2.59 turns token "
+    "authentication on for local clusters: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or "
+    "RAY_AUTH_TOKEN_PATH) to the cluster's token, or use --address auto on the head node "
+    "(docs/cli.md, 'Attaching to a Ray cluster')"
+)
+CHUNK_MAX = 8  # images per Ray task at most: enough to hide the per-task overhead
+CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
+IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
+MAX_RETRIES = 1  # Ray's own retries of a chunk whose worker died, before it is split
+STOP_SECONDS = 5.0  # how long a cancelled chunk may take to stop before its worker is killed
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING) from None
+    return ray
+
+
+class RaySession:
+    """A connection to a Ray cluster; ``close`` stops the cluster only if this session started it."""
+
+    def __init__(self, ray: Any, started: bool):
+        self.ray = ray
+        self.started = started
+
+    @classmethod
+    def open(cls, address: str | None, workers: int) -> RaySession:
+        """Use a Ray already initialized in this process, else attach to ``address``
+        (or ``RAY_ADDRESS``), else start a local cluster of ``workers`` CPUs."""
+        ray = import_ray()
+        if ray.is_initialized():
+            return cls(ray, started=False)
+        target = address or os.environ.get("RAY_ADDRESS") or None
+        options: dict[str, Any] = {}
+        if target is None:
+            # an offline tool starts no telemetry; the dashboard is of no use for one run
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            options.update(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        if not (target or "").startswith("ray://"):
+            options.update(logging_level="error")  # progress and the summary say what matters
+        on_sigterm = signal.getsignal(signal.SIGTERM)  # ray.init replaces it: the CLI's must stay
+        try:
+            ray.init(address=target, **options)
+        except ray.exceptions.AuthenticationError:
+            raise UsageError(AUTH_HINT) from None
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            where = f"at {target}" if target else "on this machine"
+            raise UsageError(f"cannot start or reach a Ray cluster {where}: {one_line(err)}") from None
+        finally:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, on_sigterm)
+        return cls(ray, started=True)
+
+    def cpus(self) -> int:
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+
+    def close(self) -> None:
+        if self.started and self.ray.is_initialized():
+            self.ray.shutdown()
+        self.started = False
+
+
+def chunk_size(tasks: int, cpus: int) -> int:
+    """Images per Ray task: ``CHUNK_MAX`` at most, smaller when the run is short."""
+    return max(1, min(CHUNK_MAX, math.ceil(tasks / (cpus * CHUNKS_PER_CPU))))
+
+
+@dataclass
+class _Chunk:
+    tasks: tuple[Task, ...]
+    alone: bool = False  # a task split out of a chunk that lost its worker: its last try
+    deadline: float | None = None
+    reason: str | None = None  # why the driver cancelled it
+
+
+class RayExecutor:
+    """Runs tasks on ``session``'s cluster; ``run`` yields one ``TaskResult`` per task."""
+
+    def __init__(
+        self,
+        session: RaySession,
+        spec: ContextSpec,
+        context: WorkContext,
+        item_timeout: float | None = None,
+        chunk: int | None = None,
+        max_retries: int = MAX_RETRIES,
+    ):
+        self.session = session
+        self.spec = spec
+        self.context = context  # the driver's own: names files in messages, cleans up after lost chunks
+        self.item_timeout = item_timeout if item_timeout and item_timeout > 0 else None
+        self.chunk = chunk
+        self.max_retries = max_retries
+        self.faults = 0  # chunks lost to a dead worker or a timeout during this run
+
+    def start(
+        self, context: WorkContext, tasks: list[Task], *_: Any
+    ) -> tuple[Iterator[TaskResult], RayExecutor]:
+        """``execute``'s ``start``: results of ``tasks`` in completion order, and this executor
+        (which counts the workers it lost in ``faults``, as the local pool does)."""
+        return self.run(tasks), self
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+        ray = self.session.ray
+        remote = ray.remote(run_chunk)
+        spec_ref = ray.put(self.spec)
+        token = self.spec.token
+        cpus = self.session.cpus()
+        size = self.chunk or chunk_size(len(tasks), cpus)
+        queue = deque(_Chunk(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size))
+        window = IN_FLIGHT_PER_CPU * cpus
+        flying: dict[Any, _Chunk] = {}
+        try:
+            self._submit(remote, token, spec_ref, queue, flying, window)
+            while flying:
+                ready, _ = ray.wait(list(flying), num_returns=1, timeout=self._until_deadline(flying))
+                self._cancel_overdue(ray, flying, ready)
+                finished: list[TaskResult] = []
+                for ref in ready:
+                    chunk = flying.pop(ref)
+                    try:
+                        finished.extend(ray.get(ref))
+                    except ray.exceptions.RayTaskError as err:
+                        if self.spec.debug:
+                            raise  # its message holds the worker's traceback
+                        raise _task_failure(err) from None
+                    except ray.exceptions.RayError as err:
+                        finished.extend(self._lost(chunk, chunk.reason or _lost_reason(ray, err), queue))
+                # refill before the caller journals these, so no CPU waits on the driver's bookkeeping
+                self._submit(remote, token, spec_ref, queue, flying, window)
+                yield from finished
+        finally:
+            _stop(ray, list(flying))
+
+    def _submit(
+        self, remote: Any, token: str, spec_ref: Any, queue: deque, flying: dict, window: int
+    ) -> None:
+        while queue and len(flying) < window:
+            chunk = queue.popleft()
+            retries = 0 if chunk.alone else self.max_retries
+            ref = remote.options(max_retries=retries, num_cpus=1).remote(token, spec_ref, chunk.tasks)
+            if self.item_timeout:
+                # a chunk may wait behind one other chunk per CPU (the window) before it starts
+                chunk.deadline = time.monotonic() + self.item_timeout * len(chunk.tasks) * IN_FLIGHT_PER_CPU
+            flying[ref] = chunk
+
+    def _until_deadline(self, flying: dict[Any, _Chunk]) -> float | None:
+        deadlines = [c.deadline for c in flying.values() if c.deadline is not None and c.reason is None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _cancel_overdue(self, ray: Any, flying: dict[Any, _Chunk], ready: list) -> None:
+        now = time.monotonic()
+        for ref, chunk in flying.items():
+            if ref in ready or chunk.reason is not None or chunk.deadline is None or now < chunk.deadline:
+                continue
+            chunk.reason = (
+                f"processing took longer than the {self.item_timeout:g} s item timeout (--item-timeout)"
+            )
+            ray.cancel(ref, force=True)
+
+    def _lost(self, chunk: _Chunk, reason: str, queue: deque) -> list[TaskResult]:
+        """A chunk whose worker died: split it for a retry of each task alone, or skip its task."""
+        self.faults += 1
+        for task in chunk.tasks:
+            worker_module.discard_temp_files(self.context.writer, task)
+        if not chunk.alone:
+            queue.extendleft(_Chunk((task,), alone=True) for task in reversed(chunk.tasks))
+            return []
+        task = chunk.tasks[0]
+        message = f"{reason}, also when retried alone; the item was skipped"
+        error = worker_module.internal_error(self.context, task.key, message)
+        error["error"] = "WorkerLost"
+        return [TaskResult(task.index, task.key, error=error)]
+
+
+def _stop(ray: Any, refs: list) -> None:
+    """Cancel the chunks in flight and wait until they are gone: nothing may write into OUT
+    once the run stopped. Each is asked first (it stops at its next Python line, its worker
+    lives on); one that does not stop within ``STOP_SECONDS`` has its worker killed."""
+    for force in (False, True):
+        for ref in refs:
+            try:
+                ray.cancel(ref, force=force)
+            except Exception:  # already finished, or its worker already gone
+                continue
+        _, refs = ray.wait(refs, num_returns=len(refs), timeout=STOP_SECONDS)
+        if not refs:
+            return
+
+
+def _lost_reason(ray: Any, err: Exception) -> str:
+    if isinstance(err, ray.exceptions.NodeDiedError):
+        return "the Ray node running it died"
+    if isinstance(err, ray.exceptions.TaskCancelledError):
+        return "its Ray task was cancelled"
+    if isinstance(err, ray.exceptions.WorkerCrashedError):
+        return "the Ray worker process running it died"
+    return f"Ray lost it ({type(err).__name__})"
+
+
+def _task_failure(err: Exception) -> BaseException:
+    """What a chunk raised in its worker (``run_task`` itself raises only with --debug)."""
+    cause = getattr(err, "cause", None)
+    if isinstance(cause, AugcliError):
+        return cause  # e.g. a worker that cannot open the dataset: its path is not on that node
+    if isinstance(cause, BaseException):
+        return cause
+    return RuntimeError(f"a Ray task failed: {one_line(err)}")
+
+
+# -- in the Ray worker ---------------------------------------------------------------------------
+
+_CONTEXT: dict[str, WorkContext] = {}  # this worker process's context, by the run's token
+
+
+def _context(token: str, spec: ContextSpec) -> WorkContext:
+    context = _CONTEXT.get(token)
+    if context is None:
+        from augcli.engine.pool import quiet_kernels
+
+        quiet_kernels()  # one OpenCV thread: Ray gives each task one CPU
+        _CONTEXT.clear()  # one run at a time per worker: drop an earlier run's dataset
+        context = _CONTEXT[token] = build_context(spec)
+    return context
+
+
+def run_chunk(token: str, spec: ContextSpec, tasks: Sequence[Task]) -> list[TaskResult]:
+    """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process."""
+    context = _context(token, spec)
+    return [worker_module.run_task(context, task) for task in tasks]
