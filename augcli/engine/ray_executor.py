@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import socket
 import threading
 import time
 from collections import deque
@@ -42,16 +43,17 @@ from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext
 
 RAY_MISSING = "--executor ray needs Ray, which is not installed: pip install 'augcli[ray]'"
-AUTH_HINT = (
-    "the Ray cluster refused this driver's authentication token; Ray >= 2.59 turns token "
-    "authentication on for local clusters: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or "
-    "RAY_AUTH_TOKEN_PATH) to the cluster's token, or use --address auto on the head node "
-    "(docs/cli.md, 'Attaching to a Ray cluster')"
+TOKEN_HINT = (
+    "if the cluster uses token authentication (the default for clusters started by Ray 2.59 "
+    "and later), set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to its "
+    "token, or use --address auto on its head node (docs/cli.md, \"Ray's token authentication\")"
 )
+AUTH_HINT = f"the Ray cluster refused this driver's authentication token; {TOKEN_HINT}"
 CHUNK_MAX = 8  # images per Ray task at most: enough to hide the per-task overhead
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
 MAX_RETRIES = 1  # Ray's own retries of a chunk whose worker died, before it is split
+CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
 STOP_SECONDS = 5.0  # how long a cancelled chunk may take to stop before its worker is killed
 
 
@@ -85,6 +87,8 @@ class RaySession:
             options.update(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         if not (target or "").startswith("ray://"):
             options.update(logging_level="error")  # progress and the summary say what matters
+        if target is not None:
+            _check_reachable(target)
         on_sigterm = signal.getsignal(signal.SIGTERM)  # ray.init replaces it: the CLI's must stay
         try:
             ray.init(address=target, **options)
@@ -92,7 +96,9 @@ class RaySession:
             raise UsageError(AUTH_HINT) from None
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = f"at {target}" if target else "on this machine"
-            raise UsageError(f"cannot start or reach a Ray cluster {where}: {one_line(err)}") from None
+            # a driver without the token sees only "failed to connect" (the reason is in Ray's log)
+            hint = f"; {TOKEN_HINT}" if target and os.environ.get("RAY_AUTH_MODE") != "token" else ""
+            raise UsageError(f"cannot start or reach a Ray cluster {where}: {one_line(err)}{hint}") from None
         finally:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGTERM, on_sigterm)
@@ -105,6 +111,20 @@ class RaySession:
         if self.started and self.ray.is_initialized():
             self.ray.shutdown()
         self.started = False
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse a ``HOST:PORT`` nothing listens on: ``ray.init`` would wait for it forever."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # auto, or a Ray Client address (which times out by itself)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as err:
+        raise UsageError(
+            f"no Ray cluster answers at {address} ({err.strerror or err}); start one "
+            "(ray start --head) or pass the right --address / RAY_ADDRESS"
+        ) from None
 
 
 def chunk_size(tasks: int, cpus: int) -> int:
