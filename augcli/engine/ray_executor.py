@@ -46,7 +46,7 @@ RAY_MISSING = "--executor ray needs Ray, which is not installed: pip install 'au
 TOKEN_HINT = (
     "if the cluster uses token authentication (the default for clusters started by Ray 2.59 "
     "and later), set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to its "
-    "token, or use --address auto on its head node (docs/cli.md, \"Ray's token authentication\")"
+    'token, or use --address auto on its head node (docs/cli.md, "Ray\'s token authentication")'
 )
 AUTH_HINT = f"the Ray cluster refused this driver's authentication token; {TOKEN_HINT}"
 CHUNK_MAX = 8  # images per Ray task at most: enough to hide the per-task overhead

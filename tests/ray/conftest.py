@@ -1,8 +1,10 @@
 """One local Ray cluster (2 CPUs) for the Ray tests, and the local-pool outputs they compare to.
 
 The references are made first, before Ray starts in this process (the fork pool
-never forks a process that holds Ray's threads). The cluster is package-scoped:
-started once for all Ray tests and stopped before any other test runs.
+never forks a process that holds Ray's threads). The cluster is module-scoped and
+every Ray test is in one module, so it starts once and stops before any other test
+runs (a "package" scope would be the session: tests/ray is no Python package, and
+cannot be one, since it would shadow ``ray`` itself).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ray_helpers import CONVERT, HERE, MOSAIC_RECIPE, REPO, RayCluster, make_coc
 import augcli
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory) -> RayCluster:
     ray = pytest.importorskip(
         "ray", reason="Ray is not installed; install the test extras: pip install -e '.[dev]'"
