@@ -12,12 +12,16 @@ seeds are the same, only where ``run_task`` runs differs.
 A Ray worker cannot inherit the driver's memory, so it rebuilds the run's
 ``WorkContext`` from a ``ContextSpec`` once per process (``_context``).
 
-Faults, as in ``engine.pool``: a chunk whose worker dies is retried by Ray
-(``max_retries``), then split and each of its tasks retried once on its own;
-a task that still kills its worker is reported as that item's error
-(``WorkerLost``) and the run goes on. A chunk that overruns the item timeout
+Faults, as in ``engine.pool``: a chunk whose worker dies (crash, OOM kill,
+lost node) is split and each of its tasks retried once on its own; a task
+that still kills its worker is reported as that item's error (``WorkerLost``)
+and the run goes on. The driver makes these retries itself (Ray's own task
+retries are off, ``max_retries=0``): each attempt is a new submission it
+knows about, so it can name what the attempt writes and tell which task
+failed for good. A chunk that overruns the item timeout
 is cancelled (its worker killed) and treated the same way. Stopping (Ctrl-C,
-a fatal write error) cancels every chunk in flight.
+a fatal write error) stops every chunk in flight before the driver returns
+(``RayExecutor._stop``).
 
 Ray is an optional extra (``augcli[ray]``), imported only here and only when
 ``--executor ray`` is used.
@@ -31,14 +35,17 @@ import signal
 import socket
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import AugcliError, UsageError, one_line
 from augcli.engine import worker as worker_module
 from augcli.engine.context_spec import ContextSpec, build_context
+from augcli.engine.lock import MARKER_DIR
 from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext
 
@@ -52,9 +59,9 @@ AUTH_HINT = f"the Ray cluster refused this driver's authentication token; {TOKEN
 CHUNK_MAX = 8  # images per Ray task at most: enough to hide the per-task overhead
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
-MAX_RETRIES = 1  # Ray's own retries of a chunk whose worker died, before it is split
 CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
-STOP_SECONDS = 5.0  # how long a cancelled chunk may take to stop before its worker is killed
+STOP_SECONDS = 10.0  # how long a stopped chunk may take to finish its image before its worker is killed
+STOP_PREFIX = "stop-"  # OUT/.augcli/stop-<nonce>: the driver asks its chunks to stop
 
 
 def import_ray() -> Any:
@@ -150,15 +157,14 @@ class RayExecutor:
         context: WorkContext,
         item_timeout: float | None = None,
         chunk: int | None = None,
-        max_retries: int = MAX_RETRIES,
     ):
         self.session = session
         self.spec = spec
         self.context = context  # the driver's own: names files in messages, cleans up after lost chunks
         self.item_timeout = item_timeout if item_timeout and item_timeout > 0 else None
         self.chunk = chunk
-        self.max_retries = max_retries
         self.faults = 0  # chunks lost to a dead worker or a timeout during this run
+        self._stop_marker: str | None = None
 
     def start(
         self, context: WorkContext, tasks: list[Task], *_: Any
@@ -177,6 +183,7 @@ class RayExecutor:
         queue = deque(_Chunk(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size))
         window = IN_FLIGHT_PER_CPU * cpus
         flying: dict[Any, _Chunk] = {}
+        self._stop_marker = self._marker()
         try:
             self._submit(remote, token, spec_ref, queue, flying, window)
             while flying:
@@ -186,30 +193,64 @@ class RayExecutor:
                 for ref in ready:
                     chunk = flying.pop(ref)
                     try:
-                        finished.extend(ray.get(ref))
+                        results = ray.get(ref)
                     except ray.exceptions.RayTaskError as err:
                         if self.spec.debug:
                             raise  # its message holds the worker's traceback
                         raise _task_failure(err) from None
                     except ray.exceptions.RayError as err:
                         finished.extend(self._lost(chunk, chunk.reason or _lost_reason(ray, err), queue))
+                        continue
+                    finished.extend(results)
+                    if len(results) < len(chunk.tasks):  # it saw a stop marker: never lose the rest
+                        queue.appendleft(_Chunk(chunk.tasks[len(results) :], chunk.alone))
                 # refill before the caller journals these, so no CPU waits on the driver's bookkeeping
                 self._submit(remote, token, spec_ref, queue, flying, window)
                 yield from finished
         finally:
-            _stop(ray, list(flying))
+            self._stop(ray, list(flying))
 
     def _submit(
         self, remote: Any, token: str, spec_ref: Any, queue: deque, flying: dict, window: int
     ) -> None:
         while queue and len(flying) < window:
             chunk = queue.popleft()
-            retries = 0 if chunk.alone else self.max_retries
-            ref = remote.options(max_retries=retries, num_cpus=1).remote(token, spec_ref, chunk.tasks)
+            marker = self._stop_marker
+            ref = remote.options(max_retries=0, num_cpus=1).remote(token, spec_ref, chunk.tasks, marker)
             if self.item_timeout:
                 # a chunk may wait behind one other chunk per CPU (the window) before it starts
                 chunk.deadline = time.monotonic() + self.item_timeout * len(chunk.tasks) * IN_FLIGHT_PER_CPU
             flying[ref] = chunk
+
+    def _marker(self) -> str | None:
+        """A new stop marker's path (``OUT/.augcli/stop-<nonce>``), after removing any a killed
+        driver left (the OUT lock says no other run is in OUT); None for a dry run."""
+        if self.spec.out is None or self.spec.dry_run:
+            return None
+        meta = Path(self.spec.out) / MARKER_DIR
+        for stale in meta.glob(f"{STOP_PREFIX}*"):
+            stale.unlink(missing_ok=True)
+        return str(meta / f"{STOP_PREFIX}{uuid.uuid4().hex}")
+
+    def _stop(self, ray: Any, refs: list) -> None:
+        """Stop the chunks in flight before returning: nothing may write into OUT once the run
+        stopped. Ray's cancel races with a task that is just finishing (the driver then aborts
+        on an internal check), so the chunks are asked instead: each stops before its next
+        image when the stop marker exists. One still busy after ``STOP_SECONDS`` (a hung image)
+        has its worker killed."""
+        marker = self._stop_marker
+        if not refs or marker is None:
+            return  # a dry run writes nothing: its tasks may finish or die with the driver
+        try:
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
+        except OSError:
+            pass  # cannot write into OUT at all: then its tasks cannot either
+        try:
+            _, busy = ray.wait(refs, num_returns=len(refs), timeout=STOP_SECONDS)
+            for ref in busy:
+                ray.cancel(ref, force=True)
+        finally:
+            Path(marker).unlink(missing_ok=True)
 
     def _until_deadline(self, flying: dict[Any, _Chunk]) -> float | None:
         deadlines = [c.deadline for c in flying.values() if c.deadline is not None and c.reason is None]
@@ -238,21 +279,6 @@ class RayExecutor:
         error = worker_module.internal_error(self.context, task.key, message)
         error["error"] = "WorkerLost"
         return [TaskResult(task.index, task.key, error=error)]
-
-
-def _stop(ray: Any, refs: list) -> None:
-    """Cancel the chunks in flight and wait until they are gone: nothing may write into OUT
-    once the run stopped. Each is asked first (it stops at its next Python line, its worker
-    lives on); one that does not stop within ``STOP_SECONDS`` has its worker killed."""
-    for force in (False, True):
-        for ref in refs:
-            try:
-                ray.cancel(ref, force=force)
-            except Exception:  # already finished, or its worker already gone
-                continue
-        _, refs = ray.wait(refs, num_returns=len(refs), timeout=STOP_SECONDS)
-        if not refs:
-            return
 
 
 def _lost_reason(ray: Any, err: Exception) -> str:
@@ -291,7 +317,13 @@ def _context(token: str, spec: ContextSpec) -> WorkContext:
     return context
 
 
-def run_chunk(token: str, spec: ContextSpec, tasks: Sequence[Task]) -> list[TaskResult]:
-    """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process."""
+def run_chunk(token: str, spec: ContextSpec, tasks: Sequence[Task], stop: str | None) -> list[TaskResult]:
+    """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process,
+    until the driver's ``stop`` marker appears (then the results so far)."""
     context = _context(token, spec)
-    return [worker_module.run_task(context, task) for task in tasks]
+    results = []
+    for task in tasks:
+        if stop is not None and os.path.exists(stop):
+            break
+        results.append(worker_module.run_task(context, task))
+    return results

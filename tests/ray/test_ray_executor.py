@@ -147,6 +147,32 @@ def test_ctrl_c_and_a_killed_driver_resume_into_the_uninterrupted_output(cluster
     assert tree_digest(out) == tree_digest(cluster.references["coco"])
 
 
+def test_an_interrupted_call_stops_its_ray_tasks_before_it_returns(cluster, tmp_path):
+    """In a process that lives on (the Python API), the interrupted run's tasks must not
+    go on writing into OUT after ``expand`` raised."""
+    cluster.faults({"slow": 0.3})
+    out = tmp_path / "out"
+    seen = []
+
+    def interrupt_after_two(result, task):
+        seen.append(task.index)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        augcli.expand(
+            cluster.datasets["coco"], MOSAIC_RECIPE, out, executor="ray", on_result=interrupt_after_two
+        )
+    stopped = tree_digest(out)
+    time.sleep(1.0)  # a chunk still running would write its next image (0.3 s) meanwhile
+    assert tree_digest(out) == stopped, "a Ray task wrote into OUT after expand returned"
+    assert not list((out / ".augcli").glob("stop-*"))
+    cluster.faults(None)
+
+    augcli.expand(cluster.datasets["coco"], MOSAIC_RECIPE, out, executor="ray", resume=True)
+    assert tree_digest(out) == tree_digest(cluster.references["coco"])
+
+
 def test_the_fault_hook_is_only_in_the_test_cluster():
     import augcli.engine.ray_executor as ray_executor
 
