@@ -100,7 +100,7 @@ def _check_apart(out: str, inputs: list) -> None:
 
 def _public(run: Callable, source: Any, out: Any) -> Any:
     """``run()`` with cache and staging paths in its errors and report written as URLs."""
-    from augcli.storage.mirror import public_text
+    from augcli.storage.mirror import public_records, public_text
 
     try:
         report = run()
@@ -110,7 +110,6 @@ def _public(run: Callable, source: Any, out: Any) -> Any:
         raise
     if report is not None and hasattr(report, "skipped"):
         report.source, report.out = str(source), str(out)
-        for record in report.skipped:
-            if isinstance(record, dict) and isinstance(record.get("file"), str):
-                record["file"] = public_text(record["file"])
+        report.skipped = public_records(report.skipped)
+        report.warnings = [public_text(w) if isinstance(w, str) else w for w in report.warnings]
     return report

@@ -225,10 +225,15 @@ def forget_mirrors() -> None:
 
 
 def public_records(records: list) -> list:
-    """Error records (``report.skipped``) with their ``file`` named by URL where mirrored."""
+    """Error records (``report.skipped``) with their ``file`` and ``message`` naming mirrored
+    and staged files by URL."""
     if not _NAMES:
         return records
-    return [
-        {**r, "file": public_text(r["file"])} if isinstance(r, dict) and isinstance(r.get("file"), str) else r
-        for r in records
-    ]
+    return [_public_record(r) if isinstance(r, dict) else r for r in records]
+
+
+def _public_record(record: dict) -> dict:
+    return {
+        key: public_text(value) if key in ("file", "message", "where") and isinstance(value, str) else value
+        for key, value in record.items()
+    }

@@ -237,3 +237,15 @@ def test_a_round_whose_part_file_vanished_holds_the_journal_back(memfs, tmp_path
     remote._round(final=False)
     assert fs.cat_file(f"{prefix}/out/.augcli/parts/a.jsonl") == b'{"records": []}\n'
     assert fs.exists(f"{prefix}/out/.augcli/journal.jsonl")
+
+
+def test_a_missing_remote_image_is_reported_by_its_url(memfs, tmp_path):
+    fs, prefix = memfs
+    upload_tree(fs, SAMPLE, f"{prefix}/in")
+    fs.rm(f"{prefix}/in/images/park_02.jpg")
+    report = expand(url(prefix, "in"), RECIPE, url(prefix, "out"), cache_dir=tmp_path / "c")
+    named = [r for r in report.skipped if "park_02" in str(r)]
+    assert named and all("/cache/" not in json.dumps(r) for r in report.skipped)
+    assert url(prefix, "in", "images", "park_02.jpg") in json.dumps(named)
+    saved = fs.cat_file(f"{prefix}/out/.augcli/report.jsonl").decode()
+    assert url(prefix, "in", "images", "park_02.jpg") in saved and str(tmp_path / "c") not in saved
