@@ -19,6 +19,7 @@ from typing import Any
 from augcli.core.errors import OutputError
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
 from augcli.engine.journal import Done, Journal, normalize_result
+from augcli.engine.parts import Finished
 from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext, discard_outputs
 from augcli.formats.atomic import remove_temp_files_below
@@ -32,8 +33,8 @@ def execute(
     workers: int,
     journal: Journal | None,
     item_timeout: float | None = DEFAULT_ITEM_TIMEOUT,
-    on_result: Callable[[TaskResult, Task], None] | None = None,
-    start: Callable[..., tuple[Iterator[TaskResult], Any]] | None = None,
+    on_result: Callable[[TaskResult | Finished, Task], None] | None = None,
+    start: Callable[..., tuple[Iterator[TaskResult | Finished], Any]] | None = None,
 ) -> dict[int, Done]:
     """The finished ``tasks`` by task index (see the module docstring); without a
     journal (a dry run) each ``Done`` holds its result.
@@ -42,19 +43,23 @@ def execute(
     Ray executor's ``RayExecutor.start``): results in completion order, and what runs them."""
     by_index = {task.index: task for task in tasks}
     results: dict[int, Done] = {}
-    stopped: TaskResult | None = None
+    stopped: TaskResult | Finished | None = None
     iterator, pool = (start or start_tasks)(context, tasks, workers, item_timeout)
     try:
         for result in iterator:
             if result.fatal:
                 stopped = result
                 break
-            result = normalize_result(result)
             if result.error:
                 discard_outputs(context.writer, by_index[result.index])
-            if journal is not None:
+            if isinstance(result, Finished):  # the worker wrote it to a part and made the journal line
+                assert journal is not None, "parts are written only where there is a journal"
+                results[result.index] = _journal(journal.record_line, result.line, result.done())
+            elif journal is not None:
+                result = normalize_result(result)
                 results[result.index] = _journal(journal.record, result)
             else:
+                result = normalize_result(result)
                 results[result.index] = Done(result.index, result.key, bool(result.error), result=result)
             if on_result:
                 on_result(result, by_index[result.index])
@@ -63,7 +68,7 @@ def execute(
         if close is not None:
             close()
         if journal is not None:
-            _journal(journal.flush)
+            _journal(journal.drain)
     if pool is not None and pool.faults and context.writer is not None:
         remove_temp_files_below(context.writer.out)  # what killed workers were writing
     if stopped is not None:

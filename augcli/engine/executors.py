@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from augcli.core.errors import UsageError
+from augcli.engine.parts import Finished, PartWriter
 from augcli.engine.plan import Task
 from augcli.engine.pool import WorkerPool, quiet_kernels
 from augcli.engine.worker import TaskResult, WorkContext, run_task
@@ -28,10 +29,16 @@ EXECUTORS = ("local", "ray")
 _SESSIONS: list[Any] = []  # cluster sessions opened by the call in progress (closes_sessions)
 
 
-def run_serial(context: WorkContext, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+def run_serial(context: WorkContext, tasks: Iterable[Task]) -> Iterator[TaskResult | Finished]:
     quiet_kernels()
-    for task in tasks:
-        yield run_task(context, task)
+    parts = PartWriter(context.parts.meta, context.parts.next()) if context.parts is not None else None
+    try:
+        for task in tasks:
+            result = run_task(context, task)
+            yield parts.finish(result) if parts is not None else result
+    finally:
+        if parts is not None:
+            parts.close()
 
 
 def can_isolate() -> bool:
@@ -41,7 +48,7 @@ def can_isolate() -> bool:
 
 def start_tasks(
     context: WorkContext, tasks: list[Task], workers: int, item_timeout: float | None = DEFAULT_ITEM_TIMEOUT
-) -> tuple[Iterator[TaskResult], WorkerPool | None]:
+) -> tuple[Iterator[TaskResult | Finished], WorkerPool | None]:
     """Results of ``tasks`` in completion order, and the pool running them (None in-process)."""
     if context.debug or not can_isolate() or not tasks:
         return run_serial(context, tasks), None

@@ -2,13 +2,17 @@
 
 ``OUT/.augcli/journal.jsonl`` starts with a header naming the run (its
 identity: source, recipe, seed, copies, formats) and then holds one line per
-finished task with everything ``finalize`` and the report need (records,
-provenance, drops, the error of a skipped item), so a resumed run redoes
-nothing that finished and assembles the same annotation file.
+finished task: ``{"index", "key", "failed", "part", "offset", "length"}``,
+where the worker wrote the task's full result (records, provenance, drops,
+the error of a skipped item: ``engine.parts``), or that full result itself
+(tasks ``augcli merge`` imports). So a resumed run redoes nothing that
+finished and assembles the same annotation file.
 
 Ordering is what makes it safe: a task is written to the journal only after
-its files were renamed into place *and* synced (``os.sync`` once per batch of
-tasks, so the per-image fsync stays skipped). A killed run therefore loses at
+its files and its part line were written *and* synced (``os.sync`` once per
+batch of tasks, so the per-image fsync stays skipped). The syncing runs in a
+background thread (``FLUSH_SECONDS`` apart), off the parent's path from one
+result to the next; ``drain`` waits for it. A killed run therefore loses at
 most the tasks of its last unflushed batch, which the resumed run redoes with
 the same seeds and the same bytes. A line cut short by a kill or a full disk
 ends the journal; everything after it is ignored and truncated away on resume.
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,7 @@ from augcli.formats.base import ItemRecord
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
 FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable
+_PART_NAME = re.compile(r"^parts/\d{3,}-\d{4,}\.jsonl$")  # what a journal line may name (engine.parts)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,12 @@ class Journal:
         self._size = size  # bytes in the file once every queued line is written
         self._pending: list[bytes] = []
         self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._flushing = threading.Lock()  # one flush at a time, in whichever thread
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._failure: OSError | None = None
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -141,7 +154,7 @@ class Journal:
     def create(cls, meta_dir: Path, identity: dict) -> Journal:
         """Start a new journal (replacing any old one) for the run ``identity``."""
         path = Path(meta_dir) / JOURNAL_NAME
-        header = _line({"augcli_journal": JOURNAL_VERSION, "identity": identity})
+        header = journal_line({"augcli_journal": JOURNAL_VERSION, "identity": identity})
         fd = open_meta(Path(meta_dir), JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
         journal = cls(path, fd)
         journal._write(header)
@@ -168,24 +181,78 @@ class Journal:
     # -- writing -----------------------------------------------------------------------------
 
     def record(self, result: TaskResult) -> Done:
-        """Queue a finished task; it becomes durable at the next flush."""
-        line = _line(result_to_dict(result))
-        ref = PartRef(JOURNAL_NAME, self._size, len(line) - 1)
-        self._pending.append(line)
-        self._size += len(line)
-        if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
-            self.flush()
-        return Done(result.index, result.key, bool(result.error), ref)
+        """Queue a finished task's whole result; it becomes durable at the next flush."""
+        line = journal_line(result_to_dict(result))
+        offset = self._queue(line)
+        return Done(
+            result.index, result.key, bool(result.error), PartRef(JOURNAL_NAME, offset, len(line) - 1)
+        )
+
+    def record_line(self, line: bytes, done: Done) -> Done:
+        """Queue a journal line a worker prepared (``engine.parts.Finished``) for ``done``."""
+        self._queue(line)
+        return done
+
+    def _queue(self, line: bytes) -> int:
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            offset = self._size
+            self._pending.append(line)
+            self._size += len(line)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._flush_in_background, daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return offset
+
+    def _flush_in_background(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._stopping:
+                    self._wake.wait()
+                if not self._pending:
+                    return  # stopping, nothing left
+                due = FLUSH_SECONDS - (time.monotonic() - self._last_flush)
+                if due > 0 and not self._stopping:
+                    self._wake.wait(due)
+                    continue
+            try:
+                self.flush()
+            except OSError as err:
+                with self._lock:
+                    self._failure = err
+                return
 
     def flush(self) -> None:
         """Sync the output files written so far, then append and sync the queued tasks."""
-        self._last_flush = time.monotonic()
-        if not self._pending:
-            return
-        os.sync()  # the images of the queued tasks reach the disk before their journal lines
-        data, self._pending = b"".join(self._pending), []
-        self._write(data)
-        os.fsync(self._fd)
+        with self._flushing:
+            with self._lock:
+                self._last_flush = time.monotonic()
+                data, self._pending = b"".join(self._pending), []
+            if not data:
+                return
+            os.sync()  # the images and parts of the queued tasks reach the disk before their lines
+            self._write(data)
+            os.fsync(self._fd)
+
+    def drain(self) -> None:
+        """Wait for the background flush, then flush what is left; raises what the flush met."""
+        self._stop_thread()
+        self.flush()
+        with self._lock:
+            failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+
+    def _stop_thread(self) -> None:
+        with self._lock:
+            thread, self._stopping = self._thread, True
+            self._wake.notify()
+        if thread is not None:
+            thread.join()
+        with self._lock:
+            self._thread, self._stopping = None, False
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -194,6 +261,7 @@ class Journal:
             view = view[written:]
 
     def close(self) -> None:
+        self._stop_thread()
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -231,15 +299,36 @@ def read_journal(path: Path) -> tuple[dict, dict[int, Done], int]:
     good = len(lines[0]) + 1
     for number, line in enumerate(lines[1:-1], 2):  # the last element follows the last newline: torn
         try:
-            result = result_from_dict(json.loads(line))
+            entry = _done_of(json.loads(line), PartRef(path.name, good, len(line)))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise JournalError(f"line {number} of {path} is not a task record augcli wrote") from None
-        ref = PartRef(path.name, good, len(line))
-        done[result.index] = Done(result.index, result.key, bool(result.error), ref)
+        done[entry.index] = entry
         good += len(line) + 1
     return header["identity"], done, good
 
 
-def _line(obj: dict) -> bytes:
+def _done_of(data: dict, here: PartRef) -> Done:
+    """A journal line as a ``Done``: a part line names its part, a whole result is ``here``."""
+    if "part" not in data:
+        result = result_from_dict(data)
+        return Done(result.index, result.key, bool(result.error), here)
+    index, key, part = data["index"], data["key"], data["part"]
+    offset, length, failed = data["offset"], data["length"], data["failed"]
+    if not (
+        type(index) is int
+        and isinstance(key, str)
+        and isinstance(part, str)
+        and _PART_NAME.match(part)
+        and type(offset) is int
+        and type(length) is int
+        and offset >= 0
+        and length >= 0
+        and isinstance(failed, bool)
+    ):
+        raise ValueError("not a part line")
+    return Done(index, key, failed, PartRef(part, offset, length))
+
+
+def journal_line(obj: dict) -> bytes:
     # key order is kept: writers emit dicts in the order they hold them
     return (json.dumps(obj, default=_json_default) + "\n").encode("utf-8")

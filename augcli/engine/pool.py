@@ -1,11 +1,18 @@
 """A process pool that survives its workers.
 
-Each worker holds one task at a time, so when a worker dies (segfault, OOM
-kill, ``os._exit``) or overruns the per-item timeout, the parent knows exactly
-which task it held. The worker is replaced and its task is retried once,
-alone (nothing else running, so a neighbour's memory use cannot be what
-kills it again); if it fails again it is reported as failed and the run goes
-on. Results come back in completion order.
+Each worker holds a short queue of tasks (``QUEUED`` per worker, so it
+never waits on the parent between two tasks) and works through it in order,
+answering each task before it starts the next. So when a worker dies
+(segfault, OOM kill, ``os._exit``) or overruns the per-item timeout, the
+parent knows exactly which task it was on: the first unanswered one. The
+worker is replaced and that task is retried once, alone (nothing else
+running, so a neighbour's memory use cannot be what kills it again); the
+tasks queued behind it go back to the queue untried. If the retry fails too
+it is reported as failed and the run goes on. Results come back in
+completion order.
+
+Each worker writes its results to its own part file (``engine.parts``) and
+sends back a small ``Finished``: the parent never unpickles records.
 
 Workers are forked, so they inherit the parsed reader, recipe and writer.
 They ignore SIGINT and SIGTERM (the parent decides when the run stops and
@@ -21,14 +28,16 @@ import signal
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
 from augcli.engine import worker as worker_module
+from augcli.engine.parts import Finished, PartWriter
 from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext
 
 _PR_SET_PDEATHSIG = 1
+QUEUED = 2  # tasks a worker holds at once: the one it runs and the next
 
 
 def quiet_kernels() -> None:
@@ -48,7 +57,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, parent: int) -> None:
+def _serve(
+    conn: Connection, inherited: list[Connection], context: WorkContext, parent: int, part: str | None
+) -> None:
     for other in inherited:  # other workers' pipe ends: holding them would hide a dead parent
         other.close()
     _die_with_parent()
@@ -57,6 +68,7 @@ def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     quiet_kernels()
+    parts = PartWriter(context.parts.meta, part) if part is not None else None
     while True:
         try:
             task = conn.recv()
@@ -64,7 +76,8 @@ def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, 
             break
         if task is None:
             break
-        result = worker_module.run_task(context, task)
+        done = worker_module.run_task(context, task)
+        result: TaskResult | Finished = parts.finish(done) if parts is not None else done
         try:
             conn.send(result)
         except (OSError, ValueError):
@@ -85,8 +98,12 @@ def _serve(conn: Connection, inherited: list[Connection], context: WorkContext, 
 class _Worker:
     process: mp.process.BaseProcess
     conn: Connection
-    task: Task | None = None
-    deadline: float | None = None
+    tasks: deque = field(default_factory=deque)  # sent, unanswered; the first is running
+    deadline: float | None = None  # for the first
+
+    @property
+    def task(self) -> Task | None:
+        return self.tasks[0] if self.tasks else None
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -109,7 +126,7 @@ class WorkerPool:
         self._mp = mp.get_context("fork")
         self._workers: list[_Worker] = []
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[TaskResult | Finished]:
         queue: deque[Task] = deque(tasks)
         retry: deque[Task] = deque()
         attempts: dict[int, int] = {}
@@ -118,14 +135,16 @@ class WorkerPool:
                 self._workers.append(self._spawn())  # one by one: each closes the others' pipes
             self._dispatch(queue, retry)
             while queue or retry or self._busy():
-                ready: list[TaskResult] = []
+                ready: list[TaskResult | Finished] = []
                 for worker, outcome in self._wait():
-                    if isinstance(outcome, TaskResult):
+                    if isinstance(outcome, (TaskResult, Finished)):
                         ready.append(outcome)
                         continue
                     task = worker.task
                     assert task is not None, "only a busy worker can be lost"
+                    untried = list(worker.tasks)[1:]
                     self._replace(worker)
+                    queue.extendleft(reversed(untried))  # never started: back to the front, untried
                     worker_module.discard_temp_files(self.context.writer, task)
                     self.faults += 1
                     attempts[task.index] = attempts.get(task.index, 0) + 1
@@ -143,7 +162,7 @@ class WorkerPool:
     # -- scheduling --------------------------------------------------------------------------
 
     def _busy(self) -> list[_Worker]:
-        return [w for w in self._workers if w.task is not None]
+        return [w for w in self._workers if w.tasks]
 
     def _dispatch(self, queue: deque, retry: deque) -> None:
         if retry:
@@ -151,24 +170,29 @@ class WorkerPool:
             if not self._busy():
                 self._assign(self._workers[0], retry.popleft())
             return
-        for worker in self._workers:
-            if not queue:
-                break
-            if worker.task is None:
-                self._assign(worker, queue.popleft())
+        for depth in range(1, QUEUED + 1):  # every idle worker gets a task before any gets a second
+            for worker in self._workers:
+                if not queue:
+                    return
+                if len(worker.tasks) < depth:
+                    self._assign(worker, queue.popleft())
 
     def _assign(self, worker: _Worker, task: Task) -> None:
-        if not worker.process.is_alive():  # died after sending its last result
+        if not worker.tasks and not worker.process.is_alive():  # died after sending its last result
             worker = self._replace(worker)
-        worker.task = task
-        worker.deadline = time.monotonic() + self.item_timeout if self.item_timeout else None
+        if not worker.tasks:
+            worker.deadline = self._deadline()
+        worker.tasks.append(task)
         try:
             worker.conn.send(task)
         except OSError:
             pass  # the worker is already dead: its sentinel reports it in _wait
 
+    def _deadline(self) -> float | None:
+        return time.monotonic() + self.item_timeout if self.item_timeout else None
+
     def _wait(self) -> list[tuple[_Worker, object]]:
-        """Finished tasks and lost workers: (worker, TaskResult) or (worker, reason)."""
+        """Finished tasks and lost workers: (worker, TaskResult | Finished) or (worker, reason)."""
         busy = self._busy()
         if not busy:
             return []
@@ -185,7 +209,8 @@ class WorkerPool:
                     worker.process.join()
                     outcomes.append((worker, f"the worker process {describe_exit(worker.process.exitcode)}"))
                     continue
-                worker.task = worker.deadline = None
+                worker.tasks.popleft()
+                worker.deadline = self._deadline() if worker.tasks else None  # the next one starts now
                 outcomes.append((worker, result))
             elif worker.process.sentinel in ready:
                 worker.process.join()
@@ -215,9 +240,10 @@ class WorkerPool:
         quiet_kernels()
         parent_end, child_end = self._mp.Pipe(duplex=True)
         inherited = [w.conn for w in self._workers] + [parent_end]
+        part = self.context.parts.next() if self.context.parts is not None else None
         process = self._mp.Process(
             target=_serve,
-            args=(child_end, inherited, self.context, os.getpid()),
+            args=(child_end, inherited, self.context, os.getpid(), part),
             daemon=True,
             name="augcli-worker",
         )
@@ -241,14 +267,14 @@ class WorkerPool:
     def shutdown(self) -> None:
         """Stop every worker: idle ones are asked to exit, busy ones are killed."""
         for worker in self._workers:
-            if worker.task is None and worker.process.is_alive():
+            if not worker.tasks and worker.process.is_alive():
                 try:
                     worker.conn.send(None)
                 except OSError:
                     pass
         deadline = time.monotonic() + 5.0
         for worker in self._workers:
-            if worker.task is None:
+            if not worker.tasks:
                 worker.process.join(max(0.0, deadline - time.monotonic()))
             self._kill(worker)
         self._workers = []

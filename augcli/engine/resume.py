@@ -150,7 +150,9 @@ def _exists(path: Path) -> bool:
 
 
 def _check_done(done: dict[int, Done], task_keys: dict[int, str], where: Path) -> None:
-    """Every journaled task must be one of this run's plan (a forged line names another)."""
+    """Every journaled task must be one of this run's plan (a forged line names another)
+    and its part must hold the bytes the journal says (parts are synced before their lines)."""
+    sizes: dict[str, int] = {}
     for index, result in done.items():
         if task_keys.get(index) != result.key:
             raise UsageError(
@@ -158,6 +160,24 @@ def _check_done(done: dict[int, Done], task_keys: dict[int, str], where: Path) -
                 "which this run's plan does not hold (a forged or damaged journal); "
                 "start over with --overwrite instead of --resume"
             )
+        ref = result.ref
+        if ref is None or ref.file == where.name:
+            continue
+        if ref.file not in sizes:
+            sizes[ref.file] = _size(where.parent / ref.file)
+        if sizes[ref.file] < ref.offset + ref.length:
+            raise UsageError(
+                f"cannot resume: {where.parent / ref.file} is shorter than the journal says "
+                f"(task {index}, image {result.key!r}; a damaged output folder); "
+                "start over with --overwrite instead of --resume"
+            )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size if not path.is_symlink() else -1
+    except OSError:
+        return -1
 
 
 def _real_folder(path: Path) -> bool:

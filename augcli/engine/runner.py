@@ -25,6 +25,7 @@ from augcli.engine.inputs import fingerprint_rows
 from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.partners import check_partners, partner_source
+from augcli.engine.parts import Finished, PartNames, remove_parts
 from augcli.engine.plan import Task, plan_splits, plan_tasks
 from augcli.engine.remote_run import claim_output, with_storage
 from augcli.engine.report import RunReport
@@ -101,7 +102,7 @@ def expand(
     splits: str | list[str] | None = None,
     yolo_task: str | None = None,
     keep_invalid: bool = False,
-    on_result: Callable[[TaskResult, Task], None] | None = None,
+    on_result: Callable[[TaskResult | Finished, Task], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     shard: Shard | None = None,
     imported: Any = None,
@@ -231,6 +232,7 @@ def expand(
         dry_run=dry_run,
         debug=debug,
         partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
+        parts=PartNames(out_path / MARKER_DIR) if state is not None else None,
     )
     remote = None
     if session is not None:
@@ -295,6 +297,7 @@ def expand(
     if state is not None and state.journal is not None:
         if shard is None:
             state.journal.remove()
+            remove_parts(out_path / MARKER_DIR)
         else:
             state.journal.close()  # a shard's journal holds the records augcli merge assembles
     report.seconds = time.perf_counter() - started

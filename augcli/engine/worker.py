@@ -38,6 +38,7 @@ class WorkContext:
     dry_run: bool = False
     debug: bool = False
     partners: Any = None  # engine.partners.PartnerSource when the recipe combines images
+    parts: Any = None  # engine.parts.PartNames: results go to part files (None: sent whole, a dry run)
 
 
 @dataclass

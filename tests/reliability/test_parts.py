@@ -1,0 +1,101 @@
+"""Workers write their results to part files; the journal names them and holds no records."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_forked, tree_digest
+
+import augcli
+from augcli.core.errors import UsageError
+from augcli.engine.assemble import PartReader
+from augcli.engine.journal import JOURNAL_NAME, read_journal
+from augcli.engine.lock import LOCK_NAME, MARKER_DIR
+from augcli.engine.parts import PARTS_DIR, PartNames
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("parts") / "data")
+
+
+@pytest.fixture(scope="module")
+def reference(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reference") / "out"
+    augcli.expand(dataset, RECIPE, out, workers=1)
+    return tree_digest(out, skip=lambda p: p.name == LOCK_NAME)
+
+
+def _killed_after(dataset, out, flushes: int, workers: int, resume: bool = False) -> None:
+    def run():
+        install_crash_point("after-journal-flush", flushes)
+        augcli.expand(dataset, RECIPE, out, workers=workers, resume=resume)
+
+    assert run_forked(run) == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_journal_lines_name_parts_and_hold_no_records(dataset, tmp_path, workers):
+    out = tmp_path / "out"
+    _killed_after(dataset, out, 2, workers)
+    meta = out / MARKER_DIR
+    lines = (meta / JOURNAL_NAME).read_bytes().splitlines()[1:]
+    assert len(lines) >= 2
+    for line in lines:
+        entry = json.loads(line)
+        assert set(entry) == {"index", "key", "failed", "part", "offset", "length"}
+        assert entry["part"].startswith(f"{PARTS_DIR}/")
+    _, done, _ = read_journal(meta / JOURNAL_NAME)
+    reader = PartReader(meta)
+    for index, entry in done.items():
+        result = reader.load(entry)
+        assert result.index == index and result.key == entry.key
+        assert len(result.records) == 3  # the original and 2 copies, read back from the part
+    reader.close()
+
+
+def test_a_resumed_run_writes_new_parts_beside_the_old_and_a_finished_run_removes_them(
+    dataset, reference, tmp_path
+):
+    out = tmp_path / "out"
+    _killed_after(dataset, out, 1, 2)
+    first = sorted(p.name for p in (out / MARKER_DIR / PARTS_DIR).iterdir())
+    assert first and all(name.startswith("000-") for name in first)
+    assert PartNames(out / MARKER_DIR).run == 1  # the resumed run's names cannot collide
+    _killed_after(dataset, out, 1, 1, resume=True)
+    second = sorted(p.name for p in (out / MARKER_DIR / PARTS_DIR).iterdir())
+    assert set(first) < set(second) and any(name.startswith("001-") for name in second)
+    augcli.expand(dataset, RECIPE, out, workers=2, resume=True)
+    assert not (out / MARKER_DIR / PARTS_DIR).exists()
+    assert tree_digest(out, skip=lambda p: p.name == LOCK_NAME) == reference
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"part": "../../../etc/passwd"},
+        {"part": "/etc/passwd"},
+        {"part": "parts/000-0000.jsonl", "offset": -1},
+        {"part": "parts/000-0000.jsonl", "failed": "no"},
+    ],
+)
+def test_a_journal_line_naming_something_else_than_a_part_is_refused(dataset, tmp_path, forged):
+    out = tmp_path / "out"
+    _killed_after(dataset, out, 2, 1)
+    path = out / MARKER_DIR / JOURNAL_NAME
+    header, first, *rest = path.read_bytes().splitlines(keepends=True)
+    entry = dict(json.loads(first), **forged)
+    path.write_bytes(header + json.dumps(entry).encode() + b"\n" + b"".join(rest))
+    with pytest.raises(UsageError, match="not a task record augcli wrote"):
+        augcli.expand(dataset, RECIPE, out, workers=1, resume=True)
+
+
+def test_resume_refuses_a_part_shorter_than_its_journal_lines(dataset, tmp_path):
+    out = tmp_path / "out"
+    _killed_after(dataset, out, 2, 1)
+    part = next((out / MARKER_DIR / PARTS_DIR).iterdir())
+    part.write_bytes(part.read_bytes()[:10])
+    with pytest.raises(UsageError, match="shorter than the journal says.*--overwrite"):
+        augcli.expand(dataset, RECIPE, out, workers=1, resume=True)
