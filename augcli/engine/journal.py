@@ -39,7 +39,7 @@ from augcli.formats.base import ItemRecord
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
-FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable
+FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable (0: each at once)
 _PART_NAME = re.compile(r"^parts/\d{3,}-\d{4,}\.jsonl$")  # what a journal line may name (engine.parts)
 
 
@@ -200,10 +200,14 @@ class Journal:
             offset = self._size
             self._pending.append(line)
             self._size += len(line)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._flush_in_background, daemon=True)
-                self._thread.start()
-            self._wake.notify()
+            every_task = FLUSH_SECONDS <= 0
+            if not every_task:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._flush_in_background, daemon=True)
+                    self._thread.start()
+                self._wake.notify()
+        if every_task:  # each task durable before the next is taken: no background batching
+            self.flush()
         return offset
 
     def _flush_in_background(self) -> None:
