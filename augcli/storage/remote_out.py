@@ -18,7 +18,7 @@ Order is what lets a reader and ``--resume`` trust the remote tree:
   store under ``.augcli/`` into a fresh staging folder and continues from it.
 - Files under ``.augcli/`` are uploaded whole when they changed (append-only
   files are re-sent in full; rounds are spaced by at least four times what
-  the last one spent on them, so re-sending stays a small share of the run).
+  the last one spent scanning and re-sending, so that stays a small share).
 - One run per OUT: a lock object ``.augcli/lock`` created with an exclusive
   put (``If-None-Match: *`` on S3; check-then-write on stores without one),
   refreshed every round. A lock is stale when its holder was this machine's
@@ -235,19 +235,22 @@ class RemoteOutput:
         pause = ROUND_SECONDS
         while not self._stop.wait(pause):
             try:
-                meta_seconds = self._round(final=False)
+                overhead = self._round(final=False)
             except Exception as err:
                 self._failure = _upload_failure(err, self.url)
                 return
-            pause = max(ROUND_SECONDS, 4 * meta_seconds)  # re-sending .augcli/ stays a small share
+            pause = max(ROUND_SECONDS, 4 * overhead)  # scanning and re-sending .augcli/: a small share
 
     def _round(self, final: bool) -> float:
-        """One upload round (see the module docstring); returns the seconds spent on ``.augcli/``."""
+        """One upload round (see the module docstring); returns the seconds it spent on what
+        is overhead (scanning the staging folder, re-sending ``.augcli/``), not on new files."""
         with self._mutex:
             discarded, self._discarded = self._discarded, set()
         meta = self.staging / META
         journal = _read_or_none(meta / JOURNAL)  # first: every task it names is on disk by now
+        started = time.monotonic()
         outputs, metas = self._scan()
+        overhead = time.monotonic() - started
         self._put(outputs)
         gone = [rel for rel in self._uploaded if not rel.startswith(META + "/") and rel not in outputs]
         gone += [rel for rel in discarded if rel not in outputs]
@@ -267,7 +270,7 @@ class RemoteOutput:
             self._put({f"{META}/{MANIFEST}": metas.get(f"{META}/{MANIFEST}")})
             self._delete([rel for rel in self._remote_meta if rel not in metas and rel != f"{META}/{LOCK}"])
         self._heartbeat()
-        return time.monotonic() - started
+        return overhead + time.monotonic() - started
 
     def _scan(self) -> tuple[dict[str, tuple], dict[str, tuple]]:
         """(output files, files under .augcli/) of the staging folder, by relpath, with their stat."""

@@ -72,9 +72,11 @@ def test_file_urls_are_plain_paths(tmp_path):
     assert not (tmp_path / "cache").exists()  # nothing mirrored, nothing staged
 
 
-def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_path, monkeypatch):
+@pytest.mark.parametrize("to", ["same", "yolo", "voc", "masks"])
+def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_path, monkeypatch, to):
     """The uploader fails once the store holds a journaled task: the run stops (exit 6) with no
-    manifest; --resume from another cache folder (another machine) trusts what was uploaded."""
+    manifest; --resume from another cache folder (another machine, no staged images) trusts what
+    was uploaded, in every output format."""
     fs, prefix = memfs
     monkeypatch.setattr(remote_out, "ROUND_SECONDS", 0.02)
     monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 0.0)
@@ -88,7 +90,7 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
 
     monkeypatch.setattr(RemoteOutput, "_put", failing_put)
     with pytest.raises(OutputError) as failure:
-        expand(SAMPLE, RECIPE, url(prefix, "out"), workers=1, cache_dir=tmp_path / "machine-a")
+        expand(SAMPLE, RECIPE, url(prefix, "out"), to=to, workers=1, cache_dir=tmp_path / "machine-a")
     assert failure.value.exit_code == 6
     assert url(prefix, "out") in str(failure.value) and "--resume" in str(failure.value)
     remote = remote_tree(fs, f"{prefix}/out")
@@ -97,10 +99,11 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
 
     monkeypatch.setattr(RemoteOutput, "_put", put)
     report = expand(
-        SAMPLE, RECIPE, url(prefix, "out"), workers=2, resume=True, cache_dir=tmp_path / "machine-b"
+        SAMPLE, RECIPE, url(prefix, "out"), to=to, workers=2, resume=True, cache_dir=tmp_path / "machine-b"
     )
     assert report.images_this_run < report.images_out  # it continued, it did not start over
-    assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(reference_run(tmp_path, workers=1))
+    expected = outputs(reference_run(tmp_path, to=to, workers=1))
+    assert outputs(remote_tree(fs, f"{prefix}/out")) == expected
 
 
 def test_resume_of_a_finished_remote_run_does_nothing(memfs, tmp_path):
