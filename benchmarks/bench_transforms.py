@@ -1,6 +1,6 @@
 """Per-transform speed: augcli vs its Albumentations 2.0.8 twin, ms per 640x480 RGB image.
 
-Run: python benchmarks/bench_transforms.py [--only NAME ...] [--rounds 5] [--calls 6] [--json out.json] [--wall]
+Run: python benchmarks/bench_transforms.py [--only NAME ...] [--rounds 7] [--calls 8] [--json out.json] [--wall]
 
 Both sides run single-threaded (cv2.setNumThreads(1)) on the same uint8
 image, with p = 1. augcli times ``transform.sample(rng, ctx)`` plus
@@ -307,10 +307,14 @@ CLOCK = time.process_time  # CPU time: a shared machine's load does not count; -
 
 
 def time_pair(first: Callable, second: Callable, rounds: int, calls: int) -> tuple[float, float]:
-    """Median ms per call of each, alternating in rounds; two warm-up calls each.
+    """ms per call of each: the median over rounds of each round's mean, alternating
+    in rounds; two warm-up calls each.
 
-    A contender slower than a quarter of a second per call (Albumentations'
-    PiecewiseAffine takes seconds) gets one round of two calls.
+    A round's mean covers the parameters it drew: the cost of a call often
+    depends on them (Blur's kernel of 7 costs 4x one of 5), and a median of single
+    calls would jump between those costs with the draws. A contender slower than
+    a quarter of a second per call (Albumentations' PiecewiseAffine takes
+    seconds) gets one round of two calls.
     """
     slowest = 0.0
     for fn in (first, second):
@@ -323,10 +327,10 @@ def time_pair(first: Callable, second: Callable, rounds: int, calls: int) -> tup
     times: tuple[list, list] = ([], [])
     for _ in range(rounds):
         for fn, bucket in ((first, times[0]), (second, times[1])):
+            start = CLOCK()
             for _ in range(calls):
-                start = CLOCK()
                 fn()
-                bucket.append((CLOCK() - start) * 1000)
+            bucket.append((CLOCK() - start) * 1000 / calls)
     return statistics.median(times[0]), statistics.median(times[1])
 
 
@@ -338,8 +342,8 @@ def parse_item(item: str) -> tuple[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="transform names to run (default: all rows)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=8)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--wall", action="store_true", help="time wall clock instead of CPU time")
     args = parser.parse_args(argv)
