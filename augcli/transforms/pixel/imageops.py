@@ -113,11 +113,15 @@ def _lut_uint8(image: np.ndarray, table: np.ndarray, colours: int, alpha: bool) 
 
 
 def _translate_bytes(image: np.ndarray, table: np.ndarray) -> np.ndarray:
-    out = np.array(image, dtype=np.uint8, order="C", copy=True)
     if _stringzilla is None:
         return cv2.LUT(image, table).reshape(image.shape)
+    source = np.ascontiguousarray(image, dtype=np.uint8)
+    out = np.empty(image.shape, dtype=np.uint8)
+    # one pass from the source into the new array (not a copy, then a translation in place)
     _stringzilla.translate(
-        memoryview(out.reshape(-1)), memoryview(np.ascontiguousarray(table, dtype=np.uint8)), inplace=True
+        memoryview(source.reshape(-1)),
+        memoryview(np.ascontiguousarray(table, dtype=np.uint8)),
+        out=memoryview(out.reshape(-1)),
     )
     return out
 
