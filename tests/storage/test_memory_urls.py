@@ -13,6 +13,8 @@ import pytest
 
 from augcli.core.errors import OutputError, UsageError
 from augcli.engine import journal as journal_module
+from augcli.engine.assemble import PartReader
+from augcli.engine.journal import read_journal
 from augcli.engine.runner import expand
 from augcli.storage import remote_out
 from augcli.storage.remote_out import RemoteOutput
@@ -96,6 +98,20 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
     remote = remote_tree(fs, f"{prefix}/out")
     assert ".augcli/run.jsonl" not in remote and ".augcli/journal.jsonl" in remote
     assert ".augcli/lock" not in remote  # released on the way out
+    # what --resume trusts: every task of the remote journal reads back from the remote parts,
+    # and its output images are in the store
+    meta = tmp_path / "downloaded" / ".augcli"
+    fs.get(f"{prefix}/out/.augcli/", str(meta), recursive=True)
+    _identity, done, _good = read_journal(meta / "journal.jsonl")
+    assert done
+    reader = PartReader(meta)
+    for entry in done.values():
+        result = reader.load(entry)
+        assert result.key == entry.key and not result.error
+        stem = entry.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        names = [k.rsplit("/", 1)[-1] for k in remote]
+        copies = {n.rsplit(".", 1)[0] for n in names if n.startswith(stem + "__aug")}
+        assert copies == {f"{stem}__aug{k}" for k in range(1, 5)}  # detection.yaml: 4 copies, all stored
 
     monkeypatch.setattr(RemoteOutput, "_put", put)
     report = expand(
