@@ -46,6 +46,7 @@ from augcli.core.errors import AugcliError, UsageError, one_line
 from augcli.engine import worker as worker_module
 from augcli.engine.context_spec import ContextSpec, build_context
 from augcli.engine.lock import MARKER_DIR
+from augcli.engine.parts import Finished, PartWriter
 from augcli.engine.plan import Task
 from augcli.engine.worker import TaskResult, WorkContext
 
@@ -56,7 +57,7 @@ TOKEN_HINT = (
     'token, or use --address auto on its head node (docs/cli.md, "Ray\'s token authentication")'
 )
 AUTH_HINT = f"the Ray cluster refused this driver's authentication token; {TOKEN_HINT}"
-CHUNK_MAX = 8  # images per Ray task at most: enough to hide the per-task overhead
+CHUNK_MAX = 16  # images per Ray task at most: hides the per-task overhead, bounds the part files
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
 CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
@@ -168,12 +169,12 @@ class RayExecutor:
 
     def start(
         self, context: WorkContext, tasks: list[Task], *_: Any
-    ) -> tuple[Iterator[TaskResult], RayExecutor]:
+    ) -> tuple[Iterator[TaskResult | Finished], RayExecutor]:
         """``execute``'s ``start``: results of ``tasks`` in completion order, and this executor
         (which counts the workers it lost in ``faults``, as the local pool does)."""
         return self.run(tasks), self
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult]:
+    def run(self, tasks: Sequence[Task]) -> Iterator[TaskResult | Finished]:
         ray = self.session.ray
         remote = ray.remote(run_chunk)
         spec_ref = ray.put(self.spec)
@@ -189,7 +190,7 @@ class RayExecutor:
             while flying:
                 ready, _ = ray.wait(list(flying), num_returns=1, timeout=self._until_deadline(flying))
                 self._cancel_overdue(ray, flying, ready)
-                finished: list[TaskResult] = []
+                finished: list[TaskResult | Finished] = []
                 for ref in ready:
                     chunk = flying.pop(ref)
                     try:
@@ -216,7 +217,10 @@ class RayExecutor:
         while queue and len(flying) < window:
             chunk = queue.popleft()
             marker = self._stop_marker
-            ref = remote.options(max_retries=0, num_cpus=1).remote(token, spec_ref, chunk.tasks, marker)
+            # every submission gets a part file of its own: a retry never appends to a dead attempt's
+            part = self.context.parts.next() if self.context.parts is not None else None
+            options = remote.options(max_retries=0, num_cpus=1)
+            ref = options.remote(token, spec_ref, chunk.tasks, marker, part)
             if self.item_timeout:
                 # a chunk may wait behind one other chunk per CPU (the window) before it starts
                 chunk.deadline = time.monotonic() + self.item_timeout * len(chunk.tasks) * IN_FLIGHT_PER_CPU
@@ -266,7 +270,7 @@ class RayExecutor:
             )
             ray.cancel(ref, force=True)
 
-    def _lost(self, chunk: _Chunk, reason: str, queue: deque) -> list[TaskResult]:
+    def _lost(self, chunk: _Chunk, reason: str, queue: deque) -> list[TaskResult | Finished]:
         """A chunk whose worker died: split it for a retry of each task alone, or skip its task."""
         self.faults += 1
         for task in chunk.tasks:
@@ -317,13 +321,28 @@ def _context(token: str, spec: ContextSpec) -> WorkContext:
     return context
 
 
-def run_chunk(token: str, spec: ContextSpec, tasks: Sequence[Task], stop: str | None) -> list[TaskResult]:
+def run_chunk(
+    token: str, spec: ContextSpec, tasks: Sequence[Task], stop: str | None, part: str | None
+) -> list[TaskResult | Finished]:
     """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process,
-    until the driver's ``stop`` marker appears (then the results so far)."""
+    until the driver's ``stop`` marker appears (then the results so far).
+
+    With a ``part`` name (every run but a dry one) the results go to that part file and
+    the driver gets small ``Finished`` records, as from the local pool's workers."""
     context = _context(token, spec)
-    results = []
-    for task in tasks:
-        if stop is not None and os.path.exists(stop):
-            break
-        results.append(worker_module.run_task(context, task))
+    parts = PartWriter(Path(spec.out) / MARKER_DIR, part) if part is not None and spec.out else None
+    results: list[TaskResult | Finished] = []
+    try:
+        for task in tasks:
+            if stop is not None and os.path.exists(stop):
+                break
+            result = worker_module.run_task(context, task)
+            results.append(parts.finish(result) if parts is not None else result)
+    finally:
+        if parts is not None:
+            parts.close()
+    if parts is not None:
+        # The driver syncs before it journals, but only its own machine: on another node
+        # the chunk's images and part must be durable before the driver names them.
+        os.sync()
     return results
