@@ -147,7 +147,6 @@ VARIANTS = {
     "seed": (lambda mp, src: {"seed": 6}, "seed 6 vs 5"),
     "copies": (lambda mp, src: {"copies": 1}, "copies 1 vs 2"),
     "format": (lambda mp, src: {"to": "voc"}, "output_format voc vs coco"),
-    "yolo_task": (lambda mp, src: {"to": "yolo", "yolo_task": "detect"}, "output_format yolo vs coco"),
     "augcli": (lambda mp, src: _other_version(mp), "augcli version 9.9.9 vs 0.1.0"),
     "source": (lambda mp, src: {"source": shutil.copytree(src, src.parent / "copy")}, "source"),
 }
@@ -177,6 +176,26 @@ def test_parts_of_different_runs_are_refused_naming_the_field_and_both_values(
     assert "different runs" in message and words in message and "\n" not in message
     assert caught.value.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "base, other, words",
+    [
+        (
+            {"to": "yolo", "yolo_task": "segment"},
+            {"to": "yolo", "yolo_task": "detect"},
+            "--yolo-task detect vs segment",
+        ),
+        ({}, {"fmt": "coco"}, "--format coco vs auto"),
+        ({}, {"keep_invalid": True}, "--keep-invalid True vs False"),
+    ],
+)
+def test_parts_with_other_format_options_are_refused(base, other, words, tiny, tmp_path):
+    augcli.expand(tiny, RECIPE, tmp_path / "p0", workers=1, shard=Shard(0, 2), **base)
+    augcli.expand(tiny, RECIPE, tmp_path / "p1", workers=1, shard=Shard(1, 2), **other)
+    with pytest.raises(UsageError, match="different runs") as caught:
+        merge([tmp_path / "p0", tmp_path / "p1"], tmp_path / "out")
+    assert words in str(caught.value)
 
 
 def test_a_different_number_of_shards_is_refused(tiny, tmp_path):
