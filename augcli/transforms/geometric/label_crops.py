@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from augcli.core.errors import TransformError
@@ -211,9 +212,7 @@ def labelled_pixels(sample, ignore_values: set) -> np.ndarray:
     height, width = sample.height, sample.width
     found = np.zeros((height, width), dtype=bool)
     if sample.semantic is not None:
-        semantic = sample.semantic
-        skip = np.array(sorted(ignore_values | {0, sample.ignore_index}))
-        found |= ~np.isin(semantic, skip)
+        found |= _not_in(sample.semantic, ignore_values | {0, sample.ignore_index})
     inst = sample.instances
     for i in range(len(inst)):
         if int(inst.labels[i]) in ignore_values:
@@ -229,6 +228,15 @@ def labelled_pixels(sample, ignore_values: set) -> np.ndarray:
             c1, r1 = min(width, math.floor(x1 - 0.5) + 1), min(height, math.floor(y1 - 0.5) + 1)
             found[r0:r1, c0:c1] = True
     return found
+
+
+def _not_in(values: np.ndarray, skip: set) -> np.ndarray:
+    """``~np.isin(values, skip)``; for uint8 maps one table look-up (np.isin sorts)."""
+    if values.dtype != np.uint8:
+        return ~np.isin(values, np.array(sorted(skip)))
+    table = np.ones(256, dtype=np.uint8)
+    table[[v for v in skip if 0 <= v <= 255]] = 0
+    return cv2.LUT(np.ascontiguousarray(values), table).reshape(values.shape).view(bool)
 
 
 @register
@@ -280,11 +288,13 @@ class CropNonEmptyMaskIfExists(Transform):
 
     def make_op(self, rng, ctx):
         width, height = fixed_size_crop(self, ctx)
-        rows, cols = np.nonzero(labelled_pixels(ctx.sample(), self.ignored))
-        if len(rows):
-            k = int(rng.integers(0, len(rows)))
-            x0 = int(cols[k]) - int(rng.integers(0, width))
-            y0 = int(rows[k]) - int(rng.integers(0, height))
+        found = labelled_pixels(ctx.sample(), self.ignored)
+        flat = np.flatnonzero(found)  # row-major, as np.nonzero's (rows, cols): one array, not two
+        if len(flat):
+            k = int(rng.integers(0, len(flat)))
+            row, col = divmod(int(flat[k]), found.shape[1])
+            x0 = col - int(rng.integers(0, width))
+            y0 = row - int(rng.integers(0, height))
             x0 = int(np.clip(x0, 0, ctx.width - width))
             y0 = int(np.clip(y0, 0, ctx.height - height))
         else:
