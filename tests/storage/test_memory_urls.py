@@ -268,3 +268,31 @@ def test_a_missing_remote_image_is_reported_by_its_url(memfs, tmp_path):
     assert url(prefix, "in", "images", "park_02.jpg") in json.dumps(named)
     saved = fs.cat_file(f"{prefix}/out/.augcli/report.jsonl").decode()
     assert url(prefix, "in", "images", "park_02.jpg") in saved and str(tmp_path / "c") not in saved
+
+
+def test_an_interrupted_remote_run_uploads_what_it_finished_then_resumes(memfs, tmp_path, monkeypatch):
+    """Ctrl-C: the last round sends every finished task (never the manifest); --resume elsewhere
+    redoes only the rest."""
+    fs, prefix = memfs
+    monkeypatch.setattr(remote_out, "ROUND_SECONDS", 3600.0)  # no round but the one on the way out
+    seen = []
+
+    def interrupt_after_three(result, task):
+        seen.append(task.index)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        expand(
+            SAMPLE,
+            RECIPE,
+            url(prefix, "out"),
+            workers=1,
+            on_result=interrupt_after_three,
+            cache_dir=tmp_path / "a",
+        )
+    remote = remote_tree(fs, f"{prefix}/out")
+    assert ".augcli/run.jsonl" not in remote and ".augcli/lock" not in remote
+    report = expand(SAMPLE, RECIPE, url(prefix, "out"), resume=True, cache_dir=tmp_path / "b")
+    assert report.images_this_run <= report.images_out - 3 * 5  # 3 tasks of 1 original + 4 copies kept
+    assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(reference_run(tmp_path))
