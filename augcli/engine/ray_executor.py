@@ -61,6 +61,7 @@ CHUNK_MAX = 16  # images per Ray task at most: hides the per-task overhead, boun
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
 CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
+STARTUP_SECONDS = 30.0  # what a fresh Ray worker may take to start and open the dataset
 STOP_SECONDS = 10.0  # how long a stopped chunk may take to finish its image before its worker is killed
 STOP_PREFIX = "stop-"  # OUT/.augcli/stop-<nonce>: the driver asks its chunks to stop
 
@@ -144,7 +145,8 @@ def chunk_size(tasks: int, cpus: int) -> int:
 class _Chunk:
     tasks: tuple[Task, ...]
     alone: bool = False  # a task split out of a chunk that lost its worker: its last try
-    deadline: float | None = None
+    deadline: float | None = None  # set once it is likely running (``_start_clocks``)
+    cold: bool = False  # likely the first chunk of a fresh worker (which opens the dataset first)
     reason: str | None = None  # why the driver cancelled it
 
 
@@ -166,6 +168,7 @@ class RayExecutor:
         self.chunk = chunk
         self.faults = 0  # chunks lost to a dead worker or a timeout during this run
         self._stop_marker: str | None = None
+        self._cold = 0  # chunks still to mark cold: one per CPU at the start, one per lost worker
 
     def start(
         self, context: WorkContext, tasks: list[Task], *_: Any
@@ -185,9 +188,11 @@ class RayExecutor:
         window = IN_FLIGHT_PER_CPU * cpus
         flying: dict[Any, _Chunk] = {}
         self._stop_marker = self._marker()
+        self._cold = cpus
         try:
             self._submit(remote, token, spec_ref, queue, flying, window)
             while flying:
+                self._start_clocks(flying, cpus)
                 ready, _ = ray.wait(list(flying), num_returns=1, timeout=self._until_deadline(flying))
                 self._cancel_overdue(ray, flying, ready)
                 finished: list[TaskResult | Finished] = []
@@ -221,10 +226,20 @@ class RayExecutor:
             part = self.context.parts.next() if self.context.parts is not None else None
             options = remote.options(max_retries=0, num_cpus=1)
             ref = options.remote(token, spec_ref, chunk.tasks, marker, part)
-            if self.item_timeout:
-                # a chunk may wait behind one other chunk per CPU (the window) before it starts
-                chunk.deadline = time.monotonic() + self.item_timeout * len(chunk.tasks) * IN_FLIGHT_PER_CPU
+            if self._cold > 0:
+                chunk.cold, self._cold = True, self._cold - 1
             flying[ref] = chunk
+
+    def _start_clocks(self, flying: dict[Any, _Chunk], cpus: int) -> None:
+        """Give the chunks likely running a deadline: the first ``cpus`` in flight, in the
+        order they were submitted (Ray starts them in that order; the others wait behind)."""
+        if not self.item_timeout:
+            return
+        now = time.monotonic()
+        for chunk in list(flying.values())[:cpus]:
+            if chunk.deadline is None:
+                grace = STARTUP_SECONDS if chunk.cold else 0.0
+                chunk.deadline = now + self.item_timeout * len(chunk.tasks) + grace
 
     def _marker(self) -> str | None:
         """A new stop marker's path (``OUT/.augcli/stop-<nonce>``), after removing any a killed
@@ -273,6 +288,7 @@ class RayExecutor:
     def _lost(self, chunk: _Chunk, reason: str, queue: deque) -> list[TaskResult | Finished]:
         """A chunk whose worker died: split it for a retry of each task alone, or skip its task."""
         self.faults += 1
+        self._cold += 1  # Ray starts a fresh worker in its place
         for task in chunk.tasks:
             worker_module.discard_temp_files(self.context.writer, task)
         if not chunk.alone:

@@ -4,7 +4,7 @@ Ray workers are separate processes that the test cannot patch, so the test
 cluster installs ``install`` as its ``worker_process_setup_hook``: every
 worker wraps ``augcli.engine.worker.run_task`` to read, on each task, the
 fault file named by ``AUGCLI_TEST_RAY_FAULTS`` (JSON: ``key`` to crash on,
-``fault`` exit|kill, ``once_flag`` to crash only the first time, ``slow``
+``fault`` exit|kill|hang, ``once_flag`` to crash only the first time, ``slow``
 seconds of sleep before every task). No file, no fault.
 """
 
@@ -50,6 +50,8 @@ def install() -> None:
         if spec.get("slow"):
             time.sleep(spec["slow"])
         if task.key == spec.get("key") and _once(spec.get("once_flag")):
+            if spec.get("fault") == "hang":
+                time.sleep(3600)  # a native hang, as far as the driver can tell
             if spec.get("fault") == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does
             os._exit(1)

@@ -81,6 +81,17 @@ def test_an_item_that_always_kills_its_worker_costs_only_that_item(cluster, tmp_
     assert images == {k: v for k, v in reference.items() if k.startswith("images/") and "img_05" not in k}
 
 
+def test_an_image_that_hangs_is_skipped_after_the_item_timeout(cluster, tmp_path):
+    cluster.faults({"key": VICTIM, "fault": "hang"})
+    out = tmp_path / "out"
+    started = time.monotonic()
+    report = augcli.expand(cluster.datasets["coco"], MOSAIC_RECIPE, out, executor="ray", item_timeout=1.5)
+    assert time.monotonic() - started < 40  # its hung worker was killed, not waited for
+    assert [s["image"] for s in report.skipped] == [VICTIM]
+    assert "item timeout" in report.skipped[0]["message"] and report.skipped[0]["error"] == "WorkerLost"
+    assert report.images_out == 11 * 3
+
+
 def driver(cluster, out: Path, *extra: str) -> subprocess.Popen:
     """The CLI in its own process, as another driver of the test cluster (``ray_driver.py``)."""
     recipe = out.parent / "recipe.yaml"
