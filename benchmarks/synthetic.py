@@ -62,3 +62,53 @@ def make_dataset(
     path = root / "annotations" / "instances.json"
     path.write_text(json.dumps(doc))
     return path
+
+
+def make_scale_dataset(
+    root: Path, images: int = 2000, polygons: int = 50, size: int = 64, seed: int = 0
+) -> Path:
+    """An annotation-heavy COCO: ``images`` small JPEGs (``size`` px square, one shared picture)
+    with ``polygons`` 8-vertex polygons each; returns the annotation JSON path (memory and
+    parent-overhead benchmarks, where pixels are not the point)."""
+    import io
+
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "annotations").mkdir(parents=True, exist_ok=True)
+    picture = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(picture, "JPEG", quality=90)
+    entries, annotations = [], []
+    angles = np.sort(rng.uniform(0, 2 * np.pi, size=(images * polygons, 8)), axis=1)
+    centres = rng.uniform(size * 0.25, size * 0.75, size=(images * polygons, 2))
+    radii = rng.uniform(size * 0.05, size * 0.2, size=(images * polygons, 1))
+    rings = np.round(
+        np.stack([centres[:, :1] + radii * np.cos(angles), centres[:, 1:] + radii * np.sin(angles)], 2), 2
+    )
+    labels = rng.integers(1, 4, size=images * polygons)
+    for i in range(images):
+        name = f"img_{i:06d}.jpg"
+        (root / "images" / name).write_bytes(picture.getvalue())
+        entries.append({"id": i + 1, "file_name": name, "width": size, "height": size})
+        for j in range(i * polygons, (i + 1) * polygons):
+            ring = rings[j]
+            x0, y0 = ring.min(0)
+            x1, y1 = ring.max(0)
+            annotations.append(
+                {
+                    "id": j + 1,
+                    "image_id": i + 1,
+                    "category_id": int(labels[j]),
+                    "segmentation": [ring.ravel().tolist()],
+                    "bbox": [float(x0), float(y0), round(float(x1 - x0), 2), round(float(y1 - y0), 2)],
+                    "area": round(float((x1 - x0) * (y1 - y0)) * 0.7, 2),
+                    "iscrowd": 0,
+                }
+            )
+    doc = {
+        "images": entries,
+        "annotations": annotations,
+        "categories": [{"id": k, "name": f"c{k}"} for k in (1, 2, 3)],
+    }
+    path = root / "annotations" / "instances.json"
+    path.write_text(json.dumps(doc))
+    return path
