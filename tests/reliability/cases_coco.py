@@ -119,6 +119,12 @@ CASES = [
         _nothing,
         raw_json=_with_text('"description"', '"deep": ' + "[" * 100000 + "]" * 100000 + ', "description"'),
     ),
+    Case(
+        "an annotation's custom field nested 100000 deep (costs that annotation)",
+        "skip_annotation",
+        lambda fx: fx.victim_annotation().update(deep=RAW),
+        raw_json=raw_value("[" * 100000 + "]" * 100000),
+    ),
     Case("a COCO panoptic file", "dataset", lambda fx: fx.coco["annotations"][0].update(segments_info=[])),
     # handled without a skip
     Case(

@@ -27,6 +27,7 @@ from augcli.core.errors import AnnotationError, DatasetError, ImageReadError, It
 from augcli.core.sample import Categories, Category, Instances, Sample, flip_permutation
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco import layout, wholebody
+from augcli.formats.coco.depth import MAX_ANNOTATION_DEPTH, cut_deep_annotations
 from augcli.formats.coco.emit import ENCODING_COLUMN, ID_COLUMN, RAW_COLUMN, UNMOVABLE_COLUMN
 from augcli.formats.coco.parse import (
     POLYGON,
@@ -50,7 +51,8 @@ class CocoReader:
     def __init__(self, source: Path, images: Path | None = None, split: str | None = None):
         self.annotation_file = layout.find_annotation_file(Path(source))
         self.split = split or layout.split_name(self.annotation_file)
-        self.data, self._non_finite = _load_json(self.annotation_file)
+        self.data, self._non_finite, self._too_deep = _load_json(self.annotation_file)
+        self.cut_annotations = frozenset(self._too_deep)  # never written back, not even as read
         self.images_raw: list = self.data["images"]
         self.annotations_raw: list = self.data.get("annotations") or []
         self.problems: list[ItemError] = []
@@ -291,6 +293,11 @@ class CocoReader:
             if index not in readable:
                 continue
             try:
+                if ann_index in self._too_deep:
+                    raise AnnotationError(
+                        f"nested {self._too_deep[ann_index]} levels deep, more than the "
+                        f"{MAX_ANNOTATION_DEPTH} augcli reads (the report's raw entry has null there)"
+                    )
                 if _hashable(ann_id) and ann_id is not None:
                     if ann_id in ids_seen:
                         raise AnnotationError(
@@ -451,11 +458,19 @@ def _may_hold_non_finite(raw: bytes) -> bool:
     )
 
 
-def _load_json(path: Path) -> tuple[dict, bool]:
-    """The parsed document, and whether it may hold NaN or Infinity somewhere."""
+def _load_json(path: Path) -> tuple[dict, bool, dict[int, int]]:
+    """The parsed document, whether it may hold NaN or Infinity somewhere, and the
+    annotations cut for nesting too deep (index: depth; see ``coco.depth``)."""
+    cut: dict[int, int] = {}
     try:
         raw = path.read_bytes()
-        data = json.loads(raw)
+        try:
+            data = json.loads(raw)
+        except RecursionError:  # maybe one annotation's custom field: that annotation goes
+            raw, cut = cut_deep_annotations(raw)
+            if not cut:
+                raise
+            data = json.loads(raw)
     except json.JSONDecodeError as err:
         raise DatasetError(
             f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", file=str(path)
@@ -483,7 +498,7 @@ def _load_json(path: Path) -> tuple[dict, bool]:
                 raise DatasetError(
                     f"'{key}' holds NaN or Infinity, which JSON does not allow", file=str(path)
                 )
-    return data, non_finite
+    return data, non_finite, cut
 
 
 def _has_non_finite(value: object) -> bool:

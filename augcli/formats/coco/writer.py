@@ -172,8 +172,8 @@ class CocoWriter:
                 a for i in range(len(self.reader.images_raw)) for a in self.reader.annotation_indices(i)
             }
             kept |= set(range(len(self.reader.annotations_raw))) - attached
-        raw = self.reader.annotations_raw
-        return sorted(a for a in kept if self._writable(raw[a]))
+        raw, cut = self.reader.annotations_raw, self.reader.cut_annotations
+        return sorted(a for a in kept if a not in cut and self._writable(raw[a]))
 
     def _writable(self, value) -> bool:
         """False for what JSON cannot hold (NaN, Infinity): such entries are not written back."""
