@@ -98,3 +98,12 @@ def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
     assert Path(imported.strip()).is_relative_to(clone), "the clone's tests imported another augcli"
     # Tests write only under tmp_path: the run left nothing new in the clone.
     assert git("status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
+
+
+def test_no_tracked_text_file_holds_merge_conflict_markers():
+    """A rebase resolved in a hurry must not ship its <<<<<<< / >>>>>>> lines."""
+    require_git_checkout()
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    tracked = git("ls-files", "*.py", "*.md", "*.toml", "*.yaml", "*.yml", "*.json", "*.txt").splitlines()
+    flagged = [name for name in tracked if marker.search((REPO / name).read_text(errors="replace"))]
+    assert flagged == []
