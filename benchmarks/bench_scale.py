@@ -20,6 +20,10 @@ figures are its own:
   - 2 workers vs 1 (copies 4), beside the machine's own ceiling: a trivial
     CPU-bound loop in 2 processes vs 1                         (goal >= 1.7x)
 
+  - shards + merge vs a single run: 2 shards at once (``--workers 1`` each)
+    plus ``augcli merge``, against one run with ``--workers 2``  (goal >= 0.9x;
+    ``bench_shards.py`` has the same comparison on JPEG scenes)
+
 Rounds are interleaved and medians shown. Other engines add their overhead
 rows through ``OVERHEADS`` (see below).
 """
@@ -61,6 +65,10 @@ Row = tuple[str, str, str, str]  # (what, figure, goal, command)
 # Overhead rows of other ways to run the same work (shards + merge, the Ray executor):
 # each is called as fn(dataset, work_dir, args) and returns rows printed under "overhead".
 OVERHEADS: list[Callable[[Path, Path, argparse.Namespace], list[Row]]] = []
+
+from bench_shards import scale_rows  # noqa: E402
+
+OVERHEADS.append(scale_rows)  # shards + merge vs a single run
 
 
 # -- one measured run (a subprocess of the benchmark) ------------------------------------------

@@ -119,6 +119,48 @@ def tree(root: Path) -> dict[str, str]:
     }
 
 
+SCALE_RECIPE = """version: 1
+seed: 0
+copies: 1
+keep_original: true
+pipeline:
+  - HorizontalFlip: {p: 0.5}
+  - Affine: {rotate: [-10, 10], scale: [0.9, 1.1], p: 0.7}
+"""
+
+
+def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
+    """bench_scale's row (its ``OVERHEADS``): 2 shards at once + merge vs one run with 2 workers,
+    on its annotation-heavy dataset, copies 1, interleaved ``args.rounds`` times."""
+    PYCACHE.setdefault("dir", str(work / "pycache"))
+    recipe = work / "shards_recipe.yaml"
+    recipe.write_text(SCALE_RECIPE)
+    single(data, recipe, work / "shards_warm_up", 2)  # fills the bytecode cache
+    walls: dict[str, list[float]] = {"single": [], "sharded": []}
+    cpus: dict[str, list[float]] = {"single": [], "sharded": []}
+    for _ in range(args.rounds):
+        wall, used = single(data, recipe, work / "shards_single", 2)
+        walls["single"].append(wall)
+        cpus["single"].append(used)
+        wall, _, used = sharded(data, recipe, work / "shards_parts", 2, together=True)
+        walls["sharded"].append(wall)
+        cpus["sharded"].append(used)
+    same = tree(work / "shards_single") == tree(work / "shards_parts" / "merged")
+    for name in ("shards_warm_up", "shards_single", "shards_parts"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    wall = statistics.median(walls["single"]) / statistics.median(walls["sharded"])
+    cpu = statistics.median(cpus["single"]) / statistics.median(cpus["sharded"])
+    return [
+        (
+            "shards + merge vs single run (2 shards at once, --workers 1 each; vs --workers 2)",
+            f"{wall:.2f}x wall, {cpu:.2f}x CPU" + ("" if same else ", TREES DIFFER"),
+            ">= 0.9x",
+            "augcli expand DATA -r R -o P<i> --num-shards 2 --shard-index <i> --workers 1 (both at once); "
+            "augcli merge P0 P1 -o OUT; vs augcli expand DATA -r R -o OUT --workers 2",
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
