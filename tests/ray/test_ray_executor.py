@@ -22,6 +22,8 @@ from ray_helpers import HERE, MOSAIC_RECIPE
 
 import augcli
 from augcli.engine.journal import JOURNAL_NAME
+from augcli.engine.merge import merge
+from augcli.engine.shards import Shard
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
@@ -52,6 +54,14 @@ def test_ray_writes_the_local_pools_bytes(cluster, tmp_path, fmt):
     provenance = (out / ".augcli" / "provenance.jsonl").read_text()
     assert '"Mosaic"' in provenance  # partners were loaded in the Ray workers
     assert tree_digest(out) == tree_digest(cluster.references[fmt])
+
+
+def test_shards_run_on_ray_merge_into_the_local_pools_bytes(cluster, tmp_path):
+    parts = [tmp_path / f"part-{i}" for i in range(2)]
+    for index, part in enumerate(parts):
+        augcli.expand(cluster.datasets["coco"], MOSAIC_RECIPE, part, executor="ray", shard=Shard(index, 2))
+    merge(parts, tmp_path / "merged")
+    assert tree_digest(tmp_path / "merged") == tree_digest(cluster.references["coco"])
 
 
 def test_a_worker_killed_once_is_retried_and_changes_nothing(cluster, tmp_path):
