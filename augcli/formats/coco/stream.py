@@ -30,7 +30,9 @@ def dumps_json(value) -> str:
 
     Lone surrogates (a ``\\udcff`` escape in the input, an undecodable file name) cannot be
     UTF-8: they are written as the same JSON escapes, so the file reads back as it was."""
-    text = json.dumps(value, ensure_ascii=False, default=json_default)
+    text = _ENCODER.encode(value)
+    if text.isascii():  # the common case: no surrogate to look for
+        return text
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -42,6 +44,10 @@ def json_default(value):
     if isinstance(value, bytes):
         return value.decode("ascii")
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+# json.dumps(value, ensure_ascii=False, default=json_default), without building an encoder per call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)
 
 
 class JsonSpool:
