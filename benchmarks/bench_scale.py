@@ -23,6 +23,9 @@ figures are its own:
   - shards + merge vs a single run: 2 shards at once (``--workers 1`` each)
     plus ``augcli merge``, against one run with ``--workers 2``  (goal >= 0.9x;
     ``bench_shards.py`` has the same comparison on JPEG scenes)
+  - Ray vs the local pool: ``--executor ray --address`` on a running 2-CPU
+    cluster against ``--workers 2``                             (goal >= 0.8x;
+    ``bench_ray.py`` has the same comparison on JPEG scenes)
 
 Rounds are interleaved and medians shown. Other engines add their overhead
 rows through ``OVERHEADS`` (see below).
@@ -69,6 +72,10 @@ OVERHEADS: list[Callable[[Path, Path, argparse.Namespace], list[Row]]] = []
 from bench_shards import scale_rows  # noqa: E402
 
 OVERHEADS.append(scale_rows)  # shards + merge vs a single run
+
+from bench_ray import scale_rows as ray_rows  # noqa: E402
+
+OVERHEADS.append(ray_rows)  # the Ray executor vs the local pool (skipped without Ray)
 
 
 # -- one measured run (a subprocess of the benchmark) ------------------------------------------
