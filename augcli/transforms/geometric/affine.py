@@ -251,6 +251,12 @@ class Affine(Transform):
         "mask_interpolation is always nearest. fill_mask defaults to the ignore index."
     )
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    scale: Any
+    shear: Any
+    translate_percent: Any
+    translate_px: Any
+
     def check(self) -> None:
         self.scale = _xy_ranges(self.scale, "scale", 1.0)
         self.shear = _xy_ranges(self.shear, "shear", 0.0)

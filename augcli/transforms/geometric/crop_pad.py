@@ -271,7 +271,7 @@ def _keep_one_pixel(first: int, second: int, size: int) -> tuple[int, int]:
     if cut <= size - 1:
         return first, second
     keep = (size - 1) / cut
-    return tuple(-int(-v * keep) if v < 0 else v for v in (first, second))
+    return (-int(-first * keep) if first < 0 else first, -int(-second * keep) if second < 0 else second)
 
 
 def _padding(value: Any) -> tuple[int, int, int, int]:

@@ -9,6 +9,7 @@ are dropped with all their labels.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -262,7 +263,7 @@ class RandomSizedBBoxSafeCrop(Transform):
     kind = "geometric"
     default_p = 1.0
     needs_labels = True
-    params = (
+    params: ClassVar[tuple[Param, ...]] = (
         Param("height", "int", None, "output height (pixels)", low=1),
         Param("width", "int", None, "output width (pixels)", low=1),
         Param(

@@ -42,7 +42,7 @@ class RadialMap:
     k1: float
     k2: float
 
-    def factor(self, s2: np.ndarray) -> np.ndarray:
+    def factor(self, s2: np.ndarray | float) -> np.ndarray | float:
         return 1.0 + self.k1 * s2 + self.k2 * s2 * s2
 
     def fold_radius(self) -> float:

@@ -15,7 +15,7 @@ input position it samples. Between vertices the map is interpolated:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -212,6 +212,10 @@ class PiecewiseAffine(Transform):
         "triangle mesh. mask_interpolation is always nearest. fill_mask defaults to "
         "the ignore index."
     )
+
+    # parameters, set from the recipe by Transform and normalised by check()
+    nb_rows: Any
+    nb_cols: Any
 
     def check(self) -> None:
         self.nb_rows = _count_range(self.nb_rows, "nb_rows")

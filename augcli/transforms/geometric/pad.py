@@ -23,6 +23,7 @@ def padding_needed(size: int, minimum: int | None, divisor: int | None) -> int:
     """Pixels to add along one axis so the side reaches ``minimum`` or a multiple of ``divisor``."""
     if minimum is not None:
         return max(0, minimum - size)
+    assert divisor is not None  # the transform's check requires one of the two
     return (divisor - size % divisor) % divisor
 
 

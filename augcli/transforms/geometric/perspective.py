@@ -43,9 +43,9 @@ class PerspectiveOp(MatrixOp):
         if self.keep_size and not self.fit_output:
             out_w, out_h = width, height
         else:
-            out_w = max(_MIN_SIDE, max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
-            out_h = max(_MIN_SIDE, max(np.linalg.norm(br - tr), np.linalg.norm(bl - tl)))
-            out_w, out_h = int(out_w), int(out_h)
+            width_in = max(float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl)))
+            height_in = max(float(np.linalg.norm(br - tr)), float(np.linalg.norm(bl - tl)))
+            out_w, out_h = int(max(_MIN_SIDE, width_in)), int(max(_MIN_SIDE, height_in))
         dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float64)
         mat = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32))
         mat = np.asarray(mat, dtype=np.float64)

@@ -100,6 +100,10 @@ class _AspectResize(Transform):
     op_type: type = WindowOp
     fallback_size = 1024  # the pre-2.0 Albumentations default, used when neither limit is given
 
+    # parameters, set from the recipe by Transform and normalised by check()
+    max_size: Any
+    max_size_hw: Any
+
     def check(self) -> None:
         if self.max_size is not None and self.max_size_hw is not None:
             raise ParamError("give max_size or max_size_hw, not both", "max_size_hw")

@@ -20,7 +20,7 @@ from augcli.transforms.params import Param, ParamError
 from augcli.transforms.pixel.imageops import apply_luts, draw_seed, identity_lut, num_channels
 from augcli.transforms.pixel.support import ColourOp, depth_of, rgb_only, seeded
 
-SEPIA = np.float32([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
 
 
 @dataclass(frozen=True)

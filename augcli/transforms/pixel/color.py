@@ -264,7 +264,7 @@ def to_grey(colour: np.ndarray, method: str) -> np.ndarray:
         return to_dtype(lab[..., 0] * (maxv / 100.0), colour.dtype, maxv)
     if method in ("weighted_average", "from_lab", "average"):
         # Channel counts other than 3 have no standard weights: plain average.
-        return to_dtype(np.mean(colour, axis=2, dtype=np.float32), colour.dtype, maxv)
+        return to_dtype(np.asarray(np.mean(colour, axis=2, dtype=np.float32)), colour.dtype, maxv)
     if method == "max":
         return np.max(colour, axis=2)
     if method == "desaturation":

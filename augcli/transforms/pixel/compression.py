@@ -21,6 +21,13 @@ CODECS = {
 RGB_DECODE = getattr(cv2, "IMREAD_COLOR_RGB", None)
 
 
+def _decoded(encoded: np.ndarray, flag: int, compression_type: str) -> np.ndarray:
+    decoded = cv2.imdecode(encoded, flag)
+    if decoded is None:
+        raise TransformError(f"OpenCV could not decode its own {compression_type}")
+    return decoded
+
+
 def round_trip_uint8(colour: np.ndarray, compression_type: str, quality: int) -> np.ndarray:
     """Encode and decode a 1- or 3-channel uint8 image (RGB order kept)."""
     ext, flag = CODECS[compression_type]
@@ -33,9 +40,9 @@ def round_trip_uint8(colour: np.ndarray, compression_type: str, quality: int) ->
     if not ok:
         raise TransformError(f"OpenCV could not encode {compression_type}")
     if grey:
-        return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).reshape(colour.shape)
+        return _decoded(encoded, cv2.IMREAD_GRAYSCALE, compression_type).reshape(colour.shape)
     if RGB_DECODE is not None:
-        return cv2.imdecode(encoded, RGB_DECODE)
+        return _decoded(encoded, RGB_DECODE, compression_type)
     return cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 

@@ -83,7 +83,7 @@ class CorruptElasticOp(ResampledOp):
         # The random affine: three points around the centre, each moved by up to ``reach``.
         centre = np.array([width, height], np.float32) / 2.0
         side = min(width, height) / 3.0
-        src = np.float32([centre + side, [centre[0] + side, centre[1] - side], centre - side])
+        src = np.array([centre + side, [centre[0] + side, centre[1] - side], centre - side], np.float32)
         dst = src + rng.uniform(-reach * scale, reach * scale, src.shape).astype(np.float32)
         inverse = cv2.invertAffineTransform(cv2.getAffineTransform(src, dst))
         dx = reference_field(height, width, scale, sigma, rng) * np.float32(alpha * scale)

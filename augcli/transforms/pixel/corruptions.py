@@ -12,6 +12,7 @@ pixels, so it lives in ``corrupt.py`` as a geometric op.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -46,7 +47,7 @@ from augcli.transforms.pixel.weather import colour_for
 
 BORDER = cv2.BORDER_REFLECT_101
 
-SEVERITY = {
+SEVERITY: dict[str, Any] = {
     "gaussian_noise": [0.08, 0.12, 0.18, 0.26, 0.38],  # std, fraction of max
     "shot_noise": [60, 25, 12, 5, 3],  # photons at full scale
     "impulse_noise": [0.03, 0.06, 0.09, 0.17, 0.27],  # fraction of values hit

@@ -14,7 +14,7 @@ import numpy as np
 
 from augcli.transforms.pixel.support import plasma, seeded
 
-TINT = np.float32([0.86, 0.93, 1.0])  # RGB: cold blue-white
+TINT = np.array([0.86, 0.93, 1.0], np.float32)  # RGB: cold blue-white
 STEM_SEGMENTS = 8
 BRANCH_ANGLE = np.pi / 3
 

@@ -119,9 +119,9 @@ def _translate_bytes(image: np.ndarray, table: np.ndarray) -> np.ndarray:
     out = np.empty(image.shape, dtype=np.uint8)
     # one pass from the source into the new array (not a copy, then a translation in place)
     _stringzilla.translate(
-        memoryview(source.reshape(-1)),
-        memoryview(np.ascontiguousarray(table, dtype=np.uint8)),
-        out=memoryview(out.reshape(-1)),
+        memoryview(source.reshape(-1)),  # type: ignore[arg-type]  # numpy's stubs omit the buffer protocol
+        memoryview(np.ascontiguousarray(table, dtype=np.uint8)),  # type: ignore[arg-type]
+        out=memoryview(out.reshape(-1)),  # type: ignore[arg-type]
     )
     return out
 

@@ -121,7 +121,7 @@ class SunFlareOp(ColourOp):
         """Screen-blend a blurred glow, diffraction spikes and ghosts, with colour fringes."""
         height, width = colour.shape[:2]
         cx, cy = self.center[0] * width, self.center[1] * height
-        rgb = np.float32(self.src_color) / 255.0
+        rgb = np.asarray(self.src_color, np.float32) / 255.0
         extras = np.zeros((height, width, 3), np.float32)  # spikes and ghosts, added to the glow
         for k in range(6):  # six-blade aperture: three spikes through the centre
             ang = self.angle + k * np.pi / 3
@@ -204,7 +204,7 @@ class RandomSunFlare(Transform):
 
 RAIN_RGB = (175, 238, 238)  # pale turquoise water
 MUD_RGB = (63, 42, 20)  # brown mud
-EDGE_SHADE = np.float32([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])  # lights drops from one side
+EDGE_SHADE = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32)  # lights drops from one side
 
 
 def liquid_layer(
@@ -246,7 +246,7 @@ def mud_weight(liquid: np.ndarray, sigma: float, floor: float = 0.0) -> np.ndarr
 
 def add_colour(colour: np.ndarray, weight: np.ndarray, target: tuple) -> np.ndarray:
     """colour + weight * target (per channel), saturated."""
-    values = np.float32(target)
+    values = np.asarray(target, np.float32)
     image = grey_view(colour) if num_channels(colour) == 1 else colour
     layer = weight[..., None] * values if image.ndim == 3 else weight * values[0]
     return add_field(image, layer)
@@ -273,7 +273,7 @@ class SpatterOp(ColourOp):
     cutout_threshold: float
     intensity: float
     mode: str
-    color: tuple[int, int, int]
+    color: tuple[int, ...]  # (r, g, b)
     seed: int
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:

@@ -334,7 +334,8 @@ class RandomShadow(Transform):
             ys = rng.uniform(y_min, y_max, self.shadow_dimension)
             order = np.argsort(np.arctan2(ys - ys.mean(), xs - xs.mean()))
             polygons.append(tuple((float(xs[i]), float(ys[i])) for i in order))
-        intensities = tuple(float(v) for v in rng.uniform(*self.shadow_intensity_range, len(polygons)))
+        low, high = self.shadow_intensity_range
+        intensities = tuple(float(v) for v in rng.uniform(low, high, len(polygons)))
         return RandomShadowOp(polygons=tuple(polygons), intensities=intensities)
 
 

@@ -255,8 +255,8 @@ def radial_maps(width: int, height: int, k1: float, k2: float) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class ChromaticAberrationOp(ColourOp):
     name: ClassVar[str] = "ChromaticAberration"
-    red: tuple[float, float]  # (primary, secondary) radial coefficients
-    blue: tuple[float, float]
+    red: tuple[float, ...]  # (primary, secondary) radial coefficients
+    blue: tuple[float, ...]
     interpolation: int
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:

@@ -148,7 +148,7 @@ class RandomGamma(Transform):
 @dataclass(frozen=True)
 class RGBShiftOp(PixelOp):
     name: ClassVar[str] = "RGBShift"
-    shifts: tuple[float, float, float]  # in uint8 units (scaled by max / 255 for uint16)
+    shifts: tuple[float, ...]  # (r, g, b) in uint8 units (scaled by max / 255 for uint16)
 
     def apply_image(self, image: np.ndarray) -> np.ndarray:
         colour, _ = split_alpha(image)

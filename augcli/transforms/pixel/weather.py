@@ -136,7 +136,7 @@ class RandomRainOp(ColourOp):
     slant: float  # degrees from vertical
     drop_length: int | None
     drop_width: int
-    drop_color: tuple[int, int, int]
+    drop_color: tuple[int, ...]  # (r, g, b)
     blur_value: int
     brightness_coefficient: float
     rain_type: str
@@ -326,7 +326,7 @@ class RandomSnow(Transform):
 @dataclass(frozen=True)
 class RandomGravelOp(ColourOp):
     name: ClassVar[str] = "RandomGravel"
-    roi: tuple[float, float, float, float]
+    roi: tuple[float, ...]  # (x0, y0, x1, y1)
     number_of_patches: int
     seed: int
 
