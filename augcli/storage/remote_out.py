@@ -9,6 +9,8 @@ Order is what lets a reader and ``--resume`` trust the remote tree:
   start. A task the remote journal names therefore has its images and part
   bytes in the store already: an object store has no rename, so this order is
   what replaces the local "synced before journaled" rule.
+- An output file is removed from staging once it is in the store, so the
+  staging folder holds only what is in flight (and ``.augcli/``).
 - Label files appear when the run finalizes; the last round uploads them,
   then the reports, and last of all the manifest ``.augcli/run.jsonl``.
   **A remote dataset is complete when its ``.augcli/run.jsonl`` exists**;
@@ -61,6 +63,7 @@ class RemoteOutput:
         folder = cache_root(cache_dir).resolve() / "staging" / cache_key(self.url)
         self.staging = folder / f"run-{os.getpid()}"
         self._uploaded: dict[str, tuple] = {}  # relpath -> (size, mtime_ns, inode) as uploaded
+        self._evicted: set[str] = set()  # output files removed from staging once in the store
         self._remote_meta: set[str] = set()  # meta relpaths the store holds
         self._discarded: set[str] = set()
         self._lock_key = f"{self.path}/{META}/{LOCK}"
@@ -244,17 +247,22 @@ class RemoteOutput:
     def _round(self, final: bool) -> float:
         """One upload round (see the module docstring); returns the seconds it spent on what
         is overhead (scanning the staging folder, re-sending ``.augcli/``), not on new files."""
-        with self._mutex:
-            discarded, self._discarded = self._discarded, set()
         meta = self.staging / META
         journal = _read_or_none(meta / JOURNAL)  # first: every task it names is on disk by now
         started = time.monotonic()
         outputs, metas = self._scan()
         overhead = time.monotonic() - started
-        self._put(outputs)
-        gone = [rel for rel in self._uploaded if not rel.startswith(META + "/") and rel not in outputs]
-        gone += [rel for rel in discarded if rel not in outputs]
-        self._delete(gone)
+        vanished = set(self._put(outputs))
+        self._evict(rel for rel in outputs if rel not in vanished)
+        gone = [
+            rel
+            for rel in self._uploaded
+            if not rel.startswith(META + "/") and rel not in outputs and rel not in self._evicted
+        ]
+        with self._mutex:  # a failed item's file leaves the store once it left staging
+            discarded = {rel for rel in self._discarded if final or not (self.staging / rel).exists()}
+            self._discarded -= discarded
+        self._delete(gone + sorted(discarded))
         started = time.monotonic()
         torn = self._put({rel: key for rel, key in metas.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
         # a part file removed before it was sent (the run is finishing): the journal read at the
@@ -314,6 +322,14 @@ class RemoteOutput:
             self._heartbeat()
         return vanished
 
+    def _evict(self, rels) -> None:
+        """Remove uploaded output files from staging: it holds only what is not in the store yet.
+        Nothing reads an output image back (a resume elsewhere has none either)."""
+        for rel in rels:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.staging / rel)
+            self._evicted.add(rel)
+
     def _delete(self, rels: list[str]) -> None:
         if not rels:
             return
@@ -321,6 +337,7 @@ class RemoteOutput:
             self.fs.rm([f"{self.path}/{rel}" for rel in sorted(set(rels))])
         for rel in rels:
             self._uploaded.pop(rel, None)
+            self._evicted.discard(rel)
             self._remote_meta.discard(rel)
 
     # -- after the run -------------------------------------------------------------------------

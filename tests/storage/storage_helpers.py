@@ -10,6 +10,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data"
 RECIPE = REPO / "recipes" / "detection.yaml"
+# ~50 ms a copy on 320x240: a run of a few seconds, long enough to be killed half-way
+SLOW_RECIPE = """version: 1
+seed: 0
+copies: 2
+pipeline:
+  - PiecewiseAffine: {p: 1.0}
+  - ElasticTransform: {p: 1.0}
+"""
 
 
 def upload_tree(fs, local: Path, remote: str) -> None:
@@ -39,13 +47,13 @@ def outputs(tree: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in tree.items() if not k.startswith(".augcli/") or k in kept}
 
 
-def reference_run(tmp_path: Path, source: Path = SAMPLE, **options) -> dict[str, str]:
+def reference_run(tmp_path: Path, source: Path = SAMPLE, recipe: Path = RECIPE, **options) -> dict[str, str]:
     """The tree of a plain local run (what a URL run must match)."""
     from augcli.engine.runner import expand
 
     out = tmp_path / "reference"
     shutil.rmtree(out, ignore_errors=True)
-    expand(source, RECIPE, out, **options)
+    expand(source, recipe, out, **options)
     return local_tree(out)
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
     def failing_put(self, files):
         if fs.exists(journal_key) and fs.cat_file(journal_key).count(b"\n") >= 2:
             raise OSError(5, "injected upload failure")
-        put(self, files)
+        return put(self, files)
 
     monkeypatch.setattr(RemoteOutput, "_put", failing_put)
     with pytest.raises(OutputError) as failure:
@@ -293,6 +294,32 @@ def test_an_interrupted_remote_run_uploads_what_it_finished_then_resumes(memfs, 
         )
     remote = remote_tree(fs, f"{prefix}/out")
     assert ".augcli/run.jsonl" not in remote and ".augcli/lock" not in remote
+    staged = [p for p in (tmp_path / "a" / "staging").rglob("*") if p.is_file() and ".augcli" not in p.parts]
+    assert staged == []  # images leave the staging folder once they are in the store
     report = expand(SAMPLE, RECIPE, url(prefix, "out"), resume=True, cache_dir=tmp_path / "b")
     assert report.images_this_run <= report.images_out - 3 * 5  # 3 tasks of 1 original + 4 copies kept
     assert outputs(remote_tree(fs, f"{prefix}/out")) == outputs(reference_run(tmp_path))
+
+
+def test_a_failed_items_files_leave_the_store(memfs, tmp_path, monkeypatch):
+    """An item that fails after writing its copies: they are discarded locally and, even if a
+    round had sent them already, deleted from the store."""
+    from augcli.engine import worker
+
+    fs, prefix = memfs
+    monkeypatch.setattr(remote_out, "ROUND_SECONDS", 0.01)
+    run_task = worker.run_task
+
+    def fails_late(ctx, task):
+        result = run_task(ctx, task)
+        if task.key == "park_02.jpg":
+            time.sleep(0.3)  # a round sends the copies meanwhile
+            result.records, result.error = [], {"error": "ItemError", "message": "late", "image": task.key}
+        return result
+
+    monkeypatch.setattr(worker, "run_task", fails_late)
+    report = expand(SAMPLE, RECIPE, url(prefix, "out"), workers=1, cache_dir=tmp_path / "c")
+    assert [r["image"] for r in report.skipped] == ["park_02.jpg"]
+    remote = remote_tree(fs, f"{prefix}/out")
+    assert not [k for k in remote if "park_02" in k]
+    assert len([k for k in remote if k.startswith("images/")]) == 35

@@ -3,6 +3,7 @@ cache folder, and one-line errors for a missing bucket or missing credentials.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from tests.storage.storage_helpers import (
     RECIPE,
     REPO,
     SAMPLE,
+    SLOW_RECIPE,
     outputs,
     reference_run,
     remote_tree,
@@ -45,10 +47,12 @@ def test_killed_s3_run_resumes_from_the_store_to_the_same_bytes(bucket, tmp_path
     """SIGKILL once the store holds journaled tasks; --resume with another cache folder (a fresh
     machine) downloads the remote state and finishes with the bytes of an uninterrupted run."""
     fs, name = bucket
-    source = replicated_sample(tmp_path / "source", 12)  # 96 tasks, several seconds
+    source = replicated_sample(tmp_path / "source", 8)  # 64 tasks, 128 slow copies: seconds
     upload_tree(fs, source, f"{name}/src")
-    command = [sys.executable, "-m", "augcli", "expand", f"s3://{name}/src", "-r", str(RECIPE)]
-    command += ["-o", f"s3://{name}/out", "--copies", "2", "--workers", "1", "--quiet"]
+    recipe = tmp_path / "slow.yaml"
+    recipe.write_text(SLOW_RECIPE)
+    command = [sys.executable, "-m", "augcli", "expand", f"s3://{name}/src", "-r", str(recipe)]
+    command += ["-o", f"s3://{name}/out", "--workers", "1", "--quiet"]
     env = {**os.environ, "AUGCLI_UPLOAD_SECONDS": "0.1", "PYTHONPATH": str(REPO)}
     run = subprocess.Popen(
         command + ["--cache-dir", str(tmp_path / "machine-a")], env=env, cwd=tmp_path, stderr=subprocess.PIPE
@@ -69,7 +73,7 @@ def test_killed_s3_run_resumes_from_the_store_to_the_same_bytes(bucket, tmp_path
     assert ".augcli/run.jsonl" not in killed  # no manifest: a reader knows it is incomplete
 
     resumed = subprocess.run(
-        command + ["--resume", "--workers", "2", "--cache-dir", str(tmp_path / "machine-b")],
+        command + ["--resume", "--workers", "2", "--json", "--cache-dir", str(tmp_path / "machine-b")],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -77,8 +81,10 @@ def test_killed_s3_run_resumes_from_the_store_to_the_same_bytes(bucket, tmp_path
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert 0 < summary["images_this_run"] < summary["images_out"] == 192  # it continued the killed run
     final = remote_tree(fs, f"{name}/out")
-    assert outputs(final) == outputs(reference_run(tmp_path, source=source, copies=2, workers=2))
+    assert outputs(final) == outputs(reference_run(tmp_path, source=source, recipe=recipe, workers=2))
     assert ".augcli/run.jsonl" in final
 
 
