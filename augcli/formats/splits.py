@@ -83,7 +83,8 @@ def overlapping_images(reader: Any, limit: int = 5) -> tuple[int, list[str]]:
     Two keys are one image when their files are one file on disk.
     """
     first_split: dict[str, str] = {}
-    count, shown = 0, []
+    count = 0
+    shown: list[str] = []
     for key in reader.keys():
         try:
             path = os.path.realpath(reader.source_path(key))
@@ -120,7 +121,7 @@ class SplitReader:
         self.problems = [err for part in parts.values() for err in part.problems]
         self.categories = _merge_categories(parts)
         self.num_keypoints = max(getattr(p, "num_keypoints", 0) or 0 for p in parts.values())
-        self.flip_perm = {}
+        self.flip_perm: dict = {}
         for part in parts.values():
             self.flip_perm.update(getattr(part, "flip_perm", None) or {})
         self.annotation_files = [

@@ -156,6 +156,7 @@ def _segmentation(polygon, mask, encoding: str, raw_seg, crowd: bool = False):
         size = [int(v) for v in mask["size"]]
         # read as RLE: keep its encoding; read as a polygon (cut by a hole): COCO's choice by crowd flag
         uncompressed = encoding == RLE_UNCOMPRESSED or (encoding == POLYGON and crowd)
+        counts: list[int] | str
         if uncompressed:
             counts = rle_codec.counts_as_runs(mask)
         else:

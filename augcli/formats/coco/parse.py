@@ -235,7 +235,7 @@ def keypoint_count(ann: dict) -> int:
 
 def build_annotation(ann: dict, encoding: str) -> ParsedAnnotation:
     """Arrays for an annotation that passed ``validate_annotation``."""
-    seg = ann.get("segmentation")
+    seg: Any = ann.get("segmentation")  # its shape was checked by validate_annotation
     polygon = mask = None
     if encoding == POLYGON:
         polygon = [

@@ -68,7 +68,12 @@ class CocoReader:
         return list(self._key_to_index)
 
     def source_path(self, key: str) -> Path:
-        return self._paths[self.image_index(key)]
+        return self._path(self.image_index(key))
+
+    def _path(self, index: int) -> Path:
+        path = self._paths[index]
+        assert path is not None  # every indexed image (every key) has one
+        return path
 
     def split_names(self) -> list[str]:
         return [self.split]
@@ -81,7 +86,7 @@ class CocoReader:
         index = self.image_index(key)
         entry = self.images_raw[index]
         image_id = entry["id"]
-        path = self._paths[index]
+        path = self._path(index)
         try:
             pixels, info = decode_image(path, self._sizes[index])
         except ImageReadError as err:
@@ -124,7 +129,7 @@ class CocoReader:
         size = self._sizes[index]
         return ImageLabels.from_lists(
             [a["category_id"] for a in anns],
-            boxes,
+            list(boxes),
             [bool(a.get("iscrowd", 0)) for a in anns],
             visibility=visibility,
             width=size[0] if size else None,
@@ -187,7 +192,9 @@ class CocoReader:
         return self._duplicate[index]
 
     def clean_name(self, index: int) -> str:
-        return self._names[index]
+        name = self._names[index]
+        assert name is not None  # asked only of indexed images
+        return name
 
     @property
     def annotation_relpath(self) -> Path:
@@ -236,9 +243,10 @@ class CocoReader:
         self._duplicate = [1] * len(self.images_raw)
         self._key_to_index: dict[str, int] = {}
         seen: dict[str, int] = {}
-        for index, name in enumerate(self._names):
-            if name is None:
+        for index, listed in enumerate(self._names):
+            if listed is None:
                 continue
+            name = listed
             path = self._checked_path(name, self.images_raw[index]["id"])
             if path is None:
                 continue
@@ -278,7 +286,7 @@ class CocoReader:
         for ann_index, ann in enumerate(self.annotations_raw):
             ann_id = ann.get("id") if isinstance(ann, dict) else None
             image_id = ann.get("image_id") if isinstance(ann, dict) else None
-            index = self._id_to_index.get(image_id) if _hashable(image_id) else None
+            index = self._id_to_index.get(image_id) if _hashable(image_id) else None  # type: ignore[arg-type]
             if index is None:
                 self._problem(
                     _with_raw(
@@ -439,7 +447,7 @@ def _image_size(entry: dict) -> tuple[int, int] | None:
     valid = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height))
     if not valid:
         raise ImageReadError(f"image width/height {width!r}x{height!r} are not positive integers")
-    return width, height
+    return int(width), int(height)  # type: ignore[arg-type]  # checked above
 
 
 # JSON that Python reads but that is not JSON: NaN, Infinity, and numbers too big for a

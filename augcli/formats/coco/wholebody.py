@@ -22,6 +22,8 @@ names them, and augmented copies drop them unless the recipe says
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from augcli.formats.coco.parse import ANNOTATION_FIELDS
@@ -85,7 +87,9 @@ def _numbers(value, length: int | None = None) -> bool:
 
 def read_sets(ann: dict) -> tuple[dict, dict]:
     """``(boxes, points)``: name -> (4,) xyxy / (K, 3) array, or None (absent or not annotated)."""
-    boxes, points = {}, {}
+    boxes: dict[str, np.ndarray | None] = {}
+    points: dict[str, np.ndarray | None] = {}
+    value: Any
     for name in BOX_FIELDS:
         value = ann.get(name)
         usable = _numbers(value, 4) and any(value) and ann.get(VALID_FLAGS[name], True) is not False

@@ -220,7 +220,7 @@ class CocoWriter:
                     )
                 else:
                     images_raw, annotations_raw = self.reader.images_raw, self.reader.annotations_raw
-                    lists = {
+                    lists: dict[str, list] = {
                         "images": [(images_raw[i] for i in entries), new_images],
                         "annotations": [(annotations_raw[a] for a in kept), new_annotations],
                     }
