@@ -21,26 +21,22 @@ Order is what lets a reader and ``--resume`` trust the remote tree:
 - Files under ``.augcli/`` are uploaded whole when they changed (append-only
   files are re-sent in full; rounds are spaced by at least four times what
   the last one spent scanning and re-sending, so that stays a small share).
-- One run per OUT: a lock object ``.augcli/lock`` created with an exclusive
-  put (``If-None-Match: *`` on S3; check-then-write on stores without one),
-  refreshed every round. A lock is stale when its holder was this machine's
-  process that is gone, or when it was not refreshed for ``LEASE_SECONDS``.
+- One run per OUT: the lock object ``.augcli/lock`` (``storage.lock_object``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from augcli.core.errors import OutputError, UsageError, one_line
+from augcli.core.errors import OutputError, UsageError
 from augcli.formats.atomic import temp_file_target
+from augcli.storage.lock_object import LockObject
 from augcli.storage.mirror import cache_key, register_name
 from augcli.storage.urls import cache_root, filesystem, join, storage_error, strip
 
@@ -48,7 +44,6 @@ META = ".augcli"  # engine.lock.MARKER_DIR (storage does not import the engine)
 JOURNAL = "journal.jsonl"  # engine.journal.JOURNAL_NAME: the index of the other meta files
 MANIFEST = "run.jsonl"  # engine.resume.RUN_FILE: written last, uploaded last
 LOCK = "lock"
-LEASE_SECONDS = 120.0
 ROUND_SECONDS = float(os.environ.get("AUGCLI_UPLOAD_SECONDS", "5"))
 _FORBIDDEN = (MANIFEST, JOURNAL, LOCK)
 _BATCH = 512  # files per parallel put
@@ -67,13 +62,12 @@ class RemoteOutput:
         self._remote_meta: set[str] = set()  # meta relpaths the store holds
         self._discarded: set[str] = set()
         self._lock_key = f"{self.path}/{META}/{LOCK}"
-        self._token = f"{socket.gethostname()} {os.getpid()} {time.time_ns()}"
+        self._lock = LockObject(self.fs, self._lock_key, self.url)
         self._claimed = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._mutex = threading.Lock()
         self._failure: OutputError | None = None
-        self._last_heartbeat = 0.0
 
     # -- before the run: lock, check, clear or download ----------------------------------------
 
@@ -99,7 +93,7 @@ class RemoteOutput:
                     f"output {self.url} holds an earlier augcli run; pass --overwrite to replace it "
                     "or --resume to finish it"
                 )
-            self._take_lock()
+            self._lock.take()
             self._claimed = True
             if resume:
                 self._download_state()
@@ -158,65 +152,8 @@ class RemoteOutput:
             self._uploaded[rel] = _stat_key(path)
             self._remote_meta.add(rel)
 
-    # -- the lock object -----------------------------------------------------------------------
-
-    def _take_lock(self) -> None:
-        body = self._lock_body()
-        for _attempt in range(2):
-            if self._create(body):
-                self._last_heartbeat = time.monotonic()
-                return
-            holder = self._read_lock()
-            if not _stale(holder):
-                raise UsageError(
-                    f"another augcli run ({_describe(holder)}) is writing to {self.url}; wait for it to "
-                    f"finish, or stop it; a lock not refreshed for {LEASE_SECONDS:g} s is taken over"
-                )
-            with contextlib.suppress(FileNotFoundError):
-                self.fs.rm(self._lock_key)
-        raise UsageError(f"another augcli run took the lock of {self.url} at the same moment; retry")
-
-    def _create(self, body: bytes) -> bool:
-        """Write the lock object unless it exists (False); exclusive where the store can do it."""
-        try:
-            self.fs.pipe_file(self._lock_key, body, mode="create")
-            return True
-        except TypeError:  # a file system without exclusive writes: check, then write
-            if self.fs.exists(self._lock_key):
-                return False
-            self.fs.pipe_file(self._lock_key, body)
-            return True
-        except Exception:
-            self.fs.invalidate_cache(self._lock_key)
-            if self.fs.exists(self._lock_key):  # the precondition failed (FileExistsError or EINVAL)
-                return False
-            raise
-
-    def _lock_body(self) -> bytes:
-        host, pid, _ = self._token.split(" ")
-        return json.dumps({"host": host, "pid": int(pid), "token": self._token, "time": time.time()}).encode()
-
-    def _read_lock(self) -> dict:
-        try:
-            data = json.loads(self.fs.cat_file(self._lock_key))
-            return data if isinstance(data, dict) else {}
-        except FileNotFoundError:
-            return {"gone": True}
-        except ValueError:
-            return {}
-
     def _heartbeat(self, force: bool = False) -> None:
-        """Refresh the lock, after checking it is still ours (a run that lost it must stop)."""
-        if not force and time.monotonic() - self._last_heartbeat < LEASE_SECONDS / 4:
-            return
-        holder = self._read_lock()
-        if holder.get("token") != self._token:
-            raise OutputError(
-                f"the lock of {self.url} was taken over by another run ({_describe(holder)}) "
-                f"after {LEASE_SECONDS:g} s without a refresh"
-            )
-        self.fs.pipe_file(self._lock_key, self._lock_body())
-        self._last_heartbeat = time.monotonic()
+        self._lock.refresh(force)
 
     # -- uploading -----------------------------------------------------------------------------
 
@@ -371,9 +308,7 @@ class RemoteOutput:
     def _release(self) -> None:
         if self._claimed:
             self._claimed = False
-            with contextlib.suppress(Exception):
-                if self._read_lock().get("token") == self._token:
-                    self.fs.rm(self._lock_key)
+            self._lock.release()
 
     @property
     def claimed(self) -> bool:
@@ -391,27 +326,6 @@ def _read_or_none(path: Path) -> bytes | None:
             return handle.read()
     except FileNotFoundError:
         return None
-
-
-def _stale(holder: dict) -> bool:
-    if holder.get("gone"):
-        return True
-    if not holder:
-        return False  # unreadable: someone else's lock format; never taken over blindly
-    if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
-        if holder["pid"] == os.getpid():
-            return True  # this process: an earlier run of it that could not release the lock
-        try:
-            os.kill(holder["pid"], 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-    return time.time() - float(holder.get("time") or 0) > LEASE_SECONDS
-
-
-def _describe(holder: dict) -> str:
-    return one_line(f"host {holder.get('host', 'unknown')}, pid {holder.get('pid', 'unknown')}")
 
 
 def _upload_failure(err: BaseException, url: str) -> OutputError:

@@ -238,7 +238,7 @@ def test_a_round_whose_part_file_vanished_holds_the_journal_back(memfs, tmp_path
     fs, prefix = memfs
     remote = RemoteOutput(url(prefix, "out"), tmp_path / "c")
     meta = remote.prepare_staging() / ".augcli"
-    remote._take_lock()  # what claim() does first (without its upload thread)
+    remote._lock.take()  # what claim() does first (without its upload thread)
     (meta / "parts").mkdir(parents=True)
     (meta / "journal.jsonl").write_bytes(b'{"header": 1}\n{"task": 0, "part": "parts/a.jsonl"}\n')
     (meta / "parts" / "a.jsonl").write_bytes(b'{"records": []}\n')
