@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from augcli.cli.conventions import HELP_OPTIONS, Command, Group, Terminated
-from augcli.core.errors import AugcliError, RecipeError, one_line
+from augcli.cli.conventions import HELP_OPTIONS, Command, Group
+from augcli.cli.guard import guarded, stderr, stdout
+from augcli.cli.option_help import (
+    ADDRESS_HELP,
+    CACHE_HELP,
+    EXECUTOR_HELP,
+    FORMAT_HELP,
+    IMAGES_HELP,
+    KEEP_INVALID_HELP,
+    MASK_PATTERN_HELP,
+    MASKS_HELP,
+    NUM_SHARDS_HELP,
+    PALETTE_HELP,
+    SHARD_INDEX_HELP,
+    SOURCE_HELP,
+    TO_HELP,
+    URL_IMAGES_HELP,
+    URL_SOURCE_HELP,
+    YOLO_TASK_HELP,
+    mask_options,
+    shard_of,
+)
+from augcli.core.errors import one_line
 
 app = typer.Typer(
     cls=Group,
@@ -21,9 +40,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": HELP_OPTIONS},
 )
-# Messages are never wrapped: a log or a pipe gets each one on one line.
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
 
 
 def _print_version(value: bool) -> None:
@@ -56,117 +72,6 @@ def _root(
     dataset, 5 items skipped with --strict, 6 output failure, 130 interrupted,
     143 terminated.
     """
-
-
-def _on_sigterm(_signum, _frame):
-    raise Terminated()
-
-
-def _fail(err: Exception, debug: bool) -> typer.Exit:
-    if debug:
-        raise err
-    if isinstance(err, RecipeError) and len(err.problems) > 1:
-        stderr.print(
-            f"augcli: error: {len(err.problems)} problems in {one_line(err.file or 'the recipe')}:",
-            highlight=False,
-            markup=False,
-        )
-        for problem in err.problems:
-            stderr.print(f"  {one_line(problem)}", highlight=False, markup=False)
-    else:
-        stderr.print(f"augcli: error: {err}", highlight=False, markup=False)
-    return typer.Exit(getattr(err, "exit_code", 1))
-
-
-def _guarded(debug: bool, body):
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        return body()
-    except AugcliError as err:
-        raise _fail(err, debug) from None
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not change the exit code
-        stderr.print("augcli: interrupted")
-        raise typer.Exit(130) from None
-    except Terminated:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stderr.print("augcli: terminated")
-        raise typer.Exit(143) from None
-    except (typer.Exit, SystemExit):
-        raise
-    except Exception as err:  # a bug: one line unless --debug
-        if debug:
-            raise
-        stderr.print(
-            f"augcli: internal error: {type(err).__name__}: {one_line(err)} "
-            "(rerun with --debug for a traceback)",
-            highlight=False,
-            markup=False,
-        )
-        raise typer.Exit(1) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-KEEP_INVALID_HELP = (
-    "Write invalid or unusable label entries back as read (default: left out of the label "
-    "files and kept, raw, in OUT/.augcli/report.jsonl)."
-)
-YOLO_TASK_HELP = (
-    "YOLO output labels: detect, segment, pose or auto (pose when every category has "
-    "keypoints, else segment when there are polygons or masks, else detect)."
-)
-FORMAT_HELP = "Input format: auto (detect), coco, voc, masks or yolo."
-MASKS_HELP = "Mask-folder datasets: the folder of masks (label maps)."
-MASK_PATTERN_HELP = "Mask-folder datasets: the mask file-name suffix after the image's stem (_L, _seg...)."
-PALETTE_HELP = (
-    "Mask-folder datasets: class names and colours (dataset_meta.json, class_dict.csv, "
-    "label_colors.txt, config.json, or a YAML/JSON mapping name: [r, g, b])."
-)
-
-
-def _mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | None) -> dict:
-    return {"masks": masks, "mask_pattern": mask_pattern, "palette": palette}
-
-
-TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
-SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
-URL_SOURCE_HELP = (
-    "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder; "
-    "or an fsspec URL of one (s3://, gs://, memory://, file://)."
-)
-IMAGES_HELP = "Folder that image file_names resolve against."
-NUM_SHARDS_HELP = (
-    "Split the run into N shards and run only one (default: SLURM_ARRAY_TASK_COUNT); "
-    "join the shards' outputs with augcli merge."
-)
-SHARD_INDEX_HELP = (
-    "The shard to run, 0 to N-1 (default: SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, "
-    "else JOB_COMPLETION_INDEX of a Kubernetes Indexed Job)."
-)
-
-
-def _shard(num_shards: int | None, shard_index: int | None):
-    import os
-
-    from augcli.engine.shards import resolve_shard
-
-    return resolve_shard(num_shards, shard_index, os.environ)
-
-
-URL_IMAGES_HELP = "Folder (or URL) that image file_names resolve against."
-CACHE_HELP = (
-    "Folder for mirrors of remote inputs and the staging of a remote OUT "
-    "(default: $AUGCLI_CACHE, else ~/.cache/augcli)."
-)
-EXECUTOR_HELP = (
-    "Where images are processed: local (worker processes on this machine) or ray "
-    "(a Ray cluster; pip install 'augcli[ray]'). The output is the same."
-)
-ADDRESS_HELP = (
-    "With --executor ray: the cluster, auto, host:port or ray://host:10001 "
-    "(default: RAY_ADDRESS, else a local cluster of --workers CPUs)."
-)
 
 
 @app.command(cls=Command)
@@ -236,8 +141,8 @@ def expand(
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
     options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid, cache_dir=cache_dir)
     options.update(executor=executor, address=address)
-    options.update(mask_options=_mask_options(masks, mask_pattern, palette))
-    report = _guarded(
+    options.update(mask_options=mask_options(masks, mask_pattern, palette))
+    report = guarded(
         debug,
         lambda: run_with_progress(
             source,
@@ -247,7 +152,7 @@ def expand(
             errors=stderr,
             label="expand",
             item_timeout=item_timeout or None,
-            shard=_shard(num_shards, shard_index),
+            shard=shard_of(num_shards, shard_index),
             **options,
         ),
     )
@@ -289,10 +194,10 @@ def convert(
     from augcli.cli.expand_command import CONVERT_RECIPE, run_with_progress, show_report
 
     options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
-    options.update(mask_options=_mask_options(masks, mask_pattern, palette))
+    options.update(mask_options=mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume, yolo_task=yolo_task)
     options.update(keep_invalid=keep_invalid, cache_dir=cache_dir)
-    report = _guarded(
+    report = guarded(
         debug,
         lambda: run_with_progress(
             source,
@@ -301,7 +206,7 @@ def convert(
             quiet=quiet,
             errors=stderr,
             label="convert",
-            shard=_shard(num_shards, shard_index),
+            shard=shard_of(num_shards, shard_index),
             **options,
         ),
     )
@@ -333,7 +238,7 @@ def merge(
     from augcli.cli.expand_command import show_report
     from augcli.cli.merge_command import run_merge
 
-    report = _guarded(
+    report = guarded(
         debug,
         lambda: run_merge(parts, out, overwrite=overwrite, quiet=quiet, debug=debug, cache_dir=cache_dir),
     )
@@ -383,7 +288,7 @@ def preview(
     """
     from augcli.cli.preview_command import make_preview
 
-    path = _guarded(
+    path = guarded(
         debug,
         lambda: make_preview(
             source,
@@ -434,7 +339,7 @@ def stats(
             write_plot(first, plot, other)
         return first, other, warnings
 
-    first, other, warnings = _guarded(debug, body)
+    first, other, warnings = guarded(debug, body)
     for warning in warnings:
         stderr.print(f"augcli: warning: {one_line(warning)}", highlight=False, markup=False)
     if as_json:
@@ -489,8 +394,8 @@ def validate(
     """
     from augcli.cli.validate_command import check
 
-    loaded, problems, unreadable, warnings = _guarded(
-        debug, lambda: check(recipe, dataset, images, fmt, to, _mask_options(masks, mask_pattern, palette))
+    loaded, problems, unreadable, warnings = guarded(
+        debug, lambda: check(recipe, dataset, images, fmt, to, mask_options(masks, mask_pattern, palette))
     )
     for warning in warnings:
         stderr.print(f"augcli: warning: {one_line(warning)}", highlight=False, markup=False)

@@ -191,10 +191,9 @@ class CocoReader:
         """1 for the first image entry using its file name, 2 for the next..."""
         return self._duplicate[index]
 
-    def clean_name(self, index: int) -> str:
-        name = self._names[index]
-        assert name is not None  # asked only of indexed images
-        return name
+    def clean_name(self, index: int) -> str | None:
+        """The entry's file name as augcli uses it; None for an entry that was not indexed."""
+        return self._names[index]
 
     @property
     def annotation_relpath(self) -> Path:

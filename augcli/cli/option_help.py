@@ -1,0 +1,64 @@
+"""Help texts of the options several commands share, and their small conversions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KEEP_INVALID_HELP = (
+    "Write invalid or unusable label entries back as read (default: left out of the label "
+    "files and kept, raw, in OUT/.augcli/report.jsonl)."
+)
+YOLO_TASK_HELP = (
+    "YOLO output labels: detect, segment, pose or auto (pose when every category has "
+    "keypoints, else segment when there are polygons or masks, else detect)."
+)
+FORMAT_HELP = "Input format: auto (detect), coco, voc, masks or yolo."
+MASKS_HELP = "Mask-folder datasets: the folder of masks (label maps)."
+MASK_PATTERN_HELP = "Mask-folder datasets: the mask file-name suffix after the image's stem (_L, _seg...)."
+PALETTE_HELP = (
+    "Mask-folder datasets: class names and colours (dataset_meta.json, class_dict.csv, "
+    "label_colors.txt, config.json, or a YAML/JSON mapping name: [r, g, b])."
+)
+
+
+def mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | None) -> dict:
+    return {"masks": masks, "mask_pattern": mask_pattern, "palette": palette}
+
+
+TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
+SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
+URL_SOURCE_HELP = (
+    "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder; "
+    "or an fsspec URL of one (s3://, gs://, memory://, file://)."
+)
+IMAGES_HELP = "Folder that image file_names resolve against."
+NUM_SHARDS_HELP = (
+    "Split the run into N shards and run only one (default: SLURM_ARRAY_TASK_COUNT); "
+    "join the shards' outputs with augcli merge."
+)
+SHARD_INDEX_HELP = (
+    "The shard to run, 0 to N-1 (default: SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, "
+    "else JOB_COMPLETION_INDEX of a Kubernetes Indexed Job)."
+)
+
+
+def shard_of(num_shards: int | None, shard_index: int | None):
+    from augcli.engine.shards import resolve_shard
+
+    return resolve_shard(num_shards, shard_index, os.environ)
+
+
+URL_IMAGES_HELP = "Folder (or URL) that image file_names resolve against."
+CACHE_HELP = (
+    "Folder for mirrors of remote inputs and the staging of a remote OUT "
+    "(default: $AUGCLI_CACHE, else ~/.cache/augcli)."
+)
+EXECUTOR_HELP = (
+    "Where images are processed: local (worker processes on this machine) or ray "
+    "(a Ray cluster; pip install 'augcli[ray]'). The output is the same."
+)
+ADDRESS_HELP = (
+    "With --executor ray: the cluster, auto, host:port or ray://host:10001 "
+    "(default: RAY_ADDRESS, else a local cluster of --workers CPUs)."
+)
