@@ -27,7 +27,6 @@ Every Ray output is checked byte for byte against the local pool's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import statistics
@@ -38,7 +37,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import make_dataset  # noqa: E402
+from synthetic import SCALE_RECIPE, make_dataset, tree_hashes  # noqa: E402
+
+LOCK = frozenset({"lock"})  # the lock file of an OUT names its run's pid while it runs
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = """version: 1
@@ -67,24 +68,6 @@ def timed(out: Path, *args: object) -> float:
     return time.perf_counter() - start
 
 
-def tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "lock"
-    }
-
-
-SCALE_RECIPE = """version: 1
-seed: 0
-copies: 1
-keep_original: true
-pipeline:
-  - HorizontalFlip: {p: 0.5}
-  - Affine: {rotate: [-10, 10], scale: [0.9, 1.1], p: 0.7}
-"""
-
-
 def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     """bench_scale's row (its ``OVERHEADS``): the Ray executor attached to a running 2-CPU
     cluster vs the local pool with 2 workers, on its annotation-heavy dataset, copies 1,
@@ -108,7 +91,7 @@ def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[s
             attached.append(timed(work / "ray_attached", *job, "--executor", "ray", "--address", address))
     finally:
         ray.shutdown()
-    same = tree(work / "ray_local") == tree(work / "ray_attached")
+    same = tree_hashes(work / "ray_local", LOCK) == tree_hashes(work / "ray_attached", frozenset({"lock"}))
     for name in ("ray_local", "ray_attached"):
         shutil.rmtree(work / name, ignore_errors=True)
     ratio = statistics.median(local) / statistics.median(attached)
@@ -151,8 +134,8 @@ def main() -> None:
                 times["own"].append(timed(root / "own", *job, "--executor", "ray", "--workers", args.cpus))
         finally:
             ray.shutdown()
-        reference = tree(root / "local")
-        same = tree(root / "attached") == reference == tree(root / "own")
+        reference = tree_hashes(root / "local", LOCK)
+        same = tree_hashes(root / "attached", LOCK) == reference == tree_hashes(root / "own", LOCK)
         median = {name: statistics.median(values) for name, values in times.items()}
 
         print(f"{args.images} images x 2 copies, {args.cpus} CPUs, {args.rounds} rounds (medians, wall time)")

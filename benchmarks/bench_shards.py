@@ -22,7 +22,6 @@ process runs with bytecode cached (as an installed augcli has it).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -35,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import make_dataset  # noqa: E402
+from synthetic import SCALE_RECIPE, make_dataset, tree_hashes  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = """version: 1
@@ -111,24 +110,6 @@ def sharded(
     return end - start, end - merged, children_cpu() - cpu
 
 
-def tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-SCALE_RECIPE = """version: 1
-seed: 0
-copies: 1
-keep_original: true
-pipeline:
-  - HorizontalFlip: {p: 0.5}
-  - Affine: {rotate: [-10, 10], scale: [0.9, 1.1], p: 0.7}
-"""
-
-
 def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     """bench_scale's row (its ``OVERHEADS``): 2 shards at once + merge vs one run with 2 workers,
     on its annotation-heavy dataset, copies 1, interleaved ``args.rounds`` times."""
@@ -145,7 +126,7 @@ def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[s
         wall, _, used = sharded(data, recipe, work / "shards_parts", 2, together=True)
         walls["sharded"].append(wall)
         cpus["sharded"].append(used)
-    same = tree(work / "shards_single") == tree(work / "shards_parts" / "merged")
+    same = tree_hashes(work / "shards_single") == tree_hashes(work / "shards_parts" / "merged")
     for name in ("shards_warm_up", "shards_single", "shards_parts"):
         shutil.rmtree(work / name, ignore_errors=True)
     wall = statistics.median(walls["single"]) / statistics.median(walls["sharded"])
@@ -189,7 +170,11 @@ def main() -> None:
             wall, _, used = sharded(source, recipe, root / "serial", args.shards, together=False)
             times["serial"].append(wall)
             cpu["serial"].append(used)
-        same = tree(root / "single") == tree(root / "sharded" / "merged") == tree(root / "serial" / "merged")
+        same = (
+            tree_hashes(root / "single")
+            == tree_hashes(root / "sharded" / "merged")
+            == tree_hashes(root / "serial" / "merged")
+        )
         outputs = json.loads((root / "single" / ".augcli" / "run.jsonl").read_text())["images_out"]
         median = {name: statistics.median(values) for name, values in times.items()}
         work = {name: statistics.median(values) for name, values in cpu.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -112,3 +113,24 @@ def make_scale_dataset(
     path = root / "annotations" / "instances.json"
     path.write_text(json.dumps(doc))
     return path
+
+
+# The light recipe the scale rows (shards, Ray) run on the annotation-heavy dataset.
+SCALE_RECIPE = """version: 1
+seed: 0
+copies: 1
+keep_original: true
+pipeline:
+  - HorizontalFlip: {p: 0.5}
+  - Affine: {rotate: [-10, 10], scale: [0.9, 1.1], p: 0.7}
+"""
+
+
+def tree_hashes(root: Path, skip_names: frozenset[str] = frozenset()) -> dict[str, str]:
+    """relative path -> sha256 of every file below ``root``: two runs are byte-identical
+    when these are equal."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in skip_names
+    }
