@@ -145,6 +145,7 @@ class Journal:
         self._wake = threading.Condition(self._lock)
         self._flushing = threading.Lock()  # one flush at a time, in whichever thread
         self._thread: threading.Thread | None = None
+        self._exited = threading.Event()  # set when the background thread has returned
         self._stopping = False
         self._failure: OSError | None = None
 
@@ -203,14 +204,23 @@ class Journal:
             every_task = FLUSH_SECONDS <= 0
             if not every_task:
                 if self._thread is None:
-                    self._thread = threading.Thread(target=self._flush_in_background, daemon=True)
+                    self._exited = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._flush_in_background, args=(self._exited,), daemon=True
+                    )
                     self._thread.start()
                 self._wake.notify()
         if every_task:  # each task durable before the next is taken: no background batching
             self.flush()
         return offset
 
-    def _flush_in_background(self) -> None:
+    def _flush_in_background(self, exited: threading.Event) -> None:
+        try:
+            self._flush_until_stopped()
+        finally:
+            exited.set()
+
+    def _flush_until_stopped(self) -> None:
         while True:
             with self._lock:
                 while not self._pending and not self._stopping:
@@ -254,7 +264,9 @@ class Journal:
             thread, self._stopping = self._thread, True
             self._wake.notify()
         if thread is not None:
-            thread.join()
+            # not thread.join(): a Ctrl-C interrupting a join can leave the thread's own
+            # lock released twice (CPython bpo-45274); an Event wait is safe to interrupt
+            self._exited.wait()
         with self._lock:
             self._thread, self._stopping = None, False
 
