@@ -148,8 +148,8 @@ def _alive(holder: str) -> bool:
         os.kill(int(holder), 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, someone else's
+        pass
     return True
 
 

@@ -65,6 +65,13 @@ def test_a_lock_held_by_a_killed_run_or_its_workers_does_not_block_resume(datase
     assert (out / MARKER_DIR / LOCK_NAME).read_bytes() == b""  # a finished OUT names no holder
 
 
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
 def _linger_with_lock(out, holder_pid: int, seconds: float) -> int:
     """A child that holds OUT's lock under a dead run's pid for ``seconds``, like a worker
     forked at the instant its run was killed; returns its pid."""
@@ -89,9 +96,7 @@ def _linger_with_lock(out, holder_pid: int, seconds: float) -> int:
 
 def test_a_lock_left_by_a_dead_run_is_waited_for_a_moment(dataset, tmp_path):
     out = tmp_path / "out"
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    lingering = _linger_with_lock(out, dead.pid, 0.6)
+    lingering = _linger_with_lock(out, _dead_pid(), 0.6)
     try:
         report = augcli.expand(dataset, RECIPE, out, workers=1, overwrite=True)  # waits, then runs
         assert report.images_out > 0
@@ -104,11 +109,10 @@ def test_a_lock_a_dead_run_never_frees_is_refused_after_the_wait(dataset, tmp_pa
 
     monkeypatch.setattr(lock_module, "STALE_WAIT_SECONDS", 0.2)
     out = tmp_path / "out"
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    lingering = _linger_with_lock(out, dead.pid, 3.0)
+    dead = _dead_pid()
+    lingering = _linger_with_lock(out, dead, 3.0)
     try:
-        with pytest.raises(UsageError, match=f"pid {dead.pid}"):
+        with pytest.raises(UsageError, match=f"pid {dead}"):
             OutputLock(out)
     finally:
         os.kill(lingering, signal.SIGKILL)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
+from augcli.formats import contained
 from augcli.formats.contained import note_checked
 from augcli.formats.splits import DEFAULT_SPLIT, is_split_word, normalize_split, split_rank
 
@@ -81,19 +82,9 @@ def split_name(annotation_file: Path) -> str:
 
 def _usable_json(folder: Path, source: Path) -> list[Path]:
     found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
-    for path in found:
-        _check_inside(path, source)
+    for path in found:  # a file given as SOURCE is the user's choice; one found here must stay inside
+        contained.dataset_file(contained.contain, path, source)
     return [p for p in found if not p.name.startswith(OTHER_TASK_PREFIXES)] or found
-
-
-def _check_inside(path: Path, source: Path) -> None:
-    """An annotation file found in the dataset folder must not be a link out of it
-    (a file given as SOURCE is the user's own choice)."""
-    real, root = Path(os.path.realpath(path)), Path(os.path.realpath(source))
-    if not is_inside(real, root):
-        raise DatasetError(
-            f"annotation file resolves to {real}, outside the dataset folder {root}", file=str(path)
-        )
 
 
 def find_split_files(source: Path) -> dict[str, Path] | None:
