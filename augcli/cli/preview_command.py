@@ -60,7 +60,8 @@ def make_preview(
     keys: list[str] | None = None,
     names: bool = True,
 ) -> Path:
-    from augcli.cli.preview import GridStyle, render_grid
+    from augcli.cli.preview import render_grid
+    from augcli.cli.preview_cell import GridStyle
 
     path, picture_format = preview_path(out)
     recipe = resolve_recipe(recipe_path)

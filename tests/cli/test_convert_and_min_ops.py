@@ -137,7 +137,8 @@ def test_preview_out_folder_jpeg_and_refusals(sample_dataset, tmp_path):
 
 
 def test_preview_image_versions_default_and_no_names(sample_dataset, tmp_path):
-    from augcli.cli.preview import GridStyle, render_grid
+    from augcli.cli.preview import render_grid
+    from augcli.cli.preview_cell import GridStyle
     from augcli.formats.registry import open_reader
     from augcli.formats.registry import open_reader as _open
 

@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from augcli.cli.preview import (
+from augcli.cli.preview import render_grid, render_grid_with_layout
+from augcli.cli.preview_cell import (
     CENTRE_COLOUR,
     LEFT_COLOUR,
     RIGHT_COLOUR,
     GridStyle,
     category_colors,
     cell_size,
-    render_grid,
-    render_grid_with_layout,
 )
 from augcli.core.sample import Categories, Category, Instances, Sample
 
