@@ -107,3 +107,25 @@ def test_no_tracked_text_file_holds_merge_conflict_markers():
     tracked = git("ls-files", "*.py", "*.md", "*.toml", "*.yaml", "*.yml", "*.json", "*.txt").splitlines()
     flagged = [name for name in tracked if marker.search((REPO / name).read_text(errors="replace"))]
     assert flagged == []
+
+
+def test_bundled_sample_data_is_what_its_generator_writes(tmp_path):
+    """Labels byte for byte, images pixel for pixel (a newer zlib or libjpeg may pack them otherwise)."""
+    import numpy as np
+    from PIL import Image
+
+    out = tmp_path / "sample_data"
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_sample_data.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    bundled_root = REPO / "sample_data"
+    bundled = sorted(p.relative_to(bundled_root) for p in bundled_root.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) == bundled
+    for relpath in bundled:
+        if relpath.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            made, kept = (np.asarray(Image.open(root / relpath)) for root in (out, bundled_root))
+            assert np.array_equal(made, kept), relpath
+        else:
+            assert (out / relpath).read_bytes() == (bundled_root / relpath).read_bytes(), relpath
