@@ -215,8 +215,10 @@ def convert(
 
 @app.command(cls=Command)
 def merge(
-    parts: list[Path] = typer.Argument(..., metavar="PARTS", help="The output folders of every shard."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder of the merged run."),
+    parts: list[str] = typer.Argument(
+        ..., metavar="PARTS", help="The output folders (or URLs: s3://...) of every shard."
+    ),
+    out: str = typer.Option(..., "--out", "-o", help="Output folder or URL of the merged run."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
     strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
@@ -234,6 +236,7 @@ def merge(
     Examples:
       augcli merge part-0 part-1 part-2 --out expanded
       augcli merge parts/* --out expanded --overwrite
+      augcli merge s3://bucket/run/part-0 s3://bucket/run/part-1 --out s3://bucket/run/merged
     """
     from augcli.cli.expand_command import show_report
     from augcli.cli.merge_command import run_merge

@@ -8,7 +8,7 @@ from augcli.engine.report import RunReport
 
 
 def run_merge(
-    parts: list[Path], out: Path, *, overwrite: bool, quiet: bool, debug: bool, cache_dir: Path | None
+    parts: list[str], out: str, *, overwrite: bool, quiet: bool, debug: bool, cache_dir: Path | None
 ) -> RunReport:
     from augcli.cli.progress import Progress
     from augcli.engine.merge import merge

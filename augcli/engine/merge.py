@@ -36,6 +36,7 @@ from augcli.core.errors import DatasetError, OutputError, UsageError
 from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, PartRef, read_journal
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
+from augcli.engine.remote_run import with_remote_parts
 from augcli.engine.report import RunReport
 from augcli.engine.resume import read_run_file
 from augcli.engine.shards import Shard
@@ -288,6 +289,7 @@ def place(source: Path, target: Path) -> None:
         raise OutputError(f"cannot place {target} (from {source}): {err.strerror or err}") from None
 
 
+@with_remote_parts
 @releases_locks
 def merge(
     parts: Sequence[str | Path],
@@ -301,14 +303,15 @@ def merge(
 ) -> RunReport:
     """Merge the shard outputs ``parts`` into ``out``; returns the run report (see the module docstring).
 
-    ``cache_dir`` holds the mirror of a remote SOURCE (or the staging of a remote ``out``)."""
+    ``parts`` and ``out`` may be URLs (``engine.remote_run``); ``cache_dir`` holds the mirrors of
+    remote parts and of a remote SOURCE, and the staging of a remote ``out``."""
     from augcli.engine.runner import expand
     from augcli.recipe.recipe import recipe_from_text
-    from augcli.storage.urls import is_remote
+    from augcli.storage.urls import is_remote, local_path
 
     ordered = check_parts([read_part(path) for path in parts])
     remote = is_remote(out)
-    out_path: str | Path = str(out) if remote else Path(out).expanduser().resolve()
+    out_path: str | Path = str(out) if remote else local_path(out).resolve()
     for part in ordered if not remote else ():
         assert isinstance(out_path, Path)
         if out_path == part.path or out_path.is_relative_to(part.path) or part.path.is_relative_to(out_path):

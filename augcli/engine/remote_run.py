@@ -1,4 +1,4 @@
-"""``expand`` with URL arguments: mirrored inputs, an OUT staged locally and uploaded.
+"""``expand`` and ``merge`` with URL arguments: mirrored inputs, an OUT staged locally and uploaded.
 
 ``with_storage`` wraps ``runner.expand``. Plain paths pass straight through.
 For URLs it mirrors SOURCE and ``--images`` (``storage.mirror``), points the
@@ -8,17 +8,22 @@ claimed (its lock taken, an earlier run cleared or downloaded for
 ``--resume``) only once every check of the run passed, from the one place the
 runner takes the local OUT lock (``claim_output``), so a usage error touches
 nothing in the store. Messages name remote files by URL, not by cache path.
+
+``with_remote_parts`` wraps ``merge.merge``: shard outputs given as URLs are
+mirrored like any remote input (once no run holds their lock object), and
+the merge runs on the mirrors; its OUT may be a URL through ``with_storage``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from augcli.core.errors import AugcliError, UsageError
+from augcli.core.errors import AugcliError, DatasetError, UsageError
 from augcli.engine import worker
 
 _ACTIVE: contextvars.ContextVar[Any] = contextvars.ContextVar("augcli_remote_out", default=None)
@@ -98,16 +103,57 @@ def _check_apart(out: str, inputs: list) -> None:
             raise UsageError(f"output {strip(out)} overlaps the input {url}; choose another --out")
 
 
-def _public(run: Callable, source: Any, out: Any) -> Any:
-    """``run()`` with cache and staging paths in its errors and report written as URLs."""
-    from augcli.storage.mirror import public_records, public_text
+def with_remote_parts(merge: Callable) -> Callable:
+    @functools.wraps(merge)
+    def wrapper(parts: Sequence[Any], out: Any, **options: Any) -> Any:
+        from augcli.storage.urls import is_remote, local_path
+
+        if not any(is_remote(part) for part in parts):
+            return merge([local_path(part) for part in parts], out, **options)
+        with public_messages():
+            local = [_mirrored_part(part, options.get("cache_dir")) for part in parts]
+            if is_remote(out):
+                _check_apart(str(out), local)
+            return merge(local, out, **options)
+
+    return wrapper
+
+
+def _mirrored_part(part: Any, cache_dir: Any) -> Path:
+    """The local mirror of the shard output ``part`` (a URL), or the path itself."""
+    from augcli.storage import mirror
+    from augcli.storage.lock_object import check_free
+    from augcli.storage.urls import filesystem, is_remote, local_path, storage_error, strip
+
+    if not is_remote(part):
+        return local_path(part)
+    fs, path = filesystem(str(part))
+    try:
+        check_free(fs, f"{path}/.augcli/lock", strip(str(part)))  # no shard may still be writing there
+    except Exception as err:
+        raise storage_error(err, strip(str(part)), "read", DatasetError) from None
+    return mirror.mirror(str(part), cache_dir, what="shard output")
+
+
+@contextlib.contextmanager
+def public_messages() -> Iterator[None]:
+    """Errors raised inside with cache and staging paths written as URLs."""
+    from augcli.storage.mirror import public_text
 
     try:
-        report = run()
+        yield
     except AugcliError as err:
         err.message = public_text(err.message)
         err.file = public_text(err.file) if err.file else err.file
         raise
+
+
+def _public(run: Callable, source: Any, out: Any) -> Any:
+    """``run()`` with cache and staging paths in its errors and report written as URLs."""
+    from augcli.storage.mirror import public_records, public_text
+
+    with public_messages():
+        report = run()
     if report is not None and hasattr(report, "skipped"):
         report.source, report.out = str(source), str(out)
         report.skipped = public_records(report.skipped)

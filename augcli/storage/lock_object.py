@@ -101,6 +101,16 @@ class LockObject:
                 self.fs.rm(self.key)
 
 
+def check_free(fs: Any, key: str, url: str) -> None:
+    """``UsageError`` (exit 2) while a live run holds the lock object ``key`` of ``url``."""
+    holder = LockObject(fs, key, url).read()
+    if not _stale(holder):
+        raise UsageError(
+            f"an augcli run ({_describe(holder)}) is still writing to {url}; wait for it to finish "
+            f"(a lock not refreshed for {LEASE_SECONDS:g} s counts as released)"
+        )
+
+
 def _stale(holder: dict) -> bool:
     if holder.get("gone"):
         return True

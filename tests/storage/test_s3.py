@@ -88,6 +88,31 @@ def test_killed_s3_run_resumes_from_the_store_to_the_same_bytes(bucket, tmp_path
     assert ".augcli/run.jsonl" in final
 
 
+def test_shards_on_s3_merge_from_s3_to_the_single_runs_bytes(bucket, tmp_path):
+    """Shards of a cluster write s3://bucket/run/part-I; augcli merge reads them from the store and
+    writes OUT to it, byte for byte the single local run's tree."""
+    fs, name = bucket
+    upload_tree(fs, SAMPLE, f"{name}/src")
+    for index in range(2):
+        result = CliRunner().invoke(
+            app,
+            ["expand", f"s3://{name}/src", "-r", str(RECIPE), "-o", f"s3://{name}/run/part-{index}"]
+            + ["--num-shards", "2", "--shard-index", str(index), "--workers", "1", "--quiet"]
+            + ["--cache-dir", str(tmp_path / f"node-{index}")],
+        )
+        assert result.exit_code == 0, result.output
+    parts = [f"s3://{name}/run/part-{index}" for index in (1, 0)]
+    result = CliRunner().invoke(
+        app,
+        ["merge", *parts, "--out", f"s3://{name}/run/merged", "--cache-dir", str(tmp_path / "merge-node")]
+        + ["--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    merged = remote_tree(fs, f"{name}/run/merged")
+    assert outputs(merged) == outputs(reference_run(tmp_path, workers=1))
+    assert ".augcli/run.jsonl" in merged and ".augcli/journal.jsonl" not in merged
+
+
 @pytest.mark.parametrize("side", ["source", "out"])
 def test_missing_bucket_is_one_line_with_its_exit_code(s3_env, tmp_path, side):
     source = "s3://no-such-bucket-augcli/src" if side == "source" else str(SAMPLE)

@@ -43,3 +43,59 @@ def test_a_merge_into_a_memory_out_uploads_the_single_runs_tree(memfs, tmp_path)
     merge(parts, f"memory://{prefix}/merged", cache_dir=tmp_path / "cache")
     uploaded = remote_tree(fs, f"{prefix}/merged")
     assert uploaded == {k: v for k, v in local_tree(tmp_path / "single").items() if k != ".augcli/lock"}
+
+
+def test_shards_written_to_memory_urls_merge_from_there_to_the_single_run(memfs, tmp_path):
+    """Shards on a cluster write to memory://.../part-I (each its own machine); the merge reads the
+    parts from the store, into a local OUT and into a remote one, with the single run's bytes."""
+    from tests.storage.storage_helpers import remote_tree
+
+    fs, prefix = memfs
+    expand(SAMPLE, RECIPE, tmp_path / "single", workers=1)
+    single = {k: v for k, v in local_tree(tmp_path / "single").items() if k != ".augcli/lock"}
+    parts = [f"memory://{prefix}/run/part-{index}" for index in range(3)]
+    for index, part in enumerate(parts):
+        expand(SAMPLE, RECIPE, part, workers=1, shard=Shard(index, 3), cache_dir=tmp_path / f"node-{index}")
+        stored = remote_tree(fs, f"{prefix}/run/part-{index}")
+        assert ".augcli/journal.jsonl" in stored and ".augcli/run.jsonl" in stored  # what merge reads
+        assert not any(name.startswith(".augcli/segments/") for name in stored)
+    merge(parts[::-1], tmp_path / "merged", cache_dir=tmp_path / "merge-node")
+    merged = {k: v for k, v in local_tree(tmp_path / "merged").items() if k != ".augcli/lock"}
+    assert merged == single
+    merge(parts, f"memory://{prefix}/run/merged", cache_dir=tmp_path / "merge-node")
+    assert remote_tree(fs, f"{prefix}/run/merged") == single
+    for index in range(3):  # the parts are only read
+        assert ".augcli/lock" not in remote_tree(fs, f"{prefix}/run/part-{index}")
+
+
+def test_a_merge_of_url_parts_refuses_another_run_naming_the_urls(memfs, tmp_path):
+    from augcli.core.errors import UsageError
+
+    fs, prefix = memfs
+    parts = [f"memory://{prefix}/part-{index}" for index in range(2)]
+    expand(SAMPLE, RECIPE, parts[0], workers=1, shard=Shard(0, 2), cache_dir=tmp_path / "c")
+    expand(SAMPLE, RECIPE, parts[1], workers=1, seed=9, shard=Shard(1, 2), cache_dir=tmp_path / "c")
+    with pytest.raises(UsageError, match="shards of different runs: seed 9 vs") as refused:
+        merge(parts, tmp_path / "merged", cache_dir=tmp_path / "c")
+    assert parts[0] in str(refused.value) and parts[1] in str(refused.value)
+    assert str(tmp_path / "c") not in str(refused.value)  # URLs, not the mirror's cache paths
+    assert not (tmp_path / "merged").exists()
+
+
+def test_a_merge_waits_for_a_url_part_still_locked_and_refuses_an_overlapping_out(memfs, tmp_path):
+    import os
+    import socket
+
+    from augcli.core.errors import UsageError
+
+    fs, prefix = memfs
+    parts = [f"memory://{prefix}/run/part-{index}" for index in range(2)]
+    for index, part in enumerate(parts):
+        expand(SAMPLE, RECIPE, part, workers=1, shard=Shard(index, 2), cache_dir=tmp_path / "c")
+    with pytest.raises(UsageError, match="overlaps"):
+        merge(parts, f"memory://{prefix}/run", cache_dir=tmp_path / "c")
+    live = {"host": socket.gethostname(), "pid": os.getppid(), "token": "x", "time": 4e9}
+    fs.pipe_file(f"{prefix}/run/part-1/.augcli/lock", json.dumps(live).encode())
+    with pytest.raises(UsageError, match=f"still writing to memory://{prefix}/run/part-1") as refused:
+        merge(parts, tmp_path / "merged", cache_dir=tmp_path / "c")
+    assert refused.value.exit_code == 2
