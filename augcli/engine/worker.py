@@ -27,6 +27,7 @@ from augcli.formats.base import ItemRecord
 from augcli.formats.images import shared_encodes
 from augcli.geometry.fold_raster import RASTER_PATH
 from augcli.geometry.occlusion import DEFAULT_POLYGON_HOLES, POLYGON_HOLES
+from augcli.geometry.shared_labels import shared_labels
 
 
 @dataclass
@@ -63,6 +64,9 @@ _STOPPING_ERRNOS = frozenset(
     if hasattr(errno, name)
 )
 _DISK_FULL_ERRNOS = frozenset((errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS))
+# Copies whose ops left the labels alone share one label filter and one writer derivation,
+# and a recipe without steps draws one run per task (False: the reference the tests compare).
+REUSE_UNCHANGED = True
 
 
 def with_writer_capabilities(sample: Any, writer: Any) -> Any:
@@ -88,46 +92,17 @@ def run_task(ctx: WorkContext, task: Task) -> TaskResult:
 
 def _run_task(ctx: WorkContext, task: Task) -> TaskResult:
     result = TaskResult(task.index, task.key)
-    dropped: Counter = Counter()
-    written: Counter = Counter()
-    by_class: dict[str, Counter] = {}
+    counts = _Counts()
     try:
         augmented = [c for c in task.copies if c > 0]
         source = ctx.reader.load(task.key) if augmented else None
         if source is not None:
             source = with_writer_capabilities(source, ctx.writer)
-        for copy in task.copies:
-            if copy == 0:
-                if not ctx.dry_run:
-                    result.records.append(ctx.writer.write_original(task.key))
-                labels = source.instances.labels if source is not None else ctx.reader.labels(task.key).labels
-                written.update(str(label) for label in labels.tolist())
-                continue
-            rng = task_rng(ctx.seed, task.split, task.key, copy)
-            partners = ctx.partners
-            new_draw = (lambda: partners.drawer(task.key, copy)) if partners is not None else None  # noqa: B023
-            try:
-                run, short, draw = ctx.recipe.augment(
-                    source, rng, categories=ctx.reader.categories, new_draw=new_draw
-                )
-            except PartnerError as err:  # costs this output only
-                skipped = {**err.to_record(), "file": _source_name(ctx, task.key), "where": f"copy {copy}"}
-                result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})
-                continue
-            dropped.update(run.dropped)
-            for reason, counts in run.dropped_by_class.items():
-                by_class.setdefault(reason, Counter()).update({str(k): v for k, v in counts.items()})
-            written.update(str(label) for label in run.sample.instances.labels.tolist())
-            entry = {"key": task.key, "copy": copy, "ops": run.ops}
-            if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters
-                entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
-            if draw is not None and draw.keys:
-                entry["partners"] = list(draw.keys)
-            if short:
-                entry["short_of_min_ops"] = True
-            result.provenance.append(entry)
-            if not ctx.dry_run:
-                result.records.append(ctx.writer.write_item(task.key, copy, run.sample))
+        # copies whose ops moved no label hold the source's instances: filter and emit them once
+        shared = source.instances if source is not None and REUSE_UNCHANGED else None
+        with shared_labels(shared):
+            for copy in task.copies:
+                _run_copy(ctx, task, copy, source, result, counts)
     except AugcliError as err:
         result.records = []
         result.error = err.to_record()
@@ -146,11 +121,63 @@ def _run_task(ctx: WorkContext, task: Task) -> TaskResult:
             traceback.extract_tb(err.__traceback__)[-1].name if err.__traceback__ else None
         )
         result.fatal = _caused_by(err, _DISK_FULL_ERRNOS)
-    result.dropped = dict(dropped)
+    result.dropped = dict(counts.dropped)
     if result.error is None:
-        result.classes_out = dict(written)
-        result.dropped_by_class = {reason: dict(counts) for reason, counts in by_class.items()}
+        result.classes_out = dict(counts.written)
+        result.dropped_by_class = {reason: dict(tally) for reason, tally in counts.by_class.items()}
     return result
+
+
+@dataclass
+class _Counts:
+    """A task's label counts: dropped by reason, written and dropped per category id."""
+
+    dropped: Counter = field(default_factory=Counter)
+    written: Counter = field(default_factory=Counter)
+    by_class: dict[str, Counter] = field(default_factory=dict)
+    static_run: tuple | None = None  # a recipe without steps: the one run every copy shares
+
+
+def _run_copy(
+    ctx: WorkContext, task: Task, copy: int, source: Any, result: TaskResult, counts: _Counts
+) -> None:
+    """Write output ``copy`` of ``task`` into ``result``."""
+    if copy == 0:
+        if not ctx.dry_run:
+            result.records.append(ctx.writer.write_original(task.key))
+        labels = source.instances.labels if source is not None else ctx.reader.labels(task.key).labels
+        counts.written.update(str(label) for label in labels.tolist())
+        return
+    if counts.static_run is not None:  # no step draws from the stream: the same run for every copy
+        run, short, draw = counts.static_run
+    else:
+        rng = task_rng(ctx.seed, task.split, task.key, copy)
+        partners = ctx.partners
+        new_draw = (lambda: partners.drawer(task.key, copy)) if partners is not None else None
+        try:
+            run, short, draw = ctx.recipe.augment(
+                source, rng, categories=ctx.reader.categories, new_draw=new_draw
+            )
+        except PartnerError as err:  # costs this output only
+            skipped = {**err.to_record(), "file": _source_name(ctx, task.key), "where": f"copy {copy}"}
+            result.provenance.append({"key": task.key, "copy": copy, "skipped": skipped})
+            return
+        if REUSE_UNCHANGED and not ctx.recipe.pipeline.steps:
+            counts.static_run = (run, short, draw)
+    counts.dropped.update(run.dropped)
+    for reason, tally in run.dropped_by_class.items():
+        counts.by_class.setdefault(reason, Counter()).update({str(k): v for k, v in tally.items()})
+    counts.written.update(str(label) for label in run.sample.instances.labels.tolist())
+    entry = {"key": task.key, "copy": copy, "ops": run.ops}
+    if run.sample.meta.get(RASTER_PATH):  # instances a folding warp re-derived from rasters
+        entry[RASTER_PATH] = int(run.sample.meta[RASTER_PATH])
+    if draw is not None and draw.keys:
+        entry["partners"] = list(draw.keys)
+    if short:
+        entry["short_of_min_ops"] = True
+    result.provenance.append(entry)
+    if not ctx.dry_run:
+        result.records.append(ctx.writer.write_item(task.key, copy, run.sample))
 
 
 def internal_error(ctx: WorkContext, key: str, message: str) -> dict:

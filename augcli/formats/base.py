@@ -11,15 +11,18 @@ every record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from augcli.core.errors import ItemError
 from augcli.core.sample import Categories, Sample
+from augcli.geometry.shared_labels import once
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,13 @@ class DatasetReader(Protocol):
     def labels(self, key: str) -> ImageLabels:
         """The image's labels without decoding its pixels (at most its header is read);
         raises ItemError. Statistics and class-aware planning run on this."""
+
+
+def derived_labels(sample: Sample, settings: Hashable, derive: Callable[[], T]) -> T:
+    """For writers: ``derive()``, which depends only on ``sample.instances`` and ``settings``
+    (the image size, the writer's options), computed once per task for the copies whose ops
+    left the source's labels alone (``geometry.shared_labels``). Do not modify the value."""
+    return once(sample.instances, settings, derive)
 
 
 class DatasetWriter(Protocol):

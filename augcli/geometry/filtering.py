@@ -9,6 +9,7 @@ from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.boxes import box_areas, clip_boxes
 from augcli.geometry.polygons import polygon_area, polygon_bounds, polygon_to_mask_in_box
+from augcli.geometry.shared_labels import once
 
 _TOLERANCE = 1e-9  # area ratios of untouched shapes may come out as 0.9999999999
 
@@ -20,13 +21,19 @@ def drop_instances(sample: Sample, keep: np.ndarray, reason: str) -> Sample:
     dropped = int(len(keep) - np.count_nonzero(keep))
     if dropped == 0:
         return sample
-    meta = count_dropped(sample.meta, reason, dropped)
+    meta = _count_labels(sample.meta, reason, sample.instances.labels[~keep].tolist())
+    return sample.replace(instances=sample.instances[keep], meta=meta)
+
+
+def _count_labels(meta: dict, reason: str, labels: list) -> dict:
+    """``count_dropped`` for these dropped instances' labels, tallied by category id too."""
+    meta = count_dropped(meta, reason, len(labels))
     by_class = {k: dict(v) for k, v in (meta.get("dropped_by_class") or {}).items()}
     tally = by_class.setdefault(reason, {})
-    for label in sample.instances.labels[~keep].tolist():
+    for label in labels:
         tally[label] = tally.get(label, 0) + 1
     meta["dropped_by_class"] = by_class  # reason -> category id -> instances
-    return sample.replace(instances=sample.instances[keep], meta=meta)
+    return meta
 
 
 def count_dropped(meta: dict, reason: str, count: int) -> dict:
@@ -53,21 +60,44 @@ def filter_instances(sample: Sample, policy: LabelPolicy) -> Sample:
     """Drop instances below ``policy.min_visibility`` (reason 'min_visibility'), then
     those whose visible area is below ``policy.min_area`` (reason 'min_area'), and,
     whatever ``min_area`` says, polygons and masks that cover no pixel any more
-    (reason 'empty': a sliver left along a crop's edge has no mask to write)."""
+    (reason 'empty': a sliver left along a crop's edge has no mask to write).
+
+    The copies of a task that kept the source's instances filter them once
+    (``shared_labels``); each still counts its drops in its own ``meta``."""
     inst = sample.instances
     if len(inst) == 0:
         return sample
-    out = sample
+    height, width = sample.height, sample.width
+    settings = ("filter", height, width, policy.min_visibility, policy.min_area)
+    kept, drops = once(inst, settings, lambda: _filtered(inst, height, width, policy), shares=lambda v: v[0])
+    if not drops:
+        return sample
+    meta = sample.meta
+    for reason, labels in drops:
+        meta = _count_labels(meta, reason, labels)
+    return sample.replace(instances=kept, meta=meta)
+
+
+def _filtered(inst: Instances, height: int, width: int, policy: LabelPolicy) -> tuple[Instances, list]:
+    """The instances ``filter_instances`` keeps, and per reason (in order) the dropped labels."""
+    drops: list[tuple[str, list]] = []
+
+    def drop(inst: Instances, keep: np.ndarray, reason: str) -> Instances:
+        if keep.all():
+            return inst
+        drops.append((reason, inst.labels[~keep].tolist()))
+        return inst[keep]
+
     if policy.min_visibility > 0:
-        out = drop_instances(out, inst.visibility >= policy.min_visibility - _TOLERANCE, "min_visibility")
-    if not len(out.instances):
-        return out
-    areas = instance_areas(out.instances, out.height, out.width)
+        inst = drop(inst, inst.visibility >= policy.min_visibility - _TOLERANCE, "min_visibility")
+    if not len(inst):
+        return inst, drops
+    areas = instance_areas(inst, height, width)
     if policy.min_area > 0:
         keep = areas >= policy.min_area - _TOLERANCE
-        out, areas = drop_instances(out, keep, "min_area"), areas[keep]
-    empty = [_covers_no_pixel(out.instances, i, area) for i, area in enumerate(areas)]
-    return drop_instances(out, ~np.asarray(empty, dtype=bool), "empty")
+        inst, areas = drop(inst, keep, "min_area"), areas[keep]
+    empty = np.asarray([_covers_no_pixel(inst, i, area) for i, area in enumerate(areas)], dtype=bool)
+    return drop(inst, ~empty, "empty"), drops
 
 
 _SLIVER_PX = 1.0  # a shape thinner than a pixel (or smaller than one) may cover no pixel centre

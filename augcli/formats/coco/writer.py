@@ -30,7 +30,7 @@ from augcli.core.errors import ImageReadError, OutputError
 from augcli.core.policy import UNKNOWN_FIELDS_META
 from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open, atomic_write_bytes
-from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.base import ItemRecord, WriteOptions, derived_labels
 from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dicts, image_dict
 from augcli.formats.coco.reader import CocoReader
@@ -115,7 +115,11 @@ class CocoWriter:
         relpath = self.output_relpath(key, copy)
         entry = image_dict(self.reader.images_raw[index], file_name, width, height)
         keep = sample.meta.get(UNKNOWN_FIELDS_META) == "keep"
-        annotations = annotation_dicts(sample.instances, width, height, keep)
+        annotations = derived_labels(  # shared by copies that kept the source's labels
+            sample,
+            ("coco", width, height, keep),
+            lambda: annotation_dicts(sample.instances, width, height, keep),
+        )
         info = dict(sample.meta)
         info["ext"] = relpath.suffix
         check_output_size(sample.image)
