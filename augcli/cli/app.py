@@ -16,14 +16,13 @@ from augcli.cli.option_help import (
     CACHE_HELP,
     EXECUTOR_HELP,
     FORMAT_HELP,
-    IMAGES_HELP,
+    INPUT_CACHE_HELP,
     KEEP_INVALID_HELP,
     MASK_PATTERN_HELP,
     MASKS_HELP,
     NUM_SHARDS_HELP,
     PALETTE_HELP,
     SHARD_INDEX_HELP,
-    SOURCE_HELP,
     TO_HELP,
     URL_IMAGES_HELP,
     URL_SOURCE_HELP,
@@ -258,7 +257,7 @@ def merge(
 
 @app.command(cls=Command)
 def preview(
-    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
+    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
     recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
     out: str = typer.Option(  # a str: a Path drops the trailing / that names a folder
         ...,
@@ -278,7 +277,8 @@ def preview(
     ),
     names: bool = typer.Option(True, "--names/--no-names", help="Draw category names on boxes."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Draw a few samples, each as its original plus augmented versions, with labels, into one picture.
@@ -304,6 +304,7 @@ def preview(
             fmt=fmt,
             keys=image,
             names=names,
+            cache_dir=cache_dir,
         ),
     )
     stderr.print(f"wrote {path}", highlight=False, markup=False)
@@ -311,14 +312,13 @@ def preview(
 
 @app.command(cls=Command)
 def stats(
-    source: Path = typer.Argument(..., metavar="SOURCE", help=SOURCE_HELP),
-    compare: Path | None = typer.Option(
-        None, "--compare", help="Another dataset (e.g. the expanded OUT) to show side by side."
+    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
+    compare: str | None = typer.Option(
+        None, "--compare", help="Another dataset or URL (e.g. the expanded OUT) to show side by side."
     ),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    images: Path | None = typer.Option(
-        None, "--images", help="Folder that image file_names resolve against."
-    ),
+    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as one JSON object."),
     plot: Path | None = typer.Option(None, "--plot", help="Also draw the charts into this PNG."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
@@ -334,8 +334,8 @@ def stats(
     from augcli.cli.stats_command import print_stats, read_stats, stats_json
 
     def body():
-        first, warnings = read_stats(source, fmt=fmt, images=images)
-        other = read_stats(compare, fmt="auto")[0] if compare is not None else None
+        first, warnings = read_stats(source, fmt=fmt, images=images, cache_dir=cache_dir)
+        other = read_stats(compare, fmt="auto", cache_dir=cache_dir)[0] if compare is not None else None
         if plot is not None:
             from augcli.engine.stats_plot import write_plot
 
@@ -374,10 +374,10 @@ def transforms(
 @app.command(cls=Command)
 def validate(
     recipe: Path = typer.Argument(..., metavar="RECIPE", help="YAML recipe to check."),
-    dataset: Path | None = typer.Option(
-        None, "--dataset", help="Also check the recipe against this dataset."
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="Also check the recipe against this dataset (a path or a URL)."
     ),
-    images: Path | None = typer.Option(None, "--images", help=IMAGES_HELP),
+    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
     mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
@@ -385,6 +385,7 @@ def validate(
     to: str = typer.Option(
         "same", "--to", help="Also list what converting the dataset to this format would drop or approximate."
     ),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Check a recipe (and optionally a dataset against it) without touching pixels.
@@ -398,7 +399,10 @@ def validate(
     from augcli.cli.validate_command import check
 
     loaded, problems, unreadable, warnings = guarded(
-        debug, lambda: check(recipe, dataset, images, fmt, to, mask_options(masks, mask_pattern, palette))
+        debug,
+        lambda: check(
+            recipe, dataset, images, fmt, to, mask_options(masks, mask_pattern, palette), cache_dir
+        ),
     )
     for warning in warnings:
         stderr.print(f"augcli: warning: {one_line(warning)}", highlight=False, markup=False)

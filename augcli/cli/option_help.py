@@ -27,12 +27,10 @@ def mask_options(masks: Path | None, mask_pattern: str | None, palette: Path | N
 
 
 TO_HELP = "Output format: same (as the input), coco, voc, masks or yolo (a conversion)."
-SOURCE_HELP = "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder."
 URL_SOURCE_HELP = (
     "Dataset: a COCO JSON, a data.yaml, or a COCO/VOC/YOLO/mask folder; "
     "or an fsspec URL of one (s3://, gs://, memory://, file://)."
 )
-IMAGES_HELP = "Folder that image file_names resolve against."
 NUM_SHARDS_HELP = (
     "Split the run into N shards and run only one (default: SLURM_ARRAY_TASK_COUNT); "
     "join the shards' outputs with augcli merge."
@@ -50,6 +48,7 @@ def shard_of(num_shards: int | None, shard_index: int | None):
 
 
 URL_IMAGES_HELP = "Folder (or URL) that image file_names resolve against."
+INPUT_CACHE_HELP = "Folder for mirrors of remote inputs (default: $AUGCLI_CACHE, else ~/.cache/augcli)."
 CACHE_HELP = (
     "Folder for mirrors of remote inputs and the staging of a remote OUT "
     "(default: $AUGCLI_CACHE, else ~/.cache/augcli)."

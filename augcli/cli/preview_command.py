@@ -9,11 +9,13 @@ import numpy as np
 
 from augcli.core.errors import DatasetError, UsageError
 from augcli.engine.partners import check_partners, partner_source
+from augcli.engine.remote_run import public_messages
 from augcli.engine.runner import resolve_recipe
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import atomic_write_bytes
 from augcli.formats.registry import open_reader
 from augcli.formats.splits import split_of
+from augcli.storage.mirror import local_input
 
 # What an --out suffix writes; a folder gets DEFAULT_NAME inside it.
 PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -35,7 +37,7 @@ def preview_path(out: Path | str) -> tuple[Path, str]:
     return path, fmt
 
 
-def choose_keys(keys: list[str], wanted: list[str], n: int, seed: int, source: Path) -> list[str]:
+def choose_keys(keys: list[str], wanted: list[str], n: int, seed: int, source: str | Path) -> list[str]:
     """``wanted`` images by key or file name, else ``n`` keys spread over the dataset (fixed by seed)."""
     if wanted:
         by_name = {Path(k).name: k for k in keys}
@@ -47,19 +49,22 @@ def choose_keys(keys: list[str], wanted: list[str], n: int, seed: int, source: P
     return [keys[int(i)] for i in sorted(chosen)]
 
 
+@public_messages()  # a URL SOURCE is read through its mirror: messages name the URL
 def make_preview(
-    source: Path,
+    source: str | Path,
     recipe_path: Path,
     out: Path | str,
     *,
     n: int = 6,
     versions: int | None = None,
     seed: int | None = None,
-    images: Path | None = None,
+    images: str | Path | None = None,
     fmt: str = "auto",
     keys: list[str] | None = None,
     names: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> Path:
+    """Write the picture to ``out``; ``source`` and ``images`` may be URLs (mirrored in ``cache_dir``)."""
     from augcli.cli.preview import render_grid
     from augcli.cli.preview_cell import GridStyle
 
@@ -67,14 +72,15 @@ def make_preview(
     recipe = resolve_recipe(recipe_path)
     seed = recipe.seed if seed is None else seed
     versions = versions if versions is not None else max(1, recipe.copies)
-    reader = open_reader(Path(source), fmt=fmt, images=images)
+    folder = local_input(images, cache_dir, what="images folder") if images is not None else None
+    reader = open_reader(local_input(source, cache_dir), fmt=fmt, images=folder)
     available = reader.keys()
     if not available:
         raise DatasetError("no readable images to preview", file=str(source))
     pool, _ = check_partners(recipe, reader)
     source_of_partners = partner_source(pool, reader, recipe, seed, None)
     rows, titles = [], []
-    for key in choose_keys(available, list(keys or []), n, seed, Path(source)):
+    for key in choose_keys(available, list(keys or []), n, seed, source):
         sample = reader.load(key)
         row, captions = [sample], [f"{Path(key).name} (original)"]
         for copy in range(1, versions + 1):

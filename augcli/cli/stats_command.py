@@ -20,10 +20,23 @@ from augcli.engine.stats import (
 from augcli.formats.registry import open_reader
 
 
-def read_stats(source: Path, fmt: str = "auto", images: Path | None = None) -> tuple[DatasetStats, list[str]]:
-    """The dataset's statistics and the reader's warnings."""
-    reader = open_reader(Path(source), fmt=fmt, images=images)
-    return dataset_stats(reader, str(source)), list(getattr(reader, "notes", []))
+def read_stats(
+    source: str | Path,
+    fmt: str = "auto",
+    images: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[DatasetStats, list[str]]:
+    """The dataset's statistics and the reader's warnings; ``source`` and ``images`` may be URLs
+    (read through their mirrors in ``cache_dir``, and named by URL)."""
+    from augcli.engine.remote_run import public_messages
+    from augcli.storage.mirror import local_input, public_text
+
+    with public_messages():
+        local = local_input(source, cache_dir)
+        folder = local_input(images, cache_dir, what="images folder") if images is not None else None
+        reader = open_reader(local, fmt=fmt, images=folder)
+        stats = dataset_stats(reader, str(source))
+    return stats, [public_text(str(note)) for note in getattr(reader, "notes", [])]
 
 
 def stats_json(stats: DatasetStats, other: DatasetStats | None) -> dict:

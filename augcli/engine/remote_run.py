@@ -50,18 +50,14 @@ def with_storage(expand: Callable) -> Callable:
 
 
 def _expand_urls(expand: Callable, source: Any, recipe: Any, out: Any, cache_dir: Any, options: dict) -> Any:
-    from augcli.storage import mirror
+    from augcli.storage.mirror import local_input
     from augcli.storage.remote_out import RemoteOutput
     from augcli.storage.urls import is_remote, local_path
 
     images = options.get("images")
-    local_source = mirror.mirror(source, cache_dir) if is_remote(source) else local_path(source)
+    local_source = local_input(source, cache_dir)
     if images is not None:
-        options["images"] = (
-            mirror.mirror(images, cache_dir, what="images folder")
-            if is_remote(images)
-            else local_path(images)
-        )
+        options["images"] = local_input(images, cache_dir, what="images folder")
     if not is_remote(out):
         return _public(lambda: expand(local_source, recipe, local_path(out), **options), source, out)
     _check_apart(str(out), [local_source, options.get("images")])
@@ -121,8 +117,8 @@ def with_remote_parts(merge: Callable) -> Callable:
 
 def _mirrored_part(part: Any, cache_dir: Any) -> Path:
     """The local mirror of the shard output ``part`` (a URL), or the path itself."""
-    from augcli.storage import mirror
     from augcli.storage.lock_object import check_free
+    from augcli.storage.mirror import mirror
     from augcli.storage.urls import filesystem, is_remote, local_path, storage_error, strip
 
     if not is_remote(part):
@@ -132,7 +128,7 @@ def _mirrored_part(part: Any, cache_dir: Any) -> Path:
         check_free(fs, f"{path}/.augcli/lock", strip(str(part)))  # no shard may still be writing there
     except Exception as err:
         raise storage_error(err, strip(str(part)), "read", DatasetError) from None
-    return mirror.mirror(str(part), cache_dir, what="shard output")
+    return mirror(str(part), cache_dir, what="shard output")
 
 
 @contextlib.contextmanager

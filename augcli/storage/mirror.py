@@ -28,7 +28,7 @@ from typing import Any
 
 from augcli.core.errors import DatasetError
 from augcli.formats.atomic import atomic_write_bytes
-from augcli.storage.urls import cache_root, filesystem, join, storage_error, strip
+from augcli.storage.urls import cache_root, filesystem, is_remote, join, local_path, storage_error, strip
 
 _MIRRORS: dict[str, tuple[str, dict[str, dict]]] = {}  # local root -> (URL, {relpath: fingerprint})
 _NAMES: dict[str, str] = {}  # local root -> URL, for messages: mirrors and staging folders
@@ -82,6 +82,11 @@ def mirror(url: str, cache_dir: str | Path | None = None, *, what: str = "datase
     _MIRRORS[str(root)] = (folder_url, {rel: fp for rel, (_, fp) in files.items()})
     register_name(root, folder_url)
     return root / path[len(prefix) :] if is_file else root
+
+
+def local_input(value: str | Path, cache_dir: str | Path | None = None, *, what: str = "dataset") -> Path:
+    """The local path a reader opens for ``value``: its mirror when it is a URL, else the path."""
+    return mirror(str(value), cache_dir, what=what) if is_remote(value) else local_path(value)
 
 
 def _local_part(url: str, path: str) -> str:
