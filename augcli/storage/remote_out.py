@@ -3,12 +3,13 @@
 Order is what lets a reader and ``--resume`` trust the remote tree:
 
 - Every round (every few seconds while the run goes on) first reads the
-  journal (``.augcli/journal.jsonl``) as it is, then uploads every finished
-  output file (temporary files never), then every other file under
-  ``.augcli/`` (part files...), and only then the journal bytes read at the
-  start. A task the remote journal names therefore has its images and part
-  bytes in the store already: an object store has no rename, so this order is
-  what replaces the local "synced before journaled" rule.
+  new whole lines of the journal (``.augcli/journal.jsonl``), then uploads
+  every finished output file (temporary files never), then every other file
+  under ``.augcli/`` (the new lines of the part files...), and only then the
+  journal lines read at the start. A task the remote journal names therefore
+  has its images and part bytes in the store already: an object store has no
+  rename, so this order is what replaces the local "synced before journaled"
+  rule.
 - An output file is removed from staging once it is in the store, so the
   staging folder holds only what is in flight (and ``.augcli/``).
 - Label files appear when the run finalizes; the last round uploads them,
@@ -18,9 +19,13 @@ Order is what lets a reader and ``--resume`` trust the remote tree:
   looks complete.
 - ``--resume`` (on this machine or another) downloads only what is in the
   store under ``.augcli/`` into a fresh staging folder and continues from it.
-- Files under ``.augcli/`` are uploaded whole when they changed (append-only
-  files are re-sent in full; rounds are spaced by at least four times what
-  the last one spent scanning and re-sending, so that stays a small share).
+- The journal and the part files only grow: each round sends their new
+  lines as segment objects of their own (``storage.append_objects``), so
+  every byte is sent once; a run that keeps them (a shard) stores them whole
+  just before its manifest. Other files under ``.augcli/`` are small and
+  uploaded whole when they changed. Rounds are spaced by at least four times
+  what the last one spent scanning and re-sending, so that stays a small
+  share.
 - One run per OUT: the lock object ``.augcli/lock`` (``storage.lock_object``).
 """
 
@@ -36,16 +41,22 @@ from typing import Any
 
 from augcli.core.errors import OutputError, UsageError
 from augcli.formats.atomic import temp_file_target
+from augcli.storage.append_objects import (
+    AppendState,
+    is_append_file,
+    next_chunk,
+    parse_segment,
+    rebuild,
+    segment_name,
+)
 from augcli.storage.lock_object import LockObject
 from augcli.storage.mirror import cache_key, register_name
+from augcli.storage.remote_listing import JOURNAL, LOCK, MANIFEST, META, clear, find, holds_data, top_level
 from augcli.storage.urls import cache_root, filesystem, join, storage_error, strip
 
-META = ".augcli"  # engine.lock.MARKER_DIR (storage does not import the engine)
-JOURNAL = "journal.jsonl"  # engine.journal.JOURNAL_NAME: the index of the other meta files
-MANIFEST = "run.jsonl"  # engine.resume.RUN_FILE: written last, uploaded last
-LOCK = "lock"
 ROUND_SECONDS = float(os.environ.get("AUGCLI_UPLOAD_SECONDS", "5"))
 _FORBIDDEN = (MANIFEST, JOURNAL, LOCK)
+_JOURNAL = f"{META}/{JOURNAL}"
 _BATCH = 512  # files per parallel put
 
 
@@ -60,6 +71,8 @@ class RemoteOutput:
         self._uploaded: dict[str, tuple] = {}  # relpath -> (size, mtime_ns, inode) as uploaded
         self._evicted: set[str] = set()  # output files removed from staging once in the store
         self._remote_meta: set[str] = set()  # meta relpaths the store holds
+        self._appends: dict[str, AppendState] = {}  # append-only meta files: what the store holds
+        self._next_gen: dict[str, int] = {}  # the generation a rewritten append file takes next
         self._discarded: set[str] = set()
         self._lock_key = f"{self.path}/{META}/{LOCK}"
         self._lock = LockObject(self.fs, self._lock_key, self.url)
@@ -81,14 +94,14 @@ class RemoteOutput:
     def claim(self, *, overwrite: bool, resume: bool) -> None:
         """Take the lock object, then clear the store (fresh run) or download its state (--resume)."""
         try:
-            entries = self._top_level()
+            entries = top_level(self.fs, self.path)
             ours = META in entries
             if entries - {META} and not ours:
                 raise UsageError(
                     f"output {self.url} is not empty and was not written by augcli; choose another "
                     "--out (augcli never deletes objects it did not write)"
                 )
-            if ours and not (overwrite or resume) and self._holds_data():
+            if ours and not (overwrite or resume) and holds_data(self.fs, self.path):
                 raise UsageError(
                     f"output {self.url} holds an earlier augcli run; pass --overwrite to replace it "
                     "or --resume to finish it"
@@ -98,7 +111,7 @@ class RemoteOutput:
             if resume:
                 self._download_state()
             else:
-                self._clear()
+                clear(self.fs, self.path, self._lock_key)
         except (UsageError, OutputError):
             raise
         except Exception as err:
@@ -109,48 +122,41 @@ class RemoteOutput:
         self._thread = threading.Thread(target=self._loop, name="augcli-upload", daemon=True)
         self._thread.start()
 
-    def _top_level(self) -> set[str]:
-        self.fs.invalidate_cache()  # listings cached earlier in this process may be stale
-        if not self.fs.exists(self.path):
-            return set()
-        return {name.rstrip("/").rsplit("/", 1)[-1] for name in self.fs.ls(self.path, detail=False)}
-
-    def _holds_data(self) -> bool:
-        """More than a lock left by a run killed before it wrote anything."""
-        return any(not key.endswith(f"/{LOCK}") for key in self._find(f"{self.path}/{META}"))
-
-    def _find(self, prefix: str) -> list[str]:
-        self.fs.invalidate_cache(prefix)
-        try:
-            return sorted(self.fs.find(prefix))
-        except FileNotFoundError:
-            return []
-
-    def _clear(self) -> None:
-        """Delete an earlier run's objects: the manifest first, the journal next, ``.augcli/`` last."""
-        keys = [k for k in self._find(self.path) if k != self._lock_key]
-        meta = f"{self.path}/{META}/"
-        first = [k for k in keys if k in (meta + MANIFEST, meta + JOURNAL)]
-        rest = [k for k in keys if k not in first]
-        rest.sort(key=lambda k: k.startswith(meta))
-        for batch in (sorted(first, key=lambda k: not k.endswith(MANIFEST)), rest):
-            if batch:
-                self.fs.rm(batch)
-
     def _download_state(self) -> None:
-        """Copy the store's ``.augcli/`` (but the lock) into the empty staging folder."""
+        """Copy the store's ``.augcli/`` (but the lock) into the empty staging folder, the append
+        files rebuilt from their segments (see ``storage.append_objects``)."""
         prefix = f"{self.path}/{META}/"
-        keys = [k for k in self._find(prefix.rstrip("/")) if k != self._lock_key and k.startswith(prefix)]
-        if not keys:
-            return
-        locals_ = [self.staging / META / k[len(prefix) :] for k in keys]
-        for path in locals_:
+        keys = [k for k in find(self.fs, prefix.rstrip("/")) if k != self._lock_key and k.startswith(prefix)]
+        rels = {f"{META}/{k[len(prefix) :]}": k for k in keys}
+        whole = [rel for rel in rels if parse_segment(rel) is None]
+        targets = [self.staging / rel for rel in whole]
+        for path in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.fs.get(keys, [str(p) for p in locals_])
-        for key, path in zip(keys, locals_):
-            rel = f"{META}/{key[len(prefix) :]}"
+        if whole:
+            self.fs.get([rels[rel] for rel in whole], [str(p) for p in targets])
+        for rel, path in zip(whole, targets):
             self._uploaded[rel] = _stat_key(path)
-            self._remote_meta.add(rel)
+        self._remote_meta.update(rels)
+        rebuilt = rebuild(rels, lambda names: self._cat([rels[n] for n in names], names))
+        self._next_gen = rebuilt.next_gen
+        for rel, (gen, data) in rebuilt.files.items():
+            path = self.staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            self._appends[rel] = AppendState(gen, 0, os.stat(path).st_ino).after(data)
+        for rel in (r for r in whole if is_append_file(r)):  # stored whole by the end of a run
+            path = self.staging / rel
+            state = AppendState(self._next_gen.get(rel, 0), 0, os.stat(path).st_ino)
+            if f"{META}/{MANIFEST}" in rels:  # finished: nothing is appended any more
+                self._appends[rel] = state.after(path.read_bytes())
+            else:  # killed before its manifest: segments hold the file from now, later lines follow
+                self._send_segments({rel: (state, path.read_bytes())})
+                self._delete([rel])
+        self._delete([rel for rel in rebuilt.stale if rel in self._remote_meta])
+
+    def _cat(self, keys: list[str], names: list[str]) -> dict[str, bytes]:
+        found = self.fs.cat(keys) if keys else {}  # in parallel where the store can
+        return {name: found[key] if key in found else self.fs.cat_file(key) for key, name in zip(keys, names)}
 
     def _heartbeat(self, force: bool = False) -> None:
         self._lock.refresh(force)
@@ -185,7 +191,7 @@ class RemoteOutput:
         """One upload round (see the module docstring); returns the seconds it spent on what
         is overhead (scanning the staging folder, re-sending ``.augcli/``), not on new files."""
         meta = self.staging / META
-        journal = _read_or_none(meta / JOURNAL)  # first: every task it names is on disk by now
+        journal = self._chunk(_JOURNAL)  # first: every task it names is on disk by now
         started = time.monotonic()
         outputs, metas = self._scan()
         overhead = time.monotonic() - started
@@ -201,21 +207,66 @@ class RemoteOutput:
             self._discarded -= discarded
         self._delete(gone + sorted(discarded))
         started = time.monotonic()
-        torn = self._put({rel: key for rel, key in metas.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
+        small = {rel: key for rel, key in metas.items() if not is_append_file(rel)}
+        torn = self._put({rel: key for rel, key in small.items() if rel.rsplit("/", 1)[-1] not in _FORBIDDEN})
+        overhead += time.monotonic() - started
+        chunks = {}
+        for rel in sorted(rel for rel in metas if is_append_file(rel) and rel != _JOURNAL):
+            try:
+                chunk = self._chunk(rel, missing_ok=False)
+            except FileNotFoundError:
+                torn.append(rel)
+                continue
+            if chunk is not None:
+                chunks[rel] = chunk
+        self._send_segments(chunks)
         # a part file removed before it was sent (the run is finishing): the journal read at the
         # start may name bytes the store does not have yet, so it waits for the next round
-        if torn:
-            journal = None
-        if journal is not None and self._uploaded.get(f"{META}/{JOURNAL}") != ("bytes", len(journal)):
-            self.fs.pipe_file(f"{self.path}/{META}/{JOURNAL}", journal)
-            self._uploaded[f"{META}/{JOURNAL}"] = ("bytes", len(journal))
-            self._remote_meta.add(f"{META}/{JOURNAL}")
+        if journal is not None and not torn:
+            self._send_segments({_JOURNAL: journal})
         if final and (meta / MANIFEST).is_file():
             self._heartbeat(force=True)  # never a manifest from a run that lost its lock
+            kept = [rel for rel in metas if is_append_file(rel)]  # a shard's records, for merge
+            self._put({rel: metas[rel] for rel in kept if rel != _JOURNAL})
+            self._put({rel: metas[rel] for rel in kept if rel == _JOURNAL})
+            self._delete([rel for rel in self._remote_meta if parse_segment(rel) is not None])
             self._put({f"{META}/{MANIFEST}": metas.get(f"{META}/{MANIFEST}")})
             self._delete([rel for rel in self._remote_meta if rel not in metas and rel != f"{META}/{LOCK}"])
         self._heartbeat()
-        return overhead + time.monotonic() - started
+        return overhead
+
+    def _chunk(self, rel: str, missing_ok: bool = True) -> tuple[AppendState, bytes] | None:
+        """The whole lines of the append file ``rel`` the store lacks (``append_objects.next_chunk``)."""
+        try:
+            return next_chunk(self.staging / rel, self._appends.get(rel), self._next_gen.get(rel, 0))
+        except FileNotFoundError:
+            if missing_ok:
+                return None
+            raise
+
+    def _send_segments(self, chunks: dict[str, tuple[AppendState, bytes]]) -> None:
+        """Store each chunk as a segment object (in parallel where the store can); a rewritten
+        file's older generation is deleted once its new one is stored."""
+        named = {
+            rel: segment_name(rel, state.gen, state.length, state.length + len(data))
+            for rel, (state, data) in chunks.items()
+        }
+        if not named:
+            return
+        self.fs.pipe({f"{self.path}/{named[rel]}": data for rel, (_, data) in chunks.items()})
+        for rel, (state, data) in chunks.items():
+            self._remote_meta.add(named[rel])
+            self._appends[rel] = state.after(data)
+            if state.length == 0:  # a new generation: the older ones are superseded
+                self._next_gen[rel] = state.gen + 1
+                self._delete(
+                    [
+                        r
+                        for r in self._remote_meta
+                        if (s := parse_segment(r)) and s.file == rel and s.gen != state.gen
+                    ]
+                )
+        self._heartbeat()
 
     def _scan(self) -> tuple[dict[str, tuple], dict[str, tuple]]:
         """(output files, files under .augcli/) of the staging folder, by relpath, with their stat."""
@@ -318,14 +369,6 @@ class RemoteOutput:
 def _stat_key(path: Path) -> tuple:
     info = os.stat(path)
     return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def _upload_failure(err: BaseException, url: str) -> OutputError:

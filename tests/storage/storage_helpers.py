@@ -75,3 +75,31 @@ def replicated_sample(target: Path, times: int) -> Path:
     payload = {**data, "images": images, "annotations": annotations}
     (target / "annotations" / "instances_default.json").write_text(json.dumps(payload), "utf-8")
     return target
+
+
+def stored_meta(fs, prefix: str) -> dict[str, bytes]:
+    """The bookkeeping files of the remote OUT ``prefix`` as a resume reads them back: whole
+    objects under ``.augcli/``, and the append files joined from their newest generation of
+    segments (``.augcli/segments/<file>/<gen>-<start>-<end>``, contiguous from byte 0)."""
+    fs.invalidate_cache()
+    base = prefix.strip("/") + "/.augcli/"
+    files: dict[str, bytes] = {}
+    segments: dict[str, list[tuple[int, int, int, str]]] = {}
+    for key in fs.find(prefix):
+        rel = key.strip("/")[len(base) :]
+        if not key.strip("/").startswith(base):
+            continue
+        if rel.startswith("segments/"):
+            file, name = rel[len("segments/") :].rsplit("/", 1)
+            gen, start, end = map(int, name.split("-"))
+            segments.setdefault(file, []).append((gen, start, end, key))
+        elif rel != "lock":
+            files[rel] = fs.cat_file(key)
+    for file, found in segments.items():
+        if file in files:
+            continue
+        newest = max(gen for gen, *_ in found)
+        chain = sorted(s for s in found if s[0] == newest)
+        assert [s[1] for s in chain] == [0] + [s[2] for s in chain[:-1]], f"{file}: segments not contiguous"
+        files[file] = b"".join(fs.cat_file(s[3]) for s in chain)
+    return files

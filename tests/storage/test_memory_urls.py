@@ -26,6 +26,7 @@ from tests.storage.storage_helpers import (
     outputs,
     reference_run,
     remote_tree,
+    stored_meta,
     upload_tree,
 )
 
@@ -83,11 +84,10 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
     fs, prefix = memfs
     monkeypatch.setattr(remote_out, "ROUND_SECONDS", 0.02)
     monkeypatch.setattr(journal_module, "FLUSH_SECONDS", 0.0)
-    journal_key = f"{prefix}/out/.augcli/journal.jsonl"
     put = RemoteOutput._put
 
     def failing_put(self, files):
-        if fs.exists(journal_key) and fs.cat_file(journal_key).count(b"\n") >= 2:
+        if stored_meta(fs, f"{prefix}/out").get("journal.jsonl", b"").count(b"\n") >= 2:
             raise OSError(5, "injected upload failure")
         return put(self, files)
 
@@ -97,12 +97,15 @@ def test_upload_failure_then_resume_elsewhere_gives_the_same_bytes(memfs, tmp_pa
     assert failure.value.exit_code == 6
     assert url(prefix, "out") in str(failure.value) and "--resume" in str(failure.value)
     remote = remote_tree(fs, f"{prefix}/out")
-    assert ".augcli/run.jsonl" not in remote and ".augcli/journal.jsonl" in remote
+    stored = stored_meta(fs, f"{prefix}/out")
+    assert ".augcli/run.jsonl" not in remote and "journal.jsonl" in stored
     assert ".augcli/lock" not in remote  # released on the way out
     # what --resume trusts: every task of the remote journal reads back from the remote parts,
     # and its output images are in the store
     meta = tmp_path / "downloaded" / ".augcli"
-    fs.get(f"{prefix}/out/.augcli/", str(meta), recursive=True)
+    for rel, data in stored.items():
+        (meta / rel).parent.mkdir(parents=True, exist_ok=True)
+        (meta / rel).write_bytes(data)
     _identity, done, _good = read_journal(meta / "journal.jsonl")
     assert done
     reader = PartReader(meta)
@@ -251,12 +254,13 @@ def test_a_round_whose_part_file_vanished_holds_the_journal_back(memfs, tmp_path
 
     remote._scan = scan_then_remove  # type: ignore[method-assign]
     remote._round(final=False)
-    assert not fs.exists(f"{prefix}/out/.augcli/journal.jsonl")
+    assert "journal.jsonl" not in stored_meta(fs, f"{prefix}/out")
     remote._scan = scan  # type: ignore[method-assign]
     (meta / "parts" / "a.jsonl").write_bytes(b'{"records": []}\n')
     remote._round(final=False)
-    assert fs.cat_file(f"{prefix}/out/.augcli/parts/a.jsonl") == b'{"records": []}\n'
-    assert fs.exists(f"{prefix}/out/.augcli/journal.jsonl")
+    stored = stored_meta(fs, f"{prefix}/out")
+    assert stored["parts/a.jsonl"] == b'{"records": []}\n'
+    assert stored["journal.jsonl"] == (meta / "journal.jsonl").read_bytes()
 
 
 def test_a_missing_remote_image_is_reported_by_its_url(memfs, tmp_path):
