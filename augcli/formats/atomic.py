@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -76,12 +77,8 @@ def atomic_open(
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_open supports 'wb' and 'w', not {mode!r}")
     path = Path(path)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(path.name), suffix=_TEMP_SUFFIX)
+    fd, tmp_name = _temp_file(path)
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, _FILE_MODE)
         if mode == "w":
             handle: IO = os.fdopen(fd, "w", encoding=encoding or "utf-8", newline="")
         else:
@@ -91,21 +88,66 @@ def atomic_open(
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        for written in _RECORDERS:
-            written.append(path)
+        _put_in_place(tmp_name, path, durable_dir)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    if durable_dir:
-        fsync_dir(folder)
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, durable_dir: bool = False, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_open(path, "wb", durable_dir=durable_dir, durable=durable) as handle:
-        handle.write(data)
+    """Write ``data`` to ``path`` atomically (as ``atomic_open`` does, without a file object)."""
+    path = Path(path)
+    fd, tmp_name = _temp_file(path)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        _put_in_place(tmp_name, path, durable_dir)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+# O_EXCL: never another writer's file; the mode is the usual new file's (0o666 less the umask)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_TEMP_COUNTER = itertools.count()
+
+
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (its folder created if missing):
+    ``.<name>.<process and counter in 8 hex digits>.tmp``, cheaper than mkstemp's random
+    names; a name a killed writer left behind is skipped."""
+    folder, prefix = path.parent, temp_prefix(path.name)
+    pid = os.getpid() & 0xFFFF
+    for attempt in range(8):
+        tmp_name = os.path.join(folder, f"{prefix}{pid:04x}{next(_TEMP_COUNTER) & 0xFFFF:04x}{_TEMP_SUFFIX}")
+        try:
+            return os.open(tmp_name, _CREATE, 0o666), tmp_name
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if attempt:
+                raise
+            folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=_TEMP_SUFFIX)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, _FILE_MODE)
+    return fd, tmp_name
+
+
+def _put_in_place(tmp_name: str, path: Path, durable_dir: bool) -> None:
+    os.replace(tmp_name, path)
+    for written in _RECORDERS:
+        written.append(path)
+    if durable_dir:
+        fsync_dir(path.parent)
 
 
 def atomic_write_json(path: Path, obj: Any, *, indent: int | None = None, durable_dir: bool = True) -> None:

@@ -20,6 +20,7 @@ and renames it into place:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -79,7 +80,11 @@ class CocoWriter:
 
     def output_relpath(self, key: str, copy: int) -> Path:
         name = layout.clean_file_name(self.output_file_name(key, copy))
-        return self.reader.image_dir_relpath / Path(*name.split("/"))
+        return self._image_dir_relpath / Path(*name.split("/"))
+
+    @functools.cached_property
+    def _image_dir_relpath(self) -> Path:
+        return self.reader.image_dir_relpath  # resolved once, not for every output (issue #15)
 
     # -- workers --------------------------------------------------------------------------------
 
