@@ -1,12 +1,17 @@
-"""A run's ``WorkContext`` as plain data, for workers that cannot inherit the parent's memory.
+"""A run's ``WorkContext`` for workers that cannot inherit the parent's memory.
 
 The fork pool hands its workers the parsed reader, recipe and writer for
-free. A Ray worker (another process, maybe another machine) gets this spec
-instead and rebuilds the same context from it once per process: it opens
-the dataset with the format the parent detected, parses the recipe from its
-text, opens the writer with the same options and rebuilds the partner pool,
-so ``worker.run_task`` sees exactly what a forked worker sees and writes the
-same bytes. Everything here is picklable and small.
+free. A Ray worker (another process, maybe another machine) gets the next
+best thing: ``context_snapshot``, the parent's own context pickled once
+(what a fork would have copied), which each worker process unpickles once
+(``restore_context``) instead of reading and checking the dataset again.
+So ``worker.run_task`` sees exactly what a forked worker sees and writes the
+same bytes.
+
+When some part of the context does not pickle, the worker rebuilds it from
+the ``ContextSpec`` (small, plain data) instead: it opens the dataset with the
+format the parent detected, parses the recipe from its text, opens the writer
+with the same options and rebuilds the partner pool (``build_context``).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
+import socket
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from augcli.core.errors import DatasetError
 from augcli.engine.partners import check_partners, partner_source
 from augcli.engine.worker import WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
@@ -125,3 +132,34 @@ def build_context(spec: ContextSpec) -> WorkContext:
         debug=spec.debug,
         partners=partner_source(pool, reader, recipe, spec.seed, prepare),
     )
+
+
+def context_snapshot(context: WorkContext) -> bytes | None:
+    """``context`` pickled, without its part names (each Ray task names its own part file);
+    None when some part of it does not pickle (the workers then use ``build_context``)."""
+    try:
+        return pickle.dumps(replace(context, parts=None), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # whatever the reason, the spec still rebuilds the same context
+        return None
+
+
+def snapshot_token(spec: ContextSpec, snapshot: bytes | None) -> str:
+    """Names the context of ``spec`` and ``snapshot`` in a worker's cache (see ``ContextSpec.token``)."""
+    if snapshot is None:
+        return spec.token
+    return f"{spec.token}-{hashlib.blake2b(snapshot, digest_size=8).hexdigest()}"
+
+
+def restore_context(spec: ContextSpec, snapshot: bytes) -> WorkContext:
+    """The parent's context from ``context_snapshot``, in the parent's working folder.
+
+    A node that does not see the dataset is refused as ``build_context`` would refuse
+    it (the parent's reader names files by the paths the parent used)."""
+    if os.path.isdir(spec.cwd):
+        os.chdir(spec.cwd)
+    if not os.path.exists(spec.source):
+        raise DatasetError(
+            f"dataset not found: {spec.source} (on Ray node {socket.gethostname()}; "
+            "every node must see the dataset at the same path)"
+        )
+    return pickle.loads(snapshot)

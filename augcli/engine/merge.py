@@ -26,7 +26,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,23 +240,35 @@ def _read_records(part: Part, own: list[Task]) -> dict[int, Done]:
 def walk_part(part: Path, skip: frozenset[str]) -> Iterator[tuple[bool, str]]:
     """(is a folder, relative path) of what ``part`` brings into OUT: all but its marker
     folder, ``skip`` and temporary files; empty folders too (the single run has them).
-    A link or a device there is refused (augcli writes neither). Nothing is held in memory."""
-    for folder, dirs, names in os.walk(part):
-        rel = os.path.relpath(folder, part)
-        if rel == os.curdir:
-            dirs[:] = [name for name in dirs if name != MARKER_DIR]
-            rel = ""
-        dirs.sort()
+    A link or a device there is refused (augcli writes neither), as is a folder that cannot
+    be listed. Folders come before their files, in sorted order (``os.walk``'s), told apart
+    by the directory entries themselves (no ``stat`` per file); nothing else is held in memory."""
+    pending = [""]
+    while pending:
+        rel = pending.pop()
         yield True, rel
-        for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
-            path = os.path.join(folder, name)
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                raise UsageError(
-                    f"{path} is not a regular file (augcli never writes links); remove it and merge again"
-                )
+        folders, files = [], []
+        folder = os.path.join(part, rel)
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if rel or entry.name != MARKER_DIR:
+                            folders.append(entry.name)
+                    elif entry.is_file(follow_symlinks=False):
+                        files.append(entry.name)
+                    else:
+                        raise UsageError(
+                            f"{entry.path} is not a regular file (augcli never writes links); "
+                            "remove it and merge again"
+                        )
+        except OSError as err:
+            raise DatasetError(f"cannot list {folder}: {err.strerror or err}") from None
+        for name in sorted(files):
             relpath = os.path.join(rel, name)
             if relpath not in skip and temp_file_target(name) is None:
                 yield False, relpath
+        pending.extend(os.path.join(rel, name) for name in sorted(folders, reverse=True))
 
 
 def link_tree(part: Path, out: Path, skip: frozenset[str]) -> None:
@@ -272,21 +283,35 @@ def link_tree(part: Path, out: Path, skip: frozenset[str]) -> None:
 def place(source: Path, target: Path) -> None:
     """``target`` as a hardlink of ``source`` (a copy across file systems), replaced atomically."""
     try:
-        if target.exists() and not target.is_symlink() and os.path.samefile(source, target):
-            return  # linked by an earlier, interrupted merge
-        temp = target.parent / f"{temp_prefix(target.name)}mergelnk.tmp"
-        temp.unlink(missing_ok=True)
         try:
-            os.link(source, temp)
+            _link(source, target)
         except OSError as err:
             if err.errno not in _LINK_FALLBACK:
                 raise
-            with open(source, "rb") as src, atomic_open(target, "wb", durable=False) as dst:
-                shutil.copyfileobj(src, dst, _COPY_CHUNK)
-            return
-        os.replace(temp, target)
+            _copy(source, target)
     except OSError as err:
         raise OutputError(f"cannot place {target} (from {source}): {err.strerror or err}") from None
+
+
+def _link(source: Path, target: Path) -> None:
+    """Into a fresh OUT, one ``link`` call; a target already there (an earlier, interrupted
+    merge) is kept when it is that file, else replaced through a temporary link."""
+    try:
+        os.link(source, target)
+        return
+    except FileExistsError:
+        pass
+    if not target.is_symlink() and os.path.samefile(source, target):
+        return
+    temp = target.parent / f"{temp_prefix(target.name)}mergelnk.tmp"
+    temp.unlink(missing_ok=True)
+    os.link(source, temp)
+    os.replace(temp, target)
+
+
+def _copy(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, atomic_open(target, "wb", durable=False) as dst:
+        shutil.copyfileobj(src, dst, _COPY_CHUNK)
 
 
 @with_remote_parts

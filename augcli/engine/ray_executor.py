@@ -9,8 +9,12 @@ sees) and returns the results to the driver, which journals them as it does
 for the local pool. Output bytes are the local pool's: the work and the
 seeds are the same, only where ``run_task`` runs differs.
 
-A Ray worker cannot inherit the driver's memory, so it rebuilds the run's
-``WorkContext`` from a ``ContextSpec`` once per process (``_context``).
+A Ray worker cannot inherit the driver's memory. The driver pickles its
+``WorkContext`` once (``context_spec.context_snapshot``) into Ray's object
+store, and each worker process unpickles it once, on its first chunk
+(``_context``), instead of reading and checking the dataset again; a context
+that does not pickle is rebuilt from the ``ContextSpec``. Chunks on the
+driver's own node skip their ``os.sync``: the driver syncs before it journals.
 
 Faults, as in ``engine.pool``: a chunk whose worker dies (crash, OOM kill,
 lost node) is split and each of its tasks retried once on its own; a task
@@ -44,7 +48,13 @@ from typing import Any
 
 from augcli.core.errors import AugcliError, UsageError, one_line
 from augcli.engine import worker as worker_module
-from augcli.engine.context_spec import ContextSpec, build_context
+from augcli.engine.context_spec import (
+    ContextSpec,
+    build_context,
+    context_snapshot,
+    restore_context,
+    snapshot_token,
+)
 from augcli.engine.lock import MARKER_DIR
 from augcli.engine.parts import Finished, PartWriter
 from augcli.engine.plan import Task
@@ -61,7 +71,7 @@ CHUNK_MAX = 16  # images per Ray task at most: hides the per-task overhead, boun
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
 CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
-STARTUP_SECONDS = 30.0  # what a fresh Ray worker may take to start and open the dataset
+STARTUP_SECONDS = 30.0  # what a fresh Ray worker may take to start and load the dataset
 STOP_SECONDS = 10.0  # how long a stopped chunk may take to finish its image before its worker is killed
 STOP_PREFIX = "stop-"  # OUT/.augcli/stop-<nonce>: the driver asks its chunks to stop
 
@@ -141,6 +151,23 @@ def chunk_size(tasks: int, cpus: int) -> int:
     return max(1, min(CHUNK_MAX, math.ceil(tasks / (cpus * CHUNKS_PER_CPU))))
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What every chunk of a run gets besides its tasks."""
+
+    snapshot: list  # [ObjectRef of the pickled context], or [] (rebuild it from the spec)
+    driver_node: str | None  # the driver's Ray node id (None: unknown, e.g. a Ray Client driver)
+
+
+def _driver_node(ray: Any) -> str | None:
+    try:
+        if ray.util.client.ray.is_connected():
+            return None  # a Ray Client driver does not run on any node of the cluster
+        return ray.get_runtime_context().get_node_id()
+    except Exception:  # no node id to compare with: every chunk syncs
+        return None
+
+
 @dataclass
 class _Chunk:
     tasks: tuple[Task, ...]
@@ -181,7 +208,11 @@ class RayExecutor:
         ray = self.session.ray
         remote = ray.remote(run_chunk)
         spec_ref = ray.put(self.spec)
-        token = self.spec.token
+        snapshot = context_snapshot(self.context)
+        token = snapshot_token(self.spec, snapshot)
+        # in a list, so Ray does not fetch it for every chunk: a worker gets it once (``_context``)
+        shared = Shared([ray.put(snapshot)] if snapshot is not None else [], _driver_node(ray))
+        del snapshot
         cpus = self.session.cpus()
         size = self.chunk or chunk_size(len(tasks), cpus)
         queue = deque(_Chunk(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size))
@@ -190,7 +221,7 @@ class RayExecutor:
         self._stop_marker = self._marker()
         self._cold = cpus
         try:
-            self._submit(remote, token, spec_ref, queue, flying, window)
+            self._submit(remote, token, spec_ref, shared, queue, flying, window)
             while flying:
                 self._start_clocks(flying, cpus)
                 ready, _ = ray.wait(list(flying), num_returns=1, timeout=self._until_deadline(flying))
@@ -211,13 +242,13 @@ class RayExecutor:
                     if len(results) < len(chunk.tasks):  # it saw a stop marker: never lose the rest
                         queue.appendleft(_Chunk(chunk.tasks[len(results) :], chunk.alone))
                 # refill before the caller journals these, so no CPU waits on the driver's bookkeeping
-                self._submit(remote, token, spec_ref, queue, flying, window)
+                self._submit(remote, token, spec_ref, shared, queue, flying, window)
                 yield from finished
         finally:
             self._stop(ray, list(flying))
 
     def _submit(
-        self, remote: Any, token: str, spec_ref: Any, queue: deque, flying: dict, window: int
+        self, remote: Any, token: str, spec_ref: Any, shared: Shared, queue: deque, flying: dict, window: int
     ) -> None:
         while queue and len(flying) < window:
             chunk = queue.popleft()
@@ -225,7 +256,7 @@ class RayExecutor:
             # every submission gets a part file of its own: a retry never appends to a dead attempt's
             part = self.context.parts.next() if self.context.parts is not None else None
             options = remote.options(max_retries=0, num_cpus=1)
-            ref = options.remote(token, spec_ref, chunk.tasks, marker, part)
+            ref = options.remote(token, spec_ref, shared, chunk.tasks, marker, part)
             if self._cold > 0:
                 chunk.cold, self._cold = True, self._cold - 1
             flying[ref] = chunk
@@ -326,26 +357,40 @@ def _task_failure(err: Exception) -> BaseException:
 _CONTEXT: dict[str, WorkContext] = {}  # this worker process's context, by the run's token
 
 
-def _context(token: str, spec: ContextSpec) -> WorkContext:
+def _context(token: str, spec: ContextSpec, shared: Shared) -> WorkContext:
     context = _CONTEXT.get(token)
     if context is None:
         from augcli.engine.pool import quiet_kernels
 
         quiet_kernels()  # one OpenCV thread: Ray gives each task one CPU
         _CONTEXT.clear()  # one run at a time per worker: drop an earlier run's dataset
-        context = _CONTEXT[token] = build_context(spec)
+        if shared.snapshot:
+            import ray
+
+            context = restore_context(spec, ray.get(shared.snapshot[0]))
+        else:
+            context = build_context(spec)
+        _CONTEXT[token] = context
     return context
 
 
+def _on_driver_node(shared: Shared) -> bool:
+    if shared.driver_node is None:
+        return False
+    import ray
+
+    return ray.get_runtime_context().get_node_id() == shared.driver_node
+
+
 def run_chunk(
-    token: str, spec: ContextSpec, tasks: Sequence[Task], stop: str | None, part: str | None
+    token: str, spec: ContextSpec, shared: Shared, tasks: Sequence[Task], stop: str | None, part: str | None
 ) -> list[TaskResult | Finished]:
     """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process,
     until the driver's ``stop`` marker appears (then the results so far).
 
     With a ``part`` name (every run but a dry one) the results go to that part file and
     the driver gets small ``Finished`` records, as from the local pool's workers."""
-    context = _context(token, spec)
+    context = _context(token, spec, shared)
     parts = PartWriter(Path(spec.out) / MARKER_DIR, part) if part is not None and spec.out else None
     results: list[TaskResult | Finished] = []
     try:
@@ -357,8 +402,8 @@ def run_chunk(
     finally:
         if parts is not None:
             parts.close()
-    if parts is not None:
-        # The driver syncs before it journals, but only its own machine: on another node
-        # the chunk's images and part must be durable before the driver names them.
+    if parts is not None and not _on_driver_node(shared):
+        # The driver syncs its machine before it journals (os.sync: this worker's files too
+        # on its node); on another node the chunk's images and part must be durable first.
         os.sync()
     return results
