@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from augcli.formats.coco.reader import _may_hold_non_finite
+from augcli.formats.coco.document import may_hold_non_finite as _may_hold_non_finite
 
 # the former single pattern (0.7x a json.load on big files); the fast scan must agree with it
 REFERENCE = re.compile(rb"NaN|Infinity|[0-9][eE][+]?[0-9]{3}")

@@ -224,9 +224,11 @@ class CocoWriter:
             )
             try:
                 if unchanged:  # every image written as it was: the file as it was, byte for byte
-                    atomic_write_bytes(
-                        self.annotation_path, self.reader.annotation_file.read_bytes(), durable_dir=True
-                    )
+                    with (
+                        open(self.reader.annotation_file, "rb") as source,
+                        atomic_open(self.annotation_path, "wb", durable_dir=True) as handle,
+                    ):
+                        shutil.copyfileobj(source, handle, _COPY_CHUNK)
                 else:
                     images_raw, annotations_raw = self.reader.images_raw, self.reader.annotations_raw
                     lists: dict[str, list] = {

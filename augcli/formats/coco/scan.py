@@ -1,0 +1,223 @@
+"""A COCO annotation file read as a stream: one top-level value, one annotation at a time.
+
+``DocumentScan.walk`` decodes the file in bounded windows (``WINDOW`` bytes, more
+only while one value is bigger) and parses each top-level value with the same C
+scanner ``json.loads`` uses, so values come out exactly as ``json.loads`` gives
+them; the ``annotations`` list is handed over element by element with each
+element's byte span in the file (offset, length: byte offsets, not character
+offsets, so non-ASCII text is counted right). Nothing but the current window and
+the values a caller keeps stays in memory.
+
+Anything the walk does not handle raises ``Fallback`` and the reader parses the
+file whole instead (``coco.document``), which gives every error message its
+usual wording: JSON that does not parse, a document that is not an object, a
+key used twice at the top level, another encoding than UTF-8 (a UTF-8 BOM is
+skipped, as ``json.loads`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+WINDOW = 1 << 22  # bytes decoded at a time (doubled while one value does not fit)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SCAN_STRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+# (json.loads' own C scanners: the same values as reading the file whole)
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # what JSON allows between tokens
+_BOM = b"\xef\xbb\xbf"
+
+Element = tuple[Any, int, int]  # (parsed value, byte offset in the file, byte length)
+
+
+class Fallback(Exception):
+    """The streaming walk cannot read this file: read it whole (see the module docstring)."""
+
+
+def file_stamp(stat: os.stat_result) -> tuple[int, int]:
+    """What says a file is unchanged since it was read: (size, modification time in ns)."""
+    return stat.st_size, stat.st_mtime_ns
+
+
+class _Window:
+    """Decoded text of the file from byte ``base`` on; ``byte(i)`` is the file offset of ``text[i]``."""
+
+    def __init__(self, fd: int, size: int, offset: int):
+        self._fd, self._size, self._chunk = fd, size, WINDOW
+        self._load(offset)
+
+    def _load(self, offset: int) -> None:
+        raw = os.pread(self._fd, self._chunk, offset)
+        self.eof = offset + len(raw) >= self._size
+        if not self.eof:
+            raw = raw[: _whole_characters(raw)]
+        self.text = raw.decode("utf-8")  # UnicodeDecodeError: the caller reads the file whole
+        self._ascii = self.text.isascii()
+        self._char, self._byte = 0, offset
+
+    def byte(self, i: int) -> int:
+        """File offset of ``text[i]``; calls go forward (a cursor counts UTF-8 bytes once)."""
+        if self._ascii:
+            return self._byte + i
+        self._byte += len(self.text[self._char : i].encode("utf-8"))
+        self._char = i
+        return self._byte
+
+    def refill(self, i: int) -> int:
+        """Decode again from ``text[i]`` on (a value crosses the end); returns the new index of it."""
+        if i == 0:  # one value is bigger than the window
+            self._chunk *= 2
+        self._load(self.byte(i))
+        return 0
+
+    def char(self, i: int) -> str:
+        return self.text[i] if i < len(self.text) else ""
+
+
+def _whole_characters(raw: bytes) -> int:
+    """Length of ``raw`` without a UTF-8 sequence cut at its end."""
+    end = len(raw)
+    lead = end - 1
+    while lead >= 0 and end - lead < 4 and raw[lead] & 0xC0 == 0x80:
+        lead -= 1
+    if lead < 0:
+        return end
+    first = raw[lead]
+    need = 1 if first < 0xC0 else 2 if first < 0xE0 else 3 if first < 0xF0 else 4
+    return lead if lead + need > end else end
+
+
+def _key(text: str, pos: int) -> tuple[str, int]:
+    return _SCAN_STRING(text, pos + 1)
+
+
+def parse_span(text: str) -> Any:
+    """The one JSON value ``text`` holds (an element's span, as ``walk`` found it)."""
+    value, end = _SCAN(text, 0)
+    if end != len(text):
+        raise ValueError("the span holds more than one value")
+    return value
+
+
+class DocumentScan:
+    """One streaming read of ``path`` (see the module docstring)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd = os.open(path, os.O_RDONLY)
+        stat = os.fstat(self.fd)
+        self.stamp = file_stamp(stat)
+        self._size = stat.st_size
+        self.pos = 0
+        head = os.pread(self.fd, 4, 0)
+        if head and json.detect_encoding(head) not in ("utf-8", "utf-8-sig"):
+            self.close()
+            raise Fallback
+        self._start = len(_BOM) if head.startswith(_BOM) else 0
+        self._window = _Window(self.fd, stat.st_size, self._start)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self) -> DocumentScan:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def walk(
+        self,
+        on_value: Callable[[str, Any], None],
+        on_annotations: Callable[[Iterator[Element], int], None],
+    ) -> dict[str, Any]:
+        """The top-level object with ``annotations`` (when a list) as ``...``; ``on_value(key, value)``
+        is called as each other value is read, ``on_annotations(elements, offset)`` with the
+        list's elements (a caller need not read them: ``elements_at(offset)`` reads them again)."""
+        window = self._window
+        pos = self._skip(0)
+        if window.char(pos) != "{":
+            raise Fallback
+        top: dict[str, Any] = {}
+        pos = self._skip(pos + 1)
+        closed = window.char(pos) == "}"
+        while not closed:
+            if window.char(pos) != '"':
+                raise Fallback
+            key, end, pos = self._parse(_key, pos)
+            if key in top:  # json.loads keeps the last: reading it whole is simpler than agreeing
+                raise Fallback
+            pos = self._skip(end)
+            if window.char(pos) != ":":
+                raise Fallback
+            pos = self._skip(pos + 1)
+            if key == "annotations" and window.char(pos) == "[":
+                top[key] = ...
+                elements = self._elements(pos + 1)
+                on_annotations(elements, window.byte(pos + 1))
+                for _ in elements:  # what the caller did not read
+                    pass
+                pos = self.pos
+            else:
+                top[key], pos, _ = self._parse(_SCAN, pos)
+                on_value(key, top[key])
+            pos = self._skip(pos)
+            separator = window.char(pos)
+            if separator not in (",", "}"):
+                raise Fallback
+            closed = separator == "}"
+            pos = self._skip(pos + 1) if not closed else pos + 1
+        if self._skip(pos) != len(window.text) or not window.eof:
+            raise Fallback  # something after the document
+        return top
+
+    def elements_at(self, offset: int) -> Iterator[Element]:
+        """The elements of the list whose first element (or whitespace) starts at byte ``offset``."""
+        self._window = _Window(self.fd, self._size, offset)
+        return self._elements(0)
+
+    def _elements(self, pos: int) -> Iterator[Element]:
+        window = self._window
+        pos = self._skip(pos)
+        if window.char(pos) == "]":
+            self.pos = pos + 1
+            return
+        while True:
+            value, end, pos = self._parse(_SCAN, pos)
+            offset = window.byte(pos)
+            yield value, offset, window.byte(end) - offset
+            pos = self._skip(end)
+            separator = window.char(pos)
+            if separator == "]":
+                self.pos = pos + 1
+                return
+            if separator != ",":
+                raise Fallback
+            pos = self._skip(pos + 1)
+
+    def _skip(self, pos: int) -> int:
+        """Index of the next character that is not whitespace (``len(text)`` at the end of the file)."""
+        window = self._window
+        while True:
+            pos = _WHITESPACE.match(window.text, pos).end()  # type: ignore[union-attr]  # * matches empty
+            if pos < len(window.text) or window.eof:
+                return pos
+            pos = window.refill(pos)
+
+    def _parse(self, scan: Callable[[str, int], tuple[Any, int]], pos: int) -> tuple[Any, int, int]:
+        """(value, index after it, index of its start) of the value at ``pos``, decoding more
+        of the file while the value runs past the window."""
+        window = self._window
+        while True:
+            try:
+                value, end = scan(window.text, pos)
+            except (StopIteration, json.JSONDecodeError):
+                if window.eof:
+                    raise Fallback from None
+            else:
+                if end < len(window.text) or window.eof:
+                    return value, end, pos
+            pos = window.refill(pos)
