@@ -191,7 +191,7 @@ ORDERS = [
 
 @pytest.mark.parametrize("order", ORDERS, ids=lambda o: "-".join(o))
 @pytest.mark.parametrize("indent", [None, 2])
-@pytest.mark.parametrize("window", [97, 1 << 22])
+@pytest.mark.parametrize("window", [97, 1 << 20])
 def test_synthetic_files_index_the_same_streamed_or_whole(
     tmp_path: Path, monkeypatch, order: list[str], indent: int | None, window: int
 ) -> None:
@@ -306,3 +306,63 @@ def test_a_file_changed_after_reading_is_refused_not_misread(tmp_path: Path) -> 
     _write(path, doc, ["images", "annotations", "categories"], None, False)
     with pytest.raises(DatasetError, match="changed after it was read"):
         reader.load(key)
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+PEAK = r"""
+import json, sys
+from pathlib import Path
+
+def status_kb(field):  # VmHWM, unlike getrusage's ru_maxrss, starts afresh at exec
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+how, path = sys.argv[1], Path(sys.argv[2])
+from augcli.formats.coco.reader import CocoReader
+before = status_kb("VmRSS")
+if how == "whole":
+    json.loads(path.read_bytes())
+else:
+    reader = CocoReader(path)
+    assert reader.annotation_count() == int(sys.argv[3])
+print((status_kb("VmHWM") - before) * 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc")
+def test_reading_costs_a_fraction_of_the_parsed_document(tmp_path: Path) -> None:
+    """Issue #14: the reader's peak is its columns (~100 bytes an annotation) and one window,
+    not the parsed annotations (~1.5 KB each for these 8-point polygons)."""
+    import subprocess
+    import sys
+
+    images, per_image = 400, 250
+    save_image(tmp_path / "images" / "0.png", np.zeros((64, 64, 3), np.uint8))
+    raw = (tmp_path / "images" / "0.png").read_bytes()
+    for i in range(1, images):
+        (tmp_path / "images" / f"{i}.png").write_bytes(raw)
+    rng = np.random.default_rng(0)
+    rings = np.round(rng.uniform(0, 60, (images * per_image, 16)), 2).tolist()
+    path = tmp_path / "annotations" / "instances.json"
+    path.parent.mkdir()
+    with open(path, "w") as handle:
+        entries = [{"id": i, "file_name": f"{i}.png", "width": 64, "height": 64} for i in range(images)]
+        handle.write('{"images": ' + json.dumps(entries) + ', "annotations": [')
+        for number, ring in enumerate(rings):
+            ann = {"id": number, "image_id": number % images, "category_id": 1, "segmentation": [ring]}
+            handle.write(("," if number else "") + json.dumps(ann | {"area": 9.5, "bbox": [1, 2, 3, 4]}))
+        handle.write('], "categories": [{"id": 1, "name": "thing"}]}')
+
+    def peak(how: str) -> int:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        args = [sys.executable, "-c", PEAK, how, str(path), str(len(rings))]
+        done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+        return int(done.stdout.split()[-1])
+
+    whole_document, reader = peak("whole"), peak("reader")
+    assert whole_document > 1000 * len(rings)  # what the old reader held, at least
+    assert reader < 0.3 * whole_document, (reader, whole_document)
+    assert reader < 250 * len(rings) + 16 * 2**20  # columns, one window, the id set

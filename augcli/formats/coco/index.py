@@ -49,6 +49,8 @@ from augcli.formats.coco.scan import file_stamp, parse_span
 ENCODINGS = (POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT)  # code i names ENCODINGS[i]
 _CODES = {name: code for code, name in enumerate(ENCODINGS)}
 INVALID, UNREADABLE_IMAGE, UNKNOWN_IMAGE = -1, -2, -3  # codes of annotations that are not used
+_ROW = ("image", "code", "crowd", "keypoints", "fractional", "unmovable", "length")  # int32 columns
+_WIDE = ("category", "offset")  # int64 columns
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _READ_AHEAD = 1 << 20  # bytes read at once when annotations are asked for in file order
 
@@ -71,10 +73,9 @@ class IndexBuilder:
     ):
         self._where, self._id_to_index, self._readable, self._sizes = where, id_to_index, readable, sizes
         self._non_finite, self._too_deep = non_finite, too_deep
-        self.image, self.code, self.category = array("i"), array("b"), array("q")
-        self.box, self.crowd, self.keypoints, self.visibility = array("d"), array("b"), array("i"), array("d")
-        self.fractional, self.unmovable = array("b"), array("i")
-        self.offset, self.length = array("q"), array("q")
+        self._rows = array("i")  # _ROW values per annotation, one extend each (appends cost per call)
+        self._wide = array("q")  # _WIDE values per annotation
+        self._box, self._visibility = array("d"), array("d")
         self.problems: dict[int, ItemError] = {}
         self._validated: set[int] = set()  # invalid annotations validate_annotation refused
         self._ids_seen: set = set()
@@ -83,8 +84,7 @@ class IndexBuilder:
         self.wholebody = False
 
     def add(self, ann_index: int, ann: Any, offset: int = 0, length: int = 0) -> None:
-        self.offset.append(offset)
-        self.length.append(length)
+        """Index annotation ``ann_index`` (``offset``, ``length``: its bytes in the file)."""
         ann_id = image_id = None
         if isinstance(ann, dict):
             ann_id, image_id = ann.get("id"), ann.get("image_id")
@@ -93,17 +93,17 @@ class IndexBuilder:
             self.wholebody = self.wholebody or wholebody.has_sets(ann)
         index = self._id_to_index.get(image_id) if _hashable(image_id) else None  # type: ignore[arg-type]
         if index is None:
-            self._unused(-1, UNKNOWN_IMAGE)
+            self._unused(-1, UNKNOWN_IMAGE, offset, length)
             error = AnnotationError(f"refers to image id {image_id!r}, which is not in images")
             self._problem(ann_index, error, ann, image_id if _hashable(image_id) else None, ann_id)
             return
         if not self._readable[index]:
-            self._unused(index, UNREADABLE_IMAGE)
+            self._unused(index, UNREADABLE_IMAGE, offset, length)
             return
         try:
             self._check(ann_index, ann, ann_id)
         except AnnotationError as err:
-            self._unused(index, INVALID)
+            self._unused(index, INVALID, offset, length)
             self._problem(ann_index, err, ann, image_id, ann_id)
             return
         try:
@@ -111,11 +111,11 @@ class IndexBuilder:
             if not _INT64[0] <= ann["category_id"] <= _INT64[1]:
                 raise AnnotationError(f"category_id {ann['category_id']} does not fit in 64 bits")
         except AnnotationError as err:
-            self._unused(index, INVALID)
+            self._unused(index, INVALID, offset, length)
             self._problem(ann_index, err, ann, image_id, ann_id)
             self._validated.add(ann_index)
             return
-        self._used(index, ann, encoding)
+        self._used(index, ann, encoding, offset, length)
 
     def _check(self, ann_index: int, ann: dict, ann_id: object) -> None:
         if ann_index in self._too_deep:
@@ -132,35 +132,29 @@ class IndexBuilder:
         if self._non_finite and has_non_finite(ann):
             raise AnnotationError("the annotation holds NaN or Infinity")
 
-    def _unused(self, index: int, code: int) -> None:
-        self.image.append(index)
-        self.code.append(code)
-        self.category.append(0)
-        self.box.extend((0.0, 0.0, 0.0, 0.0))
-        self.crowd.append(0)
-        self.keypoints.append(0)
-        self.fractional.append(0)
-        self.unmovable.append(0)
+    def _unused(self, index: int, code: int, offset: int, length: int) -> None:
+        self._rows.extend((index, code, 0, 0, 0, 0, length))
+        self._wide.extend((0, offset))
+        self._box.extend((0.0, 0.0, 0.0, 0.0))
 
-    def _used(self, index: int, ann: dict, encoding: str) -> None:
+    def _used(self, index: int, ann: dict, encoding: str, offset: int, length: int) -> None:
         bbox = ann.get("bbox")
         if bbox is None:  # rare: the box comes from the geometry, as load() makes it
-            self.box.extend(build_annotation(ann, encoding).box.tolist())
+            self._box.extend(build_annotation(ann, encoding).box.tolist())
         else:
-            x, y, w, h = (float(v) for v in bbox)
-            self.box.extend((x, y, x + w, y + h))
+            x, y, w, h = map(float, bbox)
+            self._box.extend((x, y, x + w, y + h))
         points = ann.get("keypoints")
         count = len(points) // 3 if isinstance(points, list) else 0
+        fractional = False
         if count:
-            self.visibility.extend(float(v) for v in points[2::3])  # type: ignore[index]  # a list
-        self.image.append(index)
-        self.code.append(_CODES[encoding])
-        self.category.append(ann["category_id"])
-        self.crowd.append(bool(ann.get("iscrowd", 0)))
-        self.keypoints.append(count)
-        self.fractional.append(FRACTIONAL_V in keypoint_oddities(ann, None))
+            self._visibility.extend(map(float, points[2::3]))  # type: ignore[index]  # a list
+            fractional = FRACTIONAL_V in keypoint_oddities(ann, None)
         kind = (tuple(wholebody.unmovable_fields(ann, False)), tuple(wholebody.unmovable_fields(ann, True)))
-        self.unmovable.append(self._unmovable_kinds.setdefault(kind, len(self._unmovable_kinds)))
+        unmovable = self._unmovable_kinds.setdefault(kind, len(self._unmovable_kinds))
+        crowd = bool(ann.get("iscrowd", 0))
+        self._rows.extend((index, _CODES[encoding], crowd, count, fractional, unmovable, length))
+        self._wide.extend((ann["category_id"], offset))
 
     def _problem(self, ann_index: int, err: ItemError, ann: Any, image: object, ann_id: object) -> None:
         err.raw = ann  # reported with the annotation as read when it is left out of the output
@@ -175,8 +169,8 @@ class IndexBuilder:
 
     def finish(self, category_ids: frozenset[int], annotations: Sequence) -> AnnotationIndex:
         """The index, once ``annotations`` (the list as read) were all added."""
-        code = np.frombuffer(self.code, dtype=np.int8).copy()
-        category = np.frombuffer(self.category, dtype=np.int64)
+        column = self._columns()
+        code, category = column["code"].astype(np.int8), column["category"].copy()
         if category_ids:  # what validate_annotation says of an annotation with an unknown category
             missing = [c for c in np.unique(category[code >= 0]).tolist() if c not in category_ids]
             unknown = np.flatnonzero((code >= 0) & np.isin(category, missing)).tolist()
@@ -185,24 +179,34 @@ class IndexBuilder:
             for ann_index in self._validated:
                 self._check_category(ann_index, self.problems[ann_index].raw, category_ids, code)
         unmovable = sorted(self._unmovable_kinds, key=self._unmovable_kinds.__getitem__)
-        return AnnotationIndex(
-            image=np.frombuffer(self.image, dtype=np.int32),
+        index = AnnotationIndex(
+            image=column["image"].astype(np.int32),
             code=code,
             category=category,
-            box=np.frombuffer(self.box, dtype=np.float64).reshape(-1, 4),
-            crowd=np.frombuffer(self.crowd, dtype=np.int8).astype(bool),
-            keypoints=np.frombuffer(self.keypoints, dtype=np.int32),
-            visibility=np.frombuffer(self.visibility, dtype=np.float64),
-            fractional=np.frombuffer(self.fractional, dtype=np.int8).astype(bool),
-            unmovable=np.frombuffer(self.unmovable, dtype=np.int32),
+            box=np.frombuffer(self._box, dtype=np.float64).reshape(-1, 4).copy(),
+            crowd=column["crowd"].astype(bool),
+            keypoints=column["keypoints"].astype(np.int32),
+            visibility=np.frombuffer(self._visibility, dtype=np.float64).copy(),
+            fractional=column["fractional"].astype(bool),
+            unmovable=column["unmovable"].astype(np.int32),
             unmovable_kinds=[kind[1] if self.wholebody else kind[0] for kind in unmovable],
             images=len(self._sizes),
         )
+        del column
+        self._rows, self._wide, self._box, self._visibility = array("i"), array("q"), array("d"), array("d")
+        return index
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        rows = np.frombuffer(self._rows, dtype=np.int32).reshape(-1, len(_ROW))
+        wide = np.frombuffer(self._wide, dtype=np.int64).reshape(-1, len(_WIDE))
+        return {name: rows[:, i] for i, name in enumerate(_ROW)} | {
+            n: wide[:, i] for i, n in enumerate(_WIDE)
+        }
 
     def _check_category(
         self, ann_index: int, ann: Any, category_ids: frozenset[int], code: np.ndarray
     ) -> None:
-        index = int(self.image[ann_index])
+        index = int(self._rows[ann_index * len(_ROW)])
         try:
             validate_annotation(ann, self._sizes[index], category_ids)
         except AnnotationError as err:
@@ -210,12 +214,9 @@ class IndexBuilder:
             self._problem(ann_index, err, ann, ann.get("image_id"), ann.get("id"))
 
     def spans(self, path: Path, stamp: tuple[int, int]) -> AnnotationSpans:
-        return AnnotationSpans(
-            path,
-            stamp,
-            np.frombuffer(self.offset, dtype=np.int64),
-            np.frombuffer(self.length, dtype=np.int64),
-        )
+        """The annotation list read from the file (before ``finish``: it may read some back)."""
+        column = self._columns()
+        return AnnotationSpans(path, stamp, column["offset"].copy(), column["length"].copy())
 
 
 class AnnotationIndex:

@@ -24,11 +24,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-WINDOW = 1 << 22  # bytes decoded at a time (doubled while one value does not fit)
+WINDOW = 1 << 20  # bytes decoded at a time (doubled while one value does not fit)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _SCAN_STRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 # (json.loads' own C scanners: the same values as reading the file whole)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # what JSON allows between tokens
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _BOM = b"\xef\xbb\xbf"
 
 Element = tuple[Any, int, int]  # (parsed value, byte offset in the file, byte length)
@@ -189,6 +190,10 @@ class DocumentScan:
             value, end, pos = self._parse(_SCAN, pos)
             offset = window.byte(pos)
             yield value, offset, window.byte(end) - offset
+            comma = _COMMA.match(window.text, end)  # the usual case, in one step
+            if comma and comma.end() < len(window.text):
+                pos = comma.end()
+                continue
             pos = self._skip(end)
             separator = window.char(pos)
             if separator == "]":
