@@ -99,3 +99,48 @@ def test_a_merge_waits_for_a_url_part_still_locked_and_refuses_an_overlapping_ou
     with pytest.raises(UsageError, match=f"still writing to memory://{prefix}/run/part-1") as refused:
         merge(parts, tmp_path / "merged", cache_dir=tmp_path / "c")
     assert refused.value.exit_code == 2
+
+
+def test_memory_end_to_end_shards_interrupted_resumed_and_merged_in_the_store(memfs, tmp_path, monkeypatch):
+    """The generic fsspec path (what gs:// and other stores take), all in memory://: SOURCE in the
+    store, two shards into it, one interrupted and resumed on another machine, the merge from the
+    store into the store: the tree of one local run without shards."""
+    from augcli.storage import remote_out
+    from tests.storage.storage_helpers import remote_tree
+
+    fs, prefix = memfs
+    monkeypatch.setattr(remote_out, "ROUND_SECONDS", 0.05)
+    upload_tree(fs, SAMPLE, f"{prefix}/in")
+    source = f"memory://{prefix}/in"
+    parts = [f"memory://{prefix}/run/part-{index}" for index in range(2)]
+    seen: list[int] = []
+
+    def interrupt_after_two(result, task):
+        seen.append(task.index)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        expand(
+            source,
+            RECIPE,
+            parts[0],
+            workers=1,
+            shard=Shard(0, 2),
+            on_result=interrupt_after_two,
+            cache_dir=tmp_path / "node-a",
+        )
+    assert ".augcli/run.jsonl" not in remote_tree(fs, f"{prefix}/run/part-0")
+    resumed = expand(
+        source, RECIPE, parts[0], workers=1, shard=Shard(0, 2), resume=True, cache_dir=tmp_path / "node-b"
+    )
+    assert 0 < resumed.images_this_run < resumed.images_out  # it continued
+    expand(source, RECIPE, parts[1], workers=2, shard=Shard(1, 2), cache_dir=tmp_path / "node-c")
+    merge(parts, f"memory://{prefix}/run/merged", cache_dir=tmp_path / "node-d")
+    expand(SAMPLE, RECIPE, tmp_path / "single", workers=1)
+    expected = {k: v for k, v in local_tree(tmp_path / "single").items() if not k.startswith(".augcli/")}
+    merged = remote_tree(fs, f"{prefix}/run/merged")
+    assert {k: v for k, v in merged.items() if not k.startswith(".augcli/")} == expected
+    for name in ("report.jsonl", "provenance.jsonl", "warnings.jsonl"):
+        assert merged.get(f".augcli/{name}") == local_tree(tmp_path / "single").get(f".augcli/{name}"), name
+    assert ".augcli/run.jsonl" in merged and not [k for k in merged if "segments" in k]
