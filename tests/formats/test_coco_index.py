@@ -226,9 +226,7 @@ def assert_what_the_reader_always_said(reader: CocoReader) -> None:
 
 
 def test_an_annotation_s_span_is_its_bytes_in_the_file(tmp_path: Path) -> None:
-    doc = _dataset(tmp_path, seed=1)
-    path = tmp_path / "annotations" / "instances_train.json"
-    _write(path, doc, ["images", "annotations", "categories"], 1, False)
+    doc, path = _written(tmp_path, seed=1)
     spans = CocoReader(path).annotations_raw
     raw = path.read_bytes()
     assert isinstance(spans, AnnotationSpans)
@@ -265,41 +263,45 @@ def test_files_the_stream_does_not_take_read_as_whole_files_do(tmp_path: Path, t
 # -- workers and the file -------------------------------------------------------------------------
 
 
-def _load_in_child(reader: CocoReader, key: str, queue) -> None:
-    import augcli.formats.coco.document as document
-
-    def no_whole_document(*_args):
-        raise AssertionError("the worker parsed the whole document")
-
-    document.load_json = no_whole_document
-    sample = reader.load(key)
-    spans = reader.annotations_raw
-    queue.put((sample.instances.extra[RAW_COLUMN], spans._pid == os.getpid(), spans._fd))
-
-
-def test_load_in_a_forked_worker_reads_only_its_image_s_spans(tmp_path: Path) -> None:
-    doc = _dataset(tmp_path, seed=2)
+def _written(tmp_path: Path, seed: int) -> tuple[dict, Path]:
+    doc = _dataset(tmp_path, seed=seed)
     path = tmp_path / "annotations" / "instances_train.json"
     _write(path, doc, ["images", "annotations", "categories"], None, False)
+    return doc, path
+
+
+def _load_in_child(reader: CocoReader, key: str, queue) -> None:
+    import augcli.formats.coco.index as index
+
+    parsed = []
+    real = index.parse_span
+    index.parse_span = lambda text: parsed.append(text) or real(text)  # type: ignore[func-returns-value]
+    sample = reader.load(key)
+    spans = reader.annotations_raw
+    queue.put((sample.instances.extra[RAW_COLUMN], len(parsed), spans._pid == os.getpid(), spans._fd))
+
+
+def test_load_in_a_forked_worker_parses_only_its_image_s_spans(tmp_path: Path) -> None:
+    _, path = _written(tmp_path, seed=2)
     reader = CocoReader(path)
+    assert isinstance(reader.annotations_raw, AnnotationSpans)  # no parsed list to inherit
+    assert reader.data["annotations"] is reader.annotations_raw
     key = reader.keys()[1]
     expected = [reader.annotations_raw[i] for i in reader.valid_annotation_indices(reader.image_index(key))]
-    parent_fd = reader.annotations_raw._fd  # the parent has read from the file already
-    assert expected and parent_fd is not None
+    assert expected and reader.annotations_raw._fd is not None  # the parent has a descriptor already
     queue = mp.get_context("fork").SimpleQueue()
     child = mp.get_context("fork").Process(target=_load_in_child, args=(reader, key, queue))
     child.start()
-    raws, own, child_fd = queue.get()
+    raws, parsed, own, child_fd = queue.get()
     child.join()
     assert child.exitcode == 0
     assert raws == expected
+    assert parsed == len(expected)  # that image's annotations, nothing else
     assert own and child_fd is not None  # it opened the file for itself (no shared position)
 
 
 def test_a_file_changed_after_reading_is_refused_not_misread(tmp_path: Path) -> None:
-    doc = _dataset(tmp_path, seed=3)
-    path = tmp_path / "annotations" / "instances_train.json"
-    _write(path, doc, ["images", "annotations", "categories"], None, False)
+    doc, path = _written(tmp_path, seed=3)
     reader = CocoReader(path)
     key = reader.keys()[0]
     doc["annotations"].insert(0, {"id": 999, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]})

@@ -291,7 +291,8 @@ class AnnotationSpans(Sequence):
     """The annotation list of a file read as a stream (see the module docstring); read only."""
 
     def __init__(self, path: Path, stamp: tuple[int, int], offsets: np.ndarray, lengths: np.ndarray):
-        self._path, self._stamp, self._offsets, self._lengths = path, stamp, offsets, lengths
+        self._path = Path(os.path.abspath(path))  # a worker's working folder may differ
+        self._stamp, self._offsets, self._lengths = stamp, offsets, lengths
         self._fd: int | None = None
         self._pid = -1
         self._buffer, self._buffer_at = b"", 0
