@@ -35,7 +35,7 @@ from augcli.core.errors import DatasetError, OutputError, UsageError
 from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, PartRef, read_journal
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
-from augcli.engine.remote_run import with_remote_parts
+from augcli.engine.remote_run import holds_unfinished_run, with_remote_parts
 from augcli.engine.report import RunReport
 from augcli.engine.resume import read_run_file
 from augcli.engine.shards import Shard
@@ -351,8 +351,11 @@ def merge(
         name: (Path(value) if value is not None and name != "mask_pattern" else value)
         for name, value in (arguments.get("mask_options") or {}).items()
     }
-    # a local merge cut short left its journal; a remote OUT is resumed from the store's own state
-    resume = not overwrite and not remote and (Path(out_path) / MARKER_DIR / JOURNAL_NAME).is_file()
+    # a merge cut short left its journal (in OUT, or in the store for a remote OUT): finish it
+    if remote:
+        resume = not overwrite and holds_unfinished_run(str(out_path))
+    else:
+        resume = not overwrite and (Path(out_path) / MARKER_DIR / JOURNAL_NAME).is_file()
     return expand(
         arguments["source"],
         recipe_from_text(ordered[0].run["recipe"], source=f"the recipe of {ordered[0].path}"),

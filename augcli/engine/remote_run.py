@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from augcli.core.errors import AugcliError, DatasetError, UsageError
+from augcli.core.errors import AugcliError, DatasetError, OutputError, UsageError
 from augcli.engine import worker
 
 _ACTIVE: contextvars.ContextVar[Any] = contextvars.ContextVar("augcli_remote_out", default=None)
@@ -113,6 +113,19 @@ def with_remote_parts(merge: Callable) -> Callable:
             return merge(local, out, **options)
 
     return wrapper
+
+
+def holds_unfinished_run(out: str) -> bool:
+    """Whether the remote OUT ``out`` holds a run cut short (a journal, no manifest): what a
+    merge run again finishes, as it does in a local OUT."""
+    from augcli.storage.remote_listing import unfinished
+    from augcli.storage.urls import filesystem, storage_error
+
+    fs, path = filesystem(out)
+    try:
+        return unfinished(fs, path)
+    except Exception as err:
+        raise storage_error(err, out, "read", OutputError) from None
 
 
 def _mirrored_part(part: Any, cache_dir: Any) -> Path:

@@ -33,15 +33,25 @@ def holds_data(fs: Any, path: str) -> bool:
     return any(not key.endswith(f"/{LOCK}") for key in find(fs, f"{path}/{META}"))
 
 
+def unfinished(fs: Any, path: str) -> bool:
+    """A run cut short: a journal (whole or in segments), and no manifest."""
+    keys = find(fs, f"{path}/{META}")
+    return any(_is_journal(k, path) for k in keys) and f"{path}/{META}/{MANIFEST}" not in keys
+
+
 def clear(fs: Any, path: str, lock_key: str) -> None:
     """Delete an earlier run's objects: the manifest first, the journal next, ``.augcli/`` last
     (so what is left of a clear cut short never looks complete, nor resumable)."""
     keys = [k for k in find(fs, path) if k != lock_key]
     meta = f"{path}/{META}/"
-    journal = (meta + JOURNAL, f"{path}/{SEGMENTS}/{JOURNAL}/")
-    first = [k for k in keys if k == meta + MANIFEST or k == journal[0] or k.startswith(journal[1])]
+    first = [k for k in keys if k == meta + MANIFEST or _is_journal(k, path)]
     rest = [k for k in keys if k not in first]
     rest.sort(key=lambda k: k.startswith(meta))
     for batch in (sorted(first, key=lambda k: not k.endswith(MANIFEST)), rest):
         if batch:
             fs.rm(batch)
+
+
+def _is_journal(key: str, path: str) -> bool:
+    """The journal of the OUT ``path``, whole or one of its segments."""
+    return key == f"{path}/{META}/{JOURNAL}" or key.startswith(f"{path}/{SEGMENTS}/{JOURNAL}/")

@@ -144,3 +144,32 @@ def test_memory_end_to_end_shards_interrupted_resumed_and_merged_in_the_store(me
     for name in ("report.jsonl", "provenance.jsonl", "warnings.jsonl"):
         assert merged.get(f".augcli/{name}") == local_tree(tmp_path / "single").get(f".augcli/{name}"), name
     assert ".augcli/run.jsonl" in merged and not [k for k in merged if "segments" in k]
+
+
+def test_a_merge_into_a_url_cut_short_is_finished_by_running_it_again(memfs, tmp_path):
+    from augcli.core.errors import UsageError
+    from tests.storage.storage_helpers import remote_tree
+
+    fs, prefix = memfs
+    parts = [tmp_path / f"part-{index}" for index in range(2)]
+    for index, part in enumerate(parts):
+        expand(SAMPLE, RECIPE, part, workers=1, shard=Shard(index, 2))
+    seen: list[int] = []
+
+    def interrupt_after_three(result, task):
+        seen.append(task.index)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    out = f"memory://{prefix}/merged"
+    with pytest.raises(KeyboardInterrupt):
+        merge(parts, out, cache_dir=tmp_path / "c", on_result=interrupt_after_three)
+    assert ".augcli/run.jsonl" not in remote_tree(fs, f"{prefix}/merged")
+    merge(parts, out, cache_dir=tmp_path / "c")  # no --overwrite needed: it finishes the cut merge
+    expand(SAMPLE, RECIPE, tmp_path / "single", workers=1)
+    single = {k: v for k, v in local_tree(tmp_path / "single").items() if k != ".augcli/lock"}
+    assert remote_tree(fs, f"{prefix}/merged") == single
+    with pytest.raises(UsageError, match="--overwrite"):  # a finished one is replaced only on request
+        merge(parts, out, cache_dir=tmp_path / "c")
+    merge(parts, out, cache_dir=tmp_path / "c", overwrite=True)
+    assert remote_tree(fs, f"{prefix}/merged") == single
