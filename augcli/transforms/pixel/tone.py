@@ -24,6 +24,7 @@ from augcli.transforms.pixel.imageops import (
     keep_shape,
     max_value,
     num_channels,
+    scalar_tables,
     split_alpha,
 )
 
@@ -162,6 +163,9 @@ class RGBShiftOp(PixelOp):
         channels = num_channels(image)
         if channels > 4:
             return apply_luts(image, np.stack([identity_lut(image) + s for s in shifts]))
+        tables = scalar_tables("add", shifts) if image.dtype == np.uint8 else None
+        if tables is not None:  # cv2.add's values, through look-up tables (faster)
+            return apply_luts(image, tables)
         # A saturating add of a per-channel scalar (0 for alpha): one SIMD pass.
         scalar = tuple(shifts + [0.0] * (4 - len(shifts)))
         return keep_shape(cv2.add(np.ascontiguousarray(image), scalar), image)
