@@ -15,6 +15,8 @@ store, and each worker process unpickles it once, on its first chunk
 (``_context``), instead of reading and checking the dataset again; a context
 that does not pickle is rebuilt from the ``ContextSpec``. Chunks on the
 driver's own node skip their ``os.sync``: the driver syncs before it journals.
+Opening the session starts one worker per CPU at once (``RaySession.warm_up``),
+so their start-up overlaps the driver reading the dataset.
 
 Faults, as in ``engine.pool``: a chunk whose worker dies (crash, OOM kill,
 lost node) is split and each of its tasks retried once on its own; a task
@@ -90,6 +92,7 @@ class RaySession:
     def __init__(self, ray: Any, started: bool):
         self.ray = ray
         self.started = started
+        self._warming: list = []  # the refs of ``warm_up``'s tasks (never waited for)
 
     @classmethod
     def open(cls, address: str | None, workers: int) -> RaySession:
@@ -97,7 +100,9 @@ class RaySession:
         (or ``RAY_ADDRESS``), else start a local cluster of ``workers`` CPUs."""
         ray = import_ray()
         if ray.is_initialized():
-            return cls(ray, started=False)
+            session = cls(ray, started=False)
+            session.warm_up()
+            return session
         target = address or os.environ.get("RAY_ADDRESS") or None
         options: dict[str, Any] = {}
         if target is None:
@@ -121,7 +126,16 @@ class RaySession:
         finally:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGTERM, on_sigterm)
-        return cls(ray, started=True)
+        session = cls(ray, started=True)
+        session.warm_up()
+        return session
+
+    def warm_up(self) -> None:
+        """Start a worker process per cluster CPU now, while the driver reads the dataset: a
+        new Ray job's workers start from nothing (Python, Ray, augcli's imports), which takes
+        seconds per worker on a busy machine. The no-op tasks are not waited for."""
+        task = self.ray.remote(_warm_up).options(num_cpus=1, max_retries=0)
+        self._warming = [task.remote() for _ in range(self.cpus())]
 
     def cpus(self) -> int:
         return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
@@ -353,6 +367,11 @@ def _task_failure(err: Exception) -> BaseException:
 
 
 # -- in the Ray worker ---------------------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    """A no-op Ray task (``RaySession.warm_up``): running it starts a worker and imports this module."""
+
 
 _CONTEXT: dict[str, WorkContext] = {}  # this worker process's context, by the run's token
 

@@ -156,6 +156,9 @@ def expand(
     if resume and (overwrite or dry_run):
         raise UsageError("--resume cannot be combined with --overwrite or --dry-run")
     check_executor(executor, address)
+    # first, so a cluster's workers start while the dataset is read (``RaySession.open``),
+    # and before OUT is touched: a bad cluster writes nothing
+    session = open_session(executor, address, workers)
 
     with contained.recording() as seen:  # every input file, for --resume to notice changes
         reader = open_reader(
@@ -195,7 +198,6 @@ def expand(
     if shard is not None:
         report.shard = {"index": shard.index, "count": shard.count, "tasks": len(own), "of": len(tasks)}
 
-    session = open_session(executor, address, workers)  # before OUT is touched: a bad cluster writes nothing
     writer = state = options = None
     if not dry_run:
         options = WriteOptions(
