@@ -18,16 +18,16 @@ segments left beside it (it is the complete file). Only whole lines are
 sent, so a torn tail never reaches the store and a resume's truncation of
 one never cuts into what is there.
 
-This module decides what to send (``AppendState``, ``next_chunk``) and how
-a resume rebuilds the files from a listing (``rebuild``); ``remote_out``
-orders the uploads.
+This module decides what to send (``AppendState``, ``next_chunk``) and which
+segments a resume joins (``rebuild``); ``remote_out`` orders the uploads and
+downloads.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +82,15 @@ class AppendState:
             _pread(handle, self.length - len(self.tail), len(self.tail)) == self.tail
         )
 
+    @classmethod
+    def of_file(cls, gen: int, path: Path) -> AppendState:
+        """The state of ``path`` stored whole as generation ``gen`` (read: its probes only)."""
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            head = _pread(handle, 0, min(_PROBE, info.st_size))
+            tail = _pread(handle, max(0, info.st_size - _PROBE), min(_PROBE, info.st_size))
+        return cls(gen, info.st_size, info.st_ino, head, tail)
+
     def after(self, data: bytes) -> AppendState:
         """The state once ``data`` is stored after the bytes sent so far."""
         head = self.head if self.length else data[:_PROBE]
@@ -102,36 +111,32 @@ def next_chunk(path: Path, state: AppendState | None, next_gen: int) -> tuple[Ap
     return (state, data) if data else None
 
 
-def rebuild(rels: Collection[str], fetch: Callable[[list[str]], dict[str, bytes]]) -> Rebuilt:
-    """The append files a store holds, from the names ``rels`` of its ``.augcli/`` objects
-    (relative to OUT); ``fetch(names)`` returns the bytes of those objects."""
+def rebuild(rels: Collection[str]) -> Rebuild:
+    """How to rebuild the append files a store holds from the names ``rels`` of its
+    ``.augcli/`` objects (relative to OUT)."""
     by_file: dict[str, list[Segment]] = {}
     for rel in rels:
         segment = parse_segment(rel)
         if segment is not None:
             by_file.setdefault(segment.file, []).append(segment)
-    rebuilt = Rebuilt({}, {}, [])
-    chains: dict[str, list[Segment]] = {}
+    plan = Rebuild({}, {}, [])
     for file, segments in by_file.items():
-        rebuilt.next_gen[file] = max(s.gen for s in segments) + 1
-        chains[file] = [] if file in rels else _chain(segments)  # a whole object wins: it is complete
-        rebuilt.stale += [s.rel for s in segments if s not in chains[file]]
-    wanted = [s.rel for chain in chains.values() for s in chain]
-    data = fetch(wanted) if wanted else {}
-    for file, chain in chains.items():
+        plan.next_gen[file] = max(s.gen for s in segments) + 1
+        chain = [] if file in rels else _chain(segments)  # a whole object wins: it is complete
         if chain:
-            rebuilt.files[file] = (chain[0].gen, b"".join(data[s.rel] for s in chain))
-    rebuilt.stale.sort()
-    return rebuilt
+            plan.chains[file] = chain
+        plan.stale += [s.rel for s in segments if s not in chain]
+    plan.stale.sort()
+    return plan
 
 
 @dataclass
-class Rebuilt:
-    """What ``rebuild`` found: file -> (generation, bytes) of its chain, file -> the generation a
-    rewrite takes next, and the segment objects in no chain (stale: deleted before anything
-    is appended)."""
+class Rebuild:
+    """What ``rebuild`` found: file -> its chain of segments (one generation, from byte 0),
+    file -> the generation a rewrite takes next, and the segment objects in no chain (stale:
+    deleted before anything is appended)."""
 
-    files: dict[str, tuple[int, bytes]]
+    chains: dict[str, list[Segment]]
     next_gen: dict[str, int]
     stale: list[str]
 

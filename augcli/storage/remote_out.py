@@ -58,6 +58,7 @@ ROUND_SECONDS = float(os.environ.get("AUGCLI_UPLOAD_SECONDS", "5"))
 _FORBIDDEN = (MANIFEST, JOURNAL, LOCK)
 _JOURNAL = f"{META}/{JOURNAL}"
 _BATCH = 512  # files per parallel put
+_SEGMENT_BATCH = 32  # segments per parallel download (held in memory until written)
 
 
 class RemoteOutput:
@@ -137,26 +138,31 @@ class RemoteOutput:
         for rel, path in zip(whole, targets):
             self._uploaded[rel] = _stat_key(path)
         self._remote_meta.update(rels)
-        rebuilt = rebuild(rels, lambda names: self._cat([rels[n] for n in names], names))
-        self._next_gen = rebuilt.next_gen
-        for rel, (gen, data) in rebuilt.files.items():
+        plan = rebuild(rels)
+        self._next_gen = plan.next_gen
+        for rel, chain in plan.chains.items():
             path = self.staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            self._appends[rel] = AppendState(gen, 0, os.stat(path).st_ino).after(data)
+            with open(path, "wb") as handle:
+                state = AppendState(chain[0].gen, 0, os.fstat(handle.fileno()).st_ino)
+                for start in range(0, len(chain), _SEGMENT_BATCH):  # in parallel, a batch in memory
+                    keys = [rels[segment.rel] for segment in chain[start : start + _SEGMENT_BATCH]]
+                    found = self.fs.cat(keys)
+                    for key in keys:
+                        data = found[key] if key in found else self.fs.cat_file(key)
+                        handle.write(data)
+                        state = state.after(data)
+            self._appends[rel] = state
         for rel in (r for r in whole if is_append_file(r)):  # stored whole by the end of a run
-            path = self.staging / rel
-            state = AppendState(self._next_gen.get(rel, 0), 0, os.stat(path).st_ino)
-            if f"{META}/{MANIFEST}" in rels:  # finished: nothing is appended any more
-                self._appends[rel] = state.after(path.read_bytes())
-            else:  # killed before its manifest: segments hold the file from now, later lines follow
-                self._send_segments({rel: (state, path.read_bytes())})
+            gen = self._next_gen.get(rel, 0)
+            self._appends[rel] = state = AppendState.of_file(gen, self.staging / rel)
+            if f"{META}/{MANIFEST}" not in rels:  # killed before its manifest: from now on segments
+                segment = segment_name(rel, gen, 0, state.length)  # hold it, and later lines follow
+                self.fs.put_file(str(self.staging / rel), f"{self.path}/{segment}")
+                self._remote_meta.add(segment)
+                self._next_gen[rel] = gen + 1
                 self._delete([rel])
-        self._delete([rel for rel in rebuilt.stale if rel in self._remote_meta])
-
-    def _cat(self, keys: list[str], names: list[str]) -> dict[str, bytes]:
-        found = self.fs.cat(keys) if keys else {}  # in parallel where the store can
-        return {name: found[key] if key in found else self.fs.cat_file(key) for key, name in zip(keys, names)}
+        self._delete([rel for rel in plan.stale if rel in self._remote_meta])
 
     def _heartbeat(self, force: bool = False) -> None:
         self._lock.refresh(force)

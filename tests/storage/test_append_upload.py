@@ -105,8 +105,10 @@ def test_rebuild_takes_the_newest_contiguous_chain_and_names_the_rest_stale():
         ".augcli/parts/000-0000.jsonl": b"p\nq\n",  # whole: wins over its segments
         ".augcli/inputs.jsonl": b"{}\n",
     }
-    rebuilt = rebuild(data, lambda names: {n: data[n] for n in names})
-    assert rebuilt.files == {file: (1, b"a\nb\n")}
+    rebuilt = rebuild(data)
+    assert {name: [(s.gen, s.start, s.end) for s in chain] for name, chain in rebuilt.chains.items()} == {
+        file: [(1, 0, 2), (1, 2, 4)]
+    }
     assert rebuilt.next_gen == {file: 3, ".augcli/parts/000-0000.jsonl": 1}
     assert rebuilt.stale == sorted(
         [
@@ -134,7 +136,7 @@ def test_a_shard_killed_before_its_manifest_resumes_from_its_whole_files(memfs, 
     assert report.images_this_run == (0 if journaled == "all" else report.images_out)
     run = json.loads(fs.cat_file(f"{prefix}/part-0/.augcli/run.jsonl"))
     assert run["shard"]["index"] == 0
-    assert not fs.exists(f"{prefix}/part-0/.augcli/segments")
+    assert not fs.find(f"{prefix}/part-0/.augcli/segments")  # no object (memory:// may keep a folder)
     merge([out], tmp_path / "merged", cache_dir=tmp_path / "m")
     expand(SAMPLE, RECIPE, tmp_path / "single", workers=1)
     assert local_tree(tmp_path / "merged") == local_tree(tmp_path / "single")
