@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import augcli
 from augcli.cli.app import app
-from augcli.core.errors import UsageError
+from augcli.core.errors import DatasetError, UsageError
 
 RECIPE = {"version": 1, "copies": 1, "pipeline": [{"HorizontalFlip": {"p": 1.0}}]}
 
@@ -49,4 +49,16 @@ def test_an_address_nothing_listens_on_is_refused_at_once(sample_dataset, tmp_pa
     out = tmp_path / "out"
     with pytest.raises(UsageError, match=r"no Ray cluster answers at 127\.0\.0\.1:1 "):
         augcli.expand(sample_dataset, RECIPE, out, executor="ray", address="127.0.0.1:1")
+    assert not out.exists()
+
+
+def test_the_cluster_is_joined_before_the_dataset_is_read(tmp_path):
+    """So the job's workers start while the driver reads (``RaySession.warm_up``): a bad
+    address is found first, even with a dataset that does not exist."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[dev]')")
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match=r"no Ray cluster answers at 127\.0\.0\.1:1 "):
+        augcli.expand(tmp_path / "missing.json", RECIPE, out, executor="ray", address="127.0.0.1:1")
+    with pytest.raises(DatasetError, match="dataset not found"):
+        augcli.expand(tmp_path / "missing.json", RECIPE, out)  # the local pool reads it first
     assert not out.exists()
