@@ -88,14 +88,24 @@ def test_a_missing_url_source_is_one_line_with_exit_4(memfs, tmp_path):
 
 def test_commands_on_local_paths_never_import_fsspec(tmp_path):
     """fsspec and s3fs are optional: only a URL argument imports them."""
+    sample, recipe = str(SAMPLE), str(RECIPE)
+    parts = [str(tmp_path / f"part-{index}") for index in range(2)]
+    runs = [
+        ["expand", sample, "-r", recipe, "-o", str(tmp_path / "out"), "--workers", "1", "-q"],
+        *(
+            ["expand", sample, "-r", recipe, "-o", part, "--num-shards", "2", "--shard-index", str(i), "-q"]
+            for i, part in enumerate(parts)
+        ),
+        ["merge", *parts, "--out", str(tmp_path / "merged"), "-q"],
+        ["stats", sample, "--json"],
+        ["validate", recipe, "--dataset", sample],
+        ["preview", sample, "-r", recipe, "-o", str(tmp_path / "preview.png"), "-n", "1"],
+    ]
     probe = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from augcli.cli.app import app\n"
-        f"runs = [['expand', {str(SAMPLE)!r}, '-r', {str(RECIPE)!r}, '-o', {str(tmp_path / 'out')!r},"
-        " '--workers', '1', '--quiet'],\n"
-        f"        ['stats', {str(SAMPLE)!r}, '--json'], ['validate', {str(RECIPE)!r}, '--dataset', {str(SAMPLE)!r}]]\n"
-        "for args in runs:\n"
+        f"for args in {runs!r}:\n"
         "    result = CliRunner().invoke(app, args)\n"
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fsspec', 's3fs', 'gcsfs')))\n"
@@ -105,4 +115,5 @@ def test_commands_on_local_paths_never_import_fsspec(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-    assert (tmp_path / "out" / ".augcli" / "run.jsonl").is_file()  # the expand did run
+    assert (tmp_path / "out" / ".augcli" / "run.jsonl").is_file()  # the commands did run
+    assert (tmp_path / "merged" / ".augcli" / "run.jsonl").is_file() and (tmp_path / "preview.png").is_file()
