@@ -28,7 +28,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
 _TEMP_SUFFIX = ".tmp"
-# ``.<name>.<8 random chars from mkstemp>.tmp``: what a killed writer leaves behind
+# ``.<name>.<8 chars: process and counter in hex, or mkstemp's random ones>.tmp``: what a killed writer leaves
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 NAME_MAX = 255  # bytes in one file name on every common file system
 _TEMP_EXTRA = len(".") + len(".") + 8 + len(_TEMP_SUFFIX)

@@ -1,7 +1,8 @@
 """Tone transforms: brightness/contrast, gamma, per-channel shifts, CLAHE.
 
 Brightness/contrast and gamma map values through a look-up table (one
-``cv2.LUT`` pass for uint8), RGBShift is one saturating per-channel add, and
+``cv2.LUT`` pass for uint8), RGBShift is a saturating per-channel add (for uint8
+through tables holding ``cv2.add``'s values, ``imageops.scalar_tables``), and
 CLAHE uses OpenCV's tiled histograms on the luma channel.
 """
 
