@@ -89,7 +89,8 @@ class IndexBuilder:
         if isinstance(ann, dict):
             ann_id, image_id = ann.get("id"), ann.get("image_id")
             if isinstance(ann_id, int) and not isinstance(ann_id, bool):
-                self.max_id = ann_id if self.max_id is None else max(self.max_id, ann_id)
+                if self.max_id is None or ann_id > self.max_id:
+                    self.max_id = ann_id
             self.wholebody = self.wholebody or wholebody.has_sets(ann)
         index = self._id_to_index.get(image_id) if _hashable(image_id) else None  # type: ignore[arg-type]
         if index is None:
@@ -150,8 +151,12 @@ class IndexBuilder:
         if count:
             self._visibility.extend(map(float, points[2::3]))  # type: ignore[index]  # a list
             fractional = FRACTIONAL_V in keypoint_oddities(ann, None)
-        kind = (tuple(wholebody.unmovable_fields(ann, False)), tuple(wholebody.unmovable_fields(ann, True)))
-        unmovable = self._unmovable_kinds.setdefault(kind, len(self._unmovable_kinds))
+        unmovable = 0  # the usual case: nothing unmovable, read as COCO-WholeBody or not
+        as_sets = wholebody.unmovable_fields(ann, True)
+        as_plain = wholebody.unmovable_fields(ann, False) if wholebody.has_sets(ann) else as_sets
+        if as_sets or as_plain:
+            kind = (tuple(as_plain), tuple(as_sets))
+            unmovable = self._unmovable_kinds.setdefault(kind, len(self._unmovable_kinds))
         crowd = bool(ann.get("iscrowd", 0))
         self._rows.extend((index, _CODES[encoding], crowd, count, fractional, unmovable, length))
         self._wide.extend((ann["category_id"], offset))

@@ -187,7 +187,12 @@ class DocumentScan:
             self.pos = pos + 1
             return
         while True:
-            value, end, pos = self._parse(_SCAN, pos)
+            try:  # the usual case first: the element ends inside the window
+                value, end = _SCAN(window.text, pos)
+            except (StopIteration, json.JSONDecodeError):
+                end = len(window.text)
+            if end >= len(window.text):
+                value, end, pos = self._parse(_SCAN, pos)
             offset = window.byte(pos)
             yield value, offset, window.byte(end) - offset
             comma = _COMMA.match(window.text, end)  # the usual case, in one step
