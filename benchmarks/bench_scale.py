@@ -14,7 +14,10 @@ figures are its own:
   - time to first image: from the start of the call to the first finished task,
     reading and indexing included                                (goal <= 6 s)
   - assembly: microseconds per output annotation of ``engine.assemble``
-    (reading the parts back, ``finalize`` streaming the COCO file, the reports)
+    (reading the parts back, ``finalize`` streaming the COCO file, the reports),
+    wall clock and CPU; and the CPU of the parent over the whole run (reading the
+    input included, the RSS sampler's thread excluded) and of its workers, per
+    output annotation: steadier than wall clock on a shared machine
   - reading: ``CocoReader`` vs a plain ``json.load`` of the same file (and
     ``orjson.loads`` when installed), each in a fresh process
   - 2 workers vs 1 (copies 4), beside the machine's own ceiling: a trivial
@@ -103,10 +106,14 @@ def measure(data: Path, out: Path, workers: int, copies: int) -> dict:
     import augcli.engine.runner as runner
 
     started = time.perf_counter()
+    cpu_started = _cpu_seconds(resource.RUSAGE_SELF)
     first: list[float] = []
     assembly: list[float] = []
+    assembly_cpu: list[float] = []
     workers_peak: dict[int, int] = {}
     stop = threading.Event()
+
+    sampler_cpu: list[float] = []
 
     def sample() -> None:
         while not stop.wait(0.1):
@@ -114,13 +121,15 @@ def measure(data: Path, out: Path, workers: int, copies: int) -> dict:
                 kb = _private_kb(child.pid)
                 if kb is not None:
                     workers_peak[child.pid] = max(workers_peak.get(child.pid, 0), kb)
+        sampler_cpu.append(time.thread_time())  # reading smaps costs CPU: not the run's
 
     def timed_assemble(*args, **kwargs):
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         try:
             return real_assemble(*args, **kwargs)
         finally:
             assembly.append(time.perf_counter() - began)
+            assembly_cpu.append(time.process_time() - cpu_began)
 
     real_assemble = runner.assemble
     runner.assemble = timed_assemble
@@ -137,14 +146,25 @@ def measure(data: Path, out: Path, workers: int, copies: int) -> dict:
     total = time.perf_counter() - started
     stop.set()
     sampler.join()
+    annotations = max(report.annotations_out, 1)
+    parent_cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu_started - sum(sampler_cpu)
     return {
         "parent_peak_mb": peak_mb(),
         "worker_private_mb": sorted(kb / 1024 for kb in workers_peak.values()),
         "first_image_s": (first[0] - started) if first else None,
         "total_s": total,
-        "assembly_us_per_annotation": 1e6 * sum(assembly) / max(report.annotations_out, 1),
+        "assembly_us_per_annotation": 1e6 * sum(assembly) / annotations,
+        "assembly_cpu_us_per_annotation": 1e6 * sum(assembly_cpu) / annotations,
+        # the whole run's CPU in the parent (reading the input included) and in its workers
+        "parent_cpu_us_per_annotation": 1e6 * parent_cpu / annotations,
+        "workers_cpu_us_per_annotation": 1e6 * _cpu_seconds(resource.RUSAGE_CHILDREN) / annotations,
         "annotations_out": report.annotations_out,
     }
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_only(path: Path, how: str) -> dict:
@@ -264,6 +284,16 @@ def main(args: argparse.Namespace) -> None:
                 (
                     f"assembly per output annotation, {workers} worker(s), copies {copies}",
                     f"{_median(found, 'assembly_us_per_annotation'):.1f} us",
+                    "",
+                    command,
+                )
+            )
+            rows.append(
+                (
+                    f"parent CPU per output annotation (whole run), {workers} worker(s), copies {copies}",
+                    f"{_median(found, 'parent_cpu_us_per_annotation'):.1f} us "
+                    f"(assembly {_median(found, 'assembly_cpu_us_per_annotation'):.1f} us; "
+                    f"workers {_median(found, 'workers_cpu_us_per_annotation'):.1f} us)",
                     "",
                     command,
                 )

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from augcli.core.errors import OutputError
-from augcli.engine.journal import Done, PartRef, normalize, result_from_dict
+from augcli.engine.journal import Done, PartRef, normalize
 from augcli.engine.lock import open_meta
+from augcli.engine.parts import read_result
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.resume import RUN_FILE
@@ -183,7 +184,7 @@ class PartReader:
         ref = done.ref
         if ref is None or self.meta is None:
             raise ValueError(f"task {done.index} was journaled without a location")
-        return result_from_dict(json.loads(self.read(ref)))
+        return read_result(self.read(ref))
 
     def read(self, ref: PartRef) -> bytes:
         try:

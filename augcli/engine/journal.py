@@ -35,7 +35,7 @@ from typing import Any
 from augcli.engine.lock import open_meta, read_meta
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import fsync_dir
-from augcli.formats.base import ItemRecord
+from augcli.formats.base import ItemRecord, RawPayload
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
@@ -101,11 +101,14 @@ def normalize_result(result: TaskResult) -> TaskResult:
     return result_from_dict(normalize(result_to_dict(result)))
 
 
-def result_to_dict(result: TaskResult) -> dict:
+def result_to_dict(result: TaskResult, raw: bytearray | None = None) -> dict:
+    """``result`` as JSON values. A record's ``RawPayload`` values go under its ``"raw"``:
+    as text (a whole result in the journal) or, given ``raw``, appended to it and named
+    by ``[offset, length]`` in the concatenation (a part line's raw section, ``engine.parts``)."""
     return {
         "index": result.index,
         "key": result.key,
-        "records": [{"key": r.key, "copy": r.copy, "payload": r.payload} for r in result.records],
+        "records": [_record_to_dict(r, raw) for r in result.records],
         "dropped": result.dropped,
         "classes_out": result.classes_out,
         "dropped_by_class": result.dropped_by_class,
@@ -115,14 +118,32 @@ def result_to_dict(result: TaskResult) -> dict:
     }
 
 
-def result_from_dict(data: dict) -> TaskResult:
+def _record_to_dict(record: ItemRecord, raw: bytearray | None) -> dict:
+    entry: dict = {"key": record.key, "copy": record.copy}
+    payload = record.payload
+    kept = {name: value for name, value in payload.items() if not isinstance(value, RawPayload)}
+    entry["payload"] = kept
+    if len(kept) == len(payload):
+        return entry
+    serialised: dict = {}
+    for name, value in payload.items():
+        if not isinstance(value, RawPayload):
+            continue
+        if raw is None:
+            serialised[name] = value.decode("utf-8")
+        else:
+            serialised[name] = [len(raw), len(value)]
+            raw += value
+    entry["raw"] = serialised
+    return entry
+
+
+def result_from_dict(data: dict, raw: bytes | memoryview = b"") -> TaskResult:
+    """The inverse of ``result_to_dict``; ``raw`` is the raw section its offsets point into."""
     return TaskResult(
         index=int(data["index"]),
         key=str(data["key"]),
-        records=[
-            ItemRecord(key=r["key"], copy=int(r["copy"]), payload=r["payload"])
-            for r in data.get("records") or []
-        ],
+        records=[_record_from_dict(r, raw) for r in data.get("records") or []],
         dropped=dict(data.get("dropped") or {}),
         classes_out=dict(data.get("classes_out") or {}),
         dropped_by_class={k: dict(v) for k, v in (data.get("dropped_by_class") or {}).items()},
@@ -130,6 +151,17 @@ def result_from_dict(data: dict) -> TaskResult:
         error=data.get("error"),
         warnings=list(data.get("warnings") or []),
     )
+
+
+def _record_from_dict(entry: dict, raw: bytes | memoryview) -> ItemRecord:
+    payload = entry["payload"]
+    for name, value in (entry.get("raw") or {}).items():
+        if isinstance(value, str):
+            payload[name] = RawPayload(value.encode("utf-8"))
+        else:
+            offset, length = value
+            payload[name] = RawPayload(raw[offset : offset + length])
+    return ItemRecord(key=entry["key"], copy=int(entry["copy"]), payload=payload)
 
 
 class Journal:

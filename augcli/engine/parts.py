@@ -1,8 +1,12 @@
 """Part files: where workers put what ``finalize`` and the reports need from their tasks.
 
-Each worker process appends one JSON line per finished task (its records,
+Each worker process appends one line per finished task (its records,
 provenance, drops, class counts, warnings, error) to its own part file,
-``OUT/.augcli/parts/<run>-<worker>.jsonl``, and sends the parent only a
+``OUT/.augcli/parts/<run>-<worker>.jsonl``: the result as JSON and, when its
+records hold ``RawPayload`` values (COCO's pre-serialised annotations), a
+``\x1e`` and their bytes as they are, which the JSON names by offset and
+length (``journal.result_to_dict``), so reading a result back parses only the
+small JSON head. The worker sends the parent only a
 ``Finished``: the task's index, key, error and a ready-made journal line
 naming the part, offset and length. The parent appends that line to the
 journal without reading the result; ``engine.assemble`` reads the results
@@ -19,17 +23,19 @@ tail no journal line names; its task is redone into another part.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli.engine.journal import Done, PartRef, journal_line, result_to_dict
+from augcli.engine.journal import Done, PartRef, journal_line, result_from_dict, result_to_dict
 from augcli.engine.lock import open_meta
 from augcli.engine.worker import TaskResult
 
 PARTS_DIR = "parts"
 _NAME = re.compile(r"^(\d{3,})-(\d{4,})\.jsonl$")
+_RAW = b"\x1e"  # ends a part line's JSON head (JSON text never holds it raw); its raw section follows
 
 
 @dataclass
@@ -86,7 +92,7 @@ class PartWriter:
         """Write ``result``'s line; the ``Finished`` to send the parent (fatal when it cannot be written)."""
         if result.fatal:
             return Finished(result.index, result.key, result.error, fatal=True)
-        line = journal_line(result_to_dict(result))
+        line = result_line(result)
         try:
             self._append(line)
         except OSError as err:
@@ -125,6 +131,23 @@ class PartWriter:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def result_line(result: TaskResult) -> bytes:
+    """``result`` as one part line (see the module docstring)."""
+    raw = bytearray()
+    head = journal_line(result_to_dict(result, raw))
+    if not raw:
+        return head
+    return b"".join((head[:-1], _RAW, raw, b"\n"))
+
+
+def read_result(data: bytes) -> TaskResult:
+    """The result of a part line (or of a whole-result journal line), its newline excluded."""
+    cut = data.find(_RAW)
+    if cut < 0:
+        return result_from_dict(json.loads(data))
+    return result_from_dict(json.loads(data[:cut]), memoryview(data)[cut + 1 :])
 
 
 def is_part(path: Path) -> bool:

@@ -33,12 +33,18 @@ class WriteOptions:
     keep_invalid: bool = False  # --keep-invalid: label files keep invalid and unusable entries as read
 
 
+class RawPayload(bytes):
+    """A payload value the worker already serialised (COCO: annotation JSON with holes for
+    the ids). Part files store its bytes as they are, not as JSON, so the parent gets
+    them back without parsing; it must hold no newline."""
+
+
 @dataclass
 class ItemRecord:
     """What one written output contributes to the global label files.
 
-    ``payload`` is format-specific (COCO: the image entry and annotation dicts
-    without ids); ``copy`` is 0 for the untouched original.
+    ``payload`` is format-specific (COCO: the image entry and annotations as
+    ``RawPayload`` JSON with holes for the ids); ``copy`` is 0 for the untouched original.
     """
 
     key: str

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conformance import conformance_pair
+from format_helpers import image_entry
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -182,6 +183,6 @@ def test_output_image_has_source_format(tmp_path: Path) -> None:
     record = writer.write_item(key, 3, reader.load(key))
     written = writer.out / writer.output_relpath(key, 3)
     assert written.name == "b__aug3.jpg"
-    assert record.payload["image"]["file_name"] == "b__aug3.jpg"
+    assert image_entry(record)["file_name"] == "b__aug3.jpg"
     with Image.open(written) as image:
         assert image.format == "JPEG" and image.size == (5, 10)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from format_helpers import noise_image, save_image
+from format_helpers import image_entry, noise_image, save_image
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
 from augcli.formats.base import WriteOptions
@@ -216,7 +216,7 @@ def test_backslash_file_names_resolve_and_mirror(tmp_path: Path) -> None:
     assert reader.keys() == ["sub/a.png"]
     writer = CocoWriter(reader, tmp_path / "out")
     record = writer.write_item("sub/a.png", 1, reader.load("sub/a.png"))
-    assert record.payload["image"]["file_name"] == "sub\\a__aug1.png"
+    assert image_entry(record)["file_name"] == "sub\\a__aug1.png"
     assert (tmp_path / "out" / "images" / "sub" / "a__aug1.png").is_file()
     assert np.array_equal(CocoReader(ann).load("sub/a.png").image, noise_image(8, 6))
 

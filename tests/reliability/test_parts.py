@@ -11,9 +11,11 @@ from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_f
 import augcli
 from augcli.core.errors import UsageError
 from augcli.engine.assemble import PartReader
-from augcli.engine.journal import JOURNAL_NAME, read_journal
+from augcli.engine.journal import JOURNAL_NAME, Journal, normalize_result, read_journal
 from augcli.engine.lock import LOCK_NAME, MARKER_DIR
-from augcli.engine.parts import PARTS_DIR, PartNames
+from augcli.engine.parts import PARTS_DIR, PartNames, PartWriter
+from augcli.engine.worker import TaskResult
+from augcli.formats.base import ItemRecord, RawPayload
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +101,31 @@ def test_resume_refuses_a_part_shorter_than_its_journal_lines(dataset, tmp_path)
     part.write_bytes(part.read_bytes()[:10])
     with pytest.raises(UsageError, match="shorter than the journal says.*--overwrite"):
         augcli.expand(dataset, RECIPE, out, workers=1, resume=True)
+
+
+def test_raw_payloads_come_back_as_the_same_bytes_from_a_part_and_from_a_journal_line(tmp_path):
+    template = RawPayload(b'\x02{"id": \x00, "image_id": \x01, "name": "caf\xc3\xa9 \\u0000"}')
+    records = [
+        ItemRecord("k", 0, {"image_index": 2}),
+        ItemRecord(
+            "k", 1, {"image_index": 2, "image": RawPayload(b'\x02{"id": \x00}'), "annotations": template}
+        ),
+        ItemRecord("k", 2, {"image_index": 2, "image": RawPayload(b""), "annotations": RawPayload(b"")}),
+    ]
+    result = TaskResult(3, "k", records=records, provenance=[{"key": "k", "copy": 1, "ops": []}])
+    meta = tmp_path / MARKER_DIR
+    meta.mkdir()
+    writer = PartWriter(meta, PartNames(meta).next())
+    finished = writer.finish(result)
+    writer.close()
+    assert template in (meta / finished.ref.file).read_bytes()  # as it is: not escaped into the JSON
+    journal = Journal.create(meta, {"run": 1})
+    whole = journal.record(result)  # a result journaled whole holds its raw payloads as text
+    journal.drain()
+    journal.close()
+    assert read_journal(meta / JOURNAL_NAME)[1][3] == whole
+    reader = PartReader(meta)
+    for back in (reader.load(finished.done()), reader.load(whole), normalize_result(result)):
+        assert back == result
+        assert [type(v) for r in back.records for v in r.payload.values()].count(RawPayload) == 4
+    reader.close()

@@ -6,6 +6,11 @@ temporary file next to the output, so a writer can collect the augmented
 images and annotations in one pass over the records and copy them into
 place after the originals. The bytes are the same as serialising the whole
 document with ``dumps_json`` item by item.
+
+Workers serialise the items of their outputs already (``item_template``):
+the JSON of each item with holes where the ids go, which the parent fills
+(``JsonSpool.add_template``) without parsing or serialising anything. The
+holes are control characters, which JSON text never holds raw.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import numpy as np
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEPARATOR = b",\n"
 _COPY_CHUNK = 1 << 20
+_COUNTED, _SHARED, _ITEM = "\x00", "\x01", "\x02"  # holes: an id per item, one id for all; an item starts
+_COUNTED_JSON, _SHARED_JSON = '"\\u0000"', '"\\u0001"'  # the holes as dumps_json writes them as values
 
 
 def dumps_json(value) -> str:
@@ -50,6 +57,45 @@ def json_default(value):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)
 
 
+def item_template(items: list[dict], counted: str, shared: str | None = None) -> bytes:
+    """``items`` serialised as ``JsonSpool.add`` would write ``dict(item, counted=n, shared=m)``
+    (the keys keep their places; missing ones go last), with holes for ``n`` and ``m``."""
+    holes = {counted: _COUNTED} if shared is None else {counted: _COUNTED, shared: _SHARED}
+    text = "".join([_ITEM + dumps_json({**item, **holes}) for item in items])
+    if text.count(_COUNTED_JSON) != len(items) or (
+        shared is not None and text.count(_SHARED_JSON) != len(items)
+    ):  # a value of an item reads like a hole: serialise field by field instead
+        text = "".join([_ITEM + _fields_with_holes({**item, **holes}, holes) for item in items])
+    else:
+        text = text.replace(_COUNTED_JSON, _COUNTED)
+        text = text if shared is None else text.replace(_SHARED_JSON, _SHARED)
+    return text.encode("utf-8")
+
+
+def _fields_with_holes(item: dict, holes: dict[str, str]) -> str:
+    fields = (
+        f"{dumps_json(key)}: {holes[key] if key in holes else dumps_json(value)}"
+        for key, value in item.items()
+    )
+    return "{" + ", ".join(fields) + "}"
+
+
+_COUNTED_BYTE, _SHARED_BYTE, _ITEM_BYTE = (hole.encode() for hole in (_COUNTED, _SHARED, _ITEM))
+
+
+def fill_template(template: bytes, first: int, shared: int | None = None) -> tuple[bytes, int]:
+    """The items of an ``item_template`` with ids ``first``, ``first + 1``... and ``shared`` in
+    their holes, each after a ``,\\n`` (as ``JsonSpool.add`` writes them); and how many."""
+    if shared is not None:
+        template = template.replace(_SHARED_BYTE, b"%d" % shared)
+    pieces = template.replace(_ITEM_BYTE, _SEPARATOR).split(_COUNTED_BYTE)
+    count = len(pieces) - 1
+    filled = [b""] * (2 * count + 1)
+    filled[::2] = pieces
+    filled[1::2] = map(b"%d".__mod__, range(first, first + count))
+    return b"".join(filled), count
+
+
 class JsonSpool:
     """List items serialised now, copied into a document later (see the module docstring)."""
 
@@ -61,6 +107,13 @@ class JsonSpool:
     def add(self, value: Any) -> None:
         self._file.write(_SEPARATOR + dumps_json(value).encode("utf-8"))
         self.count += 1
+
+    def add_template(self, template: bytes, first: int, shared: int | None = None) -> int:
+        """Add the items of an ``item_template`` (see ``fill_template``); returns how many."""
+        data, count = fill_template(template, first, shared)
+        self._file.write(data)
+        self.count += count
+        return count
 
     def copy_to(self, handle: IO[bytes], first: bool) -> None:
         """Append the items to ``handle``; ``first``: no item of the list precedes them."""

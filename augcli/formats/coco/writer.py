@@ -31,11 +31,11 @@ from augcli.core.errors import ImageReadError, OutputError
 from augcli.core.policy import UNKNOWN_FIELDS_META
 from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open, atomic_write_bytes
-from augcli.formats.base import ItemRecord, WriteOptions, derived_labels
+from augcli.formats.base import ItemRecord, RawPayload, WriteOptions, derived_labels
 from augcli.formats.coco import layout
 from augcli.formats.coco.emit import annotation_dicts, image_dict
 from augcli.formats.coco.reader import CocoReader
-from augcli.formats.coco.stream import JsonSpool, dumps_json, json_default, stream_json
+from augcli.formats.coco.stream import JsonSpool, dumps_json, item_template, json_default, stream_json
 from augcli.formats.images import check_output_size, encode_image
 from augcli.formats.naming import CopyNames, copy_salt
 
@@ -107,11 +107,9 @@ class CocoWriter:
         return ItemRecord(key=key, copy=0, payload={"image_index": index})
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
-        """Encode one augmented sample; the record carries its image entry and annotations.
-
-        Annotation dicts in the payload have ``id`` / ``image_id`` set to None;
-        ``finalize`` numbers them.
-        """
+        """Encode one augmented sample; the record carries its image entry and annotations
+        already serialised, with holes for ``id`` / ``image_id`` (``stream.item_template``)
+        that ``finalize`` fills."""
         if copy < 1:
             raise ValueError("copy 0 is the original: use write_original")
         index = self.reader.image_index(key)
@@ -123,7 +121,9 @@ class CocoWriter:
         annotations = derived_labels(  # shared by copies that kept the source's labels
             sample,
             ("coco", width, height, keep),
-            lambda: annotation_dicts(sample.instances, width, height, keep),
+            lambda: RawPayload(
+                item_template(annotation_dicts(sample.instances, width, height, keep), "id", "image_id")
+            ),
         )
         info = dict(sample.meta)
         info["ext"] = relpath.suffix
@@ -134,9 +134,12 @@ class CocoWriter:
             atomic_write_bytes(target, data, durable=False)
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err}") from None
-        return ItemRecord(
-            key=key, copy=copy, payload={"image_index": index, "image": entry, "annotations": annotations}
-        )
+        payload = {
+            "image_index": index,
+            "image": RawPayload(item_template([entry], "id")),
+            "annotations": annotations,
+        }
+        return ItemRecord(key=key, copy=copy, payload=payload)
 
     # -- parent ---------------------------------------------------------------------------------
 
@@ -211,10 +214,8 @@ class CocoWriter:
                     raise ValueError("finalize needs the records in task order (input order, then copy)")
                 last = (index, record.copy)
                 image_id += 1
-                new_images.add(dict(record.payload["image"], id=image_id))
-                for ann in record.payload["annotations"]:
-                    ann_id += 1
-                    new_annotations.add(dict(ann, id=ann_id, image_id=image_id))
+                new_images.add_template(record.payload["image"], image_id)
+                ann_id += new_annotations.add_template(record.payload["annotations"], ann_id + 1, image_id)
             entries = self._original_entries(originals)
             kept = self._original_annotations(entries)
             unchanged = (
