@@ -231,6 +231,7 @@ class Journal:
             if self._failure is not None:
                 raise self._failure
             offset = self._size
+            first = not self._pending
             self._pending.append(line)
             self._size += len(line)
             every_task = FLUSH_SECONDS <= 0
@@ -241,7 +242,8 @@ class Journal:
                         target=self._flush_in_background, args=(self._exited,), daemon=True
                     )
                     self._thread.start()
-                self._wake.notify()
+                if first:  # with lines pending, the thread already waits for their flush time
+                    self._wake.notify()
         if every_task:  # each task durable before the next is taken: no background batching
             self.flush()
         return offset

@@ -139,6 +139,8 @@ def result_line(result: TaskResult) -> bytes:
     head = journal_line(result_to_dict(result, raw))
     if not raw:
         return head
+    if b"\n" in raw:  # a line is what the journal and a remote OUT's uploads count on
+        raise ValueError("a RawPayload holds a newline")
     return b"".join((head[:-1], _RAW, raw, b"\n"))
 
 

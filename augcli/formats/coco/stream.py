@@ -29,7 +29,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEPARATOR = b",\n"
 _COPY_CHUNK = 1 << 20
 _COUNTED, _SHARED, _ITEM = "\x00", "\x01", "\x02"  # holes: an id per item, one id for all; an item starts
-_COUNTED_JSON, _SHARED_JSON = '"\\u0000"', '"\\u0001"'  # the holes as dumps_json writes them as values
+_COUNTED_JSON, _SHARED_JSON, _ITEM_JSON = '"\\u0000"', '"\\u0001"', '"\\u0002"'  # as dumps_json writes them
 
 
 def dumps_json(value) -> str:
@@ -61,12 +61,19 @@ def item_template(items: list[dict], counted: str, shared: str | None = None) ->
     """``items`` serialised as ``JsonSpool.add`` would write ``dict(item, counted=n, shared=m)``
     (the keys keep their places; missing ones go last), with holes for ``n`` and ``m``."""
     holes = {counted: _COUNTED} if shared is None else {counted: _COUNTED, shared: _SHARED}
-    text = "".join([_ITEM + dumps_json({**item, **holes}) for item in items])
-    if text.count(_COUNTED_JSON) != len(items) or (
-        shared is not None and text.count(_SHARED_JSON) != len(items)
+    sequence: list = []
+    for item in items:  # one encoder call for them all: an item marker, then the item
+        sequence += (_ITEM, {**item, **holes})
+    text = dumps_json(sequence)[1:-1]  # '"\u0002", {...}, "\u0002", {...}'
+    count = len(items)
+    if (
+        text.count(_ITEM_JSON) != count
+        or text.count(_COUNTED_JSON) != count
+        or (shared is not None and text.count(_SHARED_JSON) != count)
     ):  # a value of an item reads like a hole: serialise field by field instead
         text = "".join([_ITEM + _fields_with_holes({**item, **holes}, holes) for item in items])
     else:
+        text = text.replace(_ITEM_JSON + ", ", _ITEM).replace(", " + _ITEM, _ITEM)
         text = text.replace(_COUNTED_JSON, _COUNTED)
         text = text if shared is None else text.replace(_SHARED_JSON, _SHARED)
     return text.encode("utf-8")

@@ -21,10 +21,10 @@ from typing import Any
 from augcli.core.errors import OutputError
 from augcli.core.sample import Sample
 from augcli.formats.atomic import atomic_open
-from augcli.formats.base import ItemRecord, WriteOptions
+from augcli.formats.base import ItemRecord, RawPayload, WriteOptions
 from augcli.formats.coco.emit import annotation_dicts
 from augcli.formats.coco.layout import safe_output_path
-from augcli.formats.coco.stream import JsonSpool, stream_json
+from augcli.formats.coco.stream import JsonSpool, item_template, stream_json
 from augcli.formats.convert.losses import Losses, summarise, upfront_warnings
 from augcli.formats.convert.names import OutputNames, split_of
 from augcli.formats.convert.semantic import background_of, needs_instances, semantic_to_instances
@@ -89,10 +89,11 @@ class ConvertedCocoWriter:
         return ItemRecord(
             key=key,
             copy=copy,
-            payload={
+            payload={  # serialised here, numbered by finalize (see formats.coco.stream)
                 "split": split_of(self.reader, key),
-                "image": image,
-                "annotations": annotations,
+                "image": RawPayload(item_template([image], "id")),
+                "annotations": RawPayload(item_template(annotations, "id", "image_id")),
+                "labels": sorted({ann["category_id"] for ann in annotations}),
                 "losses": losses.as_dict(),
             },
         )
@@ -182,10 +183,9 @@ class _SplitSpool:
 
     def add(self, record: ItemRecord) -> None:
         image_id = self.images.count + 1
-        self.images.add(dict(record.payload["image"], id=image_id))
-        for ann in record.payload["annotations"]:
-            self.annotations.add(dict(ann, id=self.annotations.count + 1, image_id=image_id))
-            self.labels.add(ann["category_id"])
+        self.images.add_template(record.payload["image"], image_id)
+        self.annotations.add_template(record.payload["annotations"], self.annotations.count + 1, image_id)
+        self.labels.update(record.payload["labels"])
 
     def close(self) -> None:
         self.images.close()
