@@ -38,7 +38,7 @@ from augcli.formats.atomic import fsync_dir
 from augcli.formats.base import ItemRecord, RawPayload
 
 JOURNAL_NAME = "journal.jsonl"
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2  # 2: part lines may end in a raw section (engine.parts)
 FLUSH_SECONDS = 1.0  # how long finished tasks may wait before one sync makes them durable (0: each at once)
 _PART_NAME = re.compile(r"^parts/\d{3,}-\d{4,}\.jsonl$")  # what a journal line may name (engine.parts)
 
@@ -339,11 +339,12 @@ def read_journal(path: Path) -> tuple[dict, dict[int, Done], int]:
         header = json.loads(lines[0]) if data.endswith(b"\n") or len(lines) > 1 else None
     except ValueError:
         header = None
-    if (
-        not isinstance(header, dict)
-        or header.get("augcli_journal") != JOURNAL_VERSION
-        or not isinstance(header.get("identity"), dict)
-    ):
+    if not isinstance(header, dict):
+        raise JournalError(f"the journal header of {path} is unreadable")
+    version = header.get("augcli_journal")
+    if type(version) is int and version != JOURNAL_VERSION:
+        raise JournalError(f"the journal {path} and its parts are of another augcli version's format")
+    if version != JOURNAL_VERSION or not isinstance(header.get("identity"), dict):
         raise JournalError(f"the journal header of {path} is unreadable")
     done: dict[int, Done] = {}
     good = len(lines[0]) + 1

@@ -94,6 +94,17 @@ def test_a_journal_line_naming_something_else_than_a_part_is_refused(dataset, tm
         augcli.expand(dataset, RECIPE, out, workers=1, resume=True)
 
 
+def test_resume_refuses_a_journal_of_an_older_part_format(dataset, tmp_path):
+    out = tmp_path / "out"
+    _killed_after(dataset, out, 2, 1)
+    path = out / MARKER_DIR / JOURNAL_NAME
+    header, *rest = path.read_bytes().splitlines(keepends=True)
+    older = dict(json.loads(header), augcli_journal=1)  # its part lines held annotations as JSON
+    path.write_bytes(json.dumps(older).encode() + b"\n" + b"".join(rest))
+    with pytest.raises(UsageError, match="of another augcli version's format; start over with --overwrite"):
+        augcli.expand(dataset, RECIPE, out, workers=1, resume=True)
+
+
 def test_resume_refuses_a_part_shorter_than_its_journal_lines(dataset, tmp_path):
     out = tmp_path / "out"
     _killed_after(dataset, out, 2, 1)
