@@ -152,16 +152,6 @@ class PiecewiseWarp(GridWarp):
         assert self._grid is not None
         return self._grid
 
-    def transposed(self) -> PiecewiseWarp:
-        """The same warp with x and y swapped on both sides (for column-major mask stacks)."""
-        swap = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-        pieces = [
-            Piece((p.source[1], p.source[0], p.source[3], p.source[2]), swap @ p.matrix @ swap)
-            for p in self.pieces
-        ]
-        width, height = self.out_size
-        return PiecewiseWarp(pieces, (height, width))
-
     def area_scale(self, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Input area per output pixel over ``window`` = (x0, y0, x1, y1) (whole canvas if None)."""
         width, height = self.out_size

@@ -28,7 +28,6 @@ from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
 
 _TO_CV = translation(-0.5, -0.5)
 _FROM_CV = translation(0.5, 0.5)
-_SWAP_XY = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 _CV_MAX_CHANNELS = 4  # borderValue (and older OpenCV builds) handle at most 4
 _NATIVE_LABEL_DTYPES = {
     np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32, np.float64)
@@ -176,41 +175,30 @@ class Resampler:
         """(H, W, N) boolean masks -> warped (H', W', N) bool, nearest, outside = False.
 
         Works in COCO's column-major layout: a Fortran-ordered stack (what
-        pycocotools decodes) is N contiguous transposed planes, warped with the
-        transposed warp, so the result is Fortran-ordered again and encodes
-        without a copy. Planes are bit-packed eight to a byte, so one OpenCV
-        call moves eight masks.
+        pycocotools decodes) is N contiguous transposed planes, and the result
+        is Fortran-ordered again, so it encodes without a copy. Planes are
+        bit-packed eight to a byte, so one OpenCV call moves eight masks. Each
+        packed plane is warped upright, like label maps and images: OpenCV's
+        fixed-point warp is not symmetric in x and y, so a transposed warp can
+        sample a boundary pixel on the other side.
         """
         masks = np.asarray(masks, dtype=bool)
         n = masks.shape[2]
         width, height = self.out_size
         out = np.empty((n, width, height), dtype=np.uint8)  # transposed planes
         planes = masks.T.view(np.uint8)  # (N, W, H)
-        transposed = self._transposed
         for start in range(0, n, 8):
             group = planes[start : start + 8]
-            if len(group) == 1:
-                out[start] = transposed.labels(group[0], fill=0)
-                continue
             packed = group[0].copy()
             for bit in range(1, len(group)):
                 packed |= group[bit] << bit
-            warped = transposed.labels(packed, fill=0)
+            warped = self.labels(np.ascontiguousarray(packed.T), fill=0).T
+            if len(group) == 1:
+                out[start] = warped
+                continue
             for bit in range(len(group)):
                 np.bitwise_and(warped >> bit, 1, out=out[start + bit])
         return out.T.view(bool)
-
-    @cached_property
-    def _transposed(self) -> Resampler:
-        """The same warp with x and y swapped on both sides."""
-        w = self.warp
-        if isinstance(w, MatrixWarp):
-            return Resampler(MatrixWarp(_SWAP_XY @ w.matrix @ _SWAP_XY, (w.out_size[1], w.out_size[0])))
-        if isinstance(w, PiecewiseWarp):
-            return Resampler(w.transposed())
-        return Resampler(
-            GridWarp(np.ascontiguousarray(np.asarray(w.map_y).T), np.ascontiguousarray(np.asarray(w.map_x).T))
-        )
 
     # -- internals -----------------------------------------------------------
 

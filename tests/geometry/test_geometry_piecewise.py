@@ -179,14 +179,6 @@ def test_input_outside_every_piece_is_lost():
     assert np.isnan(map_points(np.array([[35.0, 15.0]]), warp)).all()
 
 
-def test_transposed_warp_samples_the_transposed_grid():
-    warp = shuffle_quadrants(40, 30, [3, 2, 1, 0])
-    flipped = warp.transposed()
-    assert flipped.out_size == (30, 40)
-    np.testing.assert_array_equal(flipped.map_x, warp.map_y.T)
-    np.testing.assert_array_equal(flipped.map_y, warp.map_x.T)
-
-
 def test_fast_copy_equals_remap():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)

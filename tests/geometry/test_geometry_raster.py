@@ -116,7 +116,7 @@ def test_matrix_and_grid_paths_agree_on_a_rotation():
     m = rotation_about(23.0, 25.0, 20.0)
     a = warp_image(img, MatrixWarp(m, (50, 40))).astype(int)
     b = warp_image(img, grid_for(m, 50, 40)).astype(int)
-    assert np.percentile(np.abs(a - b), 99) <= 2  # only fixed-point rounding differs
+    assert np.percentile(np.abs(a - b), 99) <= 3  # only fixed-point rounding differs (1/32 px)
 
 
 SQUARE = [np.array([[30.0, 25.0], [90.0, 25.0], [90.0, 70.0], [30.0, 70.0]])]
@@ -235,6 +235,23 @@ def test_mask_stack_equals_warping_each_mask(n):
         out = Resampler(warp).mask_stack(stack)
         assert out.shape == (warp.out_size[1], warp.out_size[0], n) and out.dtype == bool
         for k in range(n):
+            assert np.array_equal(out[:, :, k], warp_labels(stack[:, :, k], warp, fill=False))
+
+
+def test_mask_stack_samples_boundary_pixels_as_label_maps_do():
+    """Fortran-ordered stacks (as pycocotools decodes them) through many affine warps: every
+    mask pixel is where the label-map warp of the same mask puts it, boundary pixels included."""
+    rng = np.random.default_rng(7)
+    stack = np.asfortranarray(rng.random((48, 64, 3)) < 0.5)
+    for _ in range(60):  # round angles, scales and half-pixel shifts: exact ties on pixel borders
+        angle = np.deg2rad(rng.choice([0, 15, 30, 45, 90]))
+        scale = rng.choice([0.5, 0.75, 1.0, 1.25, 1.5, 2.0], 2)
+        matrix = np.eye(3)
+        matrix[:2, :2] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]] * scale
+        matrix[:2, 2] = rng.integers(-20, 20, 2) / 2
+        warp = MatrixWarp(matrix, (64, 48))
+        out = Resampler(warp).mask_stack(stack)
+        for k in range(stack.shape[2]):
             assert np.array_equal(out[:, :, k], warp_labels(stack[:, :, k], warp, fill=False))
 
 
