@@ -175,7 +175,14 @@ class FancyPCAOp(ColourOp):
         offset = self.shift(colour, maxv)
         channels = num_channels(colour)
         if channels <= 4:
-            return cv2.add(colour, tuple(offset.tolist()) + (0.0,) * (4 - channels), dtype=depth_of(colour))
+            out = cv2.add(colour, tuple(offset.tolist()) + (0.0,) * (4 - channels), dtype=depth_of(colour))
+            if out.size == colour.size:
+                return out
+            # OpenCV 5 takes an array of at most 4 values (a 1-2 pixel image) for a scalar
+            summed = colour.astype(np.float32) + offset.astype(np.float32)
+            if np.issubdtype(colour.dtype, np.integer):
+                summed = np.clip(np.rint(summed), 0, maxv)
+            return summed.astype(colour.dtype)
         return apply_luts(colour, identity_lut(colour)[None, :] + offset[:, None])
 
 
