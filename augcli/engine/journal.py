@@ -237,11 +237,10 @@ class Journal:
             every_task = FLUSH_SECONDS <= 0
             if not every_task:
                 if self._thread is None:
-                    self._exited = threading.Event()
-                    self._thread = threading.Thread(
-                        target=self._flush_in_background, args=(self._exited,), daemon=True
-                    )
-                    self._thread.start()
+                    exited = threading.Event()
+                    thread = threading.Thread(target=self._flush_in_background, args=(exited,), daemon=True)
+                    thread.start()  # started before it is known: a signal here leaves no unstarted thread
+                    self._exited, self._thread = exited, thread
                 if first:  # with lines pending, the thread already waits for their flush time
                     self._wake.notify()
         if every_task:  # each task durable before the next is taken: no background batching
@@ -299,8 +298,10 @@ class Journal:
             self._wake.notify()
         if thread is not None:
             # not thread.join(): a Ctrl-C interrupting a join can leave the thread's own
-            # lock released twice (CPython bpo-45274); an Event wait is safe to interrupt
-            self._exited.wait()
+            # lock released twice (CPython bpo-45274); an Event wait is safe to interrupt.
+            # A thread that is not alive will never set it.
+            while not self._exited.wait(0.1) and thread.is_alive():
+                pass
         with self._lock:
             self._thread, self._stopping = None, False
 

@@ -140,3 +140,22 @@ def test_raw_payloads_come_back_as_the_same_bytes_from_a_part_and_from_a_journal
         assert back == result
         assert [type(v) for r in back.records for v in r.payload.values()].count(RawPayload) == 4
     reader.close()
+
+
+def test_draining_after_a_signal_hit_the_flush_threads_start_does_not_hang(tmp_path):
+    """A SIGTERM can land while the first task's line starts the flush thread; whatever thread
+    the journal holds then, dead or never started, the stop must not wait for it forever."""
+    import threading
+
+    meta = tmp_path / MARKER_DIR
+    meta.mkdir()
+    journal = Journal.create(meta, {"run": 1})
+    journal.record(TaskResult(0, "k"))
+    journal.drain()
+    journal._thread = threading.Thread(target=lambda: None)  # what a signal could have left
+    journal._exited = threading.Event()
+    stopped = threading.Event()
+    closer = threading.Thread(target=lambda: (journal.close(), stopped.set()), daemon=True)
+    closer.start()
+    assert stopped.wait(10), "closing the journal waits for a thread that never ran"
+    assert len(read_journal(meta / JOURNAL_NAME)[1]) == 1
