@@ -83,8 +83,8 @@ def test_planckian_jitter_writes_opencv_multiply_values():
 
 
 def test_a_rule_the_probe_disproves_leaves_opencv_in_charge(monkeypatch):
-    monkeypatch.setattr(imageops, "_scalar_proven", {})
-    monkeypatch.setitem(imageops._SCALAR_RULES, "add", lambda value: np.floor(np.arange(256.0) + value))
+    monkeypatch.setattr(imageops, "_scalar_rule", {})
+    monkeypatch.setitem(imageops._SCALAR_RULES, "add", [lambda value: np.floor(np.arange(256.0) + value)])
     assert scalar_tables("add", [0.5, 1.0, 2.0]) is None
     image = EVERY_VALUE
     assert np.array_equal(

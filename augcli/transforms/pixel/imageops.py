@@ -7,6 +7,8 @@ channel; colour ops change only the colour channels and leave alpha as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -97,39 +99,42 @@ def apply_luts(image: np.ndarray, luts: np.ndarray) -> np.ndarray:
 
 
 # OpenCV's uint8 arithmetic with a per-channel scalar takes a slow generic path (about 3 ms
-# on 640x480x3); the same values as per-channel look-up tables are one LUT pass. cv2.add
-# rounds float32(x) + float32(s), cv2.multiply rounds float64(x) * g (half to even, then
-# saturated); ``scalar_tables`` uses the tables only once a probe saw this OpenCV do so.
+# on 640x480x3); the same values as per-channel look-up tables are one LUT pass. How the
+# values are rounded depends on the OpenCV: cv2.add rounds float32(x) + float32(s) in 5.x
+# and adds the rounded scalar in 4.x; cv2.multiply rounds float64(x) * g (half to even,
+# then saturated). ``scalar_tables`` uses the first rule a probe saw this OpenCV follow.
 _SCALAR_RULES = {
-    "add": lambda value: np.rint(np.arange(256, dtype=np.float32) + np.float32(value)),
-    "multiply": lambda value: np.rint(np.arange(256, dtype=np.float64) * float(value)),
+    "add": [
+        lambda value: np.rint(np.arange(256, dtype=np.float32) + np.float32(value)),
+        lambda value: np.arange(256, dtype=np.float64) + np.rint(float(value)),
+    ],
+    "multiply": [lambda value: np.rint(np.arange(256, dtype=np.float64) * float(value))],
 }
 _SCALAR_PROBES = {  # values next to the rounding boundaries of both precisions
     "add": [(0.5, -0.5, 1.5), (2.4999999, 254.50000003, -3.5000001), (17.25, -0.75, 100.5)],
     "multiply": [(252.5 / 255, 0.5 / 3, 1.0), (0.9901961088180542, 1.0019569471624266, 1.2), (0.0, 2.5, 0.5)],
 }
-_scalar_proven: dict[str, bool] = {}
+_scalar_rule: dict[str, Callable[[float], np.ndarray] | None] = {}
 
 
 def scalar_tables(kind: str, values: list[float]) -> np.ndarray | None:
     """Per-channel uint8 tables, shape (len(values), 256), giving what ``cv2.add`` (kind
     "add") or ``cv2.multiply`` ("multiply") of a uint8 image and the per-channel scalar
     ``values`` gives; None when this OpenCV was not seen to compute so (use OpenCV then)."""
-    proven = _scalar_proven.get(kind)
-    if proven is None:
-        proven = _scalar_proven[kind] = _scalar_rule_holds(kind)
-    if not proven:
+    if kind not in _scalar_rule:
+        _scalar_rule[kind] = next((r for r in _SCALAR_RULES[kind] if _scalar_rule_holds(kind, r)), None)
+    rule = _scalar_rule[kind]
+    if rule is None:
         return None
-    rule = _SCALAR_RULES[kind]
     return np.stack([rule(v) for v in values]).astype(np.float64)
 
 
-def _scalar_rule_holds(kind: str) -> bool:
+def _scalar_rule_holds(kind: str, rule: Callable[[float], np.ndarray]) -> bool:
     values = np.arange(256, dtype=np.uint8)
     probe = np.ascontiguousarray(np.repeat(values, 3).reshape(16, 16, 3))
     opencv = cv2.add if kind == "add" else cv2.multiply
     for trio in _SCALAR_PROBES[kind]:
-        table = np.clip(np.stack([_SCALAR_RULES[kind](v) for v in trio]), 0, 255).astype(np.uint8)
+        table = np.clip(np.stack([rule(v) for v in trio]), 0, 255).astype(np.uint8)
         expected = opencv(probe, (*trio, 0.0))
         if not np.array_equal(cv2.LUT(probe, np.ascontiguousarray(table.T).reshape(1, 256, 3)), expected):
             return False
