@@ -103,3 +103,15 @@ def stored_meta(fs, prefix: str) -> dict[str, bytes]:
         assert [s[1] for s in chain] == [0] + [s[2] for s in chain[:-1]], f"{file}: segments not contiguous"
         files[file] = b"".join(fs.cat_file(s[3]) for s in chain)
     return files
+
+
+def interrupt_after(count: int):
+    """An ``on_result`` callback that raises KeyboardInterrupt (Ctrl-C) at the ``count``-th result."""
+    seen: list[int] = []
+
+    def callback(result, task) -> None:
+        seen.append(task.index)
+        if len(seen) == count:
+            raise KeyboardInterrupt
+
+    return callback

@@ -22,6 +22,7 @@ from augcli.storage.remote_out import RemoteOutput
 from tests.storage.storage_helpers import (
     RECIPE,
     SAMPLE,
+    interrupt_after,
     local_tree,
     outputs,
     reference_run,
@@ -280,12 +281,6 @@ def test_an_interrupted_remote_run_uploads_what_it_finished_then_resumes(memfs, 
     redoes only the rest."""
     fs, prefix = memfs
     monkeypatch.setattr(remote_out, "ROUND_SECONDS", 3600.0)  # no round but the one on the way out
-    seen = []
-
-    def interrupt_after_three(result, task):
-        seen.append(task.index)
-        if len(seen) == 3:
-            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         expand(
@@ -293,7 +288,7 @@ def test_an_interrupted_remote_run_uploads_what_it_finished_then_resumes(memfs, 
             RECIPE,
             url(prefix, "out"),
             workers=1,
-            on_result=interrupt_after_three,
+            on_result=interrupt_after(3),
             cache_dir=tmp_path / "a",
         )
     remote = remote_tree(fs, f"{prefix}/out")

@@ -9,7 +9,7 @@ import pytest
 from augcli.engine.merge import merge
 from augcli.engine.runner import expand
 from augcli.engine.shards import Shard
-from tests.storage.storage_helpers import RECIPE, SAMPLE, local_tree, upload_tree
+from tests.storage.storage_helpers import RECIPE, SAMPLE, interrupt_after, local_tree, upload_tree
 
 pytest.importorskip("fsspec")
 
@@ -113,12 +113,6 @@ def test_memory_end_to_end_shards_interrupted_resumed_and_merged_in_the_store(me
     upload_tree(fs, SAMPLE, f"{prefix}/in")
     source = f"memory://{prefix}/in"
     parts = [f"memory://{prefix}/run/part-{index}" for index in range(2)]
-    seen: list[int] = []
-
-    def interrupt_after_two(result, task):
-        seen.append(task.index)
-        if len(seen) == 2:
-            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         expand(
@@ -127,7 +121,7 @@ def test_memory_end_to_end_shards_interrupted_resumed_and_merged_in_the_store(me
             parts[0],
             workers=1,
             shard=Shard(0, 2),
-            on_result=interrupt_after_two,
+            on_result=interrupt_after(2),
             cache_dir=tmp_path / "node-a",
         )
     assert ".augcli/run.jsonl" not in remote_tree(fs, f"{prefix}/run/part-0")
@@ -154,16 +148,10 @@ def test_a_merge_into_a_url_cut_short_is_finished_by_running_it_again(memfs, tmp
     parts = [tmp_path / f"part-{index}" for index in range(2)]
     for index, part in enumerate(parts):
         expand(SAMPLE, RECIPE, part, workers=1, shard=Shard(index, 2))
-    seen: list[int] = []
-
-    def interrupt_after_three(result, task):
-        seen.append(task.index)
-        if len(seen) == 3:
-            raise KeyboardInterrupt
 
     out = f"memory://{prefix}/merged"
     with pytest.raises(KeyboardInterrupt):
-        merge(parts, out, cache_dir=tmp_path / "c", on_result=interrupt_after_three)
+        merge(parts, out, cache_dir=tmp_path / "c", on_result=interrupt_after(3))
     assert ".augcli/run.jsonl" not in remote_tree(fs, f"{prefix}/merged")
     merge(parts, out, cache_dir=tmp_path / "c")  # no --overwrite needed: it finishes the cut merge
     expand(SAMPLE, RECIPE, tmp_path / "single", workers=1)
