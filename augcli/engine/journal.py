@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ class Journal:
         journal._size = len(header)
         os.fsync(fd)
         fsync_dir(path.parent)
+        journal._start_flushing()
         return journal
 
     @classmethod
@@ -209,7 +211,9 @@ class Journal:
         if os.fstat(fd).st_size != good_bytes:
             os.ftruncate(fd, good_bytes)
             os.fsync(fd)
-        return cls(path, fd, good_bytes), identity, done
+        journal = cls(path, fd, good_bytes)
+        journal._start_flushing()
+        return journal, identity, done
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -236,16 +240,35 @@ class Journal:
             self._size += len(line)
             every_task = FLUSH_SECONDS <= 0
             if not every_task:
-                if self._thread is None:
-                    exited = threading.Event()
-                    thread = threading.Thread(target=self._flush_in_background, args=(exited,), daemon=True)
-                    thread.start()  # started before it is known: a signal here leaves no unstarted thread
-                    self._exited, self._thread = exited, thread
+                if self._thread is None:  # stopped by an earlier drain
+                    self._start_thread()
                 if first:  # with lines pending, the thread already waits for their flush time
                     self._wake.notify()
         if every_task:  # each task durable before the next is taken: no background batching
             self.flush()
         return offset
+
+    def _start_flushing(self) -> None:
+        # when the journal opens, before any task: a Ctrl-C or SIGTERM is far likelier later
+        if FLUSH_SECONDS > 0:
+            with self._lock:
+                self._start_thread()
+
+    def _start_thread(self) -> None:
+        """Start the background flush (the caller holds the lock) with SIGINT and SIGTERM held
+        back in this thread, so neither can cut the start in two; the new thread inherits the
+        mask, so those signals keep going to the main thread, where Python handles them."""
+        exited = threading.Event()
+        thread = threading.Thread(target=self._flush_in_background, args=(exited,), daemon=True)
+        held = {signal.SIGINT, signal.SIGTERM}
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if main else None
+        try:
+            thread.start()
+            self._exited, self._thread = exited, thread
+        finally:
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _flush_in_background(self, exited: threading.Event) -> None:
         try:
