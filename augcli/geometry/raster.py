@@ -189,9 +189,11 @@ class Resampler:
         planes = masks.T.view(np.uint8)  # (N, W, H)
         for start in range(0, n, 8):
             group = planes[start : start + 8]
-            packed = group[0].copy()
-            for bit in range(1, len(group)):
-                packed |= group[bit] << bit
+            packed = group[0]
+            if len(group) > 1:  # a lone plane is not packed: the upright copy below is its only one
+                packed = packed.copy()
+                for bit in range(1, len(group)):
+                    packed |= group[bit] << bit
             warped = self.labels(np.ascontiguousarray(packed.T), fill=0).T
             if len(group) == 1:
                 out[start] = warped
