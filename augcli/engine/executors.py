@@ -75,7 +75,7 @@ def open_session(executor: str, address: str | None, workers: int) -> Any:
     """The cluster session of ``executor`` (None for the local pool), closed by ``closes_sessions``."""
     if executor != "ray":
         return None
-    from augcli.engine.ray_executor import RaySession
+    from augcli.engine.ray_session import RaySession
 
     session = RaySession.open(address, workers)
     _SESSIONS.append(session)

@@ -9,14 +9,10 @@ sees) and returns the results to the driver, which journals them as it does
 for the local pool. Output bytes are the local pool's: the work and the
 seeds are the same, only where ``run_task`` runs differs.
 
-A Ray worker cannot inherit the driver's memory. The driver pickles its
-``WorkContext`` once (``context_spec.context_snapshot``) into Ray's object
-store, and each worker process unpickles it once, on its first chunk
-(``_context``), instead of reading and checking the dataset again; a context
-that does not pickle is rebuilt from the ``ContextSpec``. Chunks on the
-driver's own node skip their ``os.sync``: the driver syncs before it journals.
-Opening the session starts one worker per CPU at once (``RaySession.warm_up``),
-so their start-up overlaps the driver reading the dataset.
+A Ray worker cannot inherit the driver's memory: the driver puts its pickled
+``WorkContext`` into Ray's object store once, and each worker restores it on
+its first chunk (``engine.ray_worker``, what runs in the workers). The
+cluster connection is ``engine.ray_session``.
 
 Faults, as in ``engine.pool``: a chunk whose worker dies (crash, OOM kill,
 lost node) is split and each of its tasks retried once on its own; a task
@@ -28,18 +24,12 @@ failed for good. A chunk that overruns the item timeout
 is cancelled (its worker killed) and treated the same way. Stopping (Ctrl-C,
 a fatal write error) stops every chunk in flight before the driver returns
 (``RayExecutor._stop``).
-
-Ray is an optional extra (``augcli[ray]``), imported only here and only when
-``--executor ray`` is used.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import signal
-import socket
-import threading
 import time
 import uuid
 from collections import deque
@@ -48,129 +38,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from augcli.core.errors import AugcliError, UsageError, one_line
+from augcli.core.errors import AugcliError, one_line
 from augcli.engine import worker as worker_module
-from augcli.engine.context_spec import (
-    ContextSpec,
-    build_context,
-    context_snapshot,
-    restore_context,
-    snapshot_token,
-)
+from augcli.engine.context_spec import ContextSpec, context_snapshot, snapshot_token
 from augcli.engine.lock import MARKER_DIR
-from augcli.engine.parts import Finished, PartWriter
+from augcli.engine.parts import Finished
 from augcli.engine.plan import Task
+from augcli.engine.ray_session import RaySession
+from augcli.engine.ray_worker import Shared, run_chunk
 from augcli.engine.worker import TaskResult, WorkContext
 
-RAY_MISSING = "--executor ray needs Ray, which is not installed: pip install 'augcli[ray]'"
-TOKEN_HINT = (
-    "if the cluster uses token authentication (the default for clusters started by Ray 2.59 "
-    "and later), set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to its "
-    'token, or use --address auto on its head node (docs/cli.md, "Ray\'s token authentication")'
-)
-AUTH_HINT = f"the Ray cluster refused this driver's authentication token; {TOKEN_HINT}"
 CHUNK_MAX = 16  # images per Ray task at most: hides the per-task overhead, bounds the part files
 CHUNKS_PER_CPU = 4  # at least this many chunks per CPU, so the last ones balance
 IN_FLIGHT_PER_CPU = 2  # chunks submitted per cluster CPU: one running, one queued behind it
-CONNECT_SECONDS = 10.0  # how long a cluster address may take to accept a connection
 STARTUP_SECONDS = 30.0  # what a fresh Ray worker may take to start and load the dataset
 STOP_SECONDS = 10.0  # how long a stopped chunk may take to finish its image before its worker is killed
 STOP_PREFIX = "stop-"  # OUT/.augcli/stop-<nonce>: the driver asks its chunks to stop
 
 
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise UsageError(RAY_MISSING) from None
-    return ray
-
-
-class RaySession:
-    """A connection to a Ray cluster; ``close`` stops the cluster only if this session started it."""
-
-    def __init__(self, ray: Any, started: bool):
-        self.ray = ray
-        self.started = started
-        self._warming: list = []  # the refs of ``warm_up``'s tasks (never waited for)
-
-    @classmethod
-    def open(cls, address: str | None, workers: int) -> RaySession:
-        """Use a Ray already initialized in this process, else attach to ``address``
-        (or ``RAY_ADDRESS``), else start a local cluster of ``workers`` CPUs."""
-        ray = import_ray()
-        if ray.is_initialized():
-            session = cls(ray, started=False)
-            session.warm_up()
-            return session
-        target = address or os.environ.get("RAY_ADDRESS") or None
-        options: dict[str, Any] = {}
-        if target is None:
-            # an offline tool starts no telemetry; the dashboard is of no use for one run
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            options.update(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-        if not (target or "").startswith("ray://"):
-            options.update(logging_level="error")  # progress and the summary say what matters
-        if target is not None:
-            _check_reachable(target)
-        on_sigterm = signal.getsignal(signal.SIGTERM)  # ray.init replaces it: the CLI's must stay
-        try:
-            ray.init(address=target, **options)
-        except ray.exceptions.AuthenticationError:
-            raise UsageError(AUTH_HINT) from None
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            where = f"at {target}" if target else "on this machine"
-            # a driver without the token sees only "failed to connect" (the reason is in Ray's log)
-            hint = f"; {TOKEN_HINT}" if target and os.environ.get("RAY_AUTH_MODE") != "token" else ""
-            raise UsageError(f"cannot start or reach a Ray cluster {where}: {one_line(err)}{hint}") from None
-        finally:
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGTERM, on_sigterm)
-        session = cls(ray, started=True)
-        session.warm_up()
-        return session
-
-    def warm_up(self) -> None:
-        """Start a worker process per cluster CPU now, while the driver reads the dataset: a
-        new Ray job's workers start from nothing (Python, Ray, augcli's imports), which takes
-        seconds per worker on a busy machine. The no-op tasks are not waited for."""
-        task = self.ray.remote(_warm_up).options(num_cpus=1, max_retries=0)
-        self._warming = [task.remote() for _ in range(self.cpus())]
-
-    def cpus(self) -> int:
-        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
-
-    def close(self) -> None:
-        if self.started and self.ray.is_initialized():
-            self.ray.shutdown()
-        self.started = False
-
-
-def _check_reachable(address: str) -> None:
-    """Refuse a ``HOST:PORT`` nothing listens on: ``ray.init`` would wait for it forever."""
-    host, _, port = address.rpartition(":")
-    if "://" in address or not host or not port.isdigit():
-        return  # auto, or a Ray Client address (which times out by itself)
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
-    except OSError as err:
-        raise UsageError(
-            f"no Ray cluster answers at {address} ({err.strerror or err}); start one "
-            "(ray start --head) or pass the right --address / RAY_ADDRESS"
-        ) from None
-
-
 def chunk_size(tasks: int, cpus: int) -> int:
     """Images per Ray task: ``CHUNK_MAX`` at most, smaller when the run is short."""
     return max(1, min(CHUNK_MAX, math.ceil(tasks / (cpus * CHUNKS_PER_CPU))))
-
-
-@dataclass(frozen=True)
-class Shared:
-    """What every chunk of a run gets besides its tasks."""
-
-    snapshot: list  # [ObjectRef of the pickled context], or [] (rebuild it from the spec)
-    driver_node: str | None  # the driver's Ray node id (None: unknown, e.g. a Ray Client driver)
 
 
 def _driver_node(ray: Any) -> str | None:
@@ -224,7 +112,7 @@ class RayExecutor:
         spec_ref = ray.put(self.spec)
         snapshot = context_snapshot(self.context)
         token = snapshot_token(self.spec, snapshot)
-        # in a list, so Ray does not fetch it for every chunk: a worker gets it once (``_context``)
+        # in a list, so Ray does not fetch it for every chunk: a worker gets it once (``ray_worker._context``)
         shared = Shared([ray.put(snapshot)] if snapshot is not None else [], _driver_node(ray))
         del snapshot
         cpus = self.session.cpus()
@@ -364,65 +252,3 @@ def _task_failure(err: Exception) -> BaseException:
     if isinstance(cause, BaseException):
         return cause
     return RuntimeError(f"a Ray task failed: {one_line(err)}")
-
-
-# -- in the Ray worker ---------------------------------------------------------------------------
-
-
-def _warm_up() -> None:
-    """A no-op Ray task (``RaySession.warm_up``): running it starts a worker and imports this module."""
-
-
-_CONTEXT: dict[str, WorkContext] = {}  # this worker process's context, by the run's token
-
-
-def _context(token: str, spec: ContextSpec, shared: Shared) -> WorkContext:
-    context = _CONTEXT.get(token)
-    if context is None:
-        from augcli.engine.pool import quiet_kernels
-
-        quiet_kernels()  # one OpenCV thread: Ray gives each task one CPU
-        _CONTEXT.clear()  # one run at a time per worker: drop an earlier run's dataset
-        if shared.snapshot:
-            import ray
-
-            context = restore_context(spec, ray.get(shared.snapshot[0]))
-        else:
-            context = build_context(spec)
-        _CONTEXT[token] = context
-    return context
-
-
-def _on_driver_node(shared: Shared) -> bool:
-    if shared.driver_node is None:
-        return False
-    import ray
-
-    return ray.get_runtime_context().get_node_id() == shared.driver_node
-
-
-def run_chunk(
-    token: str, spec: ContextSpec, shared: Shared, tasks: Sequence[Task], stop: str | None, part: str | None
-) -> list[TaskResult | Finished]:
-    """One Ray task: ``worker.run_task`` for each task of the chunk, in this worker process,
-    until the driver's ``stop`` marker appears (then the results so far).
-
-    With a ``part`` name (every run but a dry one) the results go to that part file and
-    the driver gets small ``Finished`` records, as from the local pool's workers."""
-    context = _context(token, spec, shared)
-    parts = PartWriter(Path(spec.out) / MARKER_DIR, part) if part is not None and spec.out else None
-    results: list[TaskResult | Finished] = []
-    try:
-        for task in tasks:
-            if stop is not None and os.path.exists(stop):
-                break
-            result = worker_module.run_task(context, task)
-            results.append(parts.finish(result) if parts is not None else result)
-    finally:
-        if parts is not None:
-            parts.close()
-    if parts is not None and not _on_driver_node(shared):
-        # The driver syncs its machine before it journals (os.sync: this worker's files too
-        # on its node); on another node the chunk's images and part must be durable first.
-        os.sync()
-    return results

@@ -196,5 +196,8 @@ def test_an_interrupted_call_stops_its_ray_tasks_before_it_returns(cluster, tmp_
 
 def test_the_fault_hook_is_only_in_the_test_cluster():
     import augcli.engine.ray_executor as ray_executor
+    import augcli.engine.ray_session as ray_session
+    import augcli.engine.ray_worker as ray_worker
 
-    assert FAULT_FILE_VARIABLE not in Path(ray_executor.__file__).read_text()
+    for module in (ray_executor, ray_session, ray_worker):
+        assert FAULT_FILE_VARIABLE not in Path(module.__file__).read_text(), module.__name__
