@@ -21,6 +21,7 @@ REGISTRY = load_all()
 CATALOGUE_MODULES = (
     "channel_mix",
     "filters",
+    "gravel",
     "histogram",
     "lens",
     "lighting",

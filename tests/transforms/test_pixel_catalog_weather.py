@@ -9,6 +9,7 @@ from contract_samples import textured_image
 
 from augcli.transforms.catalog import load_all
 from augcli.transforms.params import ParamError
+from augcli.transforms.pixel.gravel import RandomGravelOp
 from augcli.transforms.pixel.lens import (
     MUD_RGB,
     SpatterOp,
@@ -19,7 +20,6 @@ from augcli.transforms.pixel.lens import (
 )
 from augcli.transforms.pixel.weather import (
     RandomFogOp,
-    RandomGravelOp,
     RandomRainOp,
     RandomSnowOp,
     coverage,

@@ -11,6 +11,7 @@ from augcli.transforms.pixel import (  # noqa: F401  # noqa: F401
     compression,
     corrupt,
     filters,
+    gravel,
     histogram,
     lens,
     lighting,
