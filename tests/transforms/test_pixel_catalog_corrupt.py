@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import alignment_checks as alignment
 import cv2
 import numpy as np
 import pytest
-import test_alignment as alignment
 from contract_samples import fire, label_snapshot, labelled_sample, textured_image
 
 from augcli.transforms.base import GeometricOp, PixelOp, SampleContext

@@ -1,6 +1,6 @@
 """Bbox-only ops: the content of each box moves, and the labels inside it move with it.
 
-The painted scene of ``test_alignment`` (a two-part polygon, an RLE mask, a
+The painted scene of ``alignment_checks`` (a two-part polygon, an RLE mask, a
 box-only instance and keypoint dots, each in its own colour) is warped
 inside every box; then the labels are read back against the pixels with the
 same checker as the whole-image warps.
@@ -8,9 +8,9 @@ same checker as the whole-image warps.
 
 from __future__ import annotations
 
+import alignment_checks as alignment
 import numpy as np
 import pytest
-import test_alignment as alignment
 from contract_samples import label_snapshot
 from label_raster import iou, rasterise
 
