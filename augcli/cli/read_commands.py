@@ -8,30 +8,21 @@ from pathlib import Path
 
 import typer
 
+from augcli.cli import shared_options as shared
 from augcli.cli.guard import guarded, stderr, stdout
-from augcli.cli.option_help import (
-    FORMAT_HELP,
-    INPUT_CACHE_HELP,
-    MASK_PATTERN_HELP,
-    MASKS_HELP,
-    PALETTE_HELP,
-    URL_IMAGES_HELP,
-    URL_SOURCE_HELP,
-    mask_options,
-)
 from augcli.core.errors import one_line
 
 
 def preview(
-    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
-    recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
+    source: shared.Source,
+    recipe: shared.RecipeFile,
     out: str = typer.Option(  # a str: a Path drops the trailing / that names a folder
         ...,
         "--out",
         "-o",
         help="PNG or JPEG file to write, or a folder (ending in /) to write preview.png in.",
     ),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
+    fmt: shared.Format = "auto",
     n: int = typer.Option(6, "-n", min=1, max=64, help="Number of source images (rows)."),
     versions: int | None = typer.Option(
         None, "--versions", min=1, max=16, help="Augmented versions per row (default: the recipe's copies)."
@@ -42,10 +33,10 @@ def preview(
         help="Preview this image (its file name or key; repeat for more) instead of a random pick.",
     ),
     names: bool = typer.Option(True, "--names/--no-names", help="Draw category names on boxes."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    seed: shared.Seed = None,
+    images: shared.Images = None,
+    cache_dir: shared.InputCache = None,
+    debug: shared.Debug = False,
 ) -> None:
     """Draw a few samples, each as its original plus augmented versions, with labels, into one picture.
 
@@ -77,16 +68,16 @@ def preview(
 
 
 def stats(
-    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
+    source: shared.Source,
     compare: str | None = typer.Option(
         None, "--compare", help="Another dataset or URL (e.g. the expanded OUT) to show side by side."
     ),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
+    fmt: shared.Format = "auto",
+    images: shared.Images = None,
+    cache_dir: shared.InputCache = None,
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as one JSON object."),
     plot: Path | None = typer.Option(None, "--plot", help="Also draw the charts into this PNG."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    debug: shared.Debug = False,
 ) -> None:
     """Per split: images, instances and images per class, box sizes, crowd and keypoint counts.
 
@@ -140,16 +131,16 @@ def validate(
     dataset: str | None = typer.Option(
         None, "--dataset", help="Also check the recipe against this dataset (a path or a URL)."
     ),
-    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
-    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
-    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
+    images: shared.Images = None,
+    fmt: shared.Format = "auto",
+    masks: shared.Masks = None,
+    mask_pattern: shared.MaskPattern = None,
+    palette: shared.Palette = None,
     to: str = typer.Option(
         "same", "--to", help="Also list what converting the dataset to this format would drop or approximate."
     ),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=INPUT_CACHE_HELP),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    cache_dir: shared.InputCache = None,
+    debug: shared.Debug = False,
 ) -> None:
     """Check a recipe (and optionally a dataset against it) without touching pixels.
 
@@ -164,7 +155,7 @@ def validate(
     loaded, problems, unreadable, warnings = guarded(
         debug,
         lambda: check(
-            recipe, dataset, images, fmt, to, mask_options(masks, mask_pattern, palette), cache_dir
+            recipe, dataset, images, fmt, to, shared.mask_options(masks, mask_pattern, palette), cache_dir
         ),
     )
     for warning in warnings:

@@ -3,52 +3,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
+from augcli.cli import shared_options as shared
 from augcli.cli.guard import guarded, stderr, stdout
-from augcli.cli.option_help import (
-    ADDRESS_HELP,
-    CACHE_HELP,
-    EXECUTOR_HELP,
-    FORMAT_HELP,
-    KEEP_INVALID_HELP,
-    MASK_PATTERN_HELP,
-    MASKS_HELP,
-    NUM_SHARDS_HELP,
-    PALETTE_HELP,
-    SHARD_INDEX_HELP,
-    TO_HELP,
-    URL_IMAGES_HELP,
-    URL_SOURCE_HELP,
-    YOLO_TASK_HELP,
-    mask_options,
-    shard_of,
-)
 
 
 def expand(
-    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
-    recipe: Path = typer.Option(..., "--recipe", "-r", help="YAML recipe of augmentations."),
+    source: shared.Source,
+    recipe: shared.RecipeFile,
     out: str = typer.Option(
         ..., "--out", "-o", help="Output folder or URL (s3://...; mirrors the input layout)."
     ),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    to: str = typer.Option("same", "--to", help=TO_HELP),
+    fmt: shared.Format = "auto",
+    to: str = typer.Option("same", "--to", help=shared.TO_HELP),
     copies: int | None = typer.Option(
         None, "--copies", help="Augmented copies per image (overrides the recipe)."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (overrides the recipe)."),
-    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
-    executor: str = typer.Option("local", "--executor", help=EXECUTOR_HELP),
-    address: str | None = typer.Option(None, "--address", help=ADDRESS_HELP),
-    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
-    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
-    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
-    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    seed: shared.Seed = None,
+    workers: shared.Workers = None,
+    executor: str = typer.Option("local", "--executor", help=shared.EXECUTOR_HELP),
+    address: str | None = typer.Option(None, "--address", help=shared.ADDRESS_HELP),
+    images: shared.Images = None,
+    masks: shared.Masks = None,
+    mask_pattern: shared.MaskPattern = None,
+    palette: shared.Palette = None,
+    overwrite: shared.Overwrite = False,
     resume: bool = typer.Option(
         False,
         "--resume",
@@ -67,16 +49,16 @@ def expand(
         help="Comma list of the splits to augment (default: train, else every split); "
         "the others are written unchanged.",
     ),
-    yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
-    keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
-    num_shards: int | None = typer.Option(None, "--num-shards", help=NUM_SHARDS_HELP),
-    shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
+    yolo_task: shared.YoloTask = None,
+    keep_invalid: shared.KeepInvalid = False,
+    num_shards: shared.NumShards = None,
+    shard_index: shared.ShardIndex = None,
+    cache_dir: shared.OutputCache = None,
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan everything, write nothing."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    strict: shared.Strict = False,
+    as_json: shared.SummaryJson = False,
+    quiet: shared.Quiet = False,
+    debug: shared.Debug = False,
 ) -> None:
     """Apply RECIPE to every image of SOURCE and write the expanded dataset to OUT.
 
@@ -95,7 +77,7 @@ def expand(
     options.update(overwrite=overwrite, dry_run=dry_run, debug=debug, resume=resume)
     options.update(splits=splits, yolo_task=yolo_task, keep_invalid=keep_invalid, cache_dir=cache_dir)
     options.update(executor=executor, address=address)
-    options.update(mask_options=mask_options(masks, mask_pattern, palette))
+    options.update(mask_options=shared.mask_options(masks, mask_pattern, palette))
     report = guarded(
         debug,
         lambda: run_with_progress(
@@ -106,7 +88,7 @@ def expand(
             errors=stderr,
             label="expand",
             item_timeout=item_timeout or None,
-            shard=shard_of(num_shards, shard_index),
+            shard=shared.shard_of(num_shards, shard_index),
             **options,
         ),
     )
@@ -114,27 +96,27 @@ def expand(
 
 
 def convert(
-    source: str = typer.Argument(..., metavar="SOURCE", help=URL_SOURCE_HELP),
+    source: shared.Source,
     to: str = typer.Option(..., "--to", help="Output format: coco, voc, masks or yolo."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder or URL (s3://...)."),
-    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
-    images: str | None = typer.Option(None, "--images", help=URL_IMAGES_HELP),
-    masks: Path | None = typer.Option(None, "--masks", help=MASKS_HELP),
-    mask_pattern: str | None = typer.Option(None, "--mask-pattern", help=MASK_PATTERN_HELP),
-    palette: Path | None = typer.Option(None, "--palette", help=PALETTE_HELP),
-    yolo_task: str | None = typer.Option(None, "--yolo-task", help=YOLO_TASK_HELP),
-    keep_invalid: bool = typer.Option(False, "--keep-invalid", help=KEEP_INVALID_HELP),
-    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
-    num_shards: int | None = typer.Option(None, "--num-shards", help=NUM_SHARDS_HELP),
-    shard_index: int | None = typer.Option(None, "--shard-index", help=SHARD_INDEX_HELP),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
+    fmt: shared.Format = "auto",
+    images: shared.Images = None,
+    masks: shared.Masks = None,
+    mask_pattern: shared.MaskPattern = None,
+    palette: shared.Palette = None,
+    yolo_task: shared.YoloTask = None,
+    keep_invalid: shared.KeepInvalid = False,
+    workers: shared.Workers = None,
+    num_shards: shared.NumShards = None,
+    shard_index: shared.ShardIndex = None,
+    overwrite: shared.Overwrite = False,
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted conversion in OUT."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
+    cache_dir: shared.OutputCache = None,
     dry_run: bool = typer.Option(False, "--dry-run", help="Read everything, write nothing."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    strict: shared.Strict = False,
+    as_json: shared.SummaryJson = False,
+    quiet: shared.Quiet = False,
+    debug: shared.Debug = False,
 ) -> None:
     """Write SOURCE in another format to OUT, image for image, without augmenting (no recipe).
 
@@ -147,7 +129,7 @@ def convert(
     from augcli.cli.expand_command import CONVERT_RECIPE, run_with_progress, show_report
 
     options: dict[str, Any] = dict(workers=workers, images=images, fmt=fmt, to=to, overwrite=overwrite)
-    options.update(mask_options=mask_options(masks, mask_pattern, palette))
+    options.update(mask_options=shared.mask_options(masks, mask_pattern, palette))
     options.update(dry_run=dry_run, debug=debug, resume=resume, yolo_task=yolo_task)
     options.update(keep_invalid=keep_invalid, cache_dir=cache_dir)
     report = guarded(
@@ -159,7 +141,7 @@ def convert(
             quiet=quiet,
             errors=stderr,
             label="convert",
-            shard=shard_of(num_shards, shard_index),
+            shard=shared.shard_of(num_shards, shard_index),
             **options,
         ),
     )
@@ -171,12 +153,12 @@ def merge(
         ..., metavar="PARTS", help="The output folders (or URLs: s3://...) of every shard."
     ),
     out: str = typer.Option(..., "--out", "-o", help="Output folder or URL of the merged run."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous augcli output in OUT."),
-    cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_HELP),
-    strict: bool = typer.Option(False, "--strict", help="Exit 5 when any item was skipped."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    overwrite: shared.Overwrite = False,
+    cache_dir: shared.OutputCache = None,
+    strict: shared.Strict = False,
+    as_json: shared.SummaryJson = False,
+    quiet: shared.Quiet = False,
+    debug: shared.Debug = False,
 ) -> None:
     """Join the outputs of an expand or convert run with --num-shards into OUT, as one run writes it.
 
