@@ -6,6 +6,13 @@ centre is ``(j + 0.5, i + 0.5)``); OpenCV puts centres at integers. So a
 matrix ``M`` becomes ``T(-0.5) @ M @ T(+0.5)`` for OpenCV, and a grid's
 continuous source coordinates lose 0.5 before ``cv2.remap``.
 
+Nearest-neighbour resampling (label maps, masks, nearest images) moves
+every raster as single uint8 planes (its bytes), so all of them go through
+one OpenCV kernel: warpAffine and warpPerspective round half-pixel ties
+differently by dtype and channel count (IPP for some types, SIMD kernels for
+others, and which ones changed between 4.x and 5.x), so a uint16 label map
+warped as uint16 could sample another pixel than its uint8 RGB image.
+
 Fast paths, each giving the same pixels the general warp would:
 - a matrix that only flips, transposes and shifts by whole pixels (flips,
   90-degree rotations, crops, pads) is an array copy (``pixel_moves``);
@@ -207,6 +214,29 @@ class Resampler:
     def _cv_warp(
         self, image: np.ndarray, interpolation: int, border_mode: int, border_value: tuple
     ) -> np.ndarray:
+        nearest = _WARP_INTERPOLATION.get(interpolation, interpolation) == cv2.INTER_NEAREST
+        if nearest and (image.ndim == 3 or image.dtype != np.uint8):
+            return self._nearest_by_planes(image, interpolation, border_mode, border_value)
+        return self._opencv_warp(image, interpolation, border_mode, border_value)
+
+    def _nearest_by_planes(
+        self, image: np.ndarray, interpolation: int, border_mode: int, border_value: tuple
+    ) -> np.ndarray:
+        """Nearest resampling of any dtype and channels as 2-D uint8 planes (the kernel every raster shares)."""
+        height, width = image.shape[:2]
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        planes = image.reshape(height, width, channels).view(np.uint8)
+        fill_bytes = _saturated(border_value[:channels], image.dtype).view(np.uint8)
+        warped = [
+            self._opencv_warp(plane, interpolation, border_mode, (float(b),))
+            for plane, b in zip(cv2.split(planes), fill_bytes, strict=True)
+        ]
+        out = cv2.merge(warped).reshape(*warped[0].shape, len(warped)).view(image.dtype)
+        return out[:, :, 0] if image.ndim == 2 else out
+
+    def _opencv_warp(
+        self, image: np.ndarray, interpolation: int, border_mode: int, border_value: tuple
+    ) -> np.ndarray:
         width, height = self.out_size
         warp = self.warp
         if isinstance(warp, GridWarp):
@@ -282,13 +312,17 @@ def _per_channel(fill: float | Sequence[float], channels: int) -> list[float]:
 
 
 def _fill_array(fills: list[float], image: np.ndarray) -> np.ndarray:
-    values = np.asarray(fills if image.ndim == 3 else fills[:1], dtype=np.float64)
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        values = np.clip(np.round(values), info.min, info.max)  # as OpenCV saturates
-    if image.ndim == 2:
-        return values[0].astype(image.dtype)
-    return values.astype(image.dtype)
+    values = _saturated(fills if image.ndim == 3 else fills[:1], image.dtype)
+    return values[0] if image.ndim == 2 else values
+
+
+def _saturated(values: Sequence[float], dtype: np.dtype) -> np.ndarray:
+    """Fill values in ``dtype``, rounded and clipped as OpenCV saturates its borderValue."""
+    out = np.asarray(values, dtype=np.float64)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        out = np.clip(np.round(out), info.min, info.max)
+    return out.astype(dtype)
 
 
 def warp_image(
