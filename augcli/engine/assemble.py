@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from augcli.core.errors import OutputError
-from augcli.engine.journal import Done, PartRef, normalize
+from augcli.engine.journal import Done, PartRef
 from augcli.engine.lock import open_meta
 from augcli.engine.parts import read_result
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport, write_jsonl
+from augcli.engine.result_json import normalize
 from augcli.engine.resume import RUN_FILE
 from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import atomic_open, recording_writes

@@ -18,9 +18,10 @@ from typing import Any
 
 from augcli.core.errors import OutputError
 from augcli.engine.executors import DEFAULT_ITEM_TIMEOUT, start_tasks
-from augcli.engine.journal import Done, Journal, normalize_result
+from augcli.engine.journal import Done, Journal
 from augcli.engine.parts import Finished
 from augcli.engine.plan import Task
+from augcli.engine.result_json import normalize_result
 from augcli.engine.worker import TaskResult, WorkContext, discard_outputs
 from augcli.formats.atomic import remove_temp_files_below
 

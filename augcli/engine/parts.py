@@ -5,7 +5,7 @@ provenance, drops, class counts, warnings, error) to its own part file,
 ``OUT/.augcli/parts/<run>-<worker>.jsonl``: the result as JSON and, when its
 records hold ``RawPayload`` values (COCO's pre-serialised annotations), a
 ``\x1e`` and their bytes as they are, which the JSON names by offset and
-length (``journal.result_to_dict``), so reading a result back parses only the
+length (``result_json.result_to_dict``), so reading a result back parses only the
 small JSON head. The worker sends the parent only a
 ``Finished``: the task's index, key, error and a ready-made journal line
 naming the part, offset and length. The parent appends that line to the
@@ -29,8 +29,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from augcli.engine.journal import Done, PartRef, journal_line, result_from_dict, result_to_dict
+from augcli.engine.journal import Done, PartRef, journal_line
 from augcli.engine.lock import open_meta
+from augcli.engine.result_json import result_from_dict, result_to_dict
 from augcli.engine.worker import TaskResult
 
 PARTS_DIR = "parts"

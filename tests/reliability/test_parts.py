@@ -11,9 +11,10 @@ from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_f
 import augcli
 from augcli.core.errors import UsageError
 from augcli.engine.assemble import PartReader
-from augcli.engine.journal import JOURNAL_NAME, Journal, normalize_result, read_journal
+from augcli.engine.journal import JOURNAL_NAME, Journal, read_journal
 from augcli.engine.lock import LOCK_NAME, MARKER_DIR
 from augcli.engine.parts import PARTS_DIR, PartNames, PartWriter
+from augcli.engine.result_json import normalize_result
 from augcli.engine.worker import TaskResult
 from augcli.formats.base import ItemRecord, RawPayload
 
