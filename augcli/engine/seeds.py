@@ -7,11 +7,13 @@ Each output is ``(split, image key, copy index)``; its generator comes from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
 
 
+@functools.lru_cache(maxsize=1024)  # a task's copies hash the same split and key
 def stable_hash(key: str) -> int:
     """A 63-bit integer from sha256 of the key, identical on every machine."""
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()

@@ -70,10 +70,9 @@ def warp_boxes(boxes: np.ndarray, warp: Warp) -> np.ndarray:
 
 def clip_boxes(boxes: np.ndarray, width: float, height: float) -> np.ndarray:
     """Clamp xyxy boxes to ``[0, width] x [0, height]`` (a box outside collapses to zero size)."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
-    b[:, 0::2] = np.clip(b[:, 0::2], 0.0, float(width))
-    b[:, 1::2] = np.clip(b[:, 1::2], 0.0, float(height))
-    return b
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    upper = np.array([width, height, width, height], dtype=np.float64)
+    return np.clip(b, 0.0, upper)  # a new array, clamped column by column in one call
 
 
 _FLOAT_MAX = float(np.finfo(np.float64).max)

@@ -52,7 +52,7 @@ def _checked_point_map(warp, pts: np.ndarray) -> np.ndarray:
 
 def _map_matrix(pts: np.ndarray, m: np.ndarray) -> np.ndarray:
     out = pts @ m[:2, :2].T + m[:2, 2]
-    if np.array_equal(m[2], [0.0, 0.0, 1.0]):
+    if m[2, 0] == 0.0 and m[2, 1] == 0.0 and m[2, 2] == 1.0:  # np.array_equal(m[2], [0, 0, 1]), cheaper
         return out
     w = pts @ m[2, :2] + m[2, 2]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -267,13 +267,9 @@ class Resampler:
         assert isinstance(self.warp, MatrixWarp)
         m = self.warp.matrix
         sx, sy = m[0, 0], m[1, 1]
-        if (
-            sx <= 0
-            or sy <= 0
-            or not np.allclose(
-                [m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2]], [0.0, 0.0, 0.0, 0.0, 1.0], rtol=0.0, atol=1e-12
-            )
-        ):
+        # np.allclose(..., rtol=0, atol=1e-12) against [0, 0, 0, 0, 1] written out (NaN fails it too)
+        off_diagonal = (m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2] - 1.0)
+        if sx <= 0 or sy <= 0 or not all(abs(v) <= 1e-12 for v in off_diagonal):
             return None
         width, height = self.out_size
         corners = np.array([-m[0, 2] / sx, -m[1, 2] / sy, (width - m[0, 2]) / sx, (height - m[1, 2]) / sy])

@@ -17,6 +17,7 @@ because a box is re-derived once instead of after every warp.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,8 @@ def fused_settings(
 def is_pixel_permutation(warp: MatrixWarp, input_size: tuple[int, int]) -> bool:
     """True when the warp moves whole pixels onto the output canvas, one to one."""
     linear, shift = warp.matrix[:2, :2], warp.matrix[:2, 2]
+    if any(_clearly_fractional(float(v)) for v in linear.flat):
+        return False  # what the np.allclose below says for such an entry, at a fraction of its cost
     if not np.allclose(warp.matrix[2], [0.0, 0.0, 1.0]):
         return False
     signed_permutation = (
@@ -56,6 +59,15 @@ def is_pixel_permutation(warp: MatrixWarp, input_size: tuple[int, int]) -> bool:
     whole_shift = np.allclose(shift, np.round(shift))
     tol = 1e-6 * max(1.0, *warp.out_size)
     return bool(signed_permutation and whole_shift and _maps_canvas_onto_canvas(warp, input_size, tol))
+
+
+def _clearly_fractional(value: float) -> bool:
+    """True when ``np.isclose(abs(value), np.round(abs(value)))`` is False for a finite value."""
+    if not math.isfinite(value):
+        return False  # left to np.allclose
+    magnitude = abs(value)
+    whole = float(round(magnitude))
+    return not abs(magnitude - whole) <= 1e-8 + 1e-5 * abs(whole)
 
 
 def same_resampling(a: dict, b: dict) -> bool:

@@ -79,7 +79,10 @@ class CocoWriter:
         return self.copy_names.name(name, copy, salt, self.reader.duplicate_number(index))
 
     def output_relpath(self, key: str, copy: int) -> Path:
-        name = layout.clean_file_name(self.output_file_name(key, copy))
+        return self._relpath_of(self.output_file_name(key, copy))
+
+    def _relpath_of(self, file_name: str) -> Path:
+        name = layout.clean_file_name(file_name)
         return self._image_dir_relpath / Path(*name.split("/"))
 
     @functools.cached_property
@@ -115,7 +118,7 @@ class CocoWriter:
         index = self.reader.image_index(key)
         height, width = sample.image.shape[:2]
         file_name = self.output_file_name(key, copy)
-        relpath = self.output_relpath(key, copy)
+        relpath = self._relpath_of(file_name)  # output_relpath, its name not derived twice
         entry = image_dict(self.reader.images_raw[index], file_name, width, height)
         keep = sample.meta.get(UNKNOWN_FIELDS_META) == "keep"
         annotations = derived_labels(  # shared by copies that kept the source's labels

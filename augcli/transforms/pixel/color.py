@@ -34,16 +34,15 @@ def shift_hsv(colour: np.ndarray, hue: float, sat: float, val: float) -> np.ndar
         hsv = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2HSV)
         x = np.arange(256, dtype=np.float64)
         hue_lut = np.mod(np.rint(x + hue), 180.0).astype(np.uint8)
-        sat_lut = np.clip(np.rint(x + sat), 0, 255).astype(np.uint8)
-        val_lut = np.clip(np.rint(x + val), 0, 255).astype(np.uint8)
-        steps = (_whole_step(sat_lut), _whole_step(val_lut))
+        steps = (_whole_step(x, sat), _whole_step(x, val))
         if sat == 0 and val == 0:
             shifted = hsv
         elif None not in steps:
             # S and V shifted by whole steps: one saturating add, a third of a 3-channel LUT's time
             shifted = cv2.add(hsv, (0.0, float(steps[0]), float(steps[1]), 0.0))  # type: ignore[arg-type]
         else:
-            luts = np.ascontiguousarray(np.stack([hue_lut, sat_lut, val_lut], axis=1)).reshape(1, 256, 3)
+            tables = [hue_lut] + [np.clip(np.rint(x + v), 0, 255).astype(np.uint8) for v in (sat, val)]
+            luts = np.ascontiguousarray(np.stack(tables, axis=1)).reshape(1, 256, 3)
             return cv2.cvtColor(cv2.LUT(hsv, luts), cv2.COLOR_HSV2RGB)
         # hue: one single-channel LUT, about twice as fast per value as a 3-channel one
         cv2.insertChannel(cv2.LUT(cv2.extractChannel(hsv, 0), hue_lut), shifted, 0)
@@ -61,13 +60,12 @@ def shift_hsv(colour: np.ndarray, hue: float, sat: float, val: float) -> np.ndar
     return to_dtype(rgb, colour.dtype, maxv)
 
 
-_VALUES = np.arange(256)
-
-
-def _whole_step(table: np.ndarray) -> int | None:
-    """``k`` when ``table`` is ``clip(x + k, 0, 255)``, what a saturating add of ``k`` gives; else None."""
-    step = int(table[128]) - 128
-    return step if np.array_equal(table, np.clip(_VALUES + step, 0, 255)) else None
+def _whole_step(x: np.ndarray, shift: float) -> int | None:
+    """``k`` when ``rint(x + shift)`` is ``x + k`` for every value ``x`` (so the table
+    ``clip(rint(x + shift))`` is what a saturating add of ``k`` gives); else None."""
+    steps = np.rint(x + shift) - x
+    low = steps.min()
+    return int(low) if low == steps.max() else None
 
 
 @dataclass(frozen=True)
