@@ -1,8 +1,8 @@
 """Painted scenes and a pixel-vs-label checker for the multi-image transforms.
 
-A scene holds four objects, each painted in its own colour: a two-part
-polygon, an irregular RLE mask, a box-only object and a keypoint object
-whose points are painted discs. Two palettes ("a" for the primary, "b" for
+A scene holds the four objects of the alignment scene (``alignment_checks``),
+each painted in its own colour: a two-part polygon, an irregular RLE mask, a
+box-only object and a keypoint object whose points are painted discs. Two palettes ("a" for the primary, "b" for
 partners) keep the images apart after they are combined; labels are 1..4
 (palette a) or 11..14 (palette b), so ``label % 10`` names the object.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from alignment_checks import BOX, DOT_RADIUS, KEYPOINT_BOX, KEYPOINTS, POLYGON, H, W
 from label_raster import iou, rasterise
 
 from augcli.core.sample import Instances, Sample
@@ -18,15 +19,6 @@ from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_bounds
 from augcli.transforms.base import SampleContext
 
-W, H = 160, 120
-DOT_RADIUS = 4.5
-POLYGON = [
-    np.array([[12, 12], [60, 12], [60, 30], [34, 30], [34, 56], [12, 56]], float),
-    np.array([[18, 68], [56, 68], [56, 108], [40, 108], [40, 96], [18, 96]], float),
-]
-BOX = np.array([106.0, 78.0, 142.0, 110.0])
-KEYPOINTS = np.array([[72.5, 78.5], [96.5, 78.5], [84.5, 96.5]])
-KEYPOINT_BOX = np.array([66.0, 72.0, 103.0, 103.0])
 PALETTES = {
     "a": [(230, 30, 30), (30, 200, 60), (40, 60, 230), (240, 220, 30), (230, 40, 220), (30, 220, 230)],
     "b": [(255, 140, 0), (120, 0, 180), (235, 235, 235), (0, 100, 0), (140, 70, 20), (255, 160, 200)],
