@@ -24,6 +24,7 @@ from augcli.transforms.pixel.optics import (
     ZoomBlurOp,
     central_zoom,
     disk_kernel,
+    radial_maps,
     zoom_blur,
 )
 from augcli.transforms.pixel.resolution import DownscaleOp, SuperpixelsOp, slic_labels
@@ -180,6 +181,22 @@ def test_chromatic_aberration_moves_red_and_blue_but_never_green():
     assert np.array_equal(still.apply_image(image), image)
     grey = image[..., 0]
     assert np.array_equal(op.apply_image(grey), grey)
+
+
+@pytest.mark.parametrize("width, height", [(640, 480), (33, 17), (1, 1)])
+def test_radial_maps_hold_the_plain_float32_formula_bit_for_bit(width, height):
+    # the maps are computed in place; the values must be those of the formula written out
+    xn = (np.arange(width, dtype=np.float32) - width / 2.0) / width
+    yn = (np.arange(height, dtype=np.float32) - height / 2.0) / height
+    r2 = xn[None, :] ** 2 + yn[:, None] ** 2
+    for k1, k2 in [(0.1, 0.05), (-0.2371, 0.0131), (0.0, 0.0), (0.3, -0.29)]:
+        factor = 1.0 + r2 * (k1 + k2 * r2)
+        expected = (
+            (xn[None, :] * factor) * width + width / 2.0,
+            (yn[:, None] * factor) * height + height / 2.0,
+        )
+        for got, want in zip(radial_maps(width, height, k1, k2), expected):
+            assert got.dtype == np.float32 and np.array_equal(got, want.astype(np.float32))
 
 
 @pytest.mark.parametrize("mode, same_sign", [("green_purple", True), ("red_blue", False)])

@@ -246,10 +246,19 @@ def radial_maps(width: int, height: int, k1: float, k2: float) -> tuple[np.ndarr
     xn = (np.arange(width, dtype=np.float32) - width / 2.0) / width
     yn = (np.arange(height, dtype=np.float32) - height / 2.0) / height
     r2 = xn[None, :] ** 2 + yn[:, None] ** 2
-    factor = 1.0 + r2 * (k1 + k2 * r2)
-    map_x = (xn[None, :] * factor) * width + width / 2.0
-    map_y = (yn[:, None] * factor) * height + height / 2.0
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+    # float32 throughout, in place where a temporary is not needed (the same values as
+    # 1.0 + r2 * (k1 + k2 * r2) and (xn * factor) * width + width / 2.0 written plainly)
+    factor = np.multiply(r2, k2)
+    factor += k1
+    factor *= r2
+    factor += 1.0
+    map_x = np.multiply(xn[None, :], factor)
+    map_x *= width
+    map_x += width / 2.0
+    map_y = np.multiply(yn[:, None], factor, out=factor)
+    map_y *= height
+    map_y += height / 2.0
+    return map_x, map_y
 
 
 @dataclass(frozen=True)
@@ -263,12 +272,13 @@ class ChromaticAberrationOp(ColourOp):
         if not rgb_only(colour):
             return colour
         height, width = colour.shape[:2]
-        red, green, blue = cv2.split(colour)
-        moved = []
-        for plane, (k1, k2) in ((red, self.red), (blue, self.blue)):
+        out = np.array(colour, order="C")  # green stays; red and blue are replaced in place
+        for channel, (k1, k2) in ((0, self.red), (2, self.blue)):
             map_x, map_y = radial_maps(width, height, k1, k2)
-            moved.append(cv2.remap(plane, map_x, map_y, self.interpolation, borderMode=cv2.BORDER_REPLICATE))
-        return cv2.merge([moved[0], green, moved[1]])
+            plane = cv2.extractChannel(out, channel)  # cheaper than cv2.split of all three
+            moved = cv2.remap(plane, map_x, map_y, self.interpolation, borderMode=cv2.BORDER_REPLICATE)
+            cv2.insertChannel(moved, out, channel)
+        return out
 
 
 @register
