@@ -8,6 +8,20 @@ from label_raster import iou  # noqa: F401  (re-exported for the geometry tests)
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.polygons import polygon_to_mask
+from augcli.geometry.warp import GridWarp
+
+
+def grid_for(matrix, out_w, out_h):
+    """The GridWarp equivalent of a matrix warp: sample M^-1 at output pixel centres."""
+    ys, xs = np.mgrid[0:out_h, 0:out_w] + 0.5
+    inv = np.linalg.inv(matrix)
+    pts = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    src = inv @ pts
+    src = src[:2] / src[2]
+    return GridWarp(
+        src[0].reshape(out_h, out_w).astype(np.float32), src[1].reshape(out_h, out_w).astype(np.float32)
+    )
+
 
 # Colour of instance i is COLOURS[i]; the background is black.
 COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255]], dtype=np.uint8)

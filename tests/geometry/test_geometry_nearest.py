@@ -14,9 +14,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from geometry_scenes import grid_for
 
 from augcli.geometry.raster import Resampler
-from augcli.geometry.warp import GridWarp, MatrixWarp, rotation_about, scaling, translation
+from augcli.geometry.warp import MatrixWarp, rotation_about, scaling, translation
 
 W, H = 64, 48
 OUT = 100  # fill: no coordinate of the input (x < 64, y < 48)
@@ -33,13 +34,6 @@ IMAGE_LAYOUTS = [(np.uint8, 1), (np.uint8, 2), (np.uint8, 4), (np.uint8, 6), (np
 IMAGE_LAYOUTS += [(np.uint16, 4), (np.int16, 3), (np.float32, 1), (np.float32, 3), (np.float64, 3)]
 
 
-def grid_of(matrix: np.ndarray) -> GridWarp:
-    ys, xs = np.mgrid[0:H, 0:W] + 0.5
-    src = np.linalg.inv(matrix) @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
-    src = src[:2] / src[2]
-    return GridWarp(src[0].reshape(H, W).astype(np.float32), src[1].reshape(H, W).astype(np.float32))
-
-
 PERSPECTIVE = np.array([[1.05, 0.1, -2.0], [0.03, 0.95, 1.5], [0.0015, -0.001, 1.0]])
 WARPS = {
     # source x = column - row / 4: every fourth row samples exactly on pixel boundaries
@@ -48,7 +42,7 @@ WARPS = {
     "randaugment-shears": MatrixWarp([[1.0196, 0.14, -0.0798], [0.14, 1.0, -0.07], [0.0, 0.0, 1.0]], (W, H)),
     "rotation": MatrixWarp(rotation_about(23.0, 31.5, 24.0) @ scaling(1.1, 1.1), (W, H)),
     "perspective": MatrixWarp(PERSPECTIVE, (W, H)),
-    "grid": grid_of(rotation_about(-17.0, 32.0, 24.0)),
+    "grid": grid_for(rotation_about(-17.0, 32.0, 24.0), W, H),
     "crop-and-scale": MatrixWarp(scaling(1.5, 1.25) @ translation(-4.0, -2.0), (60, 50)),
 }
 

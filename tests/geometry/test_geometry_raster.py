@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from geometry_scenes import iou
+from geometry_scenes import grid_for, iou
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,18 +21,6 @@ def random_image(h, w, c=3, dtype=np.uint8):
     hi = 256 if dtype == np.uint8 else 65536
     shape = (h, w) if c is None else (h, w, c)
     return RNG.integers(0, hi, shape).astype(dtype)
-
-
-def grid_for(matrix, out_w, out_h):
-    """The GridWarp equivalent of a matrix warp: sample M^-1 at output pixel centres."""
-    ys, xs = np.mgrid[0:out_h, 0:out_w] + 0.5
-    inv = np.linalg.inv(matrix)
-    pts = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
-    src = inv @ pts
-    src = src[:2] / src[2]
-    return GridWarp(
-        src[0].reshape(out_h, out_w).astype(np.float32), src[1].reshape(out_h, out_w).astype(np.float32)
-    )
 
 
 FLIP_X = lambda w, h: MatrixWarp([[-1, 0, w], [0, 1, 0], [0, 0, 1]], (w, h))  # noqa: E731
