@@ -17,6 +17,7 @@ from augcli.transforms.pixel.lens import (
     liquid_layer,
     mud_weight,
     rain_drops,
+    ring_index,
 )
 from augcli.transforms.pixel.weather import (
     RandomFogOp,
@@ -127,6 +128,17 @@ def test_sun_flare_brightens_around_the_sun():
 def test_sun_flare_rejects_a_bad_roi():
     with pytest.raises(ParamError):
         REGISTRY["RandomSunFlare"](flare_roi=[0.5, 0, 0.4, 1])
+
+
+@pytest.mark.parametrize("radius, count", [(400, 40), (57, 5), (11, 2), (3000, 300), (10, 1)])
+def test_ring_index_is_searchsorted(radius, count):
+    # the sun's rings: random distances, and float32 values on and one ulp beside every radius
+    radii = np.linspace(1.0, radius, count)
+    on = np.concatenate([radii, np.nextafter(radii, np.inf), np.nextafter(radii, -np.inf)]).astype(np.float32)
+    beside = [np.nextafter(on, np.float32(np.inf)), np.nextafter(on, np.float32(-np.inf))]
+    spread = np.random.default_rng(radius).uniform(0, 1.5 * radius, 5000).astype(np.float32)
+    dist = np.concatenate([spread, on, *beside, np.float32([0, 0.5, 1, radius, 3 * radius])])
+    assert np.array_equal(ring_index(radii, dist), np.searchsorted(radii, dist, side="left"))
 
 
 def test_gravel_stays_inside_its_roi():

@@ -44,6 +44,27 @@ def disc_weight(height: int, width: int, cx: float, cy: float, radius: float):
     return (slice(y0, y1), slice(x0, x1)), dist
 
 
+def ring_index(radii: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(radii, dist, side="left")`` (how many radii lie below each
+    distance) for ascending, evenly spaced radii: a float32 estimate from one division,
+    off by at most one, then both neighbours compared as searchsorted compares (float64)."""
+    count = len(radii)
+    step = (radii[-1] - radii[0]) / (count - 1) if count > 1 else 0.0
+    dist = np.asarray(dist, dtype=np.float32)
+    if not step > 0 or not np.isfinite(dist).all():
+        return np.searchsorted(radii, dist, side="left")
+    estimate = dist - np.float32(radii[0])
+    estimate *= np.float32(1.0 / step)
+    np.ceil(estimate, out=estimate)
+    np.clip(estimate, 0, count, out=estimate)
+    index = estimate.astype(np.intp)
+    above = np.append(radii, np.inf)  # above[i] is radii[i]
+    below = np.concatenate([[-np.inf], radii])  # below[i] is radii[i - 1]
+    index += np.take(above, index) < dist  # radii[index] still below d: one more
+    index -= np.take(below, index) >= dist  # radii[index - 1] not below d: one fewer
+    return index
+
+
 @dataclass(frozen=True)
 class SunFlareOp(ColourOp):
     name: ClassVar[str] = "RandomSunFlare"
@@ -98,7 +119,7 @@ class SunFlareOp(ColourOp):
             return
         window, dist = found
         out[window] = blend_field(
-            np.ascontiguousarray(out[window]), target, weight_of(dist).astype(np.float32)
+            np.ascontiguousarray(out[window]), target, weight_of(dist).astype(np.float32, copy=False)
         )
 
     def _blend_sun(self, out: np.ndarray, ghosts, maxv: int) -> None:
@@ -111,8 +132,10 @@ class SunFlareOp(ColourOp):
         # A pixel at distance d sits under every disc with radius >= d.
         keep = np.concatenate([np.cumprod((1.0 - opacity)[::-1])[::-1], [1.0]])
 
+        cover = (1.0 - keep).astype(np.float32)  # the weights _blend_disc casts to float32
+
         def weight(dist):
-            return 1.0 - keep[np.searchsorted(radii, dist, side="left")]
+            return cover[ring_index(radii, dist)]
 
         cx, cy = self.center[0] * out.shape[1], self.center[1] * out.shape[0]
         self._blend_disc(out, cx, cy, self.src_radius, weight, colour_for(out, self.src_color, maxv))
