@@ -23,8 +23,8 @@ from format_helpers import save_image
 from augcli.core.errors import DatasetError
 from augcli.formats.coco import scan
 from augcli.formats.coco.emit import RAW_COLUMN
-from augcli.formats.coco.index import AnnotationSpans
 from augcli.formats.coco.reader import CocoReader
+from augcli.formats.coco.spans import AnnotationSpans
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 VENDORED = sorted(p for p in DATA.rglob("*.json") if p.parent.name == "annotations")
@@ -271,11 +271,11 @@ def _written(tmp_path: Path, seed: int) -> tuple[dict, Path]:
 
 
 def _load_in_child(reader: CocoReader, key: str, queue) -> None:
-    import augcli.formats.coco.index as index
+    import augcli.formats.coco.spans as spans_module
 
     parsed = []
-    real = index.parse_span
-    index.parse_span = lambda text: parsed.append(text) or real(text)  # type: ignore[func-returns-value]
+    real = spans_module.parse_span
+    spans_module.parse_span = lambda text: parsed.append(text) or real(text)  # type: ignore[func-returns-value]
     sample = reader.load(key)
     spans = reader.annotations_raw
     queue.put((sample.instances.extra[RAW_COLUMN], len(parsed), spans._pid == os.getpid(), spans._fd))

@@ -10,26 +10,25 @@ runs after the last annotation (``finish``): official COCO files list the
 categories after the annotations. ``AnnotationIndex`` groups the rows by image
 (a stable argsort: input order within an image).
 
-``AnnotationSpans`` is the annotation list itself for files read as a stream:
-``spans[i]`` parses annotation ``i`` from its bytes in the file, read through a
-descriptor each process opens for itself on first use, after checking that the
-file is the one that was indexed.
+``add_batch`` takes many at once (``coco.batch`` picks the plainly valid
+ones), ``part``/``join`` let another process index a stretch of the list
+(``coco.chunks``). ``IndexBuilder.spans`` gives the list itself (``coco.spans``).
 """
 
 from __future__ import annotations
 
-import os
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from augcli.core.errors import AnnotationError, DatasetError, ItemError
+from augcli.core.errors import AnnotationError, ItemError
 from augcli.core.sample import Categories
 from augcli.formats.coco import wholebody
+from augcli.formats.coco.batch import PlainRows, plain_rows
 from augcli.formats.coco.depth import MAX_ANNOTATION_DEPTH
 from augcli.formats.coco.document import has_non_finite
 from augcli.formats.coco.parse import (
@@ -44,7 +43,7 @@ from augcli.formats.coco.parse import (
     keypoint_oddities,
     validate_annotation,
 )
-from augcli.formats.coco.scan import file_stamp, parse_span
+from augcli.formats.coco.spans import AnnotationSpans
 
 ENCODINGS = (POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT)  # code i names ENCODINGS[i]
 _CODES = {name: code for code, name in enumerate(ENCODINGS)}
@@ -52,7 +51,10 @@ INVALID, UNREADABLE_IMAGE, UNKNOWN_IMAGE = -1, -2, -3  # codes of annotations th
 _ROW = ("image", "code", "crowd", "keypoints", "fractional", "unmovable", "length")  # int32 columns
 _WIDE = ("category", "offset")  # int64 columns
 _INT64 = (-(1 << 63), (1 << 63) - 1)
-_READ_AHEAD = 1 << 20  # bytes read at once when annotations are asked for in file order
+
+
+def _id_of(ann: object) -> object:
+    return ann.get("id") if isinstance(ann, dict) else None
 
 
 def _hashable(value: object) -> bool:
@@ -72,6 +74,7 @@ class IndexBuilder:
         too_deep: dict[int, int],
     ):
         self._where, self._id_to_index, self._readable, self._sizes = where, id_to_index, readable, sizes
+        self._readable_array = np.asarray(readable, dtype=bool)
         self._non_finite, self._too_deep = non_finite, too_deep
         self._rows = array("i")  # _ROW values per annotation, one extend each (appends cost per call)
         self._wide = array("q")  # _WIDE values per annotation
@@ -117,6 +120,46 @@ class IndexBuilder:
             self._validated.add(ann_index)
             return
         self._used(index, ann, encoding, offset, length)
+
+    def add_batch(self, base: int, anns: Sequence, offsets: np.ndarray, lengths: np.ndarray) -> None:
+        """``add`` of annotations ``base``, ``base + 1``...: the plainly valid ones a run at a time
+        (``coco.batch``), the others, and runs whose ids were used already, one by one."""
+        if self._non_finite or self._too_deep:
+            found = None
+        else:
+            found = plain_rows(anns, self._id_to_index, self._readable_array)
+        start = 0
+        for end in [*np.flatnonzero(~found.plain).tolist(), len(anns)] if found else [len(anns)]:
+            if found is None or not self._add_plain(found, base, start, end, offsets, lengths):
+                for i in range(start, end):
+                    self.add(base + i, anns[i], int(offsets[i]), int(lengths[i]))
+            if end < len(anns):
+                self.add(base + end, anns[end], int(offsets[end]), int(lengths[end]))
+            start = end + 1
+
+    def _add_plain(self, found: PlainRows, base: int, start: int, end: int, offsets, lengths) -> bool:
+        """Rows ``start:end`` of ``found`` (all plainly valid) as ``add`` keeps them; False, changing
+        nothing, when one of their ids was used before (``add`` says which one by one)."""
+        if start == end:
+            return True
+        ids = found.ids[start:end]
+        if len(set(ids)) != len(ids) or not self._ids_seen.isdisjoint(ids):
+            return False
+        self._ids_seen.update(ids)
+        top = max(ids)
+        if self.max_id is None or top > self.max_id:
+            self.max_id = top
+        n = end - start
+        rows = np.zeros((n, len(_ROW)), dtype=np.int32)
+        rows[:, 0] = found.image[start:end]
+        rows[:, 1] = _CODES[POLYGON]
+        rows[:, 2] = found.crowd[start:end]
+        rows[:, 6] = lengths[start:end]
+        self._rows.frombytes(rows.tobytes())
+        wide = np.stack([found.category[start:end], np.asarray(offsets[start:end], dtype=np.int64)], axis=1)
+        self._wide.frombytes(wide.tobytes())
+        self._box.frombytes(np.ascontiguousarray(found.box[start:end], dtype=np.float64).tobytes())
+        return True
 
     def _check(self, ann_index: int, ann: dict, ann_id: object) -> None:
         if ann_index in self._too_deep:
@@ -171,6 +214,42 @@ class IndexBuilder:
             if getattr(err, name, None) is None:
                 setattr(err, name, value)
         self.problems[ann_index] = err
+
+    def part(self) -> dict[str, Any]:
+        """Everything this builder found, picklable: a chunk's share for ``join`` (``coco.chunks``)."""
+        arrays = {name: getattr(self, name).tobytes() for name in ("_rows", "_wide", "_box", "_visibility")}
+        kept = ("problems", "_validated", "_ids_seen", "_unmovable_kinds", "max_id", "wholebody")
+        return arrays | {name: getattr(self, name) for name in kept}
+
+    def join(self, part: dict[str, Any], base: int) -> bool:
+        """Append a chunk's ``part`` (its annotation i is annotation ``base + i`` here), as if its
+        annotations had been added here one by one; False, changing nothing, when one of its ids
+        was used here already (which use is the first is for the sequential order to say)."""
+        if not self._ids_seen.isdisjoint(part["_ids_seen"]):
+            return False
+        kinds = self._unmovable_kinds  # numbered in order of first use: the chunk's come after
+        renumber = np.zeros(len(part["_unmovable_kinds"]), dtype=np.int32)
+        for kind, number in part["_unmovable_kinds"].items():
+            renumber[number] = kinds.setdefault(kind, len(kinds))
+        if (renumber == np.arange(len(renumber))).all():
+            self._rows.frombytes(part["_rows"])
+        else:
+            rows = np.frombuffer(part["_rows"], dtype=np.int32).reshape(-1, len(_ROW)).copy()
+            unmovable = _ROW.index("unmovable")
+            rows[:, unmovable] = renumber[rows[:, unmovable]]
+            self._rows.frombytes(rows.tobytes())
+        for name in ("_wide", "_box", "_visibility"):
+            getattr(self, name).frombytes(part[name])
+        for ann_index, err in part["problems"].items():
+            if err.annotation == f"#{ann_index}" and _id_of(err.raw) is None:  # named by its position
+                err.annotation = f"#{base + ann_index}"
+            self.problems[base + ann_index] = err
+        self._validated.update(base + ann_index for ann_index in part["_validated"])
+        self._ids_seen |= part["_ids_seen"]
+        if part["max_id"] is not None and (self.max_id is None or part["max_id"] > self.max_id):
+            self.max_id = part["max_id"]
+        self.wholebody = self.wholebody or part["wholebody"]
+        return True
 
     def finish(self, category_ids: frozenset[int], annotations: Sequence) -> AnnotationIndex:
         """The index, once ``annotations`` (the list as read) were all added."""
@@ -290,53 +369,3 @@ class IndexSummary:
     num_keypoints: int  # the widest keypoint row (declared names or on an annotation)
     keypoint_oddities: set[str]  # see parse.keypoint_oddities
     unmovable: set[str]  # fields holding coordinates no warp moves
-
-
-class AnnotationSpans(Sequence):
-    """The annotation list of a file read as a stream (see the module docstring); read only."""
-
-    def __init__(self, path: Path, stamp: tuple[int, int], offsets: np.ndarray, lengths: np.ndarray):
-        self._path = Path(os.path.abspath(path))  # a worker's working folder may differ
-        self._stamp, self._offsets, self._lengths = stamp, offsets, lengths
-        self._fd: int | None = None
-        self._pid = -1
-        self._buffer, self._buffer_at = b"", 0
-
-    def __len__(self) -> int:
-        return len(self._offsets)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        offset, length = int(self._offsets[index]), int(self._lengths[index])
-        start = offset - self._buffer_at
-        if not (0 <= start and start + length <= len(self._buffer)) or os.getpid() != self._pid:
-            self._buffer = self._read(offset, max(length, _READ_AHEAD))
-            self._buffer_at, start = offset, 0
-        text = self._buffer[start : start + length].decode("utf-8")
-        return parse_span(text)
-
-    def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self)))
-
-    def _read(self, offset: int, length: int) -> bytes:
-        if self._fd is None or os.getpid() != self._pid:  # forked: a descriptor of its own
-            try:
-                self._fd, self._pid = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC), os.getpid()
-            except OSError as err:
-                raise DatasetError(f"cannot read annotation file: {err}", file=str(self._path)) from None
-        if file_stamp(os.fstat(self._fd)) != self._stamp:  # checked at every read: one fstat
-            raise DatasetError(
-                "the annotation file changed after it was read; run again on the changed file",
-                file=str(self._path),
-            )
-        return os.pread(self._fd, length, offset)
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_fd": None, "_pid": -1, "_buffer": b"", "_buffer_at": 0}
-
-    def __del__(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)

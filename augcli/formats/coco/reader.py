@@ -27,12 +27,11 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from augcli.core.errors import DatasetError, ImageReadError, ItemError, UsageError
-from augcli.core.sample import Sample, flip_permutation
+from augcli.core.sample import Sample
 from augcli.formats.base import ImageLabels
 from augcli.formats.coco import layout, wholebody
+from augcli.formats.coco.chunks import index_list
 from augcli.formats.coco.document import (
     check_document,
     file_may_hold_non_finite,
@@ -63,7 +62,7 @@ class CocoReader:
             self._read_stream(images)
         except (Fallback, DatasetError, ValueError, RecursionError, OSError):  # the rare file: whole
             self._read_whole(images)
-        self.flip_perm = self._flip_permutations()
+        self.flip_perm = wholebody.flip_permutations(self.categories, self.num_keypoints, self._labels_seen)
 
     def _read_whole(self, images: Path | None) -> None:
         self.problems: list[ItemError] = []
@@ -95,11 +94,11 @@ class CocoReader:
                 self._index_images(images)
                 builders.append(self._builder({}))
 
-        def on_annotations(elements: Iterator[Element], offset: int) -> None:
+        def on_annotations(elements: Iterator[Element], offset: int) -> int | None:
             if builders:
-                self._add_stream(builders[0], elements, first)
-            else:
-                later.append(offset)
+                return self._add_stream(builders[0], scan, offset, first)
+            later.append(offset)
+            return None
 
         with DocumentScan(self.annotation_file) as scan:
             self._non_finite = file_may_hold_non_finite(scan.fd)
@@ -107,7 +106,7 @@ class CocoReader:
             if not builders:
                 raise Fallback
             if later:
-                self._add_stream(builders[0], scan.elements_at(later[0]), first)
+                self._add_stream(builders[0], scan, later[0], first)
         listed = top.get("annotations") is ...
         check_document(
             top, first if listed else top.get("annotations"), self._non_finite, self.annotation_file
@@ -119,13 +118,12 @@ class CocoReader:
         self.data = top
         self._finish(builders[0])
 
-    def _add_stream(self, builder: IndexBuilder, elements: Iterator[Element], first: list) -> None:
-        add = builder.add
-        for ann_index, (ann, offset, length) in enumerate(elements):
-            if not ann_index:
-                first.append(ann)
-                refuse_other_tasks(first, self.annotation_file)
-            add(ann_index, ann, offset, length)
+    def _add_stream(self, builder: IndexBuilder, scan: DocumentScan, at: int, first: list) -> int:
+        def check_first(ann: object) -> None:  # what other COCO tasks are told by
+            first.append(ann)
+            refuse_other_tasks(first, self.annotation_file)
+
+        return index_list(builder, scan, at, check_first)
 
     # -- the DatasetReader contract -------------------------------------------------------------
 
@@ -359,21 +357,6 @@ class CocoReader:
             if getattr(err, name, None) is None:
                 setattr(err, name, value)
         self.problems.append(err)
-
-    def _flip_permutations(self) -> dict[int, np.ndarray]:
-        if not self.num_keypoints:
-            return {}
-        perms = {}
-        for category in self.categories.items:
-            perm = np.arange(self.num_keypoints)
-            names = category.keypoints[: self.num_keypoints]
-            perm[: len(names)] = flip_permutation(names)
-            if len(names) == 17 and self.num_keypoints == wholebody.MERGED_POINTS:
-                perm[17:] = wholebody.merged_flip_tail()  # a merged whole-body file
-            perms[category.id] = perm
-        for label in self._labels_seen - set(perms):  # only when categories are not listed
-            perms[label] = np.arange(self.num_keypoints)
-        return perms
 
 
 def open_coco(source: Path, images: Path | None = None):

@@ -20,11 +20,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 WINDOW = 1 << 20  # bytes decoded at a time (doubled while one value does not fit)
+BATCH = 1 << 16  # bytes of the annotation list parsed at once by ``batches``
+_ALONE = 16  # elements read one at a time after a batch that did not parse (doubled each time)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _SCAN_STRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 # (json.loads' own C scanners: the same values as reading the file whole)
@@ -92,6 +96,33 @@ def _whole_characters(raw: bytes) -> int:
     return lead if lead + need > end else end
 
 
+def _batch(raw: bytes, offset: int) -> tuple[list, np.ndarray, np.ndarray] | None:
+    """The elements in ``raw`` (bytes of the list from byte ``offset`` on) up to its last ``}``,
+    parsed at once, with their spans; None unless they are all objects, in ASCII, holding no
+    object and no brace in a string: then the i-th ``{`` starts the i-th element and the
+    i-th ``}`` ends it (a brace more anywhere would make the counts differ)."""
+    end = raw.rfind(b"}") + 1
+    head = raw[:end]
+    opens = head.count(b"{")
+    if opens < 2 or opens != head.count(b"}") or not head.isascii():
+        return None
+    text = "[" + head.decode("ascii") + "]"
+    try:
+        values, stop = _SCAN(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    if stop != len(text) or len(values) != opens or not all(type(value) is dict for value in values):
+        return None
+    codes = np.frombuffer(head, dtype=np.uint8)
+    starts = np.flatnonzero(codes == 0x7B)
+    return values, starts + offset, np.flatnonzero(codes == 0x7D) + 1 - starts
+
+
+def _columns(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    array = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return array[:, 0], array[:, 1]
+
+
 def _key(text: str, pos: int) -> tuple[str, int]:
     return _SCAN_STRING(text, pos + 1)
 
@@ -133,11 +164,12 @@ class DocumentScan:
     def walk(
         self,
         on_value: Callable[[str, Any], None],
-        on_annotations: Callable[[Iterator[Element], int], None],
+        on_annotations: Callable[[Iterator[Element], int], int | None],
     ) -> dict[str, Any]:
         """The top-level object with ``annotations`` (when a list) as ``...``; ``on_value(key, value)``
         is called as each other value is read, ``on_annotations(elements, offset)`` with the
-        list's elements (a caller need not read them: ``elements_at(offset)`` reads them again)."""
+        list's elements (a caller need not read them: ``elements_at(offset)`` reads them again);
+        it may return the byte offset just after the list, which the walk goes on from."""
         window = self._window
         pos = self._skip(0)
         if window.char(pos) != "{":
@@ -158,10 +190,15 @@ class DocumentScan:
             if key == "annotations" and window.char(pos) == "[":
                 top[key] = ...
                 elements = self._elements(pos + 1)
-                on_annotations(elements, window.byte(pos + 1))
-                for _ in elements:  # what the caller did not read
-                    pass
-                pos = self.pos
+                after = on_annotations(elements, window.byte(pos + 1))
+                if after is None:
+                    for _ in elements:  # what the caller did not read
+                        pass
+                    pos = self.pos
+                else:  # the caller read the list to its end (in other processes too)
+                    elements.close()
+                    self._window = window = _Window(self.fd, self._size, after)
+                    pos = 0
             else:
                 top[key], pos, _ = self._parse(_SCAN, pos)
                 on_value(key, top[key])
@@ -175,12 +212,42 @@ class DocumentScan:
             raise Fallback  # something after the document
         return top
 
-    def elements_at(self, offset: int) -> Iterator[Element]:
+    def elements_at(self, offset: int) -> Generator[Element, None, None]:
         """The elements of the list whose first element (or whitespace) starts at byte ``offset``."""
         self._window = _Window(self.fd, self._size, offset)
         return self._elements(0)
 
-    def _elements(self, pos: int) -> Iterator[Element]:
+    def batches(self, offset: int) -> Iterator[tuple[list, np.ndarray, np.ndarray]]:
+        """The elements of the list from byte ``offset`` on (an element's start, or whitespace
+        before it) as (values, byte offsets, byte lengths) of many at a time where ``_batch``
+        can parse them, one at a time where not (a while, then a batch is tried again)."""
+        alone = _ALONE
+        while True:
+            batch = _batch(os.pread(self.fd, BATCH, offset), offset)
+            if batch is not None:
+                alone = _ALONE
+                yield batch[0][:-1], batch[1][:-1], batch[2][:-1]
+                offset = int(batch[1][-1])  # the last may be cut short of what follows: again
+                continue
+            values: list = []
+            spans: list[tuple[int, int]] = []
+            for value, at, length in self.elements_at(offset):
+                if len(values) == alone:
+                    offset = at
+                    break
+                values.append(value)
+                spans.append((at, length))
+            else:  # the end of the list
+                yield values, *_columns(spans)
+                return
+            yield values, *_columns(spans)
+            alone *= 2
+
+    def offset(self) -> int:
+        """Byte offset in the file just after the list ``elements_at``'s elements were read from."""
+        return self._window.byte(self.pos)
+
+    def _elements(self, pos: int) -> Generator[Element, None, None]:
         window = self._window
         pos = self._skip(pos)
         if window.char(pos) == "]":

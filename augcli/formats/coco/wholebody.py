@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from augcli.core.sample import Categories, flip_permutation
 from augcli.formats.coco.parse import ANNOTATION_FIELDS
 
 BOX_FIELDS = ("face_box", "lefthand_box", "righthand_box")
@@ -67,6 +68,24 @@ _KNOWN = frozenset(
         *VALID_FLAGS.values(),
     )
 )
+
+
+def flip_permutations(categories: Categories, num_keypoints: int, labels: set[int]) -> dict[int, np.ndarray]:
+    """Per category: the keypoint order a mirroring warp gives (by the keypoint names; a merged
+    133-point file's tail by ``merged_flip_tail``); labels without a category keep their order."""
+    if not num_keypoints:
+        return {}
+    perms = {}
+    for category in categories.items:
+        perm = np.arange(num_keypoints)
+        names = category.keypoints[:num_keypoints]
+        perm[: len(names)] = flip_permutation(names)
+        if len(names) == 17 and num_keypoints == MERGED_POINTS:
+            perm[17:] = merged_flip_tail()  # a merged whole-body file
+        perms[category.id] = perm
+    for label in labels - set(perms):  # only when categories are not listed
+        perms[label] = np.arange(num_keypoints)
+    return perms
 
 
 def merged_flip_tail() -> np.ndarray:
