@@ -89,13 +89,16 @@ def blend_field(colour: np.ndarray, target, weight: np.ndarray) -> np.ndarray:
     ``target`` is a same-shape image, or a colour (one number per channel).
     """
     maxv = max_value(colour)
+    src = colour.astype(np.float32)
     if np.isscalar(target) or isinstance(target, (tuple, list)):
         values = np.broadcast_to(np.asarray(target, np.float32), (num_channels(colour),))
-        target = np.empty(colour.shape, np.float32)
-        target[...] = values if colour.ndim == 3 else values[0]
-    src = colour.astype(np.float32)
-    w = weight if colour.ndim == 2 else per_channel(weight, colour)
-    out = cv2.add(src, cv2.multiply(cv2.subtract(target.astype(np.float32, copy=False), src), w))
+        out = np.subtract(values if colour.ndim == 3 else values[0], src)  # broadcast: no target image
+    else:
+        out = np.subtract(target.astype(np.float32, copy=False), src)
+    # the same float32 operations OpenCV did, in place and with the weight broadcast (not merged)
+    weight = np.asarray(weight, dtype=np.float32)
+    out *= weight if colour.ndim == 2 else weight.reshape(weight.shape[:2] + (1,))
+    out += src
     return to_image(out, colour.dtype, maxv)
 
 
