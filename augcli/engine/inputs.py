@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from augcli.engine.lock import read_meta
@@ -42,6 +43,26 @@ def fingerprint_rows(seen: dict[str, dict]) -> list[dict]:
             fingerprint = {"size": fingerprint["size"], "sha256": _hash_file(path)}
         rows.append({"path": path, **fingerprint})
     return rows
+
+
+def current_rows(rows: list[dict]) -> list[dict]:
+    """``rows`` (``fingerprint_rows``) of the same files as they are now: hashed again where
+    they were hashed, else their ``stat``; a file gone is its path alone."""
+    from augcli.formats.contained import stat_fingerprint
+
+    now = []
+    for row in rows:
+        path = row["path"]
+        try:
+            info = os.stat(path)
+        except OSError:
+            now.append({"path": path})
+            continue
+        if "sha256" in row:
+            now.append({"path": path, "size": info.st_size, "sha256": _hash_file(path)})
+        else:
+            now.append({"path": path, **stat_fingerprint(info)})
+    return now
 
 
 def digest(rows: list[dict]) -> str:

@@ -8,8 +8,10 @@ holding only its items, reports, and its journal of task records. Merging
    shards...), naming the field and both values, and a set of parts that does
    not hold every shard exactly once (``UsageError``, exit 2; a part whose
    records cannot be read is ``DatasetError``, exit 4);
-2. reruns the plan of that run on the source (``runner.expand`` with the
-   shards' arguments) and checks that the source did not change;
+2. runs that run again (``runner.expand`` with the shards' arguments) on the
+   plan shard 0 saved, once the source is proved as the shards saw it
+   (``engine.saved_plan``), else on a plan made from the source again, and
+   checks that the source did not change;
 3. instead of running tasks, hardlinks (copies, across file systems) each
    part's task outputs into OUT and hands the runner where each task's
    record is (the part's journal, read in place); the runner assembles them
@@ -29,9 +31,10 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augcli.core.errors import DatasetError, OutputError, UsageError
+from augcli.engine.inputs import changed_files
 from augcli.engine.journal import JOURNAL_NAME, Done, JournalError, PartRef, read_journal
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
@@ -41,6 +44,10 @@ from augcli.engine.resume import read_run_file
 from augcli.engine.shards import Shard
 from augcli.engine.worker import WorkContext
 from augcli.formats.atomic import atomic_open, temp_file_target, temp_prefix
+
+if TYPE_CHECKING:
+    from augcli.engine.run_plan import RunPlan
+    from augcli.recipe.recipe import Recipe
 
 SHARD_KEYS = ("shard_index",)  # identity keys that differ between the shards of one run
 # names the refusal uses for identity and argument fields
@@ -172,15 +179,34 @@ class ShardImport:
         self.parts = list(parts)
         self._results: list[dict[int, Done]] = []
 
-    def check(self, identity: dict, tasks: list[Task]) -> None:
+    def restored_plan(self) -> RunPlan | None:
+        """The plan shard 0 saved, when the source is still as it saw it (``engine.saved_plan``);
+        else None, and the runner plans the run again from the source and ``recipe()``."""
+        from augcli.engine.saved_plan import restore_plan
+
+        first = self.parts[0]
+        return restore_plan(first.path / MARKER_DIR, first.run_identity())
+
+    def recipe(self) -> Recipe:
+        from augcli.recipe.recipe import recipe_from_text
+
+        first = self.parts[0]
+        return recipe_from_text(first.run["recipe"], source=f"the recipe of {first.path}")
+
+    def check(self, identity: dict, tasks: list[Task], input_rows: list[dict]) -> None:
         """The source must still be the shards' and each journal must hold exactly its shard's tasks."""
         expected = self.parts[0].run_identity()
         for name in _in_order(set(identity) | set(expected)):
             if identity.get(name) != expected.get(name):
+                changed = (
+                    changed_files(self.parts[0].path / MARKER_DIR, input_rows) if name == "inputs" else []
+                )
                 raise UsageError(
                     f"cannot merge: the dataset or arguments changed since the shards ran: "
                     f"{_FIELD_NAMES.get(name, name)} was {_shown(expected.get(name))}, now "
-                    f"{_shown(identity.get(name))}; rerun the shards"
+                    f"{_shown(identity.get(name))}"
+                    + (f" ({', '.join(changed)})" if changed else "")
+                    + "; rerun the shards"
                 )
         for part in self.parts:
             for _ in walk_part(part.path, part.label_files):  # refuses links before OUT is touched
@@ -331,7 +357,6 @@ def merge(
     ``parts`` and ``out`` may be URLs (``engine.remote_run``); ``cache_dir`` holds the mirrors of
     remote parts and of a remote SOURCE, and the staging of a remote ``out``."""
     from augcli.engine.runner import expand
-    from augcli.recipe.recipe import recipe_from_text
     from augcli.storage.urls import is_remote, local_path
 
     ordered = check_parts([read_part(path) for path in parts])
@@ -358,7 +383,7 @@ def merge(
         resume = not overwrite and (Path(out_path) / MARKER_DIR / JOURNAL_NAME).is_file()
     return expand(
         arguments["source"],
-        recipe_from_text(ordered[0].run["recipe"], source=f"the recipe of {ordered[0].path}"),
+        None,  # the shards' (ShardImport.recipe), parsed only when their plan is not restored
         out_path,
         copies=arguments.get("copies"),
         seed=arguments.get("seed"),

@@ -43,10 +43,10 @@ class RunState:
     resumed: bool = False
 
 
-def run_identity(
-    source: Any, reader: Any, writer: Any, recipe: Any, seed: int, copies: int, input_rows: list[dict]
-) -> dict:
-    """Everything that decides the output bytes (workers and timeouts do not)."""
+def run_identity(source: Any, plan: Any, writer: Any, input_rows: list[dict]) -> dict:
+    """Everything that decides the output bytes (workers and timeouts do not); ``plan`` is the
+    run's ``engine.run_plan.RunPlan``."""
+    reader = plan.reader
     keys = hashlib.sha256("\n".join(reader.keys()).encode("utf-8", "surrogatepass")).hexdigest()
     annotation_file = getattr(reader, "annotation_file", None)
     return {
@@ -59,10 +59,10 @@ def run_identity(
         "annotation_file": _file_digest(annotation_file) if annotation_file else None,
         # a dataset of several split files (formats.splits.SplitReader): each one's digest
         "annotation_files": [_file_digest(p) for p in getattr(reader, "annotation_files", [])],
-        "recipe": hashlib.sha256(recipe.source_text.encode("utf-8")).hexdigest(),
-        "seed": int(seed),
-        "copies": int(copies),
-        "keep_original": bool(recipe.keep_original),
+        "recipe": hashlib.sha256(plan.recipe_text.encode("utf-8")).hexdigest(),
+        "seed": int(plan.seed),
+        "copies": int(plan.copies),
+        "keep_original": bool(plan.keep_original),
         "inputs": inputs.digest(input_rows),
     }
 

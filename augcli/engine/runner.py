@@ -8,10 +8,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from augcli.core.errors import AugcliError, OutputError, RecipeError, UsageError
-from augcli.core.limits import MAX_COPIES
+from augcli.core.errors import AugcliError, OutputError, UsageError
 from augcli.engine.assemble import assemble, results_in_order
-from augcli.engine.class_plan import image_classes, plan_dataset
 from augcli.engine.context_spec import context_spec
 from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import (
@@ -21,21 +19,22 @@ from augcli.engine.executors import (
     default_workers,
     open_session,
 )
-from augcli.engine.inputs import fingerprint_rows
+from augcli.engine.inputs import current_rows
 from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
-from augcli.engine.partners import check_partners, partner_source
+from augcli.engine.partners import partner_source
 from augcli.engine.parts import Finished, PartNames, remove_parts
-from augcli.engine.plan import Task, plan_splits, plan_tasks
+from augcli.engine.plan import Task
 from augcli.engine.remote_run import claim_output, with_storage
 from augcli.engine.report import RunReport
 from augcli.engine.resume import begin_run, run_identity
+from augcli.engine.run_plan import emit, plan_run, resolve_copies
+from augcli.engine.saved_plan import save_plan, snapshot
 from augcli.engine.shards import Shard, run_arguments
 from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
-from augcli.formats import contained
 from augcli.formats.base import WriteOptions
-from augcli.formats.registry import open_reader, open_writer
-from augcli.recipe.recipe import Recipe, check_dataset, load_recipe, recipe_from_dict
+from augcli.formats.registry import open_writer
+from augcli.recipe.recipe import Recipe, load_recipe, recipe_from_dict
 from augcli.storage.mirror import public_name
 
 
@@ -131,7 +130,8 @@ def expand(
     ``shard`` runs only that shard's tasks (``engine.shards``) and keeps their
     records for ``augcli merge``; ``imported`` (``engine.merge.ShardImport``)
     takes the tasks from finished shards instead of running them (``on_result``
-    is then told ``(None, task)``), and
+    is then told ``(None, task)``; ``recipe`` may be None: the shards' plan is
+    used, or their recipe), and
     ``source_label`` is the source as run.jsonl names it (default: ``source``).
     ``splits`` (a list or a comma list; default: the recipe's ``splits``)
     names the splits that get augmented copies (see ``engine.plan``); the
@@ -142,14 +142,14 @@ def expand(
     needs ``augcli[ray]``, see ``engine.ray_executor``). The output is the same either way.
     """
     started = time.perf_counter()
-    recipe = resolve_recipe(recipe)
-    seed = recipe.seed if seed is None else int(seed)
     copies_override = copies
-    copies = recipe.copies if copies is None else int(copies)
-    if copies < 0:
-        raise UsageError("--copies must be >= 0")
-    if copies > MAX_COPIES:
-        raise RecipeError(f"copies {copies} is above the limit of {MAX_COPIES} per image")
+    # a merge whose shards saved their plan, with the source as they saw it, need not plan again
+    plan = imported.restored_plan() if imported is not None else None
+    if plan is None:
+        recipe = resolve_recipe(imported.recipe() if imported is not None else recipe)
+        seed, copies = resolve_copies(recipe, seed, copies)
+    else:
+        recipe, seed, copies = None, plan.seed, plan.copies
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise UsageError("--workers must be >= 1")
@@ -160,40 +160,27 @@ def expand(
     # and before OUT is touched: a bad cluster writes nothing
     session = open_session(executor, address, workers)
 
-    with contained.recording() as seen:  # every input file, for --resume to notice changes
-        reader = open_reader(
-            Path(source), fmt=fmt, images=Path(images) if images else None, **(mask_options or {})
+    if plan is None:
+        assert recipe is not None
+        plan = plan_run(
+            recipe,
+            source,
+            seed=seed,
+            copies=copies,
+            copies_override=copies_override,
+            images=images,
+            fmt=fmt,
+            mask_options=mask_options,
+            splits=splits,
         )
-    problems = check_dataset(recipe, reader.categories, reader.targets())
-    if problems:
-        raise RecipeError(
-            f"recipe cannot be applied to this dataset: {problems[0]}", problems=problems, file=str(source)
-        )
-    pool, partner_notes = check_partners(recipe, reader)
+        input_rows = plan.input_rows
+    else:
+        emit(plan.caught)  # the shards' library warnings of reading the source are this run's too
+        input_rows = current_rows(plan.input_rows)
+    saved = snapshot(plan, source) if shard is not None and shard.index == 0 and not dry_run else None
+    reader, tasks, report = plan.reader, plan.tasks, plan.report
     out_path = prepare_output(Path(out), reader.root, overwrite, resume)
-
-    report = RunReport(
-        source=str(source), out=str(out_path), workers=workers, seed=seed, copies=copies, dry_run=dry_run
-    )
-    report.skipped.extend(p.to_record() for p in reader.problems)
-    report.warnings.extend(recipe.warnings(copies))
-    report.warnings.extend(getattr(reader, "notes", []))
-    report.warnings.extend(partner_notes)
-    keys = reader.keys()
-    report.images_in = len(keys)
-    report.annotations_in = reader.annotation_count()
-    splits_plan = plan_splits(reader, keys, splits if splits is not None else recipe.splits)
-    report.warnings.extend(splits_plan.warnings)
-    report.splits = splits_plan.table()
-    classes_of_image, instances = image_classes(reader, keys)
-    report.count_classes_in(instances.values())
-    per_image: int | dict[str, int] = copies
-    if copies_override is None and recipe.class_copies is not None:
-        augmented = {k: classes_of_image[k] for k in splits_plan.augmented_keys()}  # the others get no copies
-        plan = plan_dataset(reader, augmented, recipe.class_copies, seed, recipe.keep_original, instances)
-        per_image, report.class_plan, report.copies = plan.copies, plan.table, None
-        report.warnings.extend(plan.warnings)
-    tasks = plan_tasks(splits_plan.items, per_image, recipe.keep_original, splits_plan.augmented)
+    report.source, report.out, report.workers, report.dry_run = str(source), str(out_path), workers, dry_run
     own = tasks if shard is None else shard.select(tasks)
     if shard is not None:
         report.shard = {"index": shard.index, "count": shard.count, "tasks": len(own), "of": len(tasks)}
@@ -201,20 +188,19 @@ def expand(
     writer = state = options = None
     if not dry_run:
         options = WriteOptions(
-            jpeg_quality=recipe.jpeg_quality,
-            yolo_task=yolo_task or recipe.yolo_task,
-            keep_original=recipe.keep_original,
+            jpeg_quality=plan.jpeg_quality,
+            yolo_task=yolo_task or plan.yolo_task,
+            keep_original=plan.keep_original,
             keep_invalid=keep_invalid,
         )
         writer = open_writer(reader, out_path, options, to=to)
-        input_rows = fingerprint_rows(seen)
-        identity = run_identity(source, reader, writer, recipe, seed, copies, input_rows)
-        identity.update(augmented_splits=list(splits_plan.augmented), yolo_task=getattr(writer, "task", None))
+        identity = run_identity(source, plan, writer, input_rows)
+        identity.update(augmented_splits=list(plan.augmented), yolo_task=getattr(writer, "task", None))
         identity.update(keep_invalid=keep_invalid)
         if shard is not None:
             identity.update(shard.identity())
         if imported is not None:
-            imported.check(identity, tasks)  # the shards must be of this very run
+            imported.check(identity, tasks, input_rows)  # the shards must be of this very run
         OutputLock(out_path)  # every check passed; held until expand returns or raises (releases_locks)
         claim_output(out_path, overwrite=overwrite, resume=resume)  # a remote OUT: lock, clear or download
         state = begin_run(out_path, identity, resume, input_rows, {t.index: t.key for t in own})
@@ -222,6 +208,10 @@ def expand(
             _report_finished(report, state.finished)
             report.seconds = time.perf_counter() - started
             return report
+        if shard is not None:  # what augcli merge restores instead of reading the source again
+            save_plan(
+                saved, out_path / MARKER_DIR, {k: v for k, v in identity.items() if k not in shard.identity()}
+            )
     done = state.done if state is not None else {}
     pending = [task for task in own if task.index not in done]
     if on_start:
@@ -233,7 +223,9 @@ def expand(
         seed=seed,
         dry_run=dry_run,
         debug=debug,
-        partners=partner_source(pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)),
+        partners=partner_source(
+            plan.pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)
+        ),
         parts=PartNames(out_path / MARKER_DIR) if state is not None else None,
     )
     remote = None
@@ -266,14 +258,14 @@ def expand(
     meta = out_path / MARKER_DIR
     results = results_in_order(meta if writer is not None else None, {**done, **fresh})
     label_names = {str(k): v for k, v in reader.categories.names().items()}
-    run_info = None
+    run_info: dict[str, Any] | None = None
     if writer is not None:
         run_info = {
             "source": public_name(source) if source_label is None else source_label,
             "seed": seed,
             "copies": copies,
-            "keep_original": recipe.keep_original,
-            "recipe": recipe.source_text,
+            "keep_original": plan.keep_original,
+            "recipe": plan.recipe_text,
             "identity": identity,
         }
         if shard is not None:  # what augcli merge needs to redo this run's plan
@@ -288,7 +280,7 @@ def expand(
             tasks,
             report,
             label_names=label_names,
-            min_ops=recipe.min_ops,
+            min_ops=plan.min_ops,
             writer=writer,
             meta=meta,
             run_info=run_info,
