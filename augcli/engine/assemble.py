@@ -29,10 +29,9 @@ from augcli.engine.parts import read_result
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport, write_jsonl
 from augcli.engine.result_json import normalize
+from augcli.engine.results import TaskResult
 from augcli.engine.resume import RUN_FILE
-from augcli.engine.worker import TaskResult
 from augcli.formats.atomic import atomic_open, recording_writes
-from augcli.recipe.recipe import MAX_DRAWS
 from augcli.storage.mirror import public_records
 
 REPORT_FILE = "report.jsonl"
@@ -132,6 +131,8 @@ class _Tally:
         report = self.report
         report.copies_short_of_min_ops = self.short
         if self.short:
+            from augcli.recipe.recipe import MAX_DRAWS  # the recipe's modules only when it is said
+
             report.warnings.insert(
                 at,
                 f"{self.short} copies still had fewer than min_ops={min_ops} "

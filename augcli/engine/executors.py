@@ -16,13 +16,15 @@ import functools
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augcli.core.errors import UsageError
 from augcli.engine.parts import Finished, PartWriter
 from augcli.engine.plan import Task
-from augcli.engine.pool import WorkerPool, quiet_kernels
-from augcli.engine.worker import TaskResult, WorkContext, run_task
+from augcli.engine.results import TaskResult, WorkContext
+
+if TYPE_CHECKING:
+    from augcli.engine.pool import WorkerPool
 
 DEFAULT_ITEM_TIMEOUT = 600.0  # seconds one image (all its copies) may take in a worker
 EXECUTORS = ("local", "ray")
@@ -30,6 +32,9 @@ _SESSIONS: list[Any] = []  # cluster sessions opened by the call in progress (cl
 
 
 def run_serial(context: WorkContext, tasks: Iterable[Task]) -> Iterator[TaskResult | Finished]:
+    from augcli.engine.pool import quiet_kernels
+    from augcli.engine.worker import run_task
+
     quiet_kernels()
     parts = PartWriter(context.parts.meta, context.parts.next()) if context.parts is not None else None
     try:
@@ -52,6 +57,8 @@ def start_tasks(
     """Results of ``tasks`` in completion order, and the pool running them (None in-process)."""
     if context.debug or not can_isolate() or not tasks:
         return run_serial(context, tasks), None
+    from augcli.engine.pool import WorkerPool  # workers run tasks: the recipe's modules come with them
+
     pool = WorkerPool(context, min(workers, len(tasks)), item_timeout)
     return pool.run(tasks), pool
 

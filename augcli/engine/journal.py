@@ -34,7 +34,7 @@ from pathlib import Path
 
 from augcli.engine.lock import open_meta, read_meta
 from augcli.engine.result_json import json_default, result_from_dict, result_to_dict
-from augcli.engine.worker import TaskResult
+from augcli.engine.results import TaskResult
 from augcli.formats.atomic import fsync_dir
 
 JOURNAL_NAME = "journal.jsonl"

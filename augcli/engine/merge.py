@@ -40,9 +40,9 @@ from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
 from augcli.engine.plan import Task
 from augcli.engine.remote_run import holds_unfinished_run, with_remote_parts
 from augcli.engine.report import RunReport
+from augcli.engine.results import WorkContext
 from augcli.engine.resume import read_run_file
 from augcli.engine.shards import Shard
-from augcli.engine.worker import WorkContext
 from augcli.formats.atomic import atomic_open, temp_file_target, temp_prefix
 
 if TYPE_CHECKING:

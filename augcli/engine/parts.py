@@ -32,7 +32,7 @@ from pathlib import Path
 from augcli.engine.journal import Done, PartRef, journal_line
 from augcli.engine.lock import open_meta
 from augcli.engine.result_json import result_from_dict, result_to_dict
-from augcli.engine.worker import TaskResult
+from augcli.engine.results import TaskResult
 
 PARTS_DIR = "parts"
 _NAME = re.compile(r"^(\d{3,})-(\d{4,})\.jsonl$")

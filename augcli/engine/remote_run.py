@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from augcli.core.errors import AugcliError, DatasetError, OutputError, UsageError
-from augcli.engine import worker
 
 _ACTIVE: contextvars.ContextVar[Any] = contextvars.ContextVar("augcli_remote_out", default=None)
 
@@ -50,6 +49,7 @@ def with_storage(expand: Callable) -> Callable:
 
 
 def _expand_urls(expand: Callable, source: Any, recipe: Any, out: Any, cache_dir: Any, options: dict) -> Any:
+    from augcli.engine import worker
     from augcli.storage.mirror import local_input
     from augcli.storage.remote_out import RemoteOutput
     from augcli.storage.urls import is_remote, local_path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from augcli.engine.worker import TaskResult
+from augcli.engine.results import TaskResult
 from augcli.formats.base import ItemRecord, RawPayload
 
 

@@ -14,18 +14,18 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augcli.core.errors import RecipeError, UsageError
 from augcli.core.limits import MAX_COPIES
-from augcli.engine.class_plan import image_classes, plan_dataset
 from augcli.engine.inputs import fingerprint_rows
-from augcli.engine.partners import check_partners
-from augcli.engine.plan import Task, plan_splits, plan_tasks
+from augcli.engine.plan import Task
 from augcli.engine.report import RunReport
 from augcli.formats import contained
 from augcli.formats.registry import open_reader
-from augcli.recipe.recipe import Recipe, check_dataset
+
+if TYPE_CHECKING:  # planning imports the recipe's modules; a restored plan (a merge) needs none
+    from augcli.recipe.recipe import Recipe
 
 # a library warning raised while planning: (its class's module and name, message, file, line),
 # what its report row needs (``engine.library_warnings.summarize``)
@@ -118,6 +118,11 @@ def _plan(
     mask_options: dict | None,
     splits: str | list[str] | None,
 ) -> RunPlan:
+    from augcli.engine.class_plan import image_classes, plan_dataset
+    from augcli.engine.partners import check_partners
+    from augcli.engine.plan import plan_splits, plan_tasks
+    from augcli.recipe.recipe import check_dataset
+
     with contained.recording() as seen:  # every input file, for --resume to notice changes
         reader = open_reader(
             Path(source), fmt=fmt, images=Path(images) if images else None, **(mask_options or {})

@@ -6,12 +6,10 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augcli.core.errors import AugcliError, OutputError, UsageError
 from augcli.engine.assemble import assemble, results_in_order
-from augcli.engine.context_spec import context_spec
-from augcli.engine.execute import RESUME_HINT, execute
 from augcli.engine.executors import (
     DEFAULT_ITEM_TIMEOUT,
     check_executor,
@@ -22,23 +20,28 @@ from augcli.engine.executors import (
 from augcli.engine.inputs import current_rows
 from augcli.engine.library_warnings import WARNINGS_FILE, records_warnings
 from augcli.engine.lock import MARKER_DIR, OutputLock, releases_locks
-from augcli.engine.partners import partner_source
 from augcli.engine.parts import Finished, PartNames, remove_parts
 from augcli.engine.plan import Task
 from augcli.engine.remote_run import claim_output, with_storage
 from augcli.engine.report import RunReport
+from augcli.engine.results import TaskResult, WorkContext
 from augcli.engine.resume import begin_run, run_identity
 from augcli.engine.run_plan import emit, plan_run, resolve_copies
 from augcli.engine.saved_plan import save_plan, snapshot
 from augcli.engine.shards import Shard, run_arguments
-from augcli.engine.worker import TaskResult, WorkContext, with_writer_capabilities
 from augcli.formats.base import WriteOptions
 from augcli.formats.registry import open_writer
-from augcli.recipe.recipe import Recipe, load_recipe, recipe_from_dict
 from augcli.storage.mirror import public_name
+
+# What runs tasks (workers, the recipe's transforms, executors) is imported where it is used:
+# a merge on its shards' saved plan runs none of it.
+if TYPE_CHECKING:
+    from augcli.recipe.recipe import Recipe
 
 
 def resolve_recipe(recipe: Any) -> Recipe:
+    from augcli.recipe.recipe import Recipe, load_recipe, recipe_from_dict
+
     if isinstance(recipe, Recipe):
         return recipe
     if isinstance(recipe, dict):
@@ -223,13 +226,12 @@ def expand(
         seed=seed,
         dry_run=dry_run,
         debug=debug,
-        partners=partner_source(
-            plan.pool, reader, recipe, seed, partial(with_writer_capabilities, writer=writer)
-        ),
+        partners=_partners(plan, recipe, writer),
         parts=PartNames(out_path / MARKER_DIR) if state is not None else None,
     )
     remote = None
     if session is not None:
+        from augcli.engine.context_spec import context_spec
         from augcli.engine.ray_executor import RayExecutor
 
         spec = context_spec(
@@ -250,6 +252,8 @@ def expand(
     if imported is not None:  # finished elsewhere: their files are brought in, their records read in place
         fresh = imported.run(context, pending, on_result)
     else:
+        from augcli.engine.execute import execute
+
         start = remote.start if remote is not None else None
         fresh = execute(context, pending, workers, journal, item_timeout, on_result, start=start)
     report.images_this_run = sum(
@@ -286,6 +290,8 @@ def expand(
             run_info=run_info,
         )
     except OutputError as err:
+        from augcli.engine.execute import RESUME_HINT
+
         err.message = f"{err.message}; {RESUME_HINT}"
         raise
     if state is not None and state.journal is not None:
@@ -296,6 +302,17 @@ def expand(
             state.journal.close()  # a shard's journal holds the records augcli merge assembles
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _partners(plan: Any, recipe: Any, writer: Any) -> Any:
+    """The workers' partner source (``engine.partners``), None when the recipe draws no partners."""
+    if plan.pool is None:
+        return None
+    from augcli.engine.partners import partner_source
+    from augcli.engine.worker import with_writer_capabilities
+
+    prepare = partial(with_writer_capabilities, writer=writer)
+    return partner_source(plan.pool, plan.reader, recipe, plan.seed, prepare)
 
 
 def _report_finished(report: RunReport, finished: dict) -> None:

@@ -21,41 +21,13 @@ from augcli.core.errors import AugcliError, OutputError
 from augcli.engine.library_warnings import captured
 from augcli.engine.partners import PartnerError
 from augcli.engine.plan import Task
+from augcli.engine.results import TaskResult, WorkContext
 from augcli.engine.seeds import task_rng
 from augcli.formats.atomic import remove_temp_files
-from augcli.formats.base import ItemRecord
 from augcli.formats.images import shared_encodes
 from augcli.geometry.fold_raster import RASTER_PATH
 from augcli.geometry.occlusion import DEFAULT_POLYGON_HOLES, POLYGON_HOLES
 from augcli.geometry.shared_labels import shared_labels
-
-
-@dataclass
-class WorkContext:
-    reader: Any
-    recipe: Any
-    writer: Any
-    seed: int
-    dry_run: bool = False
-    debug: bool = False
-    partners: Any = None  # engine.partners.PartnerSource when the recipe combines images
-    parts: Any = None  # engine.parts.PartNames: results go to part files (None: sent whole, a dry run)
-
-
-@dataclass
-class TaskResult:
-    index: int
-    key: str
-    records: list[ItemRecord] = field(default_factory=list)
-    dropped: dict[str, int] = field(default_factory=dict)
-    # per category id (as a string, so journal round trips keep it): instances written / dropped by reason
-    classes_out: dict[str, int] = field(default_factory=dict)
-    dropped_by_class: dict[str, dict[str, int]] = field(default_factory=dict)
-    provenance: list[dict] = field(default_factory=list)
-    error: dict | None = None  # set when the item was skipped
-    warnings: list[dict] = field(default_factory=list)  # library warnings (engine.library_warnings)
-    fatal: bool = False  # the output cannot be written at all (disk full...): stop the run
-
 
 # Write failures that no other item can escape: the run stops (exit 6) and can be resumed.
 _STOPPING_ERRNOS = frozenset(

@@ -16,7 +16,7 @@ from shard_trees import TREES, tree_digest
 
 import augcli
 from augcli.core.errors import DatasetError
-from augcli.engine import runner
+from augcli.engine import execute as execute_module
 from augcli.engine.context_spec import context_snapshot, restore_context
 from augcli.engine.worker import WorkContext, run_task
 
@@ -39,7 +39,7 @@ def _run_restored(where: dict, snapshot: bytes, tasks: list) -> list:
 
 def _in_a_fresh_interpreter(monkeypatch, source: Path) -> list[int]:
     """Make ``runner.expand`` run its tasks in a spawned process from the context's snapshot."""
-    real_execute = runner.execute
+    real_execute = execute_module.execute
     sizes = []
 
     def execute(context, tasks, workers, journal, item_timeout, on_result, start=None):
@@ -54,7 +54,7 @@ def _in_a_fresh_interpreter(monkeypatch, source: Path) -> list[int]:
 
         return real_execute(context, tasks, workers, journal, item_timeout, on_result, start=start_spawned)
 
-    monkeypatch.setattr(runner, "execute", execute)
+    monkeypatch.setattr(execute_module, "execute", execute)
     return sizes
 
 
