@@ -1,6 +1,7 @@
 """Shards + ``augcli merge`` against a single run of the same job, side by side.
 
 Run: python benchmarks/bench_shards.py [--images 480] [--rounds 3] [--shards 2]
+     python benchmarks/bench_shards.py --scale [--images 2000] [--rounds 3]   (bench_scale's row alone)
 
 Each run is the command line (``python -m augcli ...``), as a batch scheduler
 starts it, on the same generated JPEG COCO dataset with a typical recipe.
@@ -129,12 +130,14 @@ def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[s
     same = tree_hashes(work / "shards_single") == tree_hashes(work / "shards_parts" / "merged")
     for name in ("shards_warm_up", "shards_single", "shards_parts"):
         shutil.rmtree(work / name, ignore_errors=True)
-    wall = statistics.median(walls["single"]) / statistics.median(walls["sharded"])
-    cpu = statistics.median(cpus["single"]) / statistics.median(cpus["sharded"])
+    median = {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in walls}
+    wall = median["single"][0] / median["sharded"][0]
+    cpu = median["single"][1] / median["sharded"][1]
+    seconds = ", ".join(f"{name} {w:.1f} s / {c:.1f} s CPU" for name, (w, c) in median.items())
     return [
         (
             "shards + merge vs single run (2 shards at once, --workers 1 each; vs --workers 2)",
-            f"{wall:.2f}x wall, {cpu:.2f}x CPU" + ("" if same else ", TREES DIFFER"),
+            f"{wall:.2f}x wall, {cpu:.2f}x CPU ({seconds})" + ("" if same else ", TREES DIFFER"),
             ">= 0.9x",
             "augcli expand DATA -r R -o P<i> --num-shards 2 --shard-index <i> --workers 1 (both at once); "
             "augcli merge P0 P1 -o OUT; vs augcli expand DATA -r R -o OUT --workers 2",
@@ -142,14 +145,30 @@ def scale_rows(data: Path, work: Path, args: argparse.Namespace) -> list[tuple[s
     ]
 
 
+def scale_only(images: int, args: argparse.Namespace) -> None:
+    """``scale_rows`` on its own annotation-heavy dataset, as bench_scale.py prints it."""
+    from synthetic import make_scale_dataset
+
+    with tempfile.TemporaryDirectory() as scratch:
+        make_scale_dataset(Path(scratch) / "data", images=images)
+        print(f"{images} images x 50 polygons, {args.rounds} rounds")
+        for what, figure, goal, command in scale_rows(Path(scratch) / "data", Path(scratch), args):
+            print(f"  {what}: {figure} (goal {goal})\n  {command}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--images", type=int, default=480)
+    parser.add_argument("--images", type=int, help="default 480 JPEG scenes; 2000 with --scale")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--scale", action="store_true", help="the annotation-heavy row of bench_scale.py")
     args = parser.parse_args()
+    if args.scale:
+        scale_only(args.images or 2000, args)
+        return
+    args.images = args.images or 480
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         PYCACHE["dir"] = str(root / "pycache")

@@ -33,7 +33,7 @@ def _reads(monkeypatch) -> list[Path]:
     return opened
 
 
-@pytest.mark.parametrize("tree", ["coco", "voc", "split_tree"])
+@pytest.mark.parametrize("tree", ["coco", "voc", "yolo", "masks", "split_tree"])
 def test_merge_uses_the_saved_plan_and_writes_the_single_runs_tree(tree, tmp_path, monkeypatch):
     source = TREES[tree](tmp_path / "data")
     augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
