@@ -10,8 +10,10 @@ the merge need not read and check the source again.
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,29 +63,22 @@ def resolve_copies(recipe: Recipe, seed: int | None, copies: int | None) -> tupl
     return seed, copies
 
 
-def plan_run(
-    recipe: Recipe,
-    source: str | Path,
-    *,
-    seed: int,
-    copies: int,
-    copies_override: int | None,
-    images: str | Path | None,
-    fmt: str,
-    mask_options: dict | None,
-    splits: str | list[str] | None,
-) -> RunPlan:
-    """Read and check the dataset at ``source`` and plan the run (see the module docstring).
+def recording_warnings(plan_run: Callable[..., RunPlan]) -> Callable[..., RunPlan]:
+    """``plan_run`` with the library warnings raised while planning kept in the plan and emitted
+    again once it is done, so the caller's recording of them sees them as before."""
 
-    Library warnings raised meanwhile are emitted again once planning is done, so the caller's
-    recording of them sees them as before; the plan keeps them for a run elsewhere."""
-    with warnings.catch_warnings(record=True) as raised:
-        plan = _plan(recipe, source, seed, copies, copies_override, images, fmt, mask_options, splits)
-    plan.caught = [
-        (w.category.__module__, w.category.__qualname__, str(w.message), w.filename, w.lineno) for w in raised
-    ]
-    emit(plan.caught)
-    return plan
+    @functools.wraps(plan_run)
+    def wrapper(*args: Any, **kwargs: Any) -> RunPlan:
+        with warnings.catch_warnings(record=True) as raised:
+            plan = plan_run(*args, **kwargs)
+        plan.caught = [
+            (w.category.__module__, w.category.__qualname__, str(w.message), w.filename, w.lineno)
+            for w in raised
+        ]
+        emit(plan.caught)
+        return plan
+
+    return wrapper
 
 
 def emit(caught: list[Caught]) -> None:
@@ -107,9 +102,11 @@ def _warning_class(module: str, name: str) -> type[Warning]:
     return type(name, (Warning,), {"__module__": module})
 
 
-def _plan(
+@recording_warnings
+def plan_run(
     recipe: Recipe,
     source: str | Path,
+    *,
     seed: int,
     copies: int,
     copies_override: int | None,
@@ -118,6 +115,8 @@ def _plan(
     mask_options: dict | None,
     splits: str | list[str] | None,
 ) -> RunPlan:
+    """Read and check the dataset at ``source`` and plan the run (see the module docstring); the
+    plan keeps the library warnings raised meanwhile, for a run elsewhere (``recording_warnings``)."""
     from augcli.engine.class_plan import image_classes, plan_dataset
     from augcli.engine.partners import check_partners
     from augcli.engine.plan import plan_splits, plan_tasks
