@@ -48,39 +48,70 @@ class PlainRows:
 
 
 def plain_rows(anns: Sequence, id_to_index: dict[int, int], readable: np.ndarray) -> PlainRows:
-    """The plainly valid rows of ``anns`` and their columns (see the module docstring)."""
+    """The plainly valid rows of ``anns`` and their columns (see the module docstring). Each
+    check first asks whether the whole batch passes it, in C (``set(map(type, ...))``), and
+    only looks at row after row when not."""
     n = len(anns)
-    shaped = np.fromiter(
-        (type(a) is dict and PLAIN_KEYS.issuperset(a) and _NEEDED.issubset(a) for a in anns), bool, n
+    uniform = (
+        _all_are(anns, dict) and all(map(PLAIN_KEYS.issuperset, anns)) and all(map(_NEEDED.issubset, anns))
     )
-    rows = [a if ok else _PLACEHOLDER for a, ok in zip(anns, shaped.tolist())]
+    shaped = _mask(
+        n, uniform, (type(a) is dict and PLAIN_KEYS.issuperset(a) and _NEEDED.issubset(a) for a in anns)
+    )
+    rows = list(anns) if uniform else [a if ok else _PLACEHOLDER for a, ok in zip(anns, shaped.tolist())]
     ids = list(map(dict.get, rows, repeat("id")))
     image_ids = list(map(dict.get, rows, repeat("image_id")))
     categories = list(map(dict.get, rows, repeat("category_id")))
     crowds = list(map(dict.get, rows, repeat("iscrowd"), repeat(0)))
-    plain = shaped & _exactly_int(ids) & _exactly_int(categories)
-    index = np.fromiter((id_to_index.get(v, -1) if type(v) is int else -1 for v in image_ids), np.int64, n)
+    plain = shaped & _mask(n, _all_are(ids, int), (type(v) is int for v in ids))
+    lookup: Any = id_to_index.get  # image ids are ints here (checked first)
+    found = list(map(lookup, image_ids)) if _all_are(image_ids, int) else [None]
+    if None in found:
+        index = np.fromiter(
+            (id_to_index.get(v, -1) if type(v) is int else -1 for v in image_ids), np.int64, n
+        )
+    else:
+        index = np.array(found, dtype=np.int64)
     plain &= index >= 0
     plain[plain] &= readable[index[plain]]
-    crowd_ok = np.fromiter((type(c) in (int, bool) and c in (0, 1) for c in crowds), bool, n)
-    plain &= crowd_ok
-    category = np.zeros(n, dtype=np.int64)
-    fits = np.fromiter(
-        (_INT64[0] <= c <= _INT64[1] if type(c) is int else False for c in categories), bool, n
-    )
+    plain &= _crowds(crowds, n)
+    category, fits = _categories(categories, n)
     plain &= fits
-    category[fits] = np.array([c for c, ok in zip(categories, fits.tolist()) if ok], dtype=np.int64)
     plain &= _polygons_valid(list(map(dict.get, rows, repeat("segmentation"))), n)
     box, box_ok = _boxes(list(map(dict.get, rows, repeat("bbox"))), n)
     plain &= box_ok
-    crowd = np.fromiter((c is True or c == 1 for c in crowds), bool, n) & crowd_ok
+    crowd = np.array(crowds if _all_are(crowds, int) else [c is True or c == 1 for c in crowds], dtype=bool)
     return PlainRows(plain, ids, np.where(plain, index, 0), category, crowd, box)
 
 
-def _exactly_int(values: list) -> np.ndarray:
-    if set(map(type, values)) == {int}:
-        return np.ones(len(values), dtype=bool)
-    return np.fromiter((type(v) is int for v in values), bool, len(values))
+def _all_are(values: list | Sequence, kind: type) -> bool:
+    return set(map(type, values)) == {kind}
+
+
+def _mask(n: int, uniform: bool, each) -> np.ndarray:
+    return np.ones(n, dtype=bool) if uniform else np.fromiter(each, bool, n)
+
+
+def _crowds(crowds: list, n: int) -> np.ndarray:
+    """Per row: iscrowd is 0 or 1, an int or a bool (``validate_annotation``'s test)."""
+    if _all_are(crowds, int) and set(crowds) <= {0, 1}:
+        return np.ones(n, dtype=bool)
+    return np.fromiter((type(c) in (int, bool) and c in (0, 1) for c in crowds), bool, n)
+
+
+def _categories(categories: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the category id and whether it is an int within 64 bits."""
+    if _all_are(categories, int):
+        try:
+            return np.array(categories, dtype=np.int64), np.ones(n, dtype=bool)
+        except OverflowError:
+            pass
+    fits = np.fromiter(
+        (_INT64[0] <= c <= _INT64[1] if type(c) is int else False for c in categories), bool, n
+    )
+    category = np.zeros(n, dtype=np.int64)
+    category[fits] = np.array([c for c, ok in zip(categories, fits.tolist()) if ok], dtype=np.int64)
+    return category, fits
 
 
 def _in_range(values: list) -> np.ndarray | None:
@@ -99,11 +130,13 @@ def _in_range(values: list) -> np.ndarray | None:
 def _polygons_valid(segmentations: list, n: int) -> np.ndarray:
     """Per row: a non-empty list of rings, each a list of in-range numbers of even length, one
     with 3+ points (``parse._validate_segmentation``'s ``polygon`` verdict)."""
-    listed = np.fromiter((type(s) is list and len(s) > 0 for s in segmentations), bool, n)
-    segmentations = [s if ok else [] for s, ok in zip(segmentations, listed.tolist())]
+    uniform = _all_are(segmentations, list) and all(segmentations)  # lists, none empty
+    listed = _mask(n, uniform, (type(s) is list and len(s) > 0 for s in segmentations))
+    if not uniform:
+        segmentations = [s if ok else [] for s, ok in zip(segmentations, listed.tolist())]
     ring_counts = np.fromiter(map(len, segmentations), np.int64, n)
     rings = list(chain.from_iterable(segmentations))
-    if not all(type(r) is list for r in rings):
+    if set(map(type, rings)) - {list}:
         return np.zeros(n, dtype=bool)
     lengths = np.fromiter(map(len, rings), np.int64, len(rings))
     in_range = _in_range(list(chain.from_iterable(rings)))
@@ -120,8 +153,12 @@ def _polygons_valid(segmentations: list, n: int) -> np.ndarray:
 
 def _boxes(boxes: list, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row: xyxy and whether the bbox is a list of 4 in-range numbers with no negative size."""
-    four = np.fromiter((type(b) is list and len(b) == 4 for b in boxes), bool, n)
-    flat = list(chain.from_iterable(b if ok else (0, 0, 0, 0) for b, ok in zip(boxes, four.tolist())))
+    uniform = _all_are(boxes, list) and set(map(len, boxes)) == {4}
+    four = _mask(n, uniform, (type(b) is list and len(b) == 4 for b in boxes))
+    if uniform:
+        flat = list(chain.from_iterable(boxes))
+    else:
+        flat = list(chain.from_iterable(b if ok else (0, 0, 0, 0) for b, ok in zip(boxes, four.tolist())))
     in_range = _in_range(flat)
     if in_range is None:
         return np.zeros((n, 4)), np.zeros(n, dtype=bool)
