@@ -223,9 +223,18 @@ def image_classes(reader: Any, keys: list[str]) -> tuple[dict[str, Counter], dic
         except ItemError:  # load() will report it; it plans as an image without labels
             planned[key] = everything[key] = Counter()
             continue
-        everything[key] = Counter(class_name(names, v) for v in labels.labels.tolist())
-        planned[key] = Counter(class_name(names, v) for v in labels.labels[~labels.crowd].tolist())
+        everything[key] = _by_name(names, labels.labels.tolist())
+        planned[key] = _by_name(names, labels.labels[~labels.crowd].tolist())
     return planned, everything
+
+
+def _by_name(names: dict[int, str], ids: list[int]) -> Counter:
+    """Instances by class name: counted by id first (in C), named once per class; the same
+    counts and first-seen order as naming every instance."""
+    counts: Counter = Counter()
+    for value, n in Counter(ids).items():
+        counts[class_name(names, value)] += n
+    return counts
 
 
 def plan_dataset(

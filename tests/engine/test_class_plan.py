@@ -128,3 +128,17 @@ def test_stochastic_rounding_meets_the_target_in_expectation():
     copies = plan_split(split, spec, 5, "s").copies
     assert set(copies.values()) == {1, 2}
     assert np.mean(list(copies.values())) == pytest.approx(1.3, abs=0.03)
+
+
+def test_instances_counted_by_id_then_named_equal_naming_every_instance():
+    """image_classes counts ids first: the counts and their order must be those of naming each
+    instance, with two ids sharing a name and ids the categories do not name."""
+    from augcli.engine.class_plan import _by_name
+    from augcli.engine.stats import class_name
+
+    rng = np.random.default_rng(0)
+    names = {1: "cat", 2: "dog", 3: "cat", 4: "7"}
+    for _ in range(200):
+        ids = rng.integers(0, 9, size=int(rng.integers(0, 40))).tolist()
+        naive = Counter(class_name(names, v) for v in ids)
+        assert list(_by_name(names, ids).items()) == list(naive.items())
