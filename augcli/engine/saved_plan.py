@@ -17,7 +17,9 @@ the run identity (``engine.inputs.current_rows``, the annotation files'
 sha256), so a changed source is refused as before. In any other case merge
 reads the source as the shards did. The file is read with an unpickler that
 builds only augcli's classes and the numpy, pathlib and collections types a
-reader holds: a planted file cannot run code.
+reader holds, and calls no augcli constructor but an error's: a planted file
+cannot run code (about 1 s to restore a 1M-annotation COCO reader, against
+0.3 s for the C unpickler that cannot be vetted this way).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from augcli.core.errors import AugcliError
 from augcli.engine.lock import open_meta
 from augcli.engine.run_plan import RunPlan
 from augcli.formats.atomic import atomic_write_bytes
@@ -146,8 +149,12 @@ def _stats(folders: dict[str, Any]) -> dict[str, dict]:
     return now
 
 
-class PlanUnpickler(pickle.Unpickler):
-    """Builds augcli's classes (never its functions) and a reader's plain types, nothing else."""
+class PlanUnpickler(pickle._Unpickler):  # the Python unpickler: its opcodes can be vetted
+    """Builds augcli's classes and a reader's plain types, nothing else, and never calls an
+    augcli class but its errors: its objects are made with ``__new__`` and given their state
+    (NEWOBJ and BUILD), so a planted file cannot run a constructor with arguments of its choosing."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)  # type: ignore[attr-defined]
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "builtins" and name in _SAFE_BUILTINS:
@@ -159,3 +166,20 @@ class PlanUnpickler(pickle.Unpickler):
             if isinstance(found, type):
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a saved plan")
+
+    def _reduce(self) -> None:
+        called = self.stack[-2]  # augcli's errors are rebuilt by their class: theirs only store fields
+        if (
+            isinstance(called, type)
+            and called.__module__.startswith("augcli")
+            and not issubclass(called, AugcliError)
+        ):
+            raise pickle.UnpicklingError(f"a saved plan does not call {called.__qualname__}")
+        pickle._Unpickler.load_reduce(self)  # type: ignore[attr-defined]
+
+    def _refuse(self) -> None:
+        raise pickle.UnpicklingError("a saved plan holds no protocol 0/1 instances")
+
+    dispatch[pickle.REDUCE[0]] = _reduce
+    dispatch[pickle.INST[0]] = _refuse
+    dispatch[pickle.OBJ[0]] = _refuse

@@ -120,3 +120,37 @@ def test_a_planted_plan_runs_no_code_and_the_source_decides(tmp_path, monkeypatc
     assert not (tmp_path / "ran").exists()
     assert len(opened) == 1
     assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+
+
+class _Constructed:
+    """Stands for any augcli class whose constructor does something (opens, writes, starts)."""
+
+    __module__ = "augcli.engine.report"
+
+    def __init__(self, marker: str):
+        Path(marker).touch()
+
+
+class _CallsAnAugcliClass:
+    def __reduce__(self):
+        return (_Constructed, (self.marker,))
+
+
+def test_a_planted_plan_cannot_call_an_augcli_constructor(tmp_path, monkeypatch):
+    """The unpickler admits augcli's classes for NEWOBJ and BUILD only: a REDUCE that calls one
+    with arguments of the file's choosing is refused, and merge reads the source instead."""
+    import augcli.engine.report
+
+    monkeypatch.setattr(augcli.engine.report, "_Constructed", _Constructed, raising=False)
+    _Constructed.__qualname__ = "_Constructed"
+    source = TREES["coco"](tmp_path / "data", count=4)
+    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
+    parts = run_shards(source, tmp_path / "parts", 2)
+    planted = _CallsAnAugcliClass()
+    planted.marker = str(tmp_path / "constructed")
+    (parts[0] / ".augcli" / PLAN_FILE).write_bytes(pickle.dumps(planted))
+    opened = _reads(monkeypatch)
+    merge(parts, tmp_path / "merged")
+    assert not (tmp_path / "constructed").exists()
+    assert len(opened) == 1
+    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
