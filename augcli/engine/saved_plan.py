@@ -29,7 +29,7 @@ import os
 import pickle
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from augcli.core.errors import AugcliError
 from augcli.engine.lock import open_meta
@@ -154,7 +154,7 @@ class PlanUnpickler(pickle._Unpickler):  # the Python unpickler: its opcodes can
     augcli class but its errors: its objects are made with ``__new__`` and given their state
     (NEWOBJ and BUILD), so a planted file cannot run a constructor with arguments of its choosing."""
 
-    dispatch = dict(pickle._Unpickler.dispatch)  # type: ignore[attr-defined]
+    dispatch: ClassVar[dict[int, Any]] = dict(pickle._Unpickler.dispatch)
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "builtins" and name in _SAFE_BUILTINS:
@@ -168,7 +168,8 @@ class PlanUnpickler(pickle._Unpickler):  # the Python unpickler: its opcodes can
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a saved plan")
 
     def _reduce(self) -> None:
-        called = self.stack[-2]  # augcli's errors are rebuilt by their class: theirs only store fields
+        # augcli's errors are rebuilt by their class: their constructors only store fields
+        called = self.stack[-2]  # type: ignore[attr-defined]
         if (
             isinstance(called, type)
             and called.__module__.startswith("augcli")
