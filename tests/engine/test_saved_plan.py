@@ -104,22 +104,33 @@ def test_an_image_changed_since_the_shards_ran_is_refused_naming_it(tmp_path, mo
 
 
 class _Planted:
+    """A plan file whose loading would call ``call(marker)``: touching ``marker`` if it ran."""
+
+    def __init__(self, call, marker: Path):
+        self.call, self.marker = call, marker
+
     def __reduce__(self):
-        return (Path.touch, (Path(self.marker),))
+        return (self.call, (self.marker,))
 
 
-def test_a_planted_plan_runs_no_code_and_the_source_decides(tmp_path, monkeypatch):
+def _merge_with_planted_plan(tmp_path, monkeypatch, call) -> Path:
+    """Merge shards of a small COCO tree whose shard 0 holds a planted plan; returns the marker
+    the planted call would have touched, after checking merge read the source and still wrote
+    the single run's tree."""
     source = TREES["coco"](tmp_path / "data", count=4)
     augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
     parts = run_shards(source, tmp_path / "parts", 2)
-    planted = _Planted()
-    planted.marker = str(tmp_path / "ran")
-    (parts[0] / ".augcli" / PLAN_FILE).write_bytes(pickle.dumps(planted))
+    marker = tmp_path / "ran"
+    (parts[0] / ".augcli" / PLAN_FILE).write_bytes(pickle.dumps(_Planted(call, marker)))
     opened = _reads(monkeypatch)
     merge(parts, tmp_path / "merged")
-    assert not (tmp_path / "ran").exists()
     assert len(opened) == 1
     assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+    return marker
+
+
+def test_a_planted_plan_runs_no_code_and_the_source_decides(tmp_path, monkeypatch):
+    assert not _merge_with_planted_plan(tmp_path, monkeypatch, Path.touch).exists()
 
 
 class _Constructed:
@@ -127,13 +138,8 @@ class _Constructed:
 
     __module__ = "augcli.engine.report"
 
-    def __init__(self, marker: str):
-        Path(marker).touch()
-
-
-class _CallsAnAugcliClass:
-    def __reduce__(self):
-        return (_Constructed, (self.marker,))
+    def __init__(self, marker: Path):
+        marker.touch()
 
 
 def test_a_planted_plan_cannot_call_an_augcli_constructor(tmp_path, monkeypatch):
@@ -143,14 +149,4 @@ def test_a_planted_plan_cannot_call_an_augcli_constructor(tmp_path, monkeypatch)
 
     monkeypatch.setattr(augcli.engine.report, "_Constructed", _Constructed, raising=False)
     _Constructed.__qualname__ = "_Constructed"
-    source = TREES["coco"](tmp_path / "data", count=4)
-    augcli.expand(source, RECIPE, tmp_path / "single", workers=1)
-    parts = run_shards(source, tmp_path / "parts", 2)
-    planted = _CallsAnAugcliClass()
-    planted.marker = str(tmp_path / "constructed")
-    (parts[0] / ".augcli" / PLAN_FILE).write_bytes(pickle.dumps(planted))
-    opened = _reads(monkeypatch)
-    merge(parts, tmp_path / "merged")
-    assert not (tmp_path / "constructed").exists()
-    assert len(opened) == 1
-    assert tree_digest(tmp_path / "merged") == tree_digest(tmp_path / "single")
+    assert not _merge_with_planted_plan(tmp_path, monkeypatch, _Constructed).exists()
