@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conformance import reads_shared_data
 from hypothesis import settings
 
 # No per-example deadline (a loaded 2-core CI machine is slow, not wrong); in CI
@@ -25,3 +26,14 @@ def sample_dataset(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(SAMPLE_DATA, target)
     return target
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``shared_data`` the tests of modules that read ../shared (the fresh clone runs those)."""
+    verdicts: dict[Path, bool] = {}
+    for item in items:
+        path = Path(item.path)
+        if path not in verdicts:
+            verdicts[path] = reads_shared_data(path)
+        if verdicts[path]:
+            item.add_marker(pytest.mark.shared_data)

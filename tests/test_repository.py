@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conformance import reads_shared_data
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,9 +75,9 @@ def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         VIRTUAL_ENV=str(venv),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
-        # Ray and S3 tests read nothing from ../shared and run in the outer suite with these same
-        # packages; running them twice cost CI about 2 of its 11 minutes.
-        PYTEST_ADDOPTS="-m 'not fresh_clone and not ray and not s3' -p no:cacheprovider",
+        # Only modules that read ../shared can behave differently here; the outer suite runs every
+        # other test on the same packages (running the whole suite twice was half of CI's 16 minutes).
+        PYTEST_ADDOPTS="-m 'shared_data and not fresh_clone' -p no:cacheprovider",
     )
     run = subprocess.run(
         ["bash", "-c", readme_test_command()],
@@ -102,18 +103,26 @@ def test_readme_test_command_passes_in_a_fresh_clone(tmp_path):
     assert git("status", "--porcelain", "--untracked-files=all", cwd=clone) == ""
 
 
-def test_ray_and_s3_tests_do_not_read_the_shared_conformance_data():
-    """The fresh clone skips the ray and s3 markers: that is sound only while they never need ../shared."""
-    marked = [
-        path
+def test_only_test_modules_read_the_shared_conformance_data():
+    """The fresh clone runs the modules marked shared_data: sound only while no helper module reads ../shared.
+
+    A test module importing a helper that calls ``conformance()`` would not be marked, and its
+    skips without ../shared would go untested.
+    """
+    helpers = [
+        path.relative_to(REPO).as_posix()
         for path in (REPO / "tests").rglob("*.py")
-        if re.search(r"pytest\.mark\.(ray|s3)\b", path.read_text(encoding="utf-8"))
+        if not path.name.startswith("test_") and path.name not in ("conftest.py", "conformance.py")
     ]
-    assert marked, "no test is marked ray or s3 any more: drop them from the fresh clone's -m"
-    uses_shared = [
-        p.name for p in marked if re.search(r"conformance|\bshared\b", p.read_text(encoding="utf-8"))
-    ]
-    assert uses_shared == []
+    assert helpers, "no helper module found: the scan is looking in the wrong place"
+    assert [path for path in helpers if reads_shared_data(REPO / path)] == []
+
+
+def test_the_modules_reading_shared_data_are_marked():
+    """The marker finds the conformance tests (a module naming the helper, one naming the folder)."""
+    assert reads_shared_data(REPO / "tests" / "formats" / "test_coco_conformance.py")
+    assert reads_shared_data(REPO / "tests" / "engine" / "test_splits.py")
+    assert not reads_shared_data(REPO / "tests" / "engine" / "test_shards.py")
 
 
 def test_no_tracked_text_file_holds_merge_conflict_markers():
