@@ -1,68 +1,21 @@
-"""The typer app: one thin command per verb (``write_commands``, ``read_commands``);
-the library does the work."""
+"""The ``augcli`` entry point. ``augcli transforms [NAME] [--json]`` is answered from the
+generated catalogue without importing typer (half the start-up); everything else runs the
+typer app of ``augcli.cli.commands``, imported only then."""
 
 from __future__ import annotations
 
 import sys
-
-import typer
-
-from augcli.cli.conventions import HELP_OPTIONS, Command, Group
-from augcli.cli.guard import stderr, stdout
-from augcli.cli.read_commands import preview, stats, transforms, validate
-from augcli.cli.write_commands import convert, expand, merge
-
-app = typer.Typer(
-    cls=Group,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": HELP_OPTIONS},
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from augcli import __version__
-
-        print(f"augcli {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Expand a labeled image dataset offline with a YAML recipe of label-aware augmentations.
-
-    \b
-    Examples:
-      augcli transforms
-      augcli validate recipes/detection.yaml --dataset sample_data
-      augcli preview sample_data --recipe recipes/detection.yaml --out preview.png
-      augcli expand sample_data --recipe recipes/detection.yaml --out expanded
-      augcli convert sample_data --to yolo --out as-yolo
-      augcli expand data -r recipe.yaml -o part-0 --num-shards 2 --shard-index 0
-      augcli merge part-0 part-1 --out expanded
-
-    Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid recipe, 4 unreadable
-    dataset, 5 items skipped with --strict, 6 output failure, 130 interrupted,
-    143 terminated.
-    """
-
-
-for command in (expand, convert, merge, preview, stats, transforms, validate):  # the order -h lists
-    app.command(cls=Command)(command)
+from typing import Any
 
 
 def main() -> None:
     request = catalogue_request(sys.argv[1:])
-    if request is not None:  # typer's argument parsing alone would double the start-up
+    if request is not None:
         from augcli.cli.catalog_view import show_catalog
 
-        sys.exit(show_catalog(*request, stdout, stderr))
+        sys.exit(show_catalog(*request))
+    from augcli.cli.commands import app
+
     app(prog_name="augcli")
 
 
@@ -77,6 +30,15 @@ def catalogue_request(args: list[str]) -> tuple[str | None, bool] | None:
     if rest.count("--json") > 1 or len(names) > 1 or any(a.startswith("-") for a in names):
         return None
     return (names[0] if names else None), as_json
+
+
+def __getattr__(name: str) -> Any:
+    """``augcli.cli.app.app`` (the typer app) for tests and embedders, built on first use."""
+    if name == "app":
+        from augcli.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,39 +2,38 @@
 
 The command reads ``catalogue.json`` beside this module, generated from the
 registry by ``scripts/gen_transform_docs.py`` (a test keeps it in step), so
-listing the transforms imports none of them (nor numpy or OpenCV).
+listing the transforms imports none of them (nor numpy, OpenCV, typer or rich).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from augcli.cli.text_table import bold, render_table, terminal_width, wants_bold
 
 KIND_ORDER = {"geometric": 0, "dropout": 1, "pixel": 2, "mixing": 3, "container": 4}
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 
 
-def show_catalog(name: str | None, as_json: bool, console: Console, errors: Console) -> int:
+def show_catalog(name: str | None, as_json: bool) -> int:
     """``augcli transforms [NAME] [--json]``; returns the exit code."""
     catalogue = load_catalogue()
     if name is not None and name not in catalogue:
         close = difflib.get_close_matches(name, list(catalogue), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        errors.print(f"augcli: error: unknown transform {name!r}{hint}", highlight=False, markup=False)
+        print(f"augcli: error: unknown transform {name!r}{hint}", file=sys.stderr)
         return 2
     if as_json:
         infos = catalogue[name]["info"] if name else [catalogue[n]["info"] for n in sorted(catalogue)]
         print(json.dumps(infos, indent=2))
     elif name:
-        print_transform(catalogue[name], _unwrapped(console))
+        print_transform(catalogue[name])
     else:
-        print_catalog(catalogue, _unwrapped(console))
+        print_catalog(catalogue)
     return 0
 
 
@@ -59,13 +58,6 @@ def catalogue_entry(cls: Any) -> dict:
     }
 
 
-def _unwrapped(console: Console) -> Console:
-    """On a pipe or a file, a console wide enough that no name or parameter is cut."""
-    if console.is_terminal:
-        return console
-    return Console(file=console.file, width=100_000, soft_wrap=True, color_system=None)
-
-
 def transform_info(cls: Any) -> dict:
     params = [
         {
@@ -87,24 +79,19 @@ def transform_info(cls: Any) -> dict:
     }
 
 
-def print_catalog(catalogue: dict[str, dict], console: Console) -> None:
-    table = Table(title=f"{len(catalogue)} transforms", show_lines=False)
-    table.add_column("name", style="bold")
-    table.add_column("kind")
-    table.add_column("labels")
-    table.add_column("parameters (defaults)", overflow="fold")
+def print_catalog(catalogue: dict[str, dict]) -> None:
+    rows = []
     for name, entry in sorted(
         catalogue.items(), key=lambda kv: (KIND_ORDER.get(kv[1]["info"]["kind"], 9), kv[0])
     ):
         info = entry["info"]
         params = ", ".join(f"{p['name']}={short}" for p, short in zip(info["params"], entry["defaults"]))
-        table.add_row(name, info["kind"], entry["labels"], escape(params))
-    console.print(table)
-    console.print(
+        rows.append([name, info["kind"], entry["labels"], params])
+    print(f"{len(catalogue)} transforms")
+    print(_table(["name", "kind", "labels", "parameters (defaults)"], rows, names_bold=True))
+    print(
         "labels: what the transform does to boxes, polygons, masks and keypoints "
-        "(every transform carries all of them)",
-        highlight=False,
-        markup=False,
+        "(every transform carries all of them)"
     )
 
 
@@ -123,20 +110,22 @@ def labels_effect(cls: Any) -> str:
     return effect + (f" (not {', '.join(missing)})" if missing else "")
 
 
-def print_transform(entry: dict, console: Console) -> None:
+def print_transform(entry: dict) -> None:
     info = entry["info"]
-    console.print(f"[bold]{info['name']}[/bold] ({info['kind']}): {escape(info['summary'])}", highlight=False)
-    console.print(f"labels: {entry['labels']}", highlight=False, markup=False)
-    table = Table(show_header=True)
-    for col in ("parameter", "type", "default", "meaning"):
-        table.add_column(col)
-    for p, short in zip(info["params"], entry["defaults"]):
-        table.add_row(p["name"], escape(p["type"]), escape(short), escape(p["doc"]))
-    console.print(table)
+    print(f"{bold(info['name'])} ({info['kind']}): {info['summary']}")
+    print(f"labels: {entry['labels']}")
+    rows = [[p["name"], p["type"], short, p["doc"]] for p, short in zip(info["params"], entry["defaults"])]
+    print(_table(["parameter", "type", "default", "meaning"], rows))
     if info["deviations"]:
-        console.print(f"differs from Albumentations: {info['deviations']}", highlight=False, markup=False)
-    console.print("example:", highlight=False)
-    console.print(info["example"], highlight=False, markup=False)
+        print(f"differs from Albumentations: {info['deviations']}")
+    print("example:")
+    print(info["example"])
+
+
+def _table(header: list[str], rows: list[list[str]], names_bold: bool = False) -> str:
+    """On a terminal folded to its width, on a pipe or a file at full width."""
+    width, bold = terminal_width(sys.stdout), wants_bold(sys.stdout)
+    return render_table(header, rows, max_width=width, bold=bold, bold_first_column=names_bold)
 
 
 def _plain(value: Any) -> Any:

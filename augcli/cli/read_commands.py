@@ -123,7 +123,7 @@ def transforms(
     """
     from augcli.cli.catalog_view import show_catalog
 
-    raise typer.Exit(show_catalog(name, as_json, stdout, stderr))
+    raise typer.Exit(show_catalog(name, as_json))
 
 
 def validate(

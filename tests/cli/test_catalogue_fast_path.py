@@ -64,7 +64,8 @@ def test_listing_imports_no_transform():
         "import sys; sys.argv = ['augcli', 'transforms']\n"
         "from augcli.cli.app import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('numpy', 'cv2', 'PIL', 'augcli.transforms.base') if m in sys.modules]\n"
+        "heavy = [m for m in ('numpy', 'cv2', 'PIL', 'augcli.transforms.base', 'typer', 'rich')\n"
+        "         if m in sys.modules]\n"
         "print(heavy, file=sys.stderr)"
     )
     done = subprocess.run(
@@ -76,3 +77,23 @@ def test_listing_imports_no_transform():
     )
     assert done.returncode == 0 and done.stderr.strip() == "[]", done.stderr
     assert "Affine" in done.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["expand", "--help"], ["transforms", "-h"]])
+def test_help_imports_no_pydantic(args):
+    """typer would build a pydantic validator for each unset -h flag (0.25 s to import)."""
+    code = (
+        f"import sys; sys.argv = ['augcli', *{args!r}]\n"
+        "from augcli.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert done.code in (0, None), done.code\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0 and done.stderr.strip() == "False", done.stderr
+    assert "Usage:" in done.stdout
