@@ -5,8 +5,10 @@
 
 The section sits between the two marker comments below; everything else in
 the page is written by hand. It also writes augcli/cli/catalogue.json, what
-``augcli transforms`` shows without importing a transform.
-tests/test_transform_docs.py keeps both in sync.
+``augcli transforms`` shows without importing a transform, and
+augcli/transforms/modules.py, the module of each built-in transform (so a
+recipe imports only the modules it names). tests/test_transform_docs.py
+keeps all three in sync.
 """
 
 from __future__ import annotations
@@ -68,10 +70,37 @@ def render_catalogue_file() -> str:
     return json.dumps(build_catalogue(full_registry()), indent=1, ensure_ascii=False) + "\n"
 
 
+MODULES_FILE = Path(__file__).resolve().parents[1] / "augcli" / "transforms" / "modules.py"
+
+
+def render_modules_file() -> str:
+    """The text of ``augcli/transforms/modules.py``: each built-in transform's module, by name."""
+    from augcli.transforms.catalog import load_all
+
+    rows = [f'    "{name}": "{cls.__module__}",' for name, cls in sorted(load_all().items())]
+    return "\n".join(
+        [
+            '"""Where each built-in transform is registered: name -> module (`transforms.catalog` reads it).',
+            "",
+            "Written by scripts/gen_transform_docs.py; tests/test_transform_docs.py keeps it in sync.",
+            '"""',
+            "",
+            "MODULES: dict[str, str] = {",
+            *rows,
+            "}",
+            "",
+        ]
+    )
+
+
 def main(argv: list[str]) -> int:
     from augcli.cli.catalog_view import CATALOGUE_FILE
 
-    outputs = {DOC: updated(DOC.read_text(encoding="utf-8")), CATALOGUE_FILE: render_catalogue_file()}
+    outputs = {
+        DOC: updated(DOC.read_text(encoding="utf-8")),
+        CATALOGUE_FILE: render_catalogue_file(),
+        MODULES_FILE: render_modules_file(),
+    }
     if "--check" in argv:
         stale = [
             path for path, text in outputs.items() if not path.exists() or path.read_text("utf-8") != text

@@ -7,6 +7,7 @@ can never reach arbitrary Python code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from augcli.core.plain_yaml import YamlPath
@@ -20,14 +21,14 @@ WHERE_ATTR = "recipe_where"  # set on every built node: "pipeline[1].Affine (lin
 
 
 def build_steps(
-    items: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+    items: Any, path: YamlPath, problems: Problems, registry: Mapping[str, type[Transform]]
 ) -> list[Transform]:
     """Build a list of pipeline items; invalid items are reported and left out."""
     return [n for n in _build_list(items, path, problems, registry) if n is not None]
 
 
 def _build_list(
-    items: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+    items: Any, path: YamlPath, problems: Problems, registry: Mapping[str, type[Transform]]
 ) -> list[Transform | None]:
     """Like build_steps, with None where an item is invalid."""
     if items is None:
@@ -39,7 +40,7 @@ def _build_list(
 
 
 def build_item(
-    item: Any, path: YamlPath, problems: Problems, registry: dict[str, type[Transform]]
+    item: Any, path: YamlPath, problems: Problems, registry: Mapping[str, type[Transform]]
 ) -> Transform | None:
     if isinstance(item, str):
         if item in registry:
@@ -108,7 +109,7 @@ def _build_container(
     config: dict,
     path: YamlPath,
     problems: Problems,
-    registry: dict[str, type[Transform]],
+    registry: Mapping[str, type[Transform]],
 ) -> Transform | None:
     if "transforms" not in config:
         problems.add(path, f"{cls.name} needs `transforms:` with a list of pipeline items")

@@ -11,6 +11,7 @@ partner_pipeline:       # run on every partner before it is combined (optional)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,7 @@ def parse_partners(section: Any, problems: Problems) -> PartnerSpec:
 
 
 def parse_partner_pipeline(
-    items: Any, problems: Problems, registry: dict[str, type[Transform]]
+    items: Any, problems: Problems, registry: Mapping[str, type[Transform]]
 ) -> list[Transform]:
     """The partners' own pre-pipeline; it may not itself draw partners."""
     steps = build_steps(items, ("partner_pipeline",), problems, registry)

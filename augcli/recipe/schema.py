@@ -24,6 +24,7 @@ pipeline: []            # see build.py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,7 @@ class RecipeParts:
     partner_steps: list[Transform] = field(default_factory=list)
 
 
-def parse_recipe(data: Any, problems: Problems, registry: dict[str, type[Transform]]) -> RecipeParts:
+def parse_recipe(data: Any, problems: Problems, registry: Mapping[str, type[Transform]]) -> RecipeParts:
     """Validate the whole recipe; problems are added, never raised."""
     parts = RecipeParts()
     if not isinstance(data, dict):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
 from augcli.core.sample import Instances, Sample
 from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.catalog import load_all
+
+load_all()  # registers every transform
 
 W, H = 160, 120
 

@@ -13,7 +13,7 @@ from augcli.geometry import rle
 from augcli.geometry.occlusion import instance_region
 from augcli.transforms.base import SampleContext
 from augcli.transforms.catalog import load_all
-from augcli.transforms.dropout import MaskDropoutOp
+from augcli.transforms.dropout.mask_dropout import MaskDropoutOp
 
 REGISTRY = load_all()
 

@@ -8,7 +8,7 @@ from contract_samples import fire, labelled_sample
 
 from augcli.core.errors import TransformError
 from augcli.transforms.catalog import load_all
-from augcli.transforms.dropout import CoarseDropoutOp
+from augcli.transforms.dropout.coarse import CoarseDropoutOp
 from augcli.transforms.params import ParamError
 
 REGISTRY = load_all()

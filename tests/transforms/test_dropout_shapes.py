@@ -9,7 +9,7 @@ from contract_samples import fire, labelled_sample, textured_image
 from augcli.core.errors import TransformError
 from augcli.geometry import rle
 from augcli.transforms.catalog import load_all
-from augcli.transforms.dropout import GridDropoutOp
+from augcli.transforms.dropout.grid import GridDropoutOp
 from augcli.transforms.params import ParamError
 
 REGISTRY = load_all()

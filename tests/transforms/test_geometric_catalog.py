@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.geometry.apply import apply_warp
@@ -21,12 +20,15 @@ from augcli.geometry.piecewise import PiecewiseWarp
 from augcli.geometry.polygons import polygon_area
 from augcli.recipe.pipeline import Pipeline
 from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.catalog import load_all
 from augcli.transforms.geometric.flips import D4_ELEMENTS, D4Op
 from augcli.transforms.geometric.grid_shuffle import grid_tiles
 from augcli.transforms.geometric.lens import OpticalDistortionOp
 from augcli.transforms.geometric.mesh import GridElasticDeformOp, PiecewiseAffineOp
 from augcli.transforms.geometric.tps import ThinPlateSplineOp, evaluate_spline, fit_spline
 from augcli.transforms.params import ParamError
+
+load_all()  # registers every transform
 
 W, H = 160, 120
 NEW_WARPS = (

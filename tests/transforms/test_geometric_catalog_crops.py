@@ -8,14 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
 from augcli.core.errors import TransformError
 from augcli.core.sample import Instances, Sample
 from augcli.geometry import rle
 from augcli.recipe.pipeline import Pipeline
 from augcli.transforms.base import REGISTRY, SampleContext
+from augcli.transforms.catalog import load_all
 from augcli.transforms.geometric.label_crops import box_iou, labelled_pixels
 from augcli.transforms.params import ParamError
+
+load_all()  # registers every transform
 
 W, H = 160, 120
 LABEL_CROPS = (

@@ -17,12 +17,14 @@ from geometric_probes import H, W, apply_h, centres_of, ctx, make, op_of, warp_o
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import augcli.transforms.geometric  # noqa: F401  (registers the transforms)
 from augcli.core.errors import TransformError
 from augcli.geometry.warp import MatrixWarp
 from augcli.transforms.base import REGISTRY
+from augcli.transforms.catalog import load_all
 from augcli.transforms.geometric.flips import Rotate90Op
 from augcli.transforms.params import ParamError
+
+load_all()  # registers every transform
 
 
 def assert_permutation_matches(warp: MatrixWarp, numpy_result: np.ndarray) -> None:

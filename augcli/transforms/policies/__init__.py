@@ -1,10 +1,8 @@
 """Published augmentation policies, label-aware.
 
-Importing this package registers RandAugment, TrivialAugmentWide,
+Its modules register RandAugment, TrivialAugmentWide,
 AutoAugment, DetectionAutoAugment, InsideBoxes and AugMix. Each draws all
 of its randomness in ``sample`` and returns one frozen ``PolicyOp`` whose
 steps run in order (``steps.py``); geometric steps are matrix warps through
 the geometry core, so every label follows the pixels.
 """
-
-from augcli.transforms.policies import augmix, detection, inside_boxes, torchvision_policies  # noqa: F401

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from augcli.core.sample import Instances, Sample
-from augcli.transforms.base import REGISTRY, SampleContext, Transform, register
+from augcli.transforms.base import SampleContext, Transform, register
+from augcli.transforms.catalog import transform_class
 from augcli.transforms.params import Param, ParamError
 from augcli.transforms.policies.boxes import BoxStep
 from augcli.transforms.policies.region import region_of
@@ -38,7 +39,7 @@ def build_inner(item: Any) -> Transform:
             "transform must be one pipeline item like {GaussianBlur: {sigma_limit: 2}}", "transform"
         )
     ((name, config),) = item.items()
-    cls = REGISTRY.get(name)
+    cls = transform_class(name)
     if cls is None or cls.kind == "container":
         raise ParamError(f"transform: unknown transform {name!r}", "transform")
     if cls.kind != "pixel" and name not in WINDOW_WARPS:
