@@ -17,8 +17,9 @@ from augcli.transforms.pixel.lens import (
     liquid_layer,
     mud_weight,
     rain_drops,
-    ring_index,
 )
+from augcli.transforms.pixel.rings import blend_rings, ring_index
+from augcli.transforms.pixel.support import blend_field
 from augcli.transforms.pixel.weather import (
     RandomFogOp,
     RandomRainOp,
@@ -203,3 +204,18 @@ def test_spatter_default_colours_follow_the_mode():
     assert fire(REGISTRY["Spatter"](mode="rain", color=[1, 2, 3], p=1.0), sample).color == (1, 2, 3)
     with pytest.raises(ParamError):
         REGISTRY["Spatter"](color=[1, 2])
+
+
+@pytest.mark.parametrize(
+    "shape, dtype",
+    [((70, 90, 3), np.uint8), ((70, 90), np.uint8), ((50, 60, 4), np.uint8), ((40, 50, 3), np.uint16)],
+)
+def test_blend_by_rings_is_the_per_pixel_blend(shape, dtype):
+    rng = np.random.default_rng(len(shape))
+    maxv = np.iinfo(dtype).max
+    colour = rng.integers(0, maxv + 1, shape).astype(dtype)
+    cover = np.concatenate([rng.uniform(0, 1, 12), [0.0]]).astype(np.float32)
+    ring = rng.integers(0, len(cover), shape[:2]).astype(np.uint8)
+    channels = 1 if len(shape) == 2 else shape[2]
+    target = tuple(float(v) for v in rng.uniform(0, maxv, channels))
+    assert np.array_equal(blend_rings(colour, target, ring, cover), blend_field(colour, target, cover[ring]))

@@ -17,6 +17,7 @@ from augcli.transforms.base import SampleContext, Transform, register
 from augcli.transforms.params import Param
 from augcli.transforms.pixel.imageops import draw_seed, num_channels
 from augcli.transforms.pixel.lighting import ROI_DOC, check_roi
+from augcli.transforms.pixel.rings import blend_rings, ring_index
 from augcli.transforms.pixel.support import (
     ColourOp,
     add_field,
@@ -42,27 +43,6 @@ def disc_weight(height: int, width: int, cx: float, cy: float, radius: float):
     dy = (np.arange(y0, y1, dtype=np.float32) - np.float32(cy)) ** 2
     dist = np.sqrt(dy[:, None] + dx[None, :])
     return (slice(y0, y1), slice(x0, x1)), dist
-
-
-def ring_index(radii: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(radii, dist, side="left")`` (how many radii lie below each
-    distance) for ascending, evenly spaced radii: a float32 estimate from one division,
-    off by at most one, then both neighbours compared as searchsorted compares (float64)."""
-    count = len(radii)
-    step = (radii[-1] - radii[0]) / (count - 1) if count > 1 else 0.0
-    dist = np.asarray(dist, dtype=np.float32)
-    if not step > 0 or not np.isfinite(dist).all():
-        return np.searchsorted(radii, dist, side="left")
-    estimate = dist - np.float32(radii[0])
-    estimate *= np.float32(1.0 / step)
-    np.ceil(estimate, out=estimate)
-    np.clip(estimate, 0, count, out=estimate)
-    index = estimate.astype(np.intp)
-    above = np.append(radii, np.inf)  # above[i] is radii[i]
-    below = np.concatenate([[-np.inf], radii])  # below[i] is radii[i - 1]
-    index += np.take(above, index) < dist  # radii[index] still below d: one more
-    index -= np.take(below, index) >= dist  # radii[index - 1] not below d: one fewer
-    return index
 
 
 @dataclass(frozen=True)
@@ -132,13 +112,15 @@ class SunFlareOp(ColourOp):
         # A pixel at distance d sits under every disc with radius >= d.
         keep = np.concatenate([np.cumprod((1.0 - opacity)[::-1])[::-1], [1.0]])
 
-        cover = (1.0 - keep).astype(np.float32)  # the weights _blend_disc casts to float32
-
-        def weight(dist):
-            return cover[ring_index(radii, dist)]
+        cover = (1.0 - keep).astype(np.float32)  # the blend's float32 weight per ring
 
         cx, cy = self.center[0] * out.shape[1], self.center[1] * out.shape[0]
-        self._blend_disc(out, cx, cy, self.src_radius, weight, colour_for(out, self.src_color, maxv))
+        found = disc_weight(out.shape[0], out.shape[1], cx, cy, self.src_radius)
+        if found is None:
+            return
+        window, dist = found
+        target = colour_for(out, self.src_color, maxv)
+        out[window] = blend_rings(np.ascontiguousarray(out[window]), target, ring_index(radii, dist), cover)
 
     def _physics(self, colour: np.ndarray, maxv: int, ghosts) -> np.ndarray:
         """Screen-blend a blurred glow, diffraction spikes and ghosts, with colour fringes."""
