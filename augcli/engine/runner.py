@@ -195,6 +195,7 @@ def expand(
             yolo_task=yolo_task or plan.yolo_task,
             keep_original=plan.keep_original,
             keep_invalid=keep_invalid,
+            augmented_splits=frozenset(plan.augmented),
         )
         writer = open_writer(reader, out_path, options, to=to)
         identity = run_identity(source, plan, writer, input_rows)

@@ -31,6 +31,7 @@ class WriteOptions:
     yolo_task: str | None = None  # detect | segment | pose | auto (None: auto); YOLO writers only
     keep_original: bool = True  # originals (and, with keep_invalid, their unusable entries) are written
     keep_invalid: bool = False  # --keep-invalid: label files keep invalid and unusable entries as read
+    augmented_splits: frozenset[str] | None = None  # the splits that get copies (None: not known)
 
 
 class RawPayload(bytes):

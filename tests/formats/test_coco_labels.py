@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
 from augcli.core.sample import Instances, Sample
+from augcli.formats.base import ItemRecord, RawPayload
 from augcli.formats.coco import CocoReader, CocoWriter
 from augcli.formats.coco.emit import annotation_dict
 
@@ -134,6 +135,35 @@ def test_ids_are_fresh_and_records_out_of_task_order_are_refused(make_coco, tmp_
     assert [img["file_name"] for img in coco["images"][1:]] == [f"scene__aug{c}.png" for c in (1, 2, 3)]
     assert [a["id"] for a in coco["annotations"]] == list(range(100, 120))
     assert [a["image_id"] for a in coco["annotations"][5:]] == [11] * 5 + [12] * 5 + [13] * 5
+
+
+def test_originals_serialised_by_write_original_are_the_bytes_finalize_writes(
+    make_coco, tmp_path: Path
+) -> None:
+    path = painted_dataset(make_coco)
+    coco = json.loads(path.read_text())
+    coco["annotations"].insert(1, {"id": 555, "image_id": 10, "category_id": 99, "bbox": [1, 1, 2, 2]})
+    coco["images"].append({"id": 11, "file_name": "other.png", "width": W, "height": H})
+    coco["annotations"] += [dict(a, id=a["id"] + 100, image_id=11) for a in coco["annotations"][2:4]]
+    path.write_text(json.dumps(coco, indent=1))  # not the writer's spacing: re-serialised
+    images = path.parents[1] / "images" / "train"
+    (images / "other.png").write_bytes((images / "scene.png").read_bytes())
+    reader = CocoReader(path)
+    writer = CocoWriter(reader, tmp_path / "out")
+    first, second = reader.keys()
+    records = [writer.write_original(first), writer.write_original(second)]
+    assert all(isinstance(r.payload.get("annotations"), RawPayload) for r in records)  # in the worker
+    augmented = writer.write_item(second, 1, reader.load(second))
+    writer.finalize([*records, augmented])
+    spooled = writer.annotation_path.read_bytes()
+    writer.finalize([records[1], records[0], augmented])  # out of order: serialised in finalize
+    assert writer.annotation_path.read_bytes() == spooled
+    bare = [ItemRecord(r.key, 0, {"image_index": r.payload["image_index"]}) for r in records]
+    writer.finalize([*bare, augmented])  # records of an older part: serialised in finalize
+    assert writer.annotation_path.read_bytes() == spooled
+    written = json.loads(spooled)
+    assert written["annotations"][:7] == [a for a in coco["annotations"] if a["id"] != 555]
+    assert len(written["annotations"]) == 7 + 2  # then the copy's
 
 
 def test_copy_zero_goes_through_write_original(make_coco, tmp_path: Path) -> None:

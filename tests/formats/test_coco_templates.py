@@ -84,23 +84,33 @@ def test_warped_annotations_of_every_kind_fill_to_the_parents_bytes():
     assert checked >= {"rle", "polygon", "keypoints"}
 
 
-@pytest.mark.parametrize(
-    "items",
-    [
-        [],
-        [{"id": None, "image_id": None, "category_id": 1}],
-        [{"image_id": None, "id": None, "bbox": [1.5, 2, 3, 4]}],  # image_id first, as read
-        [{"category_id": 2}],  # no id fields at all: both go last
-        [{"name": "caf\u00e9 \u2603", "odd": "\udcff", "n": math.nan, "big": 10**30, "f": -0.0}],
-        [{"looks_like_a_hole": "\x00", "id": None, "image_id": None}],  # forces field-by-field
-        [{"id": None, "image_id": None, "text": 'a"\x00"b', "\x01": "\x01"}],
-        [{"id": None, "image_id": None, "nested": {"id": None, "x": ["\x02", "\x00"]}}] * 3,
-    ],
-    ids=["empty", "plain", "image-id-first", "no-ids", "unicode-nan", "hole-value", "hole-key", "nested"],
-)
+ITEMS = [
+    [],
+    [{"id": None, "image_id": None, "category_id": 1}],
+    [{"image_id": None, "id": None, "bbox": [1.5, 2, 3, 4]}],  # image_id first, as read
+    [{"category_id": 2}],  # no id fields at all: both go last
+    [{"name": "caf\u00e9 \u2603", "odd": "\udcff", "n": math.nan, "big": 10**30, "f": -0.0}],
+    [{"looks_like_a_hole": "\x00", "id": None, "image_id": None}],  # forces field-by-field
+    [{"id": None, "image_id": None, "text": 'a"\x00"b', "\x01": "\x01"}],
+    [{"id": None, "image_id": None, "nested": {"id": None, "x": ["\x02", "\x00"]}}] * 3,
+]
+ITEM_IDS = ["empty", "plain", "image-id-first", "no-ids", "unicode-nan", "hole-value", "hole-key", "nested"]
+
+
+@pytest.mark.parametrize("items", ITEMS, ids=ITEM_IDS)
 def test_any_values_fill_to_the_parents_bytes(items):
     assert filled_template(items, 1000, 3) == numbered_in_parent(items, 1000, 3)
     assert filled_template(items, 1, None) == numbered_in_parent(items, 1, None)
+
+
+@pytest.mark.parametrize("items", ITEMS, ids=ITEM_IDS)
+def test_items_without_holes_spool_as_the_parent_serialises_them(items):
+    template = item_template(items, None)  # what write_original keeps of an original's annotations
+    assert b"\n" not in template
+    counts = []
+    data = spooled(lambda spool: counts.append(spool.add_items(template)))
+    assert counts == [len(items)]
+    assert data == spooled(lambda spool: [spool.add(item) for item in items])
 
 
 def test_a_template_fills_with_ids_counting_from_first():

@@ -57,10 +57,13 @@ def json_default(value):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)
 
 
-def item_template(items: list[dict], counted: str, shared: str | None = None) -> bytes:
+def item_template(items: list[dict], counted: str | None, shared: str | None = None) -> bytes:
     """``items`` serialised as ``JsonSpool.add`` would write ``dict(item, counted=n, shared=m)``
-    (the keys keep their places; missing ones go last), with holes for ``n`` and ``m``."""
-    holes = {counted: _COUNTED} if shared is None else {counted: _COUNTED, shared: _SHARED}
+    (the keys keep their places; missing ones go last), with holes for ``n`` and ``m``;
+    with ``counted`` None, the items as they are, without holes (``JsonSpool.add_items``)."""
+    holes = {} if counted is None else {counted: _COUNTED}
+    if shared is not None:
+        holes[shared] = _SHARED
     sequence: list = []
     for item in items:  # one encoder call for them all: an item marker, then the item
         sequence += (_ITEM, {**item, **holes})
@@ -68,7 +71,7 @@ def item_template(items: list[dict], counted: str, shared: str | None = None) ->
     count = len(items)
     if (
         text.count(_ITEM_JSON) != count
-        or text.count(_COUNTED_JSON) != count
+        or text.count(_COUNTED_JSON) != (0 if counted is None else count)
         or (shared is not None and text.count(_SHARED_JSON) != count)
     ):  # a value of an item reads like a hole: serialise field by field instead
         text = "".join([_ITEM + _fields_with_holes({**item, **holes}, holes) for item in items])
@@ -119,6 +122,13 @@ class JsonSpool:
         """Add the items of an ``item_template`` (see ``fill_template``); returns how many."""
         data, count = fill_template(template, first, shared)
         self._file.write(data)
+        self.count += count
+        return count
+
+    def add_items(self, template: bytes) -> int:
+        """Add the items of an ``item_template`` made without holes; returns how many."""
+        count = template.count(_ITEM_BYTE)
+        self._file.write(template.replace(_ITEM_BYTE, _SEPARATOR))
         self.count += count
         return count
 

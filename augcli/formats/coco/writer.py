@@ -107,7 +107,18 @@ class CocoWriter:
             ) from None
         except OSError as err:
             raise OutputError(f"cannot write {target}: {err}", file=str(source)) from None
-        return ItemRecord(key=key, copy=0, payload={"image_index": index})
+        payload: dict = {"image_index": index}
+        augmented = self.options.augmented_splits
+        if not self.options.keep_invalid and (augmented is None or self.reader.split in augmented):
+            # serialised here, in the workers, for finalize to copy (a split without copies is
+            # copied whole instead)
+            payload["annotations"] = self._original_json(index)
+        return ItemRecord(key=key, copy=0, payload=payload)
+
+    def _original_json(self, index: int) -> RawPayload:
+        """The valid annotations of image ``index`` as ``finalize`` writes them back (as read)."""
+        raw = self.reader.annotations_raw
+        return RawPayload(item_template([raw[a] for a in self.reader.valid_annotation_indices(index)], None))
 
     def write_item(self, key: str, copy: int, sample: Sample) -> ItemRecord:
         """Encode one augmented sample; the record carries its image entry and annotations
@@ -205,13 +216,25 @@ class CocoWriter:
         numbered and spooled as they come, then written after the originals'."""
         folder = self.annotation_path.parent
         originals: set[int] = set()
-        with JsonSpool(folder) as new_images, JsonSpool(folder) as new_annotations:
+        # Without keep_invalid the originals' annotations are those of the original images in
+        # input order: spooled as they come (serialised by write_original) while they do.
+        spooling = not self.options.keep_invalid
+        with (
+            JsonSpool(folder) as old_annotations,
+            JsonSpool(folder) as new_images,
+            JsonSpool(folder) as new_annotations,
+        ):
             image_id, ann_id = self.reader.max_image_id, self.reader.max_annotation_id
-            last = (-1, 0)
+            last, last_original = (-1, 0), -1
             for record in records:
                 index = record.payload["image_index"]
                 if record.copy == 0:
+                    spooling = spooling and index > last_original
+                    last_original = index
                     originals.add(index)
+                    if spooling:
+                        encoded = record.payload.get("annotations")
+                        old_annotations.add_items(self._original_json(index) if encoded is None else encoded)
                     continue
                 if (index, record.copy) <= last:
                     raise ValueError("finalize needs the records in task order (input order, then copy)")
@@ -221,6 +244,7 @@ class CocoWriter:
                 ann_id += new_annotations.add_template(record.payload["annotations"], ann_id + 1, image_id)
             entries = self._original_entries(originals)
             kept = self._original_annotations(entries)
+            spooling = spooling and old_annotations.count == len(kept)
             unchanged = (
                 not new_images.count
                 and len(originals) == len(self.reader.images_raw)
@@ -237,7 +261,10 @@ class CocoWriter:
                     images_raw, annotations_raw = self.reader.images_raw, self.reader.annotations_raw
                     lists: dict[str, list] = {
                         "images": [(images_raw[i] for i in entries), new_images],
-                        "annotations": [(annotations_raw[a] for a in kept), new_annotations],
+                        "annotations": [
+                            old_annotations if spooling else (annotations_raw[a] for a in kept),
+                            new_annotations,
+                        ],
                     }
                     with atomic_open(self.annotation_path, "wb", durable_dir=True) as handle:
                         stream_json(handle, self.reader.data, lists)
