@@ -19,6 +19,9 @@ Fast paths, each giving the same pixels the general warp would:
 - a crop-and-scale (a pure scale of a whole-pixel window) is ``cv2.resize`` (which also makes
   ``INTER_AREA`` available; border pixels replicate instead of blending
   with the fill, which is what a resize should do).
+
+One path gives other bytes on purpose: a ``PadResizeWarp`` (CropAndPad's, unfused)
+resamples images, not labels, as padding + slice + ``cv2.resize`` (``pad_resize``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from augcli.geometry.pad_resize import PadResizeWarp, pad_and_resize, whole_pixel_window
 from augcli.geometry.piecewise import PiecewiseWarp
 from augcli.geometry.pixel_moves import whole_pixel_copy
 from augcli.geometry.warp import GridWarp, MatrixWarp, Warp, translation
@@ -45,6 +49,10 @@ _WARP_INTERPOLATION = {
     cv2.INTER_LINEAR_EXACT: cv2.INTER_LINEAR,
     cv2.INTER_NEAREST_EXACT: cv2.INTER_NEAREST,
 }
+_NEAREST = (
+    cv2.INTER_NEAREST,
+    cv2.INTER_NEAREST_EXACT,
+)  # labels and nearest images: never resized by pad_and_resize
 # cv2.resize's INTER_NEAREST is not centre-aligned; NEAREST_EXACT is.
 _RESIZE_INTERPOLATION = {cv2.INTER_NEAREST: cv2.INTER_NEAREST_EXACT}
 
@@ -243,6 +251,11 @@ class Resampler:
             map_x, map_y = self._cv_maps
             flag = _WARP_INTERPOLATION.get(interpolation, interpolation)
             return cv2.remap(image, map_x, map_y, flag, borderMode=border_mode, borderValue=border_value)
+        if isinstance(warp, PadResizeWarp) and interpolation not in _NEAREST:
+            flag = _RESIZE_INTERPOLATION.get(interpolation, interpolation)
+            out = pad_and_resize(image, warp, flag, border_mode, border_value)
+            if out is not None:
+                return out
         window = self._resize_window(image.shape[1], image.shape[0])
         if window is not None:
             x0, y0, x1, y1 = window
@@ -265,18 +278,10 @@ class Resampler:
         matrices, and INTER_AREA works); None for any other warp.
         """
         assert isinstance(self.warp, MatrixWarp)
-        m = self.warp.matrix
-        sx, sy = m[0, 0], m[1, 1]
-        # np.allclose(..., rtol=0, atol=1e-12) against [0, 0, 0, 0, 1] written out (NaN fails it too)
-        off_diagonal = (m[0, 1], m[1, 0], m[2, 0], m[2, 1], m[2, 2] - 1.0)
-        if sx <= 0 or sy <= 0 or not all(abs(v) <= 1e-12 for v in off_diagonal):
+        window = whole_pixel_window(self.warp)
+        if window is None:
             return None
-        width, height = self.out_size
-        corners = np.array([-m[0, 2] / sx, -m[1, 2] / sy, (width - m[0, 2]) / sx, (height - m[1, 2]) / sy])
-        window = np.rint(corners)
-        if not np.allclose(corners, window, rtol=0.0, atol=1e-6):
-            return None
-        x0, y0, x1, y1 = (int(v) for v in window)
+        x0, y0, x1, y1 = window
         if not (0 <= x0 < x1 <= in_width and 0 <= y0 < y1 <= in_height):
             return None
         return x0, y0, x1, y1
