@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +217,11 @@ def image_classes(reader: Any, keys: list[str]) -> tuple[dict[str, Counter], dic
     names = reader.categories.names()
     planned: dict[str, Counter] = {}
     everything: dict[str, Counter] = {}
+    counted = getattr(reader, "category_counts", None)  # every image's at once (a COCO reader)
+    if counted is not None:
+        for key, (every, non_crowd) in zip(keys, counted(keys)):
+            everything[key], planned[key] = _named(names, every), _named(names, non_crowd)
+        return planned, everything
     for key in keys:
         try:
             labels = reader.labels(key)
@@ -231,8 +236,13 @@ def image_classes(reader: Any, keys: list[str]) -> tuple[dict[str, Counter], dic
 def _by_name(names: dict[int, str], ids: list[int]) -> Counter:
     """Instances by class name: counted by id first (in C), named once per class; the same
     counts and first-seen order as naming every instance."""
+    return _named(names, Counter(ids).items())
+
+
+def _named(names: dict[int, str], counted: Iterable[tuple[int, int]]) -> Counter:
+    """(class id, instances) in first-seen order -> instances by class name, in that order."""
     counts: Counter = Counter()
-    for value, n in Counter(ids).items():
+    for value, n in counted:
         counts[class_name(names, value)] += n
     return counts
 

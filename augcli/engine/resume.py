@@ -56,7 +56,7 @@ def run_identity(source: Any, plan: Any, writer: Any, input_rows: list[dict]) ->
         "output_format": getattr(writer, "format_name", None),
         "images": public_name(getattr(reader, "image_dir", reader.root)),
         "image_keys": keys,
-        "annotation_file": _file_digest(annotation_file) if annotation_file else None,
+        "annotation_file": _annotation_digest(reader, annotation_file) if annotation_file else None,
         # a dataset of several split files (formats.splits.SplitReader): each one's digest
         "annotation_files": [_file_digest(p) for p in getattr(reader, "annotation_files", [])],
         "recipe": hashlib.sha256(plan.recipe_text.encode("utf-8")).hexdigest(),
@@ -65,6 +65,14 @@ def run_identity(source: Any, plan: Any, writer: Any, input_rows: list[dict]) ->
         "keep_original": bool(plan.keep_original),
         "inputs": inputs.digest(input_rows),
     }
+
+
+def _annotation_digest(reader: Any, path: Path) -> str:
+    """The reader's digest of its annotation file when it found one while reading (a COCO
+    reader does, in a helper: ``formats.coco.facts``), else the file hashed here."""
+    known = getattr(reader, "annotation_digest", None)
+    digest = known() if known is not None else None
+    return digest if digest is not None else _file_digest(path)
 
 
 def _file_digest(path: Path) -> str:

@@ -11,9 +11,11 @@ annotations, unknown keys, invalid annotations of every kind).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +103,17 @@ def assert_same_as_whole(path: Path) -> CocoReader:
     assert isinstance(read_whole.annotations_raw, list)
     assert answers(streamed) == answers(read_whole)
     assert list(streamed.annotations_raw) == (json.loads(path.read_bytes()).get("annotations") or [])
+    assert_counts_as_labels(streamed)
     return streamed
+
+
+def assert_counts_as_labels(reader: CocoReader) -> None:
+    """``category_counts`` holds what counting each image's ``labels`` does, in the same order."""
+    keys = reader.keys()
+    for key, (every, non_crowd) in zip(keys, reader.category_counts(keys)):
+        labels = reader.labels(key)
+        assert every == list(Counter(labels.labels.tolist()).items())
+        assert non_crowd == list(Counter(labels.labels[~labels.crowd].tolist()).items())
 
 
 @pytest.mark.parametrize("path", VENDORED, ids=lambda p: str(p.relative_to(DATA)))
@@ -203,6 +215,30 @@ def test_synthetic_files_index_the_same_streamed_or_whole(
         monkeypatch.setattr(scan, "WINDOW", window)
         reader = assert_same_as_whole(path)
         assert_what_the_reader_always_said(reader)
+
+
+def test_a_file_that_may_hold_nan_is_read_knowing_it(tmp_path: Path) -> None:
+    """The walk assumes no NaN while a helper scans the file (``coco.facts``): "NaN" in a string
+    (a may, not a NaN) and a NaN in an annotation are read as a reader that scanned first reads them."""
+    doc = _dataset(tmp_path, seed=3)
+    doc["info"] = {"description": "NaN or Infinity in words"}
+    path = tmp_path / "annotations" / "instances_train.json"
+    _write(path, doc, ["info", "images", "annotations", "categories"], None, False)
+    reader = assert_same_as_whole(path)
+    assert reader.may_hold_non_finite
+    assert_what_the_reader_always_said(reader)
+    doc["annotations"][0]["area"] = float("nan")  # json writes NaN
+    _write(path, doc, ["info", "images", "annotations", "categories"], None, False)
+    said = {p.annotation: p.message for p in assert_same_as_whole(path).problems}
+    assert said[1] == "the annotation holds NaN or Infinity"
+
+
+def test_the_reader_s_digest_is_the_file_s_while_it_is_unchanged(tmp_path: Path) -> None:
+    doc, path = _written(tmp_path, seed=2)
+    reader = CocoReader(path)
+    assert reader.annotation_digest() == hashlib.sha256(path.read_bytes()).hexdigest()
+    os.utime(path, ns=(0, 0))
+    assert reader.annotation_digest() is None  # changed (or touched): run_identity hashes it anew
 
 
 def assert_what_the_reader_always_said(reader: CocoReader) -> None:

@@ -333,6 +333,28 @@ class AnnotationIndex:
         pieces = [self.visibility[s : s + n] for s, n in zip(starts.tolist(), self.keypoints[rows].tolist())]
         return np.concatenate(pieces) if pieces else np.zeros(0)
 
+    def category_counts(self, images: list[int]) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
+        """Per image of ``images``: (category, count) of its valid rows in first-seen order, of
+        all of them and of the non-crowd ones (see ``CocoReader.category_counts``)."""
+        rows = self.order[self.valid[self.order]]  # by image, in input order within one
+        every = self._first_seen(rows)
+        non_crowd = self._first_seen(rows[~self.crowd[rows]])
+        return [(every.get(index, []), non_crowd.get(index, [])) for index in images]
+
+    def _first_seen(self, rows: np.ndarray) -> dict[int, list[tuple[int, int]]]:
+        """Image index -> its rows' (category, count) in the order each category first appears."""
+        categories, codes = np.unique(self.category[rows], return_inverse=True)
+        pairs = self.image[rows].astype(np.int64) * max(len(categories), 1) + codes
+        unique, first, counts = np.unique(pairs, return_index=True, return_counts=True)
+        seen = np.argsort(first, kind="stable")  # rows run image by image: so do the pairs
+        unique, counts = unique[seen], counts[seen]
+        found: dict[int, list[tuple[int, int]]] = {}
+        width = max(len(categories), 1)
+        image_of, category_of = (unique // width).tolist(), categories[unique % width].tolist()
+        for image, category, count in zip(image_of, category_of, counts.tolist()):
+            found.setdefault(image, []).append((category, count))
+        return found
+
     def readable_count(self) -> int:
         return int(np.count_nonzero(self.code >= INVALID))
 

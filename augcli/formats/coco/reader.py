@@ -34,20 +34,24 @@ from augcli.formats.coco import layout, wholebody
 from augcli.formats.coco.chunks import index_list
 from augcli.formats.coco.document import (
     check_document,
-    file_may_hold_non_finite,
     has_non_finite,
     load_json,
     parse_categories,
     refuse_other_tasks,
 )
+from augcli.formats.coco.facts import FileFacts
 from augcli.formats.coco.index import IndexBuilder
 from augcli.formats.coco.instances import build_instances
 from augcli.formats.coco.parse import (
     keypoint_notes,
 )
-from augcli.formats.coco.scan import DocumentScan, Element, Fallback
+from augcli.formats.coco.scan import DocumentScan, Element, Fallback, file_stamp
 from augcli.formats.images import decode_image
 from augcli.geometry.extras import MIRROR_META
+
+
+class _MayHoldNonFinite(Exception):
+    """The file may hold NaN or Infinity, which the walk assumed it did not."""
 
 
 class CocoReader:
@@ -59,13 +63,17 @@ class CocoReader:
         self.annotation_file = layout.find_annotation_file(Path(source))
         self.split = split or layout.split_name(self.annotation_file)
         try:
-            self._read_stream(images)
+            try:
+                self._read_stream(images)
+            except _MayHoldNonFinite:  # the walk assumed it did not (coco.facts): again, knowing
+                self._read_stream(images, non_finite=True)
         except (Fallback, DatasetError, ValueError, RecursionError, OSError):  # the rare file: whole
             self._read_whole(images)
         self.flip_perm = wholebody.flip_permutations(self.categories, self.num_keypoints, self._labels_seen)
 
     def _read_whole(self, images: Path | None) -> None:
         self.problems: list[ItemError] = []
+        self._digest: tuple[tuple[int, int], str] | None = None
         self.data, self._non_finite, too_deep = load_json(self.annotation_file)
         self.cut_annotations = frozenset(too_deep)  # never written back, not even as read
         self.images_raw: list = self.data["images"]
@@ -77,10 +85,13 @@ class CocoReader:
             builder.add(ann_index, ann)
         self._finish(builder)
 
-    def _read_stream(self, images: Path | None) -> None:
+    def _read_stream(self, images: Path | None, non_finite: bool | None = None) -> None:
         """The file read as a stream (``coco.scan``); raises ``Fallback`` (or the error
-        reading it whole reports better) for what the stream does not handle."""
+        reading it whole reports better) for what the stream does not handle. Unless told
+        ``non_finite``, the walk assumes the file holds no NaN while a helper scans it
+        (``coco.facts``), and raises ``_MayHoldNonFinite`` when it may."""
         self.problems = []
+        self._digest = None
         self.cut_annotations = frozenset()
         builders: list[IndexBuilder] = []  # made once the images are indexed
         first: list = []  # the first annotation (what other COCO tasks are told by)
@@ -101,12 +112,22 @@ class CocoReader:
             return None
 
         with DocumentScan(self.annotation_file) as scan:
-            self._non_finite = file_may_hold_non_finite(scan.fd)
-            top = scan.walk(on_value, on_annotations)
-            if not builders:
-                raise Fallback
-            if later:
-                self._add_stream(builders[0], scan, later[0], first)
+            facts = FileFacts.start(scan.fd) if non_finite is None else None
+            self._non_finite = bool(non_finite)
+            try:
+                top = scan.walk(on_value, on_annotations)
+                if not builders:
+                    raise Fallback
+                if later:
+                    self._add_stream(builders[0], scan, later[0], first)
+                if facts is not None:
+                    found, digest = facts.get()
+                    if found:
+                        raise _MayHoldNonFinite
+                    self._digest = scan.stamp, digest
+            finally:
+                if facts is not None:
+                    facts.cancel()
         listed = top.get("annotations") is ...
         check_document(
             top, first if listed else top.get("annotations"), self._non_finite, self.annotation_file
@@ -200,6 +221,17 @@ class CocoReader:
 
     # -- what the engine and the writer ask ---------------------------------------------------
 
+    def annotation_digest(self) -> str | None:
+        """SHA-256 (hex) of the annotation file as read, when the reader found it and the file
+        is unchanged since (size and modification time); else None."""
+        if self._digest is None:
+            return None
+        stamp, digest = self._digest
+        try:
+            return digest if file_stamp(os.stat(self.annotation_file)) == stamp else None
+        except OSError:
+            return None
+
     @property
     def may_hold_non_finite(self) -> bool:
         """True if NaN or Infinity may appear somewhere in the file (a cheap byte scan said so)."""
@@ -236,6 +268,12 @@ class CocoReader:
         """(category ids that annotations use, those with keypoints: declared names or on instances)."""
         declared = {c.id for c in self.categories.items if c.keypoints}
         return set(self._labels_seen), (self._keypoint_labels | declared)
+
+    def category_counts(self, keys: list[str]) -> list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]:
+        """Per key, the categories of its valid annotations with their counts in first-seen
+        order, all of them and the non-crowd ones: ``Counter(labels(key).labels)`` (and of
+        the non-crowd labels) for every key at once (``engine.class_plan.image_classes``)."""
+        return self._index.category_counts([self.image_index(key) for key in keys])
 
     def annotation_count(self) -> int:
         """Annotations attached to readable images (what an identity run writes back)."""
