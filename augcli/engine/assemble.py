@@ -16,7 +16,6 @@ bytes depend only on the results and their order, never on who made them.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from augcli.engine.lock import open_meta
 from augcli.engine.parts import read_result
 from augcli.engine.plan import Task
 from augcli.engine.report import RunReport, write_jsonl
-from augcli.engine.result_json import normalize
+from augcli.engine.result_json import normalize, provenance_lines, written_rows
 from augcli.engine.results import TaskResult
 from augcli.engine.resume import RUN_FILE
 from augcli.formats.atomic import atomic_open, recording_writes
@@ -89,9 +88,8 @@ def _records(results: Iterable[TaskResult], tally: _Tally, provenance: IO[bytes]
     for result in results:
         rows = tally.add(result)
         if rows:
-            provenance.write(
-                "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in rows).encode("utf-8")
-            )
+            lines = result.provenance_lines  # made in the worker, from the same rows
+            provenance.write(provenance_lines(rows) if lines is None else lines)
         yield from result.records
 
 
@@ -112,7 +110,7 @@ class _Tally:
             report.skipped.append(result.error)
         report.library_warnings.extend(result.warnings)
         # an output lost to a partner that failed to load is reported; its siblings were written
-        written = [row for row in result.provenance if "skipped" not in row]
+        written = written_rows(result.provenance)
         report.skipped.extend(row["skipped"] for row in result.provenance if "skipped" in row)
         if result.dropped:
             report.add_dropped(result.dropped)

@@ -32,6 +32,16 @@ def json_default(value: Any) -> Any:
     return str(value)  # paths and anything else: as the reports print them
 
 
+def written_rows(provenance: list[dict]) -> list[dict]:
+    """The provenance rows of written outputs (a skipped output is reported, not logged)."""
+    return [row for row in provenance if "skipped" not in row]
+
+
+def provenance_lines(rows: list[dict]) -> bytes:
+    """``rows`` as the lines of ``provenance.jsonl`` (ASCII: no raw control character)."""
+    return "".join(json.dumps(row, sort_keys=True, default=str) + "\n" for row in rows).encode("utf-8")
+
+
 def normalize_result(result: TaskResult) -> TaskResult:
     """The result with every field passed through ``normalize``."""
     return result_from_dict(normalize(result_to_dict(result)))
@@ -40,8 +50,10 @@ def normalize_result(result: TaskResult) -> TaskResult:
 def result_to_dict(result: TaskResult, raw: bytearray | None = None) -> dict:
     """``result`` as JSON values. A record's ``RawPayload`` values go under its ``"raw"``:
     as text (a whole result in the journal) or, given ``raw``, appended to it and named
-    by ``[offset, length]`` in the concatenation (a part line's raw section, ``engine.parts``)."""
-    return {
+    by ``[offset, length]`` in the concatenation (a part line's raw section, ``engine.parts``).
+    There the written outputs' provenance lines go too, made here (in the worker) from the rows
+    as they read back, so the parent copies them instead of serialising each row again."""
+    data = {
         "index": result.index,
         "key": result.key,
         "records": [_record_to_dict(r, raw) for r in result.records],
@@ -52,6 +64,15 @@ def result_to_dict(result: TaskResult, raw: bytearray | None = None) -> dict:
         "error": result.error,
         "warnings": result.warnings,
     }
+    rows = written_rows(result.provenance) if raw is not None else []
+    if raw is not None and rows:
+        lines = provenance_lines(normalize(rows))
+        data["provenance_lines"] = [len(raw), len(lines)]
+        raw += lines.replace(b"\n", _LINE_END)  # a part line holds no newline
+    return data
+
+
+_LINE_END = b"\x1f"  # ends a provenance line in a raw section (the lines are ASCII JSON: no raw \x1f)
 
 
 def _record_to_dict(record: ItemRecord, raw: bytearray | None) -> dict:
@@ -76,6 +97,8 @@ def _record_to_dict(record: ItemRecord, raw: bytearray | None) -> dict:
 
 def result_from_dict(data: dict, raw: bytes | memoryview = b"") -> TaskResult:
     """The inverse of ``result_to_dict``; ``raw`` is the raw section its offsets point into."""
+    where = data.get("provenance_lines")
+    lines = None if where is None else bytes(raw[where[0] : where[0] + where[1]]).replace(_LINE_END, b"\n")
     return TaskResult(
         index=int(data["index"]),
         key=str(data["key"]),
@@ -86,6 +109,7 @@ def result_from_dict(data: dict, raw: bytes | memoryview = b"") -> TaskResult:
         provenance=list(data.get("provenance") or []),
         error=data.get("error"),
         warnings=list(data.get("warnings") or []),
+        provenance_lines=lines,
     )
 
 

@@ -38,3 +38,5 @@ class TaskResult:
     error: dict | None = None  # set when the item was skipped
     warnings: list[dict] = field(default_factory=list)  # library warnings (engine.library_warnings)
     fatal: bool = False  # the output cannot be written at all (disk full...): stop the run
+    # the written rows' provenance.jsonl lines when a part held them (made from ``provenance``)
+    provenance_lines: bytes | None = field(default=None, compare=False)

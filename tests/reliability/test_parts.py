@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 
+import numpy as np
 import pytest
 from reliability_helpers import RECIPE, install_crash_point, make_dataset, run_forked, tree_digest
 
@@ -14,7 +16,7 @@ from augcli.engine.assemble import PartReader
 from augcli.engine.journal import JOURNAL_NAME, Journal, read_journal
 from augcli.engine.lock import LOCK_NAME, MARKER_DIR
 from augcli.engine.parts import PARTS_DIR, PartNames, PartWriter
-from augcli.engine.result_json import normalize_result
+from augcli.engine.result_json import normalize_result, provenance_lines, written_rows
 from augcli.engine.worker import TaskResult
 from augcli.formats.base import ItemRecord, RawPayload
 
@@ -141,6 +143,24 @@ def test_raw_payloads_come_back_as_the_same_bytes_from_a_part_and_from_a_journal
         assert back == result
         assert [type(v) for r in back.records for v in r.payload.values()].count(RawPayload) == 4
     reader.close()
+
+
+def test_provenance_lines_from_a_part_are_the_lines_the_parent_would_write(tmp_path):
+    rows = [
+        {"key": "k\u00e9", "copy": 1, "ops": [{"name": "Affine", "angle": np.float32(1.5), "size": (3, 4)}]},
+        {"key": "k", "copy": 2, "skipped": {"error": "ImageReadError"}},  # reported, not logged
+        {"copy": 3, "key": "k", "nan": float("nan"), "tag": b"\xff", "path": Path("/a/b")},
+    ]
+    result = TaskResult(3, "k", provenance=rows)
+    meta = tmp_path / MARKER_DIR
+    meta.mkdir()
+    writer = PartWriter(meta, PartNames(meta).next())
+    finished = writer.finish(result)
+    writer.close()
+    back = PartReader(meta).load(finished.done())
+    assert back.provenance_lines is not None
+    assert back.provenance_lines == provenance_lines(written_rows(back.provenance))  # what assemble wrote
+    assert back.provenance_lines.count(b"\n") == 2
 
 
 def test_draining_after_a_signal_hit_the_flush_threads_start_does_not_hang(tmp_path):
