@@ -245,6 +245,18 @@ def test_tone_curve_pins_the_ends_and_makes_an_s_curve():
     assert np.array_equal(op.apply_image(image), np.rint(curve)[image].astype(np.uint8))
 
 
+@pytest.mark.parametrize("maxv", [255, 65535])
+def test_tone_curve_is_the_bezier_formula_bit_for_bit_one_curve_or_several(maxv):
+    heights = np.random.default_rng(maxv).uniform(0, 1, (3, 2))
+    t = np.arange(maxv + 1, dtype=np.float64) / maxv
+    s = 1.0 - t
+    for low, high in heights:
+        formula = (3 * s * s * t * low + 3 * s * t * t * high + t**3) * maxv
+        assert np.array_equal(tone_curve(low, high, maxv), formula)
+    several = tone_curve(heights[:, :1], heights[:, 1:], maxv)
+    assert np.array_equal(several, np.stack([tone_curve(lo, hi, maxv) for lo, hi in heights]))
+
+
 def test_tone_curve_per_channel_differs_between_channels():
     image = np.dstack([np.tile(np.arange(256, dtype=np.uint8), (2, 1))] * 3)
     out = ToneCurveOp(scale=0.2, per_channel=True, seed=5).apply_image(image)

@@ -7,6 +7,7 @@ image through it: one ``cv2.LUT`` pass for uint8, one gather for uint16.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -290,11 +291,23 @@ class Solarize(Transform):
 # --- RandomToneCurve -------------------------------------------------------------------
 
 
-def tone_curve(low_y: float, high_y: float, maxv: int) -> np.ndarray:
-    """Cubic Bezier through (0, 0), control heights low_y and high_y, and (1, 1)."""
+def tone_curve(low_y, high_y, maxv: int) -> np.ndarray:
+    """Cubic Bezier through (0, 0), control heights low_y and high_y, and (1, 1); arrays
+    of heights (shape (K, 1)) give K curves."""
+    low_term, high_term, cube = _bezier_terms(maxv)
+    return (low_term * low_y + high_term * high_y + cube) * maxv
+
+
+@functools.lru_cache(maxsize=4)
+def _bezier_terms(maxv: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """3 s^2 t, 3 s t^2 and t^3 over the values, computed in the order the curve always
+    multiplied them (so the curves keep their bits); kept per maxv, read-only."""
     t = np.arange(maxv + 1, dtype=np.float64) / maxv
     s = 1.0 - t
-    return (3 * s * s * t * low_y + 3 * s * t * t * high_y + t**3) * maxv
+    terms = (3 * s * s * t, 3 * s * t * t, t**3)
+    for term in terms:
+        term.setflags(write=False)
+    return terms
 
 
 @dataclass(frozen=True)
@@ -312,7 +325,7 @@ class ToneCurveOp(ColourOp):
 
     def apply_colour(self, colour: np.ndarray, maxv: int) -> np.ndarray:
         points = self.control_points(num_channels(colour))
-        return apply_luts(colour, np.stack([tone_curve(lo, hi, maxv) for lo, hi in points]))
+        return apply_luts(colour, tone_curve(points[:, :1], points[:, 1:], maxv))
 
 
 @register
