@@ -219,8 +219,16 @@ def image_classes(reader: Any, keys: list[str]) -> tuple[dict[str, Counter], dic
     everything: dict[str, Counter] = {}
     counted = getattr(reader, "category_counts", None)  # every image's at once (a COCO reader)
     if counted is not None:
-        for key, (every, non_crowd) in zip(keys, counted(keys)):
-            everything[key], planned[key] = _named(names, every), _named(names, non_crowd)
+        found = counted(keys)
+        ids = {value for every, _ in found for value, _n in every}
+        named = {value: class_name(names, value) for value in ids}
+        if len(set(named.values())) == len(named):  # one name per id: a Counter of the pairs
+            for key, (every, non_crowd) in zip(keys, found):
+                everything[key] = Counter({named[value]: n for value, n in every})
+                planned[key] = Counter({named[value]: n for value, n in non_crowd})
+        else:
+            for key, (every, non_crowd) in zip(keys, found):
+                everything[key], planned[key] = _named(names, every), _named(names, non_crowd)
         return planned, everything
     for key in keys:
         try:

@@ -115,31 +115,83 @@ def _kept(builder: IndexBuilder) -> dict:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_mutation(), min_size=1, max_size=12), st.booleans(), st.integers(1, 5))
 def test_a_batch_keeps_what_one_annotation_at_a_time_keeps(mutations, non_finite, cut) -> None:
-    anns = []
+    """Parsed values in batches, and the batch's bytes parsed with their plain polygons cut out
+    (``coco.polygon_text``; a batch it cannot cut is parsed as read)."""
+    texts = []
     for number, mutation in enumerate(mutations):
+        text = _text(number, mutation)
         try:
-            anns.append(json.loads(_text(number, mutation)))
+            json.loads(text)
         except ValueError:  # a token json refuses inside this text (none do today)
-            anns.append(_plain(number, 1))
+            text = json.dumps(_plain(number, 1))
+        texts.append(text)
+    raw = ", ".join(texts).encode()
+    anns = [json.loads(text) for text in texts]
     offsets = np.arange(len(anns), dtype=np.int64) * 1000
     lengths = np.full(len(anns), 77, dtype=np.int64)
-    one_by_one, batched = _builder(non_finite), _builder(non_finite)
-    for i, ann in enumerate(anns):
-        one_by_one.add(i, ann, int(offsets[i]), int(lengths[i]))
-    for start in range(0, len(anns), cut):  # batches of any size, cut anywhere
-        stop = start + cut
-        batched.add_batch(start, anns[start:stop], offsets[start:stop], lengths[start:stop])
-    assert _kept(batched) == _kept(one_by_one)
+    batches = [scan.Batch(anns, offsets, lengths)]
+    from_bytes = scan._batch(raw + b", ", 0, cut=True)  # None when a text holds a brace more
+    if from_bytes is not None:
+        assert [from_bytes.whole(i) for i in range(len(anns))] == anns
+        batches.append(from_bytes)
+    for batch in batches:
+        one_by_one, batched = _builder(non_finite), _builder(non_finite)
+        for i, ann in enumerate(anns):
+            one_by_one.add(i, ann, int(batch.offsets[i]), int(batch.lengths[i]))
+        for start in range(0, len(anns), cut):  # batches of any size, cut anywhere
+            batched.add_batch(start, batch.part(start, start + cut))
+        assert _kept(batched) == _kept(one_by_one)
 
 
 def test_plain_annotations_do_take_the_batch_path(monkeypatch) -> None:
-    """The property above would hold trivially if no row were ever plain."""
-    builder = _builder(False)
-    calls = []
-    monkeypatch.setattr(builder, "add", lambda *args: calls.append(args))
+    """The property above would hold trivially if no row were ever plain, or no polygon cut."""
     anns = [_plain(number, 1 + number % 3) for number in range(10)]
-    builder.add_batch(0, anns, np.arange(10) * 100, np.full(10, 50))
-    assert calls == [] and len(builder.part()["_ids_seen"]) == 10
+    raw = ", ".join(map(json.dumps, anns)).encode()
+    calls: list = []
+    for batch in (scan.Batch(anns, np.arange(10) * 100, np.full(10, 50)), scan._batch(raw, 0, cut=True)):
+        assert batch is not None
+        builder = _builder(False)
+        monkeypatch.setattr(builder, "add", lambda *args: calls.append(args))
+        builder.add_batch(0, batch)
+        assert calls == [] and len(builder.part()["_ids_seen"]) == 10
+    assert batch.source is not None and {ann["segmentation"] for ann in batch.values} == {0}
+
+
+CUT = [
+    "[[1, 2, 3, 4, 5, 6]]",
+    "[[1,2,3,4,5,6],[7, 8, 9, 10, 11, 12.5]]",
+    "[[-0, -0.0, 0.25, 1, 9999999.999, 2]]",
+]
+
+
+@pytest.mark.parametrize(
+    "segmentation",
+    [
+        *CUT, "[[1, 2, 3, 4, 5, 6], [1, 2]]", "[[1, 2, 3, 4, 5]]", "[[1, 2, 3, 4, 5, 6, 7]]", "[[01, 2, 3, 4, 5, 6]]",
+        "[[1, 2, 3, 4, 5, 1e3]]", "[[1, 2, 3, 4, 5, 10000000]]", "[[1, 2, 3, 4, 5, -]]", "[[1, 2, 3, 4, 5, 6.]]",
+        "[[1, 2, 3, 4, 5, .6]]", "[[1, 2, 3, 4, 5, 6],]", "[[1, 2, 3, 4, 5, 6]]]", "[[1, 2, 3, 4, 5, 6] ]",
+        "[[1, 2, 3, 4, 5, true]]", '[[1, 2, 3, 4, 5, "6"]]', "[[], [1, 2, 3, 4, 5, 6]]", "[[1  , 2, 3, 4, 5, 6]]",
+        "[[1 2, 3, 4, 5, 6]]", "[[1, 2, 3, 4, 5, 6], 7]", "[[1, 2, 3, 4, 5, 6], [[1, 2, 3, 4, 5, 6]]]",
+    ],
+)  # fmt: skip
+def test_only_plain_polygons_are_cut_out(segmentation: str) -> None:
+    """A polygon is cut out only where parsing it says it is plain; whatever the bytes, the
+    batch's values are the parsed ones (or the batch does not parse, as before)."""
+    texts = [
+        json.dumps(_plain(1, 1)),
+        '{"id": 2, "image_id": 1, "category_id": 1, "segmentation": ' + segmentation,
+    ]
+    raw = (texts[0] + ", " + texts[1] + ', "bbox": [1, 2, 3, 4]}, ').encode()
+    batch, uncut = scan._batch(raw, 0, cut=True), scan._batch(raw, 0)
+    assert (batch is None) == (uncut is None)
+    if batch is None:
+        return
+    parsed = json.loads(segmentation)
+    plain = IndexBuilder("x", {1: 0}, [True], [None], False, {})
+    plain.add_batch(0, scan.Batch([uncut.values[1]], uncut.offsets[1:], uncut.lengths[1:]))
+    assert batch.source is None or plain.part()["_ids_seen"] == {2}  # cut: a plain polygon
+    assert (batch.source is not None) == (segmentation in CUT)  # the usual ones are cut out
+    assert [batch.whole(i) for i in range(2)] == uncut.values and uncut.values[1]["segmentation"] == parsed
 
 
 # -- the reader with the list read by two processes ------------------------------------------------

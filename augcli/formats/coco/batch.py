@@ -47,10 +47,13 @@ class PlainRows:
     box: np.ndarray  # (n, 4) xyxy
 
 
-def plain_rows(anns: Sequence, id_to_index: dict[int, int], readable: np.ndarray) -> PlainRows:
+def plain_rows(
+    anns: Sequence, id_to_index: dict[int, int], readable: np.ndarray, polygons_cut: bool = False
+) -> PlainRows:
     """The plainly valid rows of ``anns`` and their columns (see the module docstring). Each
     check first asks whether the whole batch passes it, in C (``set(map(type, ...))``), and
-    only looks at row after row when not."""
+    only looks at row after row when not. ``polygons_cut``: every segmentation of ``anns`` was
+    a plain polygon, checked and cut out of the bytes (``coco.polygon_text``)."""
     n = len(anns)
     uniform = (
         _all_are(anns, dict) and all(map(PLAIN_KEYS.issuperset, anns)) and all(map(_NEEDED.issubset, anns))
@@ -77,7 +80,8 @@ def plain_rows(anns: Sequence, id_to_index: dict[int, int], readable: np.ndarray
     plain &= _crowds(crowds, n)
     category, fits = _categories(categories, n)
     plain &= fits
-    plain &= _polygons_valid(list(map(dict.get, rows, repeat("segmentation"))), n)
+    if not polygons_cut:  # else a row holding a segmentation holds a plain polygon
+        plain &= _polygons_valid(list(map(dict.get, rows, repeat("segmentation"))), n)
     box, box_ok = _boxes(list(map(dict.get, rows, repeat("bbox"))), n)
     plain &= box_ok
     crowd = np.array(crowds if _all_are(crowds, int) else [c is True or c == 1 for c in crowds], dtype=bool)

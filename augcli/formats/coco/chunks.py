@@ -42,21 +42,22 @@ def index_list(builder: IndexBuilder, scan: DocumentScan, at: int, first: Callab
     boundary = helper.boundary if helper else -1
     base = 0
     try:
-        for values, offsets, lengths in scan.batches(at):
-            if not base and values:
-                first(values[0])
+        for batch in scan.batches(at, cut=builder.takes_plain_rows):
+            if not base and batch.values:
+                first(batch.whole(0))
+            offsets = batch.offsets
             if 0 <= boundary <= (offsets[-1] if len(offsets) else -1):
                 cut = int(np.searchsorted(offsets, boundary))
                 if offsets[cut] == boundary:  # the walk reached the guess: the helper read on from it
-                    builder.add_batch(base, values[:cut], offsets[:cut], lengths[:cut])
+                    builder.add_batch(base, batch.part(0, cut))
                     after = helper.join(builder, base + cut)  # type: ignore[union-attr]
                     if after is not None:
                         return after
-                    values, offsets, lengths, base = values[cut:], offsets[cut:], lengths[cut:], base + cut
+                    batch, base = batch.part(cut), base + cut
                 helper.cancel()  # type: ignore[union-attr]
                 boundary = -1
-            builder.add_batch(base, values, offsets, lengths)
-            base += len(values)
+            builder.add_batch(base, batch)
+            base += len(batch.values)
     finally:
         if helper:
             helper.cancel()
@@ -121,9 +122,9 @@ def _index_from(builder: IndexBuilder, scan: DocumentScan, boundary: int, write_
     outcome = None
     try:
         base = 0
-        for values, offsets, lengths in scan.batches(boundary):
-            builder.add_batch(base, values, offsets, lengths)
-            base += len(values)
+        for batch in scan.batches(boundary, cut=builder.takes_plain_rows):
+            builder.add_batch(base, batch)
+            base += len(batch.values)
         outcome = (builder.part(), scan.offset())
     except BaseException:  # noqa: BLE001  # whatever it was, the walk meets it again alone
         outcome = None

@@ -43,6 +43,7 @@ from augcli.formats.coco.parse import (
     keypoint_oddities,
     validate_annotation,
 )
+from augcli.formats.coco.scan import Batch
 from augcli.formats.coco.spans import AnnotationSpans
 
 ENCODINGS = (POLYGON, RLE, RLE_UNCOMPRESSED, EMPTY, ABSENT)  # code i names ENCODINGS[i]
@@ -121,20 +122,27 @@ class IndexBuilder:
             return
         self._used(index, ann, encoding, offset, length)
 
-    def add_batch(self, base: int, anns: Sequence, offsets: np.ndarray, lengths: np.ndarray) -> None:
+    @property
+    def takes_plain_rows(self) -> bool:
+        """Whether ``add_batch`` picks plainly valid rows (not in a file that may hold NaN)."""
+        return not (self._non_finite or self._too_deep)
+
+    def add_batch(self, base: int, batch: Batch) -> None:
         """``add`` of annotations ``base``, ``base + 1``...: the plainly valid ones a run at a time
-        (``coco.batch``), the others, and runs whose ids were used already, one by one."""
-        if self._non_finite or self._too_deep:
-            found = None
-        else:
-            found = plain_rows(anns, self._id_to_index, self._readable_array)
+        (``coco.batch``), the others, and runs whose ids were used already, one by one (as read:
+        ``batch.whole``, when its polygons were cut out)."""
+        anns, offsets, lengths = batch.values, batch.offsets, batch.lengths
+        found = None
+        if self.takes_plain_rows:
+            cut = batch.source is not None
+            found = plain_rows(anns, self._id_to_index, self._readable_array, polygons_cut=cut)
         start = 0
         for end in [*np.flatnonzero(~found.plain).tolist(), len(anns)] if found else [len(anns)]:
             if found is None or not self._add_plain(found, base, start, end, offsets, lengths):
                 for i in range(start, end):
-                    self.add(base + i, anns[i], int(offsets[i]), int(lengths[i]))
+                    self.add(base + i, batch.whole(i), int(offsets[i]), int(lengths[i]))
             if end < len(anns):
-                self.add(base + end, anns[end], int(offsets[end]), int(lengths[end]))
+                self.add(base + end, batch.whole(end), int(offsets[end]), int(lengths[end]))
             start = end + 1
 
     def _add_plain(self, found: PlainRows, base: int, start: int, end: int, offsets, lengths) -> bool:
@@ -338,21 +346,33 @@ class AnnotationIndex:
         all of them and of the non-crowd ones (see ``CocoReader.category_counts``)."""
         rows = self.order[self.valid[self.order]]  # by image, in input order within one
         every = self._first_seen(rows)
-        non_crowd = self._first_seen(rows[~self.crowd[rows]])
+        crowd = self.crowd[rows]
+        non_crowd = self._first_seen(rows[~crowd]) if crowd.any() else every
         return [(every.get(index, []), non_crowd.get(index, [])) for index in images]
 
     def _first_seen(self, rows: np.ndarray) -> dict[int, list[tuple[int, int]]]:
         """Image index -> its rows' (category, count) in the order each category first appears."""
-        categories, codes = np.unique(self.category[rows], return_inverse=True)
-        pairs = self.image[rows].astype(np.int64) * max(len(categories), 1) + codes
-        unique, first, counts = np.unique(pairs, return_index=True, return_counts=True)
-        seen = np.argsort(first, kind="stable")  # rows run image by image: so do the pairs
-        unique, counts = unique[seen], counts[seen]
         found: dict[int, list[tuple[int, int]]] = {}
-        width = max(len(categories), 1)
-        image_of, category_of = (unique // width).tolist(), categories[unique % width].tolist()
-        for image, category, count in zip(image_of, category_of, counts.tolist()):
-            found.setdefault(image, []).append((category, count))
+        if not len(rows):
+            return found
+        category = self.category[rows]
+        low, high = int(category.min()), int(category.max())
+        if high - low < 1 << 20:  # ids in a small range (the usual case): no sort to number them
+            categories, codes, width = None, category - low, high - low + 1
+        else:
+            categories, codes = np.unique(category, return_inverse=True)
+            width = len(categories)
+        pairs = self.image[rows].astype(np.int64) * width + codes
+        by_pair = np.argsort(pairs, kind="stable")  # one sort: a pair's first row comes first
+        ordered = pairs[by_pair]
+        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        counts = np.diff(np.append(starts, len(ordered)))
+        seen = np.argsort(by_pair[starts], kind="stable")  # rows run image by image: so do the pairs
+        unique, counts = ordered[starts][seen], counts[seen]
+        image_of = (unique // width).tolist()
+        category_of = (unique % width + low if categories is None else categories[unique % width]).tolist()
+        for image, value, count in zip(image_of, category_of, counts.tolist()):
+            found.setdefault(image, []).append((value, count))
         return found
 
     def readable_count(self) -> int:

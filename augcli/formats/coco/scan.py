@@ -22,9 +22,11 @@ import os
 import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from augcli.formats.coco.polygon_text import cut_polygons
 
 WINDOW = 1 << 20  # bytes decoded at a time (doubled while one value does not fit)
 BATCH = 1 << 16  # bytes of the annotation list parsed at once by ``batches``
@@ -96,17 +98,42 @@ def _whole_characters(raw: bytes) -> int:
     return lead if lead + need > end else end
 
 
-def _batch(raw: bytes, offset: int) -> tuple[list, np.ndarray, np.ndarray] | None:
+class Batch(NamedTuple):
+    """Elements of the annotation list: their values, byte offsets and lengths in the file.
+    With ``source`` (the file's bytes from byte ``at`` on), the values hold their plain polygons
+    cut out (segmentation 0, ``coco.polygon_text``) and ``whole(i)`` parses element i as read."""
+
+    values: list
+    offsets: np.ndarray
+    lengths: np.ndarray
+    source: bytes | None = None
+    at: int = 0
+
+    def whole(self, i: int) -> Any:
+        if self.source is None:
+            return self.values[i]
+        start = int(self.offsets[i]) - self.at
+        return parse_span(self.source[start : start + int(self.lengths[i])].decode("ascii"))
+
+    def part(self, start: int, stop: int | None = None) -> Batch:
+        return self._replace(
+            values=self.values[start:stop], offsets=self.offsets[start:stop], lengths=self.lengths[start:stop]
+        )
+
+
+def _batch(raw: bytes, offset: int, cut: bool = False) -> Batch | None:
     """The elements in ``raw`` (bytes of the list from byte ``offset`` on) up to its last ``}``,
     parsed at once, with their spans; None unless they are all objects, in ASCII, holding no
     object and no brace in a string: then the i-th ``{`` starts the i-th element and the
-    i-th ``}`` ends it (a brace more anywhere would make the counts differ)."""
+    i-th ``}`` ends it (a brace more anywhere would make the counts differ). ``cut``: their
+    plain polygons cut out first when all are (``Batch``)."""
     end = raw.rfind(b"}") + 1
     head = raw[:end]
     opens = head.count(b"{")
     if opens < 2 or opens != head.count(b"}") or not head.isascii():
         return None
-    text = "[" + head.decode("ascii") + "]"
+    reduced = cut_polygons(head) if cut else None
+    text = "[" + (head if reduced is None else reduced).decode("ascii") + "]"
     try:
         values, stop = _SCAN(text, 0)
     except (StopIteration, ValueError, RecursionError):
@@ -115,7 +142,8 @@ def _batch(raw: bytes, offset: int) -> tuple[list, np.ndarray, np.ndarray] | Non
         return None
     codes = np.frombuffer(head, dtype=np.uint8)
     starts = np.flatnonzero(codes == 0x7B)
-    return values, starts + offset, np.flatnonzero(codes == 0x7D) + 1 - starts
+    lengths = np.flatnonzero(codes == 0x7D) + 1 - starts
+    return Batch(values, starts + offset, lengths, None if reduced is None else head, offset)
 
 
 def _columns(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -217,17 +245,18 @@ class DocumentScan:
         self._window = _Window(self.fd, self._size, offset)
         return self._elements(0)
 
-    def batches(self, offset: int) -> Iterator[tuple[list, np.ndarray, np.ndarray]]:
+    def batches(self, offset: int, cut: bool = False) -> Iterator[Batch]:
         """The elements of the list from byte ``offset`` on (an element's start, or whitespace
-        before it) as (values, byte offsets, byte lengths) of many at a time where ``_batch``
-        can parse them, one at a time where not (a while, then a batch is tried again)."""
+        before it), many at a time where ``_batch`` can parse them (``cut``: their plain
+        polygons cut out where it can), one at a time where not (a while, then a batch is
+        tried again)."""
         alone = _ALONE
         while True:
-            batch = _batch(os.pread(self.fd, BATCH, offset), offset)
+            batch = _batch(os.pread(self.fd, BATCH, offset), offset, cut)
             if batch is not None:
                 alone = _ALONE
-                yield batch[0][:-1], batch[1][:-1], batch[2][:-1]
-                offset = int(batch[1][-1])  # the last may be cut short of what follows: again
+                yield batch.part(0, -1)
+                offset = int(batch.offsets[-1])  # the last may be cut short of what follows: again
                 continue
             values: list = []
             spans: list[tuple[int, int]] = []
@@ -238,9 +267,9 @@ class DocumentScan:
                 values.append(value)
                 spans.append((at, length))
             else:  # the end of the list
-                yield values, *_columns(spans)
+                yield Batch(values, *_columns(spans))
                 return
-            yield values, *_columns(spans)
+            yield Batch(values, *_columns(spans))
             alone *= 2
 
     def offset(self) -> int:
