@@ -122,13 +122,18 @@ def _in_range(values: list) -> np.ndarray | None:
     """Per value: a number (int or float, not bool) within +-MAX_COORDINATE (NaN is not); None
     when a value is of another type or an int too big for a float (the batch is judged row by
     row then, by ``IndexBuilder.add``)."""
+    array = _floats(values)
+    return None if array is None else np.abs(array) <= MAX_COORDINATE
+
+
+def _floats(values: list) -> np.ndarray | None:
+    """``values`` as float64 when all are numbers (int or float, not bool) a float holds."""
     if not _NUMBERS.issuperset(map(type, values)):
         return None
     try:
-        array = np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.float64)
     except OverflowError:
         return None
-    return np.abs(array) <= MAX_COORDINATE
 
 
 def _polygons_valid(segmentations: list, n: int) -> np.ndarray:
@@ -163,9 +168,10 @@ def _boxes(boxes: list, n: int) -> tuple[np.ndarray, np.ndarray]:
         flat = list(chain.from_iterable(boxes))
     else:
         flat = list(chain.from_iterable(b if ok else (0, 0, 0, 0) for b, ok in zip(boxes, four.tolist())))
-    in_range = _in_range(flat)
-    if in_range is None:
+    values = _floats(flat)
+    if values is None:
         return np.zeros((n, 4)), np.zeros(n, dtype=bool)
-    xywh = np.array(flat, dtype=np.float64).reshape(n, 4)
-    ok = four & in_range.reshape(n, 4).all(axis=1) & (xywh[:, 2] >= 0) & (xywh[:, 3] >= 0)
+    xywh = values.reshape(n, 4)
+    in_range = (np.abs(xywh) <= MAX_COORDINATE).all(axis=1)
+    ok = four & in_range & (xywh[:, 2] >= 0) & (xywh[:, 3] >= 0)
     return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1), ok
