@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import signal
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from augcli.formats.coco.forked import ForkedHelper, write_all
 from augcli.formats.coco.index import IndexBuilder
 from augcli.formats.coco.scan import DocumentScan
 
@@ -67,8 +67,8 @@ def index_list(builder: IndexBuilder, scan: DocumentScan, at: int, first: Callab
 class Speculation:
     """A helper indexing the list from ``boundary`` on (see the module docstring)."""
 
-    def __init__(self, pid: int, read_fd: int, boundary: int):
-        self.pid, self._read_fd, self.boundary = pid, read_fd, boundary
+    def __init__(self, helper: ForkedHelper, boundary: int):
+        self._helper, self.boundary = helper, boundary
 
     @classmethod
     def start(cls, builder: IndexBuilder, scan: DocumentScan, list_offset: int) -> Speculation | None:
@@ -82,21 +82,12 @@ class Speculation:
         if found is None:
             return None
         boundary = middle + found.end() - 1
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the helper: never returns
-            os.close(read_fd)
-            _index_from(builder, scan, boundary, write_fd)
-        os.close(write_fd)
-        return cls(pid, read_fd, boundary)
+        return cls(ForkedHelper(lambda write_fd: _index_from(builder, scan, boundary, write_fd)), boundary)
 
     def join(self, builder: IndexBuilder, base: int) -> int | None:
         """Join the helper's part into ``builder`` (the walk reached ``boundary`` as annotation
         ``base``); the byte offset after the list, or None when the walk must go on alone."""
-        received = bytearray()
-        while piece := os.read(self._read_fd, 1 << 20):
-            received += piece
-        self._reap()
+        received = self._helper.answer()
         try:
             outcome: Any = pickle.loads(received)
         except Exception:  # the helper died before it said anything
@@ -107,18 +98,11 @@ class Speculation:
         return outcome[1]
 
     def cancel(self) -> None:
-        if self.pid:
-            os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-
-    def _reap(self) -> None:
-        os.close(self._read_fd)
-        os.waitpid(self.pid, 0)
-        self.pid = 0
+        self._helper.cancel()
 
 
 def _index_from(builder: IndexBuilder, scan: DocumentScan, boundary: int, write_fd: int) -> None:
-    """The helper's work: index the list from ``boundary`` to its end, send the part, exit."""
+    """The helper's work: index the list from ``boundary`` to its end, send the part."""
     outcome = None
     try:
         base = 0
@@ -128,9 +112,4 @@ def _index_from(builder: IndexBuilder, scan: DocumentScan, boundary: int, write_
         outcome = (builder.part(), scan.offset())
     except BaseException:  # noqa: BLE001  # whatever it was, the walk meets it again alone
         outcome = None
-    try:
-        data = memoryview(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
-        while data:
-            data = data[os.write(write_fd, data) :]
-    finally:
-        os._exit(0)
+    write_all(write_fd, pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 
 from augcli.formats.coco.document import file_may_hold_non_finite
+from augcli.formats.coco.forked import ForkedHelper, write_all
 
 _HASH_CHUNK = 1 << 20
 
@@ -35,8 +35,8 @@ def file_digest(fd: int) -> str:
 class FileFacts:
     """The non-finite hint and the digest of one file (see the module docstring)."""
 
-    def __init__(self, fd: int, pid: int = 0, read_fd: int = -1):
-        self._fd, self._pid, self._read_fd = fd, pid, read_fd
+    def __init__(self, fd: int, helper: ForkedHelper | None = None):
+        self._fd, self._helper = fd, helper
         self._found: tuple[bool, str] | None = None
 
     @classmethod
@@ -45,26 +45,13 @@ class FileFacts:
         forked helper when this process may use two CPUs."""
         if len(os.sched_getaffinity(0)) < 2:
             return cls(fd)
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the helper: never returns
-            try:
-                os.close(read_fd)
-                answer = b"1" if file_may_hold_non_finite(fd) else b"0"
-                os.write(write_fd, answer + file_digest(fd).encode("ascii"))
-            finally:
-                os._exit(0)
-        os.close(write_fd)
-        return cls(fd, pid, read_fd)
+        return cls(fd, ForkedHelper(lambda write_fd: write_all(write_fd, _facts(fd))))
 
     def get(self) -> tuple[bool, str]:
         """(whether the file may hold NaN or Infinity, its SHA-256 in hex)."""
         if self._found is None:
-            answer = b""
-            if self._pid:
-                while piece := os.read(self._read_fd, 128):
-                    answer += piece
-                self._reap()
+            answer = self._helper.answer() if self._helper is not None else b""
+            self._helper = None
             if len(answer) == 65 and answer[:1] in (b"0", b"1"):
                 self._found = answer[:1] == b"1", answer[1:].decode("ascii")
             else:  # no helper, or it died before it said everything
@@ -72,11 +59,9 @@ class FileFacts:
         return self._found
 
     def cancel(self) -> None:
-        if self._pid:
-            os.kill(self._pid, signal.SIGKILL)
-            self._reap()
+        if self._helper is not None:
+            self._helper.cancel()
 
-    def _reap(self) -> None:
-        os.close(self._read_fd)
-        os.waitpid(self._pid, 0)
-        self._pid = 0
+
+def _facts(fd: int) -> bytes:
+    return (b"1" if file_may_hold_non_finite(fd) else b"0") + file_digest(fd).encode("ascii")
