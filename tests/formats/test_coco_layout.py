@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
 from format_helpers import image_entry, noise_image, save_image
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augcli.core.errors import DatasetError, ImageReadError, OutputError
 from augcli.formats.base import WriteOptions
@@ -302,3 +304,15 @@ def test_non_ascii_file_names_round_trip(tmp_path: Path) -> None:
         json.loads(writer.annotation_path.read_text())["images"][0]
         == coco_for("臉書.jpg", size=(33, 32))["images"][0]
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abC./\\ :é\t", max_size=8))
+def test_a_clean_file_name_is_its_posix_path(name: str) -> None:
+    """A one-component name skips pathlib (the usual case): the same name or the same refusal."""
+    try:
+        cleaned = layout.clean_file_name(name)
+    except ImageReadError:
+        return
+    path = PurePosixPath(name.replace("\\", "/"))
+    assert cleaned == path.as_posix() and ".." not in path.parts and not path.is_absolute()

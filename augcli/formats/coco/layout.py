@@ -235,6 +235,8 @@ def clean_file_name(file_name: object) -> str:
         raise ImageReadError(
             f"file_name {file_name!r} is an absolute path; it must be relative to the images folder"
         )
+    if "/" not in posix and posix not in (".", ".."):  # one component: already clean (the usual)
+        return posix
     path = PurePosixPath(posix)
     if ".." in path.parts:
         raise ImageReadError(f"file_name {file_name!r} contains '..' and could leave the dataset")
