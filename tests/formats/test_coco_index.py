@@ -24,6 +24,7 @@ from format_helpers import save_image
 
 from augcli.core.errors import DatasetError
 from augcli.formats.coco import scan
+from augcli.formats.coco.counts import first_seen_counts
 from augcli.formats.coco.emit import RAW_COLUMN
 from augcli.formats.coco.reader import CocoReader
 from augcli.formats.coco.spans import AnnotationSpans
@@ -404,3 +405,13 @@ def test_reading_costs_a_fraction_of_the_parsed_document(tmp_path: Path) -> None
     assert whole_document > 1000 * len(rings)  # what the old reader held, at least
     assert reader < 0.3 * whole_document, (reader, whole_document)
     assert reader < 250 * len(rings) + 16 * 2**20  # columns, one window, the id set
+
+
+@pytest.mark.parametrize("spread", [1, 1 << 40])  # ids in a small range, and far apart
+def test_first_seen_counts_are_a_counter_of_each_image_s_categories(spread: int) -> None:
+    rng = np.random.default_rng(spread % 97)
+    image = np.sort(rng.integers(0, 30, 500))
+    category = rng.integers(-3, 6, 500) * spread
+    found = first_seen_counts(image, category)
+    for index in range(30):
+        assert found.get(index, []) == list(Counter(category[image == index].tolist()).items())

@@ -29,6 +29,7 @@ from augcli.core.errors import AnnotationError, ItemError
 from augcli.core.sample import Categories
 from augcli.formats.coco import wholebody
 from augcli.formats.coco.batch import PlainRows, plain_rows
+from augcli.formats.coco.counts import first_seen_counts
 from augcli.formats.coco.depth import MAX_ANNOTATION_DEPTH
 from augcli.formats.coco.document import has_non_finite
 from augcli.formats.coco.parse import (
@@ -345,35 +346,12 @@ class AnnotationIndex:
         """Per image of ``images``: (category, count) of its valid rows in first-seen order, of
         all of them and of the non-crowd ones (see ``CocoReader.category_counts``)."""
         rows = self.order[self.valid[self.order]]  # by image, in input order within one
-        every = self._first_seen(rows)
+        every = first_seen_counts(self.image[rows], self.category[rows])
         crowd = self.crowd[rows]
-        non_crowd = self._first_seen(rows[~crowd]) if crowd.any() else every
+        non_crowd = (
+            first_seen_counts(self.image[rows[~crowd]], self.category[rows[~crowd]]) if crowd.any() else every
+        )
         return [(every.get(index, []), non_crowd.get(index, [])) for index in images]
-
-    def _first_seen(self, rows: np.ndarray) -> dict[int, list[tuple[int, int]]]:
-        """Image index -> its rows' (category, count) in the order each category first appears."""
-        found: dict[int, list[tuple[int, int]]] = {}
-        if not len(rows):
-            return found
-        category = self.category[rows]
-        low, high = int(category.min()), int(category.max())
-        if high - low < 1 << 20:  # ids in a small range (the usual case): no sort to number them
-            categories, codes, width = None, category - low, high - low + 1
-        else:
-            categories, codes = np.unique(category, return_inverse=True)
-            width = len(categories)
-        pairs = self.image[rows].astype(np.int64) * width + codes
-        by_pair = np.argsort(pairs, kind="stable")  # one sort: a pair's first row comes first
-        ordered = pairs[by_pair]
-        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-        counts = np.diff(np.append(starts, len(ordered)))
-        seen = np.argsort(by_pair[starts], kind="stable")  # rows run image by image: so do the pairs
-        unique, counts = ordered[starts][seen], counts[seen]
-        image_of = (unique // width).tolist()
-        category_of = (unique % width + low if categories is None else categories[unique % width]).tolist()
-        for image, value, count in zip(image_of, category_of, counts.tolist()):
-            found.setdefault(image, []).append((value, count))
-        return found
 
     def readable_count(self) -> int:
         return int(np.count_nonzero(self.code >= INVALID))
