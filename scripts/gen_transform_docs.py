@@ -95,6 +95,9 @@ def render_modules_file() -> str:
 
 def main(argv: list[str]) -> int:
     from augcli.cli.catalog_view import CATALOGUE_FILE
+    from augcli.transforms.catalog import load_all
+
+    load_all()  # every module, not the table's: the table itself may be what is out of date
 
     outputs = {
         DOC: updated(DOC.read_text(encoding="utf-8")),

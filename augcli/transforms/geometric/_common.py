@@ -157,3 +157,13 @@ def pad_split(total: int, position: str, rng: np.random.Generator | None, axis: 
 
 
 PAD_POSITIONS = ("center", "top_left", "top_right", "bottom_left", "bottom_right", "random")
+
+
+FILL_MASK_NOTE = "fill_mask defaults to the ignore index."
+
+
+def side_window(width: int, height: int, left: float, top: float, right: float, bottom: float) -> dict:
+    """Window fields for adding (positive) or cutting (negative) pixels on each side."""
+    return dict(
+        x_min=-float(left), y_min=-float(top), x_max=float(width + right), y_max=float(height + bottom)
+    )
