@@ -49,10 +49,8 @@ _WARP_INTERPOLATION = {
     cv2.INTER_LINEAR_EXACT: cv2.INTER_LINEAR,
     cv2.INTER_NEAREST_EXACT: cv2.INTER_NEAREST,
 }
-_NEAREST = (
-    cv2.INTER_NEAREST,
-    cv2.INTER_NEAREST_EXACT,
-)  # labels and nearest images: never resized by pad_and_resize
+# labels and nearest images: never resized by pad_and_resize
+_NEAREST = (cv2.INTER_NEAREST, cv2.INTER_NEAREST_EXACT)
 # cv2.resize's INTER_NEAREST is not centre-aligned; NEAREST_EXACT is.
 _RESIZE_INTERPOLATION = {cv2.INTER_NEAREST: cv2.INTER_NEAREST_EXACT}
 
