@@ -4,6 +4,7 @@ typer app of ``augcli.cli.commands``, imported only then."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -13,7 +14,13 @@ def main() -> None:
     if request is not None:
         from augcli.cli.catalog_view import show_catalog
 
-        sys.exit(show_catalog(*request))
+        try:
+            code = show_catalog(*request)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left (`| head`): exit 1 without a traceback, as before
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            code = 1
+        sys.exit(code)
     from augcli.cli.commands import app
 
     app(prog_name="augcli")

@@ -91,3 +91,18 @@ def test_help_imports_no_pydantic(args):
     """typer would build a pydantic validator for each unset -h flag (0.25 s to import)."""
     imported, shown = imported_after(args, ("pydantic",))
     assert imported == [] and "Usage:" in shown
+
+
+@pytest.mark.parametrize("args", FORMS)
+def test_a_reader_that_leaves_early_gets_no_traceback(args):
+    """``augcli transforms | head -1``: the pipe closes under the catalogue; exit 1, stderr empty."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "augcli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    child.stdout.read(1)
+    child.stdout.close()  # the reader leaves after one byte
+    stderr = child.stderr.read()
+    assert child.wait(timeout=60) == 1 and stderr == b""
