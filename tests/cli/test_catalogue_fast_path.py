@@ -95,14 +95,17 @@ def test_help_imports_no_pydantic(args):
 
 @pytest.mark.parametrize("args", FORMS)
 def test_a_reader_that_leaves_early_gets_no_traceback(args):
-    """``augcli transforms | head -1``: the pipe closes under the catalogue; exit 1, stderr empty."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "augcli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    child.stdout.read(1)
-    child.stdout.close()  # the reader leaves after one byte
-    stderr = child.stderr.read()
-    assert child.wait(timeout=60) == 1 and stderr == b""
+    """``augcli transforms | head -1``: the pipe is closed under the catalogue; exit 1, stderr empty."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has left before the first byte: every write fails, whatever its size
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "augcli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert child.returncode == 1 and child.stderr == b""
