@@ -138,7 +138,7 @@ def _batch(raw: bytes, offset: int, cut: bool = False) -> Batch | None:
         values, stop = _SCAN(text, 0)
     except (StopIteration, ValueError, RecursionError):
         return None
-    if stop != len(text) or len(values) != opens or not all(type(value) is dict for value in values):
+    if stop != len(text) or len(values) != opens or set(map(type, values)) != {dict}:
         return None
     codes = np.frombuffer(head, dtype=np.uint8)
     starts = np.flatnonzero(codes == 0x7B)
