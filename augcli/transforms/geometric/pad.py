@@ -21,6 +21,12 @@ from augcli.transforms.geometric._common import (
 )
 from augcli.transforms.params import Param, ParamError
 
+# PadIfNeeded and Pad pad the same way: one sentence for both
+_REFLECT_NOTE = (
+    FILL_MASK_NOTE
+    + " Padding with a reflecting border_mode mirrors pixels, not labels: mirrored objects are unlabelled."
+)
+
 
 class PadIfNeededOp(WindowOp):
     name = "PadIfNeeded"
@@ -71,10 +77,7 @@ class PadIfNeeded(Transform):
         FILL_MASK,
     )
     example = "- PadIfNeeded: {min_height: 192, min_width: 192, border_mode: 0, fill: 0}"
-    deviations = (
-        "fill_mask defaults to the ignore index. Padding with a reflecting border_mode "
-        "mirrors pixels, not labels: mirrored objects are unlabelled."
-    )
+    deviations = _REFLECT_NOTE
 
     def check(self) -> None:
         for axis in ("height", "width"):
@@ -149,10 +152,7 @@ class Pad(Transform):
         border_mode_param(0),
     )
     example = "- Pad: {padding: [8, 4], border_mode: 0, fill: 0}"
-    deviations = (
-        FILL_MASK_NOTE + " Padding with a reflecting border_mode mirrors pixels, not "
-        "labels: mirrored objects are unlabelled."
-    )
+    deviations = _REFLECT_NOTE
 
     def check(self) -> None:
         self.sides = _padding(self.padding)
