@@ -6,7 +6,8 @@ scanner ``json.loads`` uses, so values come out exactly as ``json.loads`` gives
 them; the ``annotations`` list is handed over element by element with each
 element's byte span in the file (offset, length: byte offsets, not character
 offsets, so non-ASCII text is counted right). Nothing but the current window and
-the values a caller keeps stays in memory.
+the values a caller keeps stays in memory. ``batches`` parses many elements at
+once with orjson where it reads them as json does (``parse_elements``).
 
 Anything the walk does not handle raises ``Fallback`` and the reader parses the
 file whole instead (``coco.document``), which gives every error message its
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 
 from augcli.formats.coco.polygon_text import cut_polygons
 
@@ -37,6 +39,8 @@ _SCAN_STRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  #
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # what JSON allows between tokens
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _BOM = b"\xef\xbb\xbf"
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"0" * 9)
+_LONG_DIGITS = b"0" * 19  # the shortest digit run that may not fit 64 bits (orjson: a float)
 
 Element = tuple[Any, int, int]  # (parsed value, byte offset in the file, byte length)
 
@@ -133,17 +137,32 @@ def _batch(raw: bytes, offset: int, cut: bool = False) -> Batch | None:
     if opens < 2 or opens != head.count(b"}") or not head.isascii():
         return None
     reduced = cut_polygons(head) if cut else None
-    text = "[" + (head if reduced is None else reduced).decode("ascii") + "]"
-    try:
-        values, stop = _SCAN(text, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return None
-    if stop != len(text) or len(values) != opens or set(map(type, values)) != {dict}:
+    values = parse_elements(head if reduced is None else reduced)
+    if values is None or len(values) != opens or set(map(type, values)) != {dict}:
         return None
     codes = np.frombuffer(head, dtype=np.uint8)
     starts = np.flatnonzero(codes == 0x7B)
     lengths = np.flatnonzero(codes == 0x7D) + 1 - starts
     return Batch(values, starts + offset, lengths, None if reduced is None else head, offset)
+
+
+def parse_elements(body: bytes) -> list | None:
+    """The values of ``body`` (ASCII elements of a list, without its brackets) exactly as
+    ``json.loads`` gives them, or None when they do not parse. orjson reads them ~2.5x faster,
+    but it turns an integer beyond 64 bits into a float, so text with 19 digits in a row goes
+    to json's scanner, as does all that orjson refuses and json reads (NaN, Infinity, 1e400,
+    a lone surrogate escape)."""
+    if _LONG_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(b"[" + body + b"]")
+        except orjson.JSONDecodeError:
+            pass
+    text = "[" + body.decode("ascii") + "]"
+    try:
+        values, stop = _SCAN(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return values if stop == len(text) else None
 
 
 def _columns(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
