@@ -155,9 +155,9 @@ class CocoReader:
         return self._path(self.image_index(key))
 
     def _path(self, index: int) -> Path:
-        path = self._paths[index]
-        assert path is not None  # every indexed image (every key) has one
-        return path
+        name = self._names[index]
+        assert name is not None  # every indexed image (every key) has one
+        return self.image_dir / name  # built when asked: a Path per image costs ~15 us
 
     def split_names(self) -> list[str]:
         return [self.split]
@@ -341,7 +341,6 @@ class CocoReader:
         self.image_dir = layout.choose_image_dir(self.annotation_file, valid_names, images)
         self.root = layout.dataset_root(self.annotation_file, self.image_dir)
         self._real_image_dir = os.path.realpath(self.image_dir)
-        self._paths: list[Path | None] = [None] * len(self.images_raw)
         self._duplicate = [1] * len(self.images_raw)
         self._key_to_index: dict[str, int] = {}
         seen: dict[str, int] = {}
@@ -349,10 +348,8 @@ class CocoReader:
             if listed is None:
                 continue
             name = listed
-            path = self._checked_path(name, self.images_raw[index]["id"])
-            if path is None:
+            if not self._usable(name, self.images_raw[index]["id"]):
                 continue
-            self._paths[index] = path
             seen[name] = seen.get(name, 0) + 1
             self._duplicate[index] = seen[name]
             key = name
@@ -360,16 +357,16 @@ class CocoReader:
                 key = f"{name}#{seen[name]}" if key == name else f"{key}#"
             self._key_to_index[key] = index
 
-    def _checked_path(self, name: str, image_id: int) -> Path | None:
-        path = self.image_dir / name
+    def _usable(self, name: str, image_id: int) -> bool:
         problem = layout.image_problem(self._real_image_dir, name, self.root)
         if problem == "not found":
             problem = f"image not found (file_name {name!r} resolved against {self.image_dir})"
         if problem is not None:
             entry = self.images_raw[self._id_to_index[image_id]]
+            path = self.image_dir / name
             self._problem(_with_raw(ImageReadError(problem), entry), file=str(path), image=image_id)
-            return None
-        return path
+            return False
+        return True
 
     def _builder(self, too_deep: dict[int, int]) -> IndexBuilder:
         readable = [False] * len(self.images_raw)
